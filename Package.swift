@@ -1,0 +1,135 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// SwiftRTC: a pure-Swift WebRTC stack. See ARCHITECTURE.md for the layout.
+// Protocol cores (RTC*) are sans-IO: they import NIOCore and swift-crypto only.
+
+let package = Package(
+    name: "SwiftRTC",
+    platforms: [.macOS(.v14), .iOS(.v17)],
+    products: [
+        .library(name: "SwiftRTC", targets: ["SwiftRTC"]),
+        .library(name: "RTCCore", targets: ["RTCCore"]),
+        .library(name: "RTCSDP", targets: ["RTCSDP"]),
+        .library(name: "RTCSTUN", targets: ["RTCSTUN"]),
+        .library(name: "RTCICE", targets: ["RTCICE"]),
+        .library(name: "RTCDTLS", targets: ["RTCDTLS"]),
+        .library(name: "RTCSCTP", targets: ["RTCSCTP"]),
+        .library(name: "RTCDataChannel", targets: ["RTCDataChannel"]),
+        .library(name: "RTCRTP", targets: ["RTCRTP"]),
+        .library(name: "RTCSignaling", targets: ["RTCSignaling"]),
+        .executable(name: "swiftrtc", targets: ["swiftrtc"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.10.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.2.0"),
+    ],
+    targets: [
+        // MARK: Foundation
+        .target(name: "RTCCore", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .testTarget(name: "RTCCoreTests", dependencies: ["RTCCore"]),
+
+        // MARK: SDP
+        .target(name: "RTCSDP", dependencies: ["RTCCore"]),
+        .testTarget(name: "RTCSDPTests", dependencies: ["RTCSDP", "RTCTestSupport"], resources: [.copy("Fixtures")]),
+
+        // MARK: STUN
+        .target(name: "RTCSTUN", dependencies: [
+            "RTCCore",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .testTarget(name: "RTCSTUNTests", dependencies: [
+            "RTCSTUN", "RTCTestSupport",
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+
+        // MARK: ICE
+        .target(name: "RTCICE", dependencies: [
+            "RTCSTUN", "RTCCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .testTarget(name: "RTCICETests", dependencies: [
+            "RTCICE", "RTCUDP", "RTCTestSupport",
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+
+        // MARK: DTLS
+        .target(name: "RTCDTLS", dependencies: [
+            "RTCCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "CryptoExtras", package: "swift-crypto"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+        ]),
+        .testTarget(name: "RTCDTLSTests", dependencies: [
+            "RTCDTLS", "RTCTestSupport",
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+
+        // MARK: SCTP + data channels
+        .target(name: "RTCSCTP", dependencies: [
+            "RTCCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "DequeModule", package: "swift-collections"),
+        ]),
+        .testTarget(name: "RTCSCTPTests", dependencies: ["RTCSCTP", "RTCTestSupport"]),
+        .target(name: "RTCDataChannel", dependencies: ["RTCSCTP", "RTCCore"]),
+        .testTarget(name: "RTCDataChannelTests", dependencies: ["RTCDataChannel", "RTCSCTP", "RTCTestSupport"]),
+
+        // MARK: RTP / RTCP
+        .target(name: "RTCRTP", dependencies: [
+            "RTCCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .testTarget(name: "RTCRTPTests", dependencies: ["RTCRTP", "RTCTestSupport"], resources: [.copy("Fixtures")]),
+
+        // MARK: Edges
+        .target(name: "RTCUDP", dependencies: [
+            "RTCCore", "RTCICE",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .target(name: "SwiftRTC", dependencies: [
+            "RTCCore", "RTCSDP", "RTCICE", "RTCDTLS", "RTCSCTP", "RTCDataChannel", "RTCUDP",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .target(name: "RTCSignaling", dependencies: [
+            "RTCCore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], resources: [.copy("Public")]),
+        .testTarget(name: "RTCSignalingTests", dependencies: [
+            "RTCSignaling", "RTCTestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+        .executableTarget(name: "swiftrtc", dependencies: [
+            "SwiftRTC", "RTCSignaling", "RTCSTUN",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // MARK: Test support (interop peers, simulated links, fixtures)
+        .target(name: "RTCTestSupport", dependencies: [
+            "RTCCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ], path: "Tests/RTCTestSupport"),
+    ]
+)

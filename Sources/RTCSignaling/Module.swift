@@ -1,0 +1,1 @@
+// RTCSignaling — see ARCHITECTURE.md. This file only anchors the module until its first real source lands.

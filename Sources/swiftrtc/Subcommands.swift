@@ -1,0 +1,7 @@
+import ArgumentParser
+
+extension SwiftRTCCommand {
+    /// Every subcommand of `swiftrtc`, in the order `--help` lists them.
+    static let allSubcommands: [any ParsableCommand.Type] = [
+    ]
+}

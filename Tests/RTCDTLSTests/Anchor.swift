@@ -1,0 +1,1 @@
+// Tests for RTCDTLS are added here.

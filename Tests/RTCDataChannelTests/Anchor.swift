@@ -1,0 +1,1 @@
+// Tests for RTCDataChannel are added here.

@@ -1,0 +1,1 @@
+// Tests for RTCICE are added here.

@@ -1,0 +1,1 @@
+// Tests for RTCRTP are added here.

@@ -1,0 +1,1 @@
+// Tests for RTCSTUN are added here.

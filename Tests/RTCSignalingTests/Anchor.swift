@@ -1,0 +1,1 @@
+// Tests for RTCSignaling are added here.

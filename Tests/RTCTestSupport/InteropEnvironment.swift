@@ -1,0 +1,78 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real peer an interop test needs is not installed or not usable. Interop tests throw this
+/// so a missing peer fails the run loudly instead of being skipped.
+public struct InteropPeerMissing: Error, CustomStringConvertible {
+    /// What is missing and how to install it.
+    public var description: String
+    /// Creates the error.
+    public init(_ description: String) { self.description = description }
+}
+
+/// Where the real peers (coturn, openssl, chromium, a Python venv with aiortc/aioice) live,
+/// and checks that interop tests run inside a private, loopback-only network namespace.
+public enum InteropEnvironment {
+    /// The repository root (the folder holding Package.swift).
+    public static let repositoryRoot: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url
+    }()
+
+    /// Path of an executable found on PATH or in the usual system folders.
+    public static func executable(_ name: String, installHint: String) throws -> String {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        let dirs = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/bin"]
+        for dir in dirs {
+            let candidate = dir + "/" + name
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw InteropPeerMissing("\(name) is not installed (\(installHint)); scripts/test.sh installs it")
+    }
+
+    /// The Python interpreter of the test-peer venv (aiortc, aioice): `$SWIFTRTC_PEER_PYTHON`
+    /// or `<repo>/.venv/bin/python`.
+    public static func peerPython() throws -> String {
+        if let env = ProcessInfo.processInfo.environment["SWIFTRTC_PEER_PYTHON"], FileManager.default.isExecutableFile(atPath: env) {
+            return env
+        }
+        let venv = repositoryRoot.appendingPathComponent(".venv/bin/python").path
+        if FileManager.default.isExecutableFile(atPath: venv) { return venv }
+        throw InteropPeerMissing("no Python venv with aiortc/aioice at \(venv); run scripts/test.sh (it creates it)")
+    }
+
+    /// `true` when the only network interface is loopback: we are in a private namespace.
+    public static var isPrivateLoopbackNamespace: Bool {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/sys/class/net") else { return false }
+        return names == ["lo"]
+    }
+
+    /// Throws unless the process runs in a private loopback-only network namespace. Interop
+    /// tests call this first so real peers can never reach anything but 127.0.0.1 / ::1.
+    public static func requirePrivateNamespace() throws {
+        guard isPrivateLoopbackNamespace else {
+            throw InteropPeerMissing("interop tests must run in a private network namespace: use scripts/test.sh (unshare --net)")
+        }
+    }
+
+    /// A UDP or TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then closed).
+    public static func freePort(udp: Bool = true) -> UInt16 {
+        #if canImport(Glibc)
+        let fd = socket(AF_INET, Int32(udp ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = 0
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return UInt16(bigEndian: addr.sin_port)
+        #else
+        return UInt16.random(in: 20000...60000)
+        #endif
+    }
+}
