@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import NIOCore
 import RTCCore
@@ -36,5 +37,15 @@ import RTCTestSupport
         #expect(order.count == 100)
         #expect(order != order.sorted())
         #expect(link.reordered > 10)
+    }
+}
+
+@Suite struct InteropEnvironmentTests {
+    @Test func detectsTheNetworkNamespaceFromProc() throws {
+        // scripts/test.sh runs the suite under `unshare --net`; a plain `swift test` does not.
+        let text = try String(contentsOfFile: "/proc/self/net/dev", encoding: .utf8)
+        let onlyLoopback = !text.contains("eth") && !text.contains("ens") && !text.contains("wl")
+        if onlyLoopback { #expect(InteropEnvironment.isPrivateLoopbackNamespace) }
+        #expect(InteropEnvironment.freePort() > 0)
     }
 }

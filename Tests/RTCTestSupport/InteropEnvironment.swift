@@ -46,7 +46,10 @@ public enum InteropEnvironment {
 
     /// `true` when the only network interface is loopback: we are in a private namespace.
     public static var isPrivateLoopbackNamespace: Bool {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/sys/class/net") else { return false }
+        // /proc/self/net/dev lists the interfaces of this process's network namespace
+        // (/sys/class/net would show the namespace sysfs was mounted in).
+        guard let text = try? String(contentsOfFile: "/proc/self/net/dev", encoding: .utf8) else { return false }
+        let names = text.split(separator: "\n").dropFirst(2).compactMap { $0.split(separator: ":").first?.trimmingCharacters(in: .whitespaces) }
         return names == ["lo"]
     }
 
