@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "RTCSCTP", targets: ["RTCSCTP"]),
         .library(name: "RTCDataChannel", targets: ["RTCDataChannel"]),
         .library(name: "RTCRTP", targets: ["RTCRTP"]),
+        .library(name: "RTCSession", targets: ["RTCSession"]),
         .library(name: "RTCSignaling", targets: ["RTCSignaling"]),
         .executable(name: "swiftrtc", targets: ["swiftrtc"]),
     ],
@@ -96,6 +97,13 @@ let package = Package(
         ]),
         .testTarget(name: "RTCRTPTests", dependencies: ["RTCRTP", "RTCTestSupport"], resources: [.copy("Fixtures")]),
 
+        // MARK: Session (the composed sans-IO engine)
+        .target(name: "RTCSession", dependencies: [
+            "RTCCore", "RTCSDP", "RTCICE", "RTCDTLS", "RTCSCTP", "RTCDataChannel",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .testTarget(name: "RTCSessionTests", dependencies: ["RTCSession", "RTCTestSupport"]),
+
         // MARK: Edges
         .target(name: "RTCUDP", dependencies: [
             "RTCCore", "RTCICE",
@@ -103,7 +111,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .target(name: "SwiftRTC", dependencies: [
-            "RTCCore", "RTCSDP", "RTCICE", "RTCDTLS", "RTCSCTP", "RTCDataChannel", "RTCUDP",
+            "RTCSession", "RTCCore", "RTCUDP",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
