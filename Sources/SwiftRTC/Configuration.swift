@@ -1,0 +1,55 @@
+import RTCSession
+
+/// A STUN or TURN server an ICE agent may use (W3C `RTCIceServer`).
+public struct ICEServer: Sendable, Hashable {
+    /// `stun:host:port`, `turn:host:port?transport=udp`, … (RFC 7064, RFC 7065).
+    public var urls: [String]
+    /// The TURN username (for time-limited credentials: `"<expiry>:<name>"`).
+    public var username: String?
+    /// The TURN password.
+    public var credential: String?
+
+    /// Creates a server entry.
+    public init(urls: [String], username: String? = nil, credential: String? = nil) {
+        self.urls = urls
+        self.username = username
+        self.credential = credential
+    }
+}
+
+/// Which candidates ICE may use (W3C `RTCIceTransportPolicy`).
+public enum ICETransportPolicy: String, Sendable, Hashable {
+    /// Every candidate: host, server-reflexive, relayed.
+    case all
+    /// Relayed (TURN) candidates only, hiding the host's addresses from the peer.
+    case relay
+}
+
+/// Settings of one peer connection.
+public struct ConnectionConfiguration: Sendable {
+    /// STUN/TURN servers for candidate gathering.
+    public var iceServers: [ICEServer] = []
+    /// Which candidates may be used.
+    public var iceTransportPolicy: ICETransportPolicy = .all
+    /// Whether loopback addresses (127.0.0.1, ::1) are gathered as host candidates. Off in
+    /// browsers; on by default here because servers, tests and bots often talk over loopback.
+    public var includeLoopbackCandidates: Bool = true
+    /// Whether IPv6 host candidates are gathered.
+    public var includeIPv6: Bool = true
+    /// The `max-message-size` advertised for data channels (RFC 8841), in bytes.
+    public var maxMessageSize: Int = 262_144
+    /// `send` on a data channel suspends while its buffered amount is above this many bytes.
+    public var sendBufferHighWaterMark: Int = 1 << 20
+
+    /// The defaults: no ICE servers, all candidates, loopback included.
+    public init() {}
+}
+
+/// Settings of a `WebRTCClient`.
+public struct WebRTCClientConfiguration: Sendable {
+    /// The configuration every `createPeerConnection()` starts from.
+    public var defaultConnectionConfiguration = ConnectionConfiguration()
+
+    /// The defaults.
+    public init() {}
+}
