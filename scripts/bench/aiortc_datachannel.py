@@ -1,0 +1,99 @@
+"""aiortc <-> aiortc data-channel benchmark, the reference point for SwiftRTC's own.
+
+Prints, in the same format as the Swift benchmark:
+  offer->open median of N connections (ms) and bulk throughput (Mbit/s) for 50 MiB sent in
+  16 KiB and 64 KiB messages. Loopback only (run inside `unshare --net`, see scripts/bench.sh).
+"""
+import asyncio
+import hashlib
+import statistics
+import sys
+import time
+
+import aioice.ice
+from aiortc import RTCConfiguration, RTCPeerConnection
+
+# On a loopback-only host aioice gathers nothing; give it 127.0.0.1 explicitly.
+aioice.ice.get_host_addresses = lambda use_ipv4=True, use_ipv6=False: ["127.0.0.1"]
+
+
+async def connect_pair():
+    config = RTCConfiguration(iceServers=[])
+    a, b = RTCPeerConnection(config), RTCPeerConnection(config)
+    opened = asyncio.get_running_loop().create_future()
+    channel_b = asyncio.get_running_loop().create_future()
+
+    @b.on("datachannel")
+    def on_dc(ch):
+        channel_b.set_result(ch)
+
+    t0 = time.perf_counter()
+    ch = a.createDataChannel("bench")
+
+    @ch.on("open")
+    def on_open():
+        if not opened.done():
+            opened.set_result(time.perf_counter())
+
+    await a.setLocalDescription(await a.createOffer())
+    await b.setRemoteDescription(a.localDescription)
+    await b.setLocalDescription(await b.createAnswer())
+    await a.setRemoteDescription(b.localDescription)
+    t_open = await asyncio.wait_for(opened, 30)
+    return a, b, ch, await asyncio.wait_for(channel_b, 30), (t_open - t0) * 1000
+
+
+async def bulk(message_size, total):
+    a, b, ch, rx, _ = await connect_pair()
+    done = asyncio.get_running_loop().create_future()
+    digest = hashlib.sha256()
+    received = 0
+
+    @rx.on("message")
+    def on_message(m):
+        nonlocal received
+        digest.update(m)
+        received += len(m)
+        if received >= total and not done.done():
+            done.set_result(time.perf_counter())
+
+    payload = bytes(i % 251 for i in range(message_size))
+    expected = hashlib.sha256()
+    ch.bufferedAmountLowThreshold = 1 << 20
+    low = asyncio.Event()
+    ch.on("bufferedamountlow", low.set)
+    cpu0 = time.process_time()
+    t0 = time.perf_counter()
+    sent = 0
+    while sent < total:
+        if ch.bufferedAmount > 4 << 20:
+            low.clear()
+            await low.wait()
+        ch.send(payload)
+        expected.update(payload)
+        sent += message_size
+    t1 = await asyncio.wait_for(done, 600)
+    cpu = time.process_time() - cpu0
+    ok = digest.hexdigest() == expected.hexdigest()
+    await a.close()
+    await b.close()
+    mbit = total * 8 / (t1 - t0) / 1e6
+    return mbit, cpu, ok
+
+
+async def main():
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+    total = int(sys.argv[2]) if len(sys.argv) > 2 else 50 << 20
+    times = []
+    for _ in range(runs):
+        a, b, _, _, ms = await connect_pair()
+        times.append(ms)
+        await a.close()
+        await b.close()
+    print(f"aiortc offer->open: median {statistics.median(times):.1f} ms over {runs} connections")
+    for size in (16 << 10, 64 << 10):
+        mbit, cpu, ok = await bulk(size, total)
+        print(f"aiortc bulk {size >> 10} KiB messages: {mbit:.1f} Mbit/s, {cpu:.2f} CPU-s for {total >> 20} MiB, sha256 {'match' if ok else 'MISMATCH'}")
+
+
+asyncio.run(main())
