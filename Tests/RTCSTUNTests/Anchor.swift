@@ -1,1 +1,0 @@
-// Tests for RTCSTUN are added here.
