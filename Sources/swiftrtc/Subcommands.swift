@@ -3,5 +3,6 @@ import ArgumentParser
 extension SwiftRTCCommand {
     /// Every subcommand of `swiftrtc`, in the order `--help` lists them.
     static let allSubcommands: [any ParsableCommand.Type] = [
+        ServeCommand.self,
     ]
 }

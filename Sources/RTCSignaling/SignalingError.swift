@@ -1,0 +1,50 @@
+/// The `code` of a server `{"type":"error"}` reply (see `docs/signaling-protocol.md`).
+public enum SignalingErrorCode: String, Sendable, Codable, CaseIterable {
+    /// The message is not a JSON object with a string `type` field.
+    case malformedJSON = "malformed_json"
+    /// The `type` is not part of the protocol, or is one only the server sends.
+    case unknownType = "unknown_type"
+    /// A known type with missing or mistyped fields, or an invalid peer/room id.
+    case invalidMessage = "invalid_message"
+    /// The message is larger than the server's `maxMessageBytes`.
+    case messageTooLarge = "message_too_large"
+    /// A message other than `join` arrived before `join`.
+    case notJoined = "not_joined"
+    /// `join` arrived on a connection that is already in a room (send `leave` first).
+    case alreadyJoined = "already_joined"
+    /// Another connection in the room already uses this peer id.
+    case duplicatePeerID = "duplicate_peer_id"
+    /// The room has reached the server's size limit.
+    case roomFull = "room_full"
+    /// The `target` is not a member of the sender's room.
+    case unknownTarget = "unknown_target"
+    /// Join tokens are required and the token is missing, malformed or wrongly signed.
+    case unauthorized = "unauthorized"
+    /// The join token's expiry time has passed.
+    case tokenExpired = "token_expired"
+    /// The client sends faster than the server's rate limit; repeated abuse closes the connection.
+    case rateLimited = "rate_limited"
+    /// A code this client does not know (sent by a newer server).
+    case unknown = "unknown"
+}
+
+/// A protocol rule was broken: the typed form of a server `error` reply, used by the server
+/// (``SignalingHub``) when it refuses a message and by ``SignalingClient`` when it receives one.
+public struct SignalingProtocolError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What rule was broken.
+    public var code: SignalingErrorCode
+    /// A human-readable explanation (what was wrong and where).
+    public var message: String
+
+    /// Creates an error.
+    public init(_ code: SignalingErrorCode, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// `code: message`.
+    public var description: String { "\(code.rawValue): \(message)" }
+
+    /// The `{"type":"error"}` message that reports this error to a client.
+    public var asMessage: SignalingMessage { .error(code: code, message: message) }
+}

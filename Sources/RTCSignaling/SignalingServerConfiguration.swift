@@ -1,0 +1,35 @@
+/// Everything a ``SignalingServer`` needs; every field has a default, so
+/// `SignalingServerConfiguration()` is a working server on 127.0.0.1:8080 (what
+/// `swiftrtc serve` runs without flags).
+public struct SignalingServerConfiguration: Sendable {
+    /// Address to listen on.
+    public var host: String = "127.0.0.1"
+    /// TCP port to listen on; 0 picks a free port (see ``SignalingServer/waitUntilRunning()``).
+    public var port: Int = 8080
+    /// Most peers in one room.
+    public var maxRoomSize: Int = 16
+    /// Largest accepted signaling message in bytes (bigger ones get `message_too_large`).
+    public var maxMessageBytes: Int = 64 * 1024
+    /// Per-connection rate limit.
+    public var rateLimit: SignalingRateLimit = .init()
+    /// When set, `join` needs a ``SignalingJoinToken`` signed with this secret (off by default).
+    public var joinTokenSecret: String?
+    /// When set, `GET /turn-credentials?user=NAME` hands out TURN REST credentials.
+    public var turn: TURNConfiguration?
+    /// Folder served as static files at `/`; `nil` serves the bundled demo page.
+    public var publicDirectory: String?
+    /// How long to wait for a client's close frame before dropping the connection.
+    public var webSocketCloseTimeout: Duration = .seconds(5)
+    /// Test configurations only: when set, `POST /test-report` passes each request body here
+    /// (the browser demo-page test reports its results this way). `nil` disables the route.
+    public var testReportHandler: (@Sendable (String) -> Void)?
+
+    /// Creates the default configuration.
+    public init() {}
+
+    /// The room rules derived from this configuration.
+    public var hubConfiguration: SignalingHubConfiguration {
+        SignalingHubConfiguration(maxRoomSize: maxRoomSize, maxMessageBytes: maxMessageBytes,
+                                  rateLimit: rateLimit, joinTokenSecret: joinTokenSecret)
+    }
+}

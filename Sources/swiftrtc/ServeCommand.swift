@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RTCSignaling
+
+/// `swiftrtc serve`: the signaling server with rooms, TURN credentials and the demo page.
+/// Runs on 127.0.0.1:8080 with no flags; flags override each setting.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the signaling server (WebSocket /ws, /health, /turn-credentials, demo page at /)."
+    )
+
+    @Option(help: "Address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "TCP port (0 picks a free one).")
+    var port: Int = 8080
+
+    @Option(help: "Most peers in one room.")
+    var maxRoomSize: Int = 16
+
+    @Option(help: "Largest accepted signaling message in bytes.")
+    var maxMessageBytes: Int = 64 * 1024
+
+    @Option(help: "Sustained messages per second allowed per connection.")
+    var rateLimit: Double = 100
+
+    @Option(help: "Messages a connection may send at once (token bucket size).")
+    var rateBurst: Double = 200
+
+    @Option(help: "Require HMAC-signed join tokens made with this secret (env SWIFTRTC_JOIN_SECRET).")
+    var joinSecret: String?
+
+    @Option(help: "TURN REST shared secret (coturn static-auth-secret; env SWIFTRTC_TURN_SECRET).")
+    var turnSecret: String?
+
+    @Option(help: "TURN URI handed out with credentials (repeatable), e.g. turn:127.0.0.1:3478.")
+    var turnURI: [String] = []
+
+    @Option(help: "TURN credential lifetime in seconds.")
+    var turnTTL: Int = 86_400
+
+    @Option(help: "Serve static files from this folder instead of the bundled demo page.")
+    var publicDir: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        var config = SignalingServerConfiguration()
+        config.host = host
+        config.port = port
+        config.maxRoomSize = maxRoomSize
+        config.maxMessageBytes = maxMessageBytes
+        config.rateLimit = SignalingRateLimit(messagesPerSecond: rateLimit, burst: rateBurst)
+        config.joinTokenSecret = joinSecret ?? environment["SWIFTRTC_JOIN_SECRET"]
+        if let secret = turnSecret ?? environment["SWIFTRTC_TURN_SECRET"] {
+            guard !turnURI.isEmpty else { throw ValidationError("--turn-secret needs at least one --turn-uri") }
+            config.turn = TURNConfiguration(secret: secret, uris: turnURI, ttl: turnTTL)
+        }
+        config.publicDirectory = publicDir
+        var logger = Logger(label: "swiftrtc.serve")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let server = SignalingServer(configuration: config, logger: logger)
+        try await server.run(handleSignals: true)
+    }
+}

@@ -1,1 +1,0 @@
-// Tests for RTCSignaling are added here.
