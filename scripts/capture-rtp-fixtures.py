@@ -138,6 +138,7 @@ PAGE = """<!doctype html><html><body><script>
 </script></body></html>"""
 
 pcs = []
+sdps = {}
 
 
 async def answer(offer_sdp):
@@ -150,6 +151,8 @@ async def answer(offer_sdp):
 
     await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
     await pc.setLocalDescription(await pc.createAnswer())
+    sdps["chromium-offer.sdp"] = offer_sdp
+    sdps["aiortc-answer.sdp"] = pc.localDescription.sdp
     return pc.localDescription.sdp
 
 
@@ -227,6 +230,9 @@ def write_fixtures():
         with open(os.path.join(OUT, name), "wb") as f:
             f.write(data)
         manifest.append({"file": name, "from": direction, "kind": kind, "types": key[1], "bytes": len(data)})
+    for name, sdp in sdps.items():
+        with open(os.path.join(OUT, name), "w") as f:
+            f.write(sdp)
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
     return manifest
