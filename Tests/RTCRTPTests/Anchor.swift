@@ -1,1 +1,0 @@
-// Tests for RTCRTP are added here.
