@@ -8,7 +8,7 @@ import RTCSTUN
 ///
 /// Contract: after every call that takes `now`, drain `pollTransmit()` and `pollEvent()`, then
 /// call `handleTimeout(now:)` no later than `pollDeadline()`.
-public struct ICEAgent {
+public struct ICEAgent: Sendable {
     // MARK: Public state
 
     /// The configuration.
@@ -32,6 +32,9 @@ public struct ICEAgent {
     public private(set) var localCandidates: [ICECandidate] = []
     /// Remote candidates known (signaled or peer-reflexive).
     public private(set) var remoteCandidates: [ICECandidate] = []
+    /// What each STUN server reported for each base (base → mapped address), including
+    /// answers equal to the base, which RFC 8445 §5.1.3 drops as redundant candidates.
+    public private(set) var serverReflexiveAddresses: [TransportAddress: TransportAddress] = [:]
     /// The tie-breaker sent in ICE-CONTROLLING/ICE-CONTROLLED (RFC 8445 §7.1.3).
     public let tieBreaker: UInt64
 
@@ -73,7 +76,7 @@ public struct ICEAgent {
         var remote: TransportAddress
     }
 
-    private var rng: any RandomNumberGenerator
+    private var rng: any RandomNumberGenerator & Sendable
     private var localKey: STUNIntegrityKey
     private var remoteKey: STUNIntegrityKey?
     private var bases: [TransportAddress] = []
@@ -98,8 +101,8 @@ public struct ICEAgent {
 
     /// Creates an agent. `rng` supplies credentials, tie-breaker and transaction ids; pass
     /// `SystemRandomNumberGenerator()` in production and a `SeededRandom` in tests.
-    public init(configuration: ICEConfiguration = ICEConfiguration(), role: ICERole, rng: some RandomNumberGenerator) {
-        var r: any RandomNumberGenerator = rng
+    public init(configuration: ICEConfiguration = ICEConfiguration(), role: ICERole, rng: some RandomNumberGenerator & Sendable) {
+        var r: any RandomNumberGenerator & Sendable = rng
         self.configuration = configuration
         self.role = role
         self.localCredentials = configuration.localCredentials ?? ICECredentials.random(using: &r)
@@ -574,6 +577,9 @@ public struct ICEAgent {
         case .gather(let base, let server):
             guard datagram.source == server, datagram.destination == base else { statistics.unmatchedResponsesDropped += 1; return }
             transactions[m.transactionID] = nil
+            if m.type.messageClass == .successResponse, let mapped = m.xorMappedAddress ?? m.mappedAddress {
+                serverReflexiveAddresses[base] = mapped
+            }
             if m.type.messageClass == .successResponse, let mapped = m.xorMappedAddress ?? m.mappedAddress,
                mapped != base, !localCandidates.contains(where: { $0.address == mapped }) {
                 let host = baseCandidates[base]
