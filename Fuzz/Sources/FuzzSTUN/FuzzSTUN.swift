@@ -1,0 +1,37 @@
+import NIOCore
+import RTCSTUN
+
+/// libFuzzer entry: parses arbitrary bytes as STUN; whatever parses must re-encode and
+/// re-parse to an equal message, and the typed accessors must not crash.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    guard let parsed = try? STUNParsedMessage(bytes: bytes) else { return 0 }
+    let key = STUNIntegrityKey.shortTerm(password: "fuzz")
+    _ = parsed.verifyIntegrity(key)
+    _ = parsed.verifyIntegritySHA256(key)
+    _ = parsed.verifyFingerprint()
+    let m = parsed.message
+    _ = (m.xorMappedAddress, m.mappedAddress, m.username, m.realm, m.nonce, m.software, m.errorCode,
+         m.unknownAttributes, m.priority, m.iceControlling, m.iceControlled, m.unknownComprehensionRequired())
+    let encoded = m.encoded(integrity: key, fingerprint: true)
+    guard let again = try? STUNParsedMessage(encoded) else { fatalError("re-encoded message does not parse") }
+    guard again.message == m else { fatalError("round trip changed the message") }
+    guard again.verifyIntegrity(key), again.verifyFingerprint() else { fatalError("own integrity/fingerprint fail") }
+    return 0
+}
+
+// SwiftPM links executable targets with `main` aliased to `<target>_main` (and
+// -parse-as-library generates none), so libFuzzer's own `main` is not used: this entry point
+// hands control to libFuzzer's driver instead.
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
+                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                         _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
+
+@_cdecl("FuzzSTUN_main")
+public func fuzzSTUNMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var argc = argc
+    var argv = argv
+    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzz(data, size) }
+}

@@ -1,0 +1,130 @@
+import NIOCore
+import RTCCore
+
+/// The agent's role (RFC 8445 §6.1.1).
+public enum ICERole: Sendable, Hashable {
+    /// Nominates the selected pair.
+    case controlling
+    /// Follows the controlling agent's nomination.
+    case controlled
+}
+
+/// Connection state, shaped after `RTCIceConnectionState` (W3C WebRTC §5.6.4).
+public enum ICEConnectionState: Sendable, Hashable {
+    /// Nothing to check yet.
+    case new
+    /// Connectivity checks are running (RFC 8445 §6.1.4).
+    case checking
+    /// A pair is selected and consent is fresh.
+    case connected
+    /// Every pair failed, or consent expired on the selected pair (RFC 7675 §5.1).
+    case failed
+    /// `close()` was called.
+    case closed
+}
+
+/// Gathering state (RFC 8445 §5.1.1, W3C `RTCIceGatheringState`).
+public enum ICEGatheringState: Sendable, Hashable {
+    /// Not started.
+    case new
+    /// Host candidates are known; server-reflexive ones are being learned.
+    case gathering
+    /// All candidates are known (signal `end-of-candidates`, RFC 8838 §8.2).
+    case complete
+}
+
+/// The ICE username fragment and password of one agent (RFC 8445 §5.3, RFC 8839 §5.4).
+public struct ICECredentials: Hashable, Sendable {
+    /// `ice-ufrag`, at least 4 ice-chars.
+    public var ufrag: String
+    /// `ice-pwd`, at least 22 ice-chars.
+    public var password: String
+
+    /// Creates credentials.
+    public init(ufrag: String, password: String) {
+        self.ufrag = ufrag
+        self.password = password
+    }
+
+    /// Fresh random credentials: 8-character ufrag, 24-character password (RFC 8839 §5.4).
+    public static func random<G: RandomNumberGenerator>(using rng: inout G) -> ICECredentials {
+        let chars = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+        func word(_ n: Int) -> String { String((0..<n).map { _ in chars[Int(rng.next() % 64)] }) }
+        return ICECredentials(ufrag: word(8), password: word(24))
+    }
+}
+
+/// What the agent reports (drain with `ICEAgent.pollEvent()`).
+public enum ICEEvent: Sendable, Hashable {
+    /// A local candidate to signal to the peer (RFC 8838 §8.1).
+    case candidateGathered(ICECandidate)
+    /// Gathering state changed; `.complete` means signal end-of-candidates.
+    case gatheringStateChanged(ICEGatheringState)
+    /// Connection state changed.
+    case connectionStateChanged(ICEConnectionState)
+    /// The pair application data uses changed (RFC 8445 §8.1.1).
+    case selectedPairChanged(ICECandidatePair)
+    /// The role changed after a role conflict (RFC 8445 §7.3.1.1).
+    case roleChanged(ICERole)
+}
+
+/// Agent configuration.
+public struct ICEConfiguration: Sendable {
+    /// STUN servers for server-reflexive candidates (RFC 8445 §5.1.1.2).
+    public var stunServers: [TransportAddress] = []
+    /// Whether loopback addresses become host candidates (RFC 8445 §5.1.1.1 says not to; tests and
+    /// loopback-only hosts need them).
+    public var includeLoopback: Bool = false
+    /// Whether IPv6 link-local addresses become host candidates.
+    public var includeLinkLocal: Bool = false
+    /// Ta: pacing between connectivity checks (RFC 8445 §14.2).
+    public var pacing: TimeAmount = .milliseconds(50)
+    /// Initial retransmission timeout of a check (RFC 8445 §14.3; doubled per retransmission).
+    public var checkRTO: TimeAmount = .milliseconds(250)
+    /// Maximum RTO of a check.
+    public var maxCheckRTO: TimeAmount = .milliseconds(1600)
+    /// Transmissions of one check before its pair fails (RFC 8489 Rc).
+    public var checkTransmissions: Int = 7
+    /// Initial RTO of server-reflexive gathering requests (RFC 8489 §6.2.1).
+    public var gatheringRTO: TimeAmount = .milliseconds(250)
+    /// Transmissions of a gathering request before the server is given up.
+    public var gatheringTransmissions: Int = 5
+    /// How long the controlling agent waits after the first valid pair for better pairs before
+    /// nominating (regular nomination, RFC 8445 §8.1.1).
+    public var nominationDelay: TimeAmount = .milliseconds(300)
+    /// Mean interval of consent checks on the selected pair (RFC 7675 §5.1: 5 s, ±20 %).
+    public var consentInterval: TimeAmount = .seconds(5)
+    /// Consent expires after this long without a response (RFC 7675 §5.1: 30 s).
+    public var consentTimeout: TimeAmount = .seconds(30)
+    /// SOFTWARE attribute value, or `nil` for none.
+    public var software: String? = nil
+    /// Local credentials; random when `nil`.
+    public var localCredentials: ICECredentials? = nil
+
+    /// The defaults.
+    public init() {}
+}
+
+/// Counters of what the agent dropped or rejected (requirement: bad input is counted).
+public struct ICEAgentStatistics: Sendable, Hashable {
+    /// Datagrams that started like STUN but failed to parse.
+    public var malformedDropped = 0
+    /// STUN messages with a missing or wrong FINGERPRINT where one is required (RFC 8445 §7.3).
+    public var badFingerprintDropped = 0
+    /// Requests answered 400/401 for a missing or wrong USERNAME or MESSAGE-INTEGRITY.
+    public var unauthenticatedRejected = 0
+    /// Responses dropped for a wrong MESSAGE-INTEGRITY.
+    public var badIntegrityResponsesDropped = 0
+    /// Requests answered 420 for unknown comprehension-required attributes.
+    public var unknownAttributeRejected = 0
+    /// Responses that matched no outstanding transaction.
+    public var unmatchedResponsesDropped = 0
+    /// Non-STUN datagrams from an address that is not a remote candidate.
+    public var unknownSourceDropped = 0
+    /// Role conflicts seen (requests answered 487 or role switches).
+    public var roleConflicts = 0
+    /// Connectivity check requests sent (first transmissions).
+    public var checksSent = 0
+    /// Check requests received.
+    public var checksReceived = 0
+}

@@ -1,1 +1,0 @@
-// Tests for RTCICE are added here.

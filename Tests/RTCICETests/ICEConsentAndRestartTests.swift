@@ -1,0 +1,73 @@
+import NIOCore
+import RTCCore
+import RTCICE
+import RTCTestSupport
+import Testing
+
+/// Consent freshness (RFC 7675) and ICE restart (RFC 8445 §9) on virtual time.
+@Suite struct ICEConsentAndRestartTests {
+    @Test func consentKeepsALiveConnectionUp() {
+        var sim = ICESimulation(conditions: LinkConditions(loss: 0.1))
+        sim.start()
+        let ran1 = sim.run(for: .seconds(5)) { $0.bothConnected }
+        #expect(ran1)
+        sim.run(for: .seconds(120))
+        #expect(sim.bothConnected)
+    }
+
+    @Test func consentLossFailsThePairAfterThirtySeconds() {
+        var sim = ICESimulation(conditions: .perfect)
+        sim.start()
+        let ran2 = sim.run(for: .seconds(5)) { $0.bothConnected }
+        #expect(ran2)
+        sim.run(for: .seconds(3))
+        sim.link.conditions.loss = 1.0
+        let cut = sim.now
+        sim.run(for: .seconds(20))
+        #expect(sim.bothConnected, "still connected 20 s after the cut")
+        let ran3 = sim.run(for: .seconds(15)) { $0.a.connectionState == .failed && $0.b.connectionState == .failed }
+        #expect(ran3)
+        #expect(sim.now - cut >= .seconds(24))
+        #expect(sim.now - cut <= .seconds(31))
+        let sentAfterExpiry = sim.sendData("x", from: .a)
+        #expect(!sentAfterExpiry, "no data after consent expired")
+    }
+
+    @Test func restartReestablishesAfterConsentLoss() {
+        var sim = ICESimulation(conditions: LinkConditions(loss: 0.2, delay: .milliseconds(30)), seed: 9)
+        sim.start()
+        let ran4 = sim.run(for: .seconds(10)) { $0.bothConnected }
+        #expect(ran4)
+        let oldCredentials = sim.a.localCredentials
+        sim.link.conditions.loss = 1.0
+        let ran5 = sim.run(for: .seconds(40)) { $0.a.connectionState == .failed && $0.b.connectionState == .failed }
+        #expect(ran5)
+        sim.link.conditions.loss = 0.2
+        sim.restartBoth()
+        #expect(sim.a.localCredentials != oldCredentials)
+        let ran6 = sim.run(for: .seconds(20)) { $0.bothConnected }
+        #expect(ran6)
+        let sentAgain = sim.sendData("again", from: .a)
+        #expect(sentAgain)
+        sim.run(for: .seconds(1))
+        // 20 % loss may eat that one datagram; send a few.
+        for _ in 0..<5 { _ = sim.sendData("again", from: .a); sim.run(for: .milliseconds(50)) }
+        #expect(sim.dataB.contains("again"))
+    }
+
+    @Test func restartWhileConnectedKeepsDataFlowingAndSelectsAgain() {
+        var sim = ICESimulation(conditions: .perfect)
+        sim.start()
+        let ran7 = sim.run(for: .seconds(5)) { $0.bothConnected }
+        #expect(ran7)
+        let selectionsBefore = sim.eventsA.filter { if case .selectedPairChanged = $0 { true } else { false } }.count
+        sim.restartBoth()
+        let sentDuring = sim.sendData("during", from: .a)
+        #expect(sentDuring, "old pair still carries data")
+        let ran8 = sim.run(for: .seconds(5)) { s in
+            s.eventsA.filter { if case .selectedPairChanged = $0 { true } else { false } }.count > selectionsBefore && s.bothConnected
+        }
+        #expect(ran8)
+        #expect(sim.dataB.contains("during"))
+    }
+}
