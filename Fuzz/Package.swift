@@ -15,5 +15,7 @@ let package = Package(
     targets: [
         // One line per parser; scripts/fuzz.sh runs every target listed here.
         fuzzTarget("FuzzSTUN", ["RTCSTUN"]),
+        fuzzTarget("FuzzRTP", ["RTCRTP"]),
+        fuzzTarget("FuzzRTCP", ["RTCRTP"]),
     ]
 )

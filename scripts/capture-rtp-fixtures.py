@@ -68,8 +68,11 @@ RealSession = dtlstransport.Session
 
 # Loss injection so that both sides send NACK/PLI: every LOSS_EVERY-th video RTP packet from
 # aiortc leaves with a corrupted SRTP tag (Chromium drops it), and every LOSS_EVERY-th one from
-# Chromium is discarded after decryption (aiortc never sees it).
+# Chromium is discarded after decryption (aiortc never sees it). Between the BURST video packets
+# every one is lost (retransmissions too), so the receivers give up on NACK and ask for a key
+# frame (PLI).
 LOSS_EVERY = 40
+BURST = range(100, 220)
 _sent_video = [0]
 _received_video = [0]
 
@@ -87,7 +90,7 @@ class RecordingSession:
         out = self._session.protect(data)
         if _is_video(data):
             _sent_video[0] += 1
-            if _sent_video[0] % LOSS_EVERY == 0:
+            if _sent_video[0] % LOSS_EVERY == 0 or _sent_video[0] in BURST:
                 out = out[:-1] + bytes([out[-1] ^ 0xFF])
         return out
 
@@ -100,7 +103,7 @@ class RecordingSession:
         captured.append(("chromium", "rtp", bytes(plain)))
         if _is_video(plain):
             _received_video[0] += 1
-            if _received_video[0] % LOSS_EVERY == 0:
+            if _received_video[0] % LOSS_EVERY == 0 or _received_video[0] in BURST:
                 raise pylibsrtp.Error("capture script: simulated loss")
         return plain
 

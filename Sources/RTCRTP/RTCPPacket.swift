@@ -27,7 +27,8 @@ public struct RTCPUnknownPacket: Hashable, Sendable {
     public var count: UInt8
     /// The packet type.
     public var packetType: UInt8
-    /// The body after the 4-byte header; zero-padded to 32 bits when serialized.
+    /// The body after the 4-byte header and without padding; when not a multiple of 4 bytes the
+    /// packet is completed with P-bit padding.
     public var body: [UInt8]
 
     /// Creates a raw packet (RFC 3550 §6.4).
@@ -102,12 +103,13 @@ public enum RTCPPacket: Hashable, Sendable {
         case .transportFeedback(.other(let p)): return p.bodyLength
         case .payloadSpecificFeedback(let p): return p.bodyLength
         case .extendedReport(let p): return p.bodyLength
-        case .unknown(let u): return (u.body.count + 3) & ~3
+        case .unknown(let u): return u.body.count
         }
     }
 
     /// Bytes this packet takes on the wire, header included (RFC 3550 §6.4.1). A body that is
-    /// not 32-bit aligned (only transport-wide CC) is completed with P-bit padding.
+    /// not 32-bit aligned (transport-wide CC, or raw data of odd length) is completed with
+    /// P-bit padding, as libwebrtc does for transport-wide CC.
     public var serializedSize: Int { 4 + ((unalignedBodyLength + 3) & ~3) }
 
     /// Parses one packet whose header is at the reader index of `buffer`, which must hold the
@@ -184,7 +186,7 @@ public enum RTCPPacket: Hashable, Sendable {
         case .transportFeedback(.other(let p)): p.writeBody(into: &buffer)
         case .payloadSpecificFeedback(let p): p.writeBody(into: &buffer)
         case .extendedReport(let p): p.writeBody(into: &buffer)
-        case .unknown(let u): buffer.writeAligned(u.body)
+        case .unknown(let u): buffer.writeBytes(u.body)
         }
         if padding > 0 {
             buffer.writeRepeatingByte(0, count: padding - 1)

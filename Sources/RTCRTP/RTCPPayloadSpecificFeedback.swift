@@ -196,7 +196,7 @@ public struct RTCPFeedbackMessage: Hashable, Sendable {
     public var senderSSRC: UInt32
     /// SSRC of the media source.
     public var mediaSSRC: UInt32
-    /// Feedback control information; zero-padded to 32 bits when serialized.
+    /// Feedback control information; when not a multiple of 4 bytes the packet is completed with P-bit padding.
     public var fci: [UInt8]
 
     /// Creates a raw feedback message (RFC 4585 §6.1).
@@ -214,11 +214,11 @@ public struct RTCPFeedbackMessage: Hashable, Sendable {
         fci = r.rest()
     }
 
-    var bodyLength: Int { 8 + ((fci.count + 3) & ~3) }
+    var bodyLength: Int { 8 + fci.count }
 
     func writeBody(into buffer: inout ByteBuffer) {
         buffer.writeInteger(senderSSRC)
         buffer.writeInteger(mediaSSRC)
-        buffer.writeAligned(fci)
+        buffer.writeBytes(fci)
     }
 }

@@ -69,7 +69,8 @@ public struct RTCPSenderReport: Hashable, Sendable {
     public var octetCount: UInt32
     /// Reception report blocks, at most 31 (RFC 3550 §6.4.1).
     public var reports: [RTCPReceptionReport]
-    /// Profile-specific extension after the report blocks, kept raw (RFC 3550 §6.4.1).
+    /// Profile-specific extension after the report blocks, kept raw; when not a multiple of 4 bytes
+    /// the packet is completed with P-bit padding (RFC 3550 §6.4.1).
     public var profileExtension: [UInt8]
 
     /// Creates a sender report (RFC 3550 §6.4.1).
@@ -99,7 +100,7 @@ public struct RTCPSenderReport: Hashable, Sendable {
     }
 
     var count: UInt8 { UInt8(min(reports.count, 31)) }
-    var bodyLength: Int { 24 + Int(count) * RTCPReceptionReport.size + ((profileExtension.count + 3) & ~3) }
+    var bodyLength: Int { 24 + Int(count) * RTCPReceptionReport.size + profileExtension.count }
 
     func writeBody(into buffer: inout ByteBuffer) {
         buffer.writeInteger(ssrc)
@@ -108,7 +109,7 @@ public struct RTCPSenderReport: Hashable, Sendable {
         buffer.writeInteger(packetCount)
         buffer.writeInteger(octetCount)
         for report in reports.prefix(31) { report.write(into: &buffer) }
-        buffer.writeAligned(profileExtension)
+        buffer.writeBytes(profileExtension)
     }
 }
 
@@ -141,11 +142,11 @@ public struct RTCPReceiverReport: Hashable, Sendable {
     }
 
     var count: UInt8 { UInt8(min(reports.count, 31)) }
-    var bodyLength: Int { 4 + Int(count) * RTCPReceptionReport.size + ((profileExtension.count + 3) & ~3) }
+    var bodyLength: Int { 4 + Int(count) * RTCPReceptionReport.size + profileExtension.count }
 
     func writeBody(into buffer: inout ByteBuffer) {
         buffer.writeInteger(ssrc)
         for report in reports.prefix(31) { report.write(into: &buffer) }
-        buffer.writeAligned(profileExtension)
+        buffer.writeBytes(profileExtension)
     }
 }

@@ -163,7 +163,7 @@ public struct RTCPApplicationDefined: Hashable, Sendable {
     public var source: UInt32
     /// The 4-octet ASCII name.
     public var name: UInt32
-    /// Application data; zero-padded to 32 bits when serialized.
+    /// Application data; when not a multiple of 4 bytes the packet is completed with P-bit padding.
     public var data: [UInt8]
 
     /// Creates an APP packet (RFC 3550 §6.7).
@@ -181,11 +181,11 @@ public struct RTCPApplicationDefined: Hashable, Sendable {
         data = r.rest()
     }
 
-    var bodyLength: Int { 8 + ((data.count + 3) & ~3) }
+    var bodyLength: Int { 8 + data.count }
 
     func writeBody(into buffer: inout ByteBuffer) {
         buffer.writeInteger(source)
         buffer.writeInteger(name)
-        buffer.writeAligned(data)
+        buffer.writeBytes(data)
     }
 }

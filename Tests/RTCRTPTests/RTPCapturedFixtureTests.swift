@@ -101,6 +101,7 @@ import Testing
     @Test func chromiumReceiverReportsAndFeedbackNameAiortcStreams() throws {
         let aiortcSSRCs = Set(try Self.rtp(from: false).map(\.header.ssrc))
         let answerCNAMEs = Self.cnames(in: try Self.sdp("aiortc-answer.sdp"))
+        let offerCNAMEs = Self.cnames(in: try Self.sdp("chromium-offer.sdp"))
         var kinds = Set<String>()
         for packet in try Self.rtcp(from: true) {
             switch packet {
@@ -128,10 +129,14 @@ import Testing
                                                   baseSequenceNumber: twcc.baseSequenceNumber, referenceTime: twcc.referenceTime,
                                                   feedbackPacketCount: twcc.feedbackPacketCount, packets: arrivals)
                 #expect(rebuilt.packets.map(\.delta) == results.map(\.delta))
+            case .payloadSpecificFeedback(.pictureLossIndication(let pli)):
+                kinds.insert("PLI")
+                #expect(aiortcSSRCs.contains(pli.mediaSSRC) || answerCNAMEs[pli.mediaSSRC] != nil)
+                #expect(offerCNAMEs[pli.senderSSRC] != nil)
             default: break
             }
         }
-        #expect(kinds == ["RR", "NACK", "TWCC"])
+        #expect(kinds == ["RR", "NACK", "TWCC", "PLI"])
     }
 
     @Test func chromiumRTPCarriesTheNegotiatedOneByteExtensions() throws {
