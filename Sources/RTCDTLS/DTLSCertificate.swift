@@ -1,0 +1,163 @@
+import Crypto
+import Foundation
+import RTCCore
+import SwiftASN1
+import X509
+
+/// A certificate fingerprint as carried in SDP `a=fingerprint` (RFC 8122 §5): a hash function
+/// name and the digest of the DER certificate, printed as upper-case hex pairs joined by `:`.
+public struct DTLSFingerprint: Hashable, Sendable, CustomStringConvertible {
+    /// The hash function name in SDP form, lower case (e.g. `sha-256`).
+    public var algorithm: String
+    /// The digest bytes.
+    public var digest: [UInt8]
+
+    /// Creates a fingerprint from its parts.
+    public init(algorithm: String, digest: [UInt8]) {
+        self.algorithm = algorithm.lowercased()
+        self.digest = digest
+    }
+
+    /// The SHA-256 fingerprint of a DER certificate (RFC 8122 §5, RFC 8827 §6.5).
+    public static func sha256(of der: [UInt8]) -> DTLSFingerprint {
+        DTLSFingerprint(algorithm: "sha-256", digest: Array(SHA256.hash(data: der)))
+    }
+
+    /// The fingerprint of `der` computed with this fingerprint's hash function, or `nil` if the
+    /// function is not supported (sha-1, sha-256, sha-384, sha-512 are).
+    func matches(der: [UInt8]) -> Bool {
+        let actual: [UInt8]
+        switch algorithm {
+        case "sha-256": actual = Array(SHA256.hash(data: der))
+        case "sha-384": actual = Array(SHA384.hash(data: der))
+        case "sha-512": actual = Array(SHA512.hash(data: der))
+        case "sha-1": actual = Array(Insecure.SHA1.hash(data: der))
+        default: return false
+        }
+        return actual == digest
+    }
+
+    /// Parses the SDP attribute value `"sha-256 AB:CD:…"` (RFC 8122 §5); `nil` if malformed.
+    public init?(sdp text: String) {
+        let parts = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        guard parts.count == 2 else { return nil }
+        let hexPairs = parts[1].split(separator: ":")
+        guard !hexPairs.isEmpty, hexPairs.allSatisfy({ $0.count == 2 }),
+              let bytes = Hex.decode(String(parts[1])), bytes.count == hexPairs.count else { return nil }
+        self.init(algorithm: String(parts[0]), digest: bytes)
+    }
+
+    /// The upper-case hex digest joined by `:` (the value part of `a=fingerprint`).
+    public var hexValue: String { Hex.encode(digest, separator: ":", uppercase: true) }
+
+    /// The full SDP attribute value, e.g. `sha-256 AB:CD:…` (RFC 8122 §5).
+    public var sdpValue: String { "\(algorithm) \(hexValue)" }
+
+    /// Same as `sdpValue`.
+    public var description: String { sdpValue }
+}
+
+/// A local DTLS identity: an X.509 certificate (DER) and its ECDSA P-256 private key.
+/// WebRTC endpoints use self-signed certificates authenticated by their SDP fingerprint
+/// (RFC 8827 §6.5).
+public struct DTLSCertificate: Sendable {
+    /// The certificate, DER encoded, as sent in the Certificate message (RFC 5246 §7.4.2).
+    public let derBytes: [UInt8]
+    /// The private key that signs ServerKeyExchange / CertificateVerify.
+    public let privateKey: P256.Signing.PrivateKey
+
+    /// Wraps an existing certificate and key; throws if the certificate's public key is not
+    /// the key pair of `privateKey`.
+    public init(derBytes: [UInt8], privateKey: P256.Signing.PrivateKey) throws {
+        let certificate: Certificate
+        do { certificate = try Certificate(derEncoded: derBytes) } catch {
+            throw DTLSError.badCertificate("cannot parse certificate: \(error)")
+        }
+        guard let key = P256.Signing.PublicKey(certificate.publicKey),
+              key.rawRepresentation == privateKey.publicKey.rawRepresentation else {
+            throw DTLSError.badCertificate("certificate key is not the given P-256 private key")
+        }
+        self.derBytes = derBytes
+        self.privateKey = privateKey
+    }
+
+    /// Loads a PEM certificate and PEM (SEC1 or PKCS#8) P-256 private key, e.g. made by `openssl req`.
+    public init(certificatePEM: String, privateKeyPEM: String) throws {
+        let certificate: Certificate
+        let key: P256.Signing.PrivateKey
+        do {
+            certificate = try Certificate(pemEncoded: certificatePEM)
+            key = try P256.Signing.PrivateKey(pemRepresentation: privateKeyPEM)
+        } catch {
+            throw DTLSError.badCertificate("cannot load PEM: \(error)")
+        }
+        var serializer = DER.Serializer()
+        do { try serializer.serialize(certificate) } catch { throw DTLSError.badCertificate("\(error)") }
+        try self.init(derBytes: serializer.serializedBytes, privateKey: key)
+    }
+
+    /// Generates a fresh ECDSA P-256 self-signed certificate, as WebRTC endpoints do
+    /// (RFC 8827 §6.5). Valid from a day before `now` for `validity`.
+    public static func generateSelfSigned(commonName: String = "SwiftRTC", now: Date = Date(),
+                                          validity: TimeInterval = 30 * 24 * 3600) throws -> DTLSCertificate {
+        let key = P256.Signing.PrivateKey()
+        do {
+            let name = try DistinguishedName { CommonName(commonName) }
+            let certificate = try Certificate(
+                version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey),
+                notValidBefore: now.addingTimeInterval(-86400), notValidAfter: now.addingTimeInterval(validity),
+                issuer: name, subject: name, signatureAlgorithm: .ecdsaWithSHA256,
+                extensions: Certificate.Extensions {}, issuerPrivateKey: .init(key))
+            var serializer = DER.Serializer()
+            try serializer.serialize(certificate)
+            return try DTLSCertificate(derBytes: serializer.serializedBytes, privateKey: key)
+        } catch let error as DTLSError {
+            throw error
+        } catch {
+            throw DTLSError.badCertificate("cannot generate certificate: \(error)")
+        }
+    }
+
+    /// The SHA-256 fingerprint for the SDP `a=fingerprint` attribute (RFC 8122 §5).
+    public var fingerprint: DTLSFingerprint { .sha256(of: derBytes) }
+}
+
+/// A peer's public signing key taken from its certificate.
+enum DTLSPeerKey {
+    case p256(P256.Signing.PublicKey)
+    case p384(P384.Signing.PublicKey)
+
+    init(certificateDER der: [UInt8]) throws {
+        let certificate: Certificate
+        do { certificate = try Certificate(derEncoded: der) } catch {
+            throw DTLSError.badCertificate("cannot parse certificate: \(error)")
+        }
+        if let k = P256.Signing.PublicKey(certificate.publicKey) { self = .p256(k) }
+        else if let k = P384.Signing.PublicKey(certificate.publicKey) { self = .p384(k) }
+        else { throw DTLSError.badCertificate("unsupported public key (need ECDSA P-256 or P-384)") }
+    }
+
+    /// Verifies a DER ECDSA signature with the hash named by the TLS SignatureAndHashAlgorithm
+    /// (RFC 5246 §7.4.1.4.1: hash 4 = sha256, 5 = sha384, 6 = sha512; signature 3 = ecdsa).
+    func verify(signature der: [UInt8], scheme: UInt16, data: [UInt8]) -> Bool {
+        guard scheme & 0xff == 3 else { return false }
+        switch self {
+        case .p256(let key):
+            guard let sig = try? P256.Signing.ECDSASignature(derRepresentation: der) else { return false }
+            switch scheme >> 8 {
+            case 4: return key.isValidSignature(sig, for: SHA256.hash(data: data))
+            case 5: return key.isValidSignature(sig, for: SHA384.hash(data: data))
+            case 6: return key.isValidSignature(sig, for: SHA512.hash(data: data))
+            default: return false
+            }
+        case .p384(let key):
+            guard let sig = try? P384.Signing.ECDSASignature(derRepresentation: der) else { return false }
+            switch scheme >> 8 {
+            case 4: return key.isValidSignature(sig, for: SHA256.hash(data: data))
+            case 5: return key.isValidSignature(sig, for: SHA384.hash(data: data))
+            case 6: return key.isValidSignature(sig, for: SHA512.hash(data: data))
+            default: return false
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import Crypto
+
+/// The cipher suites this implementation negotiates: ECDHE key exchange, ECDSA authentication
+/// and AEAD record protection (RFC 5289 §3.2, RFC 7905 §2).
+public enum DTLSCipherSuite: UInt16, CaseIterable, Sendable {
+    /// TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (RFC 5289 §3.2), the WebRTC baseline (RFC 8827 §6.5).
+    case ecdheECDSAWithAES128GCMSHA256 = 0xC02B
+    /// TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 (RFC 5289 §3.2).
+    case ecdheECDSAWithAES256GCMSHA384 = 0xC02C
+    /// TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 (RFC 7905 §2).
+    case ecdheECDSAWithChaCha20Poly1305SHA256 = 0xCCA9
+
+    /// Key length of the record cipher in bytes.
+    var keyLength: Int {
+        switch self {
+        case .ecdheECDSAWithAES128GCMSHA256: return 16
+        case .ecdheECDSAWithAES256GCMSHA384, .ecdheECDSAWithChaCha20Poly1305SHA256: return 32
+        }
+    }
+
+    /// Length of the fixed (implicit) IV: 4 for AES-GCM (RFC 5288 §3), 12 for ChaCha20 (RFC 7905 §2).
+    var fixedIVLength: Int { self == .ecdheECDSAWithChaCha20Poly1305SHA256 ? 12 : 4 }
+
+    /// Bytes a protected record adds to its plaintext: explicit nonce (GCM only) and 16-byte tag.
+    var recordOverhead: Int { self == .ecdheECDSAWithChaCha20Poly1305SHA256 ? 16 : 8 + 16 }
+
+    /// `true` when the PRF hash is SHA-384 (RFC 5289 §3.2).
+    var usesSHA384: Bool { self == .ecdheECDSAWithAES256GCMSHA384 }
+
+    /// The PRF of this suite (RFC 5246 §5).
+    func prf(secret: [UInt8], label: String, seed: [UInt8], length: Int) -> [UInt8] {
+        usesSHA384 ? DTLSPRF.prf(SHA384.self, secret: secret, label: label, seed: seed, length: length)
+                   : DTLSPRF.prf(SHA256.self, secret: secret, label: label, seed: seed, length: length)
+    }
+
+    /// The handshake-transcript hash of this suite.
+    func transcriptHash(_ data: [UInt8]) -> [UInt8] {
+        usesSHA384 ? Array(SHA384.hash(data: data)) : Array(SHA256.hash(data: data))
+    }
+}
+
+/// Named elliptic-curve groups for ECDHE (RFC 8422 §5.1.1, RFC 7748).
+public enum DTLSNamedGroup: UInt16, CaseIterable, Sendable {
+    /// secp256r1 / P-256 (RFC 8422 §5.1.1).
+    case secp256r1 = 23
+    /// X25519 (RFC 8422 §5.1.1).
+    case x25519 = 29
+}
+
+/// DTLS-SRTP protection profiles (RFC 5764 §4.1.2, RFC 7714 §14.2).
+public enum SRTPProtectionProfile: UInt16, CaseIterable, Sendable {
+    /// SRTP_AES128_CM_HMAC_SHA1_80 (RFC 5764 §4.1.2).
+    case aes128CmHmacSha1_80 = 0x0001
+    /// SRTP_AES128_CM_HMAC_SHA1_32 (RFC 5764 §4.1.2).
+    case aes128CmHmacSha1_32 = 0x0002
+    /// SRTP_AEAD_AES_128_GCM (RFC 7714 §14.2).
+    case aeadAes128Gcm = 0x0007
+    /// SRTP_AEAD_AES_256_GCM (RFC 7714 §14.2).
+    case aeadAes256Gcm = 0x0008
+
+    /// Master key length in bytes.
+    public var keyLength: Int { self == .aeadAes256Gcm ? 32 : 16 }
+    /// Master salt length in bytes (RFC 5764 §4.1.2: 14; RFC 7714 §12: 12).
+    public var saltLength: Int { (self == .aeadAes128Gcm || self == .aeadAes256Gcm) ? 12 : 14 }
+    /// Length of the exporter output for this profile: 2 × (key + salt) (RFC 5764 §4.2).
+    public var keyingMaterialLength: Int { 2 * (keyLength + saltLength) }
+}
+
+/// The TLS 1.2 pseudo-random function (RFC 5246 §5): P_hash over HMAC.
+public enum DTLSPRF {
+    /// P_hash(secret, label ‖ seed) truncated to `length` bytes (RFC 5246 §5).
+    public static func prf<H: HashFunction>(_ hash: H.Type, secret: [UInt8], label: String, seed: [UInt8], length: Int) -> [UInt8] {
+        let key = SymmetricKey(data: secret)
+        let labelSeed = Array(label.utf8) + seed
+        var output: [UInt8] = []
+        output.reserveCapacity(length + H.Digest.byteCount)
+        var a = Array(HMAC<H>.authenticationCode(for: labelSeed, using: key))   // A(1)
+        while output.count < length {
+            var mac = HMAC<H>(key: key)
+            mac.update(data: a)
+            mac.update(data: labelSeed)
+            output.append(contentsOf: mac.finalize())
+            a = Array(HMAC<H>.authenticationCode(for: a, using: key))
+        }
+        return Array(output.prefix(length))
+    }
+}

@@ -1,0 +1,121 @@
+import Crypto
+import Foundation
+import NIOCore
+
+/// AEAD protection of one direction of one epoch (RFC 5246 §6.2.3.3, RFC 5288 §3, RFC 7905 §2).
+/// The key object is built once per epoch and reused for every record.
+struct DTLSRecordProtection {
+    let suite: DTLSCipherSuite
+    let key: SymmetricKey
+    let fixedIV: [UInt8]
+
+    init(suite: DTLSCipherSuite, key: [UInt8], fixedIV: [UInt8]) {
+        self.suite = suite
+        self.key = SymmetricKey(data: key)
+        self.fixedIV = fixedIV
+    }
+
+    /// Additional data: seq_num (epoch ‖ 48-bit sequence) ‖ type ‖ version ‖ length (RFC 6347 §4.1.2.1).
+    @inline(__always)
+    static func additionalData(epoch: UInt16, sequence: UInt64, type: UInt8, version: UInt16, length: Int) -> [UInt8] {
+        var aad = [UInt8]()
+        aad.reserveCapacity(13)
+        aad.put16(epoch)
+        aad.put48(sequence)
+        aad.put8(type)
+        aad.put16(version)
+        aad.put16(UInt16(truncatingIfNeeded: length))
+        return aad
+    }
+
+    /// Nonce for a record: GCM = fixed IV ‖ explicit 8 bytes; ChaCha20 = fixed IV XOR padded seq.
+    @inline(__always)
+    private func nonceBytes(epochAndSequence: UInt64) -> [UInt8] {
+        if suite == .ecdheECDSAWithChaCha20Poly1305SHA256 {
+            var n = fixedIV
+            for i in 0..<8 { n[4 + i] ^= UInt8(truncatingIfNeeded: epochAndSequence >> UInt64(56 - 8 * i)) }
+            return n
+        }
+        var n = fixedIV
+        for i in 0..<8 { n.append(UInt8(truncatingIfNeeded: epochAndSequence >> UInt64(56 - 8 * i))) }
+        return n
+    }
+
+    /// Protects `plaintext` and appends the record fragment (explicit nonce ‖ ciphertext ‖ tag)
+    /// to `out`.
+    func seal(_ plaintext: some DataProtocol, plaintextCount: Int, epoch: UInt16, sequence: UInt64, type: UInt8,
+              version: UInt16, into out: inout ByteBuffer) throws {
+        let es = UInt64(epoch) << 48 | sequence
+        let aad = Self.additionalData(epoch: epoch, sequence: sequence, type: type, version: version, length: plaintextCount)
+        let nonce = nonceBytes(epochAndSequence: es)
+        do {
+            if suite == .ecdheECDSAWithChaCha20Poly1305SHA256 {
+                let box = try ChaChaPoly.seal(plaintext, using: key, nonce: ChaChaPoly.Nonce(data: nonce), authenticating: aad)
+                out.writeBytes(box.ciphertext)
+                out.writeBytes(box.tag)
+            } else {
+                let box = try AES.GCM.seal(plaintext, using: key, nonce: AES.GCM.Nonce(data: nonce), authenticating: aad)
+                out.writeBytes(nonce[4..<12])
+                out.writeBytes(box.ciphertext)
+                out.writeBytes(box.tag)
+            }
+        } catch {
+            throw DTLSError.cryptoFailure("seal: \(error)")
+        }
+    }
+
+    /// Opens a protected record fragment; `nil` if it is malformed or fails authentication.
+    func open(_ fragment: ArraySlice<UInt8>, epoch: UInt16, sequence: UInt64, type: UInt8, version: UInt16) -> [UInt8]? {
+        guard fragment.count >= suite.recordOverhead else { return nil }
+        let start = fragment.startIndex
+        if suite == .ecdheECDSAWithChaCha20Poly1305SHA256 {
+            let ctLen = fragment.count - 16
+            let nonce = nonceBytes(epochAndSequence: UInt64(epoch) << 48 | sequence)
+            let aad = Self.additionalData(epoch: epoch, sequence: sequence, type: type, version: version, length: ctLen)
+            guard let n = try? ChaChaPoly.Nonce(data: nonce),
+                  let box = try? ChaChaPoly.SealedBox(nonce: n, ciphertext: fragment[start..<(start + ctLen)], tag: fragment[(start + ctLen)...]),
+                  let pt = try? ChaChaPoly.open(box, using: key, authenticating: aad) else { return nil }
+            return Array(pt)
+        }
+        let ctLen = fragment.count - 24
+        var nonce = fixedIV
+        nonce.append(contentsOf: fragment[start..<(start + 8)])
+        let aad = Self.additionalData(epoch: epoch, sequence: sequence, type: type, version: version, length: ctLen)
+        guard let n = try? AES.GCM.Nonce(data: nonce),
+              let box = try? AES.GCM.SealedBox(nonce: n, ciphertext: fragment[(start + 8)..<(start + 8 + ctLen)], tag: fragment[(start + 8 + ctLen)...]),
+              let pt = try? AES.GCM.open(box, using: key, authenticating: aad) else { return nil }
+        return Array(pt)
+    }
+}
+
+/// The sliding anti-replay window of RFC 6347 §4.1.2.6 (64 records wide).
+public struct DTLSReplayWindow: Sendable {
+    private var highest: UInt64 = 0
+    private var bitmap: UInt64 = 0
+    private var initialized = false
+
+    /// An empty window.
+    public init() {}
+
+    /// `true` if `sequence` has not been seen and is not too old to judge.
+    public func isFresh(_ sequence: UInt64) -> Bool {
+        guard initialized else { return true }
+        if sequence > highest { return true }
+        let offset = highest - sequence
+        if offset >= 64 { return false }
+        return bitmap & (1 << offset) == 0
+    }
+
+    /// Marks `sequence` as seen (call only after the record authenticated).
+    public mutating func mark(_ sequence: UInt64) {
+        guard initialized else { initialized = true; highest = sequence; bitmap = 1; return }
+        if sequence > highest {
+            let shift = sequence - highest
+            bitmap = shift >= 64 ? 1 : (bitmap << shift) | 1
+            highest = sequence
+        } else {
+            let offset = highest - sequence
+            if offset < 64 { bitmap |= 1 << offset }
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// Tests for RTCDTLS are added here.
