@@ -1,1 +1,0 @@
-// Tests for RTCSCTP are added here.
