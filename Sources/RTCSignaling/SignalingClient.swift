@@ -1,0 +1,282 @@
+import Foundation
+import HummingbirdWSClient
+import Logging
+import NIOCore
+
+/// Why a ``SignalingClient`` call failed.
+public enum SignalingClientError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The server refused a message with a typed `error` reply.
+    case server(SignalingProtocolError)
+    /// There is no open connection right now (connecting, or waiting to reconnect).
+    case notConnected
+    /// The client was closed with ``SignalingClient/close()``, or gave up.
+    case closed
+    /// Connecting failed (the underlying error's description).
+    case connectionFailed(String)
+
+    /// A readable explanation.
+    public var description: String {
+        switch self {
+        case .server(let error): "server refused: \(error)"
+        case .notConnected: "not connected to the signaling server"
+        case .closed: "the signaling client is closed"
+        case .connectionFailed(let reason): "could not connect: \(reason)"
+        }
+    }
+}
+
+/// What a ``SignalingClient`` reports, in order, on ``SignalingClient/events``.
+public enum SignalingClientEvent: Sendable, Equatable {
+    /// The WebSocket is open (the `join` has been sent).
+    case connected
+    /// The server accepted the `join`: the peers already in the room (offer to each of them).
+    case joined(roomID: String, peers: [String])
+    /// Another peer joined the room.
+    case peerJoined(String)
+    /// A peer left the room.
+    case peerLeft(String)
+    /// An SDP offer from a peer.
+    case offer(SignalingSessionDescription, from: String)
+    /// An SDP answer from a peer.
+    case answer(SignalingSessionDescription, from: String)
+    /// A trickled ICE candidate from a peer.
+    case iceCandidate(SignalingICECandidate, from: String)
+    /// The server refused something this client sent.
+    case error(SignalingProtocolError)
+    /// The server announced it is shutting down.
+    case serverShutdown(message: String)
+    /// The connection dropped; the client reconnects after `reconnectIn` (nil: it stops).
+    case disconnected(reconnectIn: Duration?)
+}
+
+/// Exponential back-off between reconnect attempts: `initialDelay × multiplier^n`, capped at
+/// `maxDelay`; reset once a `join` succeeds.
+public struct SignalingReconnectPolicy: Sendable, Equatable {
+    /// Delay before the first reconnect.
+    public var initialDelay: Duration
+    /// Longest delay.
+    public var maxDelay: Duration
+    /// Growth factor per failed attempt.
+    public var multiplier: Double
+    /// Give up after this many attempts in a row without a successful join (nil: never).
+    public var maxAttempts: Int?
+
+    /// Creates a policy; the defaults go 250 ms, 500 ms, 1 s … up to 10 s, forever.
+    public init(initialDelay: Duration = .milliseconds(250), maxDelay: Duration = .seconds(10),
+                multiplier: Double = 2, maxAttempts: Int? = nil) {
+        self.initialDelay = initialDelay
+        self.maxDelay = maxDelay
+        self.multiplier = multiplier
+        self.maxAttempts = maxAttempts
+    }
+
+    /// Never reconnect.
+    public static let never = SignalingReconnectPolicy(maxAttempts: 0)
+
+    /// The delay before reconnect attempt `attempt` (0-based).
+    public func delay(attempt: Int) -> Duration {
+        let factor = pow(multiplier, Double(max(0, attempt)))
+        let nanos = min(Double(maxDelay.nanoseconds), Double(initialDelay.nanoseconds) * factor)
+        return .nanoseconds(Int64(nanos))
+    }
+}
+
+extension Duration {
+    fileprivate var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds &* 1_000_000_000 &+ attoseconds / 1_000_000_000
+    }
+}
+
+/// A client of the SwiftRTC signaling server (`docs/signaling-protocol.md`): connects over
+/// WebSocket, joins one room, sends typed messages and reports what arrives on ``events``.
+/// When the connection drops (or the server shuts down) it reconnects with exponential
+/// back-off and joins the same room again.
+///
+/// ```swift
+/// let client = SignalingClient(url: "ws://127.0.0.1:8080/ws", peerID: "alice", roomID: "demo")
+/// Task { await client.run() }
+/// for await event in client.events {
+///     if case .joined(_, let peers) = event { for peer in peers { try await client.sendOffer(sdp, to: peer) } }
+/// }
+/// ```
+public actor SignalingClient {
+    /// The WebSocket URL, e.g. `ws://127.0.0.1:8080/ws`.
+    public nonisolated let url: String
+    /// The peer id this client joins as.
+    public nonisolated let peerID: String
+    /// The room this client joins.
+    public nonisolated let roomID: String
+    /// The join token, when the server requires one.
+    public nonisolated let token: String?
+    /// How reconnects are spaced.
+    public nonisolated let reconnectPolicy: SignalingReconnectPolicy
+    /// Everything that happens, in order (one consumer; unbounded buffer — signaling is low-rate).
+    public nonisolated let events: AsyncStream<SignalingClientEvent>
+
+    private let eventsContinuation: AsyncStream<SignalingClientEvent>.Continuation
+    private let logger: Logger
+    private var outbox: AsyncStream<String>.Continuation?
+    private var stopped = false
+    private var fatal: SignalingProtocolError?
+    private var attempts = 0
+    private var isJoined = false
+
+    /// Creates a client; call ``run()`` to connect.
+    public init(url: String, peerID: String, roomID: String, token: String? = nil,
+                reconnectPolicy: SignalingReconnectPolicy = .init(),
+                logger: Logger = Logger(label: "swiftrtc.signaling.client")) {
+        self.url = url
+        self.peerID = peerID
+        self.roomID = roomID
+        self.token = token
+        self.reconnectPolicy = reconnectPolicy
+        self.logger = logger
+        (events, eventsContinuation) = AsyncStream.makeStream(of: SignalingClientEvent.self, bufferingPolicy: .unbounded)
+    }
+
+    /// `true` while connected and in the room.
+    public var joined: Bool { isJoined }
+
+    /// The join error that made the client stop reconnecting, if any.
+    public var failure: SignalingProtocolError? { fatal }
+
+    /// Connects, joins, and keeps reconnecting until ``close()``, cancellation, a fatal join
+    /// error (unauthorized, expired token, invalid id, room full) or `maxAttempts`. Returns
+    /// when the client stops; ``events`` finishes then.
+    public func run() async {
+        defer { eventsContinuation.finish() }
+        while !stopped && !Task.isCancelled {
+            do {
+                try await connectOnce()
+            } catch {
+                logger.debug("signaling connection failed", metadata: ["error": "\(error)"])
+            }
+            outbox = nil
+            isJoined = false
+            if stopped || fatal != nil || Task.isCancelled {
+                eventsContinuation.yield(.disconnected(reconnectIn: nil))
+                return
+            }
+            if let max = reconnectPolicy.maxAttempts, attempts >= max {
+                eventsContinuation.yield(.disconnected(reconnectIn: nil))
+                return
+            }
+            let delay = reconnectPolicy.delay(attempt: attempts)
+            attempts += 1
+            eventsContinuation.yield(.disconnected(reconnectIn: delay))
+            try? await Task.sleep(for: delay)
+        }
+    }
+
+    /// Sends a message (`target` set by the caller). Throws `.notConnected` between connections.
+    public func send(_ message: SignalingMessage) throws(SignalingClientError) {
+        try send(text: message.jsonString())
+    }
+
+    /// Sends raw text (for tools and tests of the server's error handling).
+    public func send(text: String) throws(SignalingClientError) {
+        if stopped { throw .closed }
+        guard let outbox else { throw .notConnected }
+        outbox.yield(text)
+    }
+
+    /// Sends an SDP offer to `peer`.
+    public func sendOffer(_ sdp: String, to peer: String) throws(SignalingClientError) {
+        try send(.offer(SignalingSessionDescription(type: "offer", sdp: sdp), target: peer))
+    }
+
+    /// Sends an SDP answer to `peer`.
+    public func sendAnswer(_ sdp: String, to peer: String) throws(SignalingClientError) {
+        try send(.answer(SignalingSessionDescription(type: "answer", sdp: sdp), target: peer))
+    }
+
+    /// Trickles an ICE candidate to `peer`.
+    public func sendCandidate(_ candidate: SignalingICECandidate, to peer: String) throws(SignalingClientError) {
+        try send(.iceCandidate(candidate, target: peer))
+    }
+
+    /// Leaves the room and closes the connection for good (no reconnect).
+    public func close() {
+        stopped = true
+        outbox?.finish()
+    }
+
+    // MARK: - One connection
+
+    private func connectOnce() async throws {
+        let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .unbounded)
+        continuation.yield(SignalingMessage.join(peerID: peerID, roomID: roomID, token: token).jsonString())
+        outbox = continuation
+        defer { continuation.finish() }
+        try await WebSocketClient.connect(
+            url: url,
+            configuration: .init(maxFrameSize: 1 << 20, closeTimeout: .seconds(2), autoPing: .enabled(timePeriod: .seconds(20))),
+            logger: logger
+        ) { inbound, outbound, _ in
+            await self.opened()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await text in stream { try await outbound.writeTextMessage(text) }
+                    // Outbox finished: close() was called, or a fatal error.
+                    try? await outbound.close(.normalClosure, reason: nil)
+                }
+                for try await message in inbound.messages(maxSize: 1 << 20) {
+                    guard case .text(let text) = message else { continue }
+                    await self.handle(text)
+                }
+                group.cancelAll()
+            }
+        }
+    }
+
+    private func opened() {
+        eventsContinuation.yield(.connected)
+    }
+
+    private func handle(_ text: String) {
+        let message: SignalingMessage
+        do {
+            message = try SignalingMessage.decode(text)
+        } catch {
+            logger.warning("undecodable message from the server", metadata: ["error": "\(error)"])
+            return
+        }
+        switch message {
+        case .roomPeers(let room, let peers):
+            isJoined = true
+            attempts = 0
+            eventsContinuation.yield(.joined(roomID: room, peers: peers))
+        case .peerJoined(let peer):
+            eventsContinuation.yield(.peerJoined(peer))
+        case .peerLeft(let peer):
+            eventsContinuation.yield(.peerLeft(peer))
+        case .offer(let description, _, let from?):
+            eventsContinuation.yield(.offer(description, from: from))
+        case .answer(let description, _, let from?):
+            eventsContinuation.yield(.answer(description, from: from))
+        case .iceCandidate(let candidate, _, let from?):
+            eventsContinuation.yield(.iceCandidate(candidate, from: from))
+        case .error(let code, let reason):
+            let error = SignalingProtocolError(code, reason)
+            eventsContinuation.yield(.error(error))
+            if !isJoined {
+                switch code {
+                case .unauthorized, .tokenExpired, .invalidMessage, .roomFull:
+                    // Retrying the same join cannot succeed.
+                    fatal = error
+                    outbox?.finish()
+                case .duplicatePeerID:
+                    // Probably our previous connection, not yet timed out: reconnect later.
+                    outbox?.finish()
+                default:
+                    break
+                }
+            }
+        case .shutdown(let reason):
+            eventsContinuation.yield(.serverShutdown(message: reason))
+        case .join, .leave, .offer, .answer, .iceCandidate:
+            logger.warning("unexpected message from the server", metadata: ["type": "\(message.type)"])
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Logging
+import RTCSignaling
+import RTCTestSupport
+import Testing
+
+/// Runs a real `SignalingServer` on 127.0.0.1 (a free port) around `body`, then shuts it down.
+func withSignalingServer<T: Sendable>(
+    _ configure: (inout SignalingServerConfiguration) -> Void = { _ in },
+    _ body: @Sendable (SignalingServer, Int) async throws -> T
+) async throws -> T {
+    try InteropEnvironment.requirePrivateNamespace()
+    var configuration = SignalingServerConfiguration()
+    configuration.port = 0
+    configure(&configuration)
+    var logger = Logger(label: "test.signaling")
+    logger.logLevel = .warning
+    let server = SignalingServer(configuration: configuration, logger: logger)
+    return try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await server.run(handleSignals: false); return nil }
+        let port = try await server.waitUntilRunning()
+        let result: T
+        do {
+            result = try await body(server, port)
+        } catch {
+            await server.shutdown()
+            try? await group.waitForAll()
+            throw error
+        }
+        await server.shutdown()
+        try await group.waitForAll()
+        return result
+    }
+}
+
+/// Collects a client's events and waits for the ones a test expects (bounded in time).
+final class EventRecorder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var events: [SignalingClientEvent] = []
+    private var task: Task<Void, Never>?
+
+    init(_ client: SignalingClient) {
+        task = Task { [weak self] in
+            for await event in client.events { self?.append(event) }
+        }
+    }
+
+    private func append(_ event: SignalingClientEvent) { lock.withLock { events.append(event) } }
+
+    var all: [SignalingClientEvent] { lock.withLock { events } }
+
+    /// Waits until an event matches `predicate` (counting from the start) and returns it.
+    @discardableResult
+    func wait(timeout: Double = 10, _ what: String = "event", where predicate: (SignalingClientEvent) -> Bool) async throws -> SignalingClientEvent {
+        let start = Date()
+        while Date().timeIntervalSince(start) < timeout {
+            if let hit = all.first(where: predicate) { return hit }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw LiveTestTimeout(description: "no \(what) within \(timeout) s; events:\n" + all.map { "\($0)" }.joined(separator: "\n"))
+    }
+
+    /// Waits until `count` events match `predicate`.
+    func waitCount(_ count: Int, timeout: Double = 10, where predicate: (SignalingClientEvent) -> Bool) async throws {
+        let start = Date()
+        while Date().timeIntervalSince(start) < timeout {
+            if all.filter(predicate).count >= count { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw LiveTestTimeout(description: "fewer than \(count) matching events within \(timeout) s; events:\n" + all.map { "\($0)" }.joined(separator: "\n"))
+    }
+}
+
+/// A started client with its recorder and run task.
+struct LiveClient {
+    let client: SignalingClient
+    let recorder: EventRecorder
+    let task: Task<Void, Never>
+
+    init(port: Int, peer: String, room: String = "room", token: String? = nil, reconnect: SignalingReconnectPolicy = .never) {
+        client = SignalingClient(url: "ws://127.0.0.1:\(port)/ws", peerID: peer, roomID: room, token: token, reconnectPolicy: reconnect)
+        recorder = EventRecorder(client)
+        let client = self.client
+        task = Task { await client.run() }
+    }
+
+    func stop() async {
+        await client.close()
+        _ = await task.value
+    }
+}
+
+/// GET `path` on the local server; returns status and body.
+func httpGET(port: Int, _ path: String) async throws -> (Int, String) {
+    let url = URL(string: "http://127.0.0.1:\(port)\(path)")!
+    let (data, response) = try await URLSession.shared.data(from: url)
+    return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+}
+
+/// A live test waited too long; carries what did arrive.
+struct LiveTestTimeout: Error, CustomStringConvertible {
+    var description: String
+}
