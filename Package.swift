@@ -116,6 +116,10 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
+        .testTarget(name: "SwiftRTCTests", dependencies: [
+            "SwiftRTC", "RTCTestSupport",
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .target(name: "RTCSignaling", dependencies: [
             "RTCCore",
             .product(name: "Hummingbird", package: "hummingbird"),

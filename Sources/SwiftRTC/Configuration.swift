@@ -1,3 +1,5 @@
+import RTCCore
+import RTCDTLS
 import RTCSession
 
 /// A STUN or TURN server an ICE agent may use (W3C `RTCIceServer`).
@@ -40,6 +42,8 @@ public struct ConnectionConfiguration: Sendable {
     public var maxMessageSize: Int = 262_144
     /// `send` on a data channel suspends while its buffered amount is above this many bytes.
     public var sendBufferHighWaterMark: Int = 1 << 20
+    /// The DTLS certificate; `nil` generates a fresh ECDSA P-256 one per connection.
+    public var certificate: DTLSCertificate?
 
     /// The defaults: no ICE servers, all candidates, loopback included.
     public init() {}
@@ -52,4 +56,27 @@ public struct WebRTCClientConfiguration: Sendable {
 
     /// The defaults.
     public init() {}
+}
+
+extension ConnectionConfiguration {
+    /// The engine settings for this configuration. STUN servers must be IP literals
+    /// (`stun:127.0.0.1:3478`); TURN servers are not used by the session yet.
+    func sessionConfiguration() throws -> SessionConfiguration {
+        var session = SessionConfiguration()
+        session.includeLoopback = includeLoopbackCandidates
+        session.maxMessageSize = maxMessageSize
+        for server in iceServers {
+            for url in server.urls where url.hasPrefix("stun:") {
+                var rest = String(url.dropFirst(5))
+                if let query = rest.firstIndex(of: "?") { rest = String(rest[..<query]) }
+                if !rest.contains(":") || (rest.hasPrefix("[") && rest.hasSuffix("]")) { rest += ":3478" }
+                if rest.hasPrefix("localhost:") { rest = "127.0.0.1:" + rest.dropFirst(10) }
+                guard let address = TransportAddress(rest) else {
+                    throw WebRTCError.invalidICEServer(url: url, reason: "the host must be an IP address literal")
+                }
+                session.stunServers.append(address)
+            }
+        }
+        return session
+    }
 }

@@ -1,0 +1,157 @@
+import NIOCore
+import RTCCore
+import RTCDTLS
+import RTCICE
+
+extension RTCSession {
+    static func makeAgent(_ configuration: SessionConfiguration, credentials: ICECredentials, role: ICERole, seed: UInt64) -> ICEAgent {
+        var iceConfiguration = ICEConfiguration()
+        iceConfiguration.stunServers = configuration.stunServers
+        iceConfiguration.includeLoopback = configuration.includeLoopback
+        iceConfiguration.localCredentials = credentials
+        return ICEAgent(configuration: iceConfiguration, role: role, rng: SeededRandom(seed: seed))
+    }
+
+    /// The ICE role follows the offer (RFC 8445 §6.1.1): the offerer controls. The agent is
+    /// recreated with the same credentials while gathering has not started.
+    mutating func setICERole(_ role: ICERole) {
+        guard ice.role != role else { return }
+        if !iceStarted {
+            ice = RTCSession.makeAgent(configuration, credentials: iceCredentials, role: role, seed: rng.next())
+        }
+    }
+
+    /// Creates the DTLS connection once the role and the peer's fingerprint are known, and
+    /// starts the handshake when we are the client and ICE has a selected pair.
+    mutating func startTransportIfReady(now: NIODeadline) {
+        guard let role = dtlsRole, !remoteFingerprints.isEmpty else { return }
+        if dtls == nil {
+            var dtlsConfiguration = DTLSConfiguration(certificate: certificate, verification: .fingerprints(remoteFingerprints))
+            dtlsConfiguration.mtu = configuration.dtlsMTU
+            dtls = DTLSConnection(role: role, configuration: dtlsConfiguration)
+            dtlsStarted = false
+        }
+        if role == .client, !dtlsStarted, ice.selectedPair != nil {
+            dtlsStarted = true
+            dtls!.startHandshake(now: now)
+        }
+    }
+
+    /// Moves data between the layers until none has anything left to say.
+    mutating func pump(now: NIODeadline) {
+        var progress = true
+        while progress {
+            progress = false
+            while let event = ice.pollEvent() {
+                progress = true
+                handleICE(event, now: now)
+            }
+            if dtls != nil {
+                while let event = dtls!.pollEvent() {
+                    progress = true
+                    handleDTLS(event, now: now)
+                }
+                if dtlsConnected {
+                    while let packet = channels.pollTransmit(now: now) {
+                        progress = true
+                        do { try dtls!.send(applicationData: packet) } catch { statistics.datagramsDropped += 1 }
+                    }
+                }
+                while let datagram = dtls!.pollTransmit() {
+                    progress = true
+                    if let transmit = ice.send(applicationData: datagram, now: now) { transmits.append(transmit) }
+                }
+            }
+            while let transmit = ice.pollTransmit() {
+                transmits.append(transmit)
+            }
+            while let event = channels.pollEvent() {
+                if case .dataChannelMessage = event { statistics.messagesReceived += 1 }
+                events.append(event)
+            }
+        }
+    }
+
+    private mutating func handleICE(_ event: ICEEvent, now: NIODeadline) {
+        switch event {
+        case .candidateGathered(let candidate):
+            events.append(.localCandidate(ICECandidateInit(candidate: candidate.sdpAttributeValue, sdpMid: mid, sdpMLineIndex: 0,
+                                                           usernameFragment: iceCredentials.ufrag)))
+        case .gatheringStateChanged(let state):
+            switch state {
+            case .new: events.append(.gatheringStateChanged(.new))
+            case .gathering: events.append(.gatheringStateChanged(.gathering))
+            case .complete: events.append(.gatheringStateChanged(.complete))
+            }
+        case .connectionStateChanged(let state):
+            let mapped: ICEConnectionState
+            switch state {
+            case .new: mapped = .new
+            case .checking: mapped = .checking
+            case .connected: mapped = .connected
+            case .failed: mapped = .failed
+            case .closed: mapped = .closed
+            }
+            setICEState(mapped)
+        case .selectedPairChanged(let pair):
+            statistics.selectedCandidatePair = "\(pair.local.address) -> \(pair.remote.address)"
+            startTransportIfReady(now: now)
+        case .roleChanged:
+            break
+        }
+    }
+
+    private mutating func handleDTLS(_ event: DTLSEvent, now: NIODeadline) {
+        switch event {
+        case .handshakeCompleted:
+            dtlsConnected = true
+            // SCTP packets ride in DTLS records: leave room for the record header and AEAD overhead.
+            channels.start(dtlsRole: dtlsRole ?? .client, maxPacketSize: configuration.dtlsMTU - 60, now: now, rng: &rng)
+            updateConnectionState()
+        case .applicationData(let packet):
+            channels.handle(packet: packet, now: now)
+        case .alert:
+            break
+        case .closed:
+            dtlsConnected = false
+            channels.closeAll(now: now)
+            setConnectionState(.closed)
+        case .failed:
+            dtlsConnected = false
+            dtlsFailed = true
+            channels.closeAll(now: now)
+            updateConnectionState()
+        }
+    }
+
+    mutating func setICEState(_ state: ICEConnectionState) {
+        guard iceState != state else { return }
+        iceState = state
+        events.append(.iceConnectionStateChanged(state))
+        updateConnectionState()
+    }
+
+    /// W3C §4.3.3: the aggregate of ICE and DTLS states.
+    mutating func updateConnectionState() {
+        guard !isClosed else { return }
+        let state: PeerConnectionState
+        if dtlsFailed || iceState == .failed {
+            state = .failed
+        } else if iceState == .disconnected {
+            state = .disconnected
+        } else if dtlsConnected && (iceState == .connected || iceState == .completed) {
+            state = .connected
+        } else if iceState == .new && dtls == nil {
+            state = .new
+        } else {
+            state = .connecting
+        }
+        setConnectionState(state)
+    }
+
+    mutating func setConnectionState(_ state: PeerConnectionState) {
+        guard connectionState != state else { return }
+        connectionState = state
+        events.append(.connectionStateChanged(state))
+    }
+}

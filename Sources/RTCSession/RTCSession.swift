@@ -1,0 +1,259 @@
+import DequeModule
+import NIOCore
+import RTCCore
+import RTCDTLS
+import RTCICE
+import RTCSCTP
+import RTCSDP
+
+/// One peer connection's protocol engine, sans-IO: ICE, DTLS, SCTP and data channels behind
+/// JSEP, driven by datagrams and time.
+///
+/// The contract (str0m's): feed it with `handle(_:now:)`, `handleTimeout(now:)` and the API
+/// calls; after each, drain `pollTransmit()` and `pollEvent()` until `nil`, and call
+/// `handleTimeout` at `pollDeadline()`. It never reads a clock, opens a socket or starts a task.
+///
+/// Layering: datagrams go to ICE; what ICE passes up from the selected pair is DTLS
+/// (RFC 7983); DTLS application data is SCTP (RFC 8261); SCTP messages are data channels.
+public struct RTCSession {
+    let configuration: SessionConfiguration
+    let certificate: DTLSCertificate
+    var ice: ICEAgent
+    var dtls: DTLSConnection?
+    var channels: DataChannelEngine
+    var signaling = SignalingStateMachine()
+    let sessionID: UInt64
+    var sessionVersionCounter: UInt64 = 2
+    var mid = "0"
+    var localType: SessionDescriptionType?
+    var localSetup: SetupRole?
+    var remoteSDP: RTCSDP.SessionDescription?
+    var remoteDescriptionText: SessionDescription?
+    var remoteFingerprints: [DTLSFingerprint] = []
+    var remoteMaxMessageSize = 65_536
+    var dtlsRole: DTLSRole?
+    var dtlsStarted = false
+    var dtlsConnected = false
+    var dtlsFailed = false
+    var transmits = Deque<Transmit>()
+    var events = Deque<SessionEvent>()
+    var isClosed = false
+    var iceState: ICEConnectionState = .new
+    var connectionState: PeerConnectionState = .new
+    var rng: SeededRandom
+    let iceCredentials: ICECredentials
+    var iceStarted = false
+    /// Counters for `stats()`.
+    public internal(set) var statistics = SessionStatistics()
+
+    /// Creates a session with a DTLS certificate (generate one with
+    /// `DTLSCertificate.generateSelfSigned()`; its fingerprint goes into every description).
+    public init(configuration: SessionConfiguration = SessionConfiguration(), certificate: DTLSCertificate,
+                rng: some RandomNumberGenerator) {
+        var generator = rng
+        self.configuration = configuration
+        self.certificate = certificate
+        self.rng = SeededRandom(seed: generator.next())
+        self.sessionID = generator.next() >> 2
+        let credentials = ICECredentials.random(using: &generator)
+        self.ice = RTCSession.makeAgent(configuration, credentials: credentials, role: .controlling, seed: generator.next())
+        self.channels = DataChannelEngine(maxMessageSize: configuration.maxMessageSize, lowThreshold: configuration.bufferedAmountLowThreshold)
+        self.iceCredentials = credentials
+    }
+
+    /// The signaling state.
+    public var signalingState: SignalingState { signaling.state }
+
+    // MARK: Descriptions
+
+    /// Applies our own offer or answer.
+    public mutating func setLocalDescription(_ description: SessionDescription, now: NIODeadline) throws(SessionError) {
+        guard !isClosed else { throw .closed }
+        let parsed: RTCSDP.SessionDescription
+        do { parsed = try RTCSDP.SessionDescription(parsing: description.sdp) } catch { throw .invalidSDP("\(error)") }
+        let setup = parsed.media.first.flatMap { $0.attributes.setup } ?? .actpass
+        do { try signaling.apply(.local, description.type) } catch { throw .invalidSignalingState(error) }
+        events.append(.signalingStateChanged(signaling.state))
+        localType = description.type == .rollback ? nil : description.type
+        localSetup = setup
+        if description.type == .answer || description.type == .pranswer {
+            dtlsRole = setup == .active ? .client : .server
+            startTransportIfReady(now: now)
+        }
+        pump(now: now)
+    }
+
+    /// Applies the peer's offer or answer: ICE credentials and candidates, the DTLS fingerprint
+    /// and role, and the peer's max-message-size.
+    public mutating func setRemoteDescription(_ description: SessionDescription, now: NIODeadline) throws(SessionError) {
+        guard !isClosed else { throw .closed }
+        if description.type == .rollback {
+            do { try signaling.apply(.remote, .rollback) } catch { throw .invalidSignalingState(error) }
+            events.append(.signalingStateChanged(signaling.state))
+            return
+        }
+        let parsed: RTCSDP.SessionDescription
+        do { parsed = try RTCSDP.SessionDescription(parsing: description.sdp) } catch { throw .invalidSDP("\(error)") }
+        guard let index = dataMediaIndex(in: parsed) else {
+            throw .incompatibleDescription("no data-channel m-section (m=application … webrtc-datachannel)")
+        }
+        guard let ufrag = parsed.iceUfrag(forMediaAt: index), let pwd = parsed.icePwd(forMediaAt: index) else {
+            throw .incompatibleDescription("the data m-section has no a=ice-ufrag/a=ice-pwd")
+        }
+        let fingerprints = parsed.fingerprints(forMediaAt: index).compactMap { DTLSFingerprint(sdp: "\($0.algorithm) \($0.value)") }
+        guard !fingerprints.isEmpty else { throw .incompatibleDescription("the data m-section has no a=fingerprint") }
+        let remoteSetup = parsed.setup(forMediaAt: index)
+        if description.type == .answer || description.type == .pranswer {
+            guard let remoteSetup, remoteSetup != .actpass else {
+                throw .incompatibleDescription("an answer must say a=setup:active or a=setup:passive")
+            }
+        }
+        do { try signaling.apply(.remote, description.type) } catch { throw .invalidSignalingState(error) }
+        events.append(.signalingStateChanged(signaling.state))
+        remoteSDP = parsed
+        remoteDescriptionText = description
+        if let remoteMid = parsed.media[index].mid { mid = remoteMid }
+        remoteFingerprints = fingerprints
+        if let size = parsed.media[index].maxMessageSize {
+            remoteMaxMessageSize = size == 0 ? Int.max : Int(clamping: size)
+        }
+        channels.remoteMaxMessageSize = remoteMaxMessageSize
+        if description.type == .offer {
+            setICERole(parsed.isICELite ? .controlling : .controlled)
+        } else {
+            dtlsRole = remoteSetup == .active ? .server : .client
+        }
+        ice.setRemoteCredentials(ICECredentials(ufrag: ufrag, password: pwd), now: now)
+        for (_, mLine, attribute) in parsed.allCandidates where mLine == index {
+            addCandidate("candidate:" + attribute.sdpValue, now: now)
+        }
+        if parsed.media[index].hasEndOfCandidates { ice.endOfRemoteCandidates(now: now) }
+        startTransportIfReady(now: now)
+        pump(now: now)
+    }
+
+    /// Adds a candidate the peer trickled (RFC 8838 §11.4). An empty candidate means
+    /// end-of-candidates. TCP and mDNS candidates are accepted and ignored (UDP only here).
+    public mutating func addRemoteCandidate(_ candidate: ICECandidateInit, now: NIODeadline) throws(SessionError) {
+        guard !isClosed else { throw .closed }
+        guard remoteSDP != nil else {
+            throw .invalidCandidate("a candidate arrived before the remote description; apply it first")
+        }
+        if candidate.isEndOfCandidates {
+            ice.endOfRemoteCandidates(now: now)
+        } else {
+            var text = candidate.candidate
+            if text.hasPrefix("a=") { text.removeFirst(2) }
+            do { _ = try ICECandidateAttribute(parsing: text) } catch { throw .invalidCandidate("\(error)") }
+            addCandidate(text, now: now)
+        }
+        pump(now: now)
+    }
+
+    private mutating func addCandidate(_ text: String, now: NIODeadline) {
+        guard let parsed = try? ICECandidateAttribute(parsing: text), parsed.isUDP, !parsed.isMDNS,
+              let candidate = try? ICECandidate(sdpAttributeValue: text) else { return }
+        _ = ice.addRemoteCandidate(candidate, now: now)
+    }
+
+    /// Gives the session the local addresses the edge has bound sockets on; they become host
+    /// candidates and gathering starts (server-reflexive ones follow from STUN servers).
+    public mutating func addLocalAddresses(_ addresses: [TransportAddress], now: NIODeadline) {
+        iceStarted = true
+        ice.startGathering(localAddresses: addresses, now: now)
+        pump(now: now)
+    }
+
+    // MARK: Data channels
+
+    /// Creates a data channel and returns its stream id. It opens once SCTP is up (and, unless
+    /// negotiated, the peer's DATA_CHANNEL_ACK arrived).
+    public mutating func createDataChannel(label: String, options: DataChannelOptions, now: NIODeadline) throws(SessionError) -> Int {
+        guard !isClosed else { throw .closed }
+        let handle = try channels.create(label: label, options: options, now: now)
+        pump(now: now)
+        return handle
+    }
+
+    /// The SCTP stream id of a channel, once assigned.
+    public func streamID(of handle: Int) -> UInt16? { channels.streamID(of: handle) }
+
+    /// Queues a message on an open channel.
+    public mutating func send(_ message: DataChannelMessage, on handle: Int, now: NIODeadline) throws(SessionError) {
+        guard !isClosed else { throw .closed }
+        try channels.send(message, on: handle, now: now)
+        statistics.messagesSent += 1
+        pump(now: now)
+    }
+
+    /// Bytes queued on a channel and not yet acknowledged.
+    public func bufferedAmount(of handle: Int) -> Int { channels.bufferedAmount(of: handle) }
+
+    /// Starts closing a channel (its stream is reset, RFC 8831 §6.7).
+    public mutating func closeDataChannel(_ handle: Int, now: NIODeadline) {
+        channels.close(handle, now: now)
+        pump(now: now)
+    }
+
+    // MARK: I/O
+
+    /// Feeds a datagram that arrived on one of our sockets.
+    public mutating func handle(_ datagram: ReceivedDatagram, now: NIODeadline) {
+        guard !isClosed else { return }
+        statistics.datagramsReceived += 1
+        statistics.bytesReceived += datagram.payload.readableBytes
+        if let upward = ice.handleReceive(datagram, now: now) {
+            if PacketKind(firstByte: upward.payload.getInteger(at: upward.payload.readerIndex) ?? 0) == .dtls {
+                if dtls == nil { startTransportIfReady(now: now) }
+                if dtls != nil {
+                    dtls!.handle(datagram: upward.payload, now: now)
+                } else {
+                    statistics.datagramsDropped += 1
+                }
+            } else {
+                statistics.datagramsDropped += 1  // SRTP/RTCP: media is not negotiated by this session yet
+            }
+        }
+        pump(now: now)
+    }
+
+    /// Runs whatever timers are due.
+    public mutating func handleTimeout(now: NIODeadline) {
+        guard !isClosed else { return }
+        ice.handleTimeout(now: now)
+        if dtls != nil { dtls!.handleTimeout(now: now) }
+        channels.handleTimeout(now: now)
+        pump(now: now)
+    }
+
+    /// The next datagram to send, or `nil`.
+    public mutating func pollTransmit() -> Transmit? {
+        guard let t = transmits.popFirst() else { return nil }
+        statistics.datagramsSent += 1
+        statistics.bytesSent += t.payload.readableBytes
+        return t
+    }
+
+    /// The next event, or `nil`.
+    public mutating func pollEvent() -> SessionEvent? { events.popFirst() }
+
+    /// When `handleTimeout` must be called next.
+    public func pollDeadline() -> NIODeadline? {
+        [ice.pollDeadline(), dtls?.pollDeadline(), channels.pollDeadline()].compactMap { $0 }.min()
+    }
+
+    /// Closes everything: channels close, SCTP aborts politely (SHUTDOWN is not waited for),
+    /// DTLS sends close_notify, ICE stops.
+    public mutating func close(now: NIODeadline) {
+        guard !isClosed else { return }
+        channels.closeAll(now: now)
+        if channels.sctp != nil { channels.sctp!.abort() }
+        pump(now: now)
+        if dtls != nil { dtls!.close() }
+        pump(now: now)
+        ice.close()
+        isClosed = true
+        signaling.close()
+        setConnectionState(.closed)
+    }
+}
