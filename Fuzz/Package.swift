@@ -15,5 +15,6 @@ let package = Package(
     targets: [
         // One line per parser; scripts/fuzz.sh runs every target listed here.
         fuzzTarget("FuzzSTUN", ["RTCSTUN"]),
+        fuzzTarget("FuzzICECandidate", ["RTCICE"]),
     ]
 )
