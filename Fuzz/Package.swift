@@ -17,5 +17,6 @@ let package = Package(
         fuzzTarget("FuzzSTUN", ["RTCSTUN"]),
         fuzzTarget("FuzzRTP", ["RTCRTP"]),
         fuzzTarget("FuzzRTCP", ["RTCRTP"]),
+        fuzzTarget("FuzzICECandidate", ["RTCICE"]),
     ]
 )

@@ -86,7 +86,9 @@ public struct ICECandidate: Hashable, Sendable, CustomStringConvertible {
         var s = Substring(text)
         if s.hasPrefix("a=") { s = s.dropFirst(2) }
         if s.hasPrefix("candidate:") { s = s.dropFirst("candidate:".count) }
-        let f = s.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }).map(String.init)
+        // Split on bytes, not Characters: a combining mark after a space must not merge with it.
+        let f = s.utf8.split(whereSeparator: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0d || $0 == 0x0a })
+            .map { String(decoding: $0, as: UTF8.self) }
         guard f.count >= 8 else { throw .tooFewFields(f.count) }
         guard let component = UInt16(f[1]), component > 0 else { throw .badNumber(field: "component", value: f[1]) }
         guard let priority = UInt32(f[3]) else { throw .badNumber(field: "priority", value: f[3]) }

@@ -19,6 +19,7 @@ public final class ICEUDPTransport: Sendable {
         var channels: [TransportAddress: any Channel] = [:]
         var socketAddresses: [TransportAddress: SocketAddress] = [:]
         var timer: Scheduled<Void>?
+        var timerDeadline: NIODeadline?
         let continuation: AsyncStream<ICEEvent>.Continuation
         let onApplicationData: @Sendable (ReceivedDatagram) -> Void
         let eventLoop: any EventLoop
@@ -64,15 +65,19 @@ public final class ICEUDPTransport: Sendable {
             }
             for ch in touched.values { ch.flush() }
             while let e = agent.pollEvent() { continuation.yield(e) }
+            // Re-arm only when the deadline moved earlier: a timer that fires early is harmless
+            // (the agent just reports its next deadline), and most datagrams change nothing.
+            guard let deadline = agent.pollDeadline() else { return }
+            if let current = timerDeadline, timer != nil, current <= deadline { return }
             timer?.cancel()
-            timer = nil
-            if let deadline = agent.pollDeadline() {
-                let bound = NIOLoopBound(self, eventLoop: eventLoop)
-                timer = eventLoop.scheduleTask(deadline: deadline) {
-                    let core = bound.value
-                    core.agent.handleTimeout(now: .now())
-                    core.pump()
-                }
+            timerDeadline = deadline
+            let bound = NIOLoopBound(self, eventLoop: eventLoop)
+            timer = eventLoop.scheduleTask(deadline: deadline) {
+                let core = bound.value
+                core.timer = nil
+                core.timerDeadline = nil
+                core.agent.handleTimeout(now: .now())
+                core.pump()
             }
         }
     }
