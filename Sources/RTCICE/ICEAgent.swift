@@ -130,7 +130,10 @@ public struct ICEAgent: Sendable {
         func consider(_ t: NIODeadline?) { if let t { d = d.map { min($0, t) } ?? t } }
         for t in transactions.values { consider(t.next) }
         if hasCheckWork { consider(lastCheckSent.map { $0 + configuration.pacing } ?? .uptimeNanoseconds(0)) }
-        if role == .controlling, selectedIndex == nil, let f = firstValidAt, pairs.contains(where: { $0.valid && !$0.useCandidateSent }) {
+        // While a nominating check is in flight, its transaction's retransmit time is the
+        // deadline; asking for nomination again then would only spin (nominate() waits for it).
+        if role == .controlling, selectedIndex == nil, let f = firstValidAt, pairs.contains(where: { $0.valid && !$0.useCandidateSent }),
+           !pairs.contains(where: { $0.useCandidateSent && $0.state == .inProgress }) {
             consider(f + configuration.nominationDelay)
         }
         if selectedIndex != nil {
