@@ -18,5 +18,6 @@ let package = Package(
         fuzzTarget("FuzzRTP", ["RTCRTP"]),
         fuzzTarget("FuzzRTCP", ["RTCRTP"]),
         fuzzTarget("FuzzICECandidate", ["RTCICE"]),
+        fuzzTarget("FuzzSDP", ["RTCSDP"]),
     ]
 )

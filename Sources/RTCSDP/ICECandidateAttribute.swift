@@ -140,6 +140,11 @@ public struct ICECandidateAttribute: Hashable, Sendable, CustomStringConvertible
     }
 
     init(sdpValue: String) throws(SDPParseError.Reason) {
+        // Every candidate token is visible text (RFC 8839 §5.1); control characters would also
+        // make a trickled string's trailing line ending ambiguous.
+        guard !sdpValue.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
+            throw .invalidValue(field: "candidate", value: sdpValue)
+        }
         let f = SDPText.fields(sdpValue)
         guard f.count >= 8 else { throw .fieldCount(field: "candidate", expected: "at least 8", found: f.count) }
         guard f[6] == "typ" else { throw .invalidValue(field: "candidate typ", value: f[6]) }

@@ -46,18 +46,30 @@ func parsePayloadType(_ s: String, field: String) throws(SDPParseError.Reason) -
     return pt
 }
 
-/// `a=fmtp:<payload type> <format specific parameters>` (RFC 8866 §6.15), e.g.
-/// `111 minptime=10;useinbandfec=1`.
+/// `a=fmtp:<format> <format specific parameters>` (RFC 8866 §6.15), e.g.
+/// `111 minptime=10;useinbandfec=1`. The format is an RTP payload type for RTP media, but
+/// may be any `m=` format (legacy data channels wrote `a=fmtp:5000 protocol=…`).
 public struct FormatParameters: Hashable, Sendable {
-    /// The RTP payload type these parameters apply to.
-    public var payloadType: UInt8
+    /// The media format these parameters apply to, as written (usually a payload type).
+    public var format: String
     /// The parameters, verbatim (usually `key=value` pairs joined by `;`).
     public var parameters: String
 
-    /// Creates format parameters.
-    public init(payloadType: UInt8, parameters: String) {
-        self.payloadType = payloadType
+    /// Creates format parameters for an arbitrary `m=` format.
+    public init(format: String, parameters: String) {
+        self.format = format
         self.parameters = parameters
+    }
+
+    /// Creates format parameters for RTP payload type `payloadType`.
+    public init(payloadType: UInt8, parameters: String) {
+        self.init(format: String(payloadType), parameters: parameters)
+    }
+
+    /// The format as an RTP payload type (0–127), or `nil` when it is not one.
+    public var payloadType: UInt8? {
+        guard let pt: UInt8 = SDPText.number(format), pt <= 127 else { return nil }
+        return pt
     }
 
     /// The `key=value` pairs of ``parameters`` in order (split on `;`, spaces trimmed); a
@@ -77,17 +89,18 @@ public struct FormatParameters: Hashable, Sendable {
     }
 
     init(sdpValue: String) throws(SDPParseError.Reason) {
-        if let (pt, rest) = SDPText.splitFirst(sdpValue, on: SDPText.space) {
-            payloadType = try parsePayloadType(pt, field: "fmtp payload type")
+        if let (format, rest) = SDPText.splitFirst(sdpValue, on: SDPText.space) {
+            self.format = format
             parameters = rest
         } else {
-            payloadType = try parsePayloadType(sdpValue, field: "fmtp payload type")
+            format = sdpValue
             parameters = ""
         }
+        guard !format.isEmpty else { throw .invalidValue(field: "fmtp format", value: sdpValue) }
     }
 
     /// The text after `a=fmtp:`.
-    public var sdpValue: String { parameters.isEmpty ? "\(payloadType)" : "\(payloadType) \(parameters)" }
+    public var sdpValue: String { parameters.isEmpty ? format : format + " " + parameters }
 }
 
 /// `a=rtcp-fb:<payload type | *> <type> [<parameter>]` (RFC 4585 §4.2), e.g. `96 nack pli`.

@@ -91,6 +91,7 @@ import RTCSDP
         ("candidate:1 1 udp 100 10.0.0.1 5000 typ srflx raddr 1.2.3.4 rport x", "invalidNumber"),
         ("1 1 udp 100 10.0.0.1 5000 typ host", "invalidValue"),
         ("", "invalidValue"),
+        ("candidate:1 1 udp 100 10.0.0.1 5000 typ host ufrag a\rb generation 0", "invalidValue"),
     ])
     func malformedCandidatesGiveTypedErrors(text: String, kind: String) {
         do {
