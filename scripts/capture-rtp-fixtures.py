@@ -14,7 +14,8 @@ writer; that makes Chromium send transport-wide CC feedback (RTPFB FMT 15).
 
 Run it inside a private network namespace (loopback only):
   unshare --net bash -c 'ip link set lo up; .venv/bin/python scripts/capture-rtp-fixtures.py'
-It writes binary datagrams into Tests/RTCRTPTests/Fixtures/ (see FIXTURES.md there).
+It writes binary datagrams, both SDPs and manifest.json into Tests/RTCRTPTests/Fixtures/
+(see FIXTURES.md there).
 """
 
 import asyncio
@@ -36,7 +37,7 @@ from aiortc.rtp import HeaderExtensionsMap
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "Tests", "RTCRTPTests", "Fixtures")
-SECONDS = float(os.environ.get("CAPTURE_SECONDS", "12"))
+SECONDS = float(os.environ.get("CAPTURE_SECONDS", "15"))
 TWCC_URI = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 
 # Loopback-only host: let aioice gather 127.0.0.1 (INTEROP.md).

@@ -72,6 +72,30 @@ public struct RTCPGenericNACK: Hashable, Sendable {
         return out
     }
 
+    /// Packs a set of lost sequence numbers into (PID, BLP) entries (RFC 4585 §6.2.1), ordering
+    /// them around the 16-bit circle so that the run starts after the largest gap: {65534, 65535,
+    /// 0, 1} is one entry with PID 65534.
+    public static func pairs(for lost: Set<UInt16>) -> [RTCPNACKPair] {
+        pairs(for: circularOrder(lost))
+    }
+
+    /// The numbers sorted, rotated to start just after the largest gap between neighbours on the
+    /// 16-bit circle.
+    static func circularOrder(_ numbers: Set<UInt16>) -> [UInt16] {
+        let sorted = numbers.sorted()
+        guard sorted.count > 1 else { return sorted }
+        var start = 0
+        var largest = Int(sorted[0]) + 65536 - Int(sorted[sorted.count - 1])  // wrap-around gap
+        for i in 1..<sorted.count {
+            let gap = Int(sorted[i]) - Int(sorted[i - 1])
+            if gap > largest {
+                largest = gap
+                start = i
+            }
+        }
+        return Array(sorted[start...] + sorted[..<start])
+    }
+
     init(reader r: inout RTCPBodyReader) throws(RTCPParseError) {
         senderSSRC = try r.u32("sender SSRC")
         mediaSSRC = try r.u32("media SSRC")

@@ -122,6 +122,37 @@ public struct RTCPTransportWideCC: Hashable, Sendable {
                   feedbackPacketCount: feedbackPacketCount, chunks: Self.encodeChunks(statuses), receiveDeltas: deltas)
     }
 
+    /// Builds feedback from receive times (draft-holmer-rmcat-transport-wide-cc-extensions-01
+    /// §3.1): `arrivalTimesMicroseconds[i]` is when `baseSequenceNumber + i` arrived on the
+    /// receiver's clock, or nil if it did not. The reference time is the first arrival rounded
+    /// down to 64 ms; each delta is rounded to 250 µs against the times already reported, so
+    /// rounding errors do not accumulate. Deltas beyond ±8.19 s are clamped.
+    public init(senderSSRC: UInt32, mediaSSRC: UInt32, baseSequenceNumber: UInt16, feedbackPacketCount: UInt8,
+                arrivalTimesMicroseconds: [Int64?]) {
+        let first = arrivalTimesMicroseconds.lazy.compactMap { $0 }.first ?? 0
+        var reference = first / Self.referenceTimeTickMicroseconds
+        if first < 0 && first % Self.referenceTimeTickMicroseconds != 0 { reference -= 1 }
+        reference = max(-0x80_0000, min(0x7F_FFFF, reference))
+        var reported = reference * Self.referenceTimeTickMicroseconds
+        var arrivals: [Arrival] = []
+        arrivals.reserveCapacity(arrivalTimesMicroseconds.count)
+        for time in arrivalTimesMicroseconds {
+            guard let time else {
+                arrivals.append(.notReceived)
+                continue
+            }
+            let difference = time.subtractingReportingOverflow(reported)
+            let exact = difference.overflow ? (time < reported ? Int64.min : Int64.max) : difference.partialValue
+            let rounded = exact >= 0 ? (exact / 2 + Self.deltaTickMicroseconds / 4) / (Self.deltaTickMicroseconds / 2)
+                                     : -((-(exact / 2) + Self.deltaTickMicroseconds / 4) / (Self.deltaTickMicroseconds / 2))
+            let ticks = Int16(max(Int64(Int16.min), min(Int64(Int16.max), rounded)))
+            reported += Int64(ticks) * Self.deltaTickMicroseconds
+            arrivals.append(.received(deltaTicks: ticks))
+        }
+        self.init(senderSSRC: senderSSRC, mediaSSRC: mediaSSRC, baseSequenceNumber: baseSequenceNumber,
+                  referenceTime: Int32(reference), feedbackPacketCount: feedbackPacketCount, packets: arrivals)
+    }
+
     /// Chooses chunks for `statuses`: a run of 14 or more equal statuses becomes a run-length
     /// chunk, else 14 statuses without a large delta become a one-bit vector, else 7 a two-bit vector.
     static func encodeChunks(_ statuses: [Status]) -> [Chunk] {

@@ -33,3 +33,12 @@ import Testing
         }
     }
 }
+
+@Suite struct RTCPNACKSetTests {
+    @Test func ordersASetAroundTheWrap() {
+        let pairs = RTCPGenericNACK.pairs(for: Set<UInt16>([0, 65534, 1, 65535]))
+        #expect(pairs == [RTCPNACKPair(packetID: 65534, lostBitmask: 0b111)])
+        #expect(RTCPGenericNACK.pairs(for: Set<UInt16>([300, 10, 20])).map(\.packetID) == [10, 300])
+        #expect(RTCPGenericNACK.pairs(for: Set<UInt16>()).isEmpty)
+    }
+}

@@ -115,3 +115,34 @@ import Testing
         #expect(twcc.chunks.count == 3)
     }
 }
+
+@Suite struct RTCPTransportWideCCFromArrivalTimesTests {
+    @Test func arrivalTimesSurviveWithin125Microseconds() throws {
+        var rng = SeededRandom(seed: 5)
+        var time: Int64 = 1_000_000_123
+        var arrivals: [Int64?] = []
+        for _ in 0..<500 {
+            time += Int64.random(in: -2_000...40_000, using: &rng)
+            arrivals.append(Int.random(in: 0..<10, using: &rng) == 0 ? nil : time)
+        }
+        let twcc = RTCPTransportWideCC(senderSSRC: 1, mediaSSRC: 2, baseSequenceNumber: 65300, feedbackPacketCount: 9,
+                                       arrivalTimesMicroseconds: arrivals)
+        #expect(Int64(twcc.referenceTime) * 64_000 <= arrivals.compactMap { $0 }.first!)
+        let parsed = try RTCPCompoundPacket(parsing: RTCPCompoundPacket(packets: [.transportFeedback(.transportWideCC(twcc))]).serialized())
+        guard case .transportFeedback(.transportWideCC(let back)) = parsed.packets.first else {
+            Issue.record("not TWCC")
+            return
+        }
+        let decoded = back.arrivalTimesMicroseconds
+        #expect(decoded.count == arrivals.compactMap { $0 }.count)
+        for (i, arrival) in arrivals.enumerated() {
+            let seq = UInt16(truncatingIfNeeded: 65300 + i)  // wraps past 65535
+            if let arrival {
+                let got = try #require(decoded[seq])
+                #expect(abs(got - arrival) <= 125)
+            } else {
+                #expect(decoded[seq] == nil)
+            }
+        }
+    }
+}
