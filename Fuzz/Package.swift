@@ -19,5 +19,6 @@ let package = Package(
         fuzzTarget("FuzzRTCP", ["RTCRTP"]),
         fuzzTarget("FuzzICECandidate", ["RTCICE"]),
         fuzzTarget("FuzzSDP", ["RTCSDP"]),
+        fuzzTarget("FuzzDTLS", ["RTCDTLS"]),
     ]
 )

@@ -129,6 +129,7 @@ public struct DTLSConnection {
         clientHello = DTLSClientHello(random: clientRandom, cipherSuites: configuration.cipherSuites.map(\.rawValue), extensions: extensions)
         step = .clientWaitHello
         sendClientHello(now: now)
+        finishDatagram()
     }
 
     /// Processes one received datagram (RFC 6347 §4.1: it may hold several records).
@@ -172,6 +173,7 @@ public struct DTLSConnection {
 
     /// The next datagram to send, or `nil` when there is none.
     public mutating func pollTransmit() -> ByteBuffer? {
+        if datagramHead == datagrams.count { finishDatagram() }
         guard datagramHead < datagrams.count else {
             if !datagrams.isEmpty { datagrams.removeAll(keepingCapacity: true); datagramHead = 0 }
             return nil
