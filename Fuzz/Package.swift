@@ -20,5 +20,6 @@ let package = Package(
         fuzzTarget("FuzzICECandidate", ["RTCICE"]),
         fuzzTarget("FuzzSDP", ["RTCSDP"]),
         fuzzTarget("FuzzDTLS", ["RTCDTLS"]),
+        fuzzTarget("FuzzSCTP", ["RTCSCTP", "RTCDataChannel"]),
     ]
 )

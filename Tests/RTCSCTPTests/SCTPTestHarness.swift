@@ -86,14 +86,15 @@ struct SCTPPair {
 }
 
 func bytes(_ count: Int, seed: Int) -> ByteBuffer {
-    var b = ByteBuffer()
-    b.reserveCapacity(count)
     var x = UInt32(truncatingIfNeeded: seed &* 2654435761 &+ 1)
-    for _ in 0..<count {
-        x = x &* 1664525 &+ 1013904223
-        b.writeInteger(UInt8(truncatingIfNeeded: x >> 24))
+    let array = [UInt8](unsafeUninitializedCapacity: count) { buf, n in
+        for i in 0..<count {
+            x = x &* 1664525 &+ 1013904223
+            buf[i] = UInt8(truncatingIfNeeded: x >> 24)
+        }
+        n = count
     }
-    return b
+    return ByteBuffer(bytes: array)
 }
 
 extension Array where Element == SCTPEvent {

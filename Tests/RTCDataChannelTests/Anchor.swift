@@ -1,1 +1,0 @@
-// Tests for RTCDataChannel are added here.

@@ -1,0 +1,72 @@
+import NIOCore
+import RTCCore
+import RTCDataChannel
+import RTCSCTP
+import RTCTestSupport
+
+/// A DTLS-client manager (A) and a DTLS-server manager (B) over a SimulatedLink on virtual time.
+struct DataChannelPair {
+    var a: DataChannelManager
+    var b: DataChannelManager
+    var link: SimulatedLink<ByteBuffer>
+    var now = NIODeadline.virtualStart
+    var eventsA: [DataChannelEvent] = []
+    var eventsB: [DataChannelEvent] = []
+
+    init(configA: DataChannelConfiguration = .init(role: .dtlsClient), configB: DataChannelConfiguration = .init(role: .dtlsServer),
+         conditions: LinkConditions = .perfect, seed: UInt64 = 1) {
+        var rngA = SeededRandom(seed: seed &+ 100)
+        var rngB = SeededRandom(seed: seed &+ 200)
+        a = DataChannelManager(configuration: configA, rng: &rngA)
+        b = DataChannelManager(configuration: configB, rng: &rngB)
+        link = SimulatedLink(conditions: conditions, seed: seed)
+    }
+
+    mutating func flush() {
+        while let p = a.pollTransmit(now: now) { link.send(p, size: p.readableBytes, from: .a, now: now) }
+        while let p = b.pollTransmit(now: now) { link.send(p, size: p.readableBytes, from: .b, now: now) }
+        while let e = a.pollEvent() { eventsA.append(e) }
+        while let e = b.pollEvent() { eventsB.append(e) }
+    }
+
+    mutating func step() -> Bool {
+        flush()
+        var next = link.nextDeliveryTime
+        for d in [a.pollDeadline(), b.pollDeadline()] {
+            if let d, next == nil || d < next! { next = d }
+        }
+        guard let n = next else { return false }
+        if n > now { now = n }
+        for (to, packet) in link.deliver(upTo: now) {
+            if to == .a { a.handle(packet: packet, now: now) } else { b.handle(packet: packet, now: now) }
+        }
+        if let d = a.pollDeadline(), d <= now { a.handleTimeout(now: now) }
+        if let d = b.pollDeadline(), d <= now { b.handleTimeout(now: now) }
+        flush()
+        return true
+    }
+
+    @discardableResult
+    mutating func run(for limit: TimeAmount, until done: (DataChannelPair) -> Bool = { _ in false }) -> Bool {
+        let end = now + limit
+        while now < end {
+            if done(self) { return true }
+            if !step() { return done(self) }
+        }
+        return done(self)
+    }
+
+    mutating func connect() -> Bool {
+        a.connect(now: now)
+        return run(for: .seconds(10)) { $0.eventsA.contains(.associationEstablished) && $0.eventsB.contains(.associationEstablished) }
+    }
+}
+
+extension Array where Element == DataChannelEvent {
+    func messages(on id: UInt16) -> [DataChannelMessage] {
+        compactMap { if case .message(id, let m) = $0 { m } else { nil } }
+    }
+    var peerOpened: [DataChannelInfo] {
+        compactMap { if case .peerOpened(let i) = $0 { i } else { nil } }
+    }
+}
