@@ -4,7 +4,8 @@ import NIOCore
 
 /// What a connection's writer sends next.
 enum SignalingOutboundFrame: Sendable {
-    case text(String)
+    /// A message to encode and send (encoded by the connection's writer, off the hub actor).
+    case message(SignalingMessage)
     case close(SignalingCloseReason)
 }
 
@@ -61,19 +62,13 @@ actor SignalingConnections {
     private func perform(_ body: (inout SignalingHub) -> [SignalingOutput]) {
         let before = hub.stats
         let outputs = body(&hub)
-        var encoded: [SignalingMessage: String] = [:]
         for output in outputs {
             switch output {
             case .send(let message, let to):
-                let text: String
-                if let cached = encoded[message] { text = cached } else {
-                    text = message.jsonString()
-                    encoded[message] = text
-                }
                 if case .error(let code, let reason) = message {
                     logger.debug("error reply", metadata: ["connection": "\(to)", "code": "\(code.rawValue)", "message": "\(reason)"])
                 }
-                outboxes[to]?.yield(.text(text))
+                outboxes[to]?.yield(.message(message))
             case .close(let id, let reason):
                 if reason == .rateLimited { logger.warning("closing abusive client", metadata: ["connection": "\(id)"]) }
                 outboxes[id]?.yield(.close(reason))

@@ -136,8 +136,8 @@ public actor SignalingServer {
             group.addTask {
                 for await frame in outbox {
                     switch frame {
-                    case .text(let text):
-                        do { try await outbound.writeTextMessage(text) } catch { return }
+                    case .message(let message):
+                        do { try await outbound.writeTextMessage(message.jsonString()) } catch { return }
                     case .close(let reason):
                         switch reason {
                         case .shutdown: try? await outbound.close(.goingAway, reason: "server shutdown")
