@@ -16,7 +16,7 @@ import Testing
     }
 
     static func readDescription(_ peer: PeerProcess, type: String) async throws -> SessionDescription {
-        let line = try await peer.waitForLine(timeout: 20) { $0.hasPrefix("{\"type\": \"\(type)\"") }
+        let line = try await peer.waitForLine(timeout: 40) { $0.hasPrefix("{\"type\": \"\(type)\"") }
         let d = try JSONDecoder().decode(Described.self, from: Data(line.utf8))
         return SessionDescription(type: type == "offer" ? .offer : .answer, sdp: d.sdp)
     }
