@@ -118,6 +118,7 @@ let package = Package(
         ]),
         .testTarget(name: "SwiftRTCTests", dependencies: [
             "SwiftRTC", "RTCTestSupport",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .target(name: "RTCSignaling", dependencies: [

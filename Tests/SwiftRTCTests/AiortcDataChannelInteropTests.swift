@@ -62,6 +62,7 @@ import Testing
         #expect(opened === channel)
         try await peer.waitForLine { $0.contains("\"event\": \"open\"") }
         try await Self.exerciseEcho(channel, count: 1000)
+        try await BulkTransfer.run(on: pc, total: 50 << 20, chunk: 16 << 10)
 
         // Closing on our side is seen by aiortc.
         await channel.close()

@@ -27,6 +27,7 @@ import Testing
         #expect(opened === channel)
         try await peer.waitForLine(timeout: 20) { $0.contains("\"event\": \"open\"") }
         try await AiortcDataChannelInteropTests.exerciseEcho(channel, count: 1000)
+        try await BulkTransfer.run(on: pc, total: 50 << 20, chunk: 64 << 10)
         await channel.close()
         try await peer.waitForLine(timeout: 20) { $0.contains("\"event\": \"close\"") }
         await pc.close()
