@@ -136,6 +136,10 @@ let package = Package(
             "RTCSignaling", "RTCTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
+        .executableTarget(name: "swiftrtc-bench", dependencies: [
+            "SwiftRTC",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .executableTarget(name: "swiftrtc", dependencies: [
             "SwiftRTC", "RTCSignaling", "RTCSTUN",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
