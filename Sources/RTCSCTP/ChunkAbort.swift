@@ -21,8 +21,10 @@ public struct AbortChunk: Equatable, Sendable {
 
     /// Writes the chunk. RFC 9260 §3.3.7.
     public func write(to buffer: inout ByteBuffer) {
-        SCTPChunk.writeChunk(type: SCTPChunkType.abort, flags: reflectedTag ? 1 : 0, to: &buffer) { b in
-            for c in causes { c.write(to: &b) }
+        SCTPChunk.writeTLVChunk(type: SCTPChunkType.abort, flags: reflectedTag ? 1 : 0, to: &buffer) { b in
+            var pad = 0
+            for c in causes { pad = c.write(to: &b) }
+            return pad
         }
     }
 }
@@ -44,8 +46,10 @@ public struct ErrorChunk: Equatable, Sendable {
 
     /// Writes the chunk. RFC 9260 §3.3.10.
     public func write(to buffer: inout ByteBuffer) {
-        SCTPChunk.writeChunk(type: SCTPChunkType.error, flags: 0, to: &buffer) { b in
-            for c in causes { c.write(to: &b) }
+        SCTPChunk.writeTLVChunk(type: SCTPChunkType.error, flags: 0, to: &buffer) { b in
+            var pad = 0
+            for c in causes { pad = c.write(to: &b) }
+            return pad
         }
     }
 }

@@ -22,7 +22,7 @@ public struct HeartbeatChunk: Equatable, Sendable {
 
     /// Writes the chunk with the given type (HEARTBEAT or HEARTBEAT ACK). RFC 9260 §3.3.5.
     public func write(type: UInt8, to buffer: inout ByteBuffer) {
-        SCTPChunk.writeChunk(type: type, flags: 0, to: &buffer) { b in
+        SCTPChunk.writeTLVChunk(type: type, flags: 0, to: &buffer) { b in
             SCTPParameter(type: SCTPParameter.heartbeatInfo, value: info).write(to: &b)
         }
     }

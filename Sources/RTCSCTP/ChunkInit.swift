@@ -42,13 +42,15 @@ public struct InitChunk: Equatable, Sendable {
 
     /// Writes the chunk with the given type (INIT or INIT ACK). RFC 9260 §3.3.2.
     public func write(type: UInt8, to buffer: inout ByteBuffer) {
-        SCTPChunk.writeChunk(type: type, flags: 0, to: &buffer) { b in
+        SCTPChunk.writeTLVChunk(type: type, flags: 0, to: &buffer) { b in
             b.writeInteger(initiateTag)
             b.writeInteger(advertisedReceiverWindowCredit)
             b.writeInteger(numberOfOutboundStreams)
             b.writeInteger(numberOfInboundStreams)
             b.writeInteger(initialTSN)
-            for p in parameters { p.write(to: &b) }
+            var pad = 0
+            for p in parameters { pad = p.write(to: &b) }
+            return pad
         }
     }
 

@@ -79,7 +79,8 @@ public struct ReconfigChunk: Equatable, Sendable {
 
     /// Writes the chunk. RFC 6525 §3.1.
     public func write(to buffer: inout ByteBuffer) {
-        SCTPChunk.writeChunk(type: SCTPChunkType.reconfig, flags: 0, to: &buffer) { b in
+        SCTPChunk.writeTLVChunk(type: SCTPChunkType.reconfig, flags: 0, to: &buffer) { b in
+            var pad = 0
             for p in parameters {
                 let start = b.writerIndex
                 switch p {
@@ -103,8 +104,11 @@ public struct ReconfigChunk: Equatable, Sendable {
                 case .other(let param):
                     param.write(to: &b)
                 }
+                let unpadded = b.writerIndex
                 b.writeSCTPPadding(from: start)
+                pad = b.writerIndex - unpadded
             }
+            return pad
         }
     }
 }

@@ -149,6 +149,18 @@ public enum SCTPChunk: Equatable, Sendable {
         buffer.writeInteger(UInt16(4))
     }
 
+    /// Writes a chunk whose value ends in TLV parameters or error causes: `body` returns the
+    /// padding of the last one, which the chunk length does not count. RFC 9260 §3.2.
+    static func writeTLVChunk(type: UInt8, flags: UInt8, to buffer: inout ByteBuffer, body: (inout ByteBuffer) -> Int) {
+        let start = buffer.writerIndex
+        buffer.writeInteger(type)
+        buffer.writeInteger(flags)
+        buffer.writeInteger(UInt16(0))
+        let lastPadding = body(&buffer)
+        buffer.setInteger(UInt16(truncatingIfNeeded: buffer.writerIndex - start - lastPadding), at: start + 2)
+        buffer.writeSCTPPadding(from: start)
+    }
+
     /// Writes a chunk header, lets `body` write the value, then fills in the length and pads.
     @inlinable
     static func writeChunk(type: UInt8, flags: UInt8, to buffer: inout ByteBuffer, body: (inout ByteBuffer) -> Void) {

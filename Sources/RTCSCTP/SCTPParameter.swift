@@ -37,14 +37,17 @@ public struct SCTPParameter: Equatable, Sendable {
     /// Re-configuration Response. RFC 6525 §4.4.
     public static let reconfigurationResponse: UInt16 = 16
 
-    /// Writes the parameter, padded to four bytes. RFC 9260 §3.2.1.
-    public func write(to buffer: inout ByteBuffer) {
+    /// Writes the parameter, padded to four bytes; returns the padding written. RFC 9260 §3.2.1.
+    @discardableResult
+    public func write(to buffer: inout ByteBuffer) -> Int {
         let start = buffer.writerIndex
         buffer.writeInteger(type)
         buffer.writeInteger(UInt16(truncatingIfNeeded: 4 + value.readableBytes))
         var v = value
         buffer.writeBuffer(&v)
+        let unpadded = buffer.writerIndex
         buffer.writeSCTPPadding(from: start)
+        return buffer.writerIndex - unpadded
     }
 
     /// Parses consecutive parameters filling `buffer` (padding between them is skipped; the
@@ -94,14 +97,17 @@ public struct SCTPErrorCause: Equatable, Sendable {
     /// Protocol Violation. RFC 9260 §3.3.10.13.
     public static let protocolViolation: UInt16 = 13
 
-    /// Writes the cause, padded to four bytes. RFC 9260 §3.3.10.
-    public func write(to buffer: inout ByteBuffer) {
+    /// Writes the cause, padded to four bytes; returns the padding written. RFC 9260 §3.3.10.
+    @discardableResult
+    public func write(to buffer: inout ByteBuffer) -> Int {
         let start = buffer.writerIndex
         buffer.writeInteger(code)
         buffer.writeInteger(UInt16(truncatingIfNeeded: 4 + value.readableBytes))
         var v = value
         buffer.writeBuffer(&v)
+        let unpadded = buffer.writerIndex
         buffer.writeSCTPPadding(from: start)
+        return buffer.writerIndex - unpadded
     }
 
     /// Parses consecutive error causes filling `buffer`. RFC 9260 §3.3.10.
