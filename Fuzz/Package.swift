@@ -14,5 +14,6 @@ let package = Package(
     dependencies: [.package(name: "SwiftRTC", path: "..")],
     targets: [
         // One line per parser; scripts/fuzz.sh runs every target listed here.
+        fuzzTarget("FuzzSignalingMessage", ["RTCSignaling"]),
     ]
 )
