@@ -21,5 +21,6 @@ let package = Package(
         fuzzTarget("FuzzSDP", ["RTCSDP"]),
         fuzzTarget("FuzzDTLS", ["RTCDTLS"]),
         fuzzTarget("FuzzSCTP", ["RTCSCTP", "RTCDataChannel"]),
+        fuzzTarget("FuzzSignalingMessage", ["RTCSignaling"]),
     ]
 )
