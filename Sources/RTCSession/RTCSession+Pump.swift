@@ -59,7 +59,14 @@ extension RTCSession {
                 }
                 while let datagram = dtls!.pollTransmit() {
                     progress = true
-                    if let transmit = ice.send(applicationData: datagram, now: now) { transmits.append(transmit) }
+                    if let transmit = ice.send(applicationData: datagram, now: now) {
+                        transmits.append(transmit)
+                    } else if pendingDTLS.count < 64 {
+                        // The peer may finish ICE first and send its ClientHello before our
+                        // nomination completes: hold the reply until a pair is selected instead
+                        // of losing it to a 1 s DTLS retransmission.
+                        pendingDTLS.append(datagram)
+                    }
                 }
             }
             while let transmit = ice.pollTransmit() {
@@ -96,6 +103,10 @@ extension RTCSession {
         case .selectedPairChanged(let pair):
             statistics.selectedCandidatePair = "\(pair.local.address) -> \(pair.remote.address)"
             startTransportIfReady(now: now)
+            for datagram in pendingDTLS {
+                if let transmit = ice.send(applicationData: datagram, now: now) { transmits.append(transmit) }
+            }
+            pendingDTLS.removeAll()
         case .roleChanged:
             break
         }

@@ -35,6 +35,7 @@ public struct RTCSession {
     var dtlsStarted = false
     var dtlsConnected = false
     var dtlsFailed = false
+    var pendingDTLS: [ByteBuffer] = []
     var transmits = Deque<Transmit>()
     var events = Deque<SessionEvent>()
     var isClosed = false
