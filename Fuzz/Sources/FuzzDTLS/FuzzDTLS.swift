@@ -42,7 +42,7 @@ func checkHandshake(_ bytes: [UInt8]) {
 }
 
 func checkMessage(type: UInt8, body: [UInt8]) {
-    guard let first = try? DTLSHandshakeCodec.roundTrip(type: type, body: body), let serialized = first else { return }
+    guard let serialized = try? DTLSHandshakeCodec.roundTrip(type: type, body: body) else { return }
     guard let second = try? DTLSHandshakeCodec.roundTrip(type: type, body: serialized), second == serialized else {
         fatalError("handshake message \(type) round trip failed")
     }
