@@ -41,7 +41,6 @@ public final class DataChannel: AsyncSequence, Sendable, CustomStringConvertible
 
     /// The current state.
     public var state: DataChannelState { stateBox.withLockedValue { $0 } }
-    var currentState: DataChannelState { state }
 
     /// Bytes queued for sending and not yet acknowledged by the peer.
     public var bufferedAmount: Int {

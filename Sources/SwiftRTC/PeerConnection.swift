@@ -150,7 +150,7 @@ public actor PeerConnection {
     func send(_ message: DataChannelMessage, on id: Int) async throws {
         while true {
             try checkOpen()
-            guard let channel = dataChannels[id], channel.currentState != .closed, channel.currentState != .closing else {
+            guard let channel = dataChannels[id], channel.state != .closed, channel.state != .closing else {
                     throw WebRTCError.dataChannelClosed(label: dataChannels[id]?.label ?? "#\(id)")
             }
             if session.bufferedAmount(of: id) <= configuration.sendBufferHighWaterMark { break }
@@ -193,7 +193,7 @@ public actor PeerConnection {
         setConnectionState(.closed)
         setIceState(.closed)
         signalingStateSink.yield(.closed)
-        for s in [candidateSink] { s.finish() }
+        candidateSink.finish()
         dataChannelSink.finish()
         connectionStateSink.finish()
         iceStateSink.finish()
