@@ -24,7 +24,11 @@ public final class DataChannel: AsyncSequence, Sendable, CustomStringConvertible
     public let label: String
     /// The reliability and ordering it was created with.
     public let options: DataChannelOptions
-    private let connection: PeerConnection
+    /// The owning connection while the channel is live; released when it finishes so that a
+    /// closed channel (e.g. one still buffered in `dataChannelEvents`) does not keep the
+    /// connection alive.
+    private let liveObjects: LiveObjects
+    private let connectionBox: NIOLockedValueBox<PeerConnection?>
     private let queue = MessageQueue<DataChannelMessage>()
     private let stateBox = NIOLockedValueBox(DataChannelState.connecting)
 
@@ -33,7 +37,18 @@ public final class DataChannel: AsyncSequence, Sendable, CustomStringConvertible
         streamID.withLockedValue { $0 = options.negotiatedID }
         self.label = label
         self.options = options
-        self.connection = connection
+        self.connectionBox = NIOLockedValueBox(connection)
+        self.liveObjects = connection.liveObjects
+        liveObjects.created(.dataChannel)
+    }
+
+    deinit { liveObjects.destroyed(.dataChannel) }
+
+    private var connection: PeerConnection {
+        get throws(WebRTCError) {
+            guard let c = connectionBox.withLockedValue({ $0 }) else { throw WebRTCError.dataChannelClosed(label: label) }
+            return c
+        }
     }
 
     /// `DataChannel("chat", id 1, open)`.
@@ -44,7 +59,10 @@ public final class DataChannel: AsyncSequence, Sendable, CustomStringConvertible
 
     /// Bytes queued for sending and not yet acknowledged by the peer.
     public var bufferedAmount: Int {
-        get async { await connection.bufferedAmount(of: handle) }
+        get async {
+            guard let connection = try? connection else { return 0 }
+            return await connection.bufferedAmount(of: handle)
+        }
     }
 
     /// Sends a text message (PPID string, RFC 8831 §6.6).
@@ -87,6 +105,7 @@ public final class DataChannel: AsyncSequence, Sendable, CustomStringConvertible
 
     /// Starts closing the channel (its SCTP stream is reset; the peer sees it close too).
     public func close() async {
+        guard let connection = try? connection else { return }
         await connection.closeDataChannel(handle)
     }
 
@@ -112,5 +131,6 @@ public final class DataChannel: AsyncSequence, Sendable, CustomStringConvertible
     func finish(state: DataChannelState) {
         setState(state)
         queue.finish()
+        connectionBox.withLockedValue { $0 = nil }
     }
 }

@@ -56,6 +56,8 @@ public actor PeerConnection {
     public nonisolated let localFingerprint: String
 
     private var session: RTCSession
+    /// The creating client's object counters.
+    nonisolated let liveObjects: LiveObjects
     private var sockets: [TransportAddress: any Channel] = [:]
     private var channelsToFlush: [ObjectIdentifier: any Channel] = [:]
     private var timer: Scheduled<Void>?
@@ -73,8 +75,9 @@ public actor PeerConnection {
     private let gatheringStateSink: AsyncStream<ICEGatheringState>.Continuation
     private let signalingStateSink: AsyncStream<SignalingState>.Continuation
 
-    init(configuration: ConnectionConfiguration, eventLoop: any EventLoop) async throws {
+    init(configuration: ConnectionConfiguration, eventLoop: any EventLoop, liveObjects: LiveObjects) async throws {
         self.eventLoop = eventLoop
+        self.liveObjects = liveObjects
         self.configuration = configuration
         let certificate = try configuration.certificate ?? DTLSCertificate.generateSelfSigned()
         self.localFingerprint = certificate.fingerprint.sdpValue
@@ -86,6 +89,20 @@ public actor PeerConnection {
         (iceConnectionStateUpdates, iceStateSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(32))
         (iceGatheringStateUpdates, gatheringStateSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(32))
         (signalingStateUpdates, signalingStateSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(32))
+        liveObjects.created(.peerConnection)
+    }
+
+    deinit {
+        // Dropped without close(): release the sockets and wake anyone still iterating.
+        timer?.cancel()
+        for channel in sockets.values { channel.close(promise: nil) }
+        candidateSink.finish()
+        dataChannelSink.finish()
+        connectionStateSink.finish()
+        iceStateSink.finish()
+        gatheringStateSink.finish()
+        signalingStateSink.finish()
+        liveObjects.destroyed(.peerConnection)
     }
 
     // MARK: JSEP
@@ -186,6 +203,7 @@ public actor PeerConnection {
         timer?.cancel()
         timer = nil
         for channel in dataChannels.values { channel.finish(state: .closed) }
+        dataChannels.removeAll()
         for waiter in gatheringWaiters { waiter.resume(throwing: WebRTCError.closed) }
         gatheringWaiters.removeAll()
         for waiters in sendWaiters.values { for w in waiters { w.resume(throwing: WebRTCError.closed) } }
@@ -216,7 +234,11 @@ public actor PeerConnection {
         var bound: [TransportAddress] = []
         for address in addresses {
             do {
-                let channel = try await UDPSocket.bind(address: address, on: eventLoop, connection: self)
+                let channel = try await UDPSocket.bind(address: address, on: eventLoop, connection: self, liveObjects: liveObjects)
+                if closed {  // close() ran while we were binding
+                    try? await channel.close()
+                    return
+                }
                 guard let local = channel.localAddress.flatMap(TransportAddress.init(socketAddress:)) else { continue }
                 sockets[local] = channel
                 bound.append(local)

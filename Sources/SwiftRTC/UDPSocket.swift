@@ -42,7 +42,8 @@ extension TransportAddress {
 
 /// Binds the UDP sockets of a peer connection and feeds their datagrams to it on its loop.
 enum UDPSocket {
-    static func bind(address: TransportAddress, on eventLoop: any EventLoop, connection: PeerConnection) async throws -> any Channel {
+    static func bind(address: TransportAddress, on eventLoop: any EventLoop, connection: PeerConnection,
+                     liveObjects: LiveObjects) async throws -> any Channel {
         let bootstrap = DatagramBootstrap(group: eventLoop)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.datagramVectorReadMessageCount, value: 32)
@@ -51,7 +52,7 @@ enum UDPSocket {
             .channelOption(.socketOption(.so_sndbuf), value: 4 << 20)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(DatagramHandler(connection: connection))
+                    try channel.pipeline.syncOperations.addHandler(DatagramHandler(connection: connection, liveObjects: liveObjects))
                 }
             }
         var bindAddress = address
@@ -67,9 +68,15 @@ private final class DatagramHandler: ChannelInboundHandler {
     private weak var connection: PeerConnection?
     private var local: TransportAddress?
 
-    init(connection: PeerConnection) {
+    private let liveObjects: LiveObjects
+
+    init(connection: PeerConnection, liveObjects: LiveObjects) {
         self.connection = connection
+        self.liveObjects = liveObjects
+        liveObjects.created(.socketHandler)
     }
+
+    deinit { liveObjects.destroyed(.socketHandler) }
 
     func channelActive(context: ChannelHandlerContext) {
         local = context.channel.localAddress.flatMap(TransportAddress.init(socketAddress:))

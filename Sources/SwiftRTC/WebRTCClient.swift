@@ -32,6 +32,8 @@ public final class WebRTCClient: Sendable {
     public let engine: WebRTCEngine
     /// The configuration given at creation.
     public let configuration: WebRTCClientConfiguration
+    /// Counts the connections, channels and socket handlers this client made that are alive.
+    package let liveObjects = LiveObjects()
 
     /// Creates a client; `configure` edits the defaults.
     public init(engine: WebRTCEngine = .native, _ configure: (inout WebRTCClientConfiguration) -> Void = { _ in }) {
@@ -45,6 +47,7 @@ public final class WebRTCClient: Sendable {
     public func createPeerConnection(_ configure: (inout ConnectionConfiguration) -> Void = { _ in }) async throws -> PeerConnection {
         var connectionConfiguration = configuration.defaultConnectionConfiguration
         configure(&connectionConfiguration)
-        return try await PeerConnection(configuration: connectionConfiguration, eventLoop: engine.eventLoopGroup.next())
+        return try await PeerConnection(configuration: connectionConfiguration, eventLoop: engine.eventLoopGroup.next(),
+                                    liveObjects: liveObjects)
     }
 }

@@ -82,6 +82,7 @@ import Testing
         let channel = try await SwiftToSwiftDataChannelTests.firstOpen(pc)
         #expect(channel.label == "chat")
         try await Self.exerciseEcho(channel, count: 1000)
+        try await BulkTransfer.run(on: pc, total: 50 << 20, chunk: 16 << 10)
 
         // aiortc closing its channel is seen here: the message sequence ends.
         try await channel.send("close")

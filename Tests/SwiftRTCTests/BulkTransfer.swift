@@ -8,7 +8,7 @@ import Testing
 enum BulkTransfer {
     static func run(on pc: PeerConnection, total: Int, chunk: Int) async throws {
         let bulk = try await pc.createDataChannel("bulk")
-        _ = try await SwiftToSwiftDataChannelTests.firstOpen(pc)
+        _ = try await SwiftToSwiftDataChannelTests.opened(pc, label: "bulk")
         var hasher = SHA256()
         var sent = 0
         var message = [UInt8](repeating: 0, count: chunk)

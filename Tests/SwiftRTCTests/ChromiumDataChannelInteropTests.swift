@@ -44,6 +44,7 @@ import Testing
         let channel = try await SwiftToSwiftDataChannelTests.firstOpen(pc)
         #expect(channel.label == "chat")
         try await AiortcDataChannelInteropTests.exerciseEcho(channel, count: 1000)
+        try await BulkTransfer.run(on: pc, total: 50 << 20, chunk: 64 << 10)
         try await channel.send("close")
         let ended = try await withTimeout(15, "channel close") { () -> Bool in
             for try await _ in channel {}

@@ -24,6 +24,16 @@ import Testing
         }
     }
 
+    /// Waits for the channel labelled `label` to open, skipping other channels' events.
+    static func opened(_ pc: PeerConnection, label: String) async throws -> DataChannel {
+        try await withTimeout(15, "data channel \(label) to open") {
+            for await event in pc.dataChannelEvents {
+                if case .open(let channel) = event, channel.label == label { return channel }
+            }
+            throw TestTimeout(what: "dataChannelEvents ended")
+        }
+    }
+
     @Test func channelOpensAndMessagesComeBackIntact() async throws {
         try InteropEnvironment.requirePrivateNamespace()
         let client = WebRTCClient(engine: .native)
