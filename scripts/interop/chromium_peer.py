@@ -1,15 +1,17 @@
 """A headless-Chromium WebRTC peer driven over stdin/stdout with JSON lines, for SwiftRTC's
 interop tests. Same protocol as aiortc_peer.py:
 
-Usage: chromium_peer.py offer|answer [trickle [mdns]]
+Usage: chromium_peer.py offer|answer [trickle]
   offer:  the page creates data channel "chat"; prints {"type":"offer","sdp":...}; reads the answer.
   answer: reads {"type":"offer",...}; prints {"type":"answer","sdp":...}.
   trickle: the description is printed right after setLocalDescription (its SDP has no
     candidates); each local candidate follows as {"candidate": "...", "sdpMid": ..., "sdpMLineIndex": ...}
     and the end of gathering as such a line with an empty candidate. Input lines with a
     "candidate" key are given to pc.addIceCandidate (empty candidate = end-of-candidates).
-  mdns (after trickle): leave Chromium's default of hiding host addresses behind mDNS
-    `.local` names on; otherwise it is disabled so candidates carry IP addresses.
+Measured in a loopback-only namespace: Chromium gathers no candidate at all (the SDP has none;
+trickle yields only end-of-candidates); it connects by checking OUR candidates. With its
+default of hiding host addresses behind mDNS names (not disabled here) it binds no socket at
+all there and cannot connect to anything.
 Every channel echoes text and binary messages; text "digest" replies with the SHA-256 of the
 binary bytes received on a channel labelled "bulk"; text "close" closes the channel.
 Prints {"event": "open"|"close", "label": ...}. The page reports over HTTP to this script on
@@ -101,7 +103,6 @@ async function applyRemoteCandidates(pc) {
 
 role = sys.argv[1]
 mode = sys.argv[2] if len(sys.argv) > 2 else "complete"
-hide_with_mdns = len(sys.argv) > 3 and sys.argv[3] == "mdns"
 remote = {"text": ""}
 candidates = []
 lock = threading.Lock()
@@ -157,8 +158,7 @@ profile = tempfile.mkdtemp(prefix="swiftrtc-chromium-")
 browser = subprocess.Popen([
     chromium, "--headless=new", "--no-sandbox", f"--user-data-dir={profile}", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--allow-loopback-in-peer-connection",
-    *([] if hide_with_mdns else ["--disable-features=WebRtcHideLocalIpsWithMdns"]),
-    f"http://127.0.0.1:{server.server_address[1]}/",
+    "--disable-features=WebRtcHideLocalIpsWithMdns", f"http://127.0.0.1:{server.server_address[1]}/",
 ], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 try:
     for line in sys.stdin:
