@@ -7,12 +7,12 @@ import Testing
 /// sends its description right after `setLocalDescription` (no candidates in it) and its
 /// candidates as they are gathered.
 ///
-/// What Chromium sends here (measured): in a namespace with only a loopback interface it
-/// gathers no candidate at all, only end-of-candidates. So the connection can only form from
-/// OUR trickled candidates: Chromium checks them and we learn its address peer-reflexively.
-/// (With Chromium's default of hiding host addresses behind mDNS names, which
-/// chromium_peer.py disables, it binds no socket in such a namespace and connects to nobody;
-/// ignoring mDNS candidates is covered by RTCSessionTests' SessionTrickleTests.)
+/// What Chromium trickles here (measured; the page holds fake microphone permission so that
+/// Chromium enumerates interfaces): a UDP host candidate on 127.0.0.1, a TCP `tcptype
+/// active` one (port 9, which we ignore), then end-of-candidates, each with its ufrag. No mDNS
+/// names: with media permission Chromium does not hide addresses (without it, in a
+/// loopback-only namespace, it announces no candidate at all; ignoring mDNS candidates is
+/// covered by RTCSessionTests' SessionTrickleTests).
 @Suite(.serialized) struct ChromiumTrickleInteropTests {
     static func startPeer(_ role: String) throws -> PeerProcess {
         try InteropEnvironment.requirePrivateNamespace()
@@ -74,6 +74,18 @@ import Testing
         }
 
         func stop() { task?.cancel() }
+
+        /// `ip:port` of every UDP candidate applied.
+        var udpAddresses: [String] {
+            applied.compactMap { c in
+                let fields = c.candidate.split(separator: " ")
+                guard fields.count >= 8, fields[2].lowercased() == "udp" else { return nil }
+                return "\(fields[4]):\(fields[5])"
+            }
+        }
+
+        /// How many TCP candidates were applied (and must have been ignored).
+        var tcpCount: Int { applied.filter { $0.candidate.split(separator: " ").dropFirst(2).first?.lowercased() == "tcp" }.count }
     }
 
     @Test func swiftOffersWithTrickleAndChromiumAnswersWithTrickle() async throws {
@@ -99,6 +111,8 @@ import Testing
         #expect(sent.last?.isEndOfCandidates == true)
         try await remote.waitForEnd()
         #expect(remote.errors.isEmpty, "\(remote.errors)")
+        #expect(!remote.udpAddresses.isEmpty)
+        #expect(await pc.stats().remoteCandidatesIgnored == remote.tcpCount)
         try await AiortcDataChannelInteropTests.exerciseEcho(channel, count: 300)
         await channel.close()
         try await peer.waitForLine(timeout: 20) { $0.contains("\"event\": \"close\"") }
@@ -106,8 +120,33 @@ import Testing
         await pc.close()
     }
 
-    /// Chromium's candidates (its end-of-candidates) are applied BEFORE its offer: they must
-    /// be kept until the offer is set, not rejected.
+    /// Swift sends its offer but none of its candidates: the only way to connect is through the
+    /// candidate Chromium trickles after its answer, added to our running ICE agent. Chromium
+    /// learns our address from our checks.
+    @Test func swiftConnectsThroughChromiumsTrickledCandidateAlone() async throws {
+        let peer = try Self.startPeer("answer")
+        defer { peer.terminate() }
+        let pc = try await WebRTCClient(engine: .native).createPeerConnection()
+        let channel = try await pc.createDataChannel("chat")
+        let offer = try await pc.createOffer()
+        try await pc.setLocalDescription(offer)
+        try AiortcDataChannelInteropTests.write(peer, offer)
+        try await pc.setRemoteDescription(try await AiortcDataChannelInteropTests.readDescription(peer, type: "answer"))
+        let remote = RemoteCandidates(from: peer, to: pc)
+        defer { remote.stop() }
+        let opened = try await SwiftToSwiftDataChannelTests.firstOpen(pc)
+        #expect(opened === channel)
+        try await remote.waitForEnd()
+        let selected = try #require(await pc.stats().selectedCandidatePair)
+        #expect(remote.udpAddresses.contains { selected.hasSuffix("-> \($0)") }, "\(selected) vs \(remote.applied)")
+        try await AiortcDataChannelInteropTests.exerciseEcho(channel, count: 100)
+        await channel.close()
+        try await peer.waitForLine(timeout: 20) { $0.contains("\"event\": \"close\"") }
+        await pc.close()
+    }
+
+    /// Chromium's candidates (UDP, TCP, end-of-candidates) are applied BEFORE its offer: they
+    /// must be kept until the offer is set, not rejected, and then used.
     @Test func chromiumOffersWithTrickleAndSwiftAnswersWithTrickle() async throws {
         let peer = try Self.startPeer("offer")
         defer { peer.terminate() }
@@ -127,6 +166,8 @@ import Testing
         #expect(channel.label == "chat")
         #expect(await forwarding.value.last?.isEndOfCandidates == true)
         #expect(remote.errors.isEmpty, "\(remote.errors)")
+        #expect(!remote.udpAddresses.isEmpty)
+        #expect(await pc.stats().remoteCandidatesIgnored == remote.tcpCount)
         try await AiortcDataChannelInteropTests.exerciseEcho(channel, count: 300)
         try await channel.send("close")
         let ended = try await withTimeout(15, "channel close") { () -> Bool in

@@ -5,13 +5,16 @@ Usage: chromium_peer.py offer|answer [trickle]
   offer:  the page creates data channel "chat"; prints {"type":"offer","sdp":...}; reads the answer.
   answer: reads {"type":"offer",...}; prints {"type":"answer","sdp":...}.
   trickle: the description is printed right after setLocalDescription (its SDP has no
-    candidates); each local candidate follows as {"candidate": "...", "sdpMid": ..., "sdpMLineIndex": ...}
+    candidates); each local candidate follows as
+    {"candidate": "...", "sdpMid": ..., "sdpMLineIndex": ..., "usernameFragment": ...}
     and the end of gathering as such a line with an empty candidate. Input lines with a
     "candidate" key are given to pc.addIceCandidate (empty candidate = end-of-candidates).
-Measured in a loopback-only namespace: Chromium gathers no candidate at all (the SDP has none;
-trickle yields only end-of-candidates); it connects by checking OUR candidates. With its
-default of hiding host addresses behind mDNS names (not disabled here) it binds no socket at
-all there and cannot connect to anything.
+    The page first takes (fake) microphone permission: only then does Chromium enumerate
+    interfaces and announce its loopback host candidates (UDP and TCP).
+Measured in a loopback-only namespace: without that permission Chromium announces no candidate
+at all (complete SDPs have none; it connects by checking OUR candidates); with Chromium's
+default of hiding host addresses behind mDNS names (disabled here) it then binds no socket
+there and connects to nothing. With the permission it never uses mDNS names.
 Every channel echoes text and binary messages; text "digest" replies with the SHA-256 of the
 binary bytes received on a channel labelled "bulk"; text "close" closes the channel.
 Prints {"event": "open"|"close", "label": ...}. The page reports over HTTP to this script on
@@ -68,6 +71,10 @@ async function applyRemoteCandidates(pc) {
 (async () => {
   const role = await (await fetch('/role')).text();
   const trickle = (await (await fetch('/mode')).text()) === 'trickle';
+  if (trickle) {
+    const media = await navigator.mediaDevices.getUserMedia({audio: true});
+    media.getTracks().forEach(t => t.stop());
+  }
   const pc = new RTCPeerConnection({iceServers: []});
   window.pc = pc;
   pc.ondatachannel = (e) => attach(e.channel);
@@ -76,7 +83,8 @@ async function applyRemoteCandidates(pc) {
     pc.onicecandidate = (e) => {
       if (e.candidate && e.candidate.candidate) {
         mid = e.candidate.sdpMid ?? mid;
-        send('/candidate', {candidate: e.candidate.candidate, sdpMid: e.candidate.sdpMid, sdpMLineIndex: e.candidate.sdpMLineIndex});
+        send('/candidate', {candidate: e.candidate.candidate, sdpMid: e.candidate.sdpMid, sdpMLineIndex: e.candidate.sdpMLineIndex,
+                            usernameFragment: e.candidate.usernameFragment});
       } else if (!e.candidate) {
         send('/candidate', {candidate: '', sdpMid: mid, sdpMLineIndex: 0});
       }
@@ -158,7 +166,9 @@ profile = tempfile.mkdtemp(prefix="swiftrtc-chromium-")
 browser = subprocess.Popen([
     chromium, "--headless=new", "--no-sandbox", f"--user-data-dir={profile}", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--allow-loopback-in-peer-connection",
-    "--disable-features=WebRtcHideLocalIpsWithMdns", f"http://127.0.0.1:{server.server_address[1]}/",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+    *(["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"] if mode == "trickle" else []),
+    f"http://127.0.0.1:{server.server_address[1]}/",
 ], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 try:
     for line in sys.stdin:
