@@ -132,4 +132,36 @@ import Testing
         #expect(SessionOpensDataChannelTests.opened(pair.eventsB).isEmpty)
         #expect(pair.b.statistics.datagramsSent == 0)
     }
+
+    /// Checks are already running (and failing) on a candidate nobody answers when the peer's
+    /// real candidate is trickled: it is paired and checked, and it connects. Only A learns
+    /// candidates, so only A's checks can make the connection.
+    @Test func aCandidateTrickledWhileChecksAreFailingStillConnects() throws {
+        var pair = try SessionPair()
+        _ = try pair.a.createDataChannel(label: "chat", options: DataChannelOptions(), now: pair.now)
+        let offer = try pair.a.createOffer()
+        try pair.a.setLocalDescription(offer, now: pair.now)
+        pair.a.addLocalAddresses([SessionPair.addressA], now: pair.now)
+        try pair.b.setRemoteDescription(offer, now: pair.now)
+        let answer = try pair.b.createAnswer()
+        try pair.b.setLocalDescription(answer, now: pair.now)
+        pair.b.addLocalAddresses([SessionPair.addressB], now: pair.now)
+        try pair.a.setRemoteDescription(answer, now: pair.now)
+        pair.drain()
+        let fromB = try #require(Self.localCandidates(pair.eventsB).first)
+
+        let unanswered = ICECandidateInit(candidate: "candidate:9 1 udp 2130706431 10.0.0.9 7000 typ host", sdpMid: "0", sdpMLineIndex: 0)
+        try pair.a.addRemoteCandidate(unanswered, now: pair.now)
+        pair.run(for: .seconds(1))
+        #expect(pair.eventsA.contains { if case .iceConnectionStateChanged(.checking) = $0 { true } else { false } })
+        #expect(pair.a.statistics.selectedCandidatePair == nil)
+
+        try pair.a.addRemoteCandidate(fromB, now: pair.now)
+        pair.run(for: .seconds(10)) {
+            !SessionOpensDataChannelTests.opened($0.eventsA).isEmpty && !SessionOpensDataChannelTests.opened($0.eventsB).isEmpty
+        }
+        #expect(SessionOpensDataChannelTests.opened(pair.eventsA).count == 1)
+        #expect(SessionOpensDataChannelTests.opened(pair.eventsB).count == 1)
+        #expect(pair.a.statistics.selectedCandidatePair == "\(SessionPair.addressA) -> \(SessionPair.addressB)")
+    }
 }
