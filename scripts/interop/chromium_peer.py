@@ -57,7 +57,7 @@ async function gathered(pc) {
 }
 // Trickle: descriptions and candidates leave in the order they were produced.
 let chain = Promise.resolve();
-const send = (path, body) => (chain = chain.then(() => post(path, body)));
+const send = (path, body) => (chain = chain.catch(() => {}).then(() => post(path, body)));
 async function applyRemoteCandidates(pc) {
   for (let next = 0;;) {
     const list = JSON.parse(await (await fetch('/candidates?from=' + next)).text());
