@@ -44,6 +44,10 @@ public struct RTCSession {
     var rng: SeededRandom
     let iceCredentials: ICECredentials
     var iceStarted = false
+    /// Candidates trickled before the remote description, applied with it (RFC 8838 §11.4).
+    var pendingRemoteCandidates: [ICECandidateInit] = []
+    /// How many early candidates are kept; a peer sending more before its description is misbehaving.
+    static let maxPendingRemoteCandidates = 100
     /// Counters for `stats()`.
     public internal(set) var statistics = SessionStatistics()
 
@@ -129,32 +133,57 @@ public struct RTCSession {
             addCandidate("candidate:" + attribute.sdpValue, now: now)
         }
         if parsed.media[index].hasEndOfCandidates { ice.endOfRemoteCandidates(now: now) }
+        // Candidates that beat the description through signaling, unless they belong to
+        // other ICE credentials (RFC 8838 §11.4: a ufrag names the generation).
+        let early = pendingRemoteCandidates
+        pendingRemoteCandidates.removeAll()
+        for candidate in early where candidate.usernameFragment.map({ $0 == ufrag }) ?? true {
+            applyRemoteCandidate(candidate, now: now)
+        }
         startTransportIfReady(now: now)
         pump(now: now)
     }
 
     /// Adds a candidate the peer trickled (RFC 8838 §11.4). An empty candidate means
-    /// end-of-candidates. TCP and mDNS candidates are accepted and ignored (UDP only here).
+    /// end-of-candidates. A candidate that arrives before the remote description (signaling
+    /// may deliver it first) is kept and applied with that description. TCP candidates and
+    /// mDNS `.local` names (which this stack does not resolve) are accepted and ignored,
+    /// counted in `statistics.remoteCandidatesIgnored`: a peer hiding its address behind mDNS
+    /// is still reached once its checks arrive (a peer-reflexive candidate, RFC 8445 §7.3.1.3).
+    /// Throws `invalidCandidate` only for text that is no candidate at all.
     public mutating func addRemoteCandidate(_ candidate: ICECandidateInit, now: NIODeadline) throws(SessionError) {
         guard !isClosed else { throw .closed }
-        guard remoteSDP != nil else {
-            throw .invalidCandidate("a candidate arrived before the remote description; apply it first")
+        var candidate = candidate
+        if candidate.candidate.hasPrefix("a=") { candidate.candidate.removeFirst(2) }
+        if !candidate.isEndOfCandidates {
+            do { _ = try ICECandidateAttribute(parsing: candidate.candidate) } catch { throw .invalidCandidate("\(error)") }
         }
+        guard remoteSDP != nil else {
+            if pendingRemoteCandidates.count < Self.maxPendingRemoteCandidates {
+                pendingRemoteCandidates.append(candidate)
+            } else {
+                statistics.remoteCandidatesIgnored += 1
+            }
+            return
+        }
+        applyRemoteCandidate(candidate, now: now)
+        pump(now: now)
+    }
+
+    private mutating func applyRemoteCandidate(_ candidate: ICECandidateInit, now: NIODeadline) {
         if candidate.isEndOfCandidates {
             ice.endOfRemoteCandidates(now: now)
         } else {
-            var text = candidate.candidate
-            if text.hasPrefix("a=") { text.removeFirst(2) }
-            do { _ = try ICECandidateAttribute(parsing: text) } catch { throw .invalidCandidate("\(error)") }
-            addCandidate(text, now: now)
+            addCandidate(candidate.candidate, now: now)
         }
-        pump(now: now)
     }
 
     private mutating func addCandidate(_ text: String, now: NIODeadline) {
         guard let parsed = try? ICECandidateAttribute(parsing: text), parsed.isUDP, !parsed.isMDNS,
-              let candidate = try? ICECandidate(sdpAttributeValue: text) else { return }
-        _ = ice.addRemoteCandidate(candidate, now: now)
+              let candidate = try? ICECandidate(sdpAttributeValue: text), ice.addRemoteCandidate(candidate, now: now) else {
+            statistics.remoteCandidatesIgnored += 1
+            return
+        }
     }
 
     /// Gives the session the local addresses the edge has bound sockets on; they become host

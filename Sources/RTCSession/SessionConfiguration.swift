@@ -120,6 +120,9 @@ public struct SessionStatistics: Sendable, Hashable {
     public var messagesReceived = 0
     /// Datagrams that no layer accepted (unknown first byte, no DTLS yet, …).
     public var datagramsDropped = 0
+    /// Remote candidates accepted but not used: TCP, mDNS `.local` names, other components,
+    /// or early ones beyond the queue kept before the remote description.
+    public var remoteCandidatesIgnored = 0
     /// The selected candidate pair, `local -> remote`, when there is one.
     public var selectedCandidatePair: String?
 

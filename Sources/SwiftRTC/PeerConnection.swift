@@ -137,7 +137,11 @@ public actor PeerConnection {
         drain()
     }
 
-    /// Adds a candidate the peer trickled; an empty candidate string means end-of-candidates.
+    /// Adds a candidate the peer trickled; an empty candidate string means end-of-candidates
+    /// (RFC 8838 §11.4). It may come before the remote description (signaling can reorder):
+    /// it is then kept and applied with it. Candidates this stack cannot use (TCP, mDNS
+    /// `.local` names) are ignored and counted in `stats().remoteCandidatesIgnored`; only text
+    /// that is no candidate at all throws.
     public func addIceCandidate(_ candidate: ICECandidateInit) throws {
         try checkOpen()
         try session.addRemoteCandidate(candidate, now: .now())

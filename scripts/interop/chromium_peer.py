@@ -1,13 +1,25 @@
 """A headless-Chromium WebRTC peer driven over stdin/stdout with JSON lines, for SwiftRTC's
 interop tests. Same protocol as aiortc_peer.py:
 
-Usage: chromium_peer.py offer|answer
+Usage: chromium_peer.py offer|answer [trickle]
   offer:  the page creates data channel "chat"; prints {"type":"offer","sdp":...}; reads the answer.
   answer: reads {"type":"offer",...}; prints {"type":"answer","sdp":...}.
+  trickle: the description is printed right after setLocalDescription (its SDP has no
+    candidates); each local candidate follows as
+    {"candidate": "...", "sdpMid": ..., "sdpMLineIndex": ..., "usernameFragment": ...}
+    and the end of gathering as such a line with an empty candidate. Input lines with a
+    "candidate" key are given to pc.addIceCandidate (empty candidate = end-of-candidates).
+    The page first takes (fake) microphone permission: only then does Chromium enumerate
+    interfaces and announce its loopback host candidates (UDP and TCP).
+Measured in a loopback-only namespace: without that permission Chromium announces no candidate
+at all (complete SDPs have none; it connects by checking OUR candidates); with Chromium's
+default of hiding host addresses behind mDNS names (disabled here) it then binds no socket
+there and connects to nothing. With the permission it never uses mDNS names.
 Every channel echoes text and binary messages; text "digest" replies with the SHA-256 of the
 binary bytes received on a channel labelled "bulk"; text "close" closes the channel.
 Prints {"event": "open"|"close", "label": ...}. The page reports over HTTP to this script on
-127.0.0.1; descriptions are complete (the page waits for gathering). Loopback only.
+127.0.0.1; without `trickle` descriptions are complete (the page waits for gathering).
+Loopback only.
 """
 import http.server
 import json
@@ -43,28 +55,64 @@ async function gathered(pc) {
   if (pc.iceGatheringState === 'complete') return;
   await new Promise(r => pc.addEventListener('icegatheringstatechange', () => { if (pc.iceGatheringState === 'complete') r(); }));
 }
+// Trickle: descriptions and candidates leave in the order they were produced.
+let chain = Promise.resolve();
+const send = (path, body) => (chain = chain.catch(() => {}).then(() => post(path, body)));
+async function applyRemoteCandidates(pc) {
+  for (let next = 0;;) {
+    const list = JSON.parse(await (await fetch('/candidates?from=' + next)).text());
+    for (const c of list) {
+      next += 1;
+      try { await pc.addIceCandidate(c); } catch (e) { post('/event', {event: 'error', message: 'addIceCandidate: ' + e}); }
+    }
+    if (!list.length) await new Promise(r => setTimeout(r, 20));
+  }
+}
 (async () => {
   const role = await (await fetch('/role')).text();
+  const trickle = (await (await fetch('/mode')).text()) === 'trickle';
+  if (trickle) {
+    const media = await navigator.mediaDevices.getUserMedia({audio: true});
+    media.getTracks().forEach(t => t.stop());
+  }
   const pc = new RTCPeerConnection({iceServers: []});
   window.pc = pc;
   pc.ondatachannel = (e) => attach(e.channel);
+  let mid = '0';
+  if (trickle) {
+    pc.onicecandidate = (e) => {
+      if (e.candidate && e.candidate.candidate) {
+        mid = e.candidate.sdpMid ?? mid;
+        send('/candidate', {candidate: e.candidate.candidate, sdpMid: e.candidate.sdpMid, sdpMLineIndex: e.candidate.sdpMLineIndex,
+                            usernameFragment: e.candidate.usernameFragment});
+      } else if (!e.candidate) {
+        send('/candidate', {candidate: '', sdpMid: mid, sdpMLineIndex: 0});
+      }
+    };
+  }
+  const describe = async (type) => {
+    if (trickle) { send('/description', {type, sdp: pc.localDescription.sdp}); return; }
+    await gathered(pc);
+    await post('/description', {type, sdp: pc.localDescription.sdp});
+  };
   if (role === 'offer') {
     attach(pc.createDataChannel('chat'));
     await pc.setLocalDescription(await pc.createOffer());
-    await gathered(pc);
-    await post('/description', {type: 'offer', sdp: pc.localDescription.sdp});
+    await describe('offer');
     await pc.setRemoteDescription(JSON.parse(await poll('/remote')));
   } else {
     await pc.setRemoteDescription(JSON.parse(await poll('/remote')));
     await pc.setLocalDescription(await pc.createAnswer());
-    await gathered(pc);
-    await post('/description', {type: 'answer', sdp: pc.localDescription.sdp});
+    await describe('answer');
   }
+  if (trickle) await applyRemoteCandidates(pc);
 })().catch(e => post('/event', {event: 'error', message: String(e)}));
 </script>"""
 
 role = sys.argv[1]
+mode = sys.argv[2] if len(sys.argv) > 2 else "complete"
 remote = {"text": ""}
+candidates = []
 lock = threading.Lock()
 
 
@@ -91,8 +139,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._send(PAGE, "text/html")
         elif self.path == "/role":
             self._send(role)
+        elif self.path == "/mode":
+            self._send(mode)
         elif self.path == "/remote":
             self._send(remote["text"])
+        elif self.path.startswith("/candidates?from="):
+            start = int(self.path.split("=", 1)[1])
+            with lock:
+                pending = candidates[start:]
+            self._send(json.dumps(pending), "application/json")
         else:
             self.send_error(404)
 
@@ -111,12 +166,19 @@ profile = tempfile.mkdtemp(prefix="swiftrtc-chromium-")
 browser = subprocess.Popen([
     chromium, "--headless=new", "--no-sandbox", f"--user-data-dir={profile}", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--allow-loopback-in-peer-connection",
-    "--disable-features=WebRtcHideLocalIpsWithMdns", f"http://127.0.0.1:{server.server_address[1]}/",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+    *(["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"] if mode == "trickle" else []),
+    f"http://127.0.0.1:{server.server_address[1]}/",
 ], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 try:
     for line in sys.stdin:
         line = line.strip()
-        if line:
+        if not line:
+            continue
+        if "candidate" in json.loads(line):
+            with lock:
+                candidates.append(json.loads(line))
+        else:
             remote["text"] = line
 finally:
     browser.terminate()
