@@ -133,7 +133,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ], resources: [.copy("Public")]),
         .testTarget(name: "RTCSignalingTests", dependencies: [
-            "RTCSignaling", "RTCTestSupport",
+            "RTCSignaling", "RTCTestSupport", "SwiftRTC",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .executableTarget(name: "swiftrtc-bench", dependencies: [

@@ -117,6 +117,13 @@ public actor RoomClient {
     private let memberSink: AsyncStream<MemberEvent>.Continuation
     private let channelSink: AsyncStream<PeerChannel>.Continuation
 
+    /// How many colliding offers (glare) this client has resolved, as the polite or the
+    /// impolite side (for diagnostics and tests).
+    public private(set) var glaresResolved = 0
+    /// How many offers on an established connection were answered (renegotiations, e.g. a
+    /// browser adding a video track; unsupported m-sections are rejected in the answer).
+    public private(set) var renegotiationsAnswered = 0
+
     private var peers: [String: Peer] = [:]
     private var memberIDs: [String] = []
     private var nextConnectionID = 0
@@ -340,6 +347,7 @@ public actor RoomClient {
             let state = await existing.connection.signalingState
             if state == .haveLocalOffer {
                 // Glare: both offered.
+                glaresResolved += 1
                 if !Self.isPolite(local: localPeerID, remote: id) {
                     logger.debug("glare: ignoring the offer (impolite)", metadata: ["peer": "\(id)"])
                     existing.ignoringOffer = true
@@ -352,7 +360,7 @@ public actor RoomClient {
             } else if state == .stable, existing.remoteDescriptionSet, fingerprint == existing.remoteFingerprint {
                 // Renegotiation on the same connection (e.g. a browser adding a video track):
                 // answer it; unsupported m-sections are rejected in the answer.
-                await answer(description, on: existing)
+                if await answer(description, on: existing) { renegotiationsAnswered += 1 }
                 return
             } else {
                 // A new connection from that peer (it restarted): replace ours.
@@ -370,7 +378,8 @@ public actor RoomClient {
         }
     }
 
-    private func answer(_ description: SignalingSessionDescription, on peer: Peer) async {
+    @discardableResult
+    private func answer(_ description: SignalingSessionDescription, on peer: Peer) async -> Bool {
         do {
             try await peer.connection.setRemoteDescription(SessionDescription(type: .offer, sdp: description.sdp))
             peer.remoteDescriptionSet = true
@@ -380,8 +389,10 @@ public actor RoomClient {
             let answer = try await peer.connection.createAnswer()
             try await peer.connection.setLocalDescription(answer)
             try await signaling.sendAnswer(answer.sdp, to: peer.id)
+            return true
         } catch {
             logger.warning("answering failed", metadata: ["peer": "\(peer.id)", "error": "\(error)"])
+            return false
         }
     }
 
