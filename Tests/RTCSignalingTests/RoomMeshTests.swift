@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import RTCSignaling
 import RTCTestSupport
 import SwiftRTC
@@ -124,6 +125,50 @@ struct RoomMeshTests {
             #expect(await connection.connectionState == .closed)
             await #expect(throws: RoomClient.RoomError.closed) { try await b.room.openChannel("x", to: "a") }
         }
+    }
+
+    /// The signaling server restarts: both members reconnect and join again. The one that
+    /// rejoins second offers afresh, the other drops its old connection and answers, and the
+    /// new connection works.
+    @Test func membersReconnectAfterTheServerRestartsAndConnectAgain() async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        var logger = Logger(label: "test.signaling")
+        logger.logLevel = .critical
+        func startServer(port: Int) async throws -> (SignalingServer, Task<Void, any Error>, Int) {
+            var configuration = SignalingServerConfiguration()
+            configuration.port = port
+            let server = SignalingServer(configuration: configuration, logger: logger)
+            let task = Task { try await server.run(handleSignals: false) }
+            return (server, task, try await server.waitUntilRunning())
+        }
+        let (first, firstTask, port) = try await startServer(port: 0)
+        let fast = SignalingReconnectPolicy(initialDelay: .milliseconds(100), maxDelay: .milliseconds(500))
+        let a = RoomPeer(port: port, id: "a", room: "again", reconnect: fast)
+        let b = RoomPeer(port: port, id: "b", room: "again", reconnect: fast)
+        try await a.join()
+        try await b.join()
+        let oldChannel = try await a.channel(with: "b")
+        let oldConnection = try #require(await a.room.connection(to: "b"))
+
+        await first.shutdown()
+        try await firstTask.value
+        let (second, secondTask, _) = try await startServer(port: port)
+
+        // A new chat channel opens between them on a new connection, and it works.
+        let fresh = try await pollRoom(30, "a second chat channel between a and b; a: \(a.members), b: \(b.members)") {
+            a.channels(with: "b").count == 2 && b.channels(with: "a").count == 2 ? (a.channels(with: "b")[1], b.channels(with: "a")[1]) : nil
+        }
+        try await fresh.0.send("after restart")
+        #expect(try await withRoomTimeout(10, "b receiving") { try await fresh.1.receiveText() } == "after restart")
+        #expect(await oldConnection.connectionState == .closed)
+        #expect(oldChannel.state == .closed)
+        #expect(await a.room.connection(to: "b") !== oldConnection)
+        #expect(await a.room.members == ["b"])
+        #expect(await b.room.members == ["a"])
+        await a.close()
+        await b.close()
+        await second.shutdown()
+        try await secondTask.value
     }
 
     /// A join the server refuses (duplicate id) makes `join()` throw instead of hanging.

@@ -14,11 +14,12 @@ final class RoomPeer: @unchecked Sendable {
     private var channelLog: [RoomClient.PeerChannel] = []
     private var tasks: [Task<Void, Never>] = []
 
-    init(port: Int, id: String, room roomID: String, configure: (inout RoomClient.Configuration) -> Void = { _ in }) {
+    init(port: Int, id: String, room roomID: String, reconnect: SignalingReconnectPolicy = .never,
+         configure: (inout RoomClient.Configuration) -> Void = { _ in }) {
         self.id = id
         var configuration = RoomClient.Configuration()
         configure(&configuration)
-        let signaling = SignalingClient(url: "ws://127.0.0.1:\(port)/ws", peerID: id, roomID: roomID, reconnectPolicy: .never)
+        let signaling = SignalingClient(url: "ws://127.0.0.1:\(port)/ws", peerID: id, roomID: roomID, reconnectPolicy: reconnect)
         room = RoomClient(webRTC: WebRTCClient(engine: .native), signaling: signaling, configuration: configuration)
         let room = self.room
         tasks.append(Task { [weak self] in
