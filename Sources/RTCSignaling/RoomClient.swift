@@ -22,12 +22,17 @@ import SwiftRTC
 ///
 /// ```swift
 /// let signaling = SignalingClient(url: "ws://127.0.0.1:8080/ws", peerID: "alice", roomID: "demo")
-/// let room = RoomClient(webRTC: WebRTCClient(), signaling: signaling)
-/// let others = try await room.join()
-/// for await (peer, channel) in room.dataChannels.map({ ($0.peerID, $0.channel) }) {
-///     try await channel.send("hello \(peer)")
+/// let room = RoomClient(webRTC: WebRTCClient(engine: .native), signaling: signaling)
+/// let others = try await room.join()          // offers go to each of them
+/// for await opened in room.dataChannels {      // the "chat" channel to each member, as it opens
+///     try await opened.channel.send("hello \(opened.peerID)")
 /// }
+/// await room.close()
 /// ```
+///
+/// A rejoin after a signaling reconnect closes the old connections and offers afresh to every
+/// listed member (they saw us leave). An offer on an established connection with the same DTLS
+/// fingerprint is a renegotiation (a browser adding video) and is answered on that connection.
 public actor RoomClient {
     /// Settings of a room client.
     public struct Configuration: Sendable {
@@ -177,8 +182,9 @@ public actor RoomClient {
 
     /// Connects to the signaling server, joins the room and returns the members already there
     /// (an offer goes to each of them). Throws ``RoomError/joinFailed(_:)`` if the signaling
-    /// client stops first (e.g. the server refused the join). Calling it again returns the
-    /// member list of the first join.
+    /// client stops first (e.g. the server refused the join, or its reconnect policy gave up;
+    /// with a policy that never gives up it waits until the server is reachable). Calling it
+    /// again returns the member list of the first join.
     @discardableResult
     public func join() async throws -> [String] {
         if isClosed { throw RoomError.closed }
