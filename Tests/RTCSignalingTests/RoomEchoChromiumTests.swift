@@ -10,7 +10,7 @@ struct RoomEchoChromiumTests {
     /// must get it back from `echo-bot`. Run with the browser joining second (it offers, with
     /// its `chat` and `file` channels, then renegotiates to add video) and first (echo offers
     /// with its `chat` channel).
-    @Test(arguments: [true, false])
+    @Test(.serialized, arguments: [true, false])
     func theBrowserGetsItsChatEchoed(echoJoinsFirst: Bool) async throws {
         try InteropEnvironment.requirePrivateNamespace()
         let binary = try swiftrtcExecutable()
