@@ -318,6 +318,11 @@ public actor RoomClient {
 
     private func makePeer(_ id: String) async throws -> Peer {
         let connection = try await webRTC.createPeerConnection()
+        if isClosed {
+            // close() ran while the connection was being created: it must not outlive the room.
+            await connection.close()
+            throw RoomError.closed
+        }
         nextConnectionID += 1
         let peer = Peer(id: id, connectionID: nextConnectionID, connection: connection)
         peers[id] = peer
