@@ -290,7 +290,7 @@ public actor RoomClient {
 
     private func signalingEnded() {
         if joinedPeers == nil {
-            failJoinWaiters(RoomError.joinFailed(joinError ?? "the signaling connection ended"))
+            failJoinWaiters(RoomError.joinFailed(joinError ?? "no connection to the signaling server at \(signaling.url) (the signaling client gave up)"))
         }
     }
 

@@ -52,6 +52,19 @@ struct RoomCommandLineTests {
         #expect(sender.allOutput.contains("cannot read /nonexistent/file.bin"), "\(sender.allOutput)")
     }
 
+    /// With no signaling server to reach, a room command gives up after its reconnect attempts
+    /// with a message naming the server and a non-zero status.
+    @Test func anUnreachableServerFailsWithAMessage() async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        let binary = try swiftrtcExecutable()
+        let port = InteropEnvironment.freePort(udp: false)
+        let echo = try PeerProcess("swiftrtc echo", executable: binary, arguments:
+            ["echo", "--max-reconnects", "0"] + Self.roomArguments(port: Int(port), room: "r", peer: "e"))
+        let status = try await echo.waitForExit(timeout: 30)
+        #expect(status != 0)
+        #expect(echo.allOutput.contains("no connection to the signaling server at ws://127.0.0.1:\(port)/ws"), "\(echo.allOutput)")
+    }
+
     /// `swiftrtc echo` sends text back as text and binary as binary, on every channel a peer
     /// opens (the default `chat` one and another opened later).
     @Test func echoReturnsTextAsTextAndBinaryAsBinary() async throws {
