@@ -63,8 +63,7 @@ public final class DataChannel: AsyncSequence, Sendable, CustomStringConvertible
     }
 
     /// The next message; throws `WebRTCError.dataChannelClosed` once the channel has closed
-    /// and every message received before was read, and `CancellationError` if the waiting
-    /// task is cancelled.
+    /// and every message received before was read.
     public func receive() async throws -> DataChannelMessage {
         guard let message = try await queue.next() else { throw WebRTCError.dataChannelClosed(label: label) }
         return message

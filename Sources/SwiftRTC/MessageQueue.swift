@@ -4,8 +4,8 @@ import NIOConcurrencyHelpers
 /// A multi-producer, single-consumer-at-a-time async queue with an end and an optional error.
 ///
 /// Backs `DataChannel`'s receive side: both `for try await` iteration and `receive()` pull from
-/// the same queue, so they can be mixed without losing messages. A waiting `next()` throws
-/// `CancellationError` when its task is cancelled (so timeouts built on task groups work).
+/// the same queue, so they can be mixed without losing messages. A waiting `next()` whose task
+/// is cancelled throws `CancellationError` at once; no element is lost by that.
 final class MessageQueue<Element: Sendable>: Sendable {
     private struct Waiter {
         var id: UInt64
@@ -14,9 +14,9 @@ final class MessageQueue<Element: Sendable>: Sendable {
     private struct State {
         var items = Deque<Element>()
         var waiters = Deque<Waiter>()
-        var nextWaiterID: UInt64 = 0
         var finished = false
         var error: (any Error)?
+        var nextWaiterID: UInt64 = 0
     }
     private let state = NIOLockedValueBox(State())
 
@@ -45,8 +45,10 @@ final class MessageQueue<Element: Sendable>: Sendable {
         }
     }
 
-    /// The next element, waiting for one; `nil` once finished and drained. Throws
-    /// `CancellationError` if the calling task is cancelled while waiting.
+    /// How many consumers are waiting (for tests).
+    var waitingCount: Int { state.withLockedValue { $0.waiters.count } }
+
+    /// The next element, waiting for one; `nil` once finished and drained.
     func next() async throws -> Element? {
         let id = state.withLockedValue { s in
             s.nextWaiterID &+= 1
@@ -57,7 +59,7 @@ final class MessageQueue<Element: Sendable>: Sendable {
                 let immediate: Result<Element?, any Error>? = state.withLockedValue { s in
                     if let first = s.items.popFirst() { return .success(first) }
                     if s.finished { return s.error.map { .failure($0) } ?? .success(nil) }
-                    // Cancelled before we could wait: the handler found nothing to wake.
+                    // Cancelled before we got here: the handler below found no waiter to remove.
                     if Task.isCancelled { return .failure(CancellationError()) }
                     s.waiters.append(Waiter(id: id, continuation: c))
                     return nil
