@@ -122,7 +122,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .target(name: "RTCSignaling", dependencies: [
-            "RTCCore",
+            "RTCCore", "SwiftRTC",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -133,7 +133,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ], resources: [.copy("Public")]),
         .testTarget(name: "RTCSignalingTests", dependencies: [
-            "RTCSignaling", "RTCTestSupport",
+            "RTCSignaling", "RTCTestSupport", "SwiftRTC",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .executableTarget(name: "swiftrtc-bench", dependencies: [
@@ -143,6 +143,7 @@ let package = Package(
         .executableTarget(name: "swiftrtc", dependencies: [
             "SwiftRTC", "RTCSignaling", "RTCSTUN",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 

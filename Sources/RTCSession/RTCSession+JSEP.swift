@@ -23,7 +23,12 @@ extension RTCSession {
             throw .noRemoteOffer
         }
         let remoteSetup = remote.setup(forMediaAt: dataMediaIndex(in: remote) ?? 0) ?? .actpass
-        let setup: SetupRole = remoteSetup == .active ? .passive : .active
+        var setup: SetupRole = remoteSetup == .active ? .passive : .active
+        if dtls != nil, let dtlsRole {
+            // A re-offer on an established DTLS association: keep our role (RFC 8842 §5.5);
+            // browsers refuse an answer that would reverse it.
+            setup = dtlsRole == .client ? .active : .passive
+        }
         return SessionDescription(type: .answer, sdp: buildDescription(setup: setup, answering: remote).serialized())
     }
 

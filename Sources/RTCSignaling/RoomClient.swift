@@ -1,0 +1,517 @@
+import Logging
+import SwiftRTC
+
+/// A mesh room: one `PeerConnection` to every other member of a signaling room, negotiated over
+/// a ``SignalingClient`` with trickle ICE (RFC 8838) and the offer/answer rules of RFC 8829.
+///
+/// The rules (also in `docs/rooms.md`, and the same as the demo page's):
+/// - **The joiner offers.** On `room_peers` the room client offers to every listed peer;
+///   existing members answer the newcomer's offer.
+/// - **Glare.** If an offer arrives while our own offer to that peer is unanswered, the
+///   *polite* side gives way: the peer whose id is greater (compared by UTF-16 code units, as
+///   JavaScript compares strings) is polite. The polite side discards its offering connection
+///   and answers the incoming offer on a fresh one; the impolite side ignores the incoming offer
+///   (and the candidates that follow it) and keeps waiting for its answer.
+/// - **Trickle.** Every local candidate is sent as `ice_candidate` once the description it
+///   belongs to has been sent; the empty candidate that ends gathering is forwarded as
+///   end-of-candidates. Remote candidates that arrive before the remote description are queued.
+/// - **Leaving.** On `peer_left` the connection to that peer is closed and dropped.
+///
+/// The room client *runs* the signaling client: do not call `SignalingClient.run()` or read
+/// its `events` yourself.
+///
+/// ```swift
+/// let signaling = SignalingClient(url: "ws://127.0.0.1:8080/ws", peerID: "alice", roomID: "demo")
+/// let room = RoomClient(webRTC: WebRTCClient(engine: .native), signaling: signaling)
+/// let others = try await room.join()          // offers go to each of them
+/// for await opened in room.dataChannels {      // the "chat" channel to each member, as it opens
+///     try await opened.channel.send("hello \(opened.peerID)")
+/// }
+/// await room.close()
+/// ```
+///
+/// A rejoin after a signaling reconnect closes the old connections and offers afresh to every
+/// listed member (they saw us leave). An offer on an established connection with the same DTLS
+/// fingerprint is a renegotiation (a browser adding video) and is answered on that connection.
+public actor RoomClient {
+    /// Settings of a room client.
+    public struct Configuration: Sendable {
+        /// The data channel created on every connection this client offers (answerers receive
+        /// it on ``RoomClient/dataChannels``); `nil` creates none. The demo page chats on `"chat"`.
+        public var channelLabel: String? = "chat"
+        /// Reliability and ordering of that channel (RFC 8831 §5).
+        public var channelOptions = DataChannelOptions()
+        /// Also offer to members that join after us (instead of waiting for their offer).
+        /// Both sides then offer at once: a way to exercise glare handling. Off by default.
+        public var offersToNewMembers = false
+
+        /// The defaults: a `"chat"` channel on every offered connection.
+        public init() {}
+    }
+
+    /// A member of the room appeared or went away (from the `room_peers`, `peer_joined` and
+    /// `peer_left` signaling messages).
+    public enum MemberEvent: Sendable, Hashable, CustomStringConvertible {
+        /// The peer is in the room (already there when we joined, or joined after us).
+        case joined(peerID: String)
+        /// The peer left the room (or its signaling connection dropped); its connection is closed.
+        case left(peerID: String)
+
+        /// The peer the event is about.
+        public var peerID: String {
+            switch self {
+            case .joined(let id), .left(let id): id
+            }
+        }
+
+        /// `joined(bob)` / `left(bob)`.
+        public var description: String {
+            switch self {
+            case .joined(let id): "joined(\(id))"
+            case .left(let id): "left(\(id))"
+            }
+        }
+    }
+
+    /// An open data channel to a member: one the peer opened, or one we created (the default
+    /// channel of ``Configuration/channelLabel`` or ``openChannel(_:to:options:)``).
+    public struct PeerChannel: Sendable {
+        /// The member at the other end.
+        public let peerID: String
+        /// The open channel.
+        public let channel: DataChannel
+    }
+
+    /// Why a room operation failed.
+    public enum RoomError: Error, Sendable, Equatable, CustomStringConvertible {
+        /// There is no connection to that member (not in the room, or its offer has not arrived yet).
+        case unknownPeer(String)
+        /// The connection to the member closed or was replaced before the channel opened.
+        case connectionClosed(String)
+        /// The signaling client stopped before the room was joined (with the server's reason, if any).
+        case joinFailed(String)
+        /// ``RoomClient/close()`` was called.
+        case closed
+
+        /// A readable explanation.
+        public var description: String {
+            switch self {
+            case .unknownPeer(let id): "no connection to peer \"\(id)\" (not in the room, or not negotiated yet)"
+            case .connectionClosed(let id): "the connection to peer \"\(id)\" closed before the channel opened"
+            case .joinFailed(let reason): "could not join the room: \(reason)"
+            case .closed: "the room client is closed"
+            }
+        }
+    }
+
+    /// Our peer id in the room.
+    public nonisolated let localPeerID: String
+    /// The room's id.
+    public nonisolated let roomID: String
+    /// The configuration given at creation.
+    public nonisolated let configuration: Configuration
+    /// Members joining and leaving, in signaling order (unbounded: membership is low-rate).
+    /// Finishes on ``close()``.
+    public nonisolated let memberEvents: AsyncStream<MemberEvent>
+    /// Every data channel that opens, on any member's connection (unbounded). Finishes on ``close()``.
+    public nonisolated let dataChannels: AsyncStream<PeerChannel>
+
+    private let webRTC: WebRTCClient
+    private let signaling: SignalingClient
+    private let logger: Logger
+    private let memberSink: AsyncStream<MemberEvent>.Continuation
+    private let channelSink: AsyncStream<PeerChannel>.Continuation
+
+    /// How many colliding offers (glare) this client has resolved, as the polite or the
+    /// impolite side (for diagnostics and tests).
+    public private(set) var glaresResolved = 0
+    /// How many offers on an established connection were answered (renegotiations, e.g. a
+    /// browser adding a video track; unsupported m-sections are rejected in the answer).
+    public private(set) var renegotiationsAnswered = 0
+
+    private var peers: [String: Peer] = [:]
+    private var memberIDs: [String] = []
+    private var nextConnectionID = 0
+    private var started = false
+    private var isClosed = false
+    private var joinedPeers: [String]?
+    private var joinError: String?
+    private var joinWaiters: [CheckedContinuation<[String], any Error>] = []
+    private var signalingTask: Task<Void, Never>?
+    private var eventTask: Task<Void, Never>?
+
+    /// One member's connection and its negotiation state.
+    private final class Peer {
+        let id: String
+        let connectionID: Int
+        let connection: PeerConnection
+        var remoteDescriptionSet = false
+        var pendingCandidates: [ICECandidateInit] = []
+        /// We ignored this peer's colliding offer (impolite): drop its candidates until the next description.
+        var ignoringOffer = false
+        var remoteFingerprint: String?
+        var candidateTask: Task<Void, Never>?
+        var channelTask: Task<Void, Never>?
+        var openWaiters: [ObjectIdentifier: CheckedContinuation<Void, any Error>] = [:]
+
+        init(id: String, connectionID: Int, connection: PeerConnection) {
+            self.id = id
+            self.connectionID = connectionID
+            self.connection = connection
+        }
+    }
+
+    /// Creates a room client for the room and peer id of `signaling`; call ``join()`` to start.
+    public init(webRTC: WebRTCClient, signaling: SignalingClient, configuration: Configuration = Configuration(),
+                logger: Logger = Logger(label: "swiftrtc.room")) {
+        self.webRTC = webRTC
+        self.signaling = signaling
+        self.configuration = configuration
+        self.logger = logger
+        self.localPeerID = signaling.peerID
+        self.roomID = signaling.roomID
+        (memberEvents, memberSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+        (dataChannels, channelSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+    }
+
+    /// Whether `local` is the polite side towards `remote` in a glare: the greater id is
+    /// polite, comparing UTF-16 code units (JavaScript's `>` on strings, as the demo page does).
+    public static func isPolite(local: String, remote: String) -> Bool {
+        remote.utf16.lexicographicallyPrecedes(local.utf16)
+    }
+
+    /// Connects to the signaling server, joins the room and returns the members already there
+    /// (an offer goes to each of them). Throws ``RoomError/joinFailed(_:)`` if the signaling
+    /// client stops first (e.g. the server refused the join, or its reconnect policy gave up;
+    /// with a policy that never gives up it waits until the server is reachable). Calling it
+    /// again returns the member list of the first join.
+    @discardableResult
+    public func join() async throws -> [String] {
+        if isClosed { throw RoomError.closed }
+        if let joinedPeers { return joinedPeers }
+        if let joinError { throw RoomError.joinFailed(joinError) }
+        if !started {
+            started = true
+            let signaling = signaling
+            signalingTask = Task { await signaling.run() }
+            eventTask = Task { [weak self] in
+                for await event in signaling.events {
+                    guard let self else { return }
+                    await self.handle(event)
+                }
+                await self?.signalingEnded()
+            }
+        }
+        return try await withCheckedThrowingContinuation { joinWaiters.append($0) }
+    }
+
+    /// The members currently in the room (not counting us), in the order we learnt of them.
+    public var members: [String] { memberIDs }
+
+    /// The current connection to `peerID`, if one exists.
+    public func connection(to peerID: String) -> PeerConnection? { peers[peerID]?.connection }
+
+    /// Opens another data channel to `peerID` on the existing connection and returns it once
+    /// it is open (it is also reported on ``dataChannels``). Throws ``RoomError/unknownPeer(_:)``
+    /// if there is no connection to that member yet, ``RoomError/connectionClosed(_:)`` if it
+    /// closes or is replaced first.
+    public func openChannel(_ label: String, to peerID: String, options: DataChannelOptions = DataChannelOptions()) async throws -> DataChannel {
+        if isClosed { throw RoomError.closed }
+        guard let peer = peers[peerID] else { throw RoomError.unknownPeer(peerID) }
+        let channel = try await peer.connection.createDataChannel(label, options: options)
+        if channel.state == .open { return channel }
+        guard peers[peerID] === peer, peer.channelTask != nil else { throw RoomError.connectionClosed(peerID) }
+        try await withCheckedThrowingContinuation { peer.openWaiters[ObjectIdentifier(channel)] = $0 }
+        return channel
+    }
+
+    /// Leaves the room: closes every peer connection and the signaling client, ends
+    /// ``memberEvents`` and ``dataChannels`` and waits for every task the room client started.
+    public func close() async {
+        guard !isClosed else { return }
+        isClosed = true
+        await signaling.close()
+        signalingTask?.cancel()
+        let all = Array(peers.values)
+        peers.removeAll()
+        memberIDs.removeAll()
+        for peer in all { await shutDown(peer) }
+        failJoinWaiters(RoomError.closed)
+        memberSink.finish()
+        channelSink.finish()
+        await signalingTask?.value
+        await eventTask?.value
+    }
+
+    // MARK: - Signaling events (handled one at a time, in order)
+
+    private func handle(_ event: SignalingClientEvent) async {
+        guard !isClosed else { return }
+        switch event {
+        case .joined(_, let others):
+            await joined(others)
+        case .peerJoined(let id):
+            if let stale = peers.removeValue(forKey: id) { await shutDown(stale) }  // it reconnected
+            addMember(id)
+            if configuration.offersToNewMembers { await offer(to: id) }
+        case .peerLeft(let id):
+            await removeMember(id)
+        case .offer(let description, let from):
+            await receivedOffer(description, from: from)
+        case .answer(let description, let from):
+            await receivedAnswer(description, from: from)
+        case .iceCandidate(let candidate, let from):
+            await receivedCandidate(candidate, from: from)
+        case .error(let error):
+            logger.warning("signaling server refused a message", metadata: ["error": "\(error)"])
+            if joinedPeers == nil { joinError = "\(error)" }
+        case .connected, .serverShutdown, .disconnected:
+            break
+        }
+    }
+
+    private func joined(_ others: [String]) async {
+        let firstJoin = joinedPeers == nil
+        if firstJoin {
+            joinedPeers = others
+            let waiters = joinWaiters
+            joinWaiters.removeAll()
+            for waiter in waiters { waiter.resume(returning: others) }
+        }
+        // After a reconnect the others have seen us leave and dropped their connections:
+        // forget members that are gone and offer afresh to everyone listed.
+        for id in memberIDs where !others.contains(id) { await removeMember(id) }
+        for id in others {
+            if let stale = peers.removeValue(forKey: id) { await shutDown(stale) }
+            addMember(id)
+            await offer(to: id)
+        }
+    }
+
+    private func signalingEnded() {
+        if joinedPeers == nil {
+            failJoinWaiters(RoomError.joinFailed(joinError ?? "no connection to the signaling server at \(signaling.url) (the signaling client gave up)"))
+        }
+    }
+
+    private func failJoinWaiters(_ error: RoomError) {
+        if joinError == nil, case .joinFailed(let reason) = error { joinError = reason }
+        let waiters = joinWaiters
+        joinWaiters.removeAll()
+        for waiter in waiters { waiter.resume(throwing: error) }
+    }
+
+    private func addMember(_ id: String) {
+        guard !memberIDs.contains(id) else { return }
+        memberIDs.append(id)
+        memberSink.yield(.joined(peerID: id))
+    }
+
+    private func removeMember(_ id: String) async {
+        if let peer = peers.removeValue(forKey: id) { await shutDown(peer) }
+        guard let index = memberIDs.firstIndex(of: id) else { return }
+        memberIDs.remove(at: index)
+        memberSink.yield(.left(peerID: id))
+    }
+
+    // MARK: - Negotiation
+
+    private func makePeer(_ id: String) async throws -> Peer {
+        let connection = try await webRTC.createPeerConnection()
+        if isClosed {
+            // close() ran while the connection was being created: it must not outlive the room.
+            await connection.close()
+            throw RoomError.closed
+        }
+        nextConnectionID += 1
+        let peer = Peer(id: id, connectionID: nextConnectionID, connection: connection)
+        peers[id] = peer
+        let connectionID = peer.connectionID
+        peer.channelTask = Task { [weak self] in
+            for await event in connection.dataChannelEvents {
+                guard let self else { return }
+                await self.channelEvent(event, peer: id, connectionID: connectionID)
+            }
+            await self?.channelEventsEnded(peer: id, connectionID: connectionID)
+        }
+        return peer
+    }
+
+    private func offer(to id: String) async {
+        do {
+            let peer = try await makePeer(id)
+            if let label = configuration.channelLabel {
+                _ = try await peer.connection.createDataChannel(label, options: configuration.channelOptions)
+            }
+            let offer = try await peer.connection.createOffer()
+            try await peer.connection.setLocalDescription(offer)
+            try await signaling.sendOffer(offer.sdp, to: id)
+            startTrickle(peer)
+        } catch {
+            logger.warning("offer failed", metadata: ["peer": "\(id)", "error": "\(error)"])
+        }
+    }
+
+    private func receivedOffer(_ description: SignalingSessionDescription, from id: String) async {
+        let fingerprint = Self.fingerprint(in: description.sdp)
+        if let existing = peers[id] {
+            let state = await existing.connection.signalingState
+            if state == .haveLocalOffer {
+                // Glare: both offered.
+                glaresResolved += 1
+                if !Self.isPolite(local: localPeerID, remote: id) {
+                    logger.debug("glare: ignoring the offer (impolite)", metadata: ["peer": "\(id)"])
+                    existing.ignoringOffer = true
+                    existing.pendingCandidates.removeAll()
+                    return
+                }
+                logger.debug("glare: dropping our offer and answering (polite)", metadata: ["peer": "\(id)"])
+                peers[id] = nil
+                await shutDown(existing)
+            } else if state == .stable, existing.remoteDescriptionSet, fingerprint == existing.remoteFingerprint {
+                // Renegotiation on the same connection (e.g. a browser adding a video track):
+                // answer it; unsupported m-sections are rejected in the answer.
+                if await answer(description, on: existing) { renegotiationsAnswered += 1 }
+                return
+            } else {
+                // A new connection from that peer (it restarted): replace ours.
+                peers[id] = nil
+                await shutDown(existing)
+            }
+        }
+        addMember(id)
+        do {
+            let peer = try await makePeer(id)
+            await answer(description, on: peer)
+            startTrickle(peer)
+        } catch {
+            logger.warning("cannot answer", metadata: ["peer": "\(id)", "error": "\(error)"])
+        }
+    }
+
+    @discardableResult
+    private func answer(_ description: SignalingSessionDescription, on peer: Peer) async -> Bool {
+        do {
+            try await peer.connection.setRemoteDescription(SessionDescription(type: .offer, sdp: description.sdp))
+            peer.remoteDescriptionSet = true
+            peer.remoteFingerprint = Self.fingerprint(in: description.sdp)
+            peer.ignoringOffer = false
+            await flushCandidates(peer)
+            let answer = try await peer.connection.createAnswer()
+            try await peer.connection.setLocalDescription(answer)
+            try await signaling.sendAnswer(answer.sdp, to: peer.id)
+            return true
+        } catch {
+            logger.warning("answering failed", metadata: ["peer": "\(peer.id)", "error": "\(error)"])
+            return false
+        }
+    }
+
+    private func receivedAnswer(_ description: SignalingSessionDescription, from id: String) async {
+        guard let peer = peers[id], await peer.connection.signalingState == .haveLocalOffer else {
+            logger.debug("ignoring an answer with no offer outstanding", metadata: ["peer": "\(id)"])
+            return
+        }
+        do {
+            try await peer.connection.setRemoteDescription(SessionDescription(type: .answer, sdp: description.sdp))
+            peer.remoteDescriptionSet = true
+            peer.remoteFingerprint = Self.fingerprint(in: description.sdp)
+            peer.ignoringOffer = false
+            await flushCandidates(peer)
+        } catch {
+            logger.warning("applying the answer failed", metadata: ["peer": "\(id)", "error": "\(error)"])
+        }
+    }
+
+    private func receivedCandidate(_ candidate: SignalingICECandidate, from id: String) async {
+        guard let peer = peers[id], !peer.ignoringOffer else { return }
+        let init_ = ICECandidateInit(candidate: candidate.candidate, sdpMid: candidate.sdpMid,
+                                     sdpMLineIndex: candidate.sdpMLineIndex, usernameFragment: candidate.usernameFragment)
+        guard peer.remoteDescriptionSet else {
+            peer.pendingCandidates.append(init_)
+            return
+        }
+        await add(init_, to: peer)
+    }
+
+    private func flushCandidates(_ peer: Peer) async {
+        let pending = peer.pendingCandidates
+        peer.pendingCandidates.removeAll()
+        for candidate in pending { await add(candidate, to: peer) }
+    }
+
+    private func add(_ candidate: ICECandidateInit, to peer: Peer) async {
+        do {
+            try await peer.connection.addIceCandidate(candidate)
+        } catch {
+            logger.debug("remote candidate not usable", metadata: ["peer": "\(peer.id)", "error": "\(error)"])
+        }
+    }
+
+    /// Forwards local candidates once the description they belong to has been sent.
+    private func startTrickle(_ peer: Peer) {
+        guard peer.candidateTask == nil else { return }
+        let connection = peer.connection
+        let signaling = signaling
+        let id = peer.id
+        let logger = logger
+        peer.candidateTask = Task {
+            for await candidate in connection.iceCandidates {
+                let outgoing = SignalingICECandidate(candidate: candidate.candidate, sdpMid: candidate.sdpMid,
+                                                     sdpMLineIndex: candidate.sdpMLineIndex,
+                                                     usernameFragment: candidate.usernameFragment)
+                do {
+                    try await signaling.sendCandidate(outgoing, to: id)
+                } catch {
+                    logger.debug("candidate not sent", metadata: ["peer": "\(id)", "error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    // MARK: - Data channels
+
+    private func channelEvent(_ event: DataChannelEvent, peer id: String, connectionID: Int) {
+        guard let peer = peers[id], peer.connectionID == connectionID else { return }
+        switch event {
+        case .open(let channel):
+            peer.openWaiters.removeValue(forKey: ObjectIdentifier(channel))?.resume()
+            channelSink.yield(PeerChannel(peerID: id, channel: channel))
+        case .closed(let channel), .error(let channel, _):
+            peer.openWaiters.removeValue(forKey: ObjectIdentifier(channel))?.resume(throwing: RoomError.connectionClosed(id))
+        case .closing:
+            break
+        }
+    }
+
+    private func channelEventsEnded(peer id: String, connectionID: Int) {
+        guard let peer = peers[id], peer.connectionID == connectionID else { return }
+        failOpenWaiters(peer)
+        peer.channelTask = nil
+    }
+
+    private func failOpenWaiters(_ peer: Peer) {
+        let waiters = peer.openWaiters
+        peer.openWaiters.removeAll()
+        for waiter in waiters.values { waiter.resume(throwing: RoomError.connectionClosed(peer.id)) }
+    }
+
+    /// Closes a connection that is no longer in `peers` and waits for its tasks, which end as
+    /// its streams finish.
+    private func shutDown(_ peer: Peer) async {
+        failOpenWaiters(peer)
+        await peer.connection.close()
+        let tasks = [peer.candidateTask, peer.channelTask]
+        peer.candidateTask = nil
+        peer.channelTask = nil
+        for task in tasks { await task?.value }
+    }
+
+    /// The first `a=fingerprint:` value of an SDP: it identifies the peer connection that made it.
+    static func fingerprint(in sdp: String) -> String? {
+        for line in sdp.split(whereSeparator: \.isNewline) where line.hasPrefix("a=fingerprint:") {
+            return String(line.dropFirst("a=fingerprint:".count).filter { !$0.isWhitespace })
+        }
+        return nil
+    }
+}

@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RTCSignaling
+import SwiftRTC
+
+/// The options every room command takes: `--signal ws://HOST:PORT/ws --room NAME [--peer-id ID]`.
+struct RoomOptions: ParsableArguments {
+    @Option(help: "The signaling server's WebSocket URL, e.g. ws://127.0.0.1:8080/ws.")
+    var signal: String
+
+    @Option(help: "The room to join.")
+    var room: String
+
+    @Option(help: "Our peer id in the room (default: a random one).")
+    var peerID: String?
+
+    @Option(help: "Reconnect attempts to the signaling server before giving up.")
+    var maxReconnects: Int = 5
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "warning"
+
+    func validate() throws {
+        guard signal.hasPrefix("ws://") || signal.hasPrefix("wss://") else {
+            throw ValidationError("--signal must be a ws:// or wss:// URL, e.g. ws://127.0.0.1:8080/ws")
+        }
+        guard !room.isEmpty, room.utf8.count <= 64 else { throw ValidationError("--room must be 1–64 bytes") }
+        if let peerID, peerID.isEmpty || peerID.utf8.count > 64 { throw ValidationError("--peer-id must be 1–64 bytes") }
+    }
+
+    /// A room client for these options; `channelLabel` is the channel created on each offered connection.
+    func makeRoom(command: String, channelLabel: String? = "chat") -> RoomClient {
+        let id = peerID ?? "\(command)-\(String(UInt32.random(in: 0x1000_0000...UInt32.max), radix: 16))"
+        var logger = Logger(label: "swiftrtc.\(command)")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
+        let signaling = SignalingClient(url: signal, peerID: id, roomID: room,
+                                        reconnectPolicy: SignalingReconnectPolicy(maxAttempts: maxReconnects), logger: logger)
+        var configuration = RoomClient.Configuration()
+        configuration.channelLabel = channelLabel
+        return RoomClient(webRTC: WebRTCClient(engine: .native), signaling: signaling, configuration: configuration, logger: logger)
+    }
+}
+
+/// A command failed: the message is printed (`Error: …`) and the exit status is 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    /// What went wrong, for the user.
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+enum Console {
+    /// Writes one line to standard output at once (unbuffered, so a parent process reading a
+    /// pipe sees each line as it happens).
+    static func line(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    /// Writes to standard error without a newline.
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    /// Calls `action` (once) on SIGINT or SIGTERM instead of dying; keep the result alive.
+    static func onTerminationSignal(_ action: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal] {
+        let fired = Once()
+        return [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { if fired.first() { action() } }
+            source.resume()
+            return source
+        }
+    }
+}
+
+/// `true` the first time only.
+final class Once: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+    func first() -> Bool { lock.withLock { defer { done = true }; return !done } }
+}
+
+/// Runs `body`, throwing `CommandFailure(message)` if it takes longer than `seconds` (0 = no limit).
+func withDeadline<T: Sendable>(_ seconds: Double, _ message: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    guard seconds > 0 else { return try await body() }
+    return try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+            throw CommandFailure(message)
+        }
+        defer { group.cancelAll() }
+        return try await group.next()!
+    }
+}
+
+/// Megabits per second for `bytes` moved in `seconds`.
+func megabitsPerSecond(_ bytes: Int, _ seconds: Double) -> String {
+    String(format: "%.1f Mbit/s", seconds > 0 ? Double(bytes) * 8 / seconds / 1e6 : 0)
+}
+
+/// A monotonic clock reading in seconds.
+func monotonicSeconds() -> Double {
+    Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+}

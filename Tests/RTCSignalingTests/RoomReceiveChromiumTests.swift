@@ -1,0 +1,44 @@
+import Foundation
+import RTCSignaling
+import RTCTestSupport
+import Testing
+
+/// `swiftrtc receive` accepts a file sent from the demo page in headless Chromium (same
+/// header shape on the `file` channel, no SHA-256 in it).
+@Suite("swiftrtc receive with the demo page in Chromium", .serialized)
+struct RoomReceiveChromiumTests {
+    @Test func theDemoPageSendsAFileToSwiftrtcReceive() async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        let binary = try swiftrtcExecutable()
+        let chromium = try InteropEnvironment.executable("chromium", installHint: "apt-get install chromium")
+        let reports = DemoPageReports()
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("swiftrtc-receive-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let output = tmp.appendingPathComponent("from-browser.bin")
+
+        try await withSignalingServer({ config in
+            config.testReportHandler = { reports.store($0) }
+        }) { _, port in
+            let receiver = try PeerProcess("swiftrtc receive", executable: binary, arguments: [
+                "receive", "--out", output.path, "--signal", "ws://127.0.0.1:\(port)/ws", "--room", "browser-file", "--peer-id", "rx"])
+            defer { receiver.terminate() }
+            try await receiver.waitForLine(timeout: 30) { $0.contains("joined room browser-file") }
+            // The page joins second, offers with its chat and file channels, and (file=1) sends
+            // a 1 MiB file whose byte i is (i * 31 + 7) & 0xff.
+            let browser = try PeerProcess("chromium", executable: chromium, arguments:
+                SignalingDemoPageChromiumTests.flags(profile: tmp.appendingPathComponent("profile"))
+                + ["http://127.0.0.1:\(port)/?autotest=1&room=browser-file&peer=browser&file=1"])
+            defer { browser.terminate() }
+            let status = try await receiver.waitForExit(timeout: 90)
+            let context = "receive:\n\(receiver.allOutput.suffix(2000))\nreport:\n\(reports.dump)"
+            #expect(status == 0, "\(context)")
+            let expected = Data((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) })
+            #expect(try Data(contentsOf: output) == expected, "\(context)")
+            #expect(receiver.output.contains { $0.contains("receive: test.bin (1048576 bytes) from browser") }, "\(context)")
+            #expect(receiver.output.contains { $0.contains("wrote 1048576 bytes") && $0.contains("Mbit/s") }, "\(context)")
+            let sent = try #require(reports["browser"]?.filesSent.first, "\(context)")
+            #expect(receiver.output.contains { $0.contains("SHA-256 \(sent.sha256)") }, "\(context)")
+        }
+    }
+}
