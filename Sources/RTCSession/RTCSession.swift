@@ -27,6 +27,8 @@ public struct RTCSession {
     var mid = "0"
     var localType: SessionDescriptionType?
     var localSetup: SetupRole?
+    /// The local description's type and setup when signaling was last stable (what a rollback restores).
+    var stableLocal: (type: SessionDescriptionType, setup: SetupRole)?
     var remoteSDP: RTCSDP.SessionDescription?
     var remoteDescriptionText: SessionDescription?
     var remoteFingerprints: [DTLSFingerprint] = []
@@ -74,13 +76,22 @@ public struct RTCSession {
     /// Applies our own offer or answer.
     public mutating func setLocalDescription(_ description: SessionDescription, now: NIODeadline) throws(SessionError) {
         guard !isClosed else { throw .closed }
+        if description.type == .rollback {
+            // A rollback carries no SDP (RFC 8829 §4.1.8.2): back to the last stable local description.
+            do { try signaling.apply(.local, .rollback) } catch { throw .invalidSignalingState(error) }
+            events.append(.signalingStateChanged(signaling.state))
+            localType = stableLocal?.type
+            localSetup = stableLocal?.setup
+            return
+        }
         let parsed: RTCSDP.SessionDescription
         do { parsed = try RTCSDP.SessionDescription(parsing: description.sdp) } catch { throw .invalidSDP("\(error)") }
         let setup = parsed.media.first.flatMap { $0.attributes.setup } ?? .actpass
         do { try signaling.apply(.local, description.type) } catch { throw .invalidSignalingState(error) }
         events.append(.signalingStateChanged(signaling.state))
-        localType = description.type == .rollback ? nil : description.type
+        localType = description.type
         localSetup = setup
+        if signaling.state == .stable { stableLocal = (description.type, setup) }
         if description.type == .answer || description.type == .pranswer {
             dtlsRole = setup == .active ? .client : .server
             startTransportIfReady(now: now)
@@ -115,6 +126,7 @@ public struct RTCSession {
         }
         do { try signaling.apply(.remote, description.type) } catch { throw .invalidSignalingState(error) }
         events.append(.signalingStateChanged(signaling.state))
+        if signaling.state == .stable, let localType, let localSetup { stableLocal = (localType, localSetup) }
         remoteSDP = parsed
         remoteDescriptionText = description
         if let remoteMid = parsed.media[index].mid { mid = remoteMid }
