@@ -187,6 +187,14 @@ public struct RTCSession {
         pump(now: now)
     }
 
+    /// Queues a binary message held in a buffer, without copying it (RFC 8831 §6.6, PPID binary).
+    public mutating func send(binary buffer: ByteBuffer, on handle: Int, now: NIODeadline) throws(SessionError) {
+        guard !isClosed else { throw .closed }
+        try channels.send(binary: buffer, on: handle, now: now)
+        statistics.messagesSent += 1
+        pump(now: now)
+    }
+
     /// Bytes queued on a channel and not yet acknowledged.
     public func bufferedAmount(of handle: Int) -> Int { channels.bufferedAmount(of: handle) }
 

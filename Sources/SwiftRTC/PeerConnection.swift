@@ -58,6 +58,8 @@ public actor PeerConnection {
     private var session: RTCSession
     private var sockets: [TransportAddress: any Channel] = [:]
     private var channelsToFlush: [ObjectIdentifier: any Channel] = [:]
+    /// Destination socket addresses already converted (building one per datagram is costly).
+    private var socketAddresses: [TransportAddress: SocketAddress] = [:]
     private var timer: Scheduled<Void>?
     private var timerDeadline: NIODeadline?
     private var dataChannels: [Int: DataChannel] = [:]
@@ -148,6 +150,20 @@ public actor PeerConnection {
     }
 
     func send(_ message: DataChannelMessage, on id: Int) async throws {
+        try await waitForSendBuffer(on: id)
+        try session.send(message, on: id, now: .now())
+        drain()
+    }
+
+    func send(binary buffer: ByteBuffer, on id: Int) async throws {
+        try await waitForSendBuffer(on: id)
+        try session.send(binary: buffer, on: id, now: .now())
+        drain()
+    }
+
+    /// Returns once the channel's buffered amount is at most the high-water mark (suspending
+    /// until the peer has acknowledged enough), or throws when the channel or connection closed.
+    private func waitForSendBuffer(on id: Int) async throws {
         while true {
             try checkOpen()
             guard let channel = dataChannels[id], channel.state != .closed, channel.state != .closing else {
@@ -156,8 +172,6 @@ public actor PeerConnection {
             if session.bufferedAmount(of: id) <= configuration.sendBufferHighWaterMark { break }
             try await withCheckedThrowingContinuation { sendWaiters[id, default: []].append($0) }
         }
-        try session.send(message, on: id, now: .now())
-        drain()
     }
 
     func bufferedAmount(of id: Int) -> Int { session.bufferedAmount(of: id) }
@@ -253,7 +267,15 @@ public actor PeerConnection {
     private func writeTransmits() {
         while let transmit = session.pollTransmit() {
             guard let channel = channel(for: transmit) else { continue }
-            let envelope = AddressedEnvelope(remoteAddress: transmit.destination.socketAddress, data: transmit.payload)
+            let destination: SocketAddress
+            if let known = socketAddresses[transmit.destination] {
+                destination = known
+            } else {
+                destination = transmit.destination.socketAddress
+                if socketAddresses.count >= 64 { socketAddresses.removeAll() }  // bounded: candidates are few
+                socketAddresses[transmit.destination] = destination
+            }
+            let envelope = AddressedEnvelope(remoteAddress: destination, data: transmit.payload)
             channel.write(envelope, promise: nil)
             channelsToFlush[ObjectIdentifier(channel)] = channel
         }

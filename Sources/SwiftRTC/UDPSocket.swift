@@ -66,6 +66,9 @@ private final class DatagramHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     private weak var connection: PeerConnection?
     private var local: TransportAddress?
+    // The last source converted: a data-channel flow comes from one address, and converting an
+    // IPv6 socket address costs more than the rest of receiving the datagram.
+    private var lastSource: (socket: SocketAddress, transport: TransportAddress)?
 
     init(connection: PeerConnection) {
         self.connection = connection
@@ -78,7 +81,15 @@ private final class DatagramHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
-        guard let connection, let local, let source = TransportAddress(socketAddress: envelope.remoteAddress) else { return }
+        guard let connection, let local else { return }
+        let source: TransportAddress
+        if let last = lastSource, last.socket == envelope.remoteAddress {
+            source = last.transport
+        } else {
+            guard let converted = TransportAddress(socketAddress: envelope.remoteAddress) else { return }
+            lastSource = (envelope.remoteAddress, converted)
+            source = converted
+        }
         connection.assumeIsolated { $0.receive(ReceivedDatagram(source: source, destination: local, payload: envelope.data)) }
     }
 
