@@ -28,6 +28,11 @@ extension RTCSession {
         if dtls == nil {
             var dtlsConfiguration = DTLSConfiguration(certificate: certificate, verification: .fingerprints(remoteFingerprints))
             dtlsConfiguration.mtu = configuration.dtlsMTU
+            // No HelloVerifyRequest round trip: our DTLS replies only ever go to the pair ICE
+            // selected, whose address answered an authenticated connectivity check, so the
+            // cookie's protection against amplification is already given (RFC 6347 §4.2.1
+            // lets a server skip the exchange where amplification is not a problem).
+            dtlsConfiguration.cookieExchange = false
             dtls = DTLSConnection(role: role, configuration: dtlsConfiguration)
             dtlsStarted = false
         }

@@ -228,9 +228,15 @@ public actor PeerConnection {
         let addresses = try LocalInterfaces.hostAddresses(includeLoopback: configuration.includeLoopbackCandidates,
                                                           includeIPv6: configuration.includeIPv6)
         var bound: [TransportAddress] = []
-        for address in addresses {
+        // Bind every address at once, then collect: one event-loop round trip instead of one each.
+        let binding = addresses.map { UDPSocket.bind(address: $0, on: eventLoop, connection: self) }
+        for future in binding {
             do {
-                let channel = try await UDPSocket.bind(address: address, on: eventLoop, connection: self)
+                let channel = try await future.get()
+                if closed {  // closed while binding: close() has already closed the others
+                    channel.close(promise: nil)
+                    continue
+                }
                 guard let local = channel.localAddress.flatMap(TransportAddress.init(socketAddress:)) else { continue }
                 sockets[local] = channel
                 bound.append(local)

@@ -42,7 +42,8 @@ extension TransportAddress {
 
 /// Binds the UDP sockets of a peer connection and feeds their datagrams to it on its loop.
 enum UDPSocket {
-    static func bind(address: TransportAddress, on eventLoop: any EventLoop, connection: PeerConnection) async throws -> any Channel {
+    /// Starts binding a socket on `address` (any port); the future completes with the channel.
+    static func bind(address: TransportAddress, on eventLoop: any EventLoop, connection: PeerConnection) -> EventLoopFuture<any Channel> {
         let bootstrap = DatagramBootstrap(group: eventLoop)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.datagramVectorReadMessageCount, value: 32)
@@ -56,7 +57,7 @@ enum UDPSocket {
             }
         var bindAddress = address
         bindAddress.port = 0
-        return try await bootstrap.bind(to: bindAddress.socketAddress).get()
+        return bootstrap.bind(to: bindAddress.socketAddress)
     }
 }
 
