@@ -1,14 +1,48 @@
 #!/usr/bin/env bash
-# Data-channel benchmark, SwiftRTC and aiortc side by side on this machine (loopback only, in a
-# private network namespace): offer->open median of RUNS connections and bulk throughput of
-# TOTAL bytes in 16 KiB and 64 KiB messages. Usage: scripts/bench.sh [RUNS] [TOTAL_BYTES]
+# Data-channel benchmark (issue 6 item 5): in one run, SwiftRTC<->SwiftRTC, aiortc<->aiortc and
+# Pion<->Pion (Go, Debian's golang-github-pion-webrtc.v3-dev) side by side on this machine,
+# loopback only, in a private network namespace: offer->open time (median of RUNS connections)
+# and bulk throughput of TOTAL bytes in 16 KiB and 64 KiB messages, each pair in one process.
+# Usage: scripts/bench.sh [RUNS] [TOTAL_BYTES]   (defaults: 20 connections, 50 MiB)
+# Pion is built when Go and the Pion sources are installed (this script installs them with
+# apt-get if it can); otherwise its column says why it was not run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-20}"; total="${2:-52428800}"
 bash scripts/install-peers.sh >/dev/null
 swift build -c release --product swiftrtc-bench 2>&1 | tail -1
 bin="$(swift build -c release --show-bin-path)/swiftrtc-bench"
+
+# Pion: Debian ships its Go sources under /usr/share/gocode; build in GOPATH mode with links for
+# the modules whose import path carries a major version (…/v3) that the directory does not.
+pion_src=/usr/share/gocode/src/github.com/pion/webrtc
+if ! command -v go >/dev/null 2>&1 || [ ! -d "$pion_src" ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq golang-go golang-github-pion-webrtc.v3-dev; } >/dev/null 2>&1 || true
+fi
+pion_bin=""; pion_note="Go or golang-github-pion-webrtc.v3-dev is not installed"
+if command -v go >/dev/null 2>&1 && [ -d "$pion_src" ]; then
+  gopath="$PWD/.build/pion-gopath"
+  rm -rf "$gopath"; mkdir -p "$gopath/src/pionbench"
+  cp scripts/bench/pion/main.go "$gopath/src/pionbench/"
+  (cd /usr/share/gocode/src && find . -name go.mod | while read -r m; do
+     dir="${m%/go.mod}"; dir="${dir#./}"
+     mod="$(awk '/^module /{gsub(/"/, "", $2); print $2; exit}' "$m")"
+     if [ -n "$mod" ] && [ "$mod" != "$dir" ] && [ ! -e "/usr/share/gocode/src/$mod" ]; then
+       mkdir -p "$gopath/src/$(dirname "$mod")"; ln -sfn "/usr/share/gocode/src/$dir" "$gopath/src/$mod"
+     fi
+   done)
+  if (cd "$gopath/src/pionbench" && GO111MODULE=off GOPATH="$gopath:/usr/share/gocode" GOCACHE="$gopath-cache" \
+        GOFLAGS= go build -o "$gopath/pion-bench" .) >"$gopath/build.log" 2>&1; then
+    pion_bin="$gopath/pion-bench"
+  else
+    pion_note="the Go build failed (see $gopath/build.log)"
+  fi
+fi
+
 ns=(unshare --net); [ "$(id -u)" -eq 0 ] || ns=(unshare --net --map-root-user)
 "${ns[@]}" bash -c "ip link set lo up
   '$bin' $runs $total
-  .venv/bin/python scripts/bench/aiortc_datachannel.py $runs $total"
+  .venv/bin/python scripts/bench/aiortc_datachannel.py $runs $total
+  if [ -n '$pion_bin' ]; then '$pion_bin' $runs $total; else echo 'pion: not run: $pion_note'; fi" \
+  | tee /dev/stderr | .venv/bin/python scripts/bench/table.py

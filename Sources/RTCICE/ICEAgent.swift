@@ -134,7 +134,7 @@ public struct ICEAgent: Sendable {
         // deadline; asking for nomination again then would only spin (nominate() waits for it).
         if role == .controlling, selectedIndex == nil, let f = firstValidAt, pairs.contains(where: { $0.valid && !$0.useCandidateSent }),
            !pairs.contains(where: { $0.useCandidateSent && $0.state == .inProgress }) {
-            consider(f + configuration.nominationDelay)
+            consider(bestValidPairIsUnbeatable ? f : f + configuration.nominationDelay)
         }
         if selectedIndex != nil {
             consider(nextConsent)
@@ -307,9 +307,7 @@ public struct ICEAgent: Sendable {
             }
         }
         // Regular nomination by the controlling agent (RFC 8445 §8.1.1).
-        if role == .controlling, selectedIndex == nil, let f = firstValidAt, now >= f + configuration.nominationDelay || !pairs.contains(where: { $0.state == .waiting || $0.state == .inProgress || $0.state == .frozen }) {
-            nominate(now: now)
-        }
+        nominateIfDue(now: now)
         // Consent freshness (RFC 7675 §5.1).
         if let selected = selectedIndex {
             if let last = lastConsent, now >= last + configuration.consentTimeout {
@@ -443,11 +441,32 @@ public struct ICEAgent: Sendable {
         case .check(let index, _):
             pairs[index].state = .failed
             updateFailure()
+            nominateIfDue(now: now)
         case .consent:
             break // consent is judged by time since the last response
         case .gather:
             checkGatheringComplete()
         }
+    }
+
+    /// Whether the best valid pair not yet nominated has at least the priority of every pair
+    /// whose check is still pending (frozen, waiting or in progress): no check still to come
+    /// can produce a better pair, so waiting for them gains nothing.
+    private var bestValidPairIsUnbeatable: Bool {
+        var best: UInt64?
+        for p in pairs where p.valid && !p.useCandidateSent { best = max(best ?? 0, priority(of: p)) }
+        guard let best else { return false }
+        return !pairs.contains { p in
+            (p.state == .frozen || p.state == .waiting || (p.state == .inProgress && !p.useCandidateSent)) && priority(of: p) > best
+        }
+    }
+
+    /// Regular nomination (RFC 8445 §8.1.1): the controlling agent nominates as soon as a valid
+    /// pair exists that no pending check could beat, and otherwise `nominationDelay` after the
+    /// first valid pair (so a lost check on a better pair cannot hold the connection up).
+    private mutating func nominateIfDue(now: NIODeadline) {
+        guard role == .controlling, selectedIndex == nil, let f = firstValidAt else { return }
+        if now >= f + configuration.nominationDelay || bestValidPairIsUnbeatable { nominate(now: now) }
     }
 
     private mutating func nominate(now: NIODeadline) {
@@ -650,6 +669,8 @@ public struct ICEAgent: Sendable {
             select(index, now: now)
         } else if role == .controlled && pairs[index].nominateOnSuccess {
             select(index, now: now)
+        } else {
+            nominateIfDue(now: now)
         }
     }
 }

@@ -89,8 +89,9 @@ public struct ICEConfiguration: Sendable {
     public var gatheringRTO: TimeAmount = .milliseconds(250)
     /// Transmissions of a gathering request before the server is given up.
     public var gatheringTransmissions: Int = 5
-    /// How long the controlling agent waits after the first valid pair for better pairs before
-    /// nominating (regular nomination, RFC 8445 §8.1.1).
+    /// How long the controlling agent waits at most, after the first valid pair, for checks on
+    /// better pairs before nominating (regular nomination, RFC 8445 §8.1.1). When no pending
+    /// check could beat the best valid pair it nominates at once.
     public var nominationDelay: TimeAmount = .milliseconds(300)
     /// Mean interval of consent checks on the selected pair (RFC 7675 §5.1: 5 s, ±20 %).
     public var consentInterval: TimeAmount = .seconds(5)

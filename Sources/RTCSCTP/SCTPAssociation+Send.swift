@@ -155,6 +155,7 @@ extension SCTPAssociation {
             nextTSN &+= 1
             DataChunk.write(flags: flags, tsn: tsn, stream: message.stream, ssn: message.ssn, ppid: message.ppid,
                             userData: slice, to: &buffer)
+            if message.expiry != nil { sentChunkWithLifetime = true }
             inflight.append(InflightChunk(tsn: tsn, stream: message.stream, ssn: message.ssn, ppid: message.ppid,
                                           flags: flags, payload: slice, messageID: message.id,
                                           maxRetransmits: message.maxRetransmits, expiry: message.expiry, sentAt: now))
@@ -385,6 +386,7 @@ extension SCTPAssociation {
     }
 
     mutating func expireLifetimes(now: NIODeadline) {
+        guard sentChunkWithLifetime else { return }
         var i = 0
         while i < inflight.count {
             let c = inflight[i]

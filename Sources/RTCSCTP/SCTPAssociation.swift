@@ -79,6 +79,9 @@ public struct SCTPAssociation {
 
     var sendQueue = Deque<OutboundMessage>()
     var inflight = Deque<InflightChunk>()
+    /// Whether a chunk with a lifetime (PR-SCTP timed reliability) was ever sent: until then
+    /// no SACK needs to scan the in-flight queue for expired chunks.
+    var sentChunkWithLifetime = false
     var nextMessageID: UInt64 = 0
     var nextTSN: UInt32 = 0
     var cumAckPoint: UInt32 = 0

@@ -122,11 +122,8 @@ struct DataChannelEngine {
     func streamID(of handle: Int) -> UInt16? { channels[handle]?.stream }
 
     mutating func send(_ message: DataChannelMessage, on handle: Int, now: NIODeadline) throws(SessionError) {
-        guard let channel = channels[handle], channel.phase == .open || channel.phase == .opening, let stream = channel.stream else {
-            throw .unknownDataChannel(handle)
-        }
         let ppid: UInt32
-        var payload: ByteBuffer
+        let payload: ByteBuffer
         switch message {
         case .text(let text):
             ppid = text.isEmpty ? PPID.emptyString : PPID.string
@@ -134,6 +131,22 @@ struct DataChannelEngine {
         case .binary(let bytes):
             ppid = bytes.isEmpty ? PPID.emptyBinary : PPID.binary
             payload = bytes.isEmpty ? ByteBuffer(bytes: [0]) : ByteBuffer(bytes: bytes)
+        }
+        try send(ppid: ppid, payload: payload, on: handle, now: now)
+    }
+
+    /// Queues a binary message given as a buffer (no copy of the payload). RFC 8831 §6.6.
+    mutating func send(binary buffer: ByteBuffer, on handle: Int, now: NIODeadline) throws(SessionError) {
+        if buffer.readableBytes == 0 {
+            try send(ppid: PPID.emptyBinary, payload: ByteBuffer(bytes: [0]), on: handle, now: now)
+        } else {
+            try send(ppid: PPID.binary, payload: buffer, on: handle, now: now)
+        }
+    }
+
+    private mutating func send(ppid: UInt32, payload: ByteBuffer, on handle: Int, now: NIODeadline) throws(SessionError) {
+        guard let channel = channels[handle], channel.phase == .open || channel.phase == .opening, let stream = channel.stream else {
+            throw .unknownDataChannel(handle)
         }
         let size = (ppid == PPID.emptyString || ppid == PPID.emptyBinary) ? 0 : payload.readableBytes
         guard size <= remoteMaxMessageSize else { throw .messageTooLarge(size: size, limit: remoteMaxMessageSize) }

@@ -25,9 +25,14 @@ extension RTCSession {
     /// starts the handshake when we are the client and ICE has a selected pair.
     mutating func startTransportIfReady(now: NIODeadline) {
         guard let role = dtlsRole, !remoteFingerprints.isEmpty else { return }
-        if dtls == nil {
+        if !hasDTLS {
             var dtlsConfiguration = DTLSConfiguration(certificate: certificate, verification: .fingerprints(remoteFingerprints))
             dtlsConfiguration.mtu = configuration.dtlsMTU
+            // No HelloVerifyRequest round trip: our DTLS replies only ever go to the pair ICE
+            // selected, whose address answered an authenticated connectivity check, so the
+            // cookie's protection against amplification is already given (RFC 6347 §4.2.1
+            // lets a server skip the exchange where amplification is not a problem).
+            dtlsConfiguration.cookieExchange = false
             dtls = DTLSConnection(role: role, configuration: dtlsConfiguration)
             dtlsStarted = false
         }
@@ -46,18 +51,20 @@ extension RTCSession {
                 progress = true
                 handleICE(event, now: now)
             }
-            if dtls != nil {
-                while let event = dtls!.pollEvent() {
+            // Optional chaining, not `dtls != nil`: comparing the optional copies the whole
+            // connection state, once per datagram.
+            do {
+                while let event = dtls?.pollEvent() {
                     progress = true
                     handleDTLS(event, now: now)
                 }
                 if dtlsConnected {
                     while let packet = channels.pollTransmit(now: now) {
                         progress = true
-                        do { try dtls!.send(applicationData: packet) } catch { statistics.datagramsDropped += 1 }
+                        do { try dtls?.send(applicationData: packet) } catch { statistics.datagramsDropped += 1 }
                     }
                 }
-                while let datagram = dtls!.pollTransmit() {
+                while let datagram = dtls?.pollTransmit() {
                     progress = true
                     if let transmit = ice.send(applicationData: datagram, now: now) {
                         transmits.append(transmit)
@@ -152,7 +159,7 @@ extension RTCSession {
             state = .disconnected
         } else if dtlsConnected && (iceState == .connected || iceState == .completed) {
             state = .connected
-        } else if iceState == .new && dtls == nil {
+        } else if iceState == .new && !hasDTLS {
             state = .new
         } else {
             state = .connecting

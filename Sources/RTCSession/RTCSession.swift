@@ -20,6 +20,8 @@ public struct RTCSession {
     let certificate: DTLSCertificate
     var ice: ICEAgent
     var dtls: DTLSConnection?
+    /// Whether `dtls` exists (testing the optional itself would copy the connection).
+    var hasDTLS: Bool { if case .none = dtls { false } else { true } }
     var channels: DataChannelEngine
     var signaling = SignalingStateMachine()
     let sessionID: UInt64
@@ -228,6 +230,14 @@ public struct RTCSession {
         pump(now: now)
     }
 
+    /// Queues a binary message held in a buffer, without copying it (RFC 8831 §6.6, PPID binary).
+    public mutating func send(binary buffer: ByteBuffer, on handle: Int, now: NIODeadline) throws(SessionError) {
+        guard !isClosed else { throw .closed }
+        try channels.send(binary: buffer, on: handle, now: now)
+        statistics.messagesSent += 1
+        pump(now: now)
+    }
+
     /// Bytes queued on a channel and not yet acknowledged.
     public func bufferedAmount(of handle: Int) -> Int { channels.bufferedAmount(of: handle) }
 
@@ -246,12 +256,8 @@ public struct RTCSession {
         statistics.bytesReceived += datagram.payload.readableBytes
         if let upward = ice.handleReceive(datagram, now: now) {
             if PacketKind(firstByte: upward.payload.getInteger(at: upward.payload.readerIndex) ?? 0) == .dtls {
-                if dtls == nil { startTransportIfReady(now: now) }
-                if dtls != nil {
-                    dtls!.handle(datagram: upward.payload, now: now)
-                } else {
-                    statistics.datagramsDropped += 1
-                }
+                if !hasDTLS { startTransportIfReady(now: now) }
+                if dtls?.handle(datagram: upward.payload, now: now) == nil { statistics.datagramsDropped += 1 }
             } else {
                 statistics.datagramsDropped += 1  // SRTP/RTCP: media is not negotiated by this session yet
             }
@@ -263,7 +269,7 @@ public struct RTCSession {
     public mutating func handleTimeout(now: NIODeadline) {
         guard !isClosed else { return }
         ice.handleTimeout(now: now)
-        if dtls != nil { dtls!.handleTimeout(now: now) }
+        dtls?.handleTimeout(now: now)
         channels.handleTimeout(now: now)
         pump(now: now)
     }
@@ -291,7 +297,7 @@ public struct RTCSession {
         channels.closeAll(now: now)
         if channels.sctp != nil { channels.sctp!.abort() }
         pump(now: now)
-        if dtls != nil { dtls!.close() }
+        dtls?.close()
         pump(now: now)
         ice.close()
         isClosed = true

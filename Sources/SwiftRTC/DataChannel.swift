@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import NIOCore
 import RTCSession
 
 /// A WebRTC data channel (RFC 8831): send text or bytes; receive by iterating it or with
@@ -70,9 +71,16 @@ public final class DataChannel: AsyncSequence, Sendable, CustomStringConvertible
         try await connection.send(.text(text), on: handle)
     }
 
-    /// Sends a binary message (PPID binary).
+    /// Sends a binary message (PPID binary, RFC 8831 §6.6). The bytes are copied once, into
+    /// the buffer that is queued for sending.
     public func send(_ bytes: some Sequence<UInt8>) async throws {
-        try await connection.send(.binary(Array(bytes)), on: handle)
+        try await connection.send(binary: ByteBuffer(bytes: bytes), on: handle)
+    }
+
+    /// Sends a binary message held in a `ByteBuffer` (PPID binary, RFC 8831 §6.6) without
+    /// copying it: the buffer's readable bytes are queued as they are.
+    public func send(_ buffer: ByteBuffer) async throws {
+        try await connection.send(binary: buffer, on: handle)
     }
 
     /// Sends a message.

@@ -60,6 +60,8 @@ public actor PeerConnection {
     nonisolated let liveObjects: LiveObjects
     private var sockets: [TransportAddress: any Channel] = [:]
     private var channelsToFlush: [ObjectIdentifier: any Channel] = [:]
+    /// Destination socket addresses already converted (building one per datagram is costly).
+    private var socketAddresses: [TransportAddress: SocketAddress] = [:]
     private var timer: Scheduled<Void>?
     private var timerDeadline: NIODeadline?
     private var dataChannels: [Int: DataChannel] = [:]
@@ -169,6 +171,20 @@ public actor PeerConnection {
     }
 
     func send(_ message: DataChannelMessage, on id: Int) async throws {
+        try await waitForSendBuffer(on: id)
+        try session.send(message, on: id, now: .now())
+        drain()
+    }
+
+    func send(binary buffer: ByteBuffer, on id: Int) async throws {
+        try await waitForSendBuffer(on: id)
+        try session.send(binary: buffer, on: id, now: .now())
+        drain()
+    }
+
+    /// Returns once the channel's buffered amount is at most the high-water mark (suspending
+    /// until the peer has acknowledged enough), or throws when the channel or connection closed.
+    private func waitForSendBuffer(on id: Int) async throws {
         while true {
             try checkOpen()
             guard let channel = dataChannels[id], channel.state != .closed, channel.state != .closing else {
@@ -177,8 +193,6 @@ public actor PeerConnection {
             if session.bufferedAmount(of: id) <= configuration.sendBufferHighWaterMark { break }
             try await withCheckedThrowingContinuation { sendWaiters[id, default: []].append($0) }
         }
-        try session.send(message, on: id, now: .now())
-        drain()
     }
 
     func bufferedAmount(of id: Int) -> Int { session.bufferedAmount(of: id) }
@@ -236,12 +250,14 @@ public actor PeerConnection {
         let addresses = try LocalInterfaces.hostAddresses(includeLoopback: configuration.includeLoopbackCandidates,
                                                           includeIPv6: configuration.includeIPv6)
         var bound: [TransportAddress] = []
-        for address in addresses {
+        // Bind every address at once, then collect: one event-loop round trip instead of one each.
+        let binding = addresses.map { UDPSocket.bind(address: $0, on: eventLoop, connection: self, liveObjects: liveObjects) }
+        for future in binding {
             do {
-                let channel = try await UDPSocket.bind(address: address, on: eventLoop, connection: self, liveObjects: liveObjects)
-                if closed {  // close() ran while we were binding
-                    try? await channel.close()
-                    return
+                let channel = try await future.get()
+                if closed {  // closed while binding: close() has already closed the others
+                    channel.close(promise: nil)
+                    continue
                 }
                 guard let local = channel.localAddress.flatMap(TransportAddress.init(socketAddress:)) else { continue }
                 sockets[local] = channel
@@ -279,7 +295,15 @@ public actor PeerConnection {
     private func writeTransmits() {
         while let transmit = session.pollTransmit() {
             guard let channel = channel(for: transmit) else { continue }
-            let envelope = AddressedEnvelope(remoteAddress: transmit.destination.socketAddress, data: transmit.payload)
+            let destination: SocketAddress
+            if let known = socketAddresses[transmit.destination] {
+                destination = known
+            } else {
+                destination = transmit.destination.socketAddress
+                if socketAddresses.count >= 64 { socketAddresses.removeAll() }  // bounded: candidates are few
+                socketAddresses[transmit.destination] = destination
+            }
+            let envelope = AddressedEnvelope(remoteAddress: destination, data: transmit.payload)
             channel.write(envelope, promise: nil)
             channelsToFlush[ObjectIdentifier(channel)] = channel
         }

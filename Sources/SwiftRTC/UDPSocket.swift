@@ -42,8 +42,9 @@ extension TransportAddress {
 
 /// Binds the UDP sockets of a peer connection and feeds their datagrams to it on its loop.
 enum UDPSocket {
+    /// Starts binding a socket on `address` (any port); the future completes with the channel.
     static func bind(address: TransportAddress, on eventLoop: any EventLoop, connection: PeerConnection,
-                     liveObjects: LiveObjects) async throws -> any Channel {
+                     liveObjects: LiveObjects) -> EventLoopFuture<any Channel> {
         let bootstrap = DatagramBootstrap(group: eventLoop)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.datagramVectorReadMessageCount, value: 32)
@@ -57,7 +58,7 @@ enum UDPSocket {
             }
         var bindAddress = address
         bindAddress.port = 0
-        return try await bootstrap.bind(to: bindAddress.socketAddress).get()
+        return bootstrap.bind(to: bindAddress.socketAddress)
     }
 }
 
@@ -67,6 +68,9 @@ private final class DatagramHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     private weak var connection: PeerConnection?
     private var local: TransportAddress?
+    // The last source converted: a data-channel flow comes from one address, and converting an
+    // IPv6 socket address costs more than the rest of receiving the datagram.
+    private var lastSource: (socket: SocketAddress, transport: TransportAddress)?
 
     private let liveObjects: LiveObjects
 
@@ -85,7 +89,15 @@ private final class DatagramHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
-        guard let connection, let local, let source = TransportAddress(socketAddress: envelope.remoteAddress) else { return }
+        guard let connection, let local else { return }
+        let source: TransportAddress
+        if let last = lastSource, last.socket == envelope.remoteAddress {
+            source = last.transport
+        } else {
+            guard let converted = TransportAddress(socketAddress: envelope.remoteAddress) else { return }
+            lastSource = (envelope.remoteAddress, converted)
+            source = converted
+        }
         connection.assumeIsolated { $0.receive(ReceivedDatagram(source: source, destination: local, payload: envelope.data)) }
     }
 

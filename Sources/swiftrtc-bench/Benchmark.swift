@@ -65,16 +65,20 @@ struct Benchmark {
         let args = CommandLine.arguments
         let runs = args.count > 1 ? Int(args[1]) ?? 20 : 20
         let total = args.count > 2 ? Int(args[2]) ?? (50 << 20) : (50 << 20)
+        // An optional third argument runs one part only (for profiling): open, bulk16 or bulk64.
+        let only = args.count > 3 ? args[3] : nil
         var times: [Double] = []
-        for _ in 0..<runs {
+        for _ in 0..<(only == nil || only == "open" ? runs : 0) {
             let (a, b, _, _, ms) = try await connect()
             times.append(ms)
             await a.close()
             await b.close()
         }
         times.sort()
-        print(String(format: "swiftrtc offer->open: median %.1f ms over %d connections", times[times.count / 2], runs))
-        for size in [16 << 10, 64 << 10] {
+        if !times.isEmpty {
+            print(String(format: "swiftrtc offer->open: median %.1f ms over %d connections", times[times.count / 2], runs))
+        }
+        for size in [16 << 10, 64 << 10] where only == nil || only == "bulk\(size >> 10)" {
             let r = try await bulk(messageSize: size, total: total)
             print(String(format: "swiftrtc bulk %d KiB messages: %.1f Mbit/s, %.2f CPU-s for %d MiB, sha256 %@",
                          size >> 10, r.mbit, r.cpu, total >> 20, r.ok ? "match" : "MISMATCH"))

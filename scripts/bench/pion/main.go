@@ -1,0 +1,188 @@
+// Pion <-> Pion data-channel benchmark (Pion WebRTC v3 as Debian packages it:
+// golang-github-pion-webrtc.v3-dev), the second reference point for SwiftRTC's own. Prints the same
+// result lines as the Swift and aiortc benchmarks: offer->open median of RUNS connections and bulk
+// throughput for TOTAL bytes sent in 16 KiB and 64 KiB messages. Channels are detached (Pion's
+// io.ReadWriter API) so a 64 KiB message fits the read buffer: Pion's callback API reads into a
+// 65535-byte buffer and cannot receive a 65536-byte message. Loopback only (run inside
+// `unshare --net`, see scripts/bench.sh). Usage: pion-bench [RUNS] [TOTAL_BYTES]
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/pion/datachannel"
+	"github.com/pion/ice/v2"
+	"github.com/pion/webrtc/v3"
+)
+
+func newAPI() *webrtc.API {
+	var s webrtc.SettingEngine
+	s.SetIncludeLoopbackCandidate(true)
+	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	s.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	s.DetachDataChannels()
+	return webrtc.NewAPI(webrtc.WithSettingEngine(s))
+}
+
+type pair struct {
+	a, b *webrtc.PeerConnection
+	tx   *webrtc.DataChannel
+	txIO datachannel.ReadWriteCloser
+	rxIO datachannel.ReadWriteCloser
+	ms   float64
+}
+
+func must(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pion-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func detachOnOpen(d *webrtc.DataChannel, out chan<- datachannel.ReadWriteCloser) {
+	d.OnOpen(func() {
+		raw, err := d.Detach()
+		must(err)
+		out <- raw
+	})
+}
+
+func connect(api *webrtc.API) pair {
+	a, err := api.NewPeerConnection(webrtc.Configuration{})
+	must(err)
+	b, err := api.NewPeerConnection(webrtc.Configuration{})
+	must(err)
+	rxc := make(chan datachannel.ReadWriteCloser, 1)
+	b.OnDataChannel(func(d *webrtc.DataChannel) { detachOnOpen(d, rxc) })
+	start := time.Now()
+	txc := make(chan datachannel.ReadWriteCloser, 1)
+	tx, err := a.CreateDataChannel("bench", nil)
+	must(err)
+	detachOnOpen(tx, txc)
+	offer, err := a.CreateOffer(nil)
+	must(err)
+	ga := webrtc.GatheringCompletePromise(a)
+	must(a.SetLocalDescription(offer))
+	<-ga
+	must(b.SetRemoteDescription(*a.LocalDescription()))
+	answer, err := b.CreateAnswer(nil)
+	must(err)
+	gb := webrtc.GatheringCompletePromise(b)
+	must(b.SetLocalDescription(answer))
+	<-gb
+	must(a.SetRemoteDescription(*b.LocalDescription()))
+	var txIO datachannel.ReadWriteCloser
+	select {
+	case txIO = <-txc:
+	case <-time.After(30 * time.Second):
+		must(fmt.Errorf("the channel did not open within 30 s"))
+	}
+	ms := float64(time.Since(start).Microseconds()) / 1000
+	return pair{a, b, tx, txIO, <-rxc, ms}
+}
+
+func cpuSeconds() float64 {
+	var r syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &r)
+	return float64(r.Utime.Sec+r.Stime.Sec) + float64(r.Utime.Usec+r.Stime.Usec)/1e6
+}
+
+func bulk(api *webrtc.API, size, total int) (float64, float64, bool) {
+	p := connect(api)
+	type result struct {
+		at     time.Time
+		digest []byte
+		n      int
+	}
+	done := make(chan result, 1)
+	go func() {
+		h := sha256.New()
+		buf := make([]byte, 1<<20)
+		received := 0
+		for received < total {
+			n, err := p.rxIO.Read(buf)
+			if err != nil && err != io.EOF {
+				must(fmt.Errorf("read: %v", err))
+			}
+			h.Write(buf[:n])
+			received += n
+			if err == io.EOF {
+				break
+			}
+		}
+		done <- result{time.Now(), h.Sum(nil), received}
+	}()
+	payload := make([]byte, size)
+	for i := range payload {
+		payload[i] = byte(i % 251)
+	}
+	expected := sha256.New()
+	low := make(chan struct{}, 1)
+	p.tx.SetBufferedAmountLowThreshold(1 << 20)
+	p.tx.OnBufferedAmountLow(func() {
+		select {
+		case low <- struct{}{}:
+		default:
+		}
+	})
+	cpu0 := cpuSeconds()
+	t0 := time.Now()
+	for sent := 0; sent < total; sent += size {
+		for p.tx.BufferedAmount() > 4<<20 {
+			select {
+			case <-low:
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		_, err := p.txIO.Write(payload)
+		must(err)
+		expected.Write(payload)
+	}
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(300 * time.Second):
+		must(fmt.Errorf("bulk %d KiB: not all data arrived within 300 s", size>>10))
+	}
+	cpu := cpuSeconds() - cpu0
+	ok := r.n == total && bytes.Equal(r.digest, expected.Sum(nil))
+	p.a.Close()
+	p.b.Close()
+	return float64(total) * 8 / r.at.Sub(t0).Seconds() / 1e6, cpu, ok
+}
+
+func main() {
+	runs, total := 20, 50<<20
+	if len(os.Args) > 1 {
+		runs, _ = strconv.Atoi(os.Args[1])
+	}
+	if len(os.Args) > 2 {
+		total, _ = strconv.Atoi(os.Args[2])
+	}
+	api := newAPI()
+	times := make([]float64, 0, runs)
+	for i := 0; i < runs; i++ {
+		p := connect(api)
+		times = append(times, p.ms)
+		p.a.Close()
+		p.b.Close()
+	}
+	sort.Float64s(times)
+	fmt.Printf("pion offer->open: median %.1f ms over %d connections\n", times[len(times)/2], runs)
+	for _, size := range []int{16 << 10, 64 << 10} {
+		mbit, cpu, ok := bulk(api, size, total)
+		match := "match"
+		if !ok {
+			match = "MISMATCH"
+		}
+		fmt.Printf("pion bulk %d KiB messages: %.1f Mbit/s, %.2f CPU-s for %d MiB, sha256 %s\n", size>>10, mbit, cpu, total>>20, match)
+	}
+}
