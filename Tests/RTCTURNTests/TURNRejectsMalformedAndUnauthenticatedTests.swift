@@ -96,4 +96,48 @@ import Testing
         #expect(h.client.statistics.malformedDatagrams == inputs.count)
         #expect(h.client.state == .allocated)
     }
+
+    @Test func randomInputWithPendingTransactionIDsKeepsInvariants() throws {
+        var rng = SeededRandom(seed: 99)
+        var h = TURNHarness()
+        try h.mustAllocate()
+        // Requests in flight whose ids random input will carry.
+        h.server.dropNext = 1000
+        try h.client.bindChannel(to: TransportAddress(ip: .v4(0x0A00_0063), port: 5000), now: h.now)
+        h.client.refresh(now: h.now)
+        h.pump()
+        let ids = h.server.log.suffix(3).map(\.message.transactionID)
+        #expect(ids.count == 3)
+        let templates = h.server.log.suffix(3).map(\.parsed.bytes)
+        for i in 0..<3000 {
+            var c = h.client
+            var bytes: [UInt8]
+            if i % 2 == 0 {
+                // Mutate a real request into a "response": flip class bits and a few bytes.
+                bytes = templates[i % templates.count]
+                bytes[0] |= 0x01
+                for _ in 0..<Int(rng.next() % 4) { bytes[Int(rng.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: rng.next()) }
+            } else {
+                bytes = rng.bytes(Int(rng.next() % 80))
+                if bytes.count >= 20 {
+                    bytes[4...7] = [0x21, 0x12, 0xA4, 0x42]
+                    bytes[0] &= 0x3F
+                    let tid = ids[i % ids.count].bytes
+                    for j in 0..<12 { bytes[8 + j] = tid[j] }
+                }
+            }
+            let data = c.handleDatagram(ByteBuffer(bytes: bytes), from: FakeTURNServer.address, now: h.now)
+            if let data { #expect(data.payload.readableBytes <= bytes.count) }
+            if c.state == .allocated { #expect(c.allocation != nil) }
+            var now = h.now
+            for _ in 0..<20 {
+                guard let d = c.pollDeadline() else { break }
+                #expect(d >= now)
+                now = d
+                c.handleTimeout(now: now)
+                while c.pollTransmit() != nil {}
+                while c.pollEvent() != nil {}
+            }
+        }
+    }
 }
