@@ -14,13 +14,13 @@ import RTCSTUN
 /// (server-reflexive) address; `send(_:to:now:)` wraps a datagram for a peer, and
 /// `handleDatagram(_:from:now:)` unwraps what peers send to the relayed address.
 public struct TURNClient: Sendable {
-    /// The configuration.
+    /// The configuration (server, credentials, RFC 8489 §6.2.1 timers).
     public let configuration: TURNClientConfiguration
-    /// Where the allocation is in its life.
+    /// Where the allocation is in its life (RFC 8656 §7).
     public private(set) var state: TURNClientState = .idle
-    /// The allocation, once made.
+    /// The allocation, once made (RFC 8656 §7.3).
     public private(set) var allocation: TURNAllocation?
-    /// Counters of dropped input and retransmissions.
+    /// Counters of dropped input and retransmissions (RFC 8489 §6.2.1, §9.2.5).
     public private(set) var statistics = TURNClientStatistics()
     /// The REALM the server challenged with (RFC 8489 §14.9), once known.
     public private(set) var realm: String?
@@ -88,12 +88,12 @@ public struct TURNClient: Sendable {
 
     // MARK: Outputs
 
-    /// The next datagram to send (to the server), or `nil`.
+    /// The next datagram to send (to the server, RFC 8656 §3), or `nil`.
     public mutating func pollTransmit() -> Transmit? {
         transmits.isEmpty ? nil : transmits.removeFirst()
     }
 
-    /// The next event, or `nil`.
+    /// The next event (RFC 8656 §7–§12 outcomes), or `nil`.
     public mutating func pollEvent() -> TURNEvent? {
         events.isEmpty ? nil : events.removeFirst()
     }

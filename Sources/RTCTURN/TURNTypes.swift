@@ -4,7 +4,7 @@ import RTCSTUN
 
 /// How a `TURNClient` talks to its server (RFC 8656 over UDP, RFC 8489 §6.2.1 timers).
 public struct TURNClientConfiguration: Sendable {
-    /// The TURN server's address (UDP).
+    /// The TURN server's address (UDP, RFC 8656 §3.1).
     public var server: TransportAddress
     /// The long-term credential user name (RFC 8489 §9.2), e.g. a REST user name.
     public var username: String
@@ -29,7 +29,7 @@ public struct TURNClientConfiguration: Sendable {
     /// How many 438 Stale Nonce answers in a row one operation tolerates (RFC 8489 §9.2.5).
     public var maxStaleNonceRetries: Int
 
-    /// Creates a configuration with the RFC defaults.
+    /// Creates a configuration with the defaults of RFC 8489 §6.2.1 and RFC 8656 §9, §12.
     public init(server: TransportAddress, username: String, password: String, requestedLifetime: UInt32? = nil,
                 software: String? = "SwiftRTC", initialRTO: TimeAmount = .milliseconds(500), maxTransmissions: Int = 7,
                 lastWaitMultiplier: Int = 16, permissionRefreshInterval: TimeAmount = .seconds(240),
@@ -75,7 +75,7 @@ public struct TURNAllocation: Hashable, Sendable {
     /// The allocation's lifetime as granted by the server (LIFETIME, RFC 8656 §18.2).
     public var lifetime: TimeAmount
 
-    /// Creates an allocation record.
+    /// Creates an allocation record (RFC 8656 §7.3).
     public init(relayedAddress: TransportAddress, serverReflexiveAddress: TransportAddress?, lifetime: TimeAmount) {
         self.relayedAddress = relayedAddress
         self.serverReflexiveAddress = serverReflexiveAddress
@@ -113,7 +113,7 @@ public struct TURNPeerData: Hashable, Sendable {
     /// The channel it came on, or `nil` for a Data indication.
     public var channel: UInt16?
 
-    /// Creates a record.
+    /// Creates a record of peer data (RFC 8656 §11.6, §12.5).
     public init(peer: TransportAddress, payload: ByteBuffer, channel: UInt16?) {
         self.peer = peer
         self.payload = payload
@@ -123,22 +123,22 @@ public struct TURNPeerData: Hashable, Sendable {
 
 /// Counters of input the client dropped, and of retransmissions (RFC 8489 §6.2.1).
 public struct TURNClientStatistics: Hashable, Sendable {
-    /// Requests sent again after an RTO expired.
+    /// Requests sent again after an RTO expired (RFC 8489 §6.2.1).
     public var retransmissions = 0
-    /// Responses whose transaction id we did not send (or already finished).
+    /// Responses whose transaction id we did not send or already finished (RFC 8489 §6.3.3).
     public var unknownTransactions = 0
     /// Responses discarded because MESSAGE-INTEGRITY(-SHA256) was wrong or missing (RFC 8489 §9.2.5).
     public var unauthenticatedResponses = 0
-    /// Datagrams that were neither valid STUN nor valid ChannelData.
+    /// Datagrams that were neither valid STUN (RFC 8489 §6.3) nor valid ChannelData (RFC 8656 §12.5).
     public var malformedDatagrams = 0
-    /// Datagrams from an address other than the server.
+    /// Datagrams from an address other than the server (RFC 8656 §12.5, §11.6).
     public var foreignSources = 0
-    /// ChannelData on a channel we did not bind.
+    /// ChannelData on a channel we did not bind (RFC 8656 §12.5).
     public var unknownChannels = 0
-    /// Data indications without XOR-PEER-ADDRESS or DATA, and other ignored STUN messages.
+    /// Data indications without XOR-PEER-ADDRESS or DATA (RFC 8656 §11.6), and other ignored STUN messages.
     public var ignoredMessages = 0
 
-    /// All zero.
+    /// All zero (nothing dropped yet).
     public init() {}
 }
 

@@ -16,7 +16,7 @@ import Testing
 
     @Test func relaysBothWaysThroughSendIndicationsAndChannelsThenDeallocates() async throws {
         try InteropEnvironment.requirePrivateNamespace()
-        let server = try TURNCoturnServer(authentication: .longTerm(username: "alice", password: "wonderland"))
+        let server = try TURNCoturnServer(authentication: .longTerm(username: "alice", password: "wonderland"), extraArguments: ["--verbose"])
         defer { server.stop() }
         let driver = try await TURNUDPDriver(configuration: Self.configuration(port: server.port, username: "alice", password: "wonderland"))
         let peer = try await TURNTestSocket()
@@ -66,6 +66,10 @@ import Testing
         try await driver.waitFor("closed") { $0 == .closed }
         #expect(driver.client.state == .closed)
         #expect(driver.client.statistics.unauthenticatedResponses == 0)
+        // coturn accepted the deallocation (its verbose log; it deletes the session a moment
+        // later, so an immediate re-Allocate on this 5-tuple would still get 437).
+        #expect(server.process.output.contains { $0.contains("refreshed") && $0.contains("lifetime=0") },
+                "coturn did not log a Refresh to lifetime 0")
         await peer.close()
         await driver.socket.close()
     }
