@@ -73,6 +73,9 @@ public struct TURNClient: Sendable {
     private var channels: [TransportAddress: Channel] = [:]
     private var channelPeers: [UInt16: TransportAddress] = [:]
     private var nextChannel: UInt16 = TURNChannelData.minimumChannel
+    /// Numbers whose first ChannelBind failed: the server never bound them, so they may be
+    /// reused at once (a number that was bound stays reserved, RFC 8656 §12).
+    private var reusableChannels: [UInt16] = []
     private var refreshAt: NIODeadline?
     private var expiresAt: NIODeadline?
     private var refreshInFlight = false
@@ -159,9 +162,14 @@ public struct TURNClient: Sendable {
     public mutating func bindChannel(to peer: TransportAddress, now: NIODeadline) throws(TURNError) -> UInt16 {
         guard state == .allocated else { throw .notAllocated }
         if let existing = channels[peer] { return existing.number }
-        guard nextChannel <= TURNChannelData.maximumChannel else { throw .channelNumbersExhausted }
-        let number = nextChannel
-        nextChannel += 1
+        let number: UInt16
+        if let reused = reusableChannels.popLast() {
+            number = reused
+        } else {
+            guard nextChannel <= TURNChannelData.maximumChannel else { throw .channelNumbersExhausted }
+            number = nextChannel
+            nextChannel += 1
+        }
         if permissions[peer.ip] == nil {
             try createPermission(for: peer.ip, now: now)
         }
@@ -456,6 +464,7 @@ public struct TURNClient: Sendable {
             guard let c = channels[peer], c.number == number else { return }
             channels[peer] = nil
             channelPeers[number] = nil
+            if !c.bound { reusableChannels.append(number) }
             events.append(.channelBindFailed(peer: peer, e))
         }
     }

@@ -106,5 +106,12 @@ import Testing
         #expect(h.client.boundChannel(for: peer) == nil)
         let t = try h.client.send(ByteBuffer(bytes: [1, 2, 3]), to: peer, now: h.now)
         #expect(try STUNParsedMessage(t.payload).message.type == STUNMessageType(method: .send, messageClass: .indication))
+        // The number the server never bound is free again; a bound one is not reused.
+        h.server.errors[.channelBind] = nil
+        let other = TransportAddress(ip: .v4(0x0A00_0064), port: 6000)
+        #expect(try h.client.bindChannel(to: other, now: h.now) == 0x4000)
+        h.pump()
+        #expect(h.client.boundChannel(for: other) == 0x4000)
+        #expect(try h.client.bindChannel(to: peer, now: h.now) == 0x4001)
     }
 }
