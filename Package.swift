@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "RTCSDP", targets: ["RTCSDP"]),
         .library(name: "RTCSTUN", targets: ["RTCSTUN"]),
         .library(name: "RTCICE", targets: ["RTCICE"]),
+        .library(name: "RTCTURN", targets: ["RTCTURN"]),
         .library(name: "RTCDTLS", targets: ["RTCDTLS"]),
         .library(name: "RTCSCTP", targets: ["RTCSCTP"]),
         .library(name: "RTCDataChannel", targets: ["RTCDataChannel"]),
@@ -63,6 +64,17 @@ let package = Package(
         ]),
         .testTarget(name: "RTCICETests", dependencies: [
             "RTCICE", "RTCUDP", "RTCTestSupport",
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+
+        // MARK: TURN
+        .target(name: "RTCTURN", dependencies: [
+            "RTCSTUN", "RTCCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .testTarget(name: "RTCTURNTests", dependencies: [
+            "RTCTURN", "RTCTestSupport",
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
 

@@ -22,5 +22,6 @@ let package = Package(
         fuzzTarget("FuzzDTLS", ["RTCDTLS"]),
         fuzzTarget("FuzzSCTP", ["RTCSCTP", "RTCDataChannel"]),
         fuzzTarget("FuzzSignalingMessage", ["RTCSignaling"]),
+        fuzzTarget("FuzzTURN", ["RTCTURN", "RTCSTUN", "RTCCore"]),
     ]
 )

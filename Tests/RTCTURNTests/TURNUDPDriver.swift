@@ -1,0 +1,138 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import RTCCore
+import RTCTURN
+
+/// A UDP socket on 127.0.0.1 that queues what it receives (used as the TURN client's socket
+/// and as the plain peer behind the relay).
+final class TURNTestSocket: @unchecked Sendable {
+    let channel: Channel
+    private let lock = NIOLock()
+    private var inbox: [AddressedEnvelope<ByteBuffer>] = []
+
+    init() async throws {
+        let box = NIOLockedValueBox<TURNTestSocket?>(nil)
+        channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { ch in
+                ch.eventLoop.makeCompletedFuture {
+                    // The handler reaches the socket through the box once init finished.
+                    try ch.pipeline.syncOperations.addHandler(Forwarder(box))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        box.withLockedValue { $0 = self }
+    }
+
+    private final class Forwarder: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = AddressedEnvelope<ByteBuffer>
+        let box: NIOLockedValueBox<TURNTestSocket?>
+        init(_ box: NIOLockedValueBox<TURNTestSocket?>) { self.box = box }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let e = unwrapInboundIn(data)
+            guard let owner = box.withLockedValue({ $0 }) else { return }
+            owner.lock.withLock { owner.inbox.append(e) }
+        }
+    }
+
+    var localAddress: TransportAddress {
+        let a = channel.localAddress!
+        return TransportAddress(ip: IPAddress(a.ipAddress!)!, port: UInt16(a.port!))
+    }
+
+    func send(_ payload: ByteBuffer, to address: TransportAddress) {
+        let remote = try! SocketAddress(ipAddress: address.ip.description, port: Int(address.port))
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: payload), promise: nil)
+    }
+
+    /// Everything received so far, as (source, bytes).
+    func drain() -> [(TransportAddress, ByteBuffer)] {
+        let items = lock.withLock { () -> [AddressedEnvelope<ByteBuffer>] in
+            defer { inbox.removeAll() }
+            return inbox
+        }
+        return items.map { (TransportAddress(ip: IPAddress($0.remoteAddress.ipAddress!)!, port: UInt16($0.remoteAddress.port!)), $0.data) }
+    }
+
+    /// Waits (polling) for a datagram, at most `timeout` seconds.
+    func receive(timeout: Double = 5) async throws -> (TransportAddress, ByteBuffer) {
+        let deadline = Date().addingTimeInterval(timeout)
+        var pending: [(TransportAddress, ByteBuffer)] = []
+        while Date() < deadline {
+            pending += drain()
+            if !pending.isEmpty { return pending.removeFirst() }
+            try await Task.sleep(nanoseconds: 2_000_000)
+        }
+        throw TURNInteropTimeout(what: "a datagram on \(localAddress)")
+    }
+
+    func close() async { try? await channel.close() }
+}
+
+struct TURNInteropTimeout: Error, CustomStringConvertible {
+    var what: String
+    var description: String { "timed out waiting for \(what)" }
+}
+
+/// Drives a `TURNClient` over a real UDP socket on real time (test edge: the core itself
+/// never reads a clock).
+final class TURNUDPDriver: @unchecked Sendable {
+    var client: TURNClient
+    let socket: TURNTestSocket
+    var events: [TURNEvent] = []
+    var received: [TURNPeerData] = []
+    var sentPayloads: [ByteBuffer] = []
+
+    init(configuration: TURNClientConfiguration) async throws {
+        client = TURNClient(configuration: configuration, rng: SystemRandomNumberGenerator())
+        socket = try await TURNTestSocket()
+    }
+
+    private func flush() {
+        while let t = client.pollTransmit() { socket.send(t.payload, to: t.destination) }
+        while let e = client.pollEvent() { events.append(e) }
+    }
+
+    /// Calls into the client with the current time, then sends what it produced.
+    func with<T>(_ body: (inout TURNClient, NIODeadline) throws -> T) rethrows -> T {
+        let result = try body(&client, .now())
+        flush()
+        return result
+    }
+
+    /// Sends application data to `peer` through the relay.
+    func send(_ bytes: [UInt8], to peer: TransportAddress) throws {
+        let t = try with { c, now in try c.send(ByteBuffer(bytes: bytes), to: peer, now: now) }
+        sentPayloads.append(t.payload)
+        socket.send(t.payload, to: t.destination)
+    }
+
+    /// Runs the client until `done` holds, at most `timeout` seconds.
+    func run(until what: String, timeout: Double = 15, _ done: (TURNUDPDriver) -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            for (source, bytes) in socket.drain() {
+                if let data = client.handleDatagram(bytes, from: source, now: .now()) { received.append(data) }
+            }
+            if let d = client.pollDeadline(), d <= .now() { client.handleTimeout(now: .now()) }
+            flush()
+            if done(self) { return }
+            if case .failed(let e) = client.state { throw e }
+            try await Task.sleep(nanoseconds: 2_000_000)
+        }
+        throw TURNInteropTimeout(what: what)
+    }
+
+    /// Runs until an event matching `match` arrives and returns it.
+    @discardableResult
+    func waitFor(_ what: String, timeout: Double = 15, _ match: @escaping (TURNEvent) -> Bool) async throws -> TURNEvent {
+        var found: TURNEvent?
+        try await run(until: what, timeout: timeout) { d in
+            found = d.events.first(where: match)
+            return found != nil
+        }
+        events.removeAll { match($0) }
+        return found!
+    }
+}
