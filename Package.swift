@@ -40,7 +40,7 @@ let package = Package(
         .target(name: "RTCCore", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
-        .testTarget(name: "RTCCoreTests", dependencies: ["RTCCore"]),
+        .testTarget(name: "RTCCoreTests", dependencies: ["RTCCore", "RTCTestSupport"]),
 
         // MARK: SDP
         .target(name: "RTCSDP", dependencies: ["RTCCore"]),

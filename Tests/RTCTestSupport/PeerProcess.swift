@@ -101,11 +101,63 @@ public final class PeerProcess: @unchecked Sendable {
 
     /// Stops the process (SIGTERM, then SIGKILL if it lingers).
     public func terminate() {
-        guard process.isRunning else { return }
-        process.terminate()
         let pid = process.processIdentifier
-        for _ in 0..<50 where process.isRunning { usleep(10_000) }
-        if process.isRunning { kill(pid, SIGKILL) }
+        guard pid > 0 else { return }  // never started
+        // Children the peer started (Chromium's browser, zygotes, renderers…) would outlive a
+        // peer killed by a signal: collect them first, and stop them too.
+        let children = Self.descendants(of: pid)
+        if process.isRunning {
+            process.terminate()
+            for _ in 0..<50 where process.isRunning { usleep(10_000) }
+            if process.isRunning { kill(pid, SIGKILL) }
+        }
+        guard !children.isEmpty else { return }
+        for child in children { kill(child, SIGTERM) }
+        for _ in 0..<20 where children.contains(where: Self.isAlive) { usleep(10_000) }
+        for child in children where Self.isAlive(child) { kill(child, SIGKILL) }
+    }
+
+    /// Every process below `root` in the parent tree (from /proc; empty where there is none).
+    public static func descendants(of root: pid_t) -> [pid_t] {
+        var parentOf: [pid_t: pid_t] = [:]
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for entry in entries {
+            guard let pid = pid_t(entry),
+                  let stat = readProcFile("/proc/\(entry)/stat"),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            // After "pid (comm)": state, ppid, …
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, let ppid = pid_t(fields[1]) { parentOf[pid] = ppid }
+        }
+        var result: [pid_t] = []
+        var frontier: Set<pid_t> = [root]
+        while !frontier.isEmpty {
+            let next = parentOf.filter { frontier.contains($0.value) }.map(\.key)
+            result.append(contentsOf: next)
+            frontier = Set(next)
+        }
+        return result
+    }
+
+    /// Reads a /proc file (they report size 0, so read until end of file).
+    public static func readProcFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func isAlive(_ pid: pid_t) -> Bool {
+        guard let stat = readProcFile("/proc/\(pid)/stat"),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return !stat[stat.index(after: close)...].hasPrefix(" Z")  // a zombie is already dead
     }
 
     deinit {
