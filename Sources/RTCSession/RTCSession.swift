@@ -2,6 +2,7 @@ import DequeModule
 import NIOCore
 import RTCCore
 import RTCDTLS
+import RTCDataChannel
 import RTCICE
 import RTCSCTP
 import RTCSDP
@@ -20,7 +21,7 @@ public struct RTCSession {
     let certificate: DTLSCertificate
     var ice: ICEAgent
     var dtls: DTLSConnection?
-    var channels: DataChannelEngine
+    var channels: DataChannelManager
     var signaling = SignalingStateMachine()
     let sessionID: UInt64
     var sessionVersionCounter: UInt64 = 2
@@ -58,7 +59,7 @@ public struct RTCSession {
         self.sessionID = generator.next() >> 2
         let credentials = ICECredentials.random(using: &generator)
         self.ice = RTCSession.makeAgent(configuration, credentials: credentials, role: .controlling, seed: generator.next())
-        self.channels = DataChannelEngine(maxMessageSize: configuration.maxMessageSize, lowThreshold: configuration.bufferedAmountLowThreshold)
+        self.channels = RTCSession.makeDataChannels(configuration, rng: &generator)
         self.iceCredentials = credentials
     }
 
@@ -118,7 +119,7 @@ public struct RTCSession {
         if let size = parsed.media[index].maxMessageSize {
             remoteMaxMessageSize = size == 0 ? Int.max : Int(clamping: size)
         }
-        channels.remoteMaxMessageSize = remoteMaxMessageSize
+        channels.setRemoteMaxMessageSize(remoteMaxMessageSize)
         if description.type == .offer {
             setICERole(parsed.isICELite ? .controlling : .controlled)
         } else {
@@ -171,7 +172,8 @@ public struct RTCSession {
     /// negotiated, the peer's DATA_CHANNEL_ACK arrived).
     public mutating func createDataChannel(label: String, options: DataChannelOptions, now: NIODeadline) throws(SessionError) -> Int {
         guard !isClosed else { throw .closed }
-        let handle = try channels.create(label: label, options: options, now: now)
+        let handle: Int
+        do { handle = try channels.createChannel(label: label, options: options, now: now) } catch { throw SessionError(error, handle: 0) }
         pump(now: now)
         return handle
     }
@@ -182,7 +184,7 @@ public struct RTCSession {
     /// Queues a message on an open channel.
     public mutating func send(_ message: DataChannelMessage, on handle: Int, now: NIODeadline) throws(SessionError) {
         guard !isClosed else { throw .closed }
-        try channels.send(message, on: handle, now: now)
+        do { try channels.send(message, on: handle, now: now) } catch { throw SessionError(error, handle: handle) }
         statistics.messagesSent += 1
         pump(now: now)
     }
@@ -248,7 +250,7 @@ public struct RTCSession {
     public mutating func close(now: NIODeadline) {
         guard !isClosed else { return }
         channels.closeAll(now: now)
-        if channels.sctp != nil { channels.sctp!.abort() }
+        channels.abort(now: now)
         pump(now: now)
         if dtls != nil { dtls!.close() }
         pump(now: now)
