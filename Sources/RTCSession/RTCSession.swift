@@ -168,8 +168,9 @@ public struct RTCSession {
 
     // MARK: Data channels
 
-    /// Creates a data channel and returns its stream id. It opens once SCTP is up (and, unless
-    /// negotiated, the peer's DATA_CHANNEL_ACK arrived).
+    /// Creates a data channel and returns its handle; its stream id follows the DTLS role once
+    /// SCTP is up (RFC 8832 §6). It opens then (and, unless negotiated, once the peer's
+    /// DATA_CHANNEL_ACK arrived).
     public mutating func createDataChannel(label: String, options: DataChannelOptions, now: NIODeadline) throws(SessionError) -> Int {
         guard !isClosed else { throw .closed }
         let handle: Int
