@@ -112,7 +112,7 @@ let package = Package(
 
         // MARK: Session (the composed sans-IO engine)
         .target(name: "RTCSession", dependencies: [
-            "RTCCore", "RTCSDP", "RTCICE", "RTCDTLS", "RTCSCTP",
+            "RTCCore", "RTCSDP", "RTCICE", "RTCDTLS", "RTCSCTP", "RTCDataChannel",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "RTCSessionTests", dependencies: ["RTCSession", "RTCTestSupport"]),

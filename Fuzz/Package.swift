@@ -21,6 +21,7 @@ let package = Package(
         fuzzTarget("FuzzSDP", ["RTCSDP"]),
         fuzzTarget("FuzzDTLS", ["RTCDTLS"]),
         fuzzTarget("FuzzSCTP", ["RTCSCTP", "RTCDataChannel"]),
+        fuzzTarget("FuzzDataChannel", ["RTCDataChannel", "RTCSCTP", "RTCCore"]),
         fuzzTarget("FuzzSignalingMessage", ["RTCSignaling"]),
         fuzzTarget("FuzzTURN", ["RTCTURN", "RTCSTUN", "RTCCore"]),
     ]

@@ -7,31 +7,53 @@ import RTCSCTP
 /// contract — feed `handle(packet:now:)` / `handleTimeout(now:)`, then drain
 /// `pollTransmit(now:)` and `pollEvent()`, and wake at `pollDeadline()`.
 ///
+/// Channels are known by an `Int` handle from creation on, so they can be created before the
+/// DTLS role is known; the SCTP stream id (even for the DTLS client, odd for the server,
+/// RFC 8832 §6) is assigned once the role is known and the association is up.
+///
 /// ```swift
-/// var manager = DataChannelManager(configuration: .init(role: .dtlsClient), rng: &rng)
-/// manager.connect(now: now)                      // the DTLS client usually starts SCTP
-/// let id = try manager.createChannel(label: "chat", now: now)
-/// try manager.send(.text("hello"), on: id, now: now)
+/// var manager = DataChannelManager(configuration: .init(), rng: &rng)
+/// let chat = try manager.createChannel(label: "chat", now: now)   // role not known yet
+/// manager.start(role: .dtlsClient, now: now)                      // DTLS is up: the client sends INIT
+/// // … once `.opened` arrives:
+/// try manager.send(.text("hello"), on: chat, now: now)
 /// while let packet = manager.pollTransmit(now: now) { /* DTLS-encrypt and send */ }
 /// ```
 public struct DataChannelManager {
     struct Channel {
-        var info: DataChannelInfo
+        var handle: Int
+        var stream: UInt16?
+        var label: String
+        var options: DataChannelOptions
+        var state: DataChannelState
+        /// Our DATA_CHANNEL_OPEN is queued: messages may be sent (ordered until the ACK). RFC 8832 §6.
+        var openSent = false
         var ackReceived: Bool
         var outgoingReset = false
         var incomingReset = false
-        var pendingOpen = false
+        var lowThreshold: Int
+
+        var info: DataChannelInfo? {
+            stream.map { DataChannelInfo(handle: handle, streamID: $0, label: label, options: options) }
+        }
+        /// Messages may be queued: open, or our OPEN went out and the ACK is pending. RFC 8832 §6.
+        var canSend: Bool { state == .open || (state == .connecting && openSent) }
     }
 
-    /// The configuration.
-    public let configuration: DataChannelConfiguration
+    /// The configuration (`role` and `remoteMaxMessageSize` follow `start` and
+    /// `setRemoteMaxMessageSize`).
+    public private(set) var configuration: DataChannelConfiguration
     /// The SCTP association underneath (read-only: counters, windows, state).
-    public private(set) var association: SCTPAssociation
-    var channels: [UInt16: Channel] = [:]
+    public internal(set) var association: SCTPAssociation
+    var channels: [Int: Channel] = [:]
+    var handleByStream: [UInt16: Int] = [:]
+    var nextHandle = 1
     var events: [DataChannelEvent] = []
     var eventHead = 0
-    var aboveThreshold: Set<UInt16> = []
-    var nextID: UInt16
+    var aboveThreshold: Set<Int> = []
+    /// User messages dropped because their stream had no channel (e.g. data in flight while a
+    /// channel closed) or an ACK arrived for no channel.
+    public private(set) var droppedMessages = 0
 
     /// Creates a manager and its association; `rng` seeds the association (tags, TSNs, cookie key).
     public init<R: RandomNumberGenerator>(configuration: DataChannelConfiguration, rng: inout R) {
@@ -39,26 +61,47 @@ public struct DataChannelManager {
         var sctp = configuration.sctp
         sctp.maxInboundMessageSize = configuration.localMaxMessageSize
         association = SCTPAssociation(configuration: sctp, rng: &rng)
-        nextID = configuration.role == .dtlsClient ? 0 : 1
     }
 
     // MARK: Driving
+
+    /// Our DTLS role, once known.
+    public var role: DataChannelRole? { configuration.role }
+
+    /// `true` once the association is ESTABLISHED.
+    public var isEstablished: Bool { association.state == .established }
+
+    /// Sets our DTLS role (which decides stream-id parity) and starts SCTP the WebRTC way: the
+    /// DTLS client sends INIT, the server waits for it. RFC 8831 §6.2, RFC 8832 §6. A role
+    /// already set is kept.
+    public mutating func start(role: DataChannelRole, now: NIODeadline) {
+        if configuration.role == nil { configuration.role = role }
+        if configuration.role == .dtlsClient { association.connect(now: now) }
+        openPending(now: now)
+    }
 
     /// Starts the SCTP association (sends INIT). Both sides may call it. RFC 8831 §6.2.
     public mutating func connect(now: NIODeadline) {
         association.connect(now: now)
     }
 
+    /// Updates the peer's `max-message-size` (0 means no limit). RFC 8841 §6.
+    public mutating func setRemoteMaxMessageSize(_ size: Int) {
+        configuration.remoteMaxMessageSize = size
+    }
+
     /// Processes one SCTP packet received inside DTLS.
     public mutating func handle(packet: ByteBuffer, now: NIODeadline) {
         association.handle(packet: packet, now: now)
         processAssociationEvents(now: now)
+        checkBufferedAmounts()
     }
 
     /// Processes expired timers.
     public mutating func handleTimeout(now: NIODeadline) {
         association.handleTimeout(now: now)
         processAssociationEvents(now: now)
+        checkBufferedAmounts()
     }
 
     /// The next SCTP packet to send inside DTLS, or `nil`.
@@ -86,135 +129,189 @@ public struct DataChannelManager {
 
     // MARK: Channels
 
-    /// What is known about channel `id`, or `nil`.
-    public func channel(_ id: UInt16) -> DataChannelInfo? { channels[id]?.info }
+    /// The state of channel `handle`, or `nil` when there is no such channel (closed channels
+    /// are forgotten).
+    public func state(of handle: Int) -> DataChannelState? { channels[handle]?.state }
 
-    /// The ids of all channels not yet closed.
-    public var channelIDs: [UInt16] { channels.keys.sorted() }
+    /// The SCTP stream id of channel `handle`, once assigned.
+    public func streamID(of handle: Int) -> UInt16? { channels[handle]?.stream }
 
-    /// Creates a channel. Unless `options.negotiatedID` is set, it gets the next free stream id
-    /// of our parity and a DATA_CHANNEL_OPEN is sent once the association is up. RFC 8832 §6.
+    /// What is known about channel `handle`, once it has a stream id.
+    public func info(of handle: Int) -> DataChannelInfo? { channels[handle]?.info }
+
+    /// The channel using SCTP stream `stream`, if any.
+    public func handle(forStream stream: UInt16) -> Int? { handleByStream[stream] }
+
+    /// The handles of all channels not yet closed.
+    public var handles: [Int] { channels.keys.sorted() }
+
+    /// Creates a channel and returns its handle. Unless `options.negotiatedID` is set, it gets
+    /// the lowest free stream id of our parity once the role is known and the association is
+    /// up, and a DATA_CHANNEL_OPEN is sent then; `.opened` follows the peer's ACK. A negotiated
+    /// channel opens as soon as the association is up. RFC 8832 §6.
     public mutating func createChannel(label: String, options: DataChannelOptions = DataChannelOptions(),
-                                       now: NIODeadline) throws(DataChannelError) -> UInt16 {
+                                       now: NIODeadline) throws(DataChannelError) -> Int {
         if options.maxRetransmits != nil && options.maxPacketLifeTime != nil { throw .conflictingReliability }
-        let id: UInt16
         if let n = options.negotiatedID {
-            guard channels[n] == nil else { throw .idInUse(n) }
-            id = n
-        } else {
-            id = try allocateID()
+            guard n != 65535 else { throw .reservedStreamID(n) }
+            guard handleByStream[n] == nil else { throw .idInUse(n) }
         }
-        let established = association.state == .established
-        var ch = Channel(info: DataChannelInfo(id: id, label: label, options: options, state: established ? .open : .connecting),
-                         ackReceived: options.negotiatedID != nil)
-        if options.negotiatedID == nil {
-            if established { sendOpen(ch.info, now: now) } else { ch.pendingOpen = true }
-        }
-        channels[id] = ch
-        if established { events.append(.opened(id)) }
-        return id
+        let labelBytes = label.utf8.count, protocolBytes = options.protocol.utf8.count
+        guard labelBytes <= 65535 else { throw .labelTooLong(bytes: labelBytes) }
+        guard protocolBytes <= 65535 else { throw .protocolTooLong(bytes: protocolBytes) }
+        let handle = nextHandle
+        nextHandle += 1
+        channels[handle] = Channel(handle: handle, stream: options.negotiatedID, label: label, options: options,
+                                   state: .connecting, ackReceived: options.negotiatedID != nil,
+                                   lowThreshold: max(0, configuration.bufferedAmountLowThreshold))
+        if let n = options.negotiatedID { handleByStream[n] = handle }
+        activate(handle, now: now)
+        return handle
     }
 
-    private mutating func allocateID() throws(DataChannelError) -> UInt16 {
-        let limit = association.state == .established ? Int(association.outboundStreamCount) : 65535
-        var candidate = Int(nextID)
-        var tried = 0
-        while tried < 32768 {
-            if candidate >= limit { candidate = configuration.role == .dtlsClient ? 0 : 1 }
-            if channels[UInt16(candidate)] == nil {
-                nextID = UInt16(truncatingIfNeeded: candidate + 2)
-                return UInt16(candidate)
-            }
-            candidate += 2
-            tried += 1
-        }
-        throw .noStreamIdAvailable
+    /// Opens every channel still waiting for the association or the role.
+    mutating func openPending(now: NIODeadline) {
+        guard isEstablished, configuration.role != nil else { return }
+        for handle in channels.keys.sorted() { activate(handle, now: now) }
     }
 
-    private mutating func sendOpen(_ info: DataChannelInfo, now: NIODeadline) {
-        let type: DCEPChannelType
-        if let n = info.options.maxRetransmits {
-            type = .partialReliableRexmit(UInt32(clamping: n))
-        } else if let t = info.options.maxPacketLifeTime {
-            type = .partialReliableTimed(UInt32(clamping: t.nanoseconds / 1_000_000))
-        } else {
-            type = .reliable
+    /// Moves one waiting channel forward once the association is up and the role known: a
+    /// negotiated channel opens; otherwise it gets a stream id and its OPEN is queued.
+    private mutating func activate(_ handle: Int, now: NIODeadline) {
+        guard isEstablished, let role = configuration.role,
+              var ch = channels[handle], ch.state == .connecting, !ch.openSent else { return }
+        if ch.options.negotiatedID != nil {
+            ch.state = .open
+            channels[handle] = ch
+            if let info = ch.info { events.append(.opened(info)) }
+            return
         }
-        let open = DCEPMessage.open(channelType: type, unordered: !info.options.ordered, priority: info.options.priority,
-                                    label: info.label, protocol: info.options.protocol)
-        try? association.send(stream: info.id, ppid: DataChannelPPID.dcep, payload: open.serialized(), now: now)
+        guard let stream = ch.stream ?? allocateStream(role: role) else {
+            failOpen(handle, .noStreamIdAvailable)
+            return
+        }
+        ch.stream = stream
+        handleByStream[stream] = handle
+        let open = DCEPMessage.open(channelType: ch.options.dcepChannelType, unordered: !ch.options.ordered,
+                                    priority: ch.options.priority, label: ch.label, protocol: ch.options.protocol)
+        do {
+            try association.send(stream: stream, ppid: DataChannelPPID.dcep, payload: open.serialized(), now: now)
+        } catch {
+            channels[handle] = ch
+            failOpen(handle, .association(error))
+            return
+        }
+        ch.openSent = true
+        channels[handle] = ch
+    }
+
+    private mutating func failOpen(_ handle: Int, _ error: DataChannelError) {
+        events.append(.openFailed(handle, error))
+        finishClose(handle)
+    }
+
+    /// The lowest stream id of our parity that no channel uses, below the negotiated number of
+    /// outbound streams (65535 is reserved). RFC 8832 §6.
+    private func allocateStream(role: DataChannelRole) -> UInt16? {
+        let limit = min(Int(association.outboundStreamCount), 65535)
+        var id = role == .dtlsClient ? 0 : 1
+        while id < limit {
+            if handleByStream[UInt16(id)] == nil { return UInt16(id) }
+            id += 2
+        }
+        return nil
     }
 
     /// Sends a message. Empty messages use the "empty" PPIDs with one byte of padding; before the
     /// peer's DATA_CHANNEL_ACK arrives, messages go ordered (RFC 8832 §6). Throws
     /// `.messageTooLarge` above the peer's `max-message-size` (RFC 8841 §6).
-    public mutating func send(_ message: DataChannelMessage, on id: UInt16, now: NIODeadline) throws(DataChannelError) {
-        guard let ch = channels[id] else { throw .unknownChannel(id) }
-        guard ch.info.state == .open else { throw .channelNotOpen(id) }
-        let ppid: UInt32
-        var payload: ByteBuffer
+    public mutating func send(_ message: DataChannelMessage, on handle: Int, now: NIODeadline) throws(DataChannelError) {
         switch message {
         case .text(let s):
             if s.isEmpty {
-                ppid = DataChannelPPID.stringEmpty
-                payload = ByteBuffer(bytes: [0])
+                try send(ppid: DataChannelPPID.stringEmpty, payload: ByteBuffer(integer: UInt8(0)), size: 0, on: handle, now: now)
             } else {
-                ppid = DataChannelPPID.string
-                payload = ByteBuffer(string: s)
+                let payload = ByteBuffer(string: s)
+                try send(ppid: DataChannelPPID.string, payload: payload, size: payload.readableBytes, on: handle, now: now)
             }
         case .binary(let b):
-            if b.readableBytes == 0 {
-                ppid = DataChannelPPID.binaryEmpty
-                payload = ByteBuffer(bytes: [0])
+            if b.isEmpty {
+                try send(ppid: DataChannelPPID.binaryEmpty, payload: ByteBuffer(integer: UInt8(0)), size: 0, on: handle, now: now)
             } else {
-                ppid = DataChannelPPID.binary
-                payload = b
+                try send(ppid: DataChannelPPID.binary, payload: ByteBuffer(bytes: b), size: b.count, on: handle, now: now)
             }
         }
+    }
+
+    /// Sends the readable bytes of `payload` as one binary message without copying them
+    /// (PPID binary, or binary-empty when there are none). RFC 8831 §6.6.
+    public mutating func sendBinary(_ payload: ByteBuffer, on handle: Int, now: NIODeadline) throws(DataChannelError) {
+        if payload.readableBytes == 0 {
+            try send(ppid: DataChannelPPID.binaryEmpty, payload: ByteBuffer(integer: UInt8(0)), size: 0, on: handle, now: now)
+        } else {
+            try send(ppid: DataChannelPPID.binary, payload: payload, size: payload.readableBytes, on: handle, now: now)
+        }
+    }
+
+    private mutating func send(ppid: UInt32, payload: ByteBuffer, size: Int, on handle: Int,
+                               now: NIODeadline) throws(DataChannelError) {
+        guard let ch = channels[handle] else { throw .unknownChannel(handle) }
+        guard ch.canSend, let stream = ch.stream else { throw .channelNotOpen(handle) }
         let limit = configuration.remoteMaxMessageSize
-        let size = ppid == DataChannelPPID.stringEmpty || ppid == DataChannelPPID.binaryEmpty ? 0 : payload.readableBytes
         if limit > 0 && size > limit { throw .messageTooLarge(size: size, limit: limit) }
-        let unordered = !ch.info.options.ordered && ch.ackReceived
+        let unordered = !ch.options.ordered && ch.ackReceived
         do {
-            try association.send(stream: id, ppid: ppid, unordered: unordered, reliability: ch.info.options.reliability,
+            try association.send(stream: stream, ppid: ppid, unordered: unordered, reliability: ch.options.reliability,
                                  payload: payload, now: now)
         } catch {
             throw .association(error)
         }
-        if association.bufferedAmount(stream: id) > ch.info.bufferedAmountLowThreshold { aboveThreshold.insert(id) }
+        if association.bufferedAmount(stream: stream) > ch.lowThreshold { aboveThreshold.insert(handle) }
     }
 
-    /// Bytes queued on channel `id` and not yet sent (W3C `bufferedAmount`).
-    public func bufferedAmount(_ id: UInt16) -> Int { association.bufferedAmount(stream: id) }
+    /// Bytes queued on channel `handle` and not yet sent (W3C `bufferedAmount`).
+    public func bufferedAmount(of handle: Int) -> Int {
+        guard let stream = channels[handle]?.stream else { return 0 }
+        return association.bufferedAmount(stream: stream)
+    }
 
-    /// Sets the threshold at or below which `.bufferedAmountLow(id)` fires.
-    public mutating func setBufferedAmountLowThreshold(_ threshold: Int, on id: UInt16) {
-        channels[id]?.info.bufferedAmountLowThreshold = max(0, threshold)
-        if association.bufferedAmount(stream: id) > max(0, threshold) { aboveThreshold.insert(id) }
+    /// Sets the threshold at or below which `.bufferedAmountLow(handle)` fires.
+    public mutating func setBufferedAmountLowThreshold(_ threshold: Int, on handle: Int) {
+        guard channels[handle] != nil else { return }
+        channels[handle]!.lowThreshold = max(0, threshold)
+        if bufferedAmount(of: handle) > max(0, threshold) { aboveThreshold.insert(handle) }
     }
 
     /// Closes a channel: its outgoing stream is reset after queued data is sent; the peer resets
-    /// its side in return and both sides then report `.closed`. RFC 8831 §6.7.
-    public mutating func close(_ id: UInt16, now: NIODeadline) {
-        guard var ch = channels[id], ch.info.state == .open || ch.info.state == .connecting else { return }
-        if association.state != .established {
-            channels[id] = nil
-            events.append(.closed(id))
+    /// its side in return and both sides then report `.closed`. A channel that never reached
+    /// the association closes at once. RFC 8831 §6.7.
+    public mutating func close(_ handle: Int, now: NIODeadline) {
+        guard var ch = channels[handle], ch.state == .open || ch.state == .connecting else { return }
+        guard isEstablished, ch.stream != nil, ch.state == .open || ch.openSent else {
+            finishClose(handle)
             return
         }
-        ch.info.state = .closing
-        channels[id] = ch
-        events.append(.closing(id))
-        requestOutgoingReset(id, now: now)
+        ch.state = .closing
+        channels[handle] = ch
+        events.append(.closing(handle))
+        requestOutgoingReset(handle, now: now)
     }
 
-    private mutating func requestOutgoingReset(_ id: UInt16, now: NIODeadline) {
+    /// Closes every channel at once (the transport underneath went away): each reports `.closed`.
+    public mutating func closeAll(now: NIODeadline) {
+        for handle in channels.keys.sorted() { events.append(.closed(handle)) }
+        channels.removeAll()
+        handleByStream.removeAll()
+        aboveThreshold.removeAll()
+    }
+
+    private mutating func requestOutgoingReset(_ handle: Int, now: NIODeadline) {
+        guard let stream = channels[handle]?.stream else { finishClose(handle); return }
         do {
-            try association.resetStreams([id], now: now)
+            try association.resetStreams([stream], now: now)
         } catch {
             // Without RE-CONFIG the stream cannot be reset: the channel simply closes here.
-            channels[id] = nil
-            events.append(.closed(id))
+            finishClose(handle)
         }
     }
 
@@ -237,107 +334,143 @@ public struct DataChannelManager {
             switch e {
             case .connected:
                 events.append(.associationEstablished)
-                for id in channels.keys.sorted() {
-                    guard var ch = channels[id], ch.info.state == .connecting else { continue }
-                    ch.info.state = .open
-                    if ch.pendingOpen {
-                        ch.pendingOpen = false
-                        sendOpen(ch.info, now: now)
-                    }
-                    channels[id] = ch
-                    events.append(.opened(id))
-                }
+                openPending(now: now)
             case .message(let m):
                 handleMessage(m, now: now)
-            case .incomingStreamsReset(let ids):
-                for id in ids {
-                    guard var ch = channels[id] else { continue }
+            case .incomingStreamsReset(let streams):
+                for stream in streams {
+                    guard let handle = handleByStream[stream], var ch = channels[handle] else { continue }
                     ch.incomingReset = true
-                    if ch.info.state != .closing {
-                        ch.info.state = .closing
-                        events.append(.closing(id))
-                        channels[id] = ch
-                        requestOutgoingReset(id, now: now)
+                    if ch.state != .closing {
+                        ch.state = .closing
+                        channels[handle] = ch
+                        events.append(.closing(handle))
+                        requestOutgoingReset(handle, now: now)
                     } else {
-                        channels[id] = ch
+                        channels[handle] = ch
                     }
-                    finishCloseIfDone(id)
+                    finishCloseIfDone(handle)
                 }
-            case .outgoingStreamsReset(let ids), .streamResetFailed(let ids):
-                for id in ids {
-                    channels[id]?.outgoingReset = true
-                    finishCloseIfDone(id)
+            case .outgoingStreamsReset(let streams):
+                for stream in streams {
+                    guard let handle = handleByStream[stream] else { continue }
+                    channels[handle]?.outgoingReset = true
+                    finishCloseIfDone(handle)
+                }
+            case .streamResetFailed(let streams):
+                // The peer refused the reset: nothing more will flow; close our side.
+                for stream in streams {
+                    if let handle = handleByStream[stream] { finishClose(handle) }
                 }
             case .closed:
-                closeAll()
+                closeAll(now: now)
                 events.append(.associationClosed)
             case .aborted(let reason):
-                closeAll()
+                closeAll(now: now)
                 events.append(.associationFailed(reason))
             }
         }
     }
 
-    private mutating func finishCloseIfDone(_ id: UInt16) {
-        guard let ch = channels[id], ch.outgoingReset, ch.incomingReset else { return }
-        channels[id] = nil
-        aboveThreshold.remove(id)
-        events.append(.closed(id))
+    private mutating func finishCloseIfDone(_ handle: Int) {
+        guard let ch = channels[handle], ch.outgoingReset, ch.incomingReset else { return }
+        finishClose(handle)
     }
 
-    private mutating func closeAll() {
-        for id in channels.keys.sorted() { events.append(.closed(id)) }
-        channels.removeAll()
-        aboveThreshold.removeAll()
+    private mutating func finishClose(_ handle: Int) {
+        guard let ch = channels.removeValue(forKey: handle) else { return }
+        if let stream = ch.stream, handleByStream[stream] == handle { handleByStream[stream] = nil }
+        aboveThreshold.remove(handle)
+        events.append(.closed(handle))
     }
 
     mutating func handleMessage(_ m: SCTPMessage, now: NIODeadline) {
+        if m.ppid == DataChannelPPID.dcep {
+            handleDCEP(m, now: now)
+            return
+        }
+        guard let handle = handleByStream[m.stream], var ch = channels[handle] else {
+            droppedMessages += 1
+            return
+        }
+        let message: DataChannelMessage
         switch m.ppid {
-        case DataChannelPPID.dcep:
-            guard let dcep = try? DCEPMessage.parse(m.payload) else { return }
-            switch dcep {
-            case .ack:
-                channels[m.stream]?.ackReceived = true
-            case .open(let type, let unordered, let priority, let label, let proto):
-                guard channels[m.stream] == nil else { return }
-                var options = DataChannelOptions(ordered: !unordered, protocol: proto, priority: priority)
-                switch type {
-                case .reliable: break
-                case .partialReliableRexmit(let n): options.maxRetransmits = Int(n)
-                case .partialReliableTimed(let ms): options.maxPacketLifeTime = .milliseconds(Int64(ms))
-                }
-                let info = DataChannelInfo(id: m.stream, label: label, options: options, state: .open)
-                channels[m.stream] = Channel(info: info, ackReceived: true)
-                try? association.send(stream: m.stream, ppid: DataChannelPPID.dcep, payload: DCEPMessage.ack.serialized(), now: now)
-                events.append(.peerOpened(info))
+        case DataChannelPPID.string:
+            guard let text = decodeUTF8(m.payload.readableBytesView) else {
+                events.append(.protocolError(handle: handle, .invalidUTF8(stream: m.stream, length: m.payload.readableBytes)))
+                return
             }
-        case DataChannelPPID.string, DataChannelPPID.stringEmpty, DataChannelPPID.binary, DataChannelPPID.binaryEmpty:
-            guard var ch = channels[m.stream], ch.info.state == .open || ch.info.state == .closing else { return }
-            // Any user message implies the peer saw our OPEN. RFC 8832 §6.
-            if !ch.ackReceived {
-                ch.ackReceived = true
-                channels[m.stream] = ch
-            }
-            let message: DataChannelMessage
-            switch m.ppid {
-            case DataChannelPPID.string: message = .text(String(buffer: m.payload))
-            case DataChannelPPID.stringEmpty: message = .text("")
-            case DataChannelPPID.binary: message = .binary(m.payload)
-            default: message = .binary(ByteBuffer())
-            }
-            events.append(.message(m.stream, message))
+            message = .text(text)
+        case DataChannelPPID.stringEmpty:
+            message = .text("")
+        case DataChannelPPID.binary:
+            message = .binary(Array(m.payload.readableBytesView))
+        case DataChannelPPID.binaryEmpty:
+            message = .binary([])
         default:
-            break
+            events.append(.protocolError(handle: handle, .unknownPPID(stream: m.stream, ppid: m.ppid)))
+            return
+        }
+        // Any user message implies the peer saw our OPEN. RFC 8832 §6.
+        if !ch.ackReceived {
+            ch.ackReceived = true
+            if ch.state == .connecting && ch.openSent {
+                ch.state = .open
+                channels[handle] = ch
+                if let info = ch.info { events.append(.opened(info)) }
+            } else {
+                channels[handle] = ch
+            }
+        }
+        events.append(.message(handle, message))
+    }
+
+    private mutating func handleDCEP(_ m: SCTPMessage, now: NIODeadline) {
+        let dcep: DCEPMessage
+        do {
+            dcep = try DCEPMessage.parse(m.payload)
+        } catch {
+            events.append(.protocolError(handle: handleByStream[m.stream], .malformedDCEP(stream: m.stream, error)))
+            return
+        }
+        switch dcep {
+        case .ack:
+            guard let handle = handleByStream[m.stream], var ch = channels[handle] else {
+                droppedMessages += 1
+                return
+            }
+            ch.ackReceived = true
+            if ch.state == .connecting && ch.openSent {
+                ch.state = .open
+                channels[handle] = ch
+                if let info = ch.info { events.append(.opened(info)) }
+            } else {
+                channels[handle] = ch
+            }
+        case .open(let type, let unordered, let priority, let label, let proto):
+            if let existing = handleByStream[m.stream] {
+                events.append(.protocolError(handle: existing, .duplicateOpen(stream: m.stream)))
+                return
+            }
+            let options = DataChannelOptions(channelType: type, unordered: unordered, priority: priority, protocol: proto)
+            let handle = nextHandle
+            nextHandle += 1
+            let ch = Channel(handle: handle, stream: m.stream, label: label, options: options, state: .open,
+                             ackReceived: true, lowThreshold: max(0, configuration.bufferedAmountLowThreshold))
+            channels[handle] = ch
+            handleByStream[m.stream] = handle
+            try? association.send(stream: m.stream, ppid: DataChannelPPID.dcep, payload: DCEPMessage.ack.serialized(), now: now)
+            if let info = ch.info { events.append(.peerOpened(info)) }
         }
     }
 
     mutating func checkBufferedAmounts() {
         guard !aboveThreshold.isEmpty else { return }
-        for id in aboveThreshold {
-            guard let ch = channels[id] else { aboveThreshold.remove(id); continue }
-            if association.bufferedAmount(stream: id) <= ch.info.bufferedAmountLowThreshold {
-                aboveThreshold.remove(id)
-                events.append(.bufferedAmountLow(id))
+        for handle in aboveThreshold {
+            guard let ch = channels[handle], let stream = ch.stream else { aboveThreshold.remove(handle); continue }
+            if association.bufferedAmount(stream: stream) <= ch.lowThreshold {
+                aboveThreshold.remove(handle)
+                events.append(.bufferedAmountLow(handle))
             }
         }
     }

@@ -80,8 +80,7 @@ extension RTCSession {
                 transmits.append(transmit)
             }
             while let event = channels.pollEvent() {
-                if case .dataChannelMessage = event { statistics.messagesReceived += 1 }
-                events.append(event)
+                handleDataChannel(event)
             }
         }
     }
@@ -123,8 +122,8 @@ extension RTCSession {
         switch event {
         case .handshakeCompleted:
             dtlsConnected = true
-            // SCTP packets ride in DTLS records: leave room for the record header and AEAD overhead.
-            channels.start(dtlsRole: dtlsRole ?? .client, maxPacketSize: configuration.dtlsMTU - 60, now: now, rng: &rng)
+            // SCTP starts over DTLS: the DTLS client sends INIT; the role fixes stream-id parity (RFC 8832 §6).
+            channels.start(role: dtlsRole == .server ? .dtlsServer : .dtlsClient, now: now)
             updateConnectionState()
         case .applicationData(let packet):
             channels.handle(packet: packet, now: now)

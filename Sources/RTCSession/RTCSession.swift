@@ -2,6 +2,7 @@ import DequeModule
 import NIOCore
 import RTCCore
 import RTCDTLS
+import RTCDataChannel
 import RTCICE
 import RTCSCTP
 import RTCSDP
@@ -22,7 +23,7 @@ public struct RTCSession {
     var dtls: DTLSConnection?
     /// Whether `dtls` exists (testing the optional itself would copy the connection).
     var hasDTLS: Bool { if case .none = dtls { false } else { true } }
-    var channels: DataChannelEngine
+    var channels: DataChannelManager
     var signaling = SignalingStateMachine()
     let sessionID: UInt64
     var sessionVersionCounter: UInt64 = 2
@@ -66,7 +67,7 @@ public struct RTCSession {
         self.sessionID = generator.next() >> 2
         let credentials = ICECredentials.random(using: &generator)
         self.ice = RTCSession.makeAgent(configuration, credentials: credentials, role: .controlling, seed: generator.next())
-        self.channels = DataChannelEngine(maxMessageSize: configuration.maxMessageSize, lowThreshold: configuration.bufferedAmountLowThreshold)
+        self.channels = RTCSession.makeDataChannels(configuration, rng: &generator)
         self.iceCredentials = credentials
     }
 
@@ -136,7 +137,7 @@ public struct RTCSession {
         if let size = parsed.media[index].maxMessageSize {
             remoteMaxMessageSize = size == 0 ? Int.max : Int(clamping: size)
         }
-        channels.remoteMaxMessageSize = remoteMaxMessageSize
+        channels.setRemoteMaxMessageSize(remoteMaxMessageSize)
         if description.type == .offer {
             setICERole(parsed.isICELite ? .controlling : .controlled)
         } else {
@@ -210,11 +211,13 @@ public struct RTCSession {
 
     // MARK: Data channels
 
-    /// Creates a data channel and returns its stream id. It opens once SCTP is up (and, unless
-    /// negotiated, the peer's DATA_CHANNEL_ACK arrived).
+    /// Creates a data channel and returns its handle; its stream id follows the DTLS role once
+    /// SCTP is up (RFC 8832 §6). It opens then (and, unless negotiated, once the peer's
+    /// DATA_CHANNEL_ACK arrived).
     public mutating func createDataChannel(label: String, options: DataChannelOptions, now: NIODeadline) throws(SessionError) -> Int {
         guard !isClosed else { throw .closed }
-        let handle = try channels.create(label: label, options: options, now: now)
+        let handle: Int
+        do { handle = try channels.createChannel(label: label, options: options, now: now) } catch { throw SessionError(error, handle: 0) }
         pump(now: now)
         return handle
     }
@@ -225,7 +228,7 @@ public struct RTCSession {
     /// Queues a message on an open channel.
     public mutating func send(_ message: DataChannelMessage, on handle: Int, now: NIODeadline) throws(SessionError) {
         guard !isClosed else { throw .closed }
-        try channels.send(message, on: handle, now: now)
+        do { try channels.send(message, on: handle, now: now) } catch { throw SessionError(error, handle: handle) }
         statistics.messagesSent += 1
         pump(now: now)
     }
@@ -233,7 +236,7 @@ public struct RTCSession {
     /// Queues a binary message held in a buffer, without copying it (RFC 8831 §6.6, PPID binary).
     public mutating func send(binary buffer: ByteBuffer, on handle: Int, now: NIODeadline) throws(SessionError) {
         guard !isClosed else { throw .closed }
-        try channels.send(binary: buffer, on: handle, now: now)
+        do { try channels.sendBinary(buffer, on: handle, now: now) } catch { throw SessionError(error, handle: handle) }
         statistics.messagesSent += 1
         pump(now: now)
     }
@@ -295,7 +298,7 @@ public struct RTCSession {
     public mutating func close(now: NIODeadline) {
         guard !isClosed else { return }
         channels.closeAll(now: now)
-        if channels.sctp != nil { channels.sctp!.abort() }
+        channels.abort(now: now)
         pump(now: now)
         dtls?.close()
         pump(now: now)

@@ -84,26 +84,6 @@ public enum SessionEvent: Sendable {
     case bufferedAmountLow(handle: Int)
 }
 
-/// Identity of an open data channel.
-public struct DataChannelInfo: Sendable, Hashable {
-    /// The session-local handle (from `createDataChannel`, or new for a channel the peer opened).
-    public var handle: Int
-    /// The SCTP stream id.
-    public var streamID: UInt16
-    /// The channel's label.
-    public var label: String
-    /// Ordering, reliability, protocol, negotiated id.
-    public var options: DataChannelOptions
-
-    /// Creates the info.
-    public init(handle: Int, streamID: UInt16, label: String, options: DataChannelOptions) {
-        self.handle = handle
-        self.streamID = streamID
-        self.label = label
-        self.options = options
-    }
-}
-
 /// Counters of a session (shaped after W3C webrtc-stats: transport, candidate-pair, data-channel).
 public struct SessionStatistics: Sendable, Hashable {
     /// Datagrams received.

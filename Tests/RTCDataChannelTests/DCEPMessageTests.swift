@@ -1,6 +1,5 @@
 import NIOCore
 import RTCDataChannel
-import RTCSCTP
 import Testing
 
 @Suite struct DCEPMessageTests {
@@ -21,16 +20,33 @@ import Testing
         }
     }
 
+    @Test func parsingStartsAtTheReaderIndex() throws {
+        var buffer = ByteBuffer(bytes: [0xFF, 0xFF])
+        buffer.moveReaderIndex(forwardBy: 2)
+        buffer.writeImmutableBuffer(DCEPMessage.open(channelType: .reliable, unordered: false, priority: 0, label: "l", protocol: "").serialized())
+        #expect(try DCEPMessage.parse(buffer) == .open(channelType: .reliable, unordered: false, priority: 0, label: "l", protocol: ""))
+    }
+
     @Test func malformedMessagesThrowTypedErrors() {
-        #expect(throws: SCTPParseError.self) { try DCEPMessage.parse(ByteBuffer()) }
-        #expect(throws: SCTPParseError.self) { try DCEPMessage.parse(ByteBuffer(bytes: [0x03, 0, 0, 0])) }
+        #expect(throws: DCEPParseError.empty) { try DCEPMessage.parse(ByteBuffer()) }
+        #expect(throws: DCEPParseError.openTooShort(length: 4)) { try DCEPMessage.parse(ByteBuffer(bytes: [0x03, 0, 0, 0])) }
         // Label length runs past the message.
-        #expect(throws: SCTPParseError.self) {
+        #expect(throws: DCEPParseError.lengthsExceedMessage(labelLength: 9, protocolLength: 0, available: 1)) {
             try DCEPMessage.parse(ByteBuffer(bytes: [0x03, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0x41]))
         }
-        #expect(throws: SCTPParseError.self) { try DCEPMessage.parse(ByteBuffer(bytes: [0x07])) }
-        #expect(throws: SCTPParseError.self) {
+        // Both lengths at their maximum: no overflow, just an error.
+        #expect(throws: DCEPParseError.lengthsExceedMessage(labelLength: 65535, protocolLength: 65535, available: 0)) {
+            try DCEPMessage.parse(ByteBuffer(bytes: [0x03, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]))
+        }
+        #expect(throws: DCEPParseError.unknownMessageType(0x07)) { try DCEPMessage.parse(ByteBuffer(bytes: [0x07])) }
+        #expect(throws: DCEPParseError.unknownChannelType(0x05)) {
             try DCEPMessage.parse(ByteBuffer(bytes: [0x03, 0x05, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]))
+        }
+        #expect(throws: DCEPParseError.labelNotUTF8) {
+            try DCEPMessage.parse(ByteBuffer(bytes: [0x03, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0xC3, 0x28]))
+        }
+        #expect(throws: DCEPParseError.protocolNotUTF8) {
+            try DCEPMessage.parse(ByteBuffer(bytes: [0x03, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0x41, 0xFF]))
         }
     }
 }

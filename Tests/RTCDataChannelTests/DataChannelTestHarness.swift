@@ -5,6 +5,7 @@ import RTCSCTP
 import RTCTestSupport
 
 /// A DTLS-client manager (A) and a DTLS-server manager (B) over a SimulatedLink on virtual time.
+/// By default neither knows its role until `connect()` calls `start(role:now:)`, as in a session.
 struct DataChannelPair {
     var a: DataChannelManager
     var b: DataChannelManager
@@ -13,7 +14,7 @@ struct DataChannelPair {
     var eventsA: [DataChannelEvent] = []
     var eventsB: [DataChannelEvent] = []
 
-    init(configA: DataChannelConfiguration = .init(role: .dtlsClient), configB: DataChannelConfiguration = .init(role: .dtlsServer),
+    init(configA: DataChannelConfiguration = .init(), configB: DataChannelConfiguration = .init(),
          conditions: LinkConditions = .perfect, seed: UInt64 = 1) {
         var rngA = SeededRandom(seed: seed &+ 100)
         var rngB = SeededRandom(seed: seed &+ 200)
@@ -56,17 +57,30 @@ struct DataChannelPair {
         return done(self)
     }
 
+    /// DTLS is up: A is the DTLS client (sends INIT), B the server. Runs until both are established.
     mutating func connect() -> Bool {
-        a.connect(now: now)
+        a.start(role: .dtlsClient, now: now)
+        b.start(role: .dtlsServer, now: now)
         return run(for: .seconds(10)) { $0.eventsA.contains(.associationEstablished) && $0.eventsB.contains(.associationEstablished) }
+    }
+
+    /// B's handle for the channel A knows as `handleA` (same stream id).
+    func peerHandle(ofA handleA: Int) -> Int? {
+        a.streamID(of: handleA).flatMap { b.handle(forStream: $0) }
     }
 }
 
 extension Array where Element == DataChannelEvent {
-    func messages(on id: UInt16) -> [DataChannelMessage] {
-        compactMap { if case .message(id, let m) = $0 { m } else { nil } }
+    func messages(on handle: Int?) -> [DataChannelMessage] {
+        compactMap { if case .message(handle, let m) = $0 { m } else { nil } }
     }
     var peerOpened: [DataChannelInfo] {
         compactMap { if case .peerOpened(let i) = $0 { i } else { nil } }
+    }
+    var opened: [DataChannelInfo] {
+        compactMap { if case .opened(let i) = $0 { i } else { nil } }
+    }
+    var protocolErrors: [DataChannelProtocolError] {
+        compactMap { if case .protocolError(_, let e) = $0 { e } else { nil } }
     }
 }
