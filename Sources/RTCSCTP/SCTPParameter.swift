@@ -40,32 +40,15 @@ public struct SCTPParameter: Equatable, Sendable {
     /// Writes the parameter, padded to four bytes; returns the padding written. RFC 9260 §3.2.1.
     @discardableResult
     public func write(to buffer: inout ByteBuffer) -> Int {
-        let start = buffer.writerIndex
-        buffer.writeInteger(type)
-        buffer.writeInteger(UInt16(truncatingIfNeeded: 4 + value.readableBytes))
-        var v = value
-        buffer.writeBuffer(&v)
-        let unpadded = buffer.writerIndex
-        buffer.writeSCTPPadding(from: start)
-        return buffer.writerIndex - unpadded
+        buffer.writeSCTPTypeLengthValue(type, value)
     }
 
     /// Parses consecutive parameters filling `buffer` (padding between them is skipped; the
     /// last one may lack its padding). RFC 9260 §3.2.1.
     public static func parseList(_ buffer: ByteBuffer) throws(SCTPParseError) -> [SCTPParameter] {
-        var out: [SCTPParameter] = []
-        var offset = buffer.readerIndex
-        let end = buffer.writerIndex
-        while end - offset >= 4 {
-            let type = buffer.getInteger(at: offset, as: UInt16.self)!
-            let length = Int(buffer.getInteger(at: offset + 2, as: UInt16.self)!)
-            guard length >= 4, length <= end - offset else {
-                throw .badParameterLength(type: type, offset: offset - buffer.readerIndex, length: length)
-            }
-            out.append(SCTPParameter(type: type, value: buffer.getSlice(at: offset + 4, length: length - 4)!))
-            offset += (length + 3) & ~3
-        }
-        return out
+        try buffer.parseSCTPTypeLengthValues(
+            badLength: { SCTPParseError.badParameterLength(type: $0, offset: $1, length: $2) },
+            SCTPParameter.init(type:value:))
     }
 }
 
@@ -100,28 +83,45 @@ public struct SCTPErrorCause: Equatable, Sendable {
     /// Writes the cause, padded to four bytes; returns the padding written. RFC 9260 §3.3.10.
     @discardableResult
     public func write(to buffer: inout ByteBuffer) -> Int {
-        let start = buffer.writerIndex
-        buffer.writeInteger(code)
-        buffer.writeInteger(UInt16(truncatingIfNeeded: 4 + value.readableBytes))
-        var v = value
-        buffer.writeBuffer(&v)
-        let unpadded = buffer.writerIndex
-        buffer.writeSCTPPadding(from: start)
-        return buffer.writerIndex - unpadded
+        buffer.writeSCTPTypeLengthValue(code, value)
     }
 
     /// Parses consecutive error causes filling `buffer`. RFC 9260 §3.3.10.
     public static func parseList(_ buffer: ByteBuffer) throws(SCTPParseError) -> [SCTPErrorCause] {
-        var out: [SCTPErrorCause] = []
-        var offset = buffer.readerIndex
-        let end = buffer.writerIndex
+        try buffer.parseSCTPTypeLengthValues(
+            badLength: { SCTPParseError.badCauseLength(code: $0, offset: $1, length: $2) },
+            SCTPErrorCause.init(code:value:))
+    }
+}
+
+extension ByteBuffer {
+    /// Writes a 4-byte type/length header, the value and padding to four bytes (the TLV layout
+    /// shared by parameters and error causes); returns the padding written. RFC 9260 §3.2.1.
+    fileprivate mutating func writeSCTPTypeLengthValue(_ type: UInt16, _ value: ByteBuffer) -> Int {
+        let start = writerIndex
+        writeInteger(type)
+        writeInteger(UInt16(truncatingIfNeeded: 4 + value.readableBytes))
+        var v = value
+        writeBuffer(&v)
+        let unpadded = writerIndex
+        writeSCTPPadding(from: start)
+        return writerIndex - unpadded
+    }
+
+    /// Parses consecutive TLVs filling the readable bytes (padding between them skipped, the
+    /// last one may lack its padding); `badLength(type, offset, length)` makes the error for a
+    /// length below 4 or past the end. RFC 9260 §3.2.1.
+    fileprivate func parseSCTPTypeLengthValues<T>(
+        badLength: (UInt16, Int, Int) -> SCTPParseError, _ make: (UInt16, ByteBuffer) -> T
+    ) throws(SCTPParseError) -> [T] {
+        var out: [T] = []
+        var offset = readerIndex
+        let end = writerIndex
         while end - offset >= 4 {
-            let code = buffer.getInteger(at: offset, as: UInt16.self)!
-            let length = Int(buffer.getInteger(at: offset + 2, as: UInt16.self)!)
-            guard length >= 4, length <= end - offset else {
-                throw .badCauseLength(code: code, offset: offset - buffer.readerIndex, length: length)
-            }
-            out.append(SCTPErrorCause(code: code, value: buffer.getSlice(at: offset + 4, length: length - 4)!))
+            let type = getInteger(at: offset, as: UInt16.self)!
+            let length = Int(getInteger(at: offset + 2, as: UInt16.self)!)
+            guard length >= 4, length <= end - offset else { throw badLength(type, offset - readerIndex, length) }
+            out.append(make(type, getSlice(at: offset + 4, length: length - 4)!))
             offset += (length + 3) & ~3
         }
         return out
