@@ -67,9 +67,10 @@ import Testing
         #expect(driver.client.state == .closed)
         #expect(driver.client.statistics.unauthenticatedResponses == 0)
         // coturn accepted the deallocation (its verbose log; it deletes the session a moment
-        // later, so an immediate re-Allocate on this 5-tuple would still get 437).
-        #expect(server.process.output.contains { $0.contains("refreshed") && $0.contains("lifetime=0") },
-                "coturn did not log a Refresh to lifetime 0")
+        // later, so an immediate re-Allocate on this 5-tuple would still get 437). Its log line
+        // can trail our receipt of the response: wait for it (bounded).
+        let logged = try? await server.process.waitForLine(timeout: 10) { $0.contains("refreshed") && $0.contains("lifetime=0") }
+        #expect(logged != nil, "coturn did not log a Refresh to lifetime 0")
         await peer.close()
         await driver.socket.close()
     }
