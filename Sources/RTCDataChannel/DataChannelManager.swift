@@ -3,23 +3,29 @@ import RTCCore
 import RTCSCTP
 
 /// WebRTC data channels over one SCTP association (RFC 8831), opened with the Data Channel
-/// Establishment Protocol (RFC 8832). Sans-IO: it wraps an `SCTPAssociation` and has the same
-/// contract — feed `handle(packet:now:)` / `handleTimeout(now:)`, then drain
-/// `pollTransmit(now:)` and `pollEvent()`, and wake at `pollDeadline()`.
+/// Establishment Protocol (RFC 8832). Sans-IO: it wraps an `SCTPAssociation` and follows the
+/// same contract, `SansIOCore` — feed `handle(_:now:)` / `handleTimeout(now:)`, then drain
+/// `pollTransmit()` and `pollEvent()`, and wake at `nextDeadline`.
+///
+/// Every call that can produce output or events takes `now` (the commands `start`, `connect`,
+/// `createChannel`, `send`, `sendBinary`, `close`, `closeAll`, `shutdown`, `abort`, and the
+/// inputs), and the manager and its association remember the last `now` they were given:
+/// `pollTransmit()` works with that time. Output only appears in answer to such a call, so
+/// draining right after it uses a time that is current.
 ///
 /// Channels are known by an `Int` handle from creation on, so they can be created before the
 /// DTLS role is known; the SCTP stream id (even for the DTLS client, odd for the server,
 /// RFC 8832 §6) is assigned once the role is known and the association is up.
 ///
 /// ```swift
-/// var manager = DataChannelManager(configuration: .init(), rng: &rng)
+/// var manager = DataChannelManager(configuration: .init())
 /// let chat = try manager.createChannel(label: "chat", now: now)   // role not known yet
 /// manager.start(role: .dtlsClient, now: now)                      // DTLS is up: the client sends INIT
 /// // … once `.opened` arrives:
 /// try manager.send(.text("hello"), on: chat, now: now)
-/// while let packet = manager.pollTransmit(now: now) { /* DTLS-encrypt and send */ }
+/// while let packet = manager.pollTransmit() { /* DTLS-encrypt and send */ }
 /// ```
-public struct DataChannelManager {
+public struct DataChannelManager: SansIOCore {
     struct Channel {
         var handle: Int
         var stream: UInt16?
@@ -48,19 +54,23 @@ public struct DataChannelManager {
     var channels: [Int: Channel] = [:]
     var handleByStream: [UInt16: Int] = [:]
     var nextHandle = 1
-    var events: [DataChannelEvent] = []
+    var events: [DataChannelManagerEvent] = []
     var eventHead = 0
     var aboveThreshold: Set<Int> = []
     /// User messages dropped because their stream had no channel (e.g. data in flight while a
     /// channel closed) or an ACK arrived for no channel.
-    public private(set) var droppedMessages = 0
+    public internal(set) var droppedMessages = 0
+    /// The last `now` any call gave us: the time `pollTransmit()` works with.
+    var lastNow = NIODeadline.uptimeNanoseconds(0)
 
-    /// Creates a manager and its association; `rng` seeds the association (tags, TSNs, cookie key).
-    public init<R: RandomNumberGenerator>(configuration: DataChannelConfiguration, rng: inout R) {
+    /// Creates a manager and its association; `rng` goes to the association (tags, TSNs,
+    /// heartbeat nonces, cookie key): the system CSPRNG by default, a `SeededRandom` in tests.
+    public init(configuration: DataChannelConfiguration,
+                rng: some RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()) {
         self.configuration = configuration
         var sctp = configuration.sctp
         sctp.maxInboundMessageSize = configuration.localMaxMessageSize
-        association = SCTPAssociation(configuration: sctp, rng: &rng)
+        association = SCTPAssociation(configuration: sctp, rng: rng)
     }
 
     // MARK: Driving
@@ -75,6 +85,7 @@ public struct DataChannelManager {
     /// DTLS client sends INIT, the server waits for it. RFC 8831 §6.2, RFC 8832 §6. A role
     /// already set is kept.
     public mutating func start(role: DataChannelRole, now: NIODeadline) {
+        lastNow = now
         if configuration.role == nil { configuration.role = role }
         if configuration.role == .dtlsClient { association.connect(now: now) }
         openPending(now: now)
@@ -82,6 +93,7 @@ public struct DataChannelManager {
 
     /// Starts the SCTP association (sends INIT). Both sides may call it. RFC 8831 §6.2.
     public mutating func connect(now: NIODeadline) {
+        lastNow = now
         association.connect(now: now)
     }
 
@@ -91,29 +103,32 @@ public struct DataChannelManager {
     }
 
     /// Processes one SCTP packet received inside DTLS.
-    public mutating func handle(packet: ByteBuffer, now: NIODeadline) {
-        association.handle(packet: packet, now: now)
+    public mutating func handle(_ packet: ByteBuffer, now: NIODeadline) {
+        lastNow = now
+        association.handle(packet, now: now)
         processAssociationEvents(now: now)
         checkBufferedAmounts()
     }
 
     /// Processes expired timers.
     public mutating func handleTimeout(now: NIODeadline) {
+        lastNow = now
         association.handleTimeout(now: now)
         processAssociationEvents(now: now)
         checkBufferedAmounts()
     }
 
-    /// The next SCTP packet to send inside DTLS, or `nil`.
-    public mutating func pollTransmit(now: NIODeadline) -> ByteBuffer? {
-        let p = association.pollTransmit(now: now)
-        processAssociationEvents(now: now)
+    /// The next SCTP packet to send inside DTLS, or `nil`. It works with the last `now` the
+    /// manager was given (see the type's documentation).
+    public mutating func pollTransmit() -> ByteBuffer? {
+        let p = association.pollTransmit()
+        processAssociationEvents(now: lastNow)
         checkBufferedAmounts()
         return p
     }
 
     /// The next event, or `nil`.
-    public mutating func pollEvent() -> DataChannelEvent? {
+    public mutating func pollEvent() -> DataChannelManagerEvent? {
         guard eventHead < events.count else { return nil }
         let e = events[eventHead]
         eventHead += 1
@@ -125,7 +140,7 @@ public struct DataChannelManager {
     }
 
     /// When `handleTimeout(now:)` must next run.
-    public func pollDeadline() -> NIODeadline? { association.pollDeadline() }
+    public var nextDeadline: NIODeadline? { association.nextDeadline }
 
     // MARK: Channels
 
@@ -151,6 +166,7 @@ public struct DataChannelManager {
     /// channel opens as soon as the association is up. RFC 8832 §6.
     public mutating func createChannel(label: String, options: DataChannelOptions = DataChannelOptions(),
                                        now: NIODeadline) throws(DataChannelError) -> Int {
+        lastNow = now
         if options.maxRetransmits != nil && options.maxPacketLifeTime != nil { throw .conflictingReliability }
         if let n = options.negotiatedID {
             guard n != 65535 else { throw .reservedStreamID(n) }
@@ -226,6 +242,7 @@ public struct DataChannelManager {
     /// peer's DATA_CHANNEL_ACK arrives, messages go ordered (RFC 8832 §6). Throws
     /// `.messageTooLarge` above the peer's `max-message-size` (RFC 8841 §6).
     public mutating func send(_ message: DataChannelMessage, on handle: Int, now: NIODeadline) throws(DataChannelError) {
+        lastNow = now
         switch message {
         case .text(let s):
             if s.isEmpty {
@@ -246,6 +263,7 @@ public struct DataChannelManager {
     /// Sends the readable bytes of `payload` as one binary message without copying them
     /// (PPID binary, or binary-empty when there are none). RFC 8831 §6.6.
     public mutating func sendBinary(_ payload: ByteBuffer, on handle: Int, now: NIODeadline) throws(DataChannelError) {
+        lastNow = now
         if payload.readableBytes == 0 {
             try send(ppid: DataChannelPPID.binaryEmpty, payload: ByteBuffer(integer: UInt8(0)), size: 0, on: handle, now: now)
         } else {
@@ -286,6 +304,7 @@ public struct DataChannelManager {
     /// its side in return and both sides then report `.closed`. A channel that never reached
     /// the association closes at once. RFC 8831 §6.7.
     public mutating func close(_ handle: Int, now: NIODeadline) {
+        lastNow = now
         guard var ch = channels[handle], ch.state == .open || ch.state == .connecting else { return }
         guard isEstablished, ch.stream != nil, ch.state == .open || ch.openSent else {
             finishClose(handle)
@@ -299,13 +318,14 @@ public struct DataChannelManager {
 
     /// Closes every channel at once (the transport underneath went away): each reports `.closed`.
     public mutating func closeAll(now: NIODeadline) {
+        lastNow = now
         for handle in channels.keys.sorted() { events.append(.closed(handle)) }
         channels.removeAll()
         handleByStream.removeAll()
         aboveThreshold.removeAll()
     }
 
-    private mutating func requestOutgoingReset(_ handle: Int, now: NIODeadline) {
+    mutating func requestOutgoingReset(_ handle: Int, now: NIODeadline) {
         guard let stream = channels[handle]?.stream else { finishClose(handle); return }
         do {
             try association.resetStreams([stream], now: now)
@@ -317,161 +337,15 @@ public struct DataChannelManager {
 
     /// Shuts the association down gracefully. RFC 9260 §9.2.
     public mutating func shutdown(now: NIODeadline) {
+        lastNow = now
         association.shutdown(now: now)
         processAssociationEvents(now: now)
     }
 
     /// Aborts the association. RFC 9260 §9.1.
     public mutating func abort(now: NIODeadline) {
-        association.abort()
+        lastNow = now
+        association.abort(now: now)
         processAssociationEvents(now: now)
-    }
-
-    // MARK: Association events
-
-    mutating func processAssociationEvents(now: NIODeadline) {
-        while let e = association.pollEvent() {
-            switch e {
-            case .connected:
-                events.append(.associationEstablished)
-                openPending(now: now)
-            case .message(let m):
-                handleMessage(m, now: now)
-            case .incomingStreamsReset(let streams):
-                for stream in streams {
-                    guard let handle = handleByStream[stream], var ch = channels[handle] else { continue }
-                    ch.incomingReset = true
-                    if ch.state != .closing {
-                        ch.state = .closing
-                        channels[handle] = ch
-                        events.append(.closing(handle))
-                        requestOutgoingReset(handle, now: now)
-                    } else {
-                        channels[handle] = ch
-                    }
-                    finishCloseIfDone(handle)
-                }
-            case .outgoingStreamsReset(let streams):
-                for stream in streams {
-                    guard let handle = handleByStream[stream] else { continue }
-                    channels[handle]?.outgoingReset = true
-                    finishCloseIfDone(handle)
-                }
-            case .streamResetFailed(let streams):
-                // The peer refused the reset: nothing more will flow; close our side.
-                for stream in streams {
-                    if let handle = handleByStream[stream] { finishClose(handle) }
-                }
-            case .closed:
-                closeAll(now: now)
-                events.append(.associationClosed)
-            case .aborted(let reason):
-                closeAll(now: now)
-                events.append(.associationFailed(reason))
-            }
-        }
-    }
-
-    private mutating func finishCloseIfDone(_ handle: Int) {
-        guard let ch = channels[handle], ch.outgoingReset, ch.incomingReset else { return }
-        finishClose(handle)
-    }
-
-    private mutating func finishClose(_ handle: Int) {
-        guard let ch = channels.removeValue(forKey: handle) else { return }
-        if let stream = ch.stream, handleByStream[stream] == handle { handleByStream[stream] = nil }
-        aboveThreshold.remove(handle)
-        events.append(.closed(handle))
-    }
-
-    mutating func handleMessage(_ m: SCTPMessage, now: NIODeadline) {
-        if m.ppid == DataChannelPPID.dcep {
-            handleDCEP(m, now: now)
-            return
-        }
-        guard let handle = handleByStream[m.stream], var ch = channels[handle] else {
-            droppedMessages += 1
-            return
-        }
-        let message: DataChannelMessage
-        switch m.ppid {
-        case DataChannelPPID.string:
-            guard let text = decodeUTF8(m.payload.readableBytesView) else {
-                events.append(.protocolError(handle: handle, .invalidUTF8(stream: m.stream, length: m.payload.readableBytes)))
-                return
-            }
-            message = .text(text)
-        case DataChannelPPID.stringEmpty:
-            message = .text("")
-        case DataChannelPPID.binary:
-            message = .binary(Array(m.payload.readableBytesView))
-        case DataChannelPPID.binaryEmpty:
-            message = .binary([])
-        default:
-            events.append(.protocolError(handle: handle, .unknownPPID(stream: m.stream, ppid: m.ppid)))
-            return
-        }
-        // Any user message implies the peer saw our OPEN. RFC 8832 §6.
-        if !ch.ackReceived {
-            ch.ackReceived = true
-            if ch.state == .connecting && ch.openSent {
-                ch.state = .open
-                channels[handle] = ch
-                if let info = ch.info { events.append(.opened(info)) }
-            } else {
-                channels[handle] = ch
-            }
-        }
-        events.append(.message(handle, message))
-    }
-
-    private mutating func handleDCEP(_ m: SCTPMessage, now: NIODeadline) {
-        let dcep: DCEPMessage
-        do {
-            dcep = try DCEPMessage.parse(m.payload)
-        } catch {
-            events.append(.protocolError(handle: handleByStream[m.stream], .malformedDCEP(stream: m.stream, error)))
-            return
-        }
-        switch dcep {
-        case .ack:
-            guard let handle = handleByStream[m.stream], var ch = channels[handle] else {
-                droppedMessages += 1
-                return
-            }
-            ch.ackReceived = true
-            if ch.state == .connecting && ch.openSent {
-                ch.state = .open
-                channels[handle] = ch
-                if let info = ch.info { events.append(.opened(info)) }
-            } else {
-                channels[handle] = ch
-            }
-        case .open(let type, let unordered, let priority, let label, let proto):
-            if let existing = handleByStream[m.stream] {
-                events.append(.protocolError(handle: existing, .duplicateOpen(stream: m.stream)))
-                return
-            }
-            let options = DataChannelOptions(channelType: type, unordered: unordered, priority: priority, protocol: proto)
-            let handle = nextHandle
-            nextHandle += 1
-            let ch = Channel(handle: handle, stream: m.stream, label: label, options: options, state: .open,
-                             ackReceived: true, lowThreshold: max(0, configuration.bufferedAmountLowThreshold))
-            channels[handle] = ch
-            handleByStream[m.stream] = handle
-            try? association.send(stream: m.stream, ppid: DataChannelPPID.dcep, payload: DCEPMessage.ack.serialized(), now: now)
-            if let info = ch.info { events.append(.peerOpened(info)) }
-        }
-    }
-
-    mutating func checkBufferedAmounts() {
-        guard !aboveThreshold.isEmpty else { return }
-        for handle in aboveThreshold {
-            guard let ch = channels[handle], let stream = ch.stream else { aboveThreshold.remove(handle); continue }
-            if association.bufferedAmount(stream: stream) <= ch.lowThreshold {
-                aboveThreshold.remove(handle)
-                events.append(.bufferedAmountLow(handle))
-            }
-        }
     }
 }

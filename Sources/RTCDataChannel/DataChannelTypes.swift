@@ -115,8 +115,8 @@ public struct DataChannelInfo: Sendable, Hashable {
     }
 }
 
-/// What a `DataChannelManager` reports. Channels are named by handle.
-public enum DataChannelEvent: Sendable, Equatable {
+/// What a `DataChannelManager` reports (its `SansIOCore.Event`). Channels are named by handle.
+public enum DataChannelManagerEvent: Sendable, Equatable {
     /// The SCTP association is up; channels can open.
     case associationEstablished
     /// A channel we created is open: the peer acknowledged its DATA_CHANNEL_OPEN (or sent

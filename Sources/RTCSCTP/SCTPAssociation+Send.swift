@@ -6,8 +6,12 @@ extension SCTPAssociation {
     /// pending SACK, FORWARD TSN, RE-CONFIG, retransmissions and new DATA — as much as the
     /// congestion window and the peer's receive window allow — into packets of at most
     /// `maxPacketSize` bytes. RFC 9260 §6.1, §6.10, §7.2.
-    public mutating func pollTransmit(now: NIODeadline) -> ByteBuffer? {
+    ///
+    /// What it sends is stamped with the last `now` the association was given (see the type's
+    /// documentation): drain it right after the call that produced the output.
+    public mutating func pollTransmit() -> ByteBuffer? {
         if let p = controlQueue.popFirst() { return p }
+        let now = lastNow
         switch state {
         case .established, .shutdownPending, .shutdownReceived, .shutdownSent, .shutdownAckSent: break
         default: return nil
@@ -175,146 +179,6 @@ extension SCTPAssociation {
         }
         if wrote && t3Deadline == nil { t3Deadline = now + rto }
         return wrote
-    }
-
-    // MARK: SACK processing (RFC 9260 §6.2.1, §7.2)
-
-    mutating func processCumulativeAck(_ cum: UInt32, now: NIODeadline) {
-        handleSack(SelectiveAckChunk(cumulativeTSNAck: cum, advertisedReceiverWindowCredit: peerReceiveWindow &+ UInt32(outstandingBytes)),
-                   now: now)
-    }
-
-    mutating func handleSack(_ sack: SelectiveAckChunk, now: NIODeadline) {
-        guard state != .cookieWait, state != .cookieEchoed, state != .closed else { return }
-        let cum = sack.cumulativeTSNAck
-        // Ignore old SACKs and SACKs for TSNs we never sent. RFC 9260 §6.2.1 (D).
-        guard tsnLessOrEqual(cumAckPoint, cum), tsnLess(cum, nextTSN) else { return }
-        let cumAdvanced = tsnLess(cumAckPoint, cum)
-        let flightBefore = flightSize
-        var bytesAcked = 0
-        var highestNewlyAcked: UInt32? = nil
-
-        while let first = inflight.first, tsnLessOrEqual(first.tsn, cum) {
-            if !first.acked && !first.abandoned {
-                noteAcked(first, now: now, bytes: &bytesAcked)
-                if first.needsRetransmit { pendingRetransmits -= 1 }
-                highestNewlyAcked = first.tsn
-            }
-            inflight.removeFirst()
-        }
-        cumAckPoint = cum
-        if tsnLess(advancedPeerAckPoint, cum) { advancedPeerAckPoint = cum }
-
-        for block in sack.gapAckBlocks {
-            let start = Int(block.start), end = Int(block.end)
-            guard start >= 1, end >= start else { continue }
-            var idx = start - 1
-            while idx <= end - 1 && idx < inflight.count {
-                if !inflight[idx].acked {
-                    inflight[idx].acked = true
-                    if !inflight[idx].abandoned {
-                        noteAcked(inflight[idx], now: now, bytes: &bytesAcked)
-                        if inflight[idx].needsRetransmit {
-                            inflight[idx].needsRetransmit = false
-                            pendingRetransmits -= 1
-                        }
-                        inflight[idx].inFlight = false
-                    }
-                    if highestNewlyAcked == nil || tsnLess(highestNewlyAcked!, inflight[idx].tsn) {
-                        highestNewlyAcked = inflight[idx].tsn
-                    }
-                }
-                idx += 1
-            }
-        }
-
-        // Miss indications and fast retransmit. RFC 9260 §7.2.4.
-        if let htna = highestNewlyAcked, !sack.gapAckBlocks.isEmpty {
-            var marked = false
-            var i = 0
-            while i < inflight.count, tsnLess(inflight[i].tsn, htna) {
-                if !inflight[i].acked && !inflight[i].abandoned && !inflight[i].fastRetransmitted && !inflight[i].needsRetransmit {
-                    inflight[i].missIndications += 1
-                    if inflight[i].missIndications >= 3 {
-                        inflight[i].fastRetransmitted = true
-                        if shouldAbandon(inflight[i], now: now) {
-                            abandonMessage(at: i)
-                        } else {
-                            markForRetransmit(at: i)
-                            marked = true
-                        }
-                    }
-                }
-                i += 1
-            }
-            if marked {
-                if !inFastRecovery {
-                    inFastRecovery = true
-                    fastRecoveryExit = nextTSN &- 1
-                    slowStartThreshold = max(congestionWindow / 2, 4 * configuration.maxPacketSize)
-                    congestionWindow = slowStartThreshold
-                    partialBytesAcked = 0
-                }
-                fastRetransmitBypass = true
-            }
-        }
-        if inFastRecovery && tsnLessOrEqual(fastRecoveryExit, cum) { inFastRecovery = false }
-
-        // Congestion window. RFC 9260 §7.2.1, §7.2.2.
-        if cumAdvanced && !inFastRecovery && bytesAcked > 0 {
-            let mtu = configuration.maxPacketSize
-            let fullyUtilized = flightBefore + mtu >= congestionWindow
-            if congestionWindow <= slowStartThreshold {
-                if fullyUtilized { congestionWindow += min(bytesAcked, mtu) }
-            } else {
-                partialBytesAcked += bytesAcked
-                if partialBytesAcked >= congestionWindow && fullyUtilized {
-                    partialBytesAcked -= congestionWindow
-                    congestionWindow += mtu
-                }
-            }
-        }
-        if flightSize == 0 { partialBytesAcked = 0 }
-
-        // Peer receive window. RFC 9260 §6.2.1.
-        let a = Int(sack.advertisedReceiverWindowCredit)
-        peerReceiveWindow = a > outstandingBytes ? UInt32(a - outstandingBytes) : 0
-
-        if cumAdvanced {
-            errorCount = 0
-            heartbeatOutstanding = nil
-        }
-        expireLifetimes(now: now)
-        updateAdvancedPeerAckPoint()
-
-        // T3-rtx. RFC 9260 §6.3.2 (R2, R3).
-        if outstandingBytes == 0 && !tsnLess(cumAckPoint, advancedPeerAckPoint) {
-            t3Deadline = nil
-        } else if cumAdvanced {
-            t3Deadline = now + rto
-        }
-        if state == .shutdownPending || state == .shutdownReceived { checkShutdownProgress(now: now) }
-        if cumAdvanced && !pendingResetStreams.isEmpty { startReconfigIfReady(now: now) }
-    }
-
-    mutating func noteAcked(_ c: InflightChunk, now: NIODeadline, bytes: inout Int) {
-        bytes += c.size
-        outstandingBytes -= c.size
-        if c.inFlight { flightSize -= c.size }
-        if let m = rttMeasurement, m.tsn == c.tsn {
-            if c.transmissions == 1 { updateRTO(measured: now - m.sentAt) }
-            rttMeasurement = nil
-        }
-    }
-
-    mutating func markForRetransmit(at i: Int) {
-        guard !inflight[i].needsRetransmit else { return }
-        inflight[i].needsRetransmit = true
-        pendingRetransmits += 1
-        if inflight[i].inFlight {
-            inflight[i].inFlight = false
-            flightSize -= inflight[i].size
-        }
     }
 
     // MARK: T3-rtx expiry (RFC 9260 §6.3.3)

@@ -6,18 +6,27 @@ import RTCCore
 /// An SCTP association over DTLS (RFC 9260 as profiled by RFC 8261 and RFC 8831), as a
 /// sans-IO state machine.
 ///
-/// Feed it received packets with `handle(packet:now:)` and expired deadlines with
-/// `handleTimeout(now:)`; after every input drain `pollTransmit(now:)` (packets to send inside
-/// DTLS application data) and `pollEvent()`, then wait until `pollDeadline()`. It never reads a
-/// clock, sleeps or touches a socket.
+/// It follows the one core contract, `SansIOCore`: feed it received packets with
+/// `handle(_:now:)` and expired deadlines with `handleTimeout(now:)`; after every input or
+/// command drain `pollTransmit()` (packets to send inside DTLS application data) and
+/// `pollEvent()`, then wait until `nextDeadline`. It never reads a clock, sleeps or touches a
+/// socket.
+///
+/// Every call that can queue output (`handle`, `handleTimeout`, `connect`, `send`,
+/// `resetStreams`, `shutdown`, `abort`) takes `now`, and the association remembers the last
+/// `now` it was given: `pollTransmit()` stamps what it sends (RTT samples, the T3-rtx timer,
+/// message lifetimes) with that time. Output only ever appears in answer to such a call, so
+/// draining right after it uses a time that is current.
 ///
 /// Either side may call `connect(now:)`; INITs that cross are resolved as RFC 9260 §5.2.1
 /// describes, so both WebRTC peers may start at once.
-public struct SCTPAssociation {
+public struct SCTPAssociation: SansIOCore {
     // MARK: Configuration and identity
     /// The configuration this association was created with.
     public let configuration: SCTPConfiguration
-    var rng: SeededRandom
+    /// Draws the verification tags, initial TSNs and heartbeat nonces: a handful per
+    /// association (one per INIT or heartbeat), never per DATA packet.
+    var rng: any RandomNumberGenerator & Sendable
     let cookieKey: SymmetricKey
     /// The association state. RFC 9260 §4.
     public internal(set) var state: SCTPState = .closed
@@ -156,12 +165,17 @@ public struct SCTPAssociation {
     /// Packets dropped because they were malformed, failed the checksum or had a wrong tag.
     public internal(set) var droppedPackets = 0
 
-    /// Creates an association in CLOSED. `rng` supplies the tags, initial TSNs and the cookie
-    /// secret (pass `SystemRandomNumberGenerator` in production, a seeded one in tests).
-    public init<R: RandomNumberGenerator>(configuration: SCTPConfiguration = SCTPConfiguration(), rng: inout R) {
+    /// The last `now` any call gave us: the time `pollTransmit()` works with.
+    var lastNow = NIODeadline.uptimeNanoseconds(0)
+
+    /// Creates an association in CLOSED. `rng` supplies the tags, initial TSNs, heartbeat
+    /// nonces and the cookie secret: the system CSPRNG by default, a `SeededRandom` in tests.
+    public init(configuration: SCTPConfiguration = SCTPConfiguration(),
+                rng: some RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()) {
+        var generator: any RandomNumberGenerator & Sendable = rng
         self.configuration = configuration
-        self.rng = SeededRandom(seed: rng.next())
-        self.cookieKey = SymmetricKey(data: rng.bytes(32))
+        self.cookieKey = SymmetricKey(data: generator.bytes(32))
+        self.rng = generator
         self.rto = configuration.rtoInitial
     }
 
@@ -169,6 +183,7 @@ public struct SCTPAssociation {
 
     /// Starts the association: sends INIT and enters COOKIE-WAIT. RFC 9260 §5.1 (A).
     public mutating func connect(now: NIODeadline) {
+        lastNow = now
         guard state == .closed else { return }
         localTag = randomNonZero()
         localInitialTSN = UInt32(truncatingIfNeeded: rng.next())
@@ -187,6 +202,7 @@ public struct SCTPAssociation {
     /// RFC 9260 §6.1, §6.9; `reliability` maps to PR-SCTP (RFC 3758).
     public mutating func send(stream: UInt16, ppid: UInt32, unordered: Bool = false, reliability: SCTPReliability = .reliable,
                               payload: ByteBuffer, now: NIODeadline) throws(SCTPSendError) {
+        lastNow = now
         guard state == .established else { throw .notEstablished }
         guard payload.readableBytes > 0 else { throw .emptyMessage }
         guard stream < outboundStreamCount else { throw .invalidStream(stream) }
@@ -212,6 +228,7 @@ public struct SCTPAssociation {
     /// once everything queued on them has been sent, an Outgoing SSN Reset Request goes out.
     /// `.outgoingStreamsReset` reports success.
     public mutating func resetStreams(_ streams: [UInt16], now: NIODeadline) throws(SCTPSendError) {
+        lastNow = now
         guard state == .established else { throw .notEstablished }
         guard peerSupportsReconfig else { throw .reconfigNotSupported }
         for s in streams where !resettingStreams.contains(s) {
@@ -223,6 +240,7 @@ public struct SCTPAssociation {
 
     /// Starts a graceful shutdown: queued data is still delivered, then SHUTDOWN. RFC 9260 §9.2.
     public mutating func shutdown(now: NIODeadline) {
+        lastNow = now
         switch state {
         case .established:
             state = .shutdownPending
@@ -235,7 +253,8 @@ public struct SCTPAssociation {
     }
 
     /// Aborts the association: sends ABORT (User-Initiated Abort) and closes at once. RFC 9260 §9.1.
-    public mutating func abort() {
+    public mutating func abort(now: NIODeadline) {
+        lastNow = now
         guard state != .closed else { return }
         if state != .cookieWait {
             let cause = SCTPErrorCause(code: SCTPErrorCause.userInitiatedAbort)
@@ -249,7 +268,7 @@ public struct SCTPAssociation {
     public mutating func pollEvent() -> SCTPEvent? { events.popFirst() }
 
     /// When `handleTimeout(now:)` must next be called, or `nil` when no timer runs.
-    public func pollDeadline() -> NIODeadline? {
+    public var nextDeadline: NIODeadline? {
         var d: NIODeadline? = nil
         for t in [t1Deadline, t3Deadline, ackDeadline, heartbeatDeadline, t2Deadline, reconfigDeadline] {
             if let t, d == nil || t < d! { d = t }
@@ -261,7 +280,8 @@ public struct SCTPAssociation {
 
     /// Processes one received SCTP packet (the payload of one DTLS application-data record).
     /// Malformed packets and packets with a wrong verification tag are dropped. RFC 9260 §8.5.
-    public mutating func handle(packet buffer: ByteBuffer, now: NIODeadline) {
+    public mutating func handle(_ buffer: ByteBuffer, now: NIODeadline) {
+        lastNow = now
         let packet: SCTPPacket
         do {
             packet = try SCTPPacket.parse(buffer)
@@ -347,6 +367,7 @@ public struct SCTPAssociation {
     /// Processes expired timers (T1-init/cookie, T3-rtx, delayed SACK, heartbeat, T2-shutdown,
     /// RE-CONFIG retransmission). RFC 9260 §6.3.3, §8.3, §9.2.
     public mutating func handleTimeout(now: NIODeadline) {
+        lastNow = now
         if let t = t1Deadline, t <= now { handleT1(now: now) }
         if let t = t3Deadline, t <= now { handleT3(now: now) }
         if let t = ackDeadline, t <= now {
@@ -358,142 +379,7 @@ public struct SCTPAssociation {
         if let t = reconfigDeadline, t <= now { handleReconfigTimer(now: now) }
     }
 
-    // MARK: - Handshake
-
-    static let extensionParameters: [SCTPParameter] = [
-        SCTPParameter(type: SCTPParameter.forwardTSNSupported, bytes: []),
-        SCTPParameter(type: SCTPParameter.supportedExtensions, bytes: [SCTPChunkType.reconfig, SCTPChunkType.forwardTSN]),
-    ]
-
-    mutating func randomNonZero() -> UInt32 {
-        while true {
-            let v = UInt32(truncatingIfNeeded: rng.next())
-            if v != 0 { return v }
-        }
-    }
-
-    mutating func handleInit(_ chunk: InitChunk, now: NIODeadline) {
-        guard chunk.initiateTag != 0, chunk.numberOfOutboundStreams != 0, chunk.numberOfInboundStreams != 0 else {
-            // RFC 9260 §3.3.2: invalid mandatory parameter: ABORT with the peer's tag.
-            let cause = SCTPErrorCause(code: SCTPErrorCause.protocolViolation, value: ByteBuffer(string: "invalid INIT"))
-            controlQueue.append(makePacket(tag: chunk.initiateTag, [.abort(AbortChunk(causes: [cause]))]))
-            return
-        }
-        // Unknown parameters whose high bit is 0 make us discard the INIT. RFC 9260 §3.2.1.
-        let known: Set<UInt16> = [SCTPParameter.forwardTSNSupported, SCTPParameter.supportedExtensions, SCTPParameter.stateCookie]
-        for p in chunk.parameters where !known.contains(p.type) && p.type & 0x8000 == 0 {
-            droppedPackets += 1
-            return
-        }
-        let tag: UInt32
-        let tsn: UInt32
-        if state == .closed {
-            tag = randomNonZero()
-            tsn = UInt32(truncatingIfNeeded: rng.next())
-        } else {
-            // INIT collision or a repeated INIT: answer with our existing tag and TSN. RFC 9260 §5.2.1, §5.2.2.
-            tag = localTag
-            tsn = localInitialTSN
-        }
-        let cookie = SCTPStateCookie(localTag: tag, peerTag: chunk.initiateTag, localInitialTSN: tsn,
-                                     peerInitialTSN: chunk.initialTSN, peerReceiveWindow: chunk.advertisedReceiverWindowCredit,
-                                     peerOutboundStreams: chunk.numberOfOutboundStreams,
-                                     peerInboundStreams: chunk.numberOfInboundStreams,
-                                     peerSupportsForwardTSN: chunk.supportsForwardTSN, peerSupportsReconfig: chunk.supportsReconfig,
-                                     createdAt: now.uptimeNanoseconds)
-        var params = Self.extensionParameters
-        params.append(SCTPParameter(type: SCTPParameter.stateCookie, value: cookie.encode(key: cookieKey)))
-        let ack = InitChunk(initiateTag: tag, advertisedReceiverWindowCredit: configuration.receiveWindow,
-                            numberOfOutboundStreams: configuration.outboundStreams,
-                            numberOfInboundStreams: configuration.inboundStreams, initialTSN: tsn, parameters: params)
-        controlQueue.append(makePacket(tag: chunk.initiateTag, [.initiateAck(ack)]))
-    }
-
-    mutating func handleInitAck(_ chunk: InitChunk, tag: UInt32, now: NIODeadline) {
-        guard state == .cookieWait, let cookie = chunk.stateCookie, chunk.initiateTag != 0 else { return }
-        peerTag = chunk.initiateTag
-        peerInitialTSN = chunk.initialTSN
-        peerSupportsForwardTSN = chunk.supportsForwardTSN
-        peerSupportsReconfig = chunk.supportsReconfig
-        setUpTransmissionControlBlock(peerWindow: chunk.advertisedReceiverWindowCredit,
-                                      peerOS: chunk.numberOfOutboundStreams, peerMIS: chunk.numberOfInboundStreams)
-        cookieEcho = cookie
-        state = .cookieEchoed
-        t1Count = 0
-        rto = configuration.rtoInitial
-        controlQueue.append(makePacket(tag: peerTag, [.cookieEcho(CookieEchoChunk(cookie: cookie))]))
-        t1Deadline = now + rto
-    }
-
-    mutating func handleCookieEcho(_ chunk: CookieEchoChunk, tag: UInt32, now: NIODeadline) {
-        guard let cookie = SCTPStateCookie.decode(chunk.cookie, key: cookieKey), cookie.localTag == tag else {
-            droppedPackets += 1
-            return
-        }
-        let age = Int64(now.uptimeNanoseconds) - Int64(truncatingIfNeeded: cookie.createdAt)
-        if age > configuration.cookieLifetime.nanoseconds {
-            // RFC 9260 §5.1.5 (3): stale cookie error, measured staleness in microseconds.
-            var v = ByteBuffer()
-            v.writeInteger(UInt32(clamping: (age - configuration.cookieLifetime.nanoseconds) / 1000))
-            let cause = SCTPErrorCause(code: SCTPErrorCause.staleCookie, value: v)
-            controlQueue.append(makePacket(tag: cookie.peerTag, [.error(ErrorChunk(causes: [cause]))]))
-            return
-        }
-        switch state {
-        case .closed, .cookieWait, .cookieEchoed:
-            if state != .closed && cookie.localTag != localTag { droppedPackets += 1; return }
-            localTag = cookie.localTag
-            peerTag = cookie.peerTag
-            localInitialTSN = cookie.localInitialTSN
-            peerInitialTSN = cookie.peerInitialTSN
-            peerSupportsForwardTSN = cookie.peerSupportsForwardTSN
-            peerSupportsReconfig = cookie.peerSupportsReconfig
-            if state == .closed || state == .cookieWait {
-                setUpTransmissionControlBlock(peerWindow: cookie.peerReceiveWindow,
-                                              peerOS: cookie.peerOutboundStreams, peerMIS: cookie.peerInboundStreams)
-            }
-            controlQueue.append(makePacket(tag: peerTag, [.cookieAck]))
-            enterEstablished(now: now)
-        default:
-            // A repeated COOKIE ECHO of this association (our COOKIE ACK was lost). RFC 9260 §5.2.4 (D).
-            if cookie.localTag == localTag && cookie.peerTag == peerTag {
-                controlQueue.append(makePacket(tag: peerTag, [.cookieAck]))
-            } else {
-                droppedPackets += 1
-            }
-        }
-    }
-
-    mutating func handleCookieAck(now: NIODeadline) {
-        guard state == .cookieEchoed else { return }
-        enterEstablished(now: now)
-    }
-
-    mutating func setUpTransmissionControlBlock(peerWindow: UInt32, peerOS: UInt16, peerMIS: UInt16) {
-        outboundStreamCount = min(configuration.outboundStreams, peerMIS)
-        inboundStreamCount = min(configuration.inboundStreams, peerOS)
-        nextTSN = localInitialTSN
-        cumAckPoint = localInitialTSN &- 1
-        advancedPeerAckPoint = cumAckPoint
-        cumReceived = peerInitialTSN &- 1
-        receivedMap.removeAll()
-        let mtu = configuration.maxPacketSize
-        congestionWindow = min(4 * mtu, max(2 * mtu, 4380)) // RFC 9260 §7.2.1
-        slowStartThreshold = Int(peerWindow)
-        peerReceiveWindow = peerWindow
-        nextRequestSeq = localInitialTSN
-        expectedPeerRequestSeq = peerInitialTSN
-    }
-
-    mutating func enterEstablished(now: NIODeadline) {
-        state = .established
-        t1Deadline = nil
-        initChunk = nil
-        cookieEcho = nil
-        errorCount = 0
-        heartbeatDeadline = now + configuration.heartbeatInterval
-        events.append(.connected)
-    }
+    // MARK: - Lifecycle
 
     mutating func enterClosed() {
         state = .closed
@@ -519,145 +405,6 @@ public struct SCTPAssociation {
         controlQueue.append(makePacket(tag: peerTag, [.abort(AbortChunk(causes: [cause]))]))
         enterClosed()
         events.append(.aborted(reason))
-    }
-
-    mutating func handleT1(now: NIODeadline) {
-        t1Count += 1
-        if t1Count > configuration.maxInitRetransmits {
-            enterClosed()
-            events.append(.aborted(.retransmissionLimit))
-            return
-        }
-        rto = min(rto * 2, configuration.rtoMax)
-        switch state {
-        case .cookieWait:
-            if let c = initChunk { controlQueue.append(makePacket(tag: 0, [.initiate(c)])) }
-        case .cookieEchoed:
-            if let c = cookieEcho { controlQueue.append(makePacket(tag: peerTag, [.cookieEcho(CookieEchoChunk(cookie: c))])) }
-        default:
-            t1Deadline = nil
-            return
-        }
-        t1Deadline = now + rto
-    }
-
-    // MARK: - Heartbeat (RFC 9260 §8.3)
-
-    mutating func handleHeartbeatTimer(now: NIODeadline) {
-        guard state == .established || state == .shutdownPending || state == .shutdownReceived else {
-            heartbeatDeadline = nil
-            return
-        }
-        if heartbeatOutstanding != nil {
-            errorCount += 1
-            if errorCount > configuration.maxAssociationRetransmits {
-                failAssociation()
-                return
-            }
-        }
-        let nonce = rng.next()
-        var info = ByteBuffer()
-        info.writeInteger(nonce)
-        info.writeInteger(now.uptimeNanoseconds)
-        heartbeatOutstanding = nonce
-        controlQueue.append(makePacket(tag: peerTag, [.heartbeat(HeartbeatChunk(info: info))]))
-        heartbeatDeadline = now + configuration.heartbeatInterval + rto
-    }
-
-    mutating func handleHeartbeatAck(_ chunk: HeartbeatChunk, now: NIODeadline) {
-        guard let nonce = chunk.info.getInteger(at: chunk.info.readerIndex, as: UInt64.self),
-              let sent = chunk.info.getInteger(at: chunk.info.readerIndex + 8, as: UInt64.self),
-              nonce == heartbeatOutstanding else { return }
-        heartbeatOutstanding = nil
-        errorCount = 0
-        let rtt = Int64(now.uptimeNanoseconds) - Int64(truncatingIfNeeded: sent)
-        if rtt >= 0 { updateRTO(measured: .nanoseconds(rtt)) }
-    }
-
-    mutating func failAssociation() {
-        let cause = SCTPErrorCause(code: SCTPErrorCause.userInitiatedAbort)
-        controlQueue.append(makePacket(tag: peerTag, [.abort(AbortChunk(causes: [cause]))]))
-        enterClosed()
-        events.append(.aborted(.retransmissionLimit))
-    }
-
-    // MARK: - RTO (RFC 9260 §6.3.1)
-
-    /// Folds one RTT measurement into SRTT/RTTVAR and recomputes RTO. RFC 9260 §6.3.1 (C1–C3).
-    mutating func updateRTO(measured r: TimeAmount) {
-        let granularity: Int64 = 1_000_000
-        if let s = srtt {
-            let diff = abs(s.nanoseconds - r.nanoseconds)
-            rttvar = .nanoseconds((3 * rttvar.nanoseconds + diff) / 4)
-            srtt = .nanoseconds((7 * s.nanoseconds + r.nanoseconds) / 8)
-        } else {
-            srtt = r
-            rttvar = .nanoseconds(r.nanoseconds / 2)
-        }
-        let computed = srtt!.nanoseconds + max(4 * rttvar.nanoseconds, granularity)
-        rto = .nanoseconds(min(max(computed, configuration.rtoMin.nanoseconds), configuration.rtoMax.nanoseconds))
-    }
-
-    // MARK: - Shutdown (RFC 9260 §9.2)
-
-    mutating func handleShutdown(_ chunk: ShutdownChunk, now: NIODeadline) {
-        switch state {
-        case .established, .shutdownPending, .shutdownReceived:
-            processCumulativeAck(chunk.cumulativeTSNAck, now: now)
-            state = .shutdownReceived
-            checkShutdownProgress(now: now)
-        case .shutdownSent:
-            // Both sides shut down at once: answer with SHUTDOWN ACK. RFC 9260 §9.2.
-            state = .shutdownAckSent
-            controlQueue.append(makePacket(tag: peerTag, [.shutdownAck]))
-            t2Deadline = now + rto
-        default:
-            break
-        }
-    }
-
-    mutating func handleShutdownAck(now: NIODeadline) {
-        guard state == .shutdownSent || state == .shutdownAckSent else { return }
-        controlQueue.append(makePacket(tag: peerTag, [.shutdownComplete(reflectedTag: false)]))
-        enterClosed()
-        events.append(.closed)
-    }
-
-    mutating func checkShutdownProgress(now: NIODeadline) {
-        guard sendQueue.isEmpty, inflight.isEmpty else { return }
-        switch state {
-        case .shutdownPending:
-            state = .shutdownSent
-            controlQueue.append(makePacket(tag: peerTag, [.shutdown(ShutdownChunk(cumulativeTSNAck: cumReceived))]))
-            t2Deadline = now + rto
-            t3Deadline = nil
-        case .shutdownReceived:
-            state = .shutdownAckSent
-            controlQueue.append(makePacket(tag: peerTag, [.shutdownAck]))
-            t2Deadline = now + rto
-            t3Deadline = nil
-        default:
-            break
-        }
-    }
-
-    mutating func handleT2(now: NIODeadline) {
-        errorCount += 1
-        if errorCount > configuration.maxAssociationRetransmits {
-            failAssociation()
-            return
-        }
-        rto = min(rto * 2, configuration.rtoMax)
-        switch state {
-        case .shutdownSent:
-            controlQueue.append(makePacket(tag: peerTag, [.shutdown(ShutdownChunk(cumulativeTSNAck: cumReceived))]))
-        case .shutdownAckSent:
-            controlQueue.append(makePacket(tag: peerTag, [.shutdownAck]))
-        default:
-            t2Deadline = nil
-            return
-        }
-        t2Deadline = now + rto
     }
 
     // MARK: - Packets

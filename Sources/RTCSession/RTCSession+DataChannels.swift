@@ -13,18 +13,18 @@ extension RTCSession {
     /// The data channels of a session: DCEP over an SCTP association that starts once DTLS is
     /// up. SCTP packets ride in DTLS records, so they leave room for the record header and
     /// AEAD overhead (RFC 8261 §5).
-    static func makeDataChannels(_ configuration: SessionConfiguration, rng: inout some RandomNumberGenerator) -> DataChannelManager {
+    static func makeDataChannels(_ configuration: SessionConfiguration, rng: some RandomNumberGenerator & Sendable) -> DataChannelManager {
         var sctp = SCTPConfiguration()
         sctp.maxPacketSize = configuration.dtlsMTU - 60
         let channelConfiguration = DataChannelConfiguration(
             role: nil, sctp: sctp, localMaxMessageSize: max(configuration.maxMessageSize, 1),
             remoteMaxMessageSize: 65_536,  // RFC 8841 §6: the peer's limit until its SDP says otherwise
             bufferedAmountLowThreshold: configuration.bufferedAmountLowThreshold)
-        return DataChannelManager(configuration: channelConfiguration, rng: &rng)
+        return DataChannelManager(configuration: channelConfiguration, rng: rng)
     }
 
     /// Turns what the data channels report into session events.
-    mutating func handleDataChannel(_ event: DataChannelEvent) {
+    mutating func handleDataChannel(_ event: DataChannelManagerEvent) {
         switch event {
         case .opened(let info), .peerOpened(let info):
             events.append(.dataChannelOpened(info))

@@ -59,7 +59,7 @@ extension RTCSession {
                     handleDTLS(event, now: now)
                 }
                 if dtlsConnected {
-                    while let packet = channels.pollTransmit(now: now) {
+                    while let packet = channels.pollTransmit() {
                         progress = true
                         do { try dtls?.send(applicationData: packet) } catch { statistics.datagramsDropped += 1 }
                     }
@@ -126,7 +126,7 @@ extension RTCSession {
             channels.start(role: dtlsRole == .server ? .dtlsServer : .dtlsClient, now: now)
             updateConnectionState()
         case .applicationData(let packet):
-            channels.handle(packet: packet, now: now)
+            channels.handle(packet, now: now)
         case .alert:
             break
         case .closed:

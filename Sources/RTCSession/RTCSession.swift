@@ -59,7 +59,7 @@ public struct RTCSession {
     /// Creates a session with a DTLS certificate (generate one with
     /// `DTLSCertificate.generateSelfSigned()`; its fingerprint goes into every description).
     public init(configuration: SessionConfiguration = SessionConfiguration(), certificate: DTLSCertificate,
-                rng: some RandomNumberGenerator) {
+                rng: some RandomNumberGenerator & Sendable) {
         var generator = rng
         self.configuration = configuration
         self.certificate = certificate
@@ -67,7 +67,7 @@ public struct RTCSession {
         self.sessionID = generator.next() >> 2
         let credentials = ICECredentials.random(using: &generator)
         self.ice = RTCSession.makeAgent(configuration, credentials: credentials, role: .controlling, seed: generator.next())
-        self.channels = RTCSession.makeDataChannels(configuration, rng: &generator)
+        self.channels = RTCSession.makeDataChannels(configuration, rng: generator)
         self.iceCredentials = credentials
     }
 
@@ -290,7 +290,7 @@ public struct RTCSession {
 
     /// When `handleTimeout` must be called next.
     public func pollDeadline() -> NIODeadline? {
-        [ice.pollDeadline(), dtls?.pollDeadline(), channels.pollDeadline()].compactMap { $0 }.min()
+        [ice.pollDeadline(), dtls?.pollDeadline(), channels.nextDeadline].compactMap { $0 }.min()
     }
 
     /// Closes everything: channels close, SCTP aborts politely (SHUTDOWN is not waited for),

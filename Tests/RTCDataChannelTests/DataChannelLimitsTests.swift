@@ -69,7 +69,7 @@ import Testing
     }
 }
 
-extension Array where Element == DataChannelEvent {
+extension Array where Element == DataChannelManagerEvent {
     var oversize: Int {
         for e in self { if case .associationFailed(.messageTooLarge(let n)) = e { return n } }
         return -1

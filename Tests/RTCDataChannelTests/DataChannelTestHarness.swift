@@ -11,21 +11,19 @@ struct DataChannelPair {
     var b: DataChannelManager
     var link: SimulatedLink<ByteBuffer>
     var now = NIODeadline.virtualStart
-    var eventsA: [DataChannelEvent] = []
-    var eventsB: [DataChannelEvent] = []
+    var eventsA: [DataChannelManagerEvent] = []
+    var eventsB: [DataChannelManagerEvent] = []
 
     init(configA: DataChannelConfiguration = .init(), configB: DataChannelConfiguration = .init(),
          conditions: LinkConditions = .perfect, seed: UInt64 = 1) {
-        var rngA = SeededRandom(seed: seed &+ 100)
-        var rngB = SeededRandom(seed: seed &+ 200)
-        a = DataChannelManager(configuration: configA, rng: &rngA)
-        b = DataChannelManager(configuration: configB, rng: &rngB)
+        a = DataChannelManager(configuration: configA, rng: SeededRandom(seed: seed &+ 100))
+        b = DataChannelManager(configuration: configB, rng: SeededRandom(seed: seed &+ 200))
         link = SimulatedLink(conditions: conditions, seed: seed)
     }
 
     mutating func flush() {
-        while let p = a.pollTransmit(now: now) { link.send(p, size: p.readableBytes, from: .a, now: now) }
-        while let p = b.pollTransmit(now: now) { link.send(p, size: p.readableBytes, from: .b, now: now) }
+        while let p = a.pollTransmit() { link.send(p, size: p.readableBytes, from: .a, now: now) }
+        while let p = b.pollTransmit() { link.send(p, size: p.readableBytes, from: .b, now: now) }
         while let e = a.pollEvent() { eventsA.append(e) }
         while let e = b.pollEvent() { eventsB.append(e) }
     }
@@ -33,16 +31,16 @@ struct DataChannelPair {
     mutating func step() -> Bool {
         flush()
         var next = link.nextDeliveryTime
-        for d in [a.pollDeadline(), b.pollDeadline()] {
+        for d in [a.nextDeadline, b.nextDeadline] {
             if let d, next == nil || d < next! { next = d }
         }
         guard let n = next else { return false }
         if n > now { now = n }
         for (to, packet) in link.deliver(upTo: now) {
-            if to == .a { a.handle(packet: packet, now: now) } else { b.handle(packet: packet, now: now) }
+            if to == .a { a.handle(packet, now: now) } else { b.handle(packet, now: now) }
         }
-        if let d = a.pollDeadline(), d <= now { a.handleTimeout(now: now) }
-        if let d = b.pollDeadline(), d <= now { b.handleTimeout(now: now) }
+        if let d = a.nextDeadline, d <= now { a.handleTimeout(now: now) }
+        if let d = b.nextDeadline, d <= now { b.handleTimeout(now: now) }
         flush()
         return true
     }
@@ -70,7 +68,7 @@ struct DataChannelPair {
     }
 }
 
-extension Array where Element == DataChannelEvent {
+extension Array where Element == DataChannelManagerEvent {
     func messages(on handle: Int?) -> [DataChannelMessage] {
         compactMap { if case .message(handle, let m) = $0 { m } else { nil } }
     }

@@ -22,7 +22,7 @@ import Testing
 
     static func sentTSNs(_ a: inout SCTPAssociation, now: NIODeadline) -> [UInt32] {
         var out: [UInt32] = []
-        while let p = a.pollTransmit(now: now) {
+        while let p = a.pollTransmit() {
             for c in (try? SCTPPacket.parse(p).chunks) ?? [] { if case .data(let d) = c { out.append(d.tsn) } }
         }
         return out
@@ -31,8 +31,7 @@ import Testing
     @Test func rtoFollowsRFC9260Section631OnAScriptedRTTSequence() {
         var config = SCTPConfiguration()
         config.rtoMin = .milliseconds(100)
-        var rng = SeededRandom(seed: 1)
-        var a = SCTPAssociation(configuration: config, rng: &rng)
+        var a = SCTPAssociation(configuration: config, rng: SeededRandom(seed: 1))
         #expect(a.rto == .seconds(1)) // RTO.Initial
         a.updateRTO(measured: .milliseconds(200))
         #expect(a.srtt == .milliseconds(200) && a.rttvar == .milliseconds(100) && a.rto == .milliseconds(600))
@@ -66,12 +65,12 @@ import Testing
         let first = Self.sentTSNs(&pair.a, now: pair.now)
         #expect(first.count == 4) // initial cwnd 4380 = min(4·MTU, max(2·MTU, 4380)); 1100-byte chunks
         let t0 = first[0]
-        pair.a.handle(packet: Self.sack(pair.a, cum: t0, gaps: [(2, 2)]), now: pair.now)
+        pair.a.handle(Self.sack(pair.a, cum: t0, gaps: [(2, 2)]), now: pair.now)
         #expect(!Self.sentTSNs(&pair.a, now: pair.now).contains(t0 &+ 1))
-        pair.a.handle(packet: Self.sack(pair.a, cum: t0, gaps: [(2, 3)]), now: pair.now)
+        pair.a.handle(Self.sack(pair.a, cum: t0, gaps: [(2, 3)]), now: pair.now)
         #expect(!Self.sentTSNs(&pair.a, now: pair.now).contains(t0 &+ 1))
         let cwndBefore = pair.a.congestionWindow
-        pair.a.handle(packet: Self.sack(pair.a, cum: t0, gaps: [(2, 4)]), now: pair.now)
+        pair.a.handle(Self.sack(pair.a, cum: t0, gaps: [(2, 4)]), now: pair.now)
         #expect(pair.a.inFastRecovery)
         #expect(pair.a.slowStartThreshold == max(cwndBefore / 2, 4 * 1140))
         #expect(pair.a.congestionWindow == pair.a.slowStartThreshold)
@@ -85,28 +84,28 @@ import Testing
         let t0 = first[0]
         let initial = pair.a.congestionWindow
         #expect(initial == 4380)
-        pair.a.handle(packet: Self.sack(pair.a, cum: t0 &+ 1), now: pair.now) // 2200 bytes acked
+        pair.a.handle(Self.sack(pair.a, cum: t0 &+ 1), now: pair.now) // 2200 bytes acked
         #expect(pair.a.congestionWindow == initial + 1140) // slow start: += min(acked, MTU)
         _ = Self.sentTSNs(&pair.a, now: pair.now)
         pair.a.slowStartThreshold = 1000 // force congestion avoidance
         let caStart = pair.a.congestionWindow
-        pair.a.handle(packet: Self.sack(pair.a, cum: t0 &+ 3), now: pair.now)
+        pair.a.handle(Self.sack(pair.a, cum: t0 &+ 3), now: pair.now)
         #expect(pair.a.congestionWindow == caStart) // partial_bytes_acked below cwnd
         #expect(pair.a.partialBytesAcked == 2200)
         _ = Self.sentTSNs(&pair.a, now: pair.now)
-        pair.a.handle(packet: Self.sack(pair.a, cum: t0 &+ 8), now: pair.now) // 5500 more: pba 7700 ≥ cwnd
+        pair.a.handle(Self.sack(pair.a, cum: t0 &+ 8), now: pair.now) // 5500 more: pba 7700 ≥ cwnd
         #expect(pair.a.congestionWindow == caStart + 1140)
         #expect(pair.a.partialBytesAcked == 7700 - caStart)
     }
 
     @Test func peerReceiveWindowLimitsNewDataAndAllowsOneZeroWindowProbe() throws {
         var pair = Self.established()
-        pair.a.handle(packet: Self.sack(pair.a, cum: pair.a.cumAckPoint, rwnd: 3300), now: pair.now)
+        pair.a.handle(Self.sack(pair.a, cum: pair.a.cumAckPoint, rwnd: 3300), now: pair.now)
         #expect(pair.a.peerReceiveWindow == 3300)
         for i in 0..<10 { try pair.a.send(stream: 0, ppid: 53, payload: bytes(1100, seed: i), now: pair.now) }
         let first = Self.sentTSNs(&pair.a, now: pair.now)
         #expect(first.count == 3)
-        pair.a.handle(packet: Self.sack(pair.a, cum: first.last!, rwnd: 0), now: pair.now)
+        pair.a.handle(Self.sack(pair.a, cum: first.last!, rwnd: 0), now: pair.now)
         #expect(pair.a.peerReceiveWindow == 0)
         #expect(Self.sentTSNs(&pair.a, now: pair.now).count == 1) // the probe
         #expect(Self.sentTSNs(&pair.a, now: pair.now).isEmpty)
@@ -115,16 +114,16 @@ import Testing
     @Test func sackIsDelayedForASinglePacketAndImmediateForTheSecond() throws {
         var pair = Self.established()
         try pair.a.send(stream: 0, ppid: 53, payload: bytes(100, seed: 1), now: pair.now)
-        for p in Array(sequence(first: (), next: { _ in () }).prefix(1)).compactMap({ pair.a.pollTransmit(now: pair.now) }) {
-            pair.b.handle(packet: p, now: pair.now)
+        for p in Array(sequence(first: (), next: { _ in () }).prefix(1)).compactMap({ pair.a.pollTransmit() }) {
+            pair.b.handle(p, now: pair.now)
         }
-        let none = pair.b.pollTransmit(now: pair.now)
+        let none = pair.b.pollTransmit()
         #expect(none == nil)
-        #expect(pair.b.pollDeadline() == pair.now + .milliseconds(200))
+        #expect(pair.b.nextDeadline == pair.now + .milliseconds(200))
         try pair.a.send(stream: 0, ppid: 53, payload: bytes(100, seed: 2), now: pair.now)
-        let second = pair.a.pollTransmit(now: pair.now)
-        pair.b.handle(packet: try #require(second), now: pair.now)
-        let sack = pair.b.pollTransmit(now: pair.now)
+        let second = pair.a.pollTransmit()
+        pair.b.handle(try #require(second), now: pair.now)
+        let sack = pair.b.pollTransmit()
         #expect(try SCTPPacket.parse(try #require(sack)).chunks.first?.type == SCTPChunkType.sack)
     }
 }

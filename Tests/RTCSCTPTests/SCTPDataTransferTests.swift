@@ -66,8 +66,7 @@ import Testing
     }
 
     @Test func sendingBeforeEstablishedOrOnBadStreamFails() throws {
-        var rng = SeededRandom(seed: 1)
-        var a = SCTPAssociation(rng: &rng)
+        var a = SCTPAssociation(rng: SeededRandom(seed: 1))
         #expect(throws: SCTPSendError.notEstablished) {
             try a.send(stream: 0, ppid: 53, payload: ByteBuffer(string: "x"), now: .virtualStart)
         }

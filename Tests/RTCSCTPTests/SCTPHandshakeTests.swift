@@ -58,15 +58,14 @@ import Testing
     }
 
     @Test func forgedCookieIsIgnored() throws {
-        var rng = SeededRandom(seed: 9)
-        var b = SCTPAssociation(rng: &rng)
+        var b = SCTPAssociation(rng: SeededRandom(seed: 9))
         var cookie = ByteBuffer(repeating: 0x41, count: SCTPStateCookie.size)
         cookie.setInteger(UInt32(1234), at: 0)
         let packet = SCTPPacket(sourcePort: 5000, destinationPort: 5000, verificationTag: 1234,
                                 chunks: [.cookieEcho(CookieEchoChunk(cookie: cookie))])
-        b.handle(packet: packet.serialized(), now: .virtualStart)
+        b.handle(packet.serialized(), now: .virtualStart)
         #expect(b.state == .closed)
-        let nothing = b.pollTransmit(now: .virtualStart)
+        let nothing = b.pollTransmit()
         #expect(nothing == nil)
         #expect(b.droppedPackets == 1)
     }
@@ -78,16 +77,16 @@ import Testing
         pair.flush()
         // Deliver INIT to B, take B's INIT ACK and hand it to A only after the cookie expired.
         let initPacket = pair.link.deliver(upTo: pair.now + .seconds(1))
-        pair.b.handle(packet: initPacket[0].packet, now: pair.now)
-        let maybeAck = pair.b.pollTransmit(now: pair.now)
+        pair.b.handle(initPacket[0].packet, now: pair.now)
+        let maybeAck = pair.b.pollTransmit()
         let initAck = try #require(maybeAck)
         let later = pair.now + .seconds(120)
-        pair.a.handle(packet: initAck, now: later)
-        let maybeEcho = pair.a.pollTransmit(now: later)
+        pair.a.handle(initAck, now: later)
+        let maybeEcho = pair.a.pollTransmit()
         let echo = try #require(maybeEcho)
-        pair.b.handle(packet: echo, now: later)
+        pair.b.handle(echo, now: later)
         #expect(pair.b.state == .closed)
-        let maybeReply = pair.b.pollTransmit(now: later)
+        let maybeReply = pair.b.pollTransmit()
         let reply = try SCTPPacket.parse(try #require(maybeReply))
         guard case .error(let err) = reply.chunks.first else { Issue.record("expected ERROR"); return }
         #expect(err.causes.first?.code == SCTPErrorCause.staleCookie)

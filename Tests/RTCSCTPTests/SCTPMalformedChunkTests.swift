@@ -26,7 +26,7 @@ import Testing
         var chunks: [SCTPChunk] = []
         var packets: [ByteBuffer] = []
         while let e = b.pollEvent() { if case .message(let m) = e { messages.append(String(buffer: m.payload)) } }
-        while let p = b.pollTransmit(now: now) {
+        while let p = b.pollTransmit() {
             packets.append(p)
             chunks += (try? SCTPPacket.parse(p).chunks) ?? []
         }
@@ -37,7 +37,7 @@ import Testing
     func unknownChunkUpperBitsDecideStopSkipAndReport(type: UInt8, processesRest: Bool, reports: Bool) throws {
         var pair = Self.established()
         let unknown = SCTPChunk.unknown(UnknownChunk(type: type, flags: 0, value: ByteBuffer(bytes: [1, 2, 3, 4])))
-        pair.b.handle(packet: Self.packet(to: pair.b, [unknown, Self.data(pair, "after")]), now: pair.now)
+        pair.b.handle(Self.packet(to: pair.b, [unknown, Self.data(pair, "after")]), now: pair.now)
         let out = Self.drain(&pair.b, now: pair.now + .seconds(1))
         #expect(out.messages == (processesRest ? ["after"] : []))
         let errors = out.chunks.compactMap { if case .error(let e) = $0 { e } else { nil } }
@@ -53,13 +53,13 @@ import Testing
         var pair = Self.established()
         let empty = SCTPChunk.data(DataChunk(flags: 3, tsn: pair.b.cumReceived &+ 1, streamIdentifier: 0, streamSequenceNumber: 0,
                                              payloadProtocolIdentifier: 51, userData: ByteBuffer()))
-        pair.b.handle(packet: Self.packet(to: pair.b, [empty]), now: pair.now)
+        pair.b.handle(Self.packet(to: pair.b, [empty]), now: pair.now)
         #expect(pair.b.state == .closed)
         let out = Self.drain(&pair.b, now: pair.now)
         guard case .abort(let abort) = out.chunks.first else { Issue.record("expected ABORT, got \(out.chunks)"); return }
         #expect(abort.causes.first?.code == SCTPErrorCause.noUserData)
         // The peer learns about it.
-        for p in out.packets { pair.a.handle(packet: p, now: pair.now) }
+        for p in out.packets { pair.a.handle(p, now: pair.now) }
         #expect(pair.a.state == .closed)
         #expect(pair.a.pollEvent() == .aborted(.peerAborted(abort.causes)))
     }
@@ -69,18 +69,18 @@ import Testing
         var bad = Self.packet(to: pair.b, [Self.data(pair, "x")])
         bad.setInteger(UInt16(200), at: 14) // chunk length past the end
         SCTPPacket.finalizeChecksum(&bad, packetStart: 0)
-        pair.b.handle(packet: bad, now: pair.now)
+        pair.b.handle(bad, now: pair.now)
         var corrupt = Self.packet(to: pair.b, [Self.data(pair, "y")])
         corrupt.setInteger(UInt8(0x55), at: corrupt.writerIndex - 1)
-        pair.b.handle(packet: corrupt, now: pair.now)
-        pair.b.handle(packet: Self.packet(to: pair.b, tag: pair.b.localTag &+ 1, [Self.data(pair, "z")]), now: pair.now)
-        pair.b.handle(packet: ByteBuffer(bytes: [1, 2, 3]), now: pair.now)
+        pair.b.handle(corrupt, now: pair.now)
+        pair.b.handle(Self.packet(to: pair.b, tag: pair.b.localTag &+ 1, [Self.data(pair, "z")]), now: pair.now)
+        pair.b.handle(ByteBuffer(bytes: [1, 2, 3]), now: pair.now)
         #expect(pair.b.droppedPackets == 4)
         let out = Self.drain(&pair.b, now: pair.now)
         #expect(out.messages.isEmpty)
         #expect(pair.b.state == .established)
         // A good packet still goes through.
-        pair.b.handle(packet: Self.packet(to: pair.b, [Self.data(pair, "good")]), now: pair.now)
+        pair.b.handle(Self.packet(to: pair.b, [Self.data(pair, "good")]), now: pair.now)
         #expect(Self.drain(&pair.b, now: pair.now).messages == ["good"])
     }
 
@@ -91,7 +91,7 @@ import Testing
         _ = pair.connect()
         let chunk = SCTPChunk.data(DataChunk(flags: 3, tsn: pair.b.cumReceived &+ 1, streamIdentifier: 9, streamSequenceNumber: 0,
                                              payloadProtocolIdentifier: 51, userData: ByteBuffer(string: "x")))
-        pair.b.handle(packet: Self.packet(to: pair.b, [chunk]), now: pair.now)
+        pair.b.handle(Self.packet(to: pair.b, [chunk]), now: pair.now)
         let out = Self.drain(&pair.b, now: pair.now + .seconds(1))
         #expect(out.messages.isEmpty)
         #expect(out.chunks.contains { if case .error(let e) = $0 { e.causes.first?.code == SCTPErrorCause.invalidStreamIdentifier } else { false } })
@@ -111,7 +111,7 @@ import Testing
             }
             var buffer = ByteBuffer(bytes: bytes)
             SCTPPacket.finalizeChecksum(&buffer, packetStart: 0)
-            pair.b.handle(packet: buffer, now: pair.now)
+            pair.b.handle(buffer, now: pair.now)
             _ = Self.drain(&pair.b, now: pair.now)
         }
         #expect(pair.b.droppedPackets > 0)

@@ -23,7 +23,7 @@ import Testing
         var pair = SCTPPair()
         let connected = pair.connect()
         #expect(connected)
-        pair.a.abort()
+        pair.a.abort(now: pair.now)
         #expect(pair.a.state == .closed)
         pair.run(for: .seconds(1))
         #expect(pair.b.state == .closed)

@@ -22,19 +22,17 @@ struct SCTPPair {
 
     init(configA: SCTPConfiguration = SCTPConfiguration(), configB: SCTPConfiguration = SCTPConfiguration(),
          conditions: LinkConditions = .perfect, seed: UInt64 = 1) {
-        var rngA = SeededRandom(seed: seed &* 31 &+ 7)
-        var rngB = SeededRandom(seed: seed &* 17 &+ 3)
-        a = SCTPAssociation(configuration: configA, rng: &rngA)
-        b = SCTPAssociation(configuration: configB, rng: &rngB)
+        a = SCTPAssociation(configuration: configA, rng: SeededRandom(seed: seed &* 31 &+ 7))
+        b = SCTPAssociation(configuration: configB, rng: SeededRandom(seed: seed &* 17 &+ 3))
         link = SimulatedLink(conditions: conditions, seed: seed)
     }
 
     mutating func flush() {
-        while let p = a.pollTransmit(now: now) {
+        while let p = a.pollTransmit() {
             if recordPackets { sentByA.append(p) }
             link.send(p, size: p.readableBytes, from: .a, now: now)
         }
-        while let p = b.pollTransmit(now: now) {
+        while let p = b.pollTransmit() {
             if recordPackets { sentByB.append(p) }
             link.send(p, size: p.readableBytes, from: .b, now: now)
         }
@@ -52,17 +50,17 @@ struct SCTPPair {
     mutating func step() -> Bool {
         flush()
         var next: NIODeadline? = link.nextDeliveryTime
-        for d in [a.pollDeadline(), b.pollDeadline()] {
+        for d in [a.nextDeadline, b.nextDeadline] {
             if let d, next == nil || d < next! { next = d }
         }
         guard let n = next else { return false }
         if n > now { now = n }
         for (to, packet) in link.deliver(upTo: now) {
-            if to == .a { a.handle(packet: packet, now: now) } else { b.handle(packet: packet, now: now) }
+            if to == .a { a.handle(packet, now: now) } else { b.handle(packet, now: now) }
             flush()
         }
-        if let d = a.pollDeadline(), d <= now { a.handleTimeout(now: now) }
-        if let d = b.pollDeadline(), d <= now { b.handleTimeout(now: now) }
+        if let d = a.nextDeadline, d <= now { a.handleTimeout(now: now) }
+        if let d = b.nextDeadline, d <= now { b.handleTimeout(now: now) }
         flush()
         return true
     }

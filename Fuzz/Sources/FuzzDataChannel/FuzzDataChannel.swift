@@ -7,9 +7,8 @@ import RTCSCTP
 /// and a `DataChannelManager` under test with one channel open on stream 1. Built once and
 /// copied per input (both are value types).
 nonisolated(unsafe) let template: (peer: SCTPAssociation, manager: DataChannelManager) = {
-    var rngPeer = SeededRandom(seed: 1), rngManager = SeededRandom(seed: 2)
-    var peer = SCTPAssociation(configuration: SCTPConfiguration(), rng: &rngPeer)
-    var manager = DataChannelManager(configuration: DataChannelConfiguration(), rng: &rngManager)
+    var peer = SCTPAssociation(configuration: SCTPConfiguration(), rng: SeededRandom(seed: 1))
+    var manager = DataChannelManager(configuration: DataChannelConfiguration(), rng: SeededRandom(seed: 2))
     let now = NIODeadline.uptimeNanoseconds(0)
     peer.connect(now: now)
     manager.start(role: .dtlsServer, now: now)
@@ -27,14 +26,14 @@ func exchange(_ peer: inout SCTPAssociation, _ manager: inout DataChannelManager
     let end = start + .seconds(5)
     while now < end {
         var moved = false
-        while let p = peer.pollTransmit(now: now) { manager.handle(packet: p, now: now); moved = true }
-        while let p = manager.pollTransmit(now: now) { peer.handle(packet: p, now: now); moved = true }
+        while let p = peer.pollTransmit() { manager.handle(p, now: now); moved = true }
+        while let p = manager.pollTransmit() { peer.handle(p, now: now); moved = true }
         while peer.pollEvent() != nil {}
         if moved { continue }
-        guard let next = [peer.pollDeadline(), manager.pollDeadline()].compactMap({ $0 }).min(), next < end else { return }
+        guard let next = [peer.nextDeadline, manager.nextDeadline].compactMap({ $0 }).min(), next < end else { return }
         now = max(now, next)
-        if let d = peer.pollDeadline(), d <= now { peer.handleTimeout(now: now) }
-        if let d = manager.pollDeadline(), d <= now { manager.handleTimeout(now: now) }
+        if let d = peer.nextDeadline, d <= now { peer.handleTimeout(now: now) }
+        if let d = manager.nextDeadline, d <= now { manager.handleTimeout(now: now) }
     }
 }
 
