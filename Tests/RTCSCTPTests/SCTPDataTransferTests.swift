@@ -65,6 +65,31 @@ import Testing
         }
     }
 
+    /// `pollTransmit()` takes no time of its own: what it sends is stamped with the `now` of the
+    /// last call (here `send`), not an older one.
+    @Test func pollTransmitStampsOutputWithTheTimeOfTheLastCall() throws {
+        var pair = SCTPPair()
+        let connected = pair.connect(); #expect(connected)
+        #expect(pair.a.t3Deadline == nil)  // nothing outstanding yet; the heartbeat is 30 s away
+        let later = pair.now + .seconds(7)
+        try pair.a.send(stream: 0, ppid: 53, payload: bytes(100, seed: 1), now: later)
+        let sent = pair.a.pollTransmit()
+        let packet = try #require(sent)
+        #expect(pair.a.t3Deadline == later + pair.a.rto)
+        #expect(pair.a.rttMeasurement?.sentAt == later)
+        #expect(pair.a.nextDeadline == later + pair.a.rto)
+        // B gets it 20 ms later and SACKs after its 200 ms delay; A receives the SACK 240 ms
+        // after `later`, which is its first RTT sample.
+        pair.b.handle(packet, now: later + .milliseconds(20))
+        pair.b.handleTimeout(now: later + .milliseconds(220))
+        let reply = pair.b.pollTransmit()
+        let sack = try #require(reply)
+        #expect(pair.a.srtt == nil)
+        pair.a.handle(sack, now: later + .milliseconds(240))
+        #expect(pair.a.rttMeasurement == nil)
+        #expect(pair.a.srtt == .milliseconds(240))
+    }
+
     @Test func sendingBeforeEstablishedOrOnBadStreamFails() throws {
         var a = SCTPAssociation(rng: SeededRandom(seed: 1))
         #expect(throws: SCTPSendError.notEstablished) {
