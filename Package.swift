@@ -59,7 +59,7 @@ let package = Package(
 
         // MARK: ICE
         .target(name: "RTCICE", dependencies: [
-            "RTCSTUN", "RTCCore",
+            "RTCSTUN", "RTCSDP", "RTCCore",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "RTCICETests", dependencies: [
