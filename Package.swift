@@ -137,7 +137,7 @@ let package = Package(
         // The signaling protocol and its clients (SignalingClient, RoomClient): no HTTP server.
         // HummingbirdWSClient is only the WebSocket client (swift-websocket's WSClient over NIO).
         .target(name: "RTCSignaling", dependencies: [
-            "SwiftRTC", "RTCSession", "RTCSDP",
+            "SwiftRTC", "RTCSession", "RTCSDP", "RTCCore",
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),

@@ -1,4 +1,6 @@
 import Logging
+import RTCCore
+import RTCSDP
 import SwiftRTC
 
 /// A mesh room: one `PeerConnection` to every other member of a signaling room, negotiated over
@@ -150,7 +152,7 @@ public actor RoomClient {
         /// We ignored this peer's colliding offer (impolite): drop its candidates until the next description.
         var ignoringOffer = false
         /// The certificate fingerprint of the remote description: it identifies the remote connection.
-        var remoteFingerprint: CertificateFingerprintValue?
+        var remoteFingerprint: CertificateFingerprint?
         var candidateTask: Task<Void, Never>?
         var channelTask: Task<Void, Never>?
         var openWaiters: [ObjectIdentifier: CheckedContinuation<Void, any Error>] = [:]
@@ -501,5 +503,15 @@ public actor RoomClient {
         peer.candidateTask = nil
         peer.channelTask = nil
         for task in tasks { await task?.value }
+    }
+
+    /// The DTLS certificate fingerprint (RFC 8122 §5) the SDP of a remote description announces:
+    /// the session-level one, else the first media section's. It identifies the peer connection
+    /// that made the description, which tells a renegotiation from a new connection.
+    /// `nil` when the SDP does not parse or carries none.
+    static func certificateFingerprint(inSDP sdp: String) -> CertificateFingerprint? {
+        guard let document = try? SDPDocument(parsing: sdp) else { return nil }
+        if let sessionLevel = document.attributes.fingerprints.first { return sessionLevel }
+        return document.media.lazy.compactMap { $0.attributes.fingerprints.first }.first
     }
 }
