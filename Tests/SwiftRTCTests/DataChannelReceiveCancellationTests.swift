@@ -14,16 +14,8 @@ struct DataChannelReceiveCancellationTests {
         let a = try await client.createPeerConnection()
         let b = try await client.createPeerConnection()
         let local = try await a.createDataChannel("chat")
-        try await a.setLocalDescription(try await a.createOffer())
-        try await withTimeout(10, "a gathering") { try await a.awaitIceGatheringComplete() }
-        try await b.setRemoteDescription(try #require(await a.localDescription))
-        try await b.setLocalDescription(try await b.createAnswer())
-        try await withTimeout(10, "b gathering") { try await b.awaitIceGatheringComplete() }
-        try await a.setRemoteDescription(try #require(await b.localDescription))
-        let remote = try await withTimeout(15, "b's channel") { () async throws -> DataChannel in
-            for await event in b.dataChannelEvents { if case .open(let channel) = event { return channel } }
-            throw TestTimeout(what: "b's channel to open (its events ended)")
-        }
+        try await SwiftToSwiftDataChannelTests.connect(a, b)
+        let remote = try await SwiftToSwiftDataChannelTests.firstOpen(b)
 
         let box = OutcomeBox()
         let waiting = Task {

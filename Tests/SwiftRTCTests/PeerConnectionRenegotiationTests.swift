@@ -13,18 +13,9 @@ struct PeerConnectionRenegotiationTests {
         let a = try await client.createPeerConnection()
         let b = try await client.createPeerConnection()
         let channel = try await a.createDataChannel("chat")
-        try await a.setLocalDescription(try await a.createOffer())
-        try await withTimeout(10, "a gathering") { try await a.awaitIceGatheringComplete() }
-        try await b.setRemoteDescription(try #require(await a.localDescription))
-        let firstAnswer = try await b.createAnswer()
-        #expect(firstAnswer.sdp.contains("a=setup:active"))  // b is the DTLS client, a the server
-        try await b.setLocalDescription(firstAnswer)
-        try await withTimeout(10, "b gathering") { try await b.awaitIceGatheringComplete() }
-        try await a.setRemoteDescription(try #require(await b.localDescription))
-        let remote = try await withTimeout(15, "b's channel") { () async throws -> DataChannel in
-            for await event in b.dataChannelEvents { if case .open(let channel) = event { return channel } }
-            throw TestTimeout(what: "b's channel to open (its events ended)")
-        }
+        try await SwiftToSwiftDataChannelTests.connect(a, b)
+        #expect(try #require(await b.localDescription).sdp.contains("a=setup:active"))  // b is the DTLS client, a the server
+        let remote = try await SwiftToSwiftDataChannelTests.firstOpen(b)
 
         // b, the first answerer, now offers; a must answer passive (it stays the DTLS server).
         let reOffer = try await b.createOffer()
