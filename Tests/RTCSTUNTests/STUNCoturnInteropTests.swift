@@ -49,26 +49,24 @@ final class STUNTestSocket: @unchecked Sendable {
     /// Sends `request` (retransmitting every 200 ms) until a STUN message with its
     /// transaction id arrives, for at most `timeout` seconds.
     func transact(_ request: STUNMessage, to port: UInt16, integrity: STUNIntegrityKey? = nil, timeout: Double = 10) async throws -> STUNParsedMessage {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            try await send(request.encoded(integrity: integrity, fingerprint: true), to: port)
-            let waitUntil = Date().addingTimeInterval(0.2)
-            while Date() < waitUntil {
-                while let envelope = inbox.pop() {
-                    if let parsed = try? STUNParsedMessage(envelope.data), parsed.message.transactionID == request.transactionID {
-                        return parsed
-                    }
-                }
-                try await Task.sleep(nanoseconds: 5_000_000)
+        let clock = ContinuousClock()
+        var nextSend = clock.now
+        return try await waitForValue(timeout, "a response to \(request.type) on port \(port)", every: .milliseconds(5)) {
+            if clock.now >= nextSend {
+                try await send(request.encoded(integrity: integrity, fingerprint: true), to: port)
+                nextSend = clock.now + .milliseconds(200)
             }
+            while let envelope = inbox.pop() {
+                if let parsed = try? STUNParsedMessage(envelope.data), parsed.message.transactionID == request.transactionID {
+                    return parsed
+                }
+            }
+            return nil
         }
-        throw STUNTestTimeout()
     }
 
     func close() async { try? await channel.close() }
 }
-
-struct STUNTestTimeout: Error {}
 
 /// Binding and Allocate against a real coturn on 127.0.0.1 (private network namespace).
 @Suite(.serialized) struct STUNCoturnInteropTests {

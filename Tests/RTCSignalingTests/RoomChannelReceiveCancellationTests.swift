@@ -14,14 +14,14 @@ struct RoomChannelReceiveCancellationTests {
         let b = try await client.createPeerConnection()
         let local = try await a.createDataChannel("chat")
         try await a.setLocalDescription(try await a.createOffer())
-        try await withRoomTimeout(10, "a gathering") { try await a.awaitIceGatheringComplete() }
+        try await withTimeout(10, "a gathering") { try await a.awaitIceGatheringComplete() }
         try await b.setRemoteDescription(try #require(await a.localDescription))
         try await b.setLocalDescription(try await b.createAnswer())
-        try await withRoomTimeout(10, "b gathering") { try await b.awaitIceGatheringComplete() }
+        try await withTimeout(10, "b gathering") { try await b.awaitIceGatheringComplete() }
         try await a.setRemoteDescription(try #require(await b.localDescription))
-        let remote = try await withRoomTimeout(15, "b's channel") { () async throws -> DataChannel in
+        let remote = try await withTimeout(15, "b's channel") { () async throws -> DataChannel in
             for await event in b.dataChannelEvents { if case .open(let channel) = event { return channel } }
-            throw RoomTestTimeout(description: "b's channel events ended")
+            throw TestTimeout(what: "b's channel (the channel events ended)")
         }
 
         let box = OutcomeBox()
@@ -31,11 +31,11 @@ struct RoomChannelReceiveCancellationTests {
         try await Task.sleep(for: .milliseconds(100))  // let it start waiting (either way it must throw)
         waiting.cancel()
         // Polled, not awaited: a receive that ignores cancellation would hang an await.
-        let outcome = try await pollRoom(5, "the cancelled receive to return") { box.value }
+        let outcome = try await waitForValue(5, "the cancelled receive to return") { box.value }
         #expect(throws: CancellationError.self) { try outcome.get() }
 
         try await local.send("after the cancel")
-        #expect(try await withRoomTimeout(10, "the next message") { try await remote.receiveText() } == "after the cancel")
+        #expect(try await withTimeout(10, "the next message") { try await remote.receiveText() } == "after the cancel")
         await a.close()
         await b.close()
     }

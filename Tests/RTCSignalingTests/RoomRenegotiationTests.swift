@@ -14,16 +14,16 @@ struct RoomRenegotiationTests {
         let b = try await client.createPeerConnection()
         let channel = try await a.createDataChannel("chat")
         try await a.setLocalDescription(try await a.createOffer())
-        try await withRoomTimeout(10, "a gathering") { try await a.awaitIceGatheringComplete() }
+        try await withTimeout(10, "a gathering") { try await a.awaitIceGatheringComplete() }
         try await b.setRemoteDescription(try #require(await a.localDescription))
         let firstAnswer = try await b.createAnswer()
         #expect(firstAnswer.sdp.contains("a=setup:active"))  // b is the DTLS client, a the server
         try await b.setLocalDescription(firstAnswer)
-        try await withRoomTimeout(10, "b gathering") { try await b.awaitIceGatheringComplete() }
+        try await withTimeout(10, "b gathering") { try await b.awaitIceGatheringComplete() }
         try await a.setRemoteDescription(try #require(await b.localDescription))
-        let remote = try await withRoomTimeout(15, "b's channel") { () async throws -> DataChannel in
+        let remote = try await withTimeout(15, "b's channel") { () async throws -> DataChannel in
             for await event in b.dataChannelEvents { if case .open(let channel) = event { return channel } }
-            throw RoomTestTimeout(description: "b's channel events ended")
+            throw TestTimeout(what: "b's channel (the channel events ended)")
         }
 
         // b, the first answerer, now offers; a must answer passive (it stays the DTLS server).
@@ -39,9 +39,9 @@ struct RoomRenegotiationTests {
         #expect(await b.signalingState == .stable)
 
         try await channel.send("after renegotiation")
-        #expect(try await withRoomTimeout(10, "b receiving") { try await remote.receiveText() } == "after renegotiation")
+        #expect(try await withTimeout(10, "b receiving") { try await remote.receiveText() } == "after renegotiation")
         try await remote.send("and back")
-        #expect(try await withRoomTimeout(10, "a receiving") { try await channel.receiveText() } == "and back")
+        #expect(try await withTimeout(10, "a receiving") { try await channel.receiveText() } == "and back")
         #expect(await a.connectionState == .connected)
         #expect(await b.connectionState == .connected)
         await a.close()
