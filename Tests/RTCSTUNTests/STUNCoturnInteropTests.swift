@@ -87,6 +87,7 @@ final class STUNTestSocket: @unchecked Sendable {
         try InteropEnvironment.requirePrivateNamespace()
         let server = try CoturnServer()
         defer { server.stop() }
+        let user = try #require(server.longTermUser)
         let socket = try await STUNTestSocket()
         var rng = SystemRandomNumberGenerator()
         let requestedTransportUDP = STUNAttribute(type: .requestedTransport, value: [17, 0, 0, 0])
@@ -100,10 +101,10 @@ final class STUNTestSocket: @unchecked Sendable {
         let nonce = try #require(challenge.message.nonce)
         #expect(!nonce.isEmpty)
         // Then with MESSAGE-INTEGRITY keyed by MD5(username:realm:password).
-        let key = STUNIntegrityKey.longTerm(username: server.username, realm: server.realm, password: server.password)
+        let key = STUNIntegrityKey.longTerm(username: user.username, realm: server.realm, password: user.password)
         let second = STUNMessage(type: STUNMessageType(method: .allocate, messageClass: .request),
                                  transactionID: .random(using: &rng),
-                                 attributes: [requestedTransportUDP, .username(server.username), .realm(server.realm), .nonce(nonce)])
+                                 attributes: [requestedTransportUDP, .username(user.username), .realm(server.realm), .nonce(nonce)])
         let success = try await socket.transact(second, to: server.port, integrity: key)
         #expect(success.message.type == STUNMessageType(method: .allocate, messageClass: .successResponse),
                 "got \(success.message.errorCode.map(\.description) ?? "?")")
@@ -113,10 +114,10 @@ final class STUNTestSocket: @unchecked Sendable {
         #expect(success.message.xorMappedAddress == socket.localAddress)
         #expect((success.message.uint32(.lifetime) ?? 0) > 0)
         // A wrong password is refused.
-        let wrongKey = STUNIntegrityKey.longTerm(username: server.username, realm: server.realm, password: "nope")
+        let wrongKey = STUNIntegrityKey.longTerm(username: user.username, realm: server.realm, password: "nope")
         let third = STUNMessage(type: STUNMessageType(method: .allocate, messageClass: .request),
                                 transactionID: .random(using: &rng),
-                                attributes: [requestedTransportUDP, .username(server.username), .realm(server.realm), .nonce(nonce)])
+                                attributes: [requestedTransportUDP, .username(user.username), .realm(server.realm), .nonce(nonce)])
         let refused = try await socket.transact(third, to: server.port, integrity: wrongKey)
         #expect(refused.message.type.messageClass == .errorResponse)
         await socket.close()
