@@ -84,7 +84,9 @@ final class TURNUDPDriver: @unchecked Sendable {
 
     private func flush() {
         while let t = client.pollTransmit() { socket.send(t.payload, to: t.destination) }
-        while let e = client.pollEvent() { events.append(e) }
+        while let e = client.pollEvent() {
+            if case .peerData(let data) = e { received.append(data) } else { events.append(e) }
+        }
     }
 
     /// Calls into the client with the current time, then sends what it produced.
@@ -105,9 +107,9 @@ final class TURNUDPDriver: @unchecked Sendable {
     func run(until what: String, timeout: Double = 15, _ done: (TURNUDPDriver) -> Bool) async throws {
         try await waitUntil(timeout, what, every: .milliseconds(2)) {
             for (source, bytes) in socket.drain() {
-                if let data = client.handleDatagram(bytes, from: source, now: .now()) { received.append(data) }
+                client.handle(ReceivedDatagram(source: source, destination: socket.localAddress, payload: bytes), now: .now())
             }
-            if let d = client.pollDeadline(), d <= .now() { client.handleTimeout(now: .now()) }
+            if let d = client.nextDeadline, d <= .now() { client.handleTimeout(now: .now()) }
             flush()
             if done(self) { return true }
             if case .failed(let e) = client.state { throw e }
