@@ -8,9 +8,9 @@ import RTCSDP
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
 
-    if let description = try? SessionDescription(parsing: text) {
+    if let description = try? SDPDocument(parsing: text) {
         let out = description.serialized()
-        guard let again = try? SessionDescription(parsing: out) else {
+        guard let again = try? SDPDocument(parsing: out) else {
             fatalError("serialized description does not parse:\n\(out)")
         }
         guard again == description else { fatalError("round trip changed the description:\n\(out)") }
@@ -32,18 +32,4 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         guard again == attribute, again.sdpLine == out else { fatalError("attribute round trip differs: \(out)") }
     }
     return 0
-}
-
-// SwiftPM renames an executable target's `main` to `FuzzSDP_main` and links `main` to it;
-// with -parse-as-library there is none, so provide it and hand over to libFuzzer's driver.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runLibFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>,
-                        _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                        _ testOneInput: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
-
-@_cdecl("FuzzSDP_main")
-public func fuzzSDPMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var arguments = argv
-    return runLibFuzzerDriver(&count, &arguments) { data, size in fuzz(data, size) }
 }

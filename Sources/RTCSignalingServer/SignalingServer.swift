@@ -1,0 +1,217 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import RTCSignaling
+import ServiceLifecycle
+import UnixSignals
+
+/// The signaling server: Hummingbird HTTP + WebSocket on top of a ``SignalingHub``.
+///
+/// Routes: `GET /ws` (the JSON protocol, `docs/signaling-protocol.md`), `GET /health`,
+/// `GET /turn-credentials?user=NAME` (when TURN is configured), and static files (the demo
+/// page) at `/`. On graceful shutdown (SIGINT/SIGTERM or ``shutdown()``) every client gets
+/// `{"type":"shutdown"}` and a close frame before the HTTP server stops.
+public actor SignalingServer {
+    /// The configuration the server runs with.
+    public nonisolated let configuration: SignalingServerConfiguration
+    private let logger: Logger
+    private let connections: SignalingConnections
+    private var group: ServiceGroup?
+    private var port: Int?
+    private var portWaiters: [CheckedContinuation<Int, any Error>] = []
+    private var finished = false
+
+    /// Creates a server (it starts with ``run(handleSignals:)``).
+    public init(configuration: SignalingServerConfiguration = .init(), logger: Logger = Logger(label: "swiftrtc.signaling")) {
+        self.configuration = configuration
+        self.logger = logger
+        self.connections = SignalingConnections(configuration: configuration.hubConfiguration, logger: logger)
+    }
+
+    /// Runs until graceful shutdown (SIGINT/SIGTERM when `handleSignals`, or ``shutdown()``).
+    public func run(handleSignals: Bool = true) async throws {
+        let app = makeApplication()
+        let notifier = ShutdownNotifier(connections: connections, logger: logger)
+        // Services shut down in reverse order: the notifier closes every WebSocket first,
+        // then the HTTP server stops.
+        let group = ServiceGroup(
+            services: [app, notifier],
+            gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
+            logger: logger
+        )
+        self.group = group
+        defer { markFinished() }
+        try await group.run()
+    }
+
+    /// Starts a graceful shutdown: clients are told, connections closed, the server stops.
+    public func shutdown() async {
+        await group?.triggerGracefulShutdown()
+    }
+
+    /// Waits until the server listens and returns its TCP port.
+    public func waitUntilRunning() async throws -> Int {
+        if let port { return port }
+        if finished { throw CancellationError() }
+        return try await withCheckedThrowingContinuation { portWaiters.append($0) }
+    }
+
+    /// Current room/peer/relay counters.
+    public func stats() async -> SignalingHubStats {
+        await connections.stats
+    }
+
+    private func started(port: Int) {
+        self.port = port
+        logger.info("signaling server listening", metadata: ["host": "\(configuration.host)", "port": "\(port)"])
+        for waiter in portWaiters { waiter.resume(returning: port) }
+        portWaiters.removeAll()
+    }
+
+    private func markFinished() {
+        finished = true
+        for waiter in portWaiters { waiter.resume(throwing: CancellationError()) }
+        portWaiters.removeAll()
+    }
+
+    // MARK: - Routes
+
+    private func makeApplication() -> some ApplicationProtocol {
+        let configuration = self.configuration
+        let connections = self.connections
+        let logger = self.logger
+
+        let router = Router()
+        router.add(middleware: FileMiddleware(Self.publicDirectory(configuration), searchForIndexHtml: true, logger: logger))
+        router.get("/health") { _, _ -> Response in
+            let stats = await connections.stats
+            return Self.json(HealthReport(status: "ok", connections: stats.connections, rooms: stats.rooms,
+                                          peers: stats.peers, messagesRelayed: stats.messagesRelayed))
+        }
+        router.get("/turn-credentials") { request, _ -> Response in
+            guard let turn = configuration.turn else {
+                return Self.json(HTTPError(error: "TURN is not configured on this server"), status: .notFound)
+            }
+            guard let user = request.uri.queryParameters.get("user"), !user.isEmpty, user.utf8.count <= 128,
+                  !user.contains(":") else {
+                return Self.json(HTTPError(error: "query parameter \"user\" is required (1…128 bytes, no ':')"), status: .badRequest)
+            }
+            return Self.json(TURNCredentials.make(secret: turn.secret, user: user, ttl: turn.ttl, uris: turn.uris,
+                                                  unixTime: Int64(Date().timeIntervalSince1970)))
+        }
+        if let handler = configuration.testReportHandler {
+            router.post("/test-report") { request, _ -> HTTPResponse.Status in
+                let body = try await request.body.collect(upTo: 1 << 20)
+                handler(String(buffer: body))
+                return .noContent
+            }
+        }
+
+        let wsRouter = Router(context: BasicWebSocketRequestContext.self)
+        let hardLimit = max(configuration.maxMessageBytes * 4, 1 << 20)
+        wsRouter.ws("/ws") { inbound, outbound, _ in
+            await Self.serve(inbound: inbound, outbound: outbound, connections: connections, hardLimit: hardLimit)
+        }
+
+        return Application(
+            router: router,
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: wsRouter,
+                configuration: .init(ws: .init(maxFrameSize: hardLimit, closeTimeout: configuration.webSocketCloseTimeout))
+            ),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "swiftrtc"),
+            onServerRunning: { [weak self] channel in
+                await self?.started(port: channel.localAddress?.port ?? 0)
+            },
+            logger: logger
+        )
+    }
+
+    /// One WebSocket connection: a reader feeding the hub and a writer draining its outbox.
+    private static func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter,
+                              connections: SignalingConnections, hardLimit: Int) async {
+        let (id, outbox) = await connections.open()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await frame in outbox {
+                    switch frame {
+                    case .message(let message):
+                        do { try await outbound.writeTextMessage(message.jsonString()) } catch { return }
+                    case .close(let reason):
+                        switch reason {
+                        case .shutdown: try? await outbound.close(.goingAway, reason: "server shutdown")
+                        case .rateLimited: try? await outbound.close(.policyViolation, reason: "rate limit exceeded")
+                        }
+                        return
+                    }
+                }
+            }
+            do {
+                for try await message in inbound.messages(maxSize: hardLimit) {
+                    let data: Data
+                    switch message {
+                    case .text(let text): data = Data(text.utf8)
+                    case .binary(let buffer): data = Data(buffer.readableBytesView)
+                    }
+                    let decoded = Result<SignalingMessage, SignalingProtocolError> { () throws(SignalingProtocolError) in
+                        try SignalingMessage.decode(data)
+                    }
+                    await connections.receive(decoded, size: data.count, from: id)
+                }
+            } catch {
+                // The client went away or broke the WebSocket protocol; treat as a disconnect.
+            }
+            await connections.close(id)
+        }
+    }
+
+    private static func publicDirectory(_ configuration: SignalingServerConfiguration) -> String {
+        if let dir = configuration.publicDirectory { return dir }
+        return Bundle.module.resourceURL?.appendingPathComponent("Public").path ?? "Public"
+    }
+
+    private static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        return Response(status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// `GET /health` body.
+struct HealthReport: Codable {
+    var status: String
+    var connections: Int
+    var rooms: Int
+    var peers: Int
+    var messagesRelayed: UInt64
+
+    enum CodingKeys: String, CodingKey {
+        case status, connections, rooms, peers
+        case messagesRelayed = "messages_relayed"
+    }
+}
+
+/// JSON body of an HTTP error.
+struct HTTPError: Codable {
+    var error: String
+}
+
+/// Waits for graceful shutdown, then tells every client and closes their connections.
+struct ShutdownNotifier: Service {
+    let connections: SignalingConnections
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        let closed = await connections.shutdown()
+        logger.info("signaling server shutting down", metadata: ["clients_notified": "\(closed)"])
+        // Give clients a moment to complete the close handshake before the HTTP server stops.
+        for _ in 0..<50 where await connections.openCount > 0 {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}

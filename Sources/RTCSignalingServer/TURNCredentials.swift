@@ -1,0 +1,56 @@
+import RTCTURN
+
+/// The JSON body of `GET /turn-credentials`: time-limited TURN credentials in the shape of the
+/// TURN REST API (draft-uberti-behave-turn-rest-00 §2.2), as coturn checks them with
+/// `use-auth-secret`, plus their lifetime and the TURN URIs. The user name and password are
+/// RTCTURN's ``TURNRESTCredentials`` (`"<expiry>:<user>"`, base64(HMAC-SHA1(secret, username)));
+/// clients use them as long-term credentials (RFC 8489 §9.2) with a TURN server (RFC 8656).
+public struct TURNCredentials: Codable, Sendable, Equatable {
+    /// `"<unix expiry>:<user>"`.
+    public var username: String
+    /// base64(HMAC-SHA1(secret, username)).
+    public var password: String
+    /// Lifetime in seconds from the moment they were made.
+    public var ttl: Int
+    /// The TURN server URIs (RFC 7065), e.g. `turn:127.0.0.1:3478?transport=udp`.
+    public var uris: [String]
+
+    /// Creates credentials from their parts.
+    public init(username: String, password: String, ttl: Int, uris: [String]) {
+        self.username = username
+        self.password = password
+        self.ttl = ttl
+        self.uris = uris
+    }
+
+    /// Wraps REST credentials derived by RTCTURN with their lifetime and URIs.
+    public init(_ credentials: TURNRESTCredentials, ttl: Int, uris: [String]) {
+        self.init(username: credentials.username, password: credentials.password, ttl: ttl, uris: uris)
+    }
+
+    /// Makes credentials for `user` (non-empty; the server refuses an empty one), valid for
+    /// `ttl` seconds from `unixTime`: ``TURNRESTCredentials`` expiring at `unixTime + ttl`
+    /// (clamped to 0 if that is negative).
+    public static func make(secret: String, user: String, ttl: Int, uris: [String], unixTime: Int64) -> TURNCredentials {
+        let expiry = UInt64(clamping: unixTime + Int64(ttl))
+        return TURNCredentials(TURNRESTCredentials(secret: secret, name: user, expiry: expiry), ttl: ttl, uris: uris)
+    }
+}
+
+/// The TURN settings of a signaling server: a shared secret (coturn `static-auth-secret`),
+/// the URIs handed to clients and the credential lifetime.
+public struct TURNConfiguration: Sendable, Equatable {
+    /// The secret shared with the TURN server.
+    public var secret: String
+    /// TURN URIs given to clients (RFC 7065).
+    public var uris: [String]
+    /// Credential lifetime in seconds.
+    public var ttl: Int
+
+    /// Creates a TURN configuration (default lifetime one day).
+    public init(secret: String, uris: [String], ttl: Int = 86_400) {
+        self.secret = secret
+        self.uris = uris
+        self.ttl = ttl
+    }
+}
