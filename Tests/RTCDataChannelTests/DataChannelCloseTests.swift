@@ -15,11 +15,11 @@ import Testing
             try pair.a.send(.text("s\(i)"), on: survivor, now: pair.now)
         }
         let doomedStream = try #require(pair.a.streamID(of: doomed))
-        pair.run(for: .milliseconds(1)) { $0.peerHandle(ofA: doomed) != nil }
+        pair.run(until: { $0.peerHandle(ofA: doomed) != nil }, for: .seconds(1))
         let doomedAtB = try #require(pair.peerHandle(ofA: doomed))
         pair.a.close(doomed, now: pair.now)
         #expect(pair.a.state(of: doomed) == .closing)
-        pair.run(for: .seconds(5)) { $0.eventsA.contains(.closed(doomed)) && $0.eventsB.contains(.closed(doomedAtB)) }
+        pair.run(until: { $0.eventsA.contains(.closed(doomed)) && $0.eventsB.contains(.closed(doomedAtB)) }, for: .seconds(5))
         #expect(pair.eventsA.contains(.closed(doomed)))
         #expect(pair.eventsB.contains(.closing(doomedAtB)) && pair.eventsB.contains(.closed(doomedAtB)))
         // Everything queued before close still arrived.
@@ -50,7 +50,7 @@ import Testing
         pair.run(for: .seconds(1))
         let atB = try #require(pair.peerHandle(ofA: id))
         pair.b.close(atB, now: pair.now)
-        pair.run(for: .seconds(5)) { $0.eventsA.contains(.closed(id)) && $0.eventsB.contains(.closed(atB)) }
+        pair.run(until: { $0.eventsA.contains(.closed(id)) && $0.eventsB.contains(.closed(atB)) }, for: .seconds(5))
         #expect(pair.eventsA.contains(.closing(id)) && pair.eventsA.contains(.closed(id)))
         #expect(pair.eventsB.contains(.closed(atB)))
     }
@@ -87,7 +87,7 @@ import Testing
         pair.run(for: .seconds(1))
         let atB = try #require(pair.peerHandle(ofA: id))
         pair.a.shutdown(now: pair.now)
-        pair.run(for: .seconds(5)) { $0.eventsA.contains(.associationClosed) && $0.eventsB.contains(.associationClosed) }
+        pair.run(until: { $0.eventsA.contains(.associationClosed) && $0.eventsB.contains(.associationClosed) }, for: .seconds(5))
         #expect(pair.eventsA.contains(.closed(id)) && pair.eventsB.contains(.closed(atB)))
         #expect(pair.a.association.state == .closed && pair.b.association.state == .closed)
     }

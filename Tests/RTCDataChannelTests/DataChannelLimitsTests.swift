@@ -22,7 +22,7 @@ import Testing
         }
         pair.a.setRemoteMaxMessageSize(limit)
         try pair.a.send(.binary([UInt8](repeating: 2, count: limit)), on: id, now: pair.now)
-        pair.run(for: .seconds(30)) { !$0.eventsB.messages(on: $0.peerHandle(ofA: id)).isEmpty }
+        pair.run(until: { !$0.eventsB.messages(on: $0.peerHandle(ofA: id)).isEmpty }, for: .seconds(30))
         #expect(pair.eventsB.messages(on: pair.peerHandle(ofA: id)) == [.binary([UInt8](repeating: 2, count: limit))])
     }
 
@@ -34,7 +34,7 @@ import Testing
         #expect(connected)
         let id = try pair.a.createChannel(label: "big", now: pair.now)
         try pair.a.send(.binary([UInt8](repeating: 3, count: 100_000)), on: id, now: pair.now)
-        pair.run(for: .seconds(10)) { $0.eventsA.contains { if case .associationFailed = $0 { true } else { false } } }
+        pair.run(until: { $0.eventsA.contains { if case .associationFailed = $0 { true } else { false } } }, for: .seconds(10))
         #expect(pair.eventsB.oversize > 64 * 1024)
         #expect(pair.eventsA.contains { if case .associationFailed(.peerAborted) = $0 { true } else { false } })
         let atB = try #require(pair.eventsB.peerOpened.first?.handle)
@@ -51,7 +51,7 @@ import Testing
         pair.a.setBufferedAmountLowThreshold(10_000, on: id)
         for _ in 0..<10 { try pair.a.send(.binary([UInt8](repeating: 9, count: 20_000)), on: id, now: pair.now) }
         #expect(pair.a.bufferedAmount(of: id) >= 180_000)
-        pair.run(for: .seconds(30)) { $0.eventsB.messages(on: $0.peerHandle(ofA: id)).count == 10 }
+        pair.run(until: { $0.eventsB.messages(on: $0.peerHandle(ofA: id)).count == 10 }, for: .seconds(30))
         #expect(pair.a.bufferedAmount(of: id) == 0)
         #expect(pair.eventsA.filter { $0 == .bufferedAmountLow(id) }.count == 1)
         #expect(pair.eventsB.messages(on: pair.peerHandle(ofA: id)).count == 10)
@@ -64,7 +64,7 @@ import Testing
         let id = try pair.a.createChannel(label: "default-threshold", now: pair.now)
         try pair.a.send(.binary([UInt8](repeating: 1, count: 40_000)), on: id, now: pair.now)
         try pair.a.send(.binary([UInt8](repeating: 1, count: 40_000)), on: id, now: pair.now)
-        pair.run(for: .seconds(30)) { $0.eventsA.contains(.bufferedAmountLow(id)) }
+        pair.run(until: { $0.eventsA.contains(.bufferedAmountLow(id)) }, for: .seconds(30))
         #expect(pair.eventsA.filter { $0 == .bufferedAmountLow(id) }.count == 1)
     }
 }

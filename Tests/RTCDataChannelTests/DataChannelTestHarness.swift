@@ -4,62 +4,26 @@ import RTCDataChannel
 import RTCSCTP
 import RTCTestSupport
 
-/// A DTLS-client manager (A) and a DTLS-server manager (B) over a SimulatedLink on virtual time.
-/// By default neither knows its role until `connect()` calls `start(role:now:)`, as in a session.
-struct DataChannelPair {
-    var a: DataChannelManager
-    var b: DataChannelManager
-    var link: SimulatedLink<ByteBuffer>
-    var now = NIODeadline.virtualStart
-    var eventsA: [DataChannelManagerEvent] = []
-    var eventsB: [DataChannelManagerEvent] = []
+/// A DTLS-client manager (A) and a DTLS-server manager (B) on RTCTestSupport's generic
+/// virtual-time harness: SCTP packets cross a `SimulatedLink` unchanged. By default neither
+/// knows its role until `connect()` calls `start(role:now:)`, as in a session.
+typealias DataChannelPair = VirtualTimePair<DataChannelManager, DataChannelManager>
 
+extension VirtualTimePair where A == DataChannelManager, B == DataChannelManager {
     init(configA: DataChannelConfiguration = .init(), configB: DataChannelConfiguration = .init(),
          conditions: LinkConditions = .perfect, seed: UInt64 = 1) {
-        a = DataChannelManager(configuration: configA, rng: SeededRandom(seed: seed &+ 100))
-        b = DataChannelManager(configuration: configB, rng: SeededRandom(seed: seed &+ 200))
-        link = SimulatedLink(conditions: conditions, seed: seed)
-    }
-
-    mutating func flush() {
-        while let p = a.pollTransmit() { link.send(p, size: p.readableBytes, from: .a, now: now) }
-        while let p = b.pollTransmit() { link.send(p, size: p.readableBytes, from: .b, now: now) }
-        while let e = a.pollEvent() { eventsA.append(e) }
-        while let e = b.pollEvent() { eventsB.append(e) }
-    }
-
-    mutating func step() -> Bool {
-        flush()
-        var next = link.nextDeliveryTime
-        for d in [a.nextDeadline, b.nextDeadline] {
-            if let d, next == nil || d < next! { next = d }
-        }
-        guard let n = next else { return false }
-        if n > now { now = n }
-        for (to, packet) in link.deliver(upTo: now) {
-            if to == .a { a.handle(packet, now: now) } else { b.handle(packet, now: now) }
-        }
-        if let d = a.nextDeadline, d <= now { a.handleTimeout(now: now) }
-        if let d = b.nextDeadline, d <= now { b.handleTimeout(now: now) }
-        flush()
-        return true
-    }
-
-    @discardableResult
-    mutating func run(for limit: TimeAmount, until done: (DataChannelPair) -> Bool = { _ in false }) -> Bool {
-        let end = now + limit
-        while now < end {
-            if done(self) { return true }
-            if !step() { return done(self) }
-        }
-        return done(self)
+        self.init(DataChannelManager(configuration: configA, rng: SeededRandom(seed: seed &+ 100)),
+                  DataChannelManager(configuration: configB, rng: SeededRandom(seed: seed &+ 200)),
+                  conditions: conditions, seed: seed,
+                  aToB: { $0 }, bToA: { $0 }, sizeOfA: \.readableBytes, sizeOfB: \.readableBytes)
     }
 
     /// DTLS is up: A is the DTLS client (sends INIT), B the server. Runs until both are established.
     mutating func connect() -> Bool {
-        a.start(role: .dtlsClient, now: now)
-        b.start(role: .dtlsServer, now: now)
-        return run(for: .seconds(10)) { $0.eventsA.contains(.associationEstablished) && $0.eventsB.contains(.associationEstablished) }
+        withA { a, now in a.start(role: .dtlsClient, now: now) }
+        withB { b, now in b.start(role: .dtlsServer, now: now) }
+        return run(until: { $0.eventsA.contains(.associationEstablished) && $0.eventsB.contains(.associationEstablished) },
+                   for: .seconds(10))
     }
 
     /// B's handle for the channel A knows as `handleA` (same stream id).
