@@ -11,7 +11,7 @@ import Testing
         for i in 0..<100 {
             try pair.a.send(stream: 3, ppid: 51, payload: ByteBuffer(string: "message \(i)"), now: pair.now)
         }
-        pair.run(for: .seconds(10)) { $0.eventsB.messages.count == 100 }
+        pair.run(until: { $0.eventsB.messages.count == 100 }, for: .seconds(10))
         let got = pair.eventsB.messages
         #expect(got.map { String(buffer: $0.payload) } == (0..<100).map { "message \($0)" })
         #expect(got.allSatisfy { $0.stream == 3 && $0.ppid == 51 && !$0.unordered })
@@ -21,15 +21,15 @@ import Testing
     }
 
     @Test func packetsNeverExceedTheConfiguredSizeAndBundleChunks() throws {
-        var pair = SCTPPair()
-        pair.recordPackets = true
+        let log = SCTPPacketLog()
+        var pair = SCTPPair(log: log)
         let connected = pair.connect(); #expect(connected)
-        pair.sentByA.removeAll()
+        log.fromA.removeAll()
         for i in 0..<40 { try pair.a.send(stream: 0, ppid: 53, payload: bytes(100, seed: i), now: pair.now) }
-        pair.run(for: .seconds(5)) { $0.eventsB.messages.count == 40 }
+        pair.run(until: { $0.eventsB.messages.count == 40 }, for: .seconds(5))
         #expect(pair.eventsB.messages.count == 40)
-        let parsed = try pair.sentByA.map { try SCTPPacket.parse($0) }
-        #expect(pair.sentByA.allSatisfy { $0.readableBytes <= 1140 })
+        let parsed = try log.fromA.map { try SCTPPacket.parse($0) }
+        #expect(!log.fromA.isEmpty && log.fromA.allSatisfy { $0.readableBytes <= 1140 })
         let maxData = parsed.map { $0.chunks.filter { $0.type == SCTPChunkType.data }.count }.max() ?? 0
         #expect(maxData >= 8)
     }
@@ -42,7 +42,7 @@ import Testing
         let payload = bytes(1 << 20, seed: 42)
         try pair.a.send(stream: 0, ppid: 53, payload: payload, now: pair.now)
         #expect(pair.a.bufferedAmount(stream: 0) == 1 << 20)
-        pair.run(for: .seconds(60)) { !$0.eventsB.messages.isEmpty }
+        pair.run(until: { !$0.eventsB.messages.isEmpty }, for: .seconds(60))
         #expect(pair.eventsB.messages.first?.payload == payload)
         #expect(pair.a.bufferedAmount(stream: 0) == 0)
     }
@@ -53,7 +53,7 @@ import Testing
         for i in 0..<300 {
             try pair.a.send(stream: 1, ppid: 53, unordered: true, payload: bytes(50 + i * 7, seed: i), now: pair.now)
         }
-        pair.run(for: .seconds(300)) { $0.eventsB.messages.count >= 300 }
+        pair.run(until: { $0.eventsB.messages.count >= 300 }, for: .seconds(300))
         let got = pair.eventsB.messages
         #expect(got.count == 300)
         #expect(got.allSatisfy { $0.unordered })

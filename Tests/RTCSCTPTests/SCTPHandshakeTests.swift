@@ -6,17 +6,17 @@ import Testing
 
 @Suite struct SCTPHandshakeTests {
     @Test func fourWayHandshakeEstablishesBothSides() throws {
-        var pair = SCTPPair()
-        pair.recordPackets = true
+        let log = SCTPPacketLog()
+        var pair = SCTPPair(log: log)
         let connected = pair.connect(); #expect(connected)
         #expect(pair.eventsA.first == .connected)
         #expect(pair.eventsB.first == .connected)
         // A sent INIT then COOKIE ECHO; B sent INIT ACK then COOKIE ACK.
-        let a = try pair.sentByA.prefix(2).map { try SCTPPacket.parse($0).chunks.first!.type }
-        let b = try pair.sentByB.prefix(2).map { try SCTPPacket.parse($0).chunks.first!.type }
+        let a = try log.fromA.prefix(2).map { try SCTPPacket.parse($0).chunks.first!.type }
+        let b = try log.fromB.prefix(2).map { try SCTPPacket.parse($0).chunks.first!.type }
         #expect(a == [SCTPChunkType.initiate, SCTPChunkType.cookieEcho])
         #expect(b == [SCTPChunkType.initiateAck, SCTPChunkType.cookieAck])
-        let initPacket = try SCTPPacket.parse(pair.sentByA[0])
+        let initPacket = try SCTPPacket.parse(log.fromA[0])
         #expect(initPacket.verificationTag == 0)
         #expect(initPacket.sourcePort == 5000 && initPacket.destinationPort == 5000)
         guard case .initiate(let initChunk) = initPacket.chunks[0] else { Issue.record("not INIT"); return }
@@ -27,24 +27,24 @@ import Testing
 
     @Test func simultaneousInitsFromBothSidesConverge() {
         var pair = SCTPPair()
-        pair.a.connect(now: pair.now)
-        pair.b.connect(now: pair.now)
-        let ok = pair.run(for: .seconds(30)) { $0.a.state == .established && $0.b.state == .established }
+        pair.withA { a, now in a.connect(now: now) }
+        pair.withB { b, now in b.connect(now: now) }
+        let ok = pair.run(until: { $0.a.state == .established && $0.b.state == .established }, for: .seconds(30))
         #expect(ok)
         #expect(pair.eventsA.filter { $0 == .connected }.count == 1)
         #expect(pair.eventsB.filter { $0 == .connected }.count == 1)
         // And data flows both ways afterwards.
         try? pair.a.send(stream: 1, ppid: 53, payload: ByteBuffer(string: "from a"), now: pair.now)
         try? pair.b.send(stream: 2, ppid: 53, payload: ByteBuffer(string: "from b"), now: pair.now)
-        pair.run(for: .seconds(5)) { !$0.eventsA.messages.isEmpty && !$0.eventsB.messages.isEmpty }
+        pair.run(until: { !$0.eventsA.messages.isEmpty && !$0.eventsB.messages.isEmpty }, for: .seconds(5))
         #expect(pair.eventsB.messages.map { String(buffer: $0.payload) } == ["from a"])
         #expect(pair.eventsA.messages.map { String(buffer: $0.payload) } == ["from b"])
     }
 
     @Test func handshakeSurvivesLostInitAndCookieEcho() {
         var pair = SCTPPair(conditions: LinkConditions(loss: 0.4), seed: 5)
-        pair.a.connect(now: pair.now)
-        let connected = pair.run(for: .seconds(600)) { $0.a.state == .established && $0.b.state == .established }
+        pair.withA { a, now in a.connect(now: now) }
+        let connected = pair.run(until: { $0.a.state == .established && $0.b.state == .established }, for: .seconds(600))
         #expect(connected, "A \(pair.a.state) B \(pair.b.state) dropped \(pair.link.dropped) of \(pair.link.sent)")
     }
 
@@ -52,8 +52,8 @@ import Testing
         var config = SCTPConfiguration()
         config.maxInitRetransmits = 3
         var pair = SCTPPair(configA: config, conditions: LinkConditions(loss: 1.0))
-        pair.a.connect(now: pair.now)
-        pair.run(for: .seconds(600)) { $0.a.state == .closed }
+        pair.withA { a, now in a.connect(now: now) }
+        pair.run(until: { $0.a.state == .closed }, for: .seconds(600))
         #expect(pair.eventsA == [.aborted(.retransmissionLimit)])
     }
 
@@ -72,12 +72,11 @@ import Testing
 
     @Test func staleCookieIsReportedNotAccepted() throws {
         var pair = SCTPPair()
-        pair.recordPackets = true
-        pair.a.connect(now: pair.now)
-        pair.flush()
+        pair.withA { a, now in a.connect(now: now) }
         // Deliver INIT to B, take B's INIT ACK and hand it to A only after the cookie expired.
-        let initPacket = pair.link.deliver(upTo: pair.now + .seconds(1))
-        pair.b.handle(initPacket[0].packet, now: pair.now)
+        let delivered = pair.link.deliver(upTo: pair.now + .seconds(1))
+        guard case .fromA(let initPacket) = try #require(delivered.first).packet else { Issue.record("expected A's INIT"); return }
+        pair.b.handle(initPacket, now: pair.now)
         let maybeAck = pair.b.pollTransmit()
         let initAck = try #require(maybeAck)
         let later = pair.now + .seconds(120)

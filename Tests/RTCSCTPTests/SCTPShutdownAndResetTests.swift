@@ -14,7 +14,7 @@ import Testing
         #expect(throws: SCTPSendError.notEstablished) {
             try pair.a.send(stream: 0, ppid: 51, payload: ByteBuffer(string: "late"), now: pair.now)
         }
-        pair.run(for: .seconds(120)) { $0.a.state == .closed && $0.b.state == .closed }
+        pair.run(until: { $0.a.state == .closed && $0.b.state == .closed }, for: .seconds(120))
         #expect(pair.eventsB.messages.map { String(buffer: $0.payload) } == (0..<50).map { "m\($0)" })
         #expect(pair.eventsA.last == .closed && pair.eventsB.last == .closed)
     }
@@ -43,7 +43,7 @@ import Testing
         #expect(throws: SCTPSendError.streamResetting(1)) {
             try pair.a.send(stream: 1, ppid: 51, payload: ByteBuffer(string: "x"), now: pair.now)
         }
-        pair.run(for: .seconds(120)) { $0.eventsA.contains(.outgoingStreamsReset([1])) }
+        pair.run(until: { $0.eventsA.contains(.outgoingStreamsReset([1])) }, for: .seconds(120))
         #expect(pair.eventsA.contains(.outgoingStreamsReset([1])))
         #expect(pair.eventsB.contains(.incomingStreamsReset([1])))
         let one = pair.eventsB.messages.filter { $0.stream == 1 }.map { String(buffer: $0.payload) }
@@ -51,7 +51,7 @@ import Testing
         // After the reset the stream's sequence numbers restart at 0 on both sides.
         try pair.a.send(stream: 1, ppid: 51, payload: ByteBuffer(string: "one again"), now: pair.now)
         try pair.a.send(stream: 2, ppid: 51, payload: ByteBuffer(string: "two again"), now: pair.now)
-        pair.run(for: .seconds(60)) { $0.eventsB.messages.count == 62 }
+        pair.run(until: { $0.eventsB.messages.count == 62 }, for: .seconds(60))
         #expect(pair.eventsB.messages.filter { $0.stream == 1 }.last.map { String(buffer: $0.payload) } == "one again")
         #expect(pair.eventsB.messages.filter { $0.stream == 2 }.map { String(buffer: $0.payload) } == (0..<30).map { "two \($0)" } + ["two again"])
         #expect(!pair.eventsB.contains(.incomingStreamsReset([2])))

@@ -3,83 +3,40 @@ import RTCCore
 import RTCTestSupport
 @testable import RTCSCTP
 
-/// Two associations joined by a SimulatedLink, driven on virtual time.
-struct SCTPPair {
-    var a: SCTPAssociation
-    var b: SCTPAssociation
-    var link: SimulatedLink<ByteBuffer>
-    var now = NIODeadline.virtualStart
-    var eventsA: [SCTPEvent] = []
-    var eventsB: [SCTPEvent] = []
-    /// Packets sent by each side (for inspection).
-    var sentByA: [ByteBuffer] = []
-    var sentByB: [ByteBuffer] = []
-    var recordPackets = false
-    /// Called on every message event, so big transfers need not keep events.
-    var keepMessages = true
-    var onMessageB: ((SCTPMessage) -> Void)?
-    var onMessageA: ((SCTPMessage) -> Void)?
+/// Two associations on RTCTestSupport's generic virtual-time harness: SCTP packets cross a
+/// `SimulatedLink` unchanged.
+typealias SCTPPair = VirtualTimePair<SCTPAssociation, SCTPAssociation>
 
+/// The packets that crossed the link, per sender, while `isRecording` (for inspection).
+final class SCTPPacketLog {
+    var isRecording = true
+    var fromA: [ByteBuffer] = []
+    var fromB: [ByteBuffer] = []
+}
+
+extension VirtualTimePair where A == SCTPAssociation, B == SCTPAssociation {
+    /// Two associations seeded from `seed`; packets delivered to the other side are appended to
+    /// `log`, if one is given.
     init(configA: SCTPConfiguration = SCTPConfiguration(), configB: SCTPConfiguration = SCTPConfiguration(),
-         conditions: LinkConditions = .perfect, seed: UInt64 = 1) {
-        a = SCTPAssociation(configuration: configA, rng: SeededRandom(seed: seed &* 31 &+ 7))
-        b = SCTPAssociation(configuration: configB, rng: SeededRandom(seed: seed &* 17 &+ 3))
-        link = SimulatedLink(conditions: conditions, seed: seed)
-    }
-
-    mutating func flush() {
-        while let p = a.pollTransmit() {
-            if recordPackets { sentByA.append(p) }
-            link.send(p, size: p.readableBytes, from: .a, now: now)
-        }
-        while let p = b.pollTransmit() {
-            if recordPackets { sentByB.append(p) }
-            link.send(p, size: p.readableBytes, from: .b, now: now)
-        }
-        while let e = a.pollEvent() {
-            if case .message(let m) = e { onMessageA?(m); if !keepMessages { continue } }
-            eventsA.append(e)
-        }
-        while let e = b.pollEvent() {
-            if case .message(let m) = e { onMessageB?(m); if !keepMessages { continue } }
-            eventsB.append(e)
-        }
-    }
-
-    /// Advances to the next thing that happens; `false` when nothing is scheduled.
-    mutating func step() -> Bool {
-        flush()
-        var next: NIODeadline? = link.nextDeliveryTime
-        for d in [a.nextDeadline, b.nextDeadline] {
-            if let d, next == nil || d < next! { next = d }
-        }
-        guard let n = next else { return false }
-        if n > now { now = n }
-        for (to, packet) in link.deliver(upTo: now) {
-            if to == .a { a.handle(packet, now: now) } else { b.handle(packet, now: now) }
-            flush()
-        }
-        if let d = a.nextDeadline, d <= now { a.handleTimeout(now: now) }
-        if let d = b.nextDeadline, d <= now { b.handleTimeout(now: now) }
-        flush()
-        return true
-    }
-
-    /// Runs until `done` holds or `limit` of virtual time passed; returns whether `done` held.
-    @discardableResult
-    mutating func run(for limit: TimeAmount, until done: (SCTPPair) -> Bool = { _ in false }) -> Bool {
-        let end = now + limit
-        while now < end {
-            if done(self) { return true }
-            if !step() { return done(self) }
-        }
-        return done(self)
+         conditions: LinkConditions = .perfect, seed: UInt64 = 1, log: SCTPPacketLog? = nil) {
+        self.init(SCTPAssociation(configuration: configA, rng: SeededRandom(seed: seed &* 31 &+ 7)),
+                  SCTPAssociation(configuration: configB, rng: SeededRandom(seed: seed &* 17 &+ 3)),
+                  conditions: conditions, seed: seed,
+                  aToB: { packet in
+                      if let log, log.isRecording { log.fromA.append(packet) }
+                      return packet
+                  },
+                  bToA: { packet in
+                      if let log, log.isRecording { log.fromB.append(packet) }
+                      return packet
+                  },
+                  sizeOfA: \.readableBytes, sizeOfB: \.readableBytes)
     }
 
     /// Connects A (the initiator) to B.
     mutating func connect() -> Bool {
-        a.connect(now: now)
-        return run(for: .seconds(30)) { $0.a.state == .established && $0.b.state == .established }
+        withA { a, now in a.connect(now: now) }
+        return run(until: { $0.a.state == .established && $0.b.state == .established }, for: .seconds(30))
     }
 }
 
