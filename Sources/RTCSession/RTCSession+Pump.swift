@@ -61,7 +61,7 @@ extension RTCSession {
                 if dtlsConnected {
                     while let packet = channels.pollTransmit(now: now) {
                         progress = true
-                        do { try dtls?.send(applicationData: packet) } catch { statistics.datagramsDropped += 1 }
+                        do { try dtls?.send(applicationData: packet, now: now) } catch { statistics.datagramsDropped += 1 }
                     }
                 }
                 while let datagram = dtls?.pollTransmit() {

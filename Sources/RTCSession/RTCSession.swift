@@ -57,7 +57,7 @@ public struct RTCSession {
     public internal(set) var statistics = SessionStatistics()
 
     /// Creates a session with a DTLS certificate (generate one with
-    /// `DTLSCertificate.generateSelfSigned()`; its fingerprint goes into every description).
+    /// `DTLSCertificate.generateSelfSigned(now:)`; its fingerprint goes into every description).
     public init(configuration: SessionConfiguration = SessionConfiguration(), certificate: DTLSCertificate,
                 rng: some RandomNumberGenerator) {
         var generator = rng
@@ -260,7 +260,7 @@ public struct RTCSession {
         if let upward = ice.handleReceive(datagram, now: now) {
             if PacketKind(firstByte: upward.payload.getInteger(at: upward.payload.readerIndex) ?? 0) == .dtls {
                 if !hasDTLS { startTransportIfReady(now: now) }
-                if dtls?.handle(datagram: upward.payload, now: now) == nil { statistics.datagramsDropped += 1 }
+                if dtls?.handle(upward.payload, now: now) == nil { statistics.datagramsDropped += 1 }
             } else {
                 statistics.datagramsDropped += 1  // SRTP/RTCP: media is not negotiated by this session yet
             }
@@ -290,7 +290,7 @@ public struct RTCSession {
 
     /// When `handleTimeout` must be called next.
     public func pollDeadline() -> NIODeadline? {
-        [ice.pollDeadline(), dtls?.pollDeadline(), channels.pollDeadline()].compactMap { $0 }.min()
+        [ice.pollDeadline(), dtls?.nextDeadline, channels.pollDeadline()].compactMap { $0 }.min()
     }
 
     /// Closes everything: channels close, SCTP aborts politely (SHUTDOWN is not waited for),
@@ -300,7 +300,7 @@ public struct RTCSession {
         channels.closeAll(now: now)
         channels.abort(now: now)
         pump(now: now)
-        dtls?.close()
+        dtls?.close(now: now)
         pump(now: now)
         ice.close()
         isClosed = true

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import RTCCore
 import RTCDTLS
@@ -18,8 +19,8 @@ struct SessionPair {
     init(conditions: LinkConditions = .perfect, seed: UInt64 = 1) throws {
         var config = SessionConfiguration()
         config.includeLoopback = true
-        a = RTCSession(configuration: config, certificate: try DTLSCertificate.generateSelfSigned(), rng: SeededRandom(seed: seed))
-        b = RTCSession(configuration: config, certificate: try DTLSCertificate.generateSelfSigned(), rng: SeededRandom(seed: seed + 100))
+        a = RTCSession(configuration: config, certificate: try DTLSCertificate.generateSelfSigned(now: Date()), rng: SeededRandom(seed: seed))
+        b = RTCSession(configuration: config, certificate: try DTLSCertificate.generateSelfSigned(now: Date()), rng: SeededRandom(seed: seed + 100))
         link = SimulatedLink(conditions: conditions, seed: seed)
     }
 
