@@ -10,9 +10,9 @@ import RTCCore
 /// `nextDeadline` (when to call `handleTimeout` next). A client starts with
 /// `startHandshake(now:)`. Nothing here reads a clock, touches a socket or sleeps.
 ///
-/// The connection composes four parts: the handshake of its role (``DTLSClientHandshake`` or
-/// ``DTLSServerHandshake``), the reassembly of the peer's handshake messages, the record layer
-/// (epochs, sequence numbers, replay windows, protection) and flight retransmission.
+/// Inside, it composes four parts: the handshake of its role (a client or a server state
+/// machine), the reassembly of the peer's handshake messages, the record layer (epochs,
+/// sequence numbers, replay windows, protection) and flight retransmission.
 public struct DTLSConnection: SansIOCore {
     /// A received datagram (RFC 6347 §4.1: it may hold several records).
     public typealias Input = ByteBuffer
