@@ -37,7 +37,11 @@ public final class ICEUDPTransport: Sendable {
             guard let source = TransportAddress(envelope.remoteAddress) else { return }
             if socketAddresses[source] == nil { socketAddresses[source] = envelope.remoteAddress }
             let datagram = ReceivedDatagram(source: source, destination: local, payload: envelope.data)
-            if let data = agent.handleReceive(datagram, now: .now()) { onApplicationData(data) }
+            if PacketKind(firstByte: datagram.payload.readableBytesView.first ?? 0) == .stun {
+                agent.handle(datagram, now: .now())
+            } else if agent.acceptsApplicationData(from: source) {
+                onApplicationData(datagram)
+            }
             pump()
         }
 
@@ -67,7 +71,7 @@ public final class ICEUDPTransport: Sendable {
             while let e = agent.pollEvent() { continuation.yield(e) }
             // Re-arm only when the deadline moved earlier: a timer that fires early is harmless
             // (the agent just reports its next deadline), and most datagrams change nothing.
-            guard let deadline = agent.pollDeadline() else { return }
+            guard let deadline = agent.nextDeadline else { return }
             if let current = timerDeadline, timer != nil, current <= deadline { return }
             timer?.cancel()
             timerDeadline = deadline

@@ -320,7 +320,7 @@ public actor PeerConnection {
     }
 
     private func rescheduleTimer() {
-        guard !closed, let deadline = session.pollDeadline() else { return }
+        guard !closed, let deadline = session.nextDeadline else { return }
         if let current = timerDeadline, current <= deadline { return }  // an earlier wake-up re-polls anyway
         timer?.cancel()
         timerDeadline = deadline
@@ -345,9 +345,9 @@ public actor PeerConnection {
 
     private func handle(_ event: SessionEvent) {
         switch event {
-        case .localCandidate(let candidate):
+        case .ice(.localCandidate(let candidate)):
             candidateSink.yield(candidate)
-        case .gatheringStateChanged(let state):
+        case .ice(.gatheringStateChanged(let state)):
             iceGatheringState = state
             gatheringStateSink.yield(state)
             if state == .complete {
@@ -355,13 +355,13 @@ public actor PeerConnection {
                 for waiter in gatheringWaiters { waiter.resume() }
                 gatheringWaiters.removeAll()
             }
-        case .iceConnectionStateChanged(let state):
+        case .ice(.connectionStateChanged(let state)):
             setIceState(state)
         case .connectionStateChanged(let state):
             setConnectionState(state)
         case .signalingStateChanged(let state):
             signalingStateSink.yield(state)
-        case .dataChannelOpened(let info):
+        case .dataChannel(.opened(let info)):
             let channel: DataChannel
             if let existing = dataChannels[info.handle] {
                 channel = existing
@@ -371,22 +371,22 @@ public actor PeerConnection {
             }
             channel.opened(streamID: info.streamID)
             dataChannelSink.yield(.open(channel))
-        case .dataChannelMessage(let id, let message):
+        case .dataChannel(.message(let id, let message)):
             dataChannels[id]?.deliver(message)
-        case .dataChannelClosing(let id):
+        case .dataChannel(.closing(let id)):
             guard let channel = dataChannels[id] else { return }
             channel.setState(.closing)
             dataChannelSink.yield(.closing(channel))
             resumeSenders(of: id, throwing: WebRTCError.dataChannelClosed(label: channel.label))
-        case .dataChannelClosed(let id):
+        case .dataChannel(.closed(let id)):
             guard let channel = dataChannels.removeValue(forKey: id) else { return }
             channel.finish(state: .closed)
             dataChannelSink.yield(.closed(channel))
             resumeSenders(of: id, throwing: WebRTCError.dataChannelClosed(label: channel.label))
-        case .dataChannelError(let id, let reason):
+        case .dataChannel(.error(let id, let reason)):
             guard let channel = dataChannels[id] else { return }
             dataChannelSink.yield(.error(channel, WebRTCError.dataChannelFailed(label: channel.label, reason: reason)))
-        case .bufferedAmountLow(let id):
+        case .dataChannel(.bufferedAmountLow(let id)):
             resumeSenders(of: id, throwing: nil)
         }
     }
