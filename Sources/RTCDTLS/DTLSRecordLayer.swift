@@ -159,7 +159,7 @@ struct DTLSRecordLayer {
         writeSequence[1] &+= 1
         writeHeader(type: DTLSContentType.applicationData.rawValue, epoch: 1, seq: seq, length: count + protection.suite.recordOverhead)
         try data.withUnsafeReadableBytes { bytes in
-            try protection.seal(bytes, plaintextCount: count, epoch: 1, sequence: seq, type: DTLSContentType.applicationData.rawValue,
+            try protection.seal(bytes, epoch: 1, sequence: seq, type: DTLSContentType.applicationData.rawValue,
                                 version: DTLSRecord.version12, into: &current)
         }
         finishDatagram()
@@ -187,7 +187,7 @@ struct DTLSRecordLayer {
         if let protection {
             do {
                 try plaintext.withUnsafeBytes { bytes in
-                    try protection.seal(bytes, plaintextCount: plaintext.count, epoch: epoch, sequence: seq, type: type,
+                    try protection.seal(bytes, epoch: epoch, sequence: seq, type: type,
                                         version: DTLSRecord.version12, into: &current)
                 }
             } catch {

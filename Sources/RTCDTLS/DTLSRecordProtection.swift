@@ -42,10 +42,10 @@ struct DTLSRecordProtection {
 
     /// Protects `plaintext` and appends the record fragment (explicit nonce ‖ ciphertext ‖ tag)
     /// to `out`.
-    func seal(_ plaintext: UnsafeRawBufferPointer, plaintextCount: Int, epoch: UInt16, sequence: UInt64, type: UInt8,
+    func seal(_ plaintext: UnsafeRawBufferPointer, epoch: UInt16, sequence: UInt64, type: UInt8,
               version: UInt16, into out: inout ByteBuffer) throws {
         let es = UInt64(epoch) << 48 | sequence
-        let aad = Self.additionalData(epoch: epoch, sequence: sequence, type: type, version: version, length: plaintextCount)
+        let aad = Self.additionalData(epoch: epoch, sequence: sequence, type: type, version: version, length: plaintext.count)
         let nonce = nonceBytes(epochAndSequence: es)
         do {
             if suite == .ecdheECDSAWithChaCha20Poly1305SHA256 {
