@@ -1,5 +1,6 @@
 import Crypto
 import NIOCore
+import RTCCore
 
 /// What a handshake step asks the connection to do, in order.
 enum DTLSHandshakeAction {
@@ -107,7 +108,7 @@ struct DTLSHandshakeContext {
             if role == .server && !configuration.requireClientCertificate { return }
             throw DTLSError.noCertificate
         }
-        let actual = DTLSFingerprint.sha256(of: leaf)
+        let actual = CertificateFingerprint.sha256(of: leaf)
         switch configuration.verification {
         case .fingerprints(let expected):
             guard expected.contains(where: { $0.matches(der: leaf) }) else {

@@ -35,9 +35,9 @@ public struct RTCSession: DatagramCore {
     var localSetup: SetupRole?
     /// The local description's type and setup when signaling was last stable (what a rollback restores).
     var stableLocal: (type: SessionDescriptionType, setup: SetupRole)?
-    var remoteSDP: RTCSDP.SessionDescription?
+    var remoteSDP: SDPDocument?
     var remoteDescriptionText: SessionDescription?
-    var remoteFingerprints: [DTLSFingerprint] = []
+    var remoteFingerprints: [CertificateFingerprint] = []
     var remoteMaxMessageSize = 65_536
     var dtlsRole: DTLSRole?
     var pendingDTLS: [ByteBuffer] = []
@@ -89,8 +89,8 @@ public struct RTCSession: DatagramCore {
             localSetup = stableLocal?.setup
             return
         }
-        let parsed: RTCSDP.SessionDescription
-        do { parsed = try RTCSDP.SessionDescription(parsing: description.sdp) } catch { throw .invalidSDP("\(error)") }
+        let parsed: SDPDocument
+        do { parsed = try SDPDocument(parsing: description.sdp) } catch { throw .invalidSDP("\(error)") }
         let setup = parsed.media.first.flatMap { $0.attributes.setup } ?? .actpass
         do { try signaling.apply(.local, description.type) } catch { throw .invalidSignalingState(error) }
         events.append(.signalingStateChanged(signaling.state))
@@ -113,15 +113,15 @@ public struct RTCSession: DatagramCore {
             events.append(.signalingStateChanged(signaling.state))
             return
         }
-        let parsed: RTCSDP.SessionDescription
-        do { parsed = try RTCSDP.SessionDescription(parsing: description.sdp) } catch { throw .invalidSDP("\(error)") }
+        let parsed: SDPDocument
+        do { parsed = try SDPDocument(parsing: description.sdp) } catch { throw .invalidSDP("\(error)") }
         guard let index = dataMediaIndex(in: parsed) else {
             throw .incompatibleDescription("no data-channel m-section (m=application … webrtc-datachannel)")
         }
         guard let ufrag = parsed.iceUfrag(forMediaAt: index), let pwd = parsed.icePwd(forMediaAt: index) else {
             throw .incompatibleDescription("the data m-section has no a=ice-ufrag/a=ice-pwd")
         }
-        let fingerprints = parsed.fingerprints(forMediaAt: index).compactMap { DTLSFingerprint(sdp: "\($0.algorithm) \($0.value)") }
+        let fingerprints = parsed.fingerprints(forMediaAt: index)
         guard !fingerprints.isEmpty else { throw .incompatibleDescription("the data m-section has no a=fingerprint") }
         let remoteSetup = parsed.setup(forMediaAt: index)
         if description.type == .answer || description.type == .pranswer {
