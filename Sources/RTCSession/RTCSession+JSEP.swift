@@ -52,9 +52,7 @@ extension RTCSession {
         var section = MediaDescription.dataChannel(
             mid: mid, transport: transport, sctpPort: 5000, maxMessageSize: UInt64(configuration.maxMessageSize))
         for candidate in ice.localCandidates {
-            if let attribute = try? ICECandidateAttribute(parsing: candidate.sdpAttributeValue) {
-                section.addCandidate(attribute)
-            }
+            section.addCandidate(candidate.attribute)
         }
         if ice.gatheringState == .complete { section.attributes.append(.endOfCandidates) }
         var media = [section]

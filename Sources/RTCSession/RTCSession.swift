@@ -50,7 +50,7 @@ public struct RTCSession: DatagramCore {
     let iceCredentials: ICECredentials
     var iceStarted = false
     /// Candidates trickled before the remote description, applied with it (RFC 8838 §11.4).
-    var pendingRemoteCandidates: [ICECandidateInit] = []
+    var pendingRemoteCandidates: [(ICECandidateInit, ICECandidateAttribute?)] = []
     /// How many early candidates are kept; a peer sending more before its description is misbehaving.
     static let maxPendingRemoteCandidates = 100
     /// Counters for `stats()`.
@@ -147,15 +147,15 @@ public struct RTCSession: DatagramCore {
         }
         ice.setRemoteCredentials(ICECredentials(ufrag: ufrag, password: pwd), now: now)
         for (_, mLine, attribute) in parsed.allCandidates where mLine == index {
-            addCandidate("candidate:" + attribute.sdpValue, now: now)
+            addCandidate(attribute, now: now)
         }
         if parsed.media[index].hasEndOfCandidates { ice.endOfRemoteCandidates(now: now) }
         // Candidates that beat the description through signaling, unless they belong to
         // other ICE credentials (RFC 8838 §11.4: a ufrag names the generation).
         let early = pendingRemoteCandidates
         pendingRemoteCandidates.removeAll()
-        for candidate in early where candidate.usernameFragment.map({ $0 == ufrag }) ?? true {
-            applyRemoteCandidate(candidate, now: now)
+        for (candidate, parsed) in early where candidate.usernameFragment.map({ $0 == ufrag }) ?? true {
+            applyRemoteCandidate(parsed, now: now)
         }
         startTransportIfReady(now: now)
         pump(now: now)
@@ -170,34 +170,33 @@ public struct RTCSession: DatagramCore {
     /// Throws `invalidCandidate` only for text that is no candidate at all.
     public mutating func addRemoteCandidate(_ candidate: ICECandidateInit, now: NIODeadline) throws(SessionError) {
         guard !isClosed else { throw .closed }
-        var candidate = candidate
-        if candidate.candidate.hasPrefix("a=") { candidate.candidate.removeFirst(2) }
+        // Parsed once, here; `nil` is end-of-candidates.
+        var parsed: ICECandidateAttribute?
         if !candidate.isEndOfCandidates {
-            do { _ = try ICECandidateAttribute(parsing: candidate.candidate) } catch { throw .invalidCandidate("\(error)") }
+            do { parsed = try ICECandidateAttribute(parsing: candidate.candidate) } catch { throw .invalidCandidate("\(error)") }
         }
         guard remoteSDP != nil else {
             if pendingRemoteCandidates.count < Self.maxPendingRemoteCandidates {
-                pendingRemoteCandidates.append(candidate)
+                pendingRemoteCandidates.append((candidate, parsed))
             } else {
                 statistics.remoteCandidatesIgnored += 1
             }
             return
         }
-        applyRemoteCandidate(candidate, now: now)
+        applyRemoteCandidate(parsed, now: now)
         pump(now: now)
     }
 
-    private mutating func applyRemoteCandidate(_ candidate: ICECandidateInit, now: NIODeadline) {
-        if candidate.isEndOfCandidates {
-            ice.endOfRemoteCandidates(now: now)
+    private mutating func applyRemoteCandidate(_ parsed: ICECandidateAttribute?, now: NIODeadline) {
+        if let parsed {
+            addCandidate(parsed, now: now)
         } else {
-            addCandidate(candidate.candidate, now: now)
+            ice.endOfRemoteCandidates(now: now)
         }
     }
 
-    private mutating func addCandidate(_ text: String, now: NIODeadline) {
-        guard let parsed = try? ICECandidateAttribute(parsing: text), parsed.isUDP, !parsed.isMDNS,
-              let candidate = try? ICECandidate(sdpAttributeValue: text), ice.addRemoteCandidate(candidate, now: now) else {
+    private mutating func addCandidate(_ parsed: ICECandidateAttribute, now: NIODeadline) {
+        guard parsed.isUDP, !parsed.isMDNS, let candidate = try? ICECandidate(parsed), ice.addRemoteCandidate(candidate, now: now) else {
             statistics.remoteCandidatesIgnored += 1
             return
         }
