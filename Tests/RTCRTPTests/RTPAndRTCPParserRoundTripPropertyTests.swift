@@ -1,3 +1,4 @@
+import RTCTestSupport
 import NIOCore
 import RTCCore
 import Testing
@@ -114,15 +115,7 @@ import Testing
 
     /// Mutates `bytes` in 1–4 places (overwrite, truncate, insert).
     static func mutate(_ bytes: inout [UInt8], _ rng: inout SeededRandom) {
-        for _ in 0..<(1 + Int(rng.next() % 4)) {
-            let pos = Int(rng.next() % UInt64(bytes.count))
-            switch rng.next() % 3 {
-            case 0: bytes[pos] = UInt8(truncatingIfNeeded: rng.next())
-            case 1: bytes.removeSubrange(pos...)
-            default: bytes.insert(UInt8(truncatingIfNeeded: rng.next()), at: pos)
-            }
-            if bytes.isEmpty { bytes = [0x80] }
-        }
+        rng.mutate(&bytes, whenEmpty: 0x80)
     }
 
     @Test(arguments: [UInt64(11), 12, 13])

@@ -1,3 +1,4 @@
+import RTCTestSupport
 import NIOCore
 import RTCCore
 import Testing
@@ -91,15 +92,7 @@ import Testing
                 let message = Self.message(&rng)
                 bytes = Array(message.encoded(integrity: rng.next() % 2 == 0 ? .shortTerm(password: "p") : nil,
                                               fingerprint: rng.next() % 2 == 0).readableBytesView)
-                for _ in 0..<(1 + Int(rng.next() % 4)) {
-                    let pos = Int(rng.next() % UInt64(bytes.count))
-                    switch rng.next() % 3 {
-                    case 0: bytes[pos] = UInt8(truncatingIfNeeded: rng.next())
-                    case 1: bytes.removeSubrange(pos...)
-                    default: bytes.insert(UInt8(truncatingIfNeeded: rng.next()), at: pos)
-                    }
-                    if bytes.isEmpty { bytes = [0] }
-                }
+                rng.mutate(&bytes)
             }
             let parsed: STUNParsedMessage
             do {

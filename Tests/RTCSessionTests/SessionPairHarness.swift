@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import RTCCore
 import RTCDTLS
@@ -17,8 +18,8 @@ extension VirtualTimePair where A == RTCSession, B == RTCSession {
     init(conditions: LinkConditions = .perfect, seed: UInt64 = 1) throws {
         var config = SessionConfiguration()
         config.includeLoopback = true
-        let a = RTCSession(configuration: config, certificate: try DTLSCertificate.generateSelfSigned(), rng: SeededRandom(seed: seed))
-        let b = RTCSession(configuration: config, certificate: try DTLSCertificate.generateSelfSigned(), rng: SeededRandom(seed: seed + 100))
+        let a = RTCSession(configuration: config, certificate: try DTLSCertificate.generateSelfSigned(now: Date()), rng: SeededRandom(seed: seed))
+        let b = RTCSession(configuration: config, certificate: try DTLSCertificate.generateSelfSigned(now: Date()), rng: SeededRandom(seed: seed + 100))
         self.init(a, at: Self.addressA, b, at: Self.addressB, conditions: conditions, seed: seed)
     }
 

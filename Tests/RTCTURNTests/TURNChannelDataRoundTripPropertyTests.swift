@@ -1,3 +1,4 @@
+import RTCTestSupport
 import NIOCore
 import RTCCore
 import Testing
@@ -39,15 +40,7 @@ import Testing
                 bytes = rng.bytes(Int(rng.next() % 24))
             } else {
                 bytes = Array(Self.frame(&rng).encoded(pad: rng.next() % 2 == 0).readableBytesView)
-                for _ in 0..<(1 + Int(rng.next() % 3)) {
-                    let pos = Int(rng.next() % UInt64(bytes.count))
-                    switch rng.next() % 3 {
-                    case 0: bytes[pos] = UInt8(truncatingIfNeeded: rng.next())
-                    case 1: bytes.removeSubrange(pos...)
-                    default: bytes.insert(UInt8(truncatingIfNeeded: rng.next()), at: pos)
-                    }
-                    if bytes.isEmpty { bytes = [0x40] }
-                }
+                rng.mutate(&bytes, maxEdits: 3, whenEmpty: 0x40)
             }
             let parsed: TURNChannelData
             do {
