@@ -119,7 +119,7 @@ let package = Package(
 
         // MARK: Edges
         .target(name: "RTCUDP", dependencies: [
-            "RTCCore", "RTCICE",
+            "RTCCore",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
