@@ -111,7 +111,6 @@ public actor PeerConnection {
     public func setLocalDescription(_ description: SessionDescription) async throws {
         try checkOpen()
         try driver.core.setLocalDescription(description, now: .now())
-        events.dataMid = driver.core.dataMid
         driver.pump()
         if !gatheringStarted {
             gatheringStarted = true
@@ -123,7 +122,7 @@ public actor PeerConnection {
     public func setRemoteDescription(_ description: SessionDescription) throws {
         try checkOpen()
         try driver.core.setRemoteDescription(description, now: .now())
-        events.dataMid = driver.core.dataMid
+        events.dataMid = driver.core.dataMid  // a remote description may name the data m-section
         driver.pump()
     }
 

@@ -66,7 +66,7 @@ actor ICEUDPPeer {
     /// Binds a socket on each address and starts gathering from them.
     func start(bindAddresses: [IPAddress]) async throws {
         let bound = await driver.bind(bindAddresses.map { TransportAddress(ip: $0, port: 0) })
-        guard !bound.isEmpty else { throw ICEWaitTimeout(description: "no address of \(bindAddresses) could be bound") }
+        guard !bound.isEmpty else { throw NoAddressBound(addresses: bindAddresses) }
         driver.core.agent.startGathering(localAddresses: bound, now: .now())
         driver.pump()
     }
@@ -89,4 +89,9 @@ actor ICEUDPPeer {
         driver.pump()
         await driver.close()
     }
+}
+
+/// None of the addresses an `ICEUDPPeer` was to bind could be bound.
+struct NoAddressBound: Error {
+    var addresses: [IPAddress]
 }
