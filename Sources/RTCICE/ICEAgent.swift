@@ -7,8 +7,8 @@ import RTCSTUN
 /// local addresses, datagrams and the time; it returns transmits, events and its next deadline.
 ///
 /// Contract: after every call that takes `now`, drain `pollTransmit()` and `pollEvent()`, then
-/// call `handleTimeout(now:)` no later than `pollDeadline()`.
-public struct ICEAgent: Sendable {
+/// call `handleTimeout(now:)` no later than `nextDeadline`.
+public struct ICEAgent: DatagramCore, Sendable {
     // MARK: Public state
 
     /// The configuration.
@@ -99,9 +99,11 @@ public struct ICEAgent: Sendable {
     private var transmits: [Transmit] = []
     private var events: [ICEEvent] = []
 
-    /// Creates an agent. `rng` supplies credentials, tie-breaker and transaction ids; pass
-    /// `SystemRandomNumberGenerator()` in production and a `SeededRandom` in tests.
-    public init(configuration: ICEConfiguration = ICEConfiguration(), role: ICERole, rng: some RandomNumberGenerator & Sendable) {
+    /// Creates an agent. `rng` supplies credentials, tie-breaker and transaction ids (RFC 8445
+    /// §16.1, RFC 8489 §6: they must be unpredictable): the system CSPRNG by default; tests
+    /// pass a `SeededRandom`.
+    public init(configuration: ICEConfiguration = ICEConfiguration(), role: ICERole,
+                rng: some RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()) {
         var r: any RandomNumberGenerator & Sendable = rng
         self.configuration = configuration
         self.role = role
@@ -124,7 +126,7 @@ public struct ICEAgent: Sendable {
     }
 
     /// When `handleTimeout(now:)` must be called next, or `nil` when nothing is pending.
-    public func pollDeadline() -> NIODeadline? {
+    public var nextDeadline: NIODeadline? {
         guard connectionState != .closed else { return nil }
         var d: NIODeadline? = nil
         func consider(_ t: NIODeadline?) { if let t { d = d.map { min($0, t) } ?? t } }
@@ -257,19 +259,27 @@ public struct ICEAgent: Sendable {
         return Transmit(source: s.base, destination: s.remote, payload: applicationData)
     }
 
-    /// Handles a received datagram. STUN is processed; anything else (DTLS, SRTP, …, RFC 7983)
-    /// from a known remote candidate on one of our bases is returned for the layer above.
-    public mutating func handleReceive(_ datagram: ReceivedDatagram, now: NIODeadline) -> ReceivedDatagram? {
-        guard connectionState != .closed else { return nil }
-        guard let first = datagram.payload.readableBytesView.first else { statistics.malformedDropped += 1; return nil }
+    /// Whether application data (DTLS, SRTP…, RFC 7983) from `source` comes from the peer:
+    /// the selected pair's remote address or a known remote candidate. The layer above drops
+    /// what fails this check.
+    public func acceptsApplicationData(from source: TransportAddress) -> Bool {
+        if let s = selectedSend, s.remote == source { return true }
+        return remoteCandidates.contains(where: { $0.address == source })
+    }
+
+    /// Handles a received STUN datagram (connectivity checks, their responses, consent).
+    /// Anything that is not STUN is not the agent's business: it is dropped and counted in
+    /// `statistics.unknownSourceDropped`; demultiplex first (RFC 7983, `PacketKind`) and check
+    /// other packets with ``acceptsApplicationData(from:)``.
+    public mutating func handle(_ datagram: ReceivedDatagram, now: NIODeadline) {
+        guard connectionState != .closed else { return }
+        guard let first = datagram.payload.readableBytesView.first else { statistics.malformedDropped += 1; return }
         guard PacketKind(firstByte: first) == .stun else {
-            if let s = selectedSend, s.remote == datagram.source { return datagram }
-            if remoteCandidates.contains(where: { $0.address == datagram.source }) { return datagram }
             statistics.unknownSourceDropped += 1
-            return nil
+            return
         }
         let parsed: STUNParsedMessage
-        do { parsed = try STUNParsedMessage(datagram.payload) } catch { statistics.malformedDropped += 1; return nil }
+        do { parsed = try STUNParsedMessage(datagram.payload) } catch { statistics.malformedDropped += 1; return }
         switch parsed.message.type.messageClass {
         case .request:
             if parsed.message.type.method == .binding { handleRequest(parsed, datagram, now: now) }
@@ -278,7 +288,6 @@ public struct ICEAgent: Sendable {
         case .indication:
             break // Binding indications are keep-alives (RFC 8445 §11): nothing to do.
         }
-        return nil
     }
 
     /// Advances time: retransmits, pacing (Ta), nomination and consent.

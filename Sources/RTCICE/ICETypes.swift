@@ -9,22 +9,29 @@ public enum ICERole: Sendable, Hashable {
     case controlled
 }
 
-/// Connection state, shaped after `RTCIceConnectionState` (W3C WebRTC §5.6.4).
-public enum ICEConnectionState: Sendable, Hashable {
-    /// Nothing to check yet.
+/// The state of the ICE transport (W3C `RTCIceConnectionState`, WebRTC §5.6.4). The one set
+/// of ICE states: the agent reports it and the session and API expose it unchanged.
+public enum ICEConnectionState: String, Sendable, Hashable {
+    /// Gathering or waiting for remote candidates: nothing to check yet.
     case new
     /// Connectivity checks are running (RFC 8445 §6.1.4).
     case checking
-    /// A pair is selected and consent is fresh.
+    /// A pair is selected and consent is fresh; checks may continue.
     case connected
+    /// Checks are done and a pair is selected (the agent does not report this yet: it keeps
+    /// checking for better pairs while connected).
+    case completed
+    /// Consent was lost for a while and may come back (the agent does not report this yet:
+    /// consent expiry is final, RFC 7675 §5.1, and reported as `failed`).
+    case disconnected
     /// Every pair failed, or consent expired on the selected pair (RFC 7675 §5.1).
     case failed
     /// `close()` was called.
     case closed
 }
 
-/// Gathering state (RFC 8445 §5.1.1, W3C `RTCIceGatheringState`).
-public enum ICEGatheringState: Sendable, Hashable {
+/// Candidate gathering progress (RFC 8445 §5.1.1, W3C `RTCIceGatheringState`).
+public enum ICEGatheringState: String, Sendable, Hashable {
     /// Not started.
     case new
     /// Host candidates are known; server-reflexive ones are being learned.
@@ -120,7 +127,7 @@ public struct ICEAgentStatistics: Sendable, Hashable {
     public var unknownAttributeRejected = 0
     /// Responses that matched no outstanding transaction.
     public var unmatchedResponsesDropped = 0
-    /// Non-STUN datagrams from an address that is not a remote candidate.
+    /// Non-STUN datagrams handed to `handle(_:now:)` (the edge or session demultiplexes them first).
     public var unknownSourceDropped = 0
     /// Role conflicts seen (requests answered 487 or role switches).
     public var roleConflicts = 0

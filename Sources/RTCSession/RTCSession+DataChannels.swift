@@ -27,21 +27,21 @@ extension RTCSession {
     mutating func handleDataChannel(_ event: DataChannelEvent) {
         switch event {
         case .opened(let info), .peerOpened(let info):
-            events.append(.dataChannelOpened(info))
+            events.append(.dataChannel(.opened(info)))
         case .message(let handle, let message):
             statistics.messagesReceived += 1
-            events.append(.dataChannelMessage(handle: handle, message))
+            events.append(.dataChannel(.message(handle: handle, message)))
         case .bufferedAmountLow(let handle):
-            events.append(.bufferedAmountLow(handle: handle))
+            events.append(.dataChannel(.bufferedAmountLow(handle: handle)))
         case .closing(let handle):
-            events.append(.dataChannelClosing(handle: handle))
+            events.append(.dataChannel(.closing(handle: handle)))
         case .closed(let handle):
-            events.append(.dataChannelClosed(handle: handle))
+            events.append(.dataChannel(.closed(handle: handle)))
         case .openFailed(let handle, let error):
-            events.append(.dataChannelError(handle: handle, reason: error.description))
+            events.append(.dataChannel(.error(handle: handle, reason: error.description)))
         case .protocolError(let handle, let error):
             // Errors on a stream without a channel have no one to tell; they are dropped.
-            if let handle { events.append(.dataChannelError(handle: handle, reason: error.description)) }
+            if let handle { events.append(.dataChannel(.error(handle: handle, reason: error.description))) }
         case .associationEstablished, .associationClosed, .associationFailed:
             break  // the connection state follows ICE and DTLS; channels report their own closes
         }

@@ -4,12 +4,13 @@ import RTCDTLS
 import RTCICE
 
 extension RTCSession {
-    static func makeAgent(_ configuration: SessionConfiguration, credentials: ICECredentials, role: ICERole, seed: UInt64) -> ICEAgent {
+    static func makeAgent(_ configuration: SessionConfiguration, credentials: ICECredentials, role: ICERole,
+                          rng: any RandomNumberGenerator & Sendable) -> ICEAgent {
         var iceConfiguration = ICEConfiguration()
         iceConfiguration.stunServers = configuration.stunServers
         iceConfiguration.includeLoopback = configuration.includeLoopback
         iceConfiguration.localCredentials = credentials
-        return ICEAgent(configuration: iceConfiguration, role: role, rng: SeededRandom(seed: seed))
+        return ICEAgent(configuration: iceConfiguration, role: role, rng: rng)
     }
 
     /// The ICE role follows the offer (RFC 8445 §6.1.1): the offerer controls. The agent is
@@ -17,7 +18,7 @@ extension RTCSession {
     mutating func setICERole(_ role: ICERole) {
         guard ice.role != role else { return }
         if !iceStarted {
-            ice = RTCSession.makeAgent(configuration, credentials: iceCredentials, role: role, seed: rng.next())
+            ice = RTCSession.makeAgent(configuration, credentials: iceCredentials, role: role, rng: rng)
         }
     }
 
@@ -25,7 +26,7 @@ extension RTCSession {
     /// starts the handshake when we are the client and ICE has a selected pair.
     mutating func startTransportIfReady(now: NIODeadline) {
         guard let role = dtlsRole, !remoteFingerprints.isEmpty else { return }
-        if !hasDTLS {
+        if dtlsPhase == .waiting {
             var dtlsConfiguration = DTLSConfiguration(certificate: certificate, verification: .fingerprints(remoteFingerprints))
             dtlsConfiguration.mtu = configuration.dtlsMTU
             // No HelloVerifyRequest round trip: our DTLS replies only ever go to the pair ICE
@@ -34,10 +35,10 @@ extension RTCSession {
             // lets a server skip the exchange where amplification is not a problem).
             dtlsConfiguration.cookieExchange = false
             dtls = DTLSConnection(role: role, configuration: dtlsConfiguration)
-            dtlsStarted = false
+            dtlsPhase = .created
         }
-        if role == .client, !dtlsStarted, ice.selectedPair != nil {
-            dtlsStarted = true
+        if role == .client, dtlsPhase == .created, ice.selectedPair != nil {
+            dtlsPhase = .handshaking
             dtls!.startHandshake(now: now)
         }
     }
@@ -58,7 +59,7 @@ extension RTCSession {
                     progress = true
                     handleDTLS(event, now: now)
                 }
-                if dtlsConnected {
+                if dtlsPhase == .connected {
                     while let packet = channels.pollTransmit(now: now) {
                         progress = true
                         do { try dtls?.send(applicationData: packet) } catch { statistics.datagramsDropped += 1 }
@@ -88,24 +89,12 @@ extension RTCSession {
     private mutating func handleICE(_ event: ICEEvent, now: NIODeadline) {
         switch event {
         case .candidateGathered(let candidate):
-            events.append(.localCandidate(ICECandidateInit(candidate: candidate.sdpAttributeValue, sdpMid: mid, sdpMLineIndex: 0,
-                                                           usernameFragment: iceCredentials.ufrag)))
+            events.append(.ice(.localCandidate(ICECandidateInit(candidate: candidate.sdpAttributeValue, sdpMid: mid, sdpMLineIndex: 0,
+                                                                usernameFragment: iceCredentials.ufrag))))
         case .gatheringStateChanged(let state):
-            switch state {
-            case .new: events.append(.gatheringStateChanged(.new))
-            case .gathering: events.append(.gatheringStateChanged(.gathering))
-            case .complete: events.append(.gatheringStateChanged(.complete))
-            }
+            events.append(.ice(.gatheringStateChanged(state)))
         case .connectionStateChanged(let state):
-            let mapped: ICEConnectionState
-            switch state {
-            case .new: mapped = .new
-            case .checking: mapped = .checking
-            case .connected: mapped = .connected
-            case .failed: mapped = .failed
-            case .closed: mapped = .closed
-            }
-            setICEState(mapped)
+            setICEState(state)
         case .selectedPairChanged(let pair):
             statistics.selectedCandidatePair = "\(pair.local.address) -> \(pair.remote.address)"
             startTransportIfReady(now: now)
@@ -121,7 +110,7 @@ extension RTCSession {
     private mutating func handleDTLS(_ event: DTLSEvent, now: NIODeadline) {
         switch event {
         case .handshakeCompleted:
-            dtlsConnected = true
+            dtlsPhase = .connected
             // SCTP starts over DTLS: the DTLS client sends INIT; the role fixes stream-id parity (RFC 8832 §6).
             channels.start(role: dtlsRole == .server ? .dtlsServer : .dtlsClient, now: now)
             updateConnectionState()
@@ -130,12 +119,11 @@ extension RTCSession {
         case .alert:
             break
         case .closed:
-            dtlsConnected = false
+            dtlsPhase = .closed
             channels.closeAll(now: now)
             setConnectionState(.closed)
         case .failed:
-            dtlsConnected = false
-            dtlsFailed = true
+            dtlsPhase = .failed
             channels.closeAll(now: now)
             updateConnectionState()
         }
@@ -144,7 +132,7 @@ extension RTCSession {
     mutating func setICEState(_ state: ICEConnectionState) {
         guard iceState != state else { return }
         iceState = state
-        events.append(.iceConnectionStateChanged(state))
+        events.append(.ice(.connectionStateChanged(state)))
         updateConnectionState()
     }
 
@@ -152,13 +140,13 @@ extension RTCSession {
     mutating func updateConnectionState() {
         guard !isClosed else { return }
         let state: PeerConnectionState
-        if dtlsFailed || iceState == .failed {
+        if dtlsPhase == .failed || iceState == .failed {
             state = .failed
         } else if iceState == .disconnected {
             state = .disconnected
-        } else if dtlsConnected && (iceState == .connected || iceState == .completed) {
+        } else if dtlsPhase == .connected && (iceState == .connected || iceState == .completed) {
             state = .connected
-        } else if iceState == .new && !hasDTLS {
+        } else if iceState == .new && dtlsPhase == .waiting {
             state = .new
         } else {
             state = .connecting

@@ -10,19 +10,22 @@ import RTCSDP
 /// One peer connection's protocol engine, sans-IO: ICE, DTLS, SCTP and data channels behind
 /// JSEP, driven by datagrams and time.
 ///
-/// The contract (str0m's): feed it with `handle(_:now:)`, `handleTimeout(now:)` and the API
-/// calls; after each, drain `pollTransmit()` and `pollEvent()` until `nil`, and call
-/// `handleTimeout` at `pollDeadline()`. It never reads a clock, opens a socket or starts a task.
+/// The contract is every core's (`SansIOCore`, as a `DatagramCore`): feed it with
+/// `handle(_:now:)`, `handleTimeout(now:)` and the API calls; after each, drain `pollTransmit()`
+/// and `pollEvent()` until `nil`, and call `handleTimeout` at `nextDeadline`. It never reads a
+/// clock, opens a socket or starts a task.
 ///
 /// Layering: datagrams go to ICE; what ICE passes up from the selected pair is DTLS
 /// (RFC 7983); DTLS application data is SCTP (RFC 8261); SCTP messages are data channels.
-public struct RTCSession {
+public struct RTCSession: DatagramCore {
     let configuration: SessionConfiguration
     let certificate: DTLSCertificate
     var ice: ICEAgent
+    /// The DTLS connection, once `dtlsPhase` has left `.waiting`.
     var dtls: DTLSConnection?
-    /// Whether `dtls` exists (testing the optional itself would copy the connection).
-    var hasDTLS: Bool { if case .none = dtls { false } else { true } }
+    /// Where DTLS is in its life (one phase instead of a flag per fact; testing `dtls` itself
+    /// would copy the connection).
+    var dtlsPhase = DTLSPhase.waiting
     var channels: DataChannelManager
     var signaling = SignalingStateMachine()
     let sessionID: UInt64
@@ -37,16 +40,13 @@ public struct RTCSession {
     var remoteFingerprints: [DTLSFingerprint] = []
     var remoteMaxMessageSize = 65_536
     var dtlsRole: DTLSRole?
-    var dtlsStarted = false
-    var dtlsConnected = false
-    var dtlsFailed = false
     var pendingDTLS: [ByteBuffer] = []
     var transmits = Deque<Transmit>()
     var events = Deque<SessionEvent>()
     var isClosed = false
     var iceState: ICEConnectionState = .new
     var connectionState: PeerConnectionState = .new
-    var rng: SeededRandom
+    var rng: any RandomNumberGenerator & Sendable
     let iceCredentials: ICECredentials
     var iceStarted = false
     /// Candidates trickled before the remote description, applied with it (RFC 8838 §11.4).
@@ -58,17 +58,19 @@ public struct RTCSession {
 
     /// Creates a session with a DTLS certificate (generate one with
     /// `DTLSCertificate.generateSelfSigned()`; its fingerprint goes into every description).
+    /// `rng` supplies the session id, ICE credentials, tie-breaker and transaction ids and the
+    /// SCTP initial values: the system CSPRNG by default; tests pass a `SeededRandom`.
     public init(configuration: SessionConfiguration = SessionConfiguration(), certificate: DTLSCertificate,
-                rng: some RandomNumberGenerator) {
-        var generator = rng
+                rng: some RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()) {
+        var generator: any RandomNumberGenerator & Sendable = rng
         self.configuration = configuration
         self.certificate = certificate
-        self.rng = SeededRandom(seed: generator.next())
         self.sessionID = generator.next() >> 2
         let credentials = ICECredentials.random(using: &generator)
-        self.ice = RTCSession.makeAgent(configuration, credentials: credentials, role: .controlling, seed: generator.next())
+        self.ice = RTCSession.makeAgent(configuration, credentials: credentials, role: .controlling, rng: generator)
         self.channels = RTCSession.makeDataChannels(configuration, rng: &generator)
         self.iceCredentials = credentials
+        self.rng = generator
     }
 
     /// The signaling state.
@@ -257,13 +259,15 @@ public struct RTCSession {
         guard !isClosed else { return }
         statistics.datagramsReceived += 1
         statistics.bytesReceived += datagram.payload.readableBytes
-        if let upward = ice.handleReceive(datagram, now: now) {
-            if PacketKind(firstByte: upward.payload.getInteger(at: upward.payload.readerIndex) ?? 0) == .dtls {
-                if !hasDTLS { startTransportIfReady(now: now) }
-                if dtls?.handle(datagram: upward.payload, now: now) == nil { statistics.datagramsDropped += 1 }
-            } else {
-                statistics.datagramsDropped += 1  // SRTP/RTCP: media is not negotiated by this session yet
-            }
+        // RFC 7983 demultiplexing: STUN is ICE's; the rest must come from the peer ICE knows.
+        switch PacketKind(firstByte: datagram.payload.getInteger(at: datagram.payload.readerIndex) ?? 0) {
+        case .stun:
+            ice.handle(datagram, now: now)
+        case .dtls where ice.acceptsApplicationData(from: datagram.source):
+            if dtlsPhase == .waiting { startTransportIfReady(now: now) }
+            if dtls?.handle(datagram: datagram.payload, now: now) == nil { statistics.datagramsDropped += 1 }
+        default:
+            statistics.datagramsDropped += 1  // unknown source, or SRTP/RTCP: media is not negotiated yet
         }
         pump(now: now)
     }
@@ -289,8 +293,8 @@ public struct RTCSession {
     public mutating func pollEvent() -> SessionEvent? { events.popFirst() }
 
     /// When `handleTimeout` must be called next.
-    public func pollDeadline() -> NIODeadline? {
-        [ice.pollDeadline(), dtls?.pollDeadline(), channels.pollDeadline()].compactMap { $0 }.min()
+    public var nextDeadline: NIODeadline? {
+        [ice.nextDeadline, dtls?.pollDeadline(), channels.pollDeadline()].compactMap { $0 }.min()
     }
 
     /// Closes everything: channels close, SCTP aborts politely (SHUTDOWN is not waited for),

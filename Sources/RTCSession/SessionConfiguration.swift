@@ -58,30 +58,44 @@ public enum SessionError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// What the session reports; drain with `RTCSession.pollEvent()`.
+/// What the session reports; drain with `RTCSession.pollEvent()`. Events are nested by
+/// subsystem: ICE, the aggregate states, data channels (and, later, media).
 public enum SessionEvent: Sendable {
-    /// A local candidate to trickle to the peer.
-    case localCandidate(ICECandidateInit)
-    /// Gathering progressed.
-    case gatheringStateChanged(ICEGatheringState)
-    /// The ICE transport's state changed.
-    case iceConnectionStateChanged(ICEConnectionState)
-    /// The aggregate connection state changed.
+    /// Something about the ICE transport: a candidate to trickle, gathering or connection state.
+    case ice(ICE)
+    /// The aggregate connection state changed (W3C `RTCPeerConnectionState`).
     case connectionStateChanged(PeerConnectionState)
     /// The signaling state changed.
     case signalingStateChanged(SignalingState)
-    /// A data channel opened (created locally or announced by the peer).
-    case dataChannelOpened(DataChannelInfo)
-    /// A message arrived on a channel.
-    case dataChannelMessage(handle: Int, DataChannelMessage)
-    /// A channel started closing.
-    case dataChannelClosing(handle: Int)
-    /// A channel closed (both directions of its stream reset, or the association ended).
-    case dataChannelClosed(handle: Int)
-    /// A channel hit an error.
-    case dataChannelError(handle: Int, reason: String)
-    /// A channel's buffered amount fell to or below the low threshold.
-    case bufferedAmountLow(handle: Int)
+    /// Something about one data channel, named by its handle.
+    case dataChannel(Channel)
+
+    /// What the ICE transport reports.
+    public enum ICE: Sendable {
+        /// A local candidate to trickle to the peer (RFC 8838 §4.4).
+        case localCandidate(ICECandidateInit)
+        /// Gathering progressed.
+        case gatheringStateChanged(ICEGatheringState)
+        /// The ICE transport's state changed.
+        case connectionStateChanged(ICEConnectionState)
+    }
+
+    /// What a data channel reports; `handle` is the value `createDataChannel` returned (or the
+    /// one in `opened`'s info for a channel the peer announced).
+    public enum Channel: Sendable {
+        /// A channel opened (created locally or announced by the peer).
+        case opened(DataChannelInfo)
+        /// A message arrived.
+        case message(handle: Int, DataChannelMessage)
+        /// The channel started closing.
+        case closing(handle: Int)
+        /// The channel closed (both directions of its stream reset, or the association ended).
+        case closed(handle: Int)
+        /// The channel hit an error; `reason` says which.
+        case error(handle: Int, reason: String)
+        /// The channel's buffered amount fell to or below its low threshold.
+        case bufferedAmountLow(handle: Int)
+    }
 }
 
 /// Counters of a session (shaped after W3C webrtc-stats: transport, candidate-pair, data-channel).

@@ -1,3 +1,9 @@
+import RTCICE
+
+// The ICE states are RTCICE's own: the agent reports them, the session and the API expose them.
+@_exported import enum RTCICE.ICEConnectionState
+@_exported import enum RTCICE.ICEGatheringState
+
 /// The aggregate state of a peer connection (W3C `RTCPeerConnectionState`).
 public enum PeerConnectionState: String, Sendable, Hashable {
     /// Nothing has started.
@@ -14,30 +20,18 @@ public enum PeerConnectionState: String, Sendable, Hashable {
     case closed
 }
 
-/// The state of the ICE transport (W3C `RTCIceConnectionState`).
-public enum ICEConnectionState: String, Sendable, Hashable {
-    /// Gathering or waiting for remote candidates.
-    case new
-    /// Checks are running.
-    case checking
-    /// A pair works; checks may continue.
+/// Where a session's DTLS connection is in its life (RFC 6347 §4.2; RFC 5763 §5 for who starts).
+enum DTLSPhase: Sendable, Hashable {
+    /// No connection yet: the DTLS role (`a=setup`) or the peer's fingerprint is not known.
+    case waiting
+    /// The connection exists; a server waits for the ClientHello, a client for ICE to select a pair.
+    case created
+    /// The client sent its ClientHello (a server moves straight from `created` to `connected`).
+    case handshaking
+    /// The handshake completed: SCTP runs over it.
     case connected
-    /// Checks are done and a pair is selected.
-    case completed
-    /// Consent was lost for a while.
-    case disconnected
-    /// No pair works.
+    /// The handshake failed or a fatal alert arrived.
     case failed
-    /// The transport is closed.
+    /// close_notify was exchanged.
     case closed
-}
-
-/// Candidate gathering progress (W3C `RTCIceGatheringState`).
-public enum ICEGatheringState: String, Sendable, Hashable {
-    /// Gathering has not started.
-    case new
-    /// Candidates are being gathered.
-    case gathering
-    /// Every candidate is gathered (end-of-candidates).
-    case complete
 }

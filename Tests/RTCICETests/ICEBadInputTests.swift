@@ -34,7 +34,7 @@ import Testing
     }
 
     func deliver(_ payload: ByteBuffer, to agent: inout ICEAgent) -> (ReceivedDatagram?, [STUNParsedMessage]) {
-        let data = agent.handleReceive(ReceivedDatagram(source: peer, destination: local, payload: payload), now: now)
+        let data = agent.receive(ReceivedDatagram(source: peer, destination: local, payload: payload), now: now)
         var responses: [STUNParsedMessage] = []
         while let t = agent.pollTransmit() {
             if let p = try? STUNParsedMessage(t.payload), p.message.type.messageClass != .request { responses.append(p) }
@@ -115,6 +115,9 @@ import Testing
         #expect(agent.statistics.unmatchedResponsesDropped == 1)
         let (data, _) = deliver(ByteBuffer(bytes: [0x17, 0xfe, 0xfd, 0, 0]), to: &agent)
         #expect(data == nil, "DTLS from an unknown address is not handed up")
+        #expect(!agent.acceptsApplicationData(from: peer))
+        // Handed to the agent anyway, a non-STUN datagram is dropped and counted.
+        agent.handle(ReceivedDatagram(source: peer, destination: local, payload: ByteBuffer(bytes: [0x17, 0xfe, 0xfd, 0, 0])), now: now)
         #expect(agent.statistics.unknownSourceDropped == 1)
     }
 

@@ -29,11 +29,11 @@ import Testing
         #expect(requests.count == 2, "one request per server of the base's family")
         #expect(agent.gatheringState == .gathering)
         let mapped = TransportAddress("203.0.113.9:61000")!
-        for r in requests where r.destination == server { _ = agent.handleReceive(try #require(serve(r, mapped: mapped)), now: now) }
+        for r in requests where r.destination == server { _ = agent.receive(try #require(serve(r, mapped: mapped)), now: now) }
         // The IPv6 server never answers: gathering completes after its retransmissions.
         var t = now
         while agent.gatheringState != .complete, t < now + .seconds(30) {
-            t = agent.pollDeadline() ?? t + .seconds(1)
+            t = agent.nextDeadline ?? t + .seconds(1)
             agent.handleTimeout(now: t)
             while agent.pollTransmit() != nil {}
         }
@@ -65,7 +65,7 @@ import Testing
         agent.handleTimeout(now: t)
         while t < now + .milliseconds(400) {
             while let x = agent.pollTransmit() { if firstSends[x.destination] == nil { firstSends[x.destination] = t } }
-            t = agent.pollDeadline() ?? t + .milliseconds(10)
+            t = agent.nextDeadline ?? t + .milliseconds(10)
             agent.handleTimeout(now: t)
         }
         #expect(firstSends.count == 5)

@@ -75,7 +75,7 @@ struct ICESimulation {
             for (side, t) in link.deliver(upTo: now) {
                 let d = ReceivedDatagram(source: t.source!, destination: t.destination, payload: t.payload)
                 let data: ReceivedDatagram?
-                if side == .a { data = a.handleReceive(d, now: now) } else { data = b.handleReceive(d, now: now) }
+                if side == .a { data = a.receive(d, now: now) } else { data = b.receive(d, now: now) }
                 if let data {
                     let s = String(buffer: data.payload)
                     if side == .a { dataA.append(s) } else { dataB.append(s) }
@@ -83,7 +83,7 @@ struct ICESimulation {
             }
             while drain() {}
             if until(self) { return true }
-            let next = [a.pollDeadline(), b.pollDeadline(), link.nextDeliveryTime].compactMap { $0 }.min() ?? end
+            let next = [a.nextDeadline, b.nextDeadline, link.nextDeliveryTime].compactMap { $0 }.min() ?? end
             now = max(now, min(next, end + .nanoseconds(1)))
             if now > end { break }
             a.handleTimeout(now: now)
@@ -100,5 +100,17 @@ struct ICESimulation {
         guard let t = side == .a ? a.send(applicationData: payload, now: now) : b.send(applicationData: payload, now: now) else { return false }
         link.send(t, size: t.payload.readableBytes, from: side, now: now)
         return true
+    }
+}
+
+extension ICEAgent {
+    /// What an edge does with a datagram for a bare agent: STUN goes to the agent; anything else
+    /// is application data, returned when it comes from the peer the agent knows (RFC 7983).
+    mutating func receive(_ datagram: ReceivedDatagram, now: NIODeadline) -> ReceivedDatagram? {
+        if PacketKind(firstByte: datagram.payload.readableBytesView.first ?? 0) == .stun {
+            handle(datagram, now: now)
+            return nil
+        }
+        return acceptsApplicationData(from: datagram.source) ? datagram : nil
     }
 }

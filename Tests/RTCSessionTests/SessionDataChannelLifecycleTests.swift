@@ -8,7 +8,7 @@ import Testing
 /// stream-id parity from the negotiated role, typed errors, and closing seen on both sides.
 @Suite struct SessionDataChannelLifecycleTests {
     static func closed(_ events: [SessionEvent]) -> [Int] {
-        events.compactMap { if case .dataChannelClosed(let h) = $0 { h } else { nil } }
+        events.compactMap { if case .dataChannel(.closed(let h)) = $0 { h } else { nil } }
     }
 
     @Test func channelsCreatedBeforeNegotiationTakeTheParityOfTheNegotiatedRole() throws {

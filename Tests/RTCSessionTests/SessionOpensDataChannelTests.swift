@@ -6,11 +6,11 @@ import Testing
 
 @Suite struct SessionOpensDataChannelTests {
     static func opened(_ events: [SessionEvent]) -> [DataChannelInfo] {
-        events.compactMap { if case .dataChannelOpened(let info) = $0 { info } else { nil } }
+        events.compactMap { if case .dataChannel(.opened(let info)) = $0 { info } else { nil } }
     }
 
     static func messages(_ events: [SessionEvent]) -> [DataChannelMessage] {
-        events.compactMap { if case .dataChannelMessage(_, let m) = $0 { m } else { nil } }
+        events.compactMap { if case .dataChannel(.message(_, let m)) = $0 { m } else { nil } }
     }
 
     @Test func twoSessionsOpenAChannelAndExchangeMessages() throws {

@@ -41,15 +41,15 @@ struct SessionPair {
         while now < end {
             drain()
             if done(&self) { return }
-            let next = [a.pollDeadline(), b.pollDeadline(), link.nextDeliveryTime].compactMap { $0 }.min() ?? end
+            let next = [a.nextDeadline, b.nextDeadline, link.nextDeliveryTime].compactMap { $0 }.min() ?? end
             now = max(now, min(next, end))
             for (side, transmit) in link.deliver(upTo: now) {
                 let datagram = ReceivedDatagram(source: side == .b ? Self.addressA : Self.addressB,
                                                 destination: transmit.destination, payload: transmit.payload)
                 if side == .a { a.handle(datagram, now: now) } else { b.handle(datagram, now: now) }
             }
-            if let d = a.pollDeadline(), d <= now { a.handleTimeout(now: now) }
-            if let d = b.pollDeadline(), d <= now { b.handleTimeout(now: now) }
+            if let d = a.nextDeadline, d <= now { a.handleTimeout(now: now) }
+            if let d = b.nextDeadline, d <= now { b.handleTimeout(now: now) }
         }
         drain()
     }

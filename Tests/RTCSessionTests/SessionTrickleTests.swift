@@ -8,7 +8,7 @@ import Testing
 /// follow on their own and may reach the peer before the description does. Virtual time.
 @Suite struct SessionTrickleTests {
     static func localCandidates(_ events: [SessionEvent]) -> [ICECandidateInit] {
-        events.compactMap { if case .localCandidate(let c) = $0 { c } else { nil } }
+        events.compactMap { if case .ice(.localCandidate(let c)) = $0 { c } else { nil } }
     }
 
     static func endOfCandidates(mid: String) -> ICECandidateInit {
@@ -153,7 +153,7 @@ import Testing
         let unanswered = ICECandidateInit(candidate: "candidate:9 1 udp 2130706431 10.0.0.9 7000 typ host", sdpMid: "0", sdpMLineIndex: 0)
         try pair.a.addRemoteCandidate(unanswered, now: pair.now)
         pair.run(for: .seconds(1))
-        #expect(pair.eventsA.contains { if case .iceConnectionStateChanged(.checking) = $0 { true } else { false } })
+        #expect(pair.eventsA.contains { if case .ice(.connectionStateChanged(.checking)) = $0 { true } else { false } })
         #expect(pair.a.statistics.selectedCandidatePair == nil)
 
         try pair.a.addRemoteCandidate(fromB, now: pair.now)
