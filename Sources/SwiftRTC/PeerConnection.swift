@@ -1,6 +1,4 @@
 import NIOCore
-import NIOPosix
-import RTCCore
 import RTCDTLS
 import RTCSession
 import RTCUDP
