@@ -123,6 +123,11 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
+        .testTarget(name: "RTCUDPTests", dependencies: [
+            "RTCUDP", "RTCCore",
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .target(name: "SwiftRTC", dependencies: [
             "RTCSession", "RTCCore", "RTCUDP",
             .product(name: "NIOCore", package: "swift-nio"),
