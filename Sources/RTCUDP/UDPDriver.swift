@@ -20,7 +20,8 @@ import RTCCore
 /// The datagram path has no task, actor hop or allocation of its own: each socket's handler
 /// hands a datagram straight to the core (the source address conversion is cached), events go
 /// to the owner's `onEvent` synchronously, and writes are batched and flushed once per read
-/// burst. Sockets use vector reads and 4 MiB kernel buffers.
+/// burst. Sockets use vector reads and 4 MiB kernel buffers. The pump is `@inlinable`, so the
+/// owner's module runs a copy specialized for its core.
 public final class UDPDriver<Core: DatagramCore> {
     /// The loop the sockets, the timer and the core run on.
     public let eventLoop: any EventLoop
@@ -28,21 +29,17 @@ public final class UDPDriver<Core: DatagramCore> {
     public var core: Core
     /// `true` once ``close()`` started: datagrams and timers no longer reach the core.
     public private(set) var isClosed = false
-    /// The local addresses with a bound socket (ports assigned).
-    public var localAddresses: [TransportAddress] { Array(sockets.keys) }
 
-    private let onEvent: (Core.Event) -> Void
-    private let socketCounter: (@Sendable (_ delta: Int) -> Void)?
-    private var sockets: [TransportAddress: any Channel] = [:]
-    private var channelsToFlush: [ObjectIdentifier: any Channel] = [:]
+    @usableFromInline let onEvent: (Core.Event) -> Void
+    @usableFromInline let socketCounter: (@Sendable (_ delta: Int) -> Void)?
+    @usableFromInline var sockets: [TransportAddress: any Channel] = [:]
+    @usableFromInline var channelsToFlush: [ObjectIdentifier: any Channel] = [:]
     /// Destination socket addresses already converted (building one per datagram is costly).
-    private var socketAddresses: [TransportAddress: SocketAddress] = [:]
-    private var timer: Scheduled<Void>?
-    private var timerDeadline: NIODeadline?
-    /// A weak reference to `self` for the socket handlers (made on the loop, once).
-    private var weakSelf: NIOLoopBound<WeakDriver<Core>>?
-    /// Calls `timerFired()` through a weak reference (made on the loop, once).
-    private var timerCallback: NIOLoopBound<TimerCallback>?
+    @usableFromInline var socketAddresses: [TransportAddress: SocketAddress] = [:]
+    @usableFromInline var timer: Scheduled<Void>?
+    @usableFromInline var timerDeadline: NIODeadline?
+    /// How the sockets and the timer reach `self` without keeping it alive (made on the loop, once).
+    @usableFromInline var callbacksStorage: NIOLoopBound<UDPDriverCallbacks>?
 
     /// Creates a driver for `core`; no socket is bound until ``bind(_:isolation:)``.
     /// - Parameters:
@@ -68,21 +65,9 @@ public final class UDPDriver<Core: DatagramCore> {
     /// Binds a UDP socket on an ephemeral port of every address, all at once (one event-loop
     /// round trip, not one per address), and returns the bound addresses. An address that
     /// cannot be bound (e.g. IPv6 disabled) is skipped. Call on `eventLoop`.
+    @inlinable
     public func bind(_ addresses: [TransportAddress], isolation: isolated (any Actor)? = #isolation) async -> [TransportAddress] {
-        let target = weakReference()
-        let counter = socketCounter
-        let bootstrap = DatagramBootstrap(group: eventLoop)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelOption(.datagramVectorReadMessageCount, value: 32)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2048))
-            .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
-            .channelOption(.socketOption(.so_sndbuf), value: 4 << 20)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let handler = UDPDriverHandler(driver: target.value.driver, socketCounter: counter)
-                    try channel.pipeline.syncOperations.addHandler(handler)
-                }
-            }
+        let bootstrap = UDPDriverCallbacks.bootstrap(on: eventLoop, callbacks: callbacks(), socketCounter: socketCounter)
         let binding = addresses.map { address in
             var any = address
             any.port = 0
@@ -119,6 +104,7 @@ public final class UDPDriver<Core: DatagramCore> {
 
     /// Hands the core's events to `onEvent`, writes its transmits, flushes the sockets written
     /// to and re-arms the timer. Call after every command given to ``core``.
+    @inlinable
     public func pump() {
         guard !isClosed else { return }
         drainEvents()
@@ -127,25 +113,23 @@ public final class UDPDriver<Core: DatagramCore> {
         rescheduleTimer()
     }
 
-    /// A datagram arrived (called by a socket's handler on the loop). Writes are flushed at
-    /// the end of the read burst.
-    fileprivate func receive(_ datagram: ReceivedDatagram) {
+    /// A datagram arrived (from a socket's handler, on the loop). Writes are flushed at the
+    /// end of the read burst.
+    @inlinable
+    func receive(_ datagram: ReceivedDatagram) {
         guard !isClosed else { return }
         core.handle(datagram, now: .now())
         drainEvents()
         writeTransmits()
     }
 
-    /// Remembers the socket address of a sender, so that answering it converts nothing.
-    fileprivate func learn(_ socketAddress: SocketAddress, for address: TransportAddress) {
-        if socketAddresses[address] == nil { cache(socketAddress, for: address) }
-    }
-
-    private func drainEvents() {
+    @inlinable
+    func drainEvents() {
         while let event = core.pollEvent() { onEvent(event) }
     }
 
-    private func writeTransmits() {
+    @inlinable
+    func writeTransmits() {
         while let transmit = core.pollTransmit() {
             guard let channel = channel(for: transmit) else { continue }
             let destination: SocketAddress
@@ -153,49 +137,43 @@ public final class UDPDriver<Core: DatagramCore> {
                 destination = known
             } else {
                 destination = transmit.destination.socketAddress
-                cache(destination, for: transmit.destination)
+                if socketAddresses.count >= 64 { socketAddresses.removeAll() }  // bounded: candidates are few
+                socketAddresses[transmit.destination] = destination
             }
             channel.write(AddressedEnvelope(remoteAddress: destination, data: transmit.payload), promise: nil)
             channelsToFlush[ObjectIdentifier(channel)] = channel
         }
     }
 
-    private func cache(_ socketAddress: SocketAddress, for address: TransportAddress) {
-        if socketAddresses.count >= 64 { socketAddresses.removeAll() }  // bounded: candidates are few
-        socketAddresses[address] = socketAddress
-    }
-
-    private func flushSockets() {
+    @inlinable
+    func flushSockets() {
         for channel in channelsToFlush.values { channel.flush() }
         channelsToFlush.removeAll(keepingCapacity: true)
     }
 
     /// The socket of the transmit's source address, else any socket of the destination's family.
-    private func channel(for transmit: Transmit) -> (any Channel)? {
+    @inlinable
+    func channel(for transmit: Transmit) -> (any Channel)? {
         if let source = transmit.source, let channel = sockets[source] { return channel }
         return sockets.first { $0.key.ip.isIPv4 == transmit.destination.ip.isIPv4 }?.value
     }
 
     // MARK: The timer
 
-    private func rescheduleTimer() {
+    @inlinable
+    func rescheduleTimer() {
         guard !isClosed, let deadline = core.nextDeadline else { return }
         // Re-arm only when the deadline moved earlier: a timer that fires early is harmless
         // (the core reports its next deadline again), and most datagrams change nothing.
         if let current = timerDeadline, current <= deadline { return }
         timer?.cancel()
         timerDeadline = deadline
-        let callback: NIOLoopBound<TimerCallback>
-        if let made = timerCallback {
-            callback = made
-        } else {
-            callback = NIOLoopBound(TimerCallback { [weak self] in self?.timerFired() }, eventLoop: eventLoop)
-            timerCallback = callback
-        }
-        timer = eventLoop.scheduleTask(deadline: deadline) { callback.value.fire() }
+        let callbacks = callbacks()
+        timer = eventLoop.scheduleTask(deadline: deadline) { callbacks.value.timerFired() }
     }
 
-    private func timerFired() {
+    @inlinable
+    func timerFired() {
         timerDeadline = nil
         timer = nil
         guard !isClosed else { return }
@@ -203,40 +181,68 @@ public final class UDPDriver<Core: DatagramCore> {
         pump()
     }
 
-    private func weakReference() -> NIOLoopBound<WeakDriver<Core>> {
-        if let weakSelf { return weakSelf }
-        let made = NIOLoopBound(WeakDriver(self), eventLoop: eventLoop)
-        weakSelf = made
+    /// The callbacks the sockets and the timer use; they hold `self` weakly.
+    @inlinable
+    func callbacks() -> NIOLoopBound<UDPDriverCallbacks> {
+        if let callbacksStorage { return callbacksStorage }
+        let made = NIOLoopBound(UDPDriverCallbacks(receive: { [weak self] in self?.receive($0) },
+                                                   readComplete: { [weak self] in self?.pump() },
+                                                   timerFired: { [weak self] in self?.timerFired() }),
+                                eventLoop: eventLoop)
+        callbacksStorage = made
         return made
     }
 }
 
-/// A weak reference to a driver, so that its sockets and timer do not keep it alive.
-final class WeakDriver<Core: DatagramCore> {
-    weak var driver: UDPDriver<Core>?
-    init(_ driver: UDPDriver<Core>) { self.driver = driver }
-}
+/// How a driver's sockets and timer call it: closures that hold the driver weakly (so they do
+/// not keep it alive) and that, being made in the owner's module, run the pump specialized
+/// for its core. Of no generic type, so the NIO closures that capture it capture no core type.
+@usableFromInline
+final class UDPDriverCallbacks {
+    @usableFromInline let receive: (ReceivedDatagram) -> Void
+    @usableFromInline let readComplete: () -> Void
+    @usableFromInline let timerFired: () -> Void
 
-/// The timer's action, in a box of no generic type (a scheduled task's closure must not
-/// capture the core's type).
-final class TimerCallback {
-    let fire: () -> Void
-    init(_ fire: @escaping () -> Void) { self.fire = fire }
+    @usableFromInline
+    init(receive: @escaping (ReceivedDatagram) -> Void, readComplete: @escaping () -> Void, timerFired: @escaping () -> Void) {
+        self.receive = receive
+        self.readComplete = readComplete
+        self.timerFired = timerFired
+    }
+
+    /// A bootstrap for a driver's sockets: vector reads, 4 MiB kernel buffers, and a handler
+    /// that calls `callbacks`.
+    @usableFromInline
+    static func bootstrap(on eventLoop: any EventLoop, callbacks: NIOLoopBound<UDPDriverCallbacks>,
+                          socketCounter: (@Sendable (_ delta: Int) -> Void)?) -> DatagramBootstrap {
+        DatagramBootstrap(group: eventLoop)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.datagramVectorReadMessageCount, value: 32)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2048))
+            .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
+            .channelOption(.socketOption(.so_sndbuf), value: 4 << 20)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handler = UDPDriverHandler(callbacks: callbacks.value, socketCounter: socketCounter)
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+    }
 }
 
 /// One socket's handler: hands each datagram to the driver synchronously (we are on its loop)
 /// and lets it flush once per read burst.
-final class UDPDriverHandler<Core: DatagramCore>: ChannelInboundHandler {
+final class UDPDriverHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    private weak var driver: UDPDriver<Core>?
+    private let callbacks: UDPDriverCallbacks
+    private let socketCounter: (@Sendable (_ delta: Int) -> Void)?
     private var local: TransportAddress?
     // The last source converted: a data-channel flow comes from one address, and converting an
     // IPv6 socket address costs more than the rest of receiving the datagram.
     private var lastSource: (socket: SocketAddress, transport: TransportAddress)?
-    private let socketCounter: (@Sendable (_ delta: Int) -> Void)?
 
-    init(driver: UDPDriver<Core>?, socketCounter: (@Sendable (_ delta: Int) -> Void)?) {
-        self.driver = driver
+    init(callbacks: UDPDriverCallbacks, socketCounter: (@Sendable (_ delta: Int) -> Void)?) {
+        self.callbacks = callbacks
         self.socketCounter = socketCounter
         socketCounter?(1)
     }
@@ -250,21 +256,20 @@ final class UDPDriverHandler<Core: DatagramCore>: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
-        guard let driver, let local else { return }
+        guard let local else { return }
         let source: TransportAddress
         if let last = lastSource, last.socket == envelope.remoteAddress {
             source = last.transport
         } else {
             guard let converted = TransportAddress(socketAddress: envelope.remoteAddress) else { return }
             lastSource = (envelope.remoteAddress, converted)
-            driver.learn(envelope.remoteAddress, for: converted)
             source = converted
         }
-        driver.receive(ReceivedDatagram(source: source, destination: local, payload: envelope.data))
+        callbacks.receive(ReceivedDatagram(source: source, destination: local, payload: envelope.data))
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        driver?.pump()
+        callbacks.readComplete()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
