@@ -8,12 +8,12 @@ import RTCSTUN
 /// transmits (all to `configuration.server`), events and its next deadline.
 ///
 /// Contract: after every call that takes `now`, drain `pollTransmit()` and `pollEvent()`, then
-/// call `handleTimeout(now:)` no later than `pollDeadline()`.
+/// call `handleTimeout(now:)` no later than `nextDeadline`.
 ///
 /// For ICE (RFC 8445 §5.1.1.2): `.allocated` gives the relayed candidate and its related
 /// (server-reflexive) address; `send(_:to:now:)` wraps a datagram for a peer, and
-/// `handleDatagram(_:from:now:)` unwraps what peers send to the relayed address.
-public struct TURNClient: Sendable {
+/// `handle(_:now:)` unwraps what peers send to the relayed address into `.peerData` events.
+public struct TURNClient: DatagramCore, Sendable {
     /// The configuration (server, credentials, RFC 8489 §6.2.1 timers).
     public let configuration: TURNClientConfiguration
     /// Where the allocation is in its life (RFC 8656 §7).
@@ -82,9 +82,9 @@ public struct TURNClient: Sendable {
     private var transmits: [Transmit] = []
     private var events: [TURNEvent] = []
 
-    /// Creates a client. `rng` supplies transaction ids (RFC 8489 §6.3); pass
-    /// `SystemRandomNumberGenerator()` in production and a `SeededRandom` in tests.
-    public init(configuration: TURNClientConfiguration, rng: some RandomNumberGenerator & Sendable) {
+    /// Creates a client. `rng` supplies transaction ids (RFC 8489 §6.3: unpredictable): the
+    /// system CSPRNG by default; tests pass a `SeededRandom`.
+    public init(configuration: TURNClientConfiguration, rng: some RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()) {
         self.configuration = configuration
         self.rng = rng
     }
@@ -103,7 +103,7 @@ public struct TURNClient: Sendable {
 
     /// When `handleTimeout(now:)` must be called next (a retransmission, RFC 8489 §6.2.1, or
     /// a refresh of the allocation, a permission or a channel, RFC 8656 §7–§12), or `nil`.
-    public func pollDeadline() -> NIODeadline? {
+    public var nextDeadline: NIODeadline? {
         var d: NIODeadline? = nil
         func consider(_ t: NIODeadline?) { if let t { d = d.map { min($0, t) } ?? t } }
         for t in transactions.values { consider(t.next) }
@@ -213,11 +213,16 @@ public struct TURNClient: Sendable {
         }
     }
 
-    /// Handles a datagram from `source`. Returns the peer data it carried (a Data indication
-    /// or ChannelData, RFC 8656 §11.6, §12.5), or `nil` for responses (handled: RFC 8656 §7–§12)
-    /// and for anything dropped (counted in `statistics`): datagrams not from the server,
-    /// malformed ones, responses to transactions we did not send and unauthenticated responses.
-    public mutating func handleDatagram(_ payload: ByteBuffer, from source: TransportAddress, now: NIODeadline) -> TURNPeerData? {
+    /// Handles a datagram that arrived from `datagram.source`. Peer data it carries (a Data
+    /// indication or ChannelData, RFC 8656 §11.6, §12.5) becomes a `.peerData` event; responses
+    /// are handled (RFC 8656 §7–§12); anything else is dropped and counted in `statistics`:
+    /// datagrams not from the server, malformed ones, responses to transactions we did not send
+    /// and unauthenticated responses.
+    public mutating func handle(_ datagram: ReceivedDatagram, now: NIODeadline) {
+        if let data = unwrap(datagram.payload, from: datagram.source, now: now) { events.append(.peerData(data)) }
+    }
+
+    private mutating func unwrap(_ payload: ByteBuffer, from source: TransportAddress, now: NIODeadline) -> TURNPeerData? {
         guard source == configuration.server else {
             statistics.foreignSources += 1
             return nil

@@ -101,6 +101,8 @@ public enum TURNEvent: Hashable, Sendable {
     case failed(TURNError)
     /// The allocation was released by `close(now:)` (RFC 8656 §7.2), or closing timed out.
     case closed
+    /// A peer sent data through the relay (RFC 8656 §11.6 Data indication, §12.5 ChannelData).
+    case peerData(TURNPeerData)
 }
 
 /// Application data a peer sent through the relay (RFC 8656 §11.6 Data indication,

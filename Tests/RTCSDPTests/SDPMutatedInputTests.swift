@@ -34,10 +34,10 @@ import RTCSDP
         for _ in 0..<400 {
             let text = String(decoding: Self.mutate(original, &rng), as: UTF8.self)
             do {
-                let parsed = try SessionDescription(parsing: text)
+                let parsed = try SDPDocument(parsing: text)
                 accepted += 1
                 let out = parsed.serialized()
-                let again = try SessionDescription(parsing: out)
+                let again = try SDPDocument(parsing: out)
                 #expect(again == parsed)
                 #expect(again.serialized() == out)
             } catch {

@@ -10,6 +10,7 @@ import Testing
 /// Tests change its script (drops, errors, stale nonces, broken integrity) between steps.
 struct FakeTURNServer {
     static let address = TransportAddress(ip: .v4(0x0A00_0001), port: 3478)
+    /// The client's own address (where the server's datagrams arrive; what it reports as mapped).
     static let clientAddress = TransportAddress(ip: .v4(0xC0A8_0102), port: 50_000)
     static let relayedAddress = TransportAddress(ip: .v4(0x0A00_0001), port: 49_152)
 
@@ -135,17 +136,28 @@ struct TURNHarness {
             precondition(rounds < 10_000, "client keeps transmitting")
             #expect(t.destination == FakeTURNServer.address)
             if let answer = server.handle(t.payload, now: now) {
-                _ = client.handleDatagram(answer, from: FakeTURNServer.address, now: now)
+                client.handle(ReceivedDatagram(source: FakeTURNServer.address, destination: FakeTURNServer.clientAddress, payload: answer), now: now)
             }
         }
         while let e = client.pollEvent() { events.append(e) }
+    }
+
+    /// Hands the client a datagram from `source` (the server by default) and returns the peer
+    /// data it carried; every other event is kept in `events`.
+    mutating func receive(_ payload: ByteBuffer, from source: TransportAddress = FakeTURNServer.address) -> TURNPeerData? {
+        client.handle(ReceivedDatagram(source: source, destination: FakeTURNServer.clientAddress, payload: payload), now: now)
+        var data: TURNPeerData?
+        while let e = client.pollEvent() {
+            if case .peerData(let d) = e { data = d } else { events.append(e) }
+        }
+        return data
     }
 
     /// Runs timers up to `now + amount`.
     mutating func advance(by amount: TimeAmount) {
         let end = now + amount
         var rounds = 0
-        while let d = client.pollDeadline(), d <= end {
+        while let d = client.nextDeadline, d <= end {
             rounds += 1
             precondition(rounds < 100_000, "deadline does not advance")
             now = max(now, d)

@@ -90,7 +90,7 @@ import Testing
         let request = try! STUNParsedMessage(h.client.pollTransmit()!.payload).message
         let bare = STUNMessage(type: STUNMessageType(method: .allocate, messageClass: .errorResponse),
                                transactionID: request.transactionID, attributes: [.errorCode(.unauthenticated), .realm("r")])
-        _ = h.client.handleDatagram(bare.encoded(), from: FakeTURNServer.address, now: h.now)
+        _ = h.receive(bare.encoded(), from: FakeTURNServer.address)
         #expect(h.client.state == .failed(.missingRealmOrNonce))
     }
 }

@@ -30,7 +30,7 @@ import Testing
         #expect(result == nil)
         #expect(h.client.state == .failed(expected))
         #expect(h.events == [.failed(expected)])
-        #expect(h.client.pollDeadline() == nil)
+        #expect(h.client.nextDeadline == nil)
     }
 
     @Test func permissionErrorIsReportedForThatPeerOnly() throws {
@@ -65,7 +65,7 @@ import Testing
         let response = STUNMessage(type: STUNMessageType(method: .allocate, messageClass: .errorResponse),
                                    transactionID: request.transactionID,
                                    attributes: [.errorCode(.tryAlternate), STUNAttribute(type: .alternateServer, value: STUNAttribute.mappedAddress(alternate).value)])
-        _ = h.client.handleDatagram(response.encoded(), from: FakeTURNServer.address, now: h.now)
+        _ = h.receive(response.encoded(), from: FakeTURNServer.address)
         #expect(h.client.state == .failed(.tryAlternate(alternate)))
     }
 

@@ -22,17 +22,17 @@ import Testing
                 precondition(rounds < 100_000)
                 while let t = h.client.pollTransmit() { link.send(t.payload, size: t.payload.readableBytes, from: .a, now: h.now) }
                 while let e = h.client.pollEvent() { events.append(e) }
-                let next = [h.client.pollDeadline(), link.nextDeliveryTime].compactMap { $0 }.min()
+                let next = [h.client.nextDeadline, link.nextDeliveryTime].compactMap { $0 }.min()
                 guard let next, next <= end else { h.now = end; return }
                 h.now = max(h.now, next)
                 for (to, packet) in link.deliver(upTo: h.now) {
                     if to == .b {
                         if let answer = h.server.handle(packet, now: h.now) { link.send(answer, size: answer.readableBytes, from: .b, now: h.now) }
                     } else {
-                        _ = h.client.handleDatagram(packet, from: FakeTURNServer.address, now: h.now)
+                        h.client.handle(ReceivedDatagram(source: FakeTURNServer.address, destination: FakeTURNServer.clientAddress, payload: packet), now: h.now)
                     }
                 }
-                if let d = h.client.pollDeadline(), d <= h.now { h.client.handleTimeout(now: h.now) }
+                if let d = h.client.nextDeadline, d <= h.now { h.client.handleTimeout(now: h.now) }
             }
         }
 

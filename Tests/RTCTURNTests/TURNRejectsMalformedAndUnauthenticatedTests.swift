@@ -45,13 +45,13 @@ import Testing
         try h.mustAllocate()
         let stray = STUNMessage(type: STUNMessageType(method: .refresh, messageClass: .successResponse),
                                 transactionID: STUNTransactionID(high: 1, low: 2), attributes: [.uint32(.lifetime, 0)])
-        #expect(h.client.handleDatagram(stray.encoded(integrity: h.server.key), from: FakeTURNServer.address, now: h.now) == nil)
+        #expect(h.receive(stray.encoded(integrity: h.server.key), from: FakeTURNServer.address) == nil)
         #expect(h.client.statistics.unknownTransactions == 1)
         #expect(h.client.state == .allocated)
         // A duplicate of an answered response is also unknown now.
         let last = h.server.requests(.allocate).last!.message
         let dup = STUNMessage(type: STUNMessageType(method: .allocate, messageClass: .successResponse), transactionID: last.transactionID)
-        _ = h.client.handleDatagram(dup.encoded(integrity: h.server.key), from: FakeTURNServer.address, now: h.now)
+        _ = h.receive(dup.encoded(integrity: h.server.key), from: FakeTURNServer.address)
         #expect(h.client.statistics.unknownTransactions == 2)
     }
 
@@ -61,7 +61,7 @@ import Testing
         let request = try! STUNParsedMessage(h.client.pollTransmit()!.payload).message
         let wrong = STUNMessage(type: STUNMessageType(method: .refresh, messageClass: .errorResponse),
                                 transactionID: request.transactionID, attributes: [.errorCode(.unauthenticated), .realm("r"), .nonce("n")])
-        _ = h.client.handleDatagram(wrong.encoded(), from: FakeTURNServer.address, now: h.now)
+        _ = h.receive(wrong.encoded(), from: FakeTURNServer.address)
         #expect(h.client.statistics.unknownTransactions == 1)
         #expect(h.client.pollTransmit() == nil)
     }
@@ -72,7 +72,7 @@ import Testing
         let request = try STUNParsedMessage(h.client.pollTransmit()!.payload)
         let answer = h.server.handle(ByteBuffer(bytes: request.bytes), now: h.now)
         let challenge = try #require(answer)
-        _ = h.client.handleDatagram(challenge, from: TransportAddress(ip: .v4(0x0A00_0009), port: 3478), now: h.now)
+        _ = h.receive(challenge, from: TransportAddress(ip: .v4(0x0A00_0009), port: 3478))
         #expect(h.client.statistics.foreignSources == 1)
         #expect(h.client.pollTransmit() == nil)
     }
@@ -91,7 +91,7 @@ import Testing
         let inputs: [[UInt8]] = [[], [0x00], [0x40, 0x00], [0x40, 0x00, 0x00, 0x09, 1, 2], [0x01, 0x01, 0x00, 0x00, 0x21, 0x12],
                                  [0x80] + Array(repeating: 0, count: 30), [0x00, 0x01, 0x00, 0x04, 0x21, 0x12, 0xA4, 0x42] + Array(repeating: 0, count: 12)]
         for bytes in inputs {
-            #expect(h.client.handleDatagram(ByteBuffer(bytes: bytes), from: FakeTURNServer.address, now: h.now) == nil)
+            #expect(h.receive(ByteBuffer(bytes: bytes), from: FakeTURNServer.address) == nil)
         }
         #expect(h.client.statistics.malformedDatagrams == inputs.count)
         #expect(h.client.state == .allocated)
@@ -126,12 +126,15 @@ import Testing
                     for j in 0..<12 { bytes[8 + j] = tid[j] }
                 }
             }
-            let data = c.handleDatagram(ByteBuffer(bytes: bytes), from: FakeTURNServer.address, now: h.now)
-            if let data { #expect(data.payload.readableBytes <= bytes.count) }
+            c.handle(ReceivedDatagram(source: FakeTURNServer.address, destination: FakeTURNServer.clientAddress,
+                                      payload: ByteBuffer(bytes: bytes)), now: h.now)
+            while let e = c.pollEvent() {
+                if case .peerData(let data) = e { #expect(data.payload.readableBytes <= bytes.count) }
+            }
             if c.state == .allocated { #expect(c.allocation != nil) }
             var now = h.now
             for _ in 0..<20 {
-                guard let d = c.pollDeadline() else { break }
+                guard let d = c.nextDeadline else { break }
                 #expect(d >= now)
                 now = d
                 c.handleTimeout(now: now)

@@ -34,15 +34,15 @@ import Testing
     @Test func dataIndicationsAndChannelDataArriveAsPeerData() throws {
         var h = TURNHarness()
         try h.mustAllocate()
-        let viaIndication = h.client.handleDatagram(FakeTURNServer.dataIndication(from: Self.peer, [1, 2, 3]), from: FakeTURNServer.address, now: h.now)
+        let viaIndication = h.receive(FakeTURNServer.dataIndication(from: Self.peer, [1, 2, 3]), from: FakeTURNServer.address)
         #expect(viaIndication == TURNPeerData(peer: Self.peer, payload: ByteBuffer(bytes: [1, 2, 3]), channel: nil))
         try h.client.bindChannel(to: Self.peer, now: h.now)
         h.pump()
         for bytes: [UInt8] in [[0x40, 0x00, 0x00, 0x03, 4, 5, 6], [0x40, 0x00, 0x00, 0x03, 4, 5, 6, 0]] {
-            let got = h.client.handleDatagram(ByteBuffer(bytes: bytes), from: FakeTURNServer.address, now: h.now)
+            let got = h.receive(ByteBuffer(bytes: bytes), from: FakeTURNServer.address)
             #expect(got == TURNPeerData(peer: Self.peer, payload: ByteBuffer(bytes: [4, 5, 6]), channel: 0x4000))
         }
-        #expect(h.client.handleDatagram(ByteBuffer(bytes: [0x40, 0x07, 0x00, 0x01, 1]), from: FakeTURNServer.address, now: h.now) == nil)
+        #expect(h.receive(ByteBuffer(bytes: [0x40, 0x07, 0x00, 0x01, 1]), from: FakeTURNServer.address) == nil)
         #expect(h.client.statistics.unknownChannels == 1)
     }
 
@@ -51,7 +51,7 @@ import Testing
         try h.mustAllocate()
         let m = STUNMessage(type: STUNMessageType(method: .data, messageClass: .indication), transactionID: STUNTransactionID(high: 1, low: 1),
                             attributes: [STUNAttribute(type: .data, value: [1])])
-        #expect(h.client.handleDatagram(m.encoded(), from: FakeTURNServer.address, now: h.now) == nil)
+        #expect(h.receive(m.encoded(), from: FakeTURNServer.address) == nil)
         #expect(h.client.statistics.ignoredMessages == 1)
     }
 

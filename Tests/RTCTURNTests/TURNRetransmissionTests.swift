@@ -24,7 +24,7 @@ import Testing
         #expect(h.client.state == .failed(.timedOut(method: .allocate)))
         #expect(h.events == [.failed(.timedOut(method: .allocate))])
         #expect(h.client.statistics.retransmissions == 6)
-        #expect(h.client.pollDeadline() == nil)
+        #expect(h.client.nextDeadline == nil)
     }
 
     @Test func lostRequestsAreRecoveredByRetransmission() throws {
@@ -44,7 +44,7 @@ import Testing
         h.client.allocate(now: h.now)
         let first = h.client.pollTransmit()!
         let challenge = h.server.handle(first.payload, now: h.now)!
-        _ = h.client.handleDatagram(challenge, from: FakeTURNServer.address, now: h.now)
+        _ = h.receive(challenge, from: FakeTURNServer.address)
         h.server.dropNext = 1
         h.pump()
         #expect(h.client.state == .allocating)
@@ -65,7 +65,7 @@ import Testing
         #expect(refresh.parsed.verifyIntegrity(h.server.key))
         #expect(h.client.state == .closed)
         #expect(h.events.last == .closed)
-        #expect(h.client.pollDeadline() == nil)
+        #expect(h.client.nextDeadline == nil)
     }
 
     @Test func closeCompletesEvenWhenTheServerIsGone() throws {

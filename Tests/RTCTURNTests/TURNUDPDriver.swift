@@ -91,7 +91,9 @@ final class TURNUDPDriver: @unchecked Sendable {
 
     private func flush() {
         while let t = client.pollTransmit() { socket.send(t.payload, to: t.destination) }
-        while let e = client.pollEvent() { events.append(e) }
+        while let e = client.pollEvent() {
+            if case .peerData(let data) = e { received.append(data) } else { events.append(e) }
+        }
     }
 
     /// Calls into the client with the current time, then sends what it produced.
@@ -113,9 +115,9 @@ final class TURNUDPDriver: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             for (source, bytes) in socket.drain() {
-                if let data = client.handleDatagram(bytes, from: source, now: .now()) { received.append(data) }
+                client.handle(ReceivedDatagram(source: source, destination: socket.localAddress, payload: bytes), now: .now())
             }
-            if let d = client.pollDeadline(), d <= .now() { client.handleTimeout(now: .now()) }
+            if let d = client.nextDeadline, d <= .now() { client.handleTimeout(now: .now()) }
             flush()
             if done(self) { return }
             if case .failed(let e) = client.state { throw e }

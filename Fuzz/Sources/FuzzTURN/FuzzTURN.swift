@@ -13,6 +13,7 @@ import RTCTURN
 
 let server = TransportAddress(ip: .v4(0x7F00_0001), port: 3478)
 let peer = TransportAddress(ip: .v4(0x7F00_0001), port: 5000)
+let local = TransportAddress(ip: .v4(0x7F00_0001), port: 50000)
 let configuration = TURNClientConfiguration(server: server, username: "fuzz", password: "fuzz")
 let start = NIODeadline.uptimeNanoseconds(1_000_000_000_000)
 
@@ -41,13 +42,13 @@ let allocated: (TURNClient, [STUNTransactionID]) = {
     let first = drainRequests(&c)[0]
     let challenge = STUNMessage(type: STUNMessageType(method: .allocate, messageClass: .errorResponse), transactionID: first,
                                 attributes: [.errorCode(.unauthenticated), .realm("fuzz.realm"), .nonce("fuzz-nonce")])
-    _ = c.handleDatagram(challenge.encoded(), from: server, now: start)
+    c.handle(ReceivedDatagram(source: server, destination: local, payload: challenge.encoded()), now: start)
     let second = drainRequests(&c)[0]
     let key = STUNIntegrityKey.longTerm(username: "fuzz", realm: "fuzz.realm", password: "fuzz")
     let success = STUNMessage(type: STUNMessageType(method: .allocate, messageClass: .successResponse), transactionID: second,
                               attributes: [.xorAddress(.xorRelayedAddress, TransportAddress(ip: .v4(0x7F00_0001), port: 40000), transactionID: second),
                                            .uint32(.lifetime, 600), .xorMappedAddress(peer, transactionID: second)])
-    _ = c.handleDatagram(success.encoded(integrity: key), from: server, now: start)
+    c.handle(ReceivedDatagram(source: server, destination: local, payload: success.encoded(integrity: key)), now: start)
     guard c.state == .allocated else { fatalError("fuzz set-up: allocation failed: \(c.state)") }
     _ = drainRequests(&c)
     _ = try? c.bindChannel(to: peer, now: start)
@@ -64,14 +65,16 @@ func exercise(_ client: TURNClient, pending ids: [STUNTransactionID], _ bytes: [
         for i in 0..<12 { input[8 + i] = tid[i] }
     }
     let stateBefore = c.state
-    let data = c.handleDatagram(ByteBuffer(bytes: input), from: server, now: start)
-    if let data, data.payload.readableBytes > input.count { fatalError("peer data longer than the datagram") }
+    c.handle(ReceivedDatagram(source: server, destination: local, payload: ByteBuffer(bytes: input)), now: start)
+    while let e = c.pollEvent() {
+        if case .peerData(let data) = e, data.payload.readableBytes > input.count { fatalError("peer data longer than the datagram") }
+    }
     if c.state == .allocated, c.allocation == nil { fatalError("allocated without an allocation") }
     if case .failed = stateBefore, c.state != stateBefore { fatalError("left the failed state") }
     // Timers must always move forward and end (no transaction lives forever).
     var now = start
     for _ in 0..<64 {
-        guard let d = c.pollDeadline() else { break }
+        guard let d = c.nextDeadline else { break }
         if d < now { fatalError("deadline in the past") }
         now = d
         c.handleTimeout(now: now)

@@ -3,26 +3,19 @@ import RTCTestSupport
 import SwiftRTC
 import Testing
 
-/// The room commands bound waits on `DataChannel.receive()` with task-group timeouts: a
-/// cancelled `receive()` must return (throwing `CancellationError`) and lose no message.
+/// Callers (the room commands of `swiftrtc`, for one) bound waits on `DataChannel.receive()`
+/// with task-group timeouts: a cancelled `receive()` must return (throwing `CancellationError`)
+/// and lose no message. (`MessageQueueCancellationTests` checks the queue behind it.)
 @Suite("A waiting receive is cancellable", .serialized)
-struct RoomChannelReceiveCancellationTests {
+struct DataChannelReceiveCancellationTests {
     @Test func cancellingAWaitingReceiveThrowsAndLosesNoMessage() async throws {
         try InteropEnvironment.requirePrivateNamespace()
         let client = WebRTCClient(engine: .native)
         let a = try await client.createPeerConnection()
         let b = try await client.createPeerConnection()
         let local = try await a.createDataChannel("chat")
-        try await a.setLocalDescription(try await a.createOffer())
-        try await withRoomTimeout(10, "a gathering") { try await a.awaitIceGatheringComplete() }
-        try await b.setRemoteDescription(try #require(await a.localDescription))
-        try await b.setLocalDescription(try await b.createAnswer())
-        try await withRoomTimeout(10, "b gathering") { try await b.awaitIceGatheringComplete() }
-        try await a.setRemoteDescription(try #require(await b.localDescription))
-        let remote = try await withRoomTimeout(15, "b's channel") { () async throws -> DataChannel in
-            for await event in b.dataChannelEvents { if case .open(let channel) = event { return channel } }
-            throw RoomTestTimeout(description: "b's channel events ended")
-        }
+        try await SwiftToSwiftDataChannelTests.connect(a, b)
+        let remote = try await SwiftToSwiftDataChannelTests.firstOpen(b)
 
         let box = OutcomeBox()
         let waiting = Task {
@@ -31,11 +24,11 @@ struct RoomChannelReceiveCancellationTests {
         try await Task.sleep(for: .milliseconds(100))  // let it start waiting (either way it must throw)
         waiting.cancel()
         // Polled, not awaited: a receive that ignores cancellation would hang an await.
-        let outcome = try await pollRoom(5, "the cancelled receive to return") { box.value }
+        let outcome = try await poll(5, "the cancelled receive to return") { box.value }
         #expect(throws: CancellationError.self) { try outcome.get() }
 
         try await local.send("after the cancel")
-        #expect(try await withRoomTimeout(10, "the next message") { try await remote.receiveText() } == "after the cancel")
+        #expect(try await withTimeout(10, "the next message") { try await remote.receiveText() } == "after the cancel")
         await a.close()
         await b.close()
     }
@@ -47,4 +40,15 @@ private final class OutcomeBox: @unchecked Sendable {
     private var outcome: Result<DataChannelMessage, any Error>?
     func set(_ value: Result<DataChannelMessage, any Error>) { lock.withLock { outcome = value } }
     var value: Result<DataChannelMessage, any Error>? { lock.withLock { outcome } }
+}
+
+/// Polls `probe` every 10 ms until it returns a value, for at most `seconds` of wall-clock time.
+private func poll<T>(_ seconds: Double, _ what: String, _ probe: () -> T?) async throws -> T {
+    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+    while ContinuousClock.now < deadline {
+        if let value = probe() { return value }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    if let value = probe() { return value }
+    throw TestTimeout(what: what)
 }
