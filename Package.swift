@@ -181,5 +181,9 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ], path: "Tests/RTCTestSupport"),
+        .testTarget(name: "RTCTestSupportTests", dependencies: [
+            "RTCTestSupport", "RTCCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
     ]
 )

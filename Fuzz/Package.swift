@@ -2,17 +2,21 @@
 import PackageDescription
 
 // libFuzzer targets for every SwiftRTC parser. Built only by scripts/fuzz.sh, with
-// `-sanitize=fuzzer`; each target defines LLVMFuzzerTestOneInput and no main.
+// `-sanitize=fuzzer`; each target defines LLVMFuzzerTestOneInput (`fuzz`), and its main.swift
+// hands the process to libFuzzer through the one shared shim in FuzzSupport.
 
-/// A fuzz target: `Sources/<name>/` holds its `LLVMFuzzerTestOneInput`.
+/// A fuzz target: `Sources/<name>/` holds its `fuzz` (LLVMFuzzerTestOneInput) and a main.swift
+/// that hands it to `runLibFuzzer`.
 func fuzzTarget(_ name: String, _ modules: [String]) -> Target {
-    .executableTarget(name: name, dependencies: modules.map { .product(name: $0, package: "SwiftRTC") })
+    .executableTarget(name: name, dependencies: ["FuzzSupport"] + modules.map { .product(name: $0, package: "SwiftRTC") })
 }
 
 let package = Package(
     name: "SwiftRTCFuzz",
     dependencies: [.package(name: "SwiftRTC", path: "..")],
     targets: [
+        // The libFuzzer entry shim every target shares.
+        .target(name: "FuzzSupport"),
         // One line per parser; scripts/fuzz.sh runs every target listed here.
         fuzzTarget("FuzzSTUN", ["RTCSTUN"]),
         fuzzTarget("FuzzRTP", ["RTCRTP"]),

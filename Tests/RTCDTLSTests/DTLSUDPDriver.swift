@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import RTCDTLS
+import RTCTestSupport
 
 /// Test-only UDP edge: drives a `DTLSConnection` over a real NIO datagram socket on 127.0.0.1
 /// (the production driver lives in a later layer; here the edge is test code).
@@ -59,14 +60,9 @@ final class DTLSUDPDriver: @unchecked Sendable {
 
     /// Pumps until `done(events)` holds; throws after `timeout` seconds.
     func run(timeout: Double = 15, until done: ([DTLSEvent]) -> Bool) async throws {
-        let start = Date()
-        while true {
+        try await waitUntil(timeout, "the DTLS condition; events so far: \(events)", every: .milliseconds(2)) {
             try pump()
-            if done(events) { return }
-            if Date().timeIntervalSince(start) > timeout {
-                throw DriverTimeout(events: events)
-            }
-            try await Task.sleep(nanoseconds: 2_000_000)
+            return done(events)
         }
     }
 
@@ -80,10 +76,5 @@ final class DTLSUDPDriver: @unchecked Sendable {
     func shutdown() {
         try? channel.close().wait()
         try? group.syncShutdownGracefully()
-    }
-
-    struct DriverTimeout: Error, CustomStringConvertible {
-        var events: [DTLSEvent]
-        var description: String { "timed out; events so far: \(events)" }
     }
 }

@@ -20,11 +20,7 @@ final class ICETransportRecorder: @unchecked Sendable {
 
     /// Polls (real time) until `predicate` holds; throws after `timeout` seconds.
     func wait(_ what: String, timeout: Double = 15, _ predicate: (ICETransportRecorder) -> Bool) async throws {
-        let end = Date().addingTimeInterval(timeout)
-        while !predicate(self) {
-            if Date() > end { throw ICEWaitTimeout(description: "timed out waiting for \(what); events: \(events); data: \(data)") }
-            try await Task.sleep(nanoseconds: 10_000_000)
-        }
+        try await waitUntil(timeout, "\(what); events: \(events); data: \(data)") { predicate(self) }
     }
 
     var gatheringComplete: Bool { events.contains(.gatheringStateChanged(.complete)) }
@@ -100,9 +96,4 @@ final class ICETransportRecorder: @unchecked Sendable {
         #expect(reflexive[host.address] == host.address)
         await transport.close()
     }
-}
-
-/// A real-time wait in an interop test ran out.
-struct ICEWaitTimeout: Error, CustomStringConvertible {
-    var description: String
 }

@@ -33,19 +33,27 @@ import RTCSDP
         var rejected = 0
         for _ in 0..<400 {
             let text = String(decoding: Self.mutate(original, &rng), as: UTF8.self)
+            let parsed: SDPDocument
             do {
-                let parsed = try SDPDocument(parsing: text)
-                accepted += 1
-                let out = parsed.serialized()
+                parsed = try SDPDocument(parsing: text)
+            } catch {
+                rejected += 1
+                #expect(error.line >= 1)
+                continue
+            }
+            accepted += 1
+            // Only the mutated input may be rejected: what the parser accepted must serialize to
+            // text it accepts again (a failure here is a serializer/parser mismatch, not a
+            // rejected input).
+            let out = parsed.serialized()
+            do {
                 let again = try SDPDocument(parsing: out)
                 #expect(again == parsed)
                 #expect(again.serialized() == out)
             } catch {
-                rejected += 1
-                #expect(error.line >= 1)
+                Issue.record("accepted input serializes to text that does not parse (\(error)):\n\(out)")
             }
         }
-        #expect(accepted + rejected == 400)
         #expect(rejected > 0 && accepted > 0)
     }
 }

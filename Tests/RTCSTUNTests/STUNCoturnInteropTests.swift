@@ -49,26 +49,24 @@ final class STUNTestSocket: @unchecked Sendable {
     /// Sends `request` (retransmitting every 200 ms) until a STUN message with its
     /// transaction id arrives, for at most `timeout` seconds.
     func transact(_ request: STUNMessage, to port: UInt16, integrity: STUNIntegrityKey? = nil, timeout: Double = 10) async throws -> STUNParsedMessage {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            try await send(request.encoded(integrity: integrity, fingerprint: true), to: port)
-            let waitUntil = Date().addingTimeInterval(0.2)
-            while Date() < waitUntil {
-                while let envelope = inbox.pop() {
-                    if let parsed = try? STUNParsedMessage(envelope.data), parsed.message.transactionID == request.transactionID {
-                        return parsed
-                    }
-                }
-                try await Task.sleep(nanoseconds: 5_000_000)
+        let clock = ContinuousClock()
+        var nextSend = clock.now
+        return try await waitForValue(timeout, "a response to \(request.type) on port \(port)", every: .milliseconds(5)) {
+            if clock.now >= nextSend {
+                try await send(request.encoded(integrity: integrity, fingerprint: true), to: port)
+                nextSend = clock.now + .milliseconds(200)
             }
+            while let envelope = inbox.pop() {
+                if let parsed = try? STUNParsedMessage(envelope.data), parsed.message.transactionID == request.transactionID {
+                    return parsed
+                }
+            }
+            return nil
         }
-        throw STUNTestTimeout()
     }
 
     func close() async { try? await channel.close() }
 }
-
-struct STUNTestTimeout: Error {}
 
 /// Binding and Allocate against a real coturn on 127.0.0.1 (private network namespace).
 @Suite(.serialized) struct STUNCoturnInteropTests {
@@ -89,6 +87,7 @@ struct STUNTestTimeout: Error {}
         try InteropEnvironment.requirePrivateNamespace()
         let server = try CoturnServer()
         defer { server.stop() }
+        let user = try #require(server.longTermUser)
         let socket = try await STUNTestSocket()
         var rng = SystemRandomNumberGenerator()
         let requestedTransportUDP = STUNAttribute(type: .requestedTransport, value: [17, 0, 0, 0])
@@ -102,10 +101,10 @@ struct STUNTestTimeout: Error {}
         let nonce = try #require(challenge.message.nonce)
         #expect(!nonce.isEmpty)
         // Then with MESSAGE-INTEGRITY keyed by MD5(username:realm:password).
-        let key = STUNIntegrityKey.longTerm(username: server.username, realm: server.realm, password: server.password)
+        let key = STUNIntegrityKey.longTerm(username: user.username, realm: server.realm, password: user.password)
         let second = STUNMessage(type: STUNMessageType(method: .allocate, messageClass: .request),
                                  transactionID: .random(using: &rng),
-                                 attributes: [requestedTransportUDP, .username(server.username), .realm(server.realm), .nonce(nonce)])
+                                 attributes: [requestedTransportUDP, .username(user.username), .realm(server.realm), .nonce(nonce)])
         let success = try await socket.transact(second, to: server.port, integrity: key)
         #expect(success.message.type == STUNMessageType(method: .allocate, messageClass: .successResponse),
                 "got \(success.message.errorCode.map(\.description) ?? "?")")
@@ -115,10 +114,10 @@ struct STUNTestTimeout: Error {}
         #expect(success.message.xorMappedAddress == socket.localAddress)
         #expect((success.message.uint32(.lifetime) ?? 0) > 0)
         // A wrong password is refused.
-        let wrongKey = STUNIntegrityKey.longTerm(username: server.username, realm: server.realm, password: "nope")
+        let wrongKey = STUNIntegrityKey.longTerm(username: user.username, realm: server.realm, password: "nope")
         let third = STUNMessage(type: STUNMessageType(method: .allocate, messageClass: .request),
                                 transactionID: .random(using: &rng),
-                                attributes: [requestedTransportUDP, .username(server.username), .realm(server.realm), .nonce(nonce)])
+                                attributes: [requestedTransportUDP, .username(user.username), .realm(server.realm), .nonce(nonce)])
         let refused = try await socket.transact(third, to: server.port, integrity: wrongKey)
         #expect(refused.message.type.messageClass == .errorResponse)
         await socket.close()

@@ -78,17 +78,17 @@ struct RoomCommandLineTests {
             #expect(try await me.join() == ["echo"])
             let chat = try await me.channel(with: "echo")
             try await chat.send("hello echo")
-            #expect(try await withRoomTimeout(10, "text echo") { try await chat.receive() } == .text("hello echo"))
+            #expect(try await withTimeout(10, "text echo") { try await chat.receive() } == .text("hello echo"))
             let bytes: [UInt8] = [0, 1, 2, 0xff, 0x80]
             try await chat.send(bytes)
-            #expect(try await withRoomTimeout(10, "binary echo") { try await chat.receive() } == .binary(bytes))
+            #expect(try await withTimeout(10, "binary echo") { try await chat.receive() } == .binary(bytes))
             let large = [UInt8]((0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
             try await chat.send(large)
-            #expect(try await withRoomTimeout(10, "large binary echo") { try await chat.receive() } == .binary(large))
+            #expect(try await withTimeout(10, "large binary echo") { try await chat.receive() } == .binary(large))
 
-            let second = try await withRoomTimeout(20, "second channel") { try await me.room.openChannel("second", to: "echo") }
+            let second = try await withTimeout(20, "second channel") { try await me.room.openChannel("second", to: "echo") }
             try await second.send("on another channel")
-            #expect(try await withRoomTimeout(10, "second echo") { try await second.receive() } == .text("on another channel"))
+            #expect(try await withTimeout(10, "second echo") { try await second.receive() } == .text("on another channel"))
             try await echo.waitForLine { $0.contains("channel \"second\" with me open") }
 
             await me.close()

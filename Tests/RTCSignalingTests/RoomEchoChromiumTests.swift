@@ -39,12 +39,12 @@ struct RoomEchoChromiumTests {
             } else {
                 browser = try PeerProcess("chromium", executable: chromium,
                                           arguments: SignalingDemoPageChromiumTests.flags(profile: tmp.appendingPathComponent("profile")) + [url])
-                try await SignalingDemoPageChromiumTests.poll(timeout: 60) { reports["browser"] != nil }
+                try await waitUntil(60, "the browser's first report", every: .milliseconds(100)) { reports["browser"] != nil }
                 echo = try PeerProcess("swiftrtc echo", executable: binary, arguments: echoArguments)
             }
-            let echoed = await SignalingDemoPageChromiumTests.pollResult(timeout: 60) {
+            let echoed = (try? await waitUntil(60, "the echo on the page", every: .milliseconds(100)) {
                 reports["browser"]?.chatReceived.contains { $0.from == "echo-bot" && $0.text == "hello from browser" } ?? false
-            }
+            }) != nil
             // The page adds its fake camera right after chatting: a re-offer that echo answers
             // (rejecting video). Give that a moment, then no step may have failed on the page.
             try await Task.sleep(for: .seconds(3))

@@ -24,9 +24,9 @@ struct RoomMeshTests {
                 let xy = try await x.channel(with: y.id)
                 let yx = try await y.channel(with: x.id)
                 try await xy.send("\(x.id) to \(y.id)")
-                #expect(try await withRoomTimeout(10, "\(y.id) receiving") { try await yx.receiveText() } == "\(x.id) to \(y.id)")
+                #expect(try await withTimeout(10, "\(y.id) receiving") { try await yx.receiveText() } == "\(x.id) to \(y.id)")
                 try await yx.send(Array("\(y.id) to \(x.id)".utf8))
-                #expect(try await withRoomTimeout(10, "\(x.id) receiving") { try await xy.receiveBinary() } == Array("\(y.id) to \(x.id)".utf8))
+                #expect(try await withTimeout(10, "\(x.id) receiving") { try await xy.receiveBinary() } == Array("\(y.id) to \(x.id)".utf8))
             }
             for peer in [a, b, c] {
                 let others = ["a", "b", "c"].filter { $0 != peer.id }
@@ -53,7 +53,7 @@ struct RoomMeshTests {
 
             // a and b still talk.
             try await a.channel(with: "b").send("still here")
-            #expect(try await withRoomTimeout(10, "b receiving") { try await b.channel(with: "a").receiveText() } == "still here")
+            #expect(try await withTimeout(10, "b receiving") { try await b.channel(with: "a").receiveText() } == "still here")
             await a.close()
             await b.close()
             #expect(await a.room.connection(to: "b") == nil)
@@ -76,9 +76,9 @@ struct RoomMeshTests {
             let xy = try await x.channel(with: second)
             let yx = try await y.channel(with: first)
             try await xy.send("from \(first)")
-            #expect(try await withRoomTimeout(10, "\(second) receiving") { try await yx.receiveText() } == "from \(first)")
+            #expect(try await withTimeout(10, "\(second) receiving") { try await yx.receiveText() } == "from \(first)")
             try await yx.send("from \(second)")
-            #expect(try await withRoomTimeout(10, "\(first) receiving") { try await xy.receiveText() } == "from \(second)")
+            #expect(try await withTimeout(10, "\(first) receiving") { try await xy.receiveText() } == "from \(second)")
 
             // The impolite side's offer won: its channel is the one that opened, on both sides.
             let impolite = RoomClient.isPolite(local: first, remote: second) ? second : first
@@ -109,16 +109,16 @@ struct RoomMeshTests {
             try await a.join()
             try await b.join()
             // No default channel: wait for the connection itself.
-            let connection = try await pollRoom(20, "b's connection to a") { () async -> PeerConnection? in
+            let connection = try await waitForValue(20, "b's connection to a") { () async -> PeerConnection? in
                 guard let connection = await b.room.connection(to: "a"), await connection.connectionState == .connected else { return nil }
                 return connection
             }
             #expect(b.channels.isEmpty)
-            let mine = try await withRoomTimeout(20, "openChannel") { try await b.room.openChannel("extra", to: "a") }
+            let mine = try await withTimeout(20, "openChannel") { try await b.room.openChannel("extra", to: "a") }
             #expect(mine.state == .open)
             let theirs = try await a.channel(with: "b", label: "extra")
             try await mine.send("x")
-            #expect(try await withRoomTimeout(10, "a receiving") { try await theirs.receiveText() } == "x")
+            #expect(try await withTimeout(10, "a receiving") { try await theirs.receiveText() } == "x")
             #expect(b.channels(with: "a", label: "extra").first === mine)
             await #expect(throws: RoomClient.RoomError.unknownPeer("nobody")) { try await b.room.openChannel("x", to: "nobody") }
             await a.close()
@@ -156,11 +156,11 @@ struct RoomMeshTests {
         let (second, secondTask, _) = try await startServer(port: port)
 
         // A new chat channel opens between them on a new connection, and it works.
-        let fresh = try await pollRoom(30, "a second chat channel between a and b; a: \(a.members), b: \(b.members)") {
+        let fresh = try await waitForValue(30, "a second chat channel between a and b; a: \(a.members), b: \(b.members)") {
             a.channels(with: "b").count == 2 && b.channels(with: "a").count == 2 ? (a.channels(with: "b")[1], b.channels(with: "a")[1]) : nil
         }
         try await fresh.0.send("after restart")
-        #expect(try await withRoomTimeout(10, "b receiving") { try await fresh.1.receiveText() } == "after restart")
+        #expect(try await withTimeout(10, "b receiving") { try await fresh.1.receiveText() } == "after restart")
         #expect(await oldConnection.connectionState == .closed)
         #expect(oldChannel.state == .closed)
         #expect(await a.room.connection(to: "b") !== oldConnection)

@@ -26,11 +26,11 @@ struct RoomReofferTests {
             let reOffer = try await bToA.createOffer()
             try await bToA.setLocalDescription(reOffer)
             try await b.signaling.sendOffer(reOffer, to: "a")
-            _ = try await pollRoom(15, "a to answer the re-offer") { await a.room.renegotiationsAnswered == 1 ? true : nil }
-            _ = try await pollRoom(15, "b to apply the answer") { await bToA.signalingState == .stable ? true : nil }
+            _ = try await waitForValue(15, "a to answer the re-offer") { await a.room.renegotiationsAnswered == 1 ? true : nil }
+            _ = try await waitForValue(15, "b to apply the answer") { await bToA.signalingState == .stable ? true : nil }
             #expect(await a.room.connection(to: "b") === aToB, "the re-offer was answered on the same connection")
             try await ab.send("after the re-offer")
-            #expect(try await withRoomTimeout(10, "b receiving") { try await ba.receiveText() } == "after the re-offer")
+            #expect(try await withTimeout(10, "b receiving") { try await ba.receiveText() } == "after the re-offer")
 
             // A fresh connection's offer from b carries another certificate fingerprint: a
             // replaces its connection to b instead of renegotiating.
@@ -40,7 +40,7 @@ struct RoomReofferTests {
             let freshOffer = try await fresh.createOffer()
             try await fresh.setLocalDescription(freshOffer)
             try await b.signaling.sendOffer(freshOffer, to: "a")
-            let replaced = try await pollRoom(15, "a to replace its connection to b") { () async -> PeerConnection? in
+            let replaced = try await waitForValue(15, "a to replace its connection to b") { () async -> PeerConnection? in
                 guard let current = await a.room.connection(to: "b"), current !== aToB else { return nil }
                 return current
             }

@@ -36,7 +36,7 @@ final class RoomPeer: @unchecked Sendable {
     /// Starts the room client and waits for the server's `room_peers`.
     @discardableResult
     func join() async throws -> [String] {
-        try await withRoomTimeout(15, "\(id) joining") { [room] in try await room.join() }
+        try await withTimeout(15, "\(id) joining") { [room] in try await room.join() }
     }
 
     var members: [RoomClient.MemberEvent] { lock.withLock { memberLog } }
@@ -49,14 +49,14 @@ final class RoomPeer: @unchecked Sendable {
 
     /// Waits for a channel labelled `label` with `peer` to open.
     func channel(with peer: String, label: String = "chat", timeout: Double = 20) async throws -> DataChannel {
-        try await pollRoom(timeout, "\(id): channel \"\(label)\" with \(peer); opened: \(channels.map { "\($0.peerID)/\($0.channel.label)" })") {
+        try await waitForValue(timeout, "\(id): channel \"\(label)\" with \(peer); opened: \(channels.map { "\($0.peerID)/\($0.channel.label)" })") {
             self.channels(with: peer, label: label).first
         }
     }
 
     /// Waits until `event` was reported.
     func waitFor(_ event: RoomClient.MemberEvent, timeout: Double = 15) async throws {
-        _ = try await pollRoom(timeout, "\(id): member event \(event); got \(members)") {
+        _ = try await waitForValue(timeout, "\(id): member event \(event); got \(members)") {
             self.members.contains(event) ? true : nil
         }
     }
@@ -66,35 +66,6 @@ final class RoomPeer: @unchecked Sendable {
         await room.close()
         for task in lock.withLock({ tasks }) { await task.value }
     }
-}
-
-/// A room test waited too long.
-struct RoomTestTimeout: Error, CustomStringConvertible {
-    var description: String
-}
-
-/// Runs `body`, failing after `seconds` of wall-clock time (these tests use real sockets).
-func withRoomTimeout<T: Sendable>(_ seconds: Double, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-            throw RoomTestTimeout(description: "timed out after \(seconds) s: \(what)")
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
-    }
-}
-
-/// Polls `probe` every 10 ms until it returns a value.
-func pollRoom<T>(_ seconds: Double, _ what: @autoclosure () -> String, _ probe: () async throws -> T?) async throws -> T {
-    let start = Date()
-    while Date().timeIntervalSince(start) < seconds {
-        if let value = try await probe() { return value }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    if let value = try await probe() { return value }
-    throw RoomTestTimeout(description: "timed out after \(seconds) s waiting for \(what())")
 }
 
 /// The `swiftrtc` executable built next to the test bundle (`swift build --build-tests` builds it).

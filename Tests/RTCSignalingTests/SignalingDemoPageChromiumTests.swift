@@ -59,19 +59,19 @@ struct SignalingDemoPageChromiumTests {
                                         arguments: Self.flags(profile: tmp.appendingPathComponent("alice")) + [base + "&peer=alice&file=1"])
             defer { alice.terminate() }
             // Bob joins once Alice is in the room, so Bob is the joiner who offers.
-            try await Self.poll(timeout: 60) { reports["alice"] != nil }
+            try await waitUntil(60, "alice's first report", every: .milliseconds(100)) { reports["alice"] != nil }
             let bob = try PeerProcess("chromium bob", executable: chromium,
                                       arguments: Self.flags(profile: tmp.appendingPathComponent("bob")) + [base + "&peer=bob"])
             defer { bob.terminate() }
 
-            let done = await Self.pollResult(timeout: 90) {
+            let done = (try? await waitUntil(90, "the page's steps", every: .milliseconds(100)) {
                 guard let a = reports["alice"], let b = reports["bob"] else { return false }
                 return a.chatReceived.contains { $0.text == "hello from bob" }
                     && b.chatReceived.contains { $0.text == "hello from alice" }
                     && b.filesReceived.contains { $0.size == 1 << 20 }
                     && (a.framesDecoded["bob"] ?? 0) > 0 && (b.framesDecoded["alice"] ?? 0) > 0
                     && (a.videoFrames["bob"] ?? 0) > 0 && (b.videoFrames["alice"] ?? 0) > 0
-            }
+            }) != nil
             let context = "reports:\n\(reports.dump)\n--- alice ---\n\(alice.allOutput.suffix(1500))\n--- bob ---\n\(bob.allOutput.suffix(1500))"
             let a = try #require(reports["alice"], "no report from alice\n\(context)")
             let b = try #require(reports["bob"], "no report from bob\n\(context)")
@@ -92,20 +92,5 @@ struct SignalingDemoPageChromiumTests {
             #expect((b.videoFrames["alice"] ?? 0) > 0, "bob's video element painted no frames\n\(context)")
             #expect(a.errors.isEmpty && b.errors.isEmpty, "page errors: \(a.errors) \(b.errors)")
         }
-    }
-
-    static func poll(timeout: Double, _ condition: () -> Bool) async throws {
-        guard await pollResult(timeout: timeout, condition) else {
-            throw LiveTestTimeout(description: "condition not met within \(timeout) s")
-        }
-    }
-
-    static func pollResult(timeout: Double, _ condition: () -> Bool) async -> Bool {
-        let start = Date()
-        while Date().timeIntervalSince(start) < timeout {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
-        return condition()
     }
 }

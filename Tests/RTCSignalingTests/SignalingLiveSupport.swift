@@ -56,22 +56,16 @@ final class EventRecorder: @unchecked Sendable {
     /// Waits until an event matches `predicate` (counting from the start) and returns it.
     @discardableResult
     func wait(timeout: Double = 10, _ what: String = "event", where predicate: (SignalingClientEvent) -> Bool) async throws -> SignalingClientEvent {
-        let start = Date()
-        while Date().timeIntervalSince(start) < timeout {
-            if let hit = all.first(where: predicate) { return hit }
-            try await Task.sleep(for: .milliseconds(10))
+        try await waitForValue(timeout, "\(what); events:\n" + all.map { "\($0)" }.joined(separator: "\n")) {
+            all.first(where: predicate)
         }
-        throw LiveTestTimeout(description: "no \(what) within \(timeout) s; events:\n" + all.map { "\($0)" }.joined(separator: "\n"))
     }
 
     /// Waits until `count` events match `predicate`.
     func waitCount(_ count: Int, timeout: Double = 10, where predicate: (SignalingClientEvent) -> Bool) async throws {
-        let start = Date()
-        while Date().timeIntervalSince(start) < timeout {
-            if all.filter(predicate).count >= count { return }
-            try await Task.sleep(for: .milliseconds(10))
+        try await waitUntil(timeout, "\(count) matching events; events:\n" + all.map { "\($0)" }.joined(separator: "\n")) {
+            all.filter(predicate).count >= count
         }
-        throw LiveTestTimeout(description: "fewer than \(count) matching events within \(timeout) s; events:\n" + all.map { "\($0)" }.joined(separator: "\n"))
     }
 }
 
@@ -99,9 +93,4 @@ func httpGET(port: Int, _ path: String) async throws -> (Int, String) {
     let url = URL(string: "http://127.0.0.1:\(port)\(path)")!
     let (data, response) = try await URLSession.shared.data(from: url)
     return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
-}
-
-/// A live test waited too long; carries what did arrive.
-struct LiveTestTimeout: Error, CustomStringConvertible {
-    var description: String
 }

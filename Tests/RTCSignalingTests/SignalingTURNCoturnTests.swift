@@ -10,23 +10,12 @@ struct SignalingTURNCoturnTests {
     /// credentials from `/turn-credentials` and open a data channel through the relay.
     @Test func aiortcPeersAllocateAndRelayWithServerCredentials() async throws {
         try InteropEnvironment.requirePrivateNamespace()
-        let turnserver = try InteropEnvironment.executable("turnserver", installHint: "apt-get install coturn")
         let python = try InteropEnvironment.peerPython()
         let secret = "swiftrtc-turn-secret-\(UInt32.random(in: 0...UInt32.max))"
-        let turnPort = InteropEnvironment.freePort(udp: true)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swiftrtc-coturn-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let coturn = try PeerProcess("coturn", executable: turnserver, arguments: [
-            "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", "--listening-port=\(turnPort)",
-            "--realm=swiftrtc.test", "--use-auth-secret", "--static-auth-secret=\(secret)",
-            "--no-cli", "--no-tls", "--no-dtls", "--allow-loopback-peers", "--no-multicast-peers",
-            "--min-port=49152", "--max-port=49999",
-            "--userdb=\(dir.appendingPathComponent("turndb").path)", "--pidfile=\(dir.appendingPathComponent("pid").path)",
-            "--log-file=stdout", "--simple-log", "--verbose",
-        ])
-        defer { coturn.terminate() }
-        try await coturn.waitForLine(timeout: 15) { $0.contains("listener opened on") || $0.contains("IPv4. UDP listener opened") }
+        let server = try CoturnServer(CoturnConfiguration(authentication: .restSecret(secret), relayPorts: 49152...49999, verbose: true))
+        defer { server.stop() }
+        try await server.waitUntilListening()
+        let coturn = server.process, turnPort = server.port
 
         try await withSignalingServer({
             $0.turn = TURNConfiguration(secret: secret, uris: ["turn:127.0.0.1:\(turnPort)?transport=udp"], ttl: 600)

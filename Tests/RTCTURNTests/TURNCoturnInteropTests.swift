@@ -16,7 +16,7 @@ import Testing
 
     @Test func relaysBothWaysThroughSendIndicationsAndChannelsThenDeallocates() async throws {
         try InteropEnvironment.requirePrivateNamespace()
-        let server = try TURNCoturnServer(authentication: .longTerm(username: "alice", password: "wonderland"), extraArguments: ["--verbose"])
+        let server = try CoturnServer(CoturnConfiguration(authentication: .longTerm(username: "alice", password: "wonderland"), verbose: true))
         defer { server.stop() }
         let driver = try await TURNUDPDriver(configuration: Self.configuration(port: server.port, username: "alice", password: "wonderland"))
         let peer = try await TURNTestSocket()
@@ -78,8 +78,8 @@ import Testing
     @Test func staleNonceFromCoturnIsRetried() async throws {
         try InteropEnvironment.requirePrivateNamespace()
         // Nonces expire after 2 s, so a refresh 3 s later is answered 438 first.
-        let server = try TURNCoturnServer(authentication: .longTerm(username: "alice", password: "wonderland"),
-                                          extraArguments: ["--stale-nonce=2"])
+        let server = try CoturnServer(CoturnConfiguration(authentication: .longTerm(username: "alice", password: "wonderland"),
+                                                          extraArguments: ["--stale-nonce=2"]))
         defer { server.stop() }
         let driver = try await TURNUDPDriver(configuration: Self.configuration(port: server.port, username: "alice", password: "wonderland"))
         driver.with { c, now in c.allocate(now: now) }
@@ -98,7 +98,7 @@ import Testing
     @Test func restCredentialsAreAcceptedAndExpiredOnesRefused() async throws {
         try InteropEnvironment.requirePrivateNamespace()
         let secret = "rest-secret-\(UInt32.random(in: 0...UInt32.max))"
-        let server = try TURNCoturnServer(authentication: .restSecret(secret))
+        let server = try CoturnServer(CoturnConfiguration(authentication: .restSecret(secret)))
         defer { server.stop() }
         let now = UInt64(Date().timeIntervalSince1970)
         let valid = TURNRESTCredentials(secret: secret, name: "bob", expiry: now + 3600)
@@ -123,7 +123,7 @@ import Testing
 
     @Test func wrongPasswordIsATypedUnauthenticatedError() async throws {
         try InteropEnvironment.requirePrivateNamespace()
-        let server = try TURNCoturnServer(authentication: .longTerm(username: "alice", password: "wonderland"))
+        let server = try CoturnServer(CoturnConfiguration(authentication: .longTerm(username: "alice", password: "wonderland")))
         defer { server.stop() }
         let driver = try await TURNUDPDriver(configuration: Self.configuration(port: server.port, username: "alice", password: "wrong"))
         driver.with { c, now in c.allocate(now: now) }
@@ -139,7 +139,7 @@ import Testing
 
     @Test func secondAllocationOnTheSameSocketIsAnAllocationMismatch() async throws {
         try InteropEnvironment.requirePrivateNamespace()
-        let server = try TURNCoturnServer(authentication: .longTerm(username: "alice", password: "wonderland"))
+        let server = try CoturnServer(CoturnConfiguration(authentication: .longTerm(username: "alice", password: "wonderland")))
         defer { server.stop() }
         let driver = try await TURNUDPDriver(configuration: Self.configuration(port: server.port, username: "alice", password: "wonderland"))
         driver.with { c, now in c.allocate(now: now) }

@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import RTCCore
 import RTCTURN
+import RTCTestSupport
 
 /// A UDP socket on 127.0.0.1 that queues what it receives (used as the TURN client's socket
 /// and as the plain peer behind the relay).
@@ -57,22 +58,14 @@ final class TURNTestSocket: @unchecked Sendable {
 
     /// Waits (polling) for a datagram, at most `timeout` seconds.
     func receive(timeout: Double = 5) async throws -> (TransportAddress, ByteBuffer) {
-        let deadline = Date().addingTimeInterval(timeout)
         var pending: [(TransportAddress, ByteBuffer)] = []
-        while Date() < deadline {
+        return try await waitForValue(timeout, "a datagram on \(localAddress)", every: .milliseconds(2)) {
             pending += drain()
-            if !pending.isEmpty { return pending.removeFirst() }
-            try await Task.sleep(nanoseconds: 2_000_000)
+            return pending.isEmpty ? nil : pending.removeFirst()
         }
-        throw TURNInteropTimeout(what: "a datagram on \(localAddress)")
     }
 
     func close() async { try? await channel.close() }
-}
-
-struct TURNInteropTimeout: Error, CustomStringConvertible {
-    var what: String
-    var description: String { "timed out waiting for \(what)" }
 }
 
 /// Drives a `TURNClient` over a real UDP socket on real time (test edge: the core itself
@@ -112,18 +105,16 @@ final class TURNUDPDriver: @unchecked Sendable {
 
     /// Runs the client until `done` holds, at most `timeout` seconds.
     func run(until what: String, timeout: Double = 15, _ done: (TURNUDPDriver) -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
+        try await waitUntil(timeout, what, every: .milliseconds(2)) {
             for (source, bytes) in socket.drain() {
                 client.handle(ReceivedDatagram(source: source, destination: socket.localAddress, payload: bytes), now: .now())
             }
             if let d = client.nextDeadline, d <= .now() { client.handleTimeout(now: .now()) }
             flush()
-            if done(self) { return }
+            if done(self) { return true }
             if case .failed(let e) = client.state { throw e }
-            try await Task.sleep(nanoseconds: 2_000_000)
+            return false
         }
-        throw TURNInteropTimeout(what: what)
     }
 
     /// Runs until an event matching `match` arrives and returns it.

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import SwiftRTC
 import Testing
+import RTCTestSupport
 
 /// Sends `total` bytes in `chunk`-byte binary messages on a channel labelled "bulk" and asks
 /// the peer (aiortc_peer.py / chromium_peer.py protocol) for the SHA-256 of what it received.

@@ -24,7 +24,7 @@ struct DataChannelReceiveCancellationTests {
         try await Task.sleep(for: .milliseconds(100))  // let it start waiting (either way it must throw)
         waiting.cancel()
         // Polled, not awaited: a receive that ignores cancellation would hang an await.
-        let outcome = try await poll(5, "the cancelled receive to return") { box.value }
+        let outcome = try await waitForValue(5, "the cancelled receive to return") { box.value }
         #expect(throws: CancellationError.self) { try outcome.get() }
 
         try await local.send("after the cancel")
@@ -42,13 +42,3 @@ private final class OutcomeBox: @unchecked Sendable {
     var value: Result<DataChannelMessage, any Error>? { lock.withLock { outcome } }
 }
 
-/// Polls `probe` every 10 ms until it returns a value, for at most `seconds` of wall-clock time.
-private func poll<T>(_ seconds: Double, _ what: String, _ probe: () -> T?) async throws -> T {
-    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-    while ContinuousClock.now < deadline {
-        if let value = probe() { return value }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    if let value = probe() { return value }
-    throw TestTimeout(what: what)
-}

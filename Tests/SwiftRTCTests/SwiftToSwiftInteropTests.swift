@@ -24,13 +24,17 @@ import Testing
         try await AiortcDataChannelInteropTests.exerciseEcho(channel, count: 1000)
         try await BulkTransfer.run(on: tested, total: 50 << 20, chunk: 16 << 10)
 
-        // The far side closing is seen here: our message sequence ends.
+        // The far side closing is seen here: our message sequence ends (a timeout or an error
+        // thrown by the sequence fails the test), and ends cleanly: the echo peer treats "close"
+        // as a command, so nothing arrives after it (an echoed "close", or a stale echo delivered
+        // late, would show up here).
         try await channel.send("close")
-        let ended = try await withTimeout(10, "the peer's close") { () -> Bool in
-            for try await _ in channel {}
-            return true
+        let afterClose = try await withTimeout(10, "the peer's close") { () -> [DataChannelMessage] in
+            var received: [DataChannelMessage] = []
+            for try await message in channel { received.append(message) }
+            return received
         }
-        #expect(ended)
+        #expect(afterClose.isEmpty, "messages after the peer's close: \(afterClose)")
         #expect(channel.state == .closed)
 
         // Our side closing is seen there.

@@ -33,17 +33,3 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     return 0
 }
-
-// SwiftPM renames an executable target's `main` to `FuzzSDP_main` and links `main` to it;
-// with -parse-as-library there is none, so provide it and hand over to libFuzzer's driver.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runLibFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>,
-                        _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                        _ testOneInput: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
-
-@_cdecl("FuzzSDP_main")
-public func fuzzSDPMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var arguments = argv
-    return runLibFuzzerDriver(&count, &arguments) { data, size in fuzz(data, size) }
-}

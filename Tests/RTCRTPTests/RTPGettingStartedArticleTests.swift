@@ -4,7 +4,7 @@ import Testing
 import RTCRTP
 
 /// The code of RTCRTP.docc/GettingStarted.md, kept compiling and correct.
-@Suite struct GettingStartedExampleTests {
+@Suite struct RTPGettingStartedArticleTests {
     @Test func rtpExampleFromTheArticle() throws {
         let extensions = try RTPHeaderExtension(oneByte: [
             .text(id: 4, "1"),  // mid

@@ -3,7 +3,7 @@ import Testing
 
 @testable import RTCRTP
 
-@Suite struct RTPWellKnownHeaderExtensionTests {
+@Suite struct RTPHeaderExtensionsCarryTypedValuesTests {
     @Test func encodesAndDecodesTypedValues() throws {
         let ext = try RTPHeaderExtension(oneByte: [
             .transportWideSequenceNumber(id: 3, 0xBEEF),

@@ -3,7 +3,7 @@ import Testing
 @testable import RTCTURN
 
 /// ChannelData framing (RFC 8656 §12.4, §12.5): 4-byte header, optional padding over UDP.
-@Suite struct TURNChannelDataCodecTests {
+@Suite struct TURNChannelDataFramingTests {
     @Test func roundTripsWithAndWithoutPadding() throws {
         let m = TURNChannelData(channel: 0x4ABC, data: ByteBuffer(bytes: [1, 2, 3, 4, 5]))
         let plain = m.encoded()

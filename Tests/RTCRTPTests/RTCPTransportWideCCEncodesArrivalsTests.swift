@@ -4,7 +4,7 @@ import Testing
 
 @testable import RTCRTP
 
-@Suite struct RTCPTransportWideCCTests {
+@Suite struct RTCPTransportWideCCEncodesArrivalsTests {
     private func parseTWCC(_ hex: String) throws -> RTCPTransportWideCC {
         let compound = try RTCPCompoundPacket(parsing: Hex.decode(hex)!)
         guard case .transportFeedback(.transportWideCC(let twcc)) = try #require(compound.packets.first) else {

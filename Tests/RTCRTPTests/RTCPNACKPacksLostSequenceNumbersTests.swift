@@ -2,7 +2,7 @@ import Testing
 
 @testable import RTCRTP
 
-@Suite struct RTCPNACKListTests {
+@Suite struct RTCPNACKPacksLostSequenceNumbersTests {
     @Test func packsLossesIntoPIDAndBitmask() {
         let pairs = RTCPGenericNACK.pairs(for: [10, 11, 13, 26, 27, 40])
         #expect(pairs == [

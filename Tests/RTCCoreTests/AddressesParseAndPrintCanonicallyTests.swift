@@ -1,7 +1,8 @@
 import Testing
 import RTCCore
 
-@Suite struct AddressParsingTests {
+/// IP and transport addresses parse from every textual form and print canonically (RFC 5952).
+@Suite struct AddressesParseAndPrintCanonicallyTests {
     @Test(arguments: [
         ("127.0.0.1", "127.0.0.1"), ("::1", "::1"), ("0:0:0:0:0:0:0:1", "::1"),
         ("2001:DB8:0:0:1:0:0:1", "2001:db8::1:0:0:1"), ("fe80::1%eth0", "fe80::1"),
@@ -37,42 +38,5 @@ import RTCCore
         #expect(IPAddress("fe80::abcd")!.isLinkLocal)
         #expect(IPAddress("169.254.1.1")!.isLinkLocal)
         #expect(!IPAddress("2001:db8::1")!.isLinkLocal)
-    }
-}
-
-@Suite struct PacketDemuxTests {
-    @Test func classifiesByFirstByteAsRFC7983Says() {
-        #expect(PacketKind(firstByte: 0) == .stun)
-        #expect(PacketKind(firstByte: 3) == .stun)
-        #expect(PacketKind(firstByte: 4) == .unknown)
-        #expect(PacketKind(firstByte: 17) == .zrtp)
-        #expect(PacketKind(firstByte: 20) == .dtls)
-        #expect(PacketKind(firstByte: 22) == .dtls)
-        #expect(PacketKind(firstByte: 63) == .dtls)
-        #expect(PacketKind(firstByte: 64) == .turnChannel)
-        #expect(PacketKind(firstByte: 79) == .turnChannel)
-        #expect(PacketKind(firstByte: 80) == .unknown)
-        #expect(PacketKind(firstByte: 0x80) == .rtpOrRTCP)
-        #expect(PacketKind(firstByte: 191) == .rtpOrRTCP)
-        #expect(PacketKind(firstByte: 192) == .unknown)
-        #expect(PacketKind(datagram: [UInt8]()) == .unknown)
-        #expect(PacketKind.isRTCP(secondByte: 200))
-        #expect(!PacketKind.isRTCP(secondByte: 96))
-        #expect(!PacketKind.isRTCP(secondByte: 96 | 0x80))
-    }
-
-    @Test func hexRoundTrips() {
-        #expect(Hex.encode([0xde, 0xad, 0x01], separator: ":", uppercase: true) == "DE:AD:01")
-        #expect(Hex.decode("DE:AD:01") == [0xde, 0xad, 0x01])
-        #expect(Hex.decode("abc") == nil)
-        #expect(Hex.decode("zz") == nil)
-    }
-
-    @Test func seededRandomIsReproducible() {
-        var a = SeededRandom(seed: 42), b = SeededRandom(seed: 42), c = SeededRandom(seed: 43)
-        let x = a.bytes(37), y = b.bytes(37), z = c.bytes(37)
-        #expect(x == y)
-        #expect(x != z)
-        #expect(x.count == 37)
     }
 }

@@ -4,7 +4,7 @@ import Testing
 @testable import RTCSTUN
 
 /// Encoding and decoding of message types, attributes and protections.
-@Suite struct STUNCodecTests {
+@Suite struct STUNMessagesRoundTripTests {
     var rng = SeededRandom(seed: 7)
 
     @Test func messageTypeInterleavesClassBits() {
