@@ -125,7 +125,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "RTCUDPTests", dependencies: [
-            "RTCUDP", "RTCCore",
+            "RTCUDP", "RTCCore", "RTCTestSupport",
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),

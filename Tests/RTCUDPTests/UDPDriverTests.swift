@@ -2,6 +2,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import RTCCore
+import RTCTestSupport
 import RTCUDP
 import Testing
 
@@ -48,18 +49,6 @@ final class DriverRecorder: Sendable {
     var sockets: Int { box.withLockedValue { $0.sockets } }
     func record(_ event: EchoCore.Event) { box.withLockedValue { $0.events.append(event) } }
     func count(_ delta: Int) { box.withLockedValue { $0.sockets += delta } }
-
-    /// Polls (real time) until `predicate` holds; records an issue after `seconds`.
-    func wait(_ what: String, seconds: Double = 5, _ predicate: (DriverRecorder) -> Bool) async throws {
-        let end = NIODeadline.now() + .milliseconds(Int64(seconds * 1000))
-        while !predicate(self) {
-            if NIODeadline.now() > end {
-                Issue.record("timed out waiting for \(what); events: \(events)")
-                return
-            }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-    }
 }
 
 /// Owns a driver on its event loop, as `PeerConnection` does: the actor's executor is the loop.
@@ -101,9 +90,9 @@ actor DriverHost {
         let bLocal = try #require(await b.bind([Self.loopback]).first)
         #expect(aLocal.port != 0 && bLocal.port != 0)
         await a.send(["hello"], from: aLocal, to: bLocal)
-        try await b.recorder.wait("hello at b") { !$0.events.isEmpty }
+        try await waitUntil(5, "hello at b") { !b.recorder.events.isEmpty }
         #expect(b.recorder.events == [.received("hello", from: aLocal, on: bLocal)])
-        try await a.recorder.wait("the echo at a") { !$0.events.isEmpty }
+        try await waitUntil(5, "the echo at a") { !a.recorder.events.isEmpty }
         #expect(a.recorder.events == [.received("echo:hello", from: bLocal, on: aLocal)])
         await a.close()
         await b.close()
@@ -115,11 +104,11 @@ actor DriverHost {
         let bLocal = try #require(await b.bind([Self.loopback]).first)
         let texts = (0..<200).map { "message \($0)" }
         await a.send(texts, to: bLocal)  // no source: the driver picks the socket of the family
-        try await b.recorder.wait("200 datagrams") { $0.events.count >= 200 }
+        try await waitUntil(5, "200 datagrams") { b.recorder.events.count >= 200 }
         let received = b.recorder.events.compactMap { if case .received(let t, _, _) = $0 { t } else { nil } }
         #expect(received == texts)
         // Every one was answered, so a got 200 echoes back over the same two sockets.
-        try await a.recorder.wait("200 echoes") { $0.events.count >= 200 }
+        try await waitUntil(5, "200 echoes") { a.recorder.events.count >= 200 }
         #expect(a.recorder.events.count == 200)
         await a.close()
         await b.close()
@@ -130,7 +119,7 @@ actor DriverHost {
         _ = await host.bind([Self.loopback])
         let start = NIODeadline.now()
         await host.arm(after: .milliseconds(80))
-        try await host.recorder.wait("the timeout") { $0.events == [.timeout] }
+        try await waitUntil(5, "the timeout") { host.recorder.events == [.timeout] }
         #expect(NIODeadline.now() - start >= .milliseconds(80))
         await host.close()
     }
@@ -155,8 +144,7 @@ actor DriverHost {
         await a.send(["after close"], to: bLocal)
         try await Task.sleep(for: .milliseconds(150))
         #expect(b.recorder.events.isEmpty)
-        for _ in 0..<200 where b.recorder.sockets != 0 { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(b.recorder.sockets == 0)
+        try await waitUntil(5, "b's sockets released") { b.recorder.sockets == 0 }
         await a.close()
     }
 
