@@ -69,7 +69,7 @@ public actor PeerConnection {
         self.eventLoop = eventLoop
         self.liveObjects = liveObjects
         self.configuration = configuration
-        let certificate = try configuration.certificate ?? DTLSCertificate.generateSelfSigned()
+        let certificate = try configuration.certificate ?? DTLSCertificate.generateSelfSigned(now: .now)
         self.localFingerprint = certificate.fingerprint.sdpValue
         let session = RTCSession(configuration: try configuration.sessionConfiguration(), certificate: certificate,
                                  rng: SystemRandomNumberGenerator())

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import RTCCore
 import RTCTestSupport
@@ -5,8 +6,8 @@ import RTCTestSupport
 
 /// Shared identities: generating certificates is slow-ish, so tests reuse two.
 enum TestIdentities {
-    static let client = try! DTLSCertificate.generateSelfSigned(commonName: "client")
-    static let server = try! DTLSCertificate.generateSelfSigned(commonName: "server")
+    static let client = try! DTLSCertificate.generateSelfSigned(commonName: "client", now: Date())
+    static let server = try! DTLSCertificate.generateSelfSigned(commonName: "server", now: Date())
 }
 
 /// A client and a server connected by a `SimulatedLink`, driven on virtual time.
@@ -48,15 +49,15 @@ struct DTLSPair {
         let end = NIODeadline.virtualStart + limit
         drain()
         while !done(self) {
-            let candidates = [client.pollDeadline(), server.pollDeadline(), link.nextDeliveryTime].compactMap { $0 }
+            let candidates = [client.nextDeadline, server.nextDeadline, link.nextDeliveryTime].compactMap { $0 }
             guard let next = candidates.min(), next <= end else { return done(self) }
             if next > now { now = next }
             for (to, packet) in link.deliver(upTo: now) {
-                if to == .a { client.handle(datagram: packet, now: now) } else { server.handle(datagram: packet, now: now) }
+                if to == .a { client.handle(packet, now: now) } else { server.handle(packet, now: now) }
                 drain()
             }
-            if let d = client.pollDeadline(), d <= now { client.handleTimeout(now: now) }
-            if let d = server.pollDeadline(), d <= now { server.handleTimeout(now: now) }
+            if let d = client.nextDeadline, d <= now { client.handleTimeout(now: now) }
+            if let d = server.nextDeadline, d <= now { server.handleTimeout(now: now) }
             drain()
         }
         return true

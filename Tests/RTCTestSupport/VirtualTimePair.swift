@@ -79,12 +79,26 @@ public struct VirtualTimePair<A: SansIOCore, B: SansIOCore> {
         return result
     }
 
-    /// Drains both cores: transmissions go onto the link, events into `eventsA` / `eventsB`.
+    /// Signaling between the two sides, outside the link: called by every flush with the events
+    /// each side just reported (e.g. trickled candidates handed to the peer, RFC 8838). What it
+    /// makes the cores do is flushed in turn. `nil` (the default) means no signaling.
+    public var signaling: ((inout A, inout B, _ newA: [A.Event], _ newB: [B.Event], _ now: NIODeadline) -> Void)?
+
+    /// Drains both cores: transmissions go onto the link, events into `eventsA` / `eventsB`
+    /// (and through `signaling`, until the cores have nothing more to say).
     public mutating func flush() {
-        while let out = a.pollTransmit() { link.send(.fromA(out), size: sizeOfA(out), from: .a, now: now) }
-        while let out = b.pollTransmit() { link.send(.fromB(out), size: sizeOfB(out), from: .b, now: now) }
-        while let event = a.pollEvent() { eventsA.append(event) }
-        while let event = b.pollEvent() { eventsB.append(event) }
+        while true {
+            let firstA = eventsA.count
+            let firstB = eventsB.count
+            while let out = a.pollTransmit() { link.send(.fromA(out), size: sizeOfA(out), from: .a, now: now) }
+            while let out = b.pollTransmit() { link.send(.fromB(out), size: sizeOfB(out), from: .b, now: now) }
+            while let event = a.pollEvent() { eventsA.append(event) }
+            while let event = b.pollEvent() { eventsB.append(event) }
+            guard let signaling, eventsA.count > firstA || eventsB.count > firstB else { return }
+            let newA = Array(eventsA[firstA...])
+            let newB = Array(eventsB[firstB...])
+            signaling(&a, &b, newA, newB, now)
+        }
     }
 
     /// The earliest of both cores' deadlines and the link's next delivery, if any.
