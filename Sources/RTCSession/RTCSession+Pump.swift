@@ -18,7 +18,7 @@ extension RTCSession {
     mutating func setICERole(_ role: ICERole) {
         guard ice.role != role else { return }
         if !iceStarted {
-            ice = RTCSession.makeAgent(configuration, credentials: iceCredentials, role: role, rng: rng)
+            ice = RTCSession.makeAgent(configuration, credentials: iceCredentials, role: role, rng: RTCSession.child(of: &rng))
         }
     }
 
@@ -34,7 +34,7 @@ extension RTCSession {
             // cookie's protection against amplification is already given (RFC 6347 §4.2.1
             // lets a server skip the exchange where amplification is not a problem).
             dtlsConfiguration.cookieExchange = false
-            dtls = DTLSConnection(role: role, configuration: dtlsConfiguration)
+            dtls = DTLSConnection(role: role, configuration: dtlsConfiguration, rng: RTCSession.child(of: &rng))
             dtlsPhase = .created
         }
         if role == .client, dtlsPhase == .created, ice.selectedPair != nil {

@@ -67,10 +67,19 @@ public struct RTCSession: DatagramCore {
         self.certificate = certificate
         self.sessionID = generator.next() >> 2
         let credentials = ICECredentials.random(using: &generator)
-        self.ice = RTCSession.makeAgent(configuration, credentials: credentials, role: .controlling, rng: generator)
-        self.channels = RTCSession.makeDataChannels(configuration, rng: generator)
+        self.ice = RTCSession.makeAgent(configuration, credentials: credentials, role: .controlling,
+                                        rng: RTCSession.child(of: &generator))
+        self.channels = RTCSession.makeDataChannels(configuration, rng: RTCSession.child(of: &generator))
         self.iceCredentials = credentials
         self.rng = generator
+    }
+
+    /// A generator for one core: the system CSPRNG stays the system CSPRNG; any other generator
+    /// (a `SeededRandom` in tests) seeds an independent stream, so cores never replay each
+    /// other's numbers.
+    static func child(of generator: inout any RandomNumberGenerator & Sendable) -> any RandomNumberGenerator & Sendable {
+        if generator is SystemRandomNumberGenerator { return generator }
+        return SeededRandom(seed: generator.next())
     }
 
     /// The signaling state.
