@@ -1,5 +1,6 @@
 import NIOCore
 import RTCCore
+import RTCTestSupport
 import Testing
 @testable import RTCRTP
 
@@ -112,37 +113,17 @@ import Testing
         }
     }
 
-    /// Mutates `bytes` in 1–4 places (overwrite, truncate, insert).
-    static func mutate(_ bytes: inout [UInt8], _ rng: inout SeededRandom) {
-        for _ in 0..<(1 + Int(rng.next() % 4)) {
-            let pos = Int(rng.next() % UInt64(bytes.count))
-            switch rng.next() % 3 {
-            case 0: bytes[pos] = UInt8(truncatingIfNeeded: rng.next())
-            case 1: bytes.removeSubrange(pos...)
-            default: bytes.insert(UInt8(truncatingIfNeeded: rng.next()), at: pos)
-            }
-            if bytes.isEmpty { bytes = [0x80] }
-        }
-    }
-
     @Test(arguments: [UInt64(11), 12, 13])
     func randomAndMutatedRTCPFailsTypedOrRoundTrips(seed: UInt64) throws {
         var rng = SeededRandom(seed: seed)
+        let inputs = rng.parserInputs(count: 5000, noiseEvery: 4, whenEmpty: [0x80]) { rng in
+            [0x80 | UInt8(rng.next() % 64), UInt8(192 + rng.next() % 32)] + rng.bytes(Int(rng.next() % 40))
+        } valid: { rng in
+            Array(RTCPCompoundPacket(packets: (0..<Int(1 + rng.next() % 3)).map { _ in Self.packet(&rng) }).serialized().readableBytesView)
+        }
         var parsedCount = 0
-        for i in 0..<5000 {
-            var bytes: [UInt8]
-            if i % 4 == 0 {
-                bytes = [0x80 | UInt8(rng.next() % 64), UInt8(192 + rng.next() % 32)] + rng.bytes(Int(rng.next() % 40))
-            } else {
-                bytes = Array(RTCPCompoundPacket(packets: (0..<Int(1 + rng.next() % 3)).map { _ in Self.packet(&rng) }).serialized().readableBytesView)
-                Self.mutate(&bytes, &rng)
-            }
-            let compound: RTCPCompoundPacket
-            do {
-                compound = try RTCPCompoundPacket(parsing: bytes)
-            } catch {
-                continue  // a typed RTCPParseError: fine
-            }
+        for bytes in inputs {
+            guard let compound = try? RTCPCompoundPacket(parsing: bytes) else { continue }  // a typed RTCPParseError: fine
             parsedCount += 1
             let out = compound.serialized()
             #expect(out.readableBytes == compound.serializedSize)
@@ -156,32 +137,24 @@ import Testing
     @Test(arguments: [UInt64(21), 22, 23])
     func randomAndMutatedRTPFailsTypedOrRoundTrips(seed: UInt64) throws {
         var rng = SeededRandom(seed: seed)
+        let inputs = try rng.parserInputs(count: 5000, noiseEvery: 4, whenEmpty: [0x80]) { rng in
+            [0x80 | UInt8(rng.next() % 64)] + rng.bytes(Int(rng.next() % 80))
+        } valid: { rng in
+            let elements = (0..<Int(rng.next() % 4)).map { _ in
+                RTPHeaderExtensionElement(id: UInt8(1 + rng.next() % 14), bytes: rng.bytes(Int(1 + rng.next() % 16)))
+            }
+            let packet = RTPPacket(
+                header: RTPHeader(marker: rng.next() % 2 == 0, payloadType: UInt8(rng.next() % 128),
+                                  sequenceNumber: UInt16(truncatingIfNeeded: rng.next()), timestamp: Self.u32(&rng), ssrc: Self.u32(&rng),
+                                  csrcs: (0..<Int(rng.next() % 4)).map { _ in Self.u32(&rng) },
+                                  headerExtension: elements.isEmpty ? nil : try RTPHeaderExtension(elements: elements)),
+                payload: ByteBuffer(bytes: rng.bytes(Int(rng.next() % 64))),
+                paddingLength: rng.next() % 3 == 0 ? UInt8(1 + rng.next() % 20) : 0)
+            return Array(packet.serialized().readableBytesView)
+        }
         var parsedCount = 0
-        for i in 0..<5000 {
-            var bytes: [UInt8]
-            if i % 4 == 0 {
-                bytes = [0x80 | UInt8(rng.next() % 64)] + rng.bytes(Int(rng.next() % 80))
-            } else {
-                var elements: [RTPHeaderExtensionElement] = []
-                for _ in 0..<Int(rng.next() % 4) {
-                    elements.append(RTPHeaderExtensionElement(id: UInt8(1 + rng.next() % 14), bytes: rng.bytes(Int(1 + rng.next() % 16))))
-                }
-                let packet = RTPPacket(
-                    header: RTPHeader(marker: rng.next() % 2 == 0, payloadType: UInt8(rng.next() % 128),
-                                      sequenceNumber: UInt16(truncatingIfNeeded: rng.next()), timestamp: Self.u32(&rng), ssrc: Self.u32(&rng),
-                                      csrcs: (0..<Int(rng.next() % 4)).map { _ in Self.u32(&rng) },
-                                      headerExtension: elements.isEmpty ? nil : try RTPHeaderExtension(elements: elements)),
-                    payload: ByteBuffer(bytes: rng.bytes(Int(rng.next() % 64))),
-                    paddingLength: rng.next() % 3 == 0 ? UInt8(1 + rng.next() % 20) : 0)
-                bytes = Array(packet.serialized().readableBytesView)
-                Self.mutate(&bytes, &rng)
-            }
-            let packet: RTPPacket
-            do {
-                packet = try RTPPacket(parsing: bytes)
-            } catch {
-                continue  // a typed RTPParseError: fine
-            }
+        for bytes in inputs {
+            guard let packet = try? RTPPacket(parsing: bytes) else { continue }  // a typed RTPParseError: fine
             parsedCount += 1
             let out = packet.serialized()
             #expect(out.readableBytes == packet.serializedSize)
