@@ -42,6 +42,11 @@ public struct VirtualTimePair<A: SansIOCore, B: SansIOCore> {
     public private(set) var undeliverable = 0
     /// Loop iterations so far (each delivers what is due and runs due timers).
     public private(set) var steps = 0
+    /// The signaling channel from `a` to `b`, outside the link: called with each event `a`
+    /// reports and `b` to act on at the current time (e.g. trickle a gathered candidate).
+    public var signalAToB: ((A.Event, inout B, NIODeadline) -> Void)?
+    /// The signaling channel from `b` to `a` (see `signalAToB`).
+    public var signalBToA: ((B.Event, inout A, NIODeadline) -> Void)?
 
     private let aToB: (A.Output) -> B.Input?
     private let bToA: (B.Output) -> A.Input?
@@ -79,12 +84,25 @@ public struct VirtualTimePair<A: SansIOCore, B: SansIOCore> {
         return result
     }
 
-    /// Drains both cores: transmissions go onto the link, events into `eventsA` / `eventsB`.
+    /// Drains both cores until both are quiet: transmissions go onto the link, events into
+    /// `eventsA` / `eventsB` and through the signaling channels, if set.
     public mutating func flush() {
-        while let out = a.pollTransmit() { link.send(.fromA(out), size: sizeOfA(out), from: .a, now: now) }
-        while let out = b.pollTransmit() { link.send(.fromB(out), size: sizeOfB(out), from: .b, now: now) }
-        while let event = a.pollEvent() { eventsA.append(event) }
-        while let event = b.pollEvent() { eventsB.append(event) }
+        var moved = true
+        while moved {
+            moved = false
+            while let out = a.pollTransmit() { link.send(.fromA(out), size: sizeOfA(out), from: .a, now: now); moved = true }
+            while let out = b.pollTransmit() { link.send(.fromB(out), size: sizeOfB(out), from: .b, now: now); moved = true }
+            while let event = a.pollEvent() {
+                eventsA.append(event)
+                signalAToB?(event, &b, now)
+                moved = true
+            }
+            while let event = b.pollEvent() {
+                eventsB.append(event)
+                signalBToA?(event, &a, now)
+                moved = true
+            }
+        }
     }
 
     /// The earliest of both cores' deadlines and the link's next delivery, if any.
