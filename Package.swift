@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "RTCRTP", targets: ["RTCRTP"]),
         .library(name: "RTCSession", targets: ["RTCSession"]),
         .library(name: "RTCSignaling", targets: ["RTCSignaling"]),
+        .library(name: "RTCSignalingServer", targets: ["RTCSignalingServer"]),
         .executable(name: "swiftrtc", targets: ["swiftrtc"]),
     ],
     dependencies: [
@@ -59,7 +60,7 @@ let package = Package(
 
         // MARK: ICE
         .target(name: "RTCICE", dependencies: [
-            "RTCSTUN", "RTCCore",
+            "RTCSTUN", "RTCSDP", "RTCCore",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "RTCICETests", dependencies: [
@@ -133,19 +134,29 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
+        // The signaling protocol and its clients (SignalingClient, RoomClient): no HTTP server.
+        // HummingbirdWSClient is only the WebSocket client (swift-websocket's WSClient over NIO).
         .target(name: "RTCSignaling", dependencies: [
-            "RTCCore", "SwiftRTC",
+            "SwiftRTC", "RTCSession", "RTCSDP", "RTCCore",
+            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        // The signaling server (Hummingbird HTTP + WebSocket, rooms, join tokens, TURN
+        // credentials, the demo page).
+        .target(name: "RTCSignalingServer", dependencies: [
+            "RTCSignaling", "RTCTURN",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
-            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ], resources: [.copy("Public")]),
         .testTarget(name: "RTCSignalingTests", dependencies: [
-            "RTCSignaling", "RTCTestSupport", "SwiftRTC",
+            "RTCSignaling", "RTCSignalingServer", "RTCSession", "RTCTURN", "RTCTestSupport", "SwiftRTC",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .executableTarget(name: "swiftrtc-bench", dependencies: [
@@ -153,7 +164,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "swiftrtc", dependencies: [
-            "SwiftRTC", "RTCSignaling", "RTCSTUN",
+            "SwiftRTC", "RTCSignaling", "RTCSignalingServer", "RTCSTUN",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),

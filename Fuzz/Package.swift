@@ -26,7 +26,7 @@ let package = Package(
         fuzzTarget("FuzzDTLS", ["RTCDTLS"]),
         fuzzTarget("FuzzSCTP", ["RTCSCTP", "RTCDataChannel"]),
         fuzzTarget("FuzzDataChannel", ["RTCDataChannel", "RTCSCTP", "RTCCore"]),
-        fuzzTarget("FuzzSignalingMessage", ["RTCSignaling"]),
+        fuzzTarget("FuzzSignalingMessage", ["RTCSignaling", "RTCSignalingServer"]),
         fuzzTarget("FuzzTURN", ["RTCTURN", "RTCSTUN", "RTCCore"]),
     ]
 )

@@ -4,27 +4,14 @@ import RTCCore
 import SwiftASN1
 import X509
 
-/// A certificate fingerprint as carried in SDP `a=fingerprint` (RFC 8122 §5): a hash function
-/// name and the digest of the DER certificate, printed as upper-case hex pairs joined by `:`.
-public struct DTLSFingerprint: Hashable, Sendable, CustomStringConvertible {
-    /// The hash function name in SDP form, lower case (e.g. `sha-256`).
-    public var algorithm: String
-    /// The digest bytes.
-    public var digest: [UInt8]
-
-    /// Creates a fingerprint from its parts.
-    public init(algorithm: String, digest: [UInt8]) {
-        self.algorithm = algorithm.lowercased()
-        self.digest = digest
-    }
-
+extension CertificateFingerprint {
     /// The SHA-256 fingerprint of a DER certificate (RFC 8122 §5, RFC 8827 §6.5).
-    public static func sha256(of der: [UInt8]) -> DTLSFingerprint {
-        DTLSFingerprint(algorithm: "sha-256", digest: Array(SHA256.hash(data: der)))
+    public static func sha256(of der: [UInt8]) -> CertificateFingerprint {
+        CertificateFingerprint(algorithm: "sha-256", digest: Array(SHA256.hash(data: der)))
     }
 
-    /// The fingerprint of `der` computed with this fingerprint's hash function, or `nil` if the
-    /// function is not supported (sha-1, sha-256, sha-384, sha-512 are).
+    /// Whether `der` hashes to this fingerprint with its hash function; `false` for functions
+    /// that are not supported (sha-1, sha-256, sha-384, sha-512 are).
     func matches(der: [UInt8]) -> Bool {
         let actual: [UInt8]
         switch algorithm {
@@ -36,25 +23,6 @@ public struct DTLSFingerprint: Hashable, Sendable, CustomStringConvertible {
         }
         return actual == digest
     }
-
-    /// Parses the SDP attribute value `"sha-256 AB:CD:…"` (RFC 8122 §5); `nil` if malformed.
-    public init?(sdp text: String) {
-        let parts = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
-        guard parts.count == 2 else { return nil }
-        let hexPairs = parts[1].split(separator: ":")
-        guard !hexPairs.isEmpty, hexPairs.allSatisfy({ $0.count == 2 }),
-              let bytes = Hex.decode(String(parts[1])), bytes.count == hexPairs.count else { return nil }
-        self.init(algorithm: String(parts[0]), digest: bytes)
-    }
-
-    /// The upper-case hex digest joined by `:` (the value part of `a=fingerprint`).
-    public var hexValue: String { Hex.encode(digest, separator: ":", uppercase: true) }
-
-    /// The full SDP attribute value, e.g. `sha-256 AB:CD:…` (RFC 8122 §5).
-    public var sdpValue: String { "\(algorithm) \(hexValue)" }
-
-    /// Same as `sdpValue`.
-    public var description: String { sdpValue }
 }
 
 /// A local DTLS identity: an X.509 certificate (DER) and its ECDSA P-256 private key.
@@ -119,7 +87,7 @@ public struct DTLSCertificate: Sendable {
     }
 
     /// The SHA-256 fingerprint for the SDP `a=fingerprint` attribute (RFC 8122 §5).
-    public var fingerprint: DTLSFingerprint { .sha256(of: derBytes) }
+    public var fingerprint: CertificateFingerprint { .sha256(of: derBytes) }
 }
 
 /// A peer's public signing key taken from its certificate.

@@ -1,3 +1,4 @@
+import RTCCore
 import NIOCore
 
 /// Which side of the handshake a connection plays (RFC 6347 §4.2). In WebRTC the role follows
@@ -13,7 +14,7 @@ public enum DTLSRole: Sendable, Equatable {
 /// `a=fingerprint`).
 public enum DTLSPeerVerification: Sendable {
     /// The certificate must match one of these fingerprints (RFC 8122 §5).
-    case fingerprints([DTLSFingerprint])
+    case fingerprints([CertificateFingerprint])
     /// The callback receives the DER leaf certificate and returns `true` to accept it.
     case callback(@Sendable ([UInt8]) -> Bool)
     /// Any certificate is accepted; the caller must check the fingerprint reported in
@@ -84,7 +85,7 @@ public struct DTLSHandshakeInfo: Sendable, Equatable {
     /// The negotiated SRTP profile, or `nil` if use_srtp was not negotiated (RFC 5764 §4.1.1).
     public var srtpProfile: SRTPProtectionProfile?
     /// SHA-256 fingerprint of the peer's certificate (compare with SDP `a=fingerprint`).
-    public var remoteFingerprint: DTLSFingerprint
+    public var remoteFingerprint: CertificateFingerprint
     /// The peer's DER leaf certificate.
     public var remoteCertificate: [UInt8]
     /// `true` if the extended master secret (RFC 7627) was used.

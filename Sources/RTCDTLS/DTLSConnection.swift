@@ -1,3 +1,4 @@
+import RTCCore
 import Crypto
 import Foundation
 import NIOCore
@@ -667,7 +668,7 @@ public struct DTLSConnection {
             if role == .server && !configuration.requireClientCertificate { return }
             throw DTLSError.noCertificate
         }
-        let actual = DTLSFingerprint.sha256(of: leaf)
+        let actual = CertificateFingerprint.sha256(of: leaf)
         switch configuration.verification {
         case .fingerprints(let expected):
             guard expected.contains(where: { $0.matches(der: leaf) }) else {

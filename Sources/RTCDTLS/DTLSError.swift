@@ -1,10 +1,11 @@
+import RTCCore
 /// Everything that can end or disturb a DTLS association, as a typed error.
 ///
 /// RFC 6347 §4.1.2.7 (alerts) and RFC 5246 §7.2: each case says what went wrong and, where
 /// it helps, where in the input it happened.
 public enum DTLSError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The peer's certificate does not hash to any of the expected SDP fingerprints (RFC 8122 §5).
-    case fingerprintMismatch(expected: [DTLSFingerprint], actual: DTLSFingerprint)
+    case fingerprintMismatch(expected: [CertificateFingerprint], actual: CertificateFingerprint)
     /// The handshake did not complete within the configured total time (RFC 6347 §4.2.4).
     case handshakeTimeout
     /// A handshake message arrived that is not allowed in the current state (RFC 5246 §7.4).

@@ -1,4 +1,5 @@
 import RTCCore
+import RTCSDP
 
 /// The type of an ICE candidate (RFC 8445 §5.1.1, §16.2 `cand-type`).
 public enum ICECandidateType: String, Sendable, Hashable {
@@ -22,21 +23,21 @@ public enum ICECandidateType: String, Sendable, Hashable {
     }
 }
 
-/// Why an `a=candidate` value could not be parsed (RFC 8839 §5.1).
+/// Why an `a=candidate` value cannot become an agent candidate (RFC 8839 §5.1).
 public enum ICECandidateParseError: Error, Hashable, Sendable {
-    /// Fewer than the 8 mandatory fields.
-    case tooFewFields(Int)
-    /// A numeric field (component, priority, port) is not a number in range.
-    case badNumber(field: String, value: String)
+    /// The text is not a candidate: it breaks the RFC 8839 §5.1 grammar (the reason says where).
+    case malformed(String)
     /// The connection address is not an IP literal (e.g. an mDNS `.local` name).
     case unresolvedAddress(String)
-    /// The 7th field is not `typ`, or the type is unknown.
+    /// The candidate type is not one of host, srflx, prflx, relay.
     case badType(String)
 }
 
-/// An ICE candidate (RFC 8445 §5.1) with its SDP form (RFC 8839 §5.1).
+/// An ICE candidate the agent can pair (RFC 8445 §5.1): an SDP candidate (RFC 8839 §5.1,
+/// ``ICECandidateAttribute``, the one parser) whose address is resolved to an IP literal.
 ///
-/// This is RTCICE's own minimal value type; RTCSDP has its own, reconciled later.
+/// Make one from text with ``init(sdpAttributeValue:)`` or from a parsed attribute with
+/// ``init(_:)``; ``attribute`` and ``sdpAttributeValue`` give the SDP form back.
 public struct ICECandidate: Hashable, Sendable, CustomStringConvertible {
     /// The foundation (1–32 ice-chars).
     public var foundation: String
@@ -80,48 +81,64 @@ public struct ICECandidate: Hashable, Sendable, CustomStringConvertible {
         (type.typePreference << 24) | (UInt32(localPreference) << 8) | (256 &- UInt32(min(component, 256)))
     }
 
-    /// Parses the value of an `a=candidate:` attribute (RFC 8839 §5.1), with or without the
-    /// leading `candidate:` (and `a=`).
-    public init(sdpAttributeValue text: String) throws(ICECandidateParseError) {
-        var s = Substring(text)
-        if s.hasPrefix("a=") { s = s.dropFirst(2) }
-        if s.hasPrefix("candidate:") { s = s.dropFirst("candidate:".count) }
-        // Split on bytes, not Characters: a combining mark after a space must not merge with it.
-        let f = s.utf8.split(whereSeparator: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0d || $0 == 0x0a })
-            .map { String(decoding: $0, as: UTF8.self) }
-        guard f.count >= 8 else { throw .tooFewFields(f.count) }
-        guard let component = UInt16(f[1]), component > 0 else { throw .badNumber(field: "component", value: f[1]) }
-        guard let priority = UInt32(f[3]) else { throw .badNumber(field: "priority", value: f[3]) }
-        guard let ip = IPAddress(f[4]) else { throw .unresolvedAddress(f[4]) }
-        guard let port = UInt16(f[5]) else { throw .badNumber(field: "port", value: f[5]) }
-        guard f[6] == "typ", let type = ICECandidateType(rawValue: f[7]) else { throw .badType(f[6] + " " + f[7]) }
-        var raddr: IPAddress? = nil
-        var rport: UInt16? = nil
-        var exts: [(String, String)] = []
-        var i = 8
-        while i + 1 < f.count {
-            switch f[i] {
-            case "raddr": raddr = IPAddress(f[i + 1])
-            case "rport":
-                guard let p = UInt16(f[i + 1]) else { throw .badNumber(field: "rport", value: f[i + 1]) }
-                rport = p
-            default: exts.append((f[i], f[i + 1]))
-            }
-            i += 2
+    /// Resolves a parsed candidate: its address (and related address) must be IP literals and
+    /// its type one of the four of RFC 8445. Nothing is parsed again.
+    public init(_ attribute: ICECandidateAttribute) throws(ICECandidateParseError) {
+        guard let ip = attribute.ipAddress else { throw .unresolvedAddress(attribute.address) }
+        let type: ICECandidateType
+        switch attribute.type {
+        case .host: type = .host
+        case .serverReflexive: type = .serverReflexive
+        case .peerReflexive: type = .peerReflexive
+        case .relay: type = .relayed
+        case .other(let token): throw .badType(token)
         }
-        self.init(foundation: f[0], component: component, transport: f[2].lowercased(), priority: priority,
-                  address: TransportAddress(ip: ip, port: port), type: type,
-                  relatedAddress: raddr.map { TransportAddress(ip: $0, port: rport ?? 0) }, extensions: exts)
+        var pairs: [(String, String)] = []
+        if let t = attribute.tcpType { pairs.append(("tcptype", t.rawValue)) }
+        if let g = attribute.generation { pairs.append(("generation", "\(g)")) }
+        if let u = attribute.ufrag { pairs.append(("ufrag", u)) }
+        if let n = attribute.networkID { pairs.append(("network-id", "\(n)")) }
+        if let c = attribute.networkCost { pairs.append(("network-cost", "\(c)")) }
+        pairs += attribute.extensions.map { ($0.name, $0.value) }
+        self.init(foundation: attribute.foundation, component: UInt16(attribute.component),
+                  transport: attribute.transport.lowercased(), priority: attribute.priority,
+                  address: TransportAddress(ip: ip, port: attribute.port), type: type,
+                  relatedAddress: attribute.relatedAddress.flatMap(IPAddress.init).map { TransportAddress(ip: $0, port: attribute.relatedPort ?? 0) },
+                  extensions: pairs)
+    }
+
+    /// Parses the value of an `a=candidate:` attribute (RFC 8839 §5.1), with or without the
+    /// leading `candidate:` (and `a=`), with the one parser (``ICECandidateAttribute``), then
+    /// resolves it (``init(_:)``).
+    public init(sdpAttributeValue text: String) throws(ICECandidateParseError) {
+        var body = Substring(text)
+        if body.hasPrefix("a=") { body = body.dropFirst(2) }
+        if !body.hasPrefix("candidate:") { body = "candidate:" + body }
+        let attribute: ICECandidateAttribute
+        do { attribute = try ICECandidateAttribute(parsing: String(body)) } catch { throw .malformed(error.reason.description) }
+        try self.init(attribute)
+    }
+
+    /// The SDP form (RFC 8839 §5.1). Extensions are written as they are held, in order.
+    public var attribute: ICECandidateAttribute {
+        ICECandidateAttribute(foundation: foundation, component: UInt32(component), transport: transport, priority: priority,
+                              address: address.ip.description, port: address.port, type: sdpType,
+                              relatedAddress: relatedAddress.map { $0.ip.description }, relatedPort: relatedAddress?.port,
+                              extensions: extensionPairs.map { ICECandidateAttribute.Extension(name: $0.name, value: $0.value) })
+    }
+
+    private var sdpType: ICECandidateAttribute.CandidateType {
+        switch type {
+        case .host: return .host
+        case .serverReflexive: return .serverReflexive
+        case .peerReflexive: return .peerReflexive
+        case .relayed: return .relay
+        }
     }
 
     /// The `a=candidate` value without `a=` but with `candidate:` (RFC 8839 §5.1), as
     /// browsers' `RTCIceCandidate.candidate` carries it.
-    public var sdpAttributeValue: String {
-        var s = "candidate:\(foundation) \(component) \(transport) \(priority) \(address.ip) \(address.port) typ \(type.rawValue)"
-        if let r = relatedAddress { s += " raddr \(r.ip) rport \(r.port)" }
-        for e in extensionPairs { s += " \(e.name) \(e.value)" }
-        return s
-    }
+    public var sdpAttributeValue: String { attribute.candidateString }
 
     /// The SDP form.
     public var description: String { sdpAttributeValue }

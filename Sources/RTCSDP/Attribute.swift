@@ -1,3 +1,5 @@
+import RTCCore
+
 /// One `a=` line (RFC 8866 §5.13). The attributes WebRTC relies on are typed; every other
 /// attribute is kept verbatim in ``other(name:value:)`` so nothing is lost or reordered.
 public enum Attribute: Hashable, Sendable {
@@ -12,7 +14,7 @@ public enum Attribute: Hashable, Sendable {
     /// `a=ice-lite` (RFC 8839 §5.3).
     case iceLite
     /// `a=fingerprint:<hash-func> <fingerprint>` (RFC 8122 §5).
-    case fingerprint(Fingerprint)
+    case fingerprint(CertificateFingerprint)
     /// `a=setup:` — the DTLS role (RFC 4145 §4, RFC 8842 §5).
     case setup(SetupRole)
     /// `a=mid:` — media identification tag (RFC 5888 §4).
@@ -155,7 +157,12 @@ public enum Attribute: Hashable, Sendable {
         case "ice-pwd": return .icePwd(try required())
         case "ice-options": return .iceOptions(SDPText.fields(try required()))
         case "ice-lite": return try flag(.iceLite)
-        case "fingerprint": return .fingerprint(try Fingerprint(sdpValue: try required()))
+        case "fingerprint":
+            let value = try required()
+            let fields = SDPText.fields(value)
+            guard fields.count == 2 else { throw .fieldCount(field: "fingerprint", expected: "2", found: fields.count) }
+            guard let f = CertificateFingerprint(sdpValue: value) else { throw .invalidValue(field: "fingerprint", value: value) }
+            return .fingerprint(f)
         case "setup":
             let v = try required()
             guard let role = SetupRole(rawValue: v) else { throw .invalidValue(field: "setup", value: v) }

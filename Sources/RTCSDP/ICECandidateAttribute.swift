@@ -6,6 +6,9 @@ import RTCCore
 ///     candidate:<foundation> <component> <transport> <priority> <address> <port> typ <type>
 ///               [raddr <address>] [rport <port>] *(<extension name> <extension value>)
 ///
+/// This is the one candidate parser of SwiftRTC: SDP lines, trickled strings and the ICE
+/// agent's candidates (`RTCICE.ICECandidate(_:)` resolves one of these) all go through it, and
+/// it enforces the RFC 8839 §5.1 grammar, so what it accepts serializes back to itself.
 /// Parse a trickled string with ``init(parsing:)`` (with or without `a=`). The address is
 /// kept as text because it may be a host name (mDNS `….local`, RFC 8839 §5.1).
 public struct ICECandidateAttribute: Hashable, Sendable, CustomStringConvertible {
@@ -140,17 +143,33 @@ public struct ICECandidateAttribute: Hashable, Sendable, CustomStringConvertible
     }
 
     init(sdpValue: String) throws(SDPParseError.Reason) {
-        // Every candidate token is visible text (RFC 8839 §5.1); control characters would also
-        // make a trickled string's trailing line ending ambiguous.
-        guard !sdpValue.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
+        // Every candidate token is visible ASCII (RFC 8839 §5.1: ice-char, token, VCHAR, IP or
+        // FQDN); control characters would also make a trickled string's line ending ambiguous.
+        guard !sdpValue.utf8.contains(where: { $0 < 0x20 || $0 >= 0x7F }) else {
             throw .invalidValue(field: "candidate", value: sdpValue)
         }
         let f = SDPText.fields(sdpValue)
         guard f.count >= 8 else { throw .fieldCount(field: "candidate", expected: "at least 8", found: f.count) }
         guard f[6] == "typ" else { throw .invalidValue(field: "candidate typ", value: f[6]) }
         guard f.count % 2 == 0 else { throw .fieldCount(field: "candidate extensions", expected: "name/value pairs", found: f.count - 8) }
+        // foundation = 1*32ice-char; ice-char = ALPHA / DIGIT / "+" / "/"
+        guard (1...32).contains(f[0].utf8.count), f[0].utf8.allSatisfy(Self.isICEChar) else {
+            throw .invalidValue(field: "candidate foundation", value: f[0])
+        }
+        // component-id = 1*3DIGIT, 1–256 (RFC 8445 §5.1.2.1)
+        guard f[1].utf8.count <= 3, let componentID: UInt32 = SDPText.number(f[1]), (1...256).contains(componentID) else {
+            throw .invalidNumber(field: "candidate component", value: f[1])
+        }
+        // transport = "UDP" / transport-extension (a token); priority = 1*10DIGIT
+        guard f[2].utf8.allSatisfy(Self.isTokenChar) else { throw .invalidValue(field: "candidate transport", value: f[2]) }
+        guard f[3].utf8.count <= 10 else { throw .invalidNumber(field: "candidate priority", value: f[3]) }
+        // cand-type = "typ" SP candidate-types, each a token; extension names are tokens.
+        guard f[7].utf8.allSatisfy(Self.isTokenChar) else { throw .invalidValue(field: "candidate type", value: f[7]) }
+        for name in stride(from: 8, to: f.count, by: 2) where !f[name].utf8.allSatisfy(Self.isTokenChar) {
+            throw .invalidValue(field: "candidate extension name", value: f[name])
+        }
         foundation = f[0]
-        component = try SDPText.number(f[1], field: "candidate component")
+        component = componentID
         transport = f[2]
         priority = try SDPText.number(f[3], field: "candidate priority")
         address = f[4]
@@ -182,6 +201,17 @@ public struct ICECandidateAttribute: Hashable, Sendable, CustomStringConvertible
             }
             i += 2
         }
+    }
+
+    /// `ice-char` of RFC 8839 §5.1: `ALPHA / DIGIT / "+" / "/"`.
+    static func isICEChar(_ b: UInt8) -> Bool {
+        (0x30...0x39).contains(b) || (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b) || b == 0x2B || b == 0x2F
+    }
+
+    /// `token-char` of RFC 8866 §9.
+    static func isTokenChar(_ b: UInt8) -> Bool {
+        b == 0x21 || (0x23...0x27).contains(b) || (0x2A...0x2B).contains(b) || (0x2D...0x2E).contains(b)
+            || (0x30...0x39).contains(b) || (0x41...0x5A).contains(b) || (0x5E...0x7E).contains(b)
     }
 
     /// Whether the transport is TCP (RFC 6544), compared case-insensitively.

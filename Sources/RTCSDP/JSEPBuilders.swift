@@ -1,3 +1,5 @@
+import RTCCore
+
 /// The ICE and DTLS parameters every JSEP media section carries (RFC 8829 §5.2.1:
 /// `a=ice-ufrag`, `a=ice-pwd`, `a=ice-options`, `a=fingerprint`, `a=setup`).
 public struct TransportParameters: Hashable, Sendable {
@@ -8,13 +10,13 @@ public struct TransportParameters: Hashable, Sendable {
     /// ICE options; JSEP endpoints send `trickle` (RFC 8840 §4.1.1).
     public var iceOptions: [String]
     /// Certificate fingerprints, usually one `sha-256` (RFC 8122 §5).
-    public var fingerprints: [Fingerprint]
+    public var fingerprints: [CertificateFingerprint]
     /// The DTLS role: `actpass` in offers, `active` or `passive` in answers (RFC 8842 §5).
     public var setup: SetupRole
 
     /// Creates transport parameters.
     public init(iceUfrag: String, icePwd: String, iceOptions: [String] = ["trickle"],
-                fingerprints: [Fingerprint], setup: SetupRole) {
+                fingerprints: [CertificateFingerprint], setup: SetupRole) {
         self.iceUfrag = iceUfrag
         self.icePwd = icePwd
         self.iceOptions = iceOptions
@@ -33,7 +35,7 @@ public struct TransportParameters: Hashable, Sendable {
 
     /// Reads the parameters of media section `index` of `description`, falling back to
     /// session-level attributes; `nil` when ufrag, pwd or setup is missing.
-    public init?(from description: SessionDescription, mediaAt index: Int) {
+    public init?(from description: SDPDocument, mediaAt index: Int) {
         guard description.media.indices.contains(index),
               let ufrag = description.iceUfrag(forMediaAt: index),
               let pwd = description.icePwd(forMediaAt: index) else { return nil }
@@ -78,26 +80,26 @@ extension MediaDescription {
     }
 }
 
-extension SessionDescription {
+extension SDPDocument {
     /// A JSEP description (RFC 8829 §5.2.1): `v=0`, `o=- <sessionID> <sessionVersion> IN IP4
     /// 127.0.0.1`, `s=-`, `t=0 0`, then `a=group:BUNDLE` listing every media section's mid
     /// (when `bundle` is true and there are mids) and the given extra session attributes.
     ///
     /// ```swift
     /// let transport = TransportParameters(iceUfrag: "abcd", icePwd: "0123456789abcdef012345",
-    ///     fingerprints: [Fingerprint(algorithm: "sha-256", digest: digest)], setup: .actpass)
-    /// let offer = SessionDescription.jsep(sessionID: 4242,
+    ///     fingerprints: [CertificateFingerprint(algorithm: "sha-256", digest: digest)], setup: .actpass)
+    /// let offer = SDPDocument.jsep(sessionID: 4242,
     ///     media: [.dataChannel(mid: "0", transport: transport)])
     /// let sdp = offer.serialized()
     /// ```
     public static func jsep(sessionID: UInt64, sessionVersion: UInt64 = 2, media: [MediaDescription],
                             bundle: Bool = true, address: String = "127.0.0.1",
-                            extraAttributes: [Attribute] = []) -> SessionDescription {
+                            extraAttributes: [Attribute] = []) -> SDPDocument {
         var attributes: [Attribute] = []
         let mids = media.compactMap(\.mid)
         if bundle, !mids.isEmpty { attributes.append(.group(.bundle(mids))) }
         attributes += extraAttributes
-        return SessionDescription(origin: Origin(sessionID: sessionID, sessionVersion: sessionVersion, address: address),
+        return SDPDocument(origin: Origin(sessionID: sessionID, sessionVersion: sessionVersion, address: address),
                                   attributes: attributes, media: media)
     }
 }

@@ -1,4 +1,4 @@
-extension SessionDescription {
+extension SDPDocument {
     /// Parses a session description (RFC 8866 §5). Lines may end in CRLF or LF; blank lines
     /// are ignored. The line order of §5 is enforced: `v=`, `o=`, `s=` first, then the other
     /// session lines with at least one `t=`, then media sections (`m=` followed by `i=`,
@@ -20,7 +20,7 @@ extension SessionDescription {
     }
 }
 
-/// The line-by-line state machine behind ``SessionDescription/init(parsing:)``.
+/// The line-by-line state machine behind ``SDPDocument/init(parsing:)``.
 struct SDPParser {
     let lines: [(number: Int, text: String)]
     let lastLine: Int
@@ -46,7 +46,7 @@ struct SDPParser {
         return SDPParseError(line: lastLine, text: "", reason: reason)
     }
 
-    func parse() throws(SDPParseError) -> SessionDescription {
+    func parse() throws(SDPParseError) -> SDPDocument {
         guard !lines.isEmpty else { throw SDPParseError(line: 1, text: "", reason: .empty) }
         var parsed: [(type: UInt8, value: String)] = []
         parsed.reserveCapacity(lines.count)
@@ -66,7 +66,7 @@ struct SDPParser {
             let origin: Origin
             do { origin = try SDPParser.origin(originText) } catch { throw self.error(error, at: i - 1) }
             let name = try expect("s", .missingLine("s="))
-            var session = SessionDescription(origin: origin, sessionName: name, timing: [])
+            var session = SDPDocument(origin: origin, sessionName: name, timing: [])
 
             // Session-level lines up to the first m=.
             while i < parsed.count, parsed[i].type != UInt8(ascii: "m") {

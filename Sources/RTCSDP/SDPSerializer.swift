@@ -1,4 +1,4 @@
-extension SessionDescription {
+extension SDPDocument {
     /// The description as SDP text (RFC 8866 §5): lines in the order §5 requires, each ending
     /// in CRLF. Parsing the result gives back an equal value.
     public func serialized() -> String {

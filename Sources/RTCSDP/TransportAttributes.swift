@@ -27,38 +27,6 @@ public struct MediaGroup: Hashable, Sendable {
     public var sdpValue: String { ([semantics] + mids).joined(separator: " ") }
 }
 
-/// `a=fingerprint:<hash-func> <fingerprint>` — the hash of the DTLS certificate (RFC 8122 §5).
-public struct Fingerprint: Hashable, Sendable {
-    /// The hash function name, e.g. `sha-256` (RFC 8122 §5, case-insensitive).
-    public var algorithm: String
-    /// The fingerprint as written: upper-case hex byte pairs joined by `:`.
-    public var value: String
-
-    /// Creates a fingerprint from its textual parts.
-    public init(algorithm: String, value: String) {
-        self.algorithm = algorithm
-        self.value = value
-    }
-
-    /// Creates a fingerprint from the raw digest bytes, written as upper-case hex pairs
-    /// joined by `:` (RFC 8122 §5).
-    public init(algorithm: String, digest: [UInt8]) {
-        self.init(algorithm: algorithm, value: Hex.encode(digest, separator: ":", uppercase: true))
-    }
-
-    /// The digest bytes, or `nil` if ``value`` is not hex pairs.
-    public var digest: [UInt8]? { Hex.decode(value) }
-
-    init(sdpValue: String) throws(SDPParseError.Reason) {
-        let f = SDPText.fields(sdpValue)
-        guard f.count == 2 else { throw .fieldCount(field: "fingerprint", expected: "2", found: f.count) }
-        self.init(algorithm: f[0], value: f[1])
-    }
-
-    /// The text after `a=fingerprint:`.
-    public var sdpValue: String { algorithm + " " + value }
-}
-
 /// `a=setup:` — which side starts the DTLS handshake (RFC 4145 §4; RFC 8842 §5.1).
 public enum SetupRole: String, Hashable, Sendable {
     /// The endpoint initiates the connection (DTLS client).

@@ -1,3 +1,5 @@
+import RTCCore
+
 /// Typed reads of the attributes WebRTC uses (RFC 8829 §5.8 lists what a JSEP parser reads).
 /// Each returns the values found in an attribute list, in order.
 extension Array where Element == Attribute {
@@ -14,7 +16,7 @@ extension Array where Element == Attribute {
         return out
     }
     /// Every `a=fingerprint` (RFC 8122 §5).
-    public var fingerprints: [Fingerprint] { compactMap { if case .fingerprint(let f) = $0 { f } else { nil } } }
+    public var fingerprints: [CertificateFingerprint] { compactMap { if case .fingerprint(let f) = $0 { f } else { nil } } }
     /// The first `a=setup` (RFC 8842 §5).
     public var setup: SetupRole? { lazy.compactMap { if case .setup(let s) = $0 { s } else { nil } }.first }
     /// Every `a=group` (RFC 5888 §5).
@@ -25,7 +27,7 @@ extension Array where Element == Attribute {
     }
 }
 
-extension SessionDescription {
+extension SDPDocument {
     /// The mids of the first `a=group:BUNDLE` (RFC 9143 §7.1), or `nil` without one.
     public var bundleMids: [String]? { attributes.groups.first { $0.semantics == "BUNDLE" }?.mids }
 
@@ -37,7 +39,7 @@ extension SessionDescription {
     public func icePwd(forMediaAt index: Int) -> String? { media[index].attributes.icePwd ?? attributes.icePwd }
 
     /// The fingerprints for media section `index`: its own, else the session's (RFC 8122 §5).
-    public func fingerprints(forMediaAt index: Int) -> [Fingerprint] {
+    public func fingerprints(forMediaAt index: Int) -> [CertificateFingerprint] {
         let own = media[index].attributes.fingerprints
         return own.isEmpty ? attributes.fingerprints : own
     }

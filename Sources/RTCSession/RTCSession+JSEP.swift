@@ -45,16 +45,14 @@ extension RTCSession {
     /// The `a=mid` of the data m-section (`"0"` unless the peer's offer chose another).
     public var dataMid: String { mid }
 
-    func buildDescription(setup: SetupRole, answering offer: RTCSDP.SessionDescription? = nil) -> RTCSDP.SessionDescription {
+    func buildDescription(setup: SetupRole, answering offer: SDPDocument? = nil) -> SDPDocument {
         let transport = TransportParameters(
             iceUfrag: ice.localCredentials.ufrag, icePwd: ice.localCredentials.password, iceOptions: ["trickle"],
-            fingerprints: [Fingerprint(algorithm: "sha-256", digest: certificate.fingerprint.digest)], setup: setup)
+            fingerprints: [certificate.fingerprint], setup: setup)
         var section = MediaDescription.dataChannel(
             mid: mid, transport: transport, sctpPort: 5000, maxMessageSize: UInt64(configuration.maxMessageSize))
         for candidate in ice.localCandidates {
-            if let attribute = try? ICECandidateAttribute(parsing: candidate.sdpAttributeValue) {
-                section.addCandidate(attribute)
-            }
+            section.addCandidate(candidate.attribute)
         }
         if ice.gatheringState == .complete { section.attributes.append(.endOfCandidates) }
         var media = [section]
@@ -67,10 +65,10 @@ extension RTCSession {
                 return rejected
             }
         }
-        return RTCSDP.SessionDescription.jsep(sessionID: sessionID, sessionVersion: sessionVersionCounter, media: media)
+        return SDPDocument.jsep(sessionID: sessionID, sessionVersion: sessionVersionCounter, media: media)
     }
 
-    func dataMediaIndex(in description: RTCSDP.SessionDescription) -> Int? {
+    func dataMediaIndex(in description: SDPDocument) -> Int? {
         description.media.firstIndex { $0.isDataChannel && $0.port != 0 }
     }
 }

@@ -35,9 +35,9 @@ public struct RTCSession: DatagramCore {
     var localSetup: SetupRole?
     /// The local description's type and setup when signaling was last stable (what a rollback restores).
     var stableLocal: (type: SessionDescriptionType, setup: SetupRole)?
-    var remoteSDP: RTCSDP.SessionDescription?
+    var remoteSDP: SDPDocument?
     var remoteDescriptionText: SessionDescription?
-    var remoteFingerprints: [DTLSFingerprint] = []
+    var remoteFingerprints: [CertificateFingerprint] = []
     var remoteMaxMessageSize = 65_536
     var dtlsRole: DTLSRole?
     var pendingDTLS: [ByteBuffer] = []
@@ -50,7 +50,7 @@ public struct RTCSession: DatagramCore {
     let iceCredentials: ICECredentials
     var iceStarted = false
     /// Candidates trickled before the remote description, applied with it (RFC 8838 §11.4).
-    var pendingRemoteCandidates: [ICECandidateInit] = []
+    var pendingRemoteCandidates: [(ICECandidateInit, ICECandidateAttribute?)] = []
     /// How many early candidates are kept; a peer sending more before its description is misbehaving.
     static let maxPendingRemoteCandidates = 100
     /// Counters for `stats()`.
@@ -89,8 +89,8 @@ public struct RTCSession: DatagramCore {
             localSetup = stableLocal?.setup
             return
         }
-        let parsed: RTCSDP.SessionDescription
-        do { parsed = try RTCSDP.SessionDescription(parsing: description.sdp) } catch { throw .invalidSDP("\(error)") }
+        let parsed: SDPDocument
+        do { parsed = try SDPDocument(parsing: description.sdp) } catch { throw .invalidSDP("\(error)") }
         let setup = parsed.media.first.flatMap { $0.attributes.setup } ?? .actpass
         do { try signaling.apply(.local, description.type) } catch { throw .invalidSignalingState(error) }
         events.append(.signalingStateChanged(signaling.state))
@@ -113,15 +113,15 @@ public struct RTCSession: DatagramCore {
             events.append(.signalingStateChanged(signaling.state))
             return
         }
-        let parsed: RTCSDP.SessionDescription
-        do { parsed = try RTCSDP.SessionDescription(parsing: description.sdp) } catch { throw .invalidSDP("\(error)") }
+        let parsed: SDPDocument
+        do { parsed = try SDPDocument(parsing: description.sdp) } catch { throw .invalidSDP("\(error)") }
         guard let index = dataMediaIndex(in: parsed) else {
             throw .incompatibleDescription("no data-channel m-section (m=application … webrtc-datachannel)")
         }
         guard let ufrag = parsed.iceUfrag(forMediaAt: index), let pwd = parsed.icePwd(forMediaAt: index) else {
             throw .incompatibleDescription("the data m-section has no a=ice-ufrag/a=ice-pwd")
         }
-        let fingerprints = parsed.fingerprints(forMediaAt: index).compactMap { DTLSFingerprint(sdp: "\($0.algorithm) \($0.value)") }
+        let fingerprints = parsed.fingerprints(forMediaAt: index)
         guard !fingerprints.isEmpty else { throw .incompatibleDescription("the data m-section has no a=fingerprint") }
         let remoteSetup = parsed.setup(forMediaAt: index)
         if description.type == .answer || description.type == .pranswer {
@@ -147,15 +147,15 @@ public struct RTCSession: DatagramCore {
         }
         ice.setRemoteCredentials(ICECredentials(ufrag: ufrag, password: pwd), now: now)
         for (_, mLine, attribute) in parsed.allCandidates where mLine == index {
-            addCandidate("candidate:" + attribute.sdpValue, now: now)
+            addCandidate(attribute, now: now)
         }
         if parsed.media[index].hasEndOfCandidates { ice.endOfRemoteCandidates(now: now) }
         // Candidates that beat the description through signaling, unless they belong to
         // other ICE credentials (RFC 8838 §11.4: a ufrag names the generation).
         let early = pendingRemoteCandidates
         pendingRemoteCandidates.removeAll()
-        for candidate in early where candidate.usernameFragment.map({ $0 == ufrag }) ?? true {
-            applyRemoteCandidate(candidate, now: now)
+        for (candidate, parsed) in early where candidate.usernameFragment.map({ $0 == ufrag }) ?? true {
+            applyRemoteCandidate(parsed, now: now)
         }
         startTransportIfReady(now: now)
         pump(now: now)
@@ -170,34 +170,33 @@ public struct RTCSession: DatagramCore {
     /// Throws `invalidCandidate` only for text that is no candidate at all.
     public mutating func addRemoteCandidate(_ candidate: ICECandidateInit, now: NIODeadline) throws(SessionError) {
         guard !isClosed else { throw .closed }
-        var candidate = candidate
-        if candidate.candidate.hasPrefix("a=") { candidate.candidate.removeFirst(2) }
+        // Parsed once, here; `nil` is end-of-candidates.
+        var parsed: ICECandidateAttribute?
         if !candidate.isEndOfCandidates {
-            do { _ = try ICECandidateAttribute(parsing: candidate.candidate) } catch { throw .invalidCandidate("\(error)") }
+            do { parsed = try ICECandidateAttribute(parsing: candidate.candidate) } catch { throw .invalidCandidate("\(error)") }
         }
         guard remoteSDP != nil else {
             if pendingRemoteCandidates.count < Self.maxPendingRemoteCandidates {
-                pendingRemoteCandidates.append(candidate)
+                pendingRemoteCandidates.append((candidate, parsed))
             } else {
                 statistics.remoteCandidatesIgnored += 1
             }
             return
         }
-        applyRemoteCandidate(candidate, now: now)
+        applyRemoteCandidate(parsed, now: now)
         pump(now: now)
     }
 
-    private mutating func applyRemoteCandidate(_ candidate: ICECandidateInit, now: NIODeadline) {
-        if candidate.isEndOfCandidates {
-            ice.endOfRemoteCandidates(now: now)
+    private mutating func applyRemoteCandidate(_ parsed: ICECandidateAttribute?, now: NIODeadline) {
+        if let parsed {
+            addCandidate(parsed, now: now)
         } else {
-            addCandidate(candidate.candidate, now: now)
+            ice.endOfRemoteCandidates(now: now)
         }
     }
 
-    private mutating func addCandidate(_ text: String, now: NIODeadline) {
-        guard let parsed = try? ICECandidateAttribute(parsing: text), parsed.isUDP, !parsed.isMDNS,
-              let candidate = try? ICECandidate(sdpAttributeValue: text), ice.addRemoteCandidate(candidate, now: now) else {
+    private mutating func addCandidate(_ parsed: ICECandidateAttribute, now: NIODeadline) {
+        guard parsed.isUDP, !parsed.isMDNS, let candidate = try? ICECandidate(parsed), ice.addRemoteCandidate(candidate, now: now) else {
             statistics.remoteCandidatesIgnored += 1
             return
         }

@@ -1,4 +1,6 @@
 import Logging
+import RTCCore
+import RTCSDP
 import SwiftRTC
 
 /// A mesh room: one `PeerConnection` to every other member of a signaling room, negotiated over
@@ -149,7 +151,8 @@ public actor RoomClient {
         var pendingCandidates: [ICECandidateInit] = []
         /// We ignored this peer's colliding offer (impolite): drop its candidates until the next description.
         var ignoringOffer = false
-        var remoteFingerprint: String?
+        /// The certificate fingerprint of the remote description: it identifies the remote connection.
+        var remoteFingerprint: CertificateFingerprint?
         var candidateTask: Task<Void, Never>?
         var channelTask: Task<Void, Never>?
         var openWaiters: [ObjectIdentifier: CheckedContinuation<Void, any Error>] = [:]
@@ -345,15 +348,15 @@ public actor RoomClient {
             }
             let offer = try await peer.connection.createOffer()
             try await peer.connection.setLocalDescription(offer)
-            try await signaling.sendOffer(offer.sdp, to: id)
+            try await signaling.sendOffer(offer, to: id)
             startTrickle(peer)
         } catch {
             logger.warning("offer failed", metadata: ["peer": "\(id)", "error": "\(error)"])
         }
     }
 
-    private func receivedOffer(_ description: SignalingSessionDescription, from id: String) async {
-        let fingerprint = Self.fingerprint(in: description.sdp)
+    private func receivedOffer(_ description: SessionDescription, from id: String) async {
+        let fingerprint = Self.certificateFingerprint(inSDP: description.sdp)
         if let existing = peers[id] {
             let state = await existing.connection.signalingState
             if state == .haveLocalOffer {
@@ -390,16 +393,16 @@ public actor RoomClient {
     }
 
     @discardableResult
-    private func answer(_ description: SignalingSessionDescription, on peer: Peer) async -> Bool {
+    private func answer(_ description: SessionDescription, on peer: Peer) async -> Bool {
         do {
-            try await peer.connection.setRemoteDescription(SessionDescription(type: .offer, sdp: description.sdp))
+            try await peer.connection.setRemoteDescription(description)
             peer.remoteDescriptionSet = true
-            peer.remoteFingerprint = Self.fingerprint(in: description.sdp)
+            peer.remoteFingerprint = Self.certificateFingerprint(inSDP: description.sdp)
             peer.ignoringOffer = false
             await flushCandidates(peer)
             let answer = try await peer.connection.createAnswer()
             try await peer.connection.setLocalDescription(answer)
-            try await signaling.sendAnswer(answer.sdp, to: peer.id)
+            try await signaling.sendAnswer(answer, to: peer.id)
             return true
         } catch {
             logger.warning("answering failed", metadata: ["peer": "\(peer.id)", "error": "\(error)"])
@@ -407,15 +410,15 @@ public actor RoomClient {
         }
     }
 
-    private func receivedAnswer(_ description: SignalingSessionDescription, from id: String) async {
+    private func receivedAnswer(_ description: SessionDescription, from id: String) async {
         guard let peer = peers[id], await peer.connection.signalingState == .haveLocalOffer else {
             logger.debug("ignoring an answer with no offer outstanding", metadata: ["peer": "\(id)"])
             return
         }
         do {
-            try await peer.connection.setRemoteDescription(SessionDescription(type: .answer, sdp: description.sdp))
+            try await peer.connection.setRemoteDescription(description)
             peer.remoteDescriptionSet = true
-            peer.remoteFingerprint = Self.fingerprint(in: description.sdp)
+            peer.remoteFingerprint = Self.certificateFingerprint(inSDP: description.sdp)
             peer.ignoringOffer = false
             await flushCandidates(peer)
         } catch {
@@ -423,15 +426,13 @@ public actor RoomClient {
         }
     }
 
-    private func receivedCandidate(_ candidate: SignalingICECandidate, from id: String) async {
+    private func receivedCandidate(_ candidate: ICECandidateInit, from id: String) async {
         guard let peer = peers[id], !peer.ignoringOffer else { return }
-        let init_ = ICECandidateInit(candidate: candidate.candidate, sdpMid: candidate.sdpMid,
-                                     sdpMLineIndex: candidate.sdpMLineIndex, usernameFragment: candidate.usernameFragment)
         guard peer.remoteDescriptionSet else {
-            peer.pendingCandidates.append(init_)
+            peer.pendingCandidates.append(candidate)
             return
         }
-        await add(init_, to: peer)
+        await add(candidate, to: peer)
     }
 
     private func flushCandidates(_ peer: Peer) async {
@@ -457,11 +458,8 @@ public actor RoomClient {
         let logger = logger
         peer.candidateTask = Task {
             for await candidate in connection.iceCandidates {
-                let outgoing = SignalingICECandidate(candidate: candidate.candidate, sdpMid: candidate.sdpMid,
-                                                     sdpMLineIndex: candidate.sdpMLineIndex,
-                                                     usernameFragment: candidate.usernameFragment)
                 do {
-                    try await signaling.sendCandidate(outgoing, to: id)
+                    try await signaling.sendCandidate(candidate, to: id)
                 } catch {
                     logger.debug("candidate not sent", metadata: ["peer": "\(id)", "error": "\(error)"])
                 }
@@ -507,11 +505,13 @@ public actor RoomClient {
         for task in tasks { await task?.value }
     }
 
-    /// The first `a=fingerprint:` value of an SDP: it identifies the peer connection that made it.
-    static func fingerprint(in sdp: String) -> String? {
-        for line in sdp.split(whereSeparator: \.isNewline) where line.hasPrefix("a=fingerprint:") {
-            return String(line.dropFirst("a=fingerprint:".count).filter { !$0.isWhitespace })
-        }
-        return nil
+    /// The DTLS certificate fingerprint (RFC 8122 §5) the SDP of a remote description announces:
+    /// the session-level one, else the first media section's. It identifies the peer connection
+    /// that made the description, which tells a renegotiation from a new connection.
+    /// `nil` when the SDP does not parse or carries none.
+    static func certificateFingerprint(inSDP sdp: String) -> CertificateFingerprint? {
+        guard let document = try? SDPDocument(parsing: sdp) else { return nil }
+        if let sessionLevel = document.attributes.fingerprints.first { return sessionLevel }
+        return document.media.lazy.compactMap { $0.attributes.fingerprints.first }.first
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdWSClient
 import Logging
 import NIOCore
+import RTCSession
 
 /// Why a ``SignalingClient`` call failed.
 public enum SignalingClientError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -36,11 +37,11 @@ public enum SignalingClientEvent: Sendable, Equatable {
     /// A peer left the room.
     case peerLeft(String)
     /// An SDP offer from a peer.
-    case offer(SignalingSessionDescription, from: String)
+    case offer(SessionDescription, from: String)
     /// An SDP answer from a peer.
-    case answer(SignalingSessionDescription, from: String)
+    case answer(SessionDescription, from: String)
     /// A trickled ICE candidate from a peer.
-    case iceCandidate(SignalingICECandidate, from: String)
+    case iceCandidate(ICECandidateInit, from: String)
     /// The server refused something this client sent.
     case error(SignalingProtocolError)
     /// The server announced it is shutting down.
@@ -97,7 +98,7 @@ extension Duration {
 /// let client = SignalingClient(url: "ws://127.0.0.1:8080/ws", peerID: "alice", roomID: "demo")
 /// Task { await client.run() }
 /// for await event in client.events {
-///     if case .joined(_, let peers) = event { for peer in peers { try await client.sendOffer(sdp, to: peer) } }
+///     if case .joined(_, let peers) = event { for peer in peers { try await client.sendOffer(offer, to: peer) } }
 /// }
 /// ```
 public actor SignalingClient {
@@ -181,18 +182,20 @@ public actor SignalingClient {
         outbox.yield(text)
     }
 
-    /// Sends an SDP offer to `peer`.
-    public func sendOffer(_ sdp: String, to peer: String) throws(SignalingClientError) {
-        try send(.offer(SignalingSessionDescription(type: "offer", sdp: sdp), target: peer))
+    /// Sends an SDP offer to `peer`: the description `PeerConnection.createOffer()` returned
+    /// (its `type` should be `.offer`; it is sent as given).
+    public func sendOffer(_ offer: SessionDescription, to peer: String) throws(SignalingClientError) {
+        try send(.offer(offer, target: peer))
     }
 
-    /// Sends an SDP answer to `peer`.
-    public func sendAnswer(_ sdp: String, to peer: String) throws(SignalingClientError) {
-        try send(.answer(SignalingSessionDescription(type: "answer", sdp: sdp), target: peer))
+    /// Sends an SDP answer to `peer`: the description `PeerConnection.createAnswer()` returned
+    /// (its `type` should be `.answer`; it is sent as given).
+    public func sendAnswer(_ answer: SessionDescription, to peer: String) throws(SignalingClientError) {
+        try send(.answer(answer, target: peer))
     }
 
-    /// Trickles an ICE candidate to `peer`.
-    public func sendCandidate(_ candidate: SignalingICECandidate, to peer: String) throws(SignalingClientError) {
+    /// Trickles an ICE candidate (as `PeerConnection.iceCandidates` yields it) to `peer`.
+    public func sendCandidate(_ candidate: ICECandidateInit, to peer: String) throws(SignalingClientError) {
         try send(.iceCandidate(candidate, target: peer))
     }
 

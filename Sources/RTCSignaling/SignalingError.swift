@@ -29,7 +29,8 @@ public enum SignalingErrorCode: String, Sendable, Codable, CaseIterable {
 }
 
 /// A protocol rule was broken: the typed form of a server `error` reply, used by the server
-/// (``SignalingHub``) when it refuses a message and by ``SignalingClient`` when it receives one.
+/// (`SignalingHub` in RTCSignalingServer) when it refuses a message and by ``SignalingClient``
+/// when it receives one.
 public struct SignalingProtocolError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What rule was broken.
     public var code: SignalingErrorCode

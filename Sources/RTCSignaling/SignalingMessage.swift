@@ -1,58 +1,26 @@
 import Foundation
-
-/// A session description carried by `offer` and `answer` messages, shaped like the browser's
-/// `RTCSessionDescriptionInit` (`{"type":"offer","sdp":"v=0…"}`) — RFC 8829 §4.1.8 / §5.
-public struct SignalingSessionDescription: Codable, Sendable, Hashable {
-    /// `"offer"`, `"answer"`, `"pranswer"` or `"rollback"` (RFC 8829 §4.1.8).
-    public var type: String
-    /// The SDP text (RFC 8866).
-    public var sdp: String
-
-    /// Creates a session description.
-    public init(type: String, sdp: String) {
-        self.type = type
-        self.sdp = sdp
-    }
-}
-
-/// A trickled ICE candidate, shaped like the browser's `RTCIceCandidateInit`
-/// (`candidate`, `sdpMid`, `sdpMLineIndex`, `usernameFragment`) — RFC 8838 §4, RFC 8829 §4.1.17.
-public struct SignalingICECandidate: Codable, Sendable, Hashable {
-    /// The `candidate:` attribute line (RFC 8839 §5.1); the empty string means end-of-candidates.
-    public var candidate: String
-    /// The media stream identification of the m= section the candidate belongs to.
-    public var sdpMid: String?
-    /// The index of the m= section the candidate belongs to.
-    public var sdpMLineIndex: Int?
-    /// The ICE ufrag the candidate belongs to (RFC 8838 §4.4).
-    public var usernameFragment: String?
-
-    /// Creates a candidate.
-    public init(candidate: String, sdpMid: String? = nil, sdpMLineIndex: Int? = nil, usernameFragment: String? = nil) {
-        self.candidate = candidate
-        self.sdpMid = sdpMid
-        self.sdpMLineIndex = sdpMLineIndex
-        self.usernameFragment = usernameFragment
-    }
-}
+import RTCSession
 
 /// One message of the SwiftRTC signaling protocol (JSON over WebSocket, documented in
 /// `docs/signaling-protocol.md`). The same enum models both directions: client → server
 /// messages carry `target`, the server's forwarded copies carry `from` instead.
 ///
-/// WebRTC leaves signaling to the application (RFC 8829 §3); this is ours.
+/// WebRTC leaves signaling to the application (RFC 8829 §3); this is ours. Descriptions and
+/// candidates are the API's own Codable types, ``SessionDescription`` (`{"type":"offer","sdp":…}`,
+/// the browser's `RTCSessionDescriptionInit`) and ``ICECandidateInit`` (`RTCIceCandidateInit`),
+/// so what `PeerConnection` produces is what goes on the wire.
 public enum SignalingMessage: Sendable, Hashable {
     /// Client → server: join `roomID` as `peerID`; `token` is required when the server checks
-    /// join tokens (see ``SignalingJoinToken``).
+    /// join tokens (`SignalingJoinToken` in RTCSignalingServer mints and checks them).
     case join(peerID: String, roomID: String, token: String? = nil)
     /// Client → server: leave the current room (the connection stays open).
     case leave
     /// An SDP offer: `target` when sent by a client, `from` when forwarded by the server.
-    case offer(SignalingSessionDescription, target: String? = nil, from: String? = nil)
+    case offer(SessionDescription, target: String? = nil, from: String? = nil)
     /// An SDP answer: `target` when sent by a client, `from` when forwarded by the server.
-    case answer(SignalingSessionDescription, target: String? = nil, from: String? = nil)
+    case answer(SessionDescription, target: String? = nil, from: String? = nil)
     /// A trickled ICE candidate: `target` when sent by a client, `from` when forwarded.
-    case iceCandidate(SignalingICECandidate, target: String? = nil, from: String? = nil)
+    case iceCandidate(ICECandidateInit, target: String? = nil, from: String? = nil)
     /// Server → joiner: the peers already in the room (the joiner offers to each of them).
     case roomPeers(roomID: String, peers: [String])
     /// Server → room members: a peer joined.
@@ -186,15 +154,15 @@ extension SignalingMessage: Codable {
         case "leave":
             self = .leave
         case "offer":
-            self = .offer(try c.decode(SignalingSessionDescription.self, forKey: .offer),
+            self = .offer(try c.decode(SessionDescription.self, forKey: .offer),
                           target: try c.decodeIfPresent(String.self, forKey: .target),
                           from: try c.decodeIfPresent(String.self, forKey: .from))
         case "answer":
-            self = .answer(try c.decode(SignalingSessionDescription.self, forKey: .answer),
+            self = .answer(try c.decode(SessionDescription.self, forKey: .answer),
                            target: try c.decodeIfPresent(String.self, forKey: .target),
                            from: try c.decodeIfPresent(String.self, forKey: .from))
         case "ice_candidate":
-            self = .iceCandidate(try c.decode(SignalingICECandidate.self, forKey: .candidate),
+            self = .iceCandidate(try c.decode(ICECandidateInit.self, forKey: .candidate),
                                  target: try c.decodeIfPresent(String.self, forKey: .target),
                                  from: try c.decodeIfPresent(String.self, forKey: .from))
         case "room_peers":

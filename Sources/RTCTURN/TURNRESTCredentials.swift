@@ -1,4 +1,5 @@
 import Crypto
+import RTCCore
 
 /// Time-limited TURN credentials of the "TURN REST API" (draft-uberti-behave-turn-rest-00,
 /// as coturn's `use-auth-secret`/`static-auth-secret` implements it): the user name is
@@ -16,26 +17,6 @@ public struct TURNRESTCredentials: Hashable, Sendable {
         let username = name.isEmpty ? "\(expiry)" : "\(expiry):\(name)"
         let mac = HMAC<Insecure.SHA1>.authenticationCode(for: Array(username.utf8), using: SymmetricKey(data: Array(secret.utf8)))
         self.username = username
-        self.password = base64(Array(mac))
+        self.password = Base64.encode(Array(mac))
     }
-}
-
-/// Standard base64 with padding (RFC 4648 §4).
-func base64(_ bytes: [UInt8]) -> String {
-    let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-    var out: [UInt8] = []
-    out.reserveCapacity((bytes.count + 2) / 3 * 4)
-    var i = 0
-    while i < bytes.count {
-        let b0 = UInt32(bytes[i])
-        let b1 = i + 1 < bytes.count ? UInt32(bytes[i + 1]) : 0
-        let b2 = i + 2 < bytes.count ? UInt32(bytes[i + 2]) : 0
-        let v = b0 << 16 | b1 << 8 | b2
-        out.append(alphabet[Int(v >> 18 & 63)])
-        out.append(alphabet[Int(v >> 12 & 63)])
-        out.append(i + 1 < bytes.count ? alphabet[Int(v >> 6 & 63)] : UInt8(ascii: "="))
-        out.append(i + 2 < bytes.count ? alphabet[Int(v & 63)] : UInt8(ascii: "="))
-        i += 3
-    }
-    return String(decoding: out, as: UTF8.self)
 }

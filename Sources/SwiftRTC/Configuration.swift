@@ -60,13 +60,24 @@ public struct WebRTCClientConfiguration: Sendable {
 
 extension ConnectionConfiguration {
     /// The engine settings for this configuration. STUN servers must be IP literals
-    /// (`stun:127.0.0.1:3478`); TURN servers are not used by the session yet.
+    /// (`stun:127.0.0.1:3478`). Settings the session cannot honour yet are refused with
+    /// `WebRTCError.notSupportedYet` instead of being ignored: `turn:`/`turns:` servers (the
+    /// session has no TURN relay yet) and `iceTransportPolicy = .relay` (which needs one).
     func sessionConfiguration() throws -> SessionConfiguration {
         var session = SessionConfiguration()
         session.includeLoopback = includeLoopbackCandidates
         session.maxMessageSize = maxMessageSize
+        if iceTransportPolicy == .relay {
+            throw WebRTCError.notSupportedYet("iceTransportPolicy .relay: TURN relaying is not wired into the session; use .all")
+        }
         for server in iceServers {
-            for url in server.urls where url.hasPrefix("stun:") {
+            for url in server.urls where !url.hasPrefix("stun:") {
+                if url.hasPrefix("turn:") || url.hasPrefix("turns:") {
+                    throw WebRTCError.notSupportedYet("TURN server \(url): TURN relaying is not wired into the session; remove it or use a stun: URL")
+                }
+                throw WebRTCError.invalidICEServer(url: url, reason: "the scheme must be stun: (RFC 7064)")
+            }
+            for url in server.urls {
                 var rest = String(url.dropFirst(5))
                 if let query = rest.firstIndex(of: "?") { rest = String(rest[..<query]) }
                 if !rest.contains(":") || (rest.hasPrefix("[") && rest.hasSuffix("]")) { rest += ":3478" }

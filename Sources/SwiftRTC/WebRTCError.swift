@@ -12,6 +12,9 @@ public enum WebRTCError: Error, Sendable, Hashable, CustomStringConvertible {
     case noUsableNetworkInterface
     /// An ICE server URL could not be used.
     case invalidICEServer(url: String, reason: String)
+    /// A setting this version accepts in its type but cannot honour yet (e.g. `turn:` servers,
+    /// `iceTransportPolicy = .relay`): refused rather than silently ignored.
+    case notSupportedYet(String)
 
     /// A sentence for logs and users.
     public var description: String {
@@ -22,6 +25,7 @@ public enum WebRTCError: Error, Sendable, Hashable, CustomStringConvertible {
         case .unexpectedMessageType(let expected, let label): return "data channel \"\(label)\": expected a \(expected) message"
         case .noUsableNetworkInterface: return "no network interface could be bound for ICE; enable includeLoopbackCandidates or check the host's addresses"
         case .invalidICEServer(let url, let reason): return "ICE server \(url) is not usable: \(reason)"
+        case .notSupportedYet(let what): return "not supported yet: \(what)"
         }
     }
 }

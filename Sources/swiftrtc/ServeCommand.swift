@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
-import RTCSignaling
+import RTCSignalingServer
 
 /// `swiftrtc serve`: the signaling server with rooms, TURN credentials and the demo page.
 /// Runs on 127.0.0.1:8080 with no flags; flags override each setting.

@@ -14,15 +14,15 @@ import Testing
         let hex = value.dropFirst("sha-256 ".count)
         #expect(hex.split(separator: ":").count == 32)
         #expect(hex.allSatisfy { "0123456789ABCDEF:".contains($0) })
-        #expect(DTLSFingerprint(sdp: value) == fp)
-        #expect(DTLSFingerprint(sdp: "SHA-256 " + hex.lowercased()) == fp)
+        #expect(CertificateFingerprint(sdpValue: value) == fp)
+        #expect(CertificateFingerprint(sdpValue: "SHA-256 " + hex.lowercased()) == fp)
     }
 
     @Test func malformedFingerprintsAreRejected() {
-        #expect(DTLSFingerprint(sdp: "sha-256") == nil)
-        #expect(DTLSFingerprint(sdp: "sha-256 AB:CD:E") == nil)
-        #expect(DTLSFingerprint(sdp: "sha-256 AB:XY") == nil)
-        #expect(DTLSFingerprint(sdp: "sha-256 ABC:D") == nil)
+        #expect(CertificateFingerprint(sdpValue: "sha-256") == nil)
+        #expect(CertificateFingerprint(sdpValue: "sha-256 AB:CD:E") == nil)
+        #expect(CertificateFingerprint(sdpValue: "sha-256 AB:XY") == nil)
+        #expect(CertificateFingerprint(sdpValue: "sha-256 ABC:D") == nil)
     }
 
     @Test func certificateMustMatchItsKey() throws {
@@ -38,7 +38,7 @@ import Testing
     }
 
     @Test func fingerprintMismatchFailsWithTypedError() {
-        let wrong = DTLSFingerprint(algorithm: "sha-256", digest: Array(repeating: 0xAB, count: 32))
+        let wrong = CertificateFingerprint(algorithm: "sha-256", digest: Array(repeating: 0xAB, count: 32))
         var pair = DTLSPair(clientConfig: { $0.verification = .fingerprints([wrong]) })
         _ = pair.handshake()
         #expect(pair.client.state == .failed)
@@ -48,7 +48,7 @@ import Testing
     }
 
     @Test func serverRejectsClientCertificateWithWrongFingerprint() {
-        let wrong = DTLSFingerprint(algorithm: "sha-256", digest: Array(repeating: 0x01, count: 32))
+        let wrong = CertificateFingerprint(algorithm: "sha-256", digest: Array(repeating: 0x01, count: 32))
         var pair = DTLSPair(serverConfig: { $0.verification = .fingerprints([wrong]) })
         _ = pair.handshake()
         #expect(pair.serverEvents.contains(.failed(.fingerprintMismatch(expected: [wrong], actual: TestIdentities.client.fingerprint))))

@@ -1,3 +1,4 @@
+import RTCCore
 import Testing
 import RTCSDP
 
@@ -5,11 +6,11 @@ import RTCSDP
 @Suite struct SDPBuildsJSEPOffersAndAnswersTests {
     static let digest: [UInt8] = (0..<32).map { UInt8($0 * 7 & 0xff) }
     static let transport = TransportParameters(iceUfrag: "abcd", icePwd: "0123456789abcdefghijkl",
-                                               fingerprints: [Fingerprint(algorithm: "sha-256", digest: digest)],
+                                               fingerprints: [CertificateFingerprint(algorithm: "sha-256", digest: digest)],
                                                setup: .actpass)
 
     @Test func dataChannelOfferHasEveryJSEPLine() throws {
-        let offer = SessionDescription.jsep(sessionID: 4242, media: [.dataChannel(mid: "0", transport: Self.transport)])
+        let offer = SDPDocument.jsep(sessionID: 4242, media: [.dataChannel(mid: "0", transport: Self.transport)])
         let text = offer.serialized()
         for line in ["v=0", "o=- 4242 2 IN IP4 127.0.0.1", "s=-", "t=0 0", "a=group:BUNDLE 0",
                      "m=application 9 UDP/DTLS/SCTP webrtc-datachannel", "c=IN IP4 0.0.0.0",
@@ -19,7 +20,7 @@ import RTCSDP
         }
         let fp = try #require(text.split(separator: "\r\n").first { $0.hasPrefix("a=fingerprint:sha-256 ") })
         #expect(fp.hasSuffix("00:07:0E:15:1C:23:2A:31:38:3F:46:4D:54:5B:62:69:70:77:7E:85:8C:93:9A:A1:A8:AF:B6:BD:C4:CB:D2:D9"))
-        let reparsed = try SessionDescription(parsing: text)
+        let reparsed = try SDPDocument(parsing: text)
         #expect(reparsed == offer)
         #expect(reparsed.fingerprints(forMediaAt: 0).first?.digest == Self.digest)
         #expect(TransportParameters(from: reparsed, mediaAt: 0) == Self.transport)
@@ -34,8 +35,8 @@ import RTCSDP
         let trickled = try ICECandidateAttribute(parsing: "candidate:2 1 udp 1694498815 198.51.100.4 40001 typ srflx raddr 127.0.0.1 rport 40000")
         m.addCandidate(trickled)
         #expect(m.attributes.candidates == [host, trickled])
-        let answer = SessionDescription.jsep(sessionID: 1, media: [m])
-        let reparsed = try SessionDescription(parsing: answer.serialized())
+        let answer = SDPDocument.jsep(sessionID: 1, media: [m])
+        let reparsed = try SDPDocument(parsing: answer.serialized())
         #expect(reparsed.media[0].hasEndOfCandidates)
         #expect(reparsed.setup(forMediaAt: 0) == .passive)
         #expect(reparsed.media[0].port == 40000)

@@ -17,7 +17,7 @@ enum SDPFixtures {
         try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
     }
 
-    static func description(_ name: String) throws -> SessionDescription {
-        try SessionDescription(parsing: text(name))
+    static func description(_ name: String) throws -> SDPDocument {
+        try SDPDocument(parsing: text(name))
     }
 }

@@ -1,3 +1,4 @@
+import RTCCore
 import Testing
 import RTCSDP
 
@@ -7,7 +8,7 @@ import RTCSDP
         let remoteSDP = try SDPFixtures.text("chromium-offer-av-data.sdp")
         let certificateDigest: [UInt8] = Array(repeating: 0xAB, count: 32)
 
-        let offer = try SessionDescription(parsing: remoteSDP)
+        let offer = try SDPDocument(parsing: remoteSDP)
         let mids = offer.bundleMids ?? []
         #expect(mids == ["0", "1", "2"])
         let found = offer.media.firstIndex(where: \.isDataChannel)
@@ -18,9 +19,9 @@ import RTCSDP
 
         let transport = TransportParameters(
             iceUfrag: "abcd", icePwd: "0123456789abcdefghijkl",
-            fingerprints: [Fingerprint(algorithm: "sha-256", digest: certificateDigest)],
+            fingerprints: [CertificateFingerprint(algorithm: "sha-256", digest: certificateDigest)],
             setup: .actpass)
-        let description = SessionDescription.jsep(
+        let description = SDPDocument.jsep(
             sessionID: 4242, media: [.dataChannel(mid: "0", transport: transport)])
         let sdp = description.serialized()
         #expect(sdp.contains("a=group:BUNDLE 0\r\n"))

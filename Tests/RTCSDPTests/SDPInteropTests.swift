@@ -13,18 +13,18 @@ import RTCTestSupport
     }
 
     struct PeerAnswer {
-        var answer: SessionDescription
+        var answer: SDPDocument
         var candidateAdded: Bool?
     }
 
-    static func makeOffer(port: UInt16) -> (SessionDescription, ICECandidateAttribute) {
+    static func makeOffer(port: UInt16) -> (SDPDocument, ICECandidateAttribute) {
         var rng = SeededRandom(seed: UInt64(port))
         let transport = TransportParameters(
             iceUfrag: "swRT", icePwd: "swiftrtc-sdp-interop-pwd",
-            fingerprints: [Fingerprint(algorithm: "sha-256", digest: rng.bytes(32))], setup: .actpass)
+            fingerprints: [CertificateFingerprint(algorithm: "sha-256", digest: rng.bytes(32))], setup: .actpass)
         let host = ICECandidateAttribute(foundation: "1", priority: 2_130_706_431, address: "127.0.0.1", port: port,
                                          type: .host, generation: 0)
-        let offer = SessionDescription.jsep(sessionID: 7_000_000_000_000_000_001,
+        let offer = SDPDocument.jsep(sessionID: 7_000_000_000_000_000_001,
                                             media: [.dataChannel(mid: "0", transport: transport, port: port,
                                                                  connection: Connection(address: "127.0.0.1"),
                                                                  candidates: [host])])
@@ -34,7 +34,7 @@ import RTCTestSupport
         return (offer, trickled)
     }
 
-    func answer(from peer: String, offer: SessionDescription, trickle: ICECandidateAttribute) async throws -> PeerAnswer {
+    func answer(from peer: String, offer: SDPDocument, trickle: ICECandidateAttribute) async throws -> PeerAnswer {
         try InteropEnvironment.requirePrivateNamespace()
         let python = try InteropEnvironment.peerPython()
         if peer == "chromium" { _ = try InteropEnvironment.executable("chromium", installHint: "apt-get install -y chromium") }
@@ -48,7 +48,7 @@ import RTCTestSupport
         let json = try #require(try JSONSerialization.jsonObject(with: Data(line.dropFirst("RESULT ".count).utf8)) as? [String: Any])
         if let error = json["error"] as? String { throw PeerRejectedOffer(description: "\(peer) rejected our offer: \(error)\n\(process.allOutput)") }
         let text = try #require(json["answer"] as? String)
-        return PeerAnswer(answer: try SessionDescription(parsing: text), candidateAdded: json["candidateAdded"] as? Bool)
+        return PeerAnswer(answer: try SDPDocument(parsing: text), candidateAdded: json["candidateAdded"] as? Bool)
     }
 
     func checkAnswer(_ result: PeerAnswer, peer: String) throws {
@@ -60,10 +60,10 @@ import RTCTestSupport
         #expect(data.isDataChannel && data.mid == "0")
         #expect(data.sctpPort == 5000)
         #expect(answer.setup(forMediaAt: 0) == .active)
-        #expect(answer.fingerprints(forMediaAt: 0).contains { $0.algorithm == "sha-256" && $0.digest?.count == 32 })
+        #expect(answer.fingerprints(forMediaAt: 0).contains { $0.algorithm == "sha-256" && $0.digest.count == 32 })
         #expect((answer.iceUfrag(forMediaAt: 0)?.count ?? 0) >= 4)
         #expect(answer.allCandidates.contains { $0.candidate.isUDP && $0.candidate.ipAddress == .loopbackV4 })
-        let reparsed = try SessionDescription(parsing: answer.serialized())
+        let reparsed = try SDPDocument(parsing: answer.serialized())
         #expect(reparsed == answer)
     }
 

@@ -13,7 +13,7 @@ import RTCSDP
         var lines = valid
         if let line { lines[number - 1] = line } else { lines.remove(at: number - 1) }
         do {
-            _ = try SessionDescription(parsing: lines.joined(separator: "\r\n") + "\r\n")
+            _ = try SDPDocument(parsing: lines.joined(separator: "\r\n") + "\r\n")
             return nil
         } catch {
             return error
@@ -21,13 +21,13 @@ import RTCSDP
     }
 
     @Test func theBaseDescriptionIsValid() throws {
-        let d = try SessionDescription(parsing: Self.valid.joined(separator: "\n"))
+        let d = try SDPDocument(parsing: Self.valid.joined(separator: "\n"))
         #expect(d.media.count == 1 && d.media[0].sctpPort == 5000)
     }
 
     @Test func emptyInput() {
-        #expect(throws: SDPParseError(line: 1, text: "", reason: .empty)) { try SessionDescription(parsing: "") }
-        #expect(throws: SDPParseError(line: 1, text: "", reason: .empty)) { try SessionDescription(parsing: "\r\n\n") }
+        #expect(throws: SDPParseError(line: 1, text: "", reason: .empty)) { try SDPDocument(parsing: "") }
+        #expect(throws: SDPParseError(line: 1, text: "", reason: .empty)) { try SDPDocument(parsing: "\r\n\n") }
     }
 
     @Test func missingVersion() throws {
@@ -126,13 +126,13 @@ import RTCSDP
     @Test func lineNumbersCountBlankAndLFOnlyLines() throws {
         let text = "v=0\n\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\nt=0 0\nm=audio 9 RTP/AVP 0\na=rtpmap:0 PCMU\n"
         #expect(throws: SDPParseError(line: 7, text: "a=rtpmap:0 PCMU", reason: .invalidValue(field: "rtpmap encoding", value: "PCMU"))) {
-            try SessionDescription(parsing: text)
+            try SDPDocument(parsing: text)
         }
     }
 
     @Test func unknownAttributesAreKeptVerbatimInOrder() throws {
         let text = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=x-first:1 2  3\r\na=mid:s\r\na=x-flag\r\na=x-empty:\r\n"
-        let d = try SessionDescription(parsing: text)
+        let d = try SDPDocument(parsing: text)
         #expect(d.attributes == [.other(name: "x-first", value: "1 2  3"), .mid("s"), .other(name: "x-flag", value: nil),
                                  .other(name: "x-empty", value: "")])
         #expect(d.serialized() == text)

@@ -33,9 +33,9 @@ import RTCSDP
         var rejected = 0
         for _ in 0..<400 {
             let text = String(decoding: Self.mutate(original, &rng), as: UTF8.self)
-            let parsed: SessionDescription
+            let parsed: SDPDocument
             do {
-                parsed = try SessionDescription(parsing: text)
+                parsed = try SDPDocument(parsing: text)
             } catch {
                 rejected += 1
                 #expect(error.line >= 1)
@@ -47,7 +47,7 @@ import RTCSDP
             // rejected input).
             let out = parsed.serialized()
             do {
-                let again = try SessionDescription(parsing: out)
+                let again = try SDPDocument(parsing: out)
                 #expect(again == parsed)
                 #expect(again.serialized() == out)
             } catch {

@@ -36,7 +36,7 @@ import Testing
         case 0: return .iceUfrag(iceChars(&rng, count: 4 + Int(rng.next() % 8)))
         case 1: return .icePwd(iceChars(&rng, count: 22 + Int(rng.next() % 10)))
         case 2: return .iceOptions(rng.next() % 2 == 0 ? ["trickle"] : ["trickle", token(&rng)])
-        case 3: return .fingerprint(Fingerprint(algorithm: pick(["sha-256", "sha-1", "sha-512"], &rng), digest: rng.bytes(1 + Int(rng.next() % 64))))
+        case 3: return .fingerprint(CertificateFingerprint(algorithm: pick(["sha-256", "sha-1", "sha-512"], &rng), digest: rng.bytes(1 + Int(rng.next() % 64))))
         case 4: return .setup(pick([.active, .passive, .actpass, .holdconn], &rng))
         case 5: return .direction(pick([.sendrecv, .sendonly, .recvonly, .inactive], &rng))
         case 6: return pick([.rtcpMux, .rtcpMuxOnly, .rtcpReducedSize, .endOfCandidates, .extmapAllowMixed, .iceLite], &rng)
@@ -68,9 +68,9 @@ import Testing
                                 attributes: attributes)
     }
 
-    static func description(_ rng: inout SeededRandom) -> SessionDescription {
+    static func description(_ rng: inout SeededRandom) -> SDPDocument {
         let mids = (0..<Int(rng.next() % 4)).map { String($0) }
-        return SessionDescription(
+        return SDPDocument(
             origin: Origin(username: pick(["-", "mozilla", token(&rng)], &rng), sessionID: rng.next() >> 1, sessionVersion: rng.next() % 1000,
                            address: ipv4(&rng)),
             sessionName: rng.next() % 2 == 0 ? "-" : text(&rng),
@@ -86,7 +86,7 @@ import Testing
         for _ in 0..<500 {
             let description = Self.description(&rng)
             let text = description.serialized()
-            let parsed = try SessionDescription(parsing: text)
+            let parsed = try SDPDocument(parsing: text)
             #expect(parsed == description, "\(text)")
             #expect(parsed.serialized() == text)
         }
@@ -104,9 +104,9 @@ import Testing
         var parsedCount = 0
         for bytes in inputs {
             let text = String(decoding: bytes, as: UTF8.self)
-            let parsed: SessionDescription
+            let parsed: SDPDocument
             do {
-                parsed = try SessionDescription(parsing: text)
+                parsed = try SDPDocument(parsing: text)
             } catch {
                 #expect(error.line >= 1)
                 continue
@@ -114,7 +114,7 @@ import Testing
             parsedCount += 1
             let out = parsed.serialized()
             do {
-                let again = try SessionDescription(parsing: out)
+                let again = try SDPDocument(parsing: out)
                 #expect(again == parsed, "input:\n\(text)")
                 #expect(again.serialized() == out)
             } catch {

@@ -28,7 +28,7 @@ import RTCSDP
 
         for i in d.media.indices {
             let fp = d.fingerprints(forMediaAt: i)
-            #expect(fp.count == 1 && fp[0].algorithm == "sha-256" && fp[0].digest?.count == 32)
+            #expect(fp.count == 1 && fp[0].algorithm == "sha-256" && fp[0].digest.count == 32)
             #expect(d.setup(forMediaAt: i) == .actpass)
             #expect(d.iceUfrag(forMediaAt: i) == d.iceUfrag(forMediaAt: 0) && (d.iceUfrag(forMediaAt: i)?.count ?? 0) >= 4)
             #expect(d.icePwd(forMediaAt: i)?.count == 24)
@@ -80,7 +80,7 @@ import RTCSDP
             #expect(m.attributes.candidates.count == 1)
             #expect(m.attributes.candidates[0].type == .host)
             #expect(d.fingerprints(forMediaAt: i).map(\.algorithm) == ["sha-256", "sha-384", "sha-512"])
-            #expect(d.fingerprints(forMediaAt: i).map { $0.digest?.count } == [32, 48, 64])
+            #expect(d.fingerprints(forMediaAt: i).map { $0.digest.count } == [32, 48, 64])
         }
         #expect(d.media[0].rtpMap(payloadType: 96)?.encodingName == "opus")
         #expect(d.media[2].isDataChannel && d.media[2].sctpPort == 5000 && d.media[2].maxMessageSize == 262144)

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import RTCSignaling
+import RTCSignalingServer
 import RTCTestSupport
 import SwiftRTC
 import Testing

@@ -9,6 +9,8 @@ import Testing
 final class RoomPeer: @unchecked Sendable {
     let id: String
     let room: RoomClient
+    /// The room client's signaling client (a test may send through it; the room client reads its events).
+    let signaling: SignalingClient
     private let lock = NSLock()
     private var memberLog: [RoomClient.MemberEvent] = []
     private var channelLog: [RoomClient.PeerChannel] = []
@@ -20,6 +22,7 @@ final class RoomPeer: @unchecked Sendable {
         var configuration = RoomClient.Configuration()
         configure(&configuration)
         let signaling = SignalingClient(url: "ws://127.0.0.1:\(port)/ws", peerID: id, roomID: roomID, reconnectPolicy: reconnect)
+        self.signaling = signaling
         room = RoomClient(webRTC: WebRTCClient(engine: .native), signaling: signaling, configuration: configuration)
         let room = self.room
         tasks.append(Task { [weak self] in

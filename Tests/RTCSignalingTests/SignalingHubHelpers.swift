@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import RTCSignaling
+import RTCSignalingServer
 import RTCTestSupport
 
 /// Small helpers to drive a hub on virtual time in tests.

@@ -1,6 +1,8 @@
 import Foundation
 import NIOCore
+import RTCSession
 import RTCSignaling
+import RTCSignalingServer
 import RTCTestSupport
 import Testing
 
@@ -30,15 +32,15 @@ struct SignalingHubRejectsTests {
     @Test func unknownTargetAndSelfTarget() {
         var h = HubHarness()
         h.join(1, "alice")
-        #expect(h.send(1, .offer(.init(type: "offer", sdp: "v=0"), target: "nobody")).errorCode == .unknownTarget)
-        #expect(h.send(1, .offer(.init(type: "offer", sdp: "v=0"), target: "alice")).errorCode == .unknownTarget)
+        #expect(h.send(1, .offer(.init(type: .offer, sdp: "v=0"), target: "nobody")).errorCode == .unknownTarget)
+        #expect(h.send(1, .offer(.init(type: .offer, sdp: "v=0"), target: "alice")).errorCode == .unknownTarget)
         #expect(h.send(1, #"{"type":"offer","offer":{"type":"offer","sdp":""}}"#).errorCode == .invalidMessage)
     }
 
     @Test func messagesBeforeJoin() {
         var h = HubHarness()
         h.connect(1)
-        #expect(h.send(1, .offer(.init(type: "offer", sdp: "v=0"), target: "x")).errorCode == .notJoined)
+        #expect(h.send(1, .offer(.init(type: .offer, sdp: "v=0"), target: "x")).errorCode == .notJoined)
         #expect(h.send(1, .iceCandidate(.init(candidate: ""), target: "x")).errorCode == .notJoined)
         #expect(h.send(1, .leave).errorCode == .notJoined)
         // The connection stays usable.
@@ -78,9 +80,9 @@ struct SignalingHubRejectsTests {
         var h = HubHarness(SignalingHubConfiguration(maxMessageBytes: 100))
         h.join(1, "alice")
         h.join(2, "bob")
-        let big = SignalingMessage.offer(.init(type: "offer", sdp: String(repeating: "a", count: 200)), target: "bob")
+        let big = SignalingMessage.offer(.init(type: .offer, sdp: String(repeating: "a", count: 200)), target: "bob")
         #expect(h.send(1, big).errorCode == .messageTooLarge)
-        #expect(h.send(1, .offer(.init(type: "offer", sdp: "v=0"), target: "bob")).count == 1)
+        #expect(h.send(1, .offer(.init(type: .offer, sdp: "v=0"), target: "bob")).count == 1)
         #expect(h.hub.stats.messagesRelayed == 1)
     }
 

@@ -1,6 +1,8 @@
 import Foundation
 import NIOCore
+import RTCSession
 import RTCSignaling
+import RTCSignalingServer
 import Testing
 
 @Suite("Signaling hub: rooms and relaying")
@@ -36,9 +38,9 @@ struct SignalingHubRoomTests {
         h.join(1, "alice")
         h.join(2, "bob")
         let offer = h.send(2, #"{"type":"offer","target":"alice","offer":{"type":"offer","sdp":"v=0\r\n"}}"#)
-        #expect(offer == [.send(.offer(.init(type: "offer", sdp: "v=0\r\n"), from: "bob"), to: HubHarness.id(1))])
-        let answer = h.send(1, .answer(.init(type: "answer", sdp: "v=0"), target: "bob"))
-        #expect(answer == [.send(.answer(.init(type: "answer", sdp: "v=0"), from: "alice"), to: HubHarness.id(2))])
+        #expect(offer == [.send(.offer(.init(type: .offer, sdp: "v=0\r\n"), from: "bob"), to: HubHarness.id(1))])
+        let answer = h.send(1, .answer(.init(type: .answer, sdp: "v=0"), target: "bob"))
+        #expect(answer == [.send(.answer(.init(type: .answer, sdp: "v=0"), from: "alice"), to: HubHarness.id(2))])
         let candidate = h.send(2, #"{"type":"ice_candidate","target":"alice","candidate":{"candidate":"candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host","sdpMid":"0","sdpMLineIndex":0}}"#)
         #expect(candidate == [.send(.iceCandidate(.init(candidate: "candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host",
                                                          sdpMid: "0", sdpMLineIndex: 0), from: "bob"), to: HubHarness.id(1))])

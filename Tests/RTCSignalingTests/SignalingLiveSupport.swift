@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import Logging
 import RTCSignaling
+import RTCSignalingServer
 import RTCTestSupport
 import Testing
 

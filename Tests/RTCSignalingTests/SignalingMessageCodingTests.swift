@@ -1,4 +1,5 @@
 import Foundation
+import RTCSession
 import RTCSignaling
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 struct SignalingMessageCodingTests {
     static let samples: [SignalingMessage] = [
         .join(peerID: "a", roomID: "r"), .join(peerID: "a", roomID: "r", token: "1.ab"), .leave,
-        .offer(.init(type: "offer", sdp: "v=0\r\n"), target: "b"), .answer(.init(type: "answer", sdp: "v=0"), from: "a"),
+        .offer(.init(type: .offer, sdp: "v=0\r\n"), target: "b"), .answer(.init(type: .answer, sdp: "v=0"), from: "a"),
         .iceCandidate(.init(candidate: "candidate:1 1 udp 1 127.0.0.1 9 typ host", sdpMid: "0", sdpMLineIndex: 0), target: "b"),
         .roomPeers(roomID: "r", peers: ["a", "b"]), .peerJoined(peerID: "a"), .peerLeft(peerID: "a"),
         .error(code: .roomFull, message: "full"), .shutdown(message: "bye"),
@@ -44,6 +45,30 @@ struct SignalingMessageCodingTests {
         do { _ = try SignalingMessage.decode(#"{"type":"offer","target":"b"}"#); Issue.record("decoded") } catch {
             #expect(error.code == .invalidMessage)
             #expect(error.message.contains("offer"))
+        }
+    }
+
+    @Test func descriptionsAndCandidatesKeepTheBrowserShape() {
+        // The API's SessionDescription / ICECandidateInit encode exactly as the protocol document says.
+        #expect(SignalingMessage.offer(.init(type: .offer, sdp: "v=0\r\n"), target: "b").jsonString()
+            == #"{"offer":{"sdp":"v=0\r\n","type":"offer"},"target":"b","type":"offer"}"#)
+        #expect(SignalingMessage.answer(.init(type: .answer, sdp: "v=0"), from: "a").jsonString()
+            == #"{"answer":{"sdp":"v=0","type":"answer"},"from":"a","type":"answer"}"#)
+        #expect(SignalingMessage.iceCandidate(.init(candidate: ""), target: "b").jsonString()
+            == #"{"candidate":{"candidate":""},"target":"b","type":"ice_candidate"}"#)
+    }
+
+    @Test func anUnknownDescriptionTypeIsATypedError() {
+        // "type" inside the description must be an RTCSdpType; anything else is an invalid message.
+        for description in [#"{"type":"bogus","sdp":"v=0"}"#, #"{"type":7,"sdp":"v=0"}"#, #"{"sdp":"v=0"}"#] {
+            let text = #"{"type":"offer","target":"b","offer":"# + description + "}"
+            do {
+                let decoded = try SignalingMessage.decode(text)
+                Issue.record("decoded \(decoded) from \(text)")
+            } catch {
+                #expect(error.code == .invalidMessage, "\(text)")
+                #expect(error.message.contains("offer.type"), "\(error.message)")
+            }
         }
     }
 }

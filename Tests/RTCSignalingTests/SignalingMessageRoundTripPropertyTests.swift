@@ -24,8 +24,8 @@ import Testing
         switch rng.next() % 10 {
         case 0: return .join(peerID: text(&rng), roomID: text(&rng), token: optionalText(&rng))
         case 1: return .leave
-        case 2: return .offer(.init(type: "offer", sdp: text(&rng, maxLength: 200)), target: optionalText(&rng), from: optionalText(&rng))
-        case 3: return .answer(.init(type: "answer", sdp: text(&rng, maxLength: 200)), target: optionalText(&rng), from: optionalText(&rng))
+        case 2: return .offer(.init(type: .offer, sdp: text(&rng, maxLength: 200)), target: optionalText(&rng), from: optionalText(&rng))
+        case 3: return .answer(.init(type: .answer, sdp: text(&rng, maxLength: 200)), target: optionalText(&rng), from: optionalText(&rng))
         case 4:
             let index = rng.next() % 2 == 0 ? nil : Int(rng.next() % 8)
             return .iceCandidate(.init(candidate: text(&rng, maxLength: 80), sdpMid: optionalText(&rng), sdpMLineIndex: index,

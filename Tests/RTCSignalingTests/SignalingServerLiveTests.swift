@@ -1,5 +1,7 @@
 import Foundation
+import RTCSession
 import RTCSignaling
+import RTCSignalingServer
 import RTCTestSupport
 import Testing
 
@@ -14,11 +16,11 @@ struct SignalingServerLiveTests {
             try await alice.recorder.wait("peer_joined") { $0 == .peerJoined("bob") }
 
             // The joiner offers.
-            try await bob.client.sendOffer("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n", to: "alice")
-            try await alice.recorder.wait("offer") { $0 == .offer(.init(type: "offer", sdp: "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n"), from: "bob") }
-            try await alice.client.sendAnswer("v=0\r\n", to: "bob")
-            try await bob.recorder.wait("answer") { $0 == .answer(.init(type: "answer", sdp: "v=0\r\n"), from: "alice") }
-            let candidate = SignalingICECandidate(candidate: "candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host", sdpMid: "0", sdpMLineIndex: 0)
+            try await bob.client.sendOffer(.init(type: .offer, sdp: "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n"), to: "alice")
+            try await alice.recorder.wait("offer") { $0 == .offer(.init(type: .offer, sdp: "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n"), from: "bob") }
+            try await alice.client.sendAnswer(.init(type: .answer, sdp: "v=0\r\n"), to: "bob")
+            try await bob.recorder.wait("answer") { $0 == .answer(.init(type: .answer, sdp: "v=0\r\n"), from: "alice") }
+            let candidate = ICECandidateInit(candidate: "candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host", sdpMid: "0", sdpMLineIndex: 0)
             try await alice.client.sendCandidate(candidate, to: "bob")
             try await bob.recorder.wait("candidate") { $0 == .iceCandidate(candidate, from: "alice") }
             #expect(await server.stats().messagesRelayed == 3)
@@ -38,13 +40,13 @@ struct SignalingServerLiveTests {
         try await withSignalingServer({ $0.maxMessageBytes = 2048 }) { _, port in
             let alice = LiveClient(port: port, peer: "alice")
             try await alice.recorder.wait { $0 == .joined(roomID: "room", peers: []) }
-            try await alice.client.sendOffer("v=0", to: "ghost")
+            try await alice.client.sendOffer(.init(type: .offer, sdp: "v=0"), to: "ghost")
             try await alice.recorder.wait("unknown_target") { $0.errorCode == .unknownTarget }
             try await alice.client.send(text: "{not json")
             try await alice.recorder.wait("malformed_json") { $0.errorCode == .malformedJSON }
             try await alice.client.send(text: #"{"type":"teleport"}"#)
             try await alice.recorder.wait("unknown_type") { $0.errorCode == .unknownType }
-            try await alice.client.sendOffer(String(repeating: "x", count: 4096), to: "ghost")
+            try await alice.client.sendOffer(.init(type: .offer, sdp: String(repeating: "x", count: 4096)), to: "ghost")
             try await alice.recorder.wait("message_too_large") { $0.errorCode == .messageTooLarge }
             try await alice.client.send(.join(peerID: "again", roomID: "room"))
             try await alice.recorder.wait("already_joined") { $0.errorCode == .alreadyJoined }

@@ -1,5 +1,6 @@
 import Foundation
 import RTCSignaling
+import RTCSignalingServer
 import RTCTestSupport
 import Testing
 

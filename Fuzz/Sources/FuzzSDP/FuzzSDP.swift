@@ -8,9 +8,9 @@ import RTCSDP
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
 
-    if let description = try? SessionDescription(parsing: text) {
+    if let description = try? SDPDocument(parsing: text) {
         let out = description.serialized()
-        guard let again = try? SessionDescription(parsing: out) else {
+        guard let again = try? SDPDocument(parsing: out) else {
             fatalError("serialized description does not parse:\n\(out)")
         }
         guard again == description else { fatalError("round trip changed the description:\n\(out)") }

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import RTCSignaling
+import RTCSignalingServer
 
 /// Shared hub: two connections in one room, so fuzzed messages exercise join/relay/leave rules.
 nonisolated(unsafe) var hub: SignalingHub = {

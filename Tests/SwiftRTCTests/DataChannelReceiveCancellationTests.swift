@@ -3,26 +3,19 @@ import RTCTestSupport
 import SwiftRTC
 import Testing
 
-/// The room commands bound waits on `DataChannel.receive()` with task-group timeouts: a
-/// cancelled `receive()` must return (throwing `CancellationError`) and lose no message.
+/// Callers (the room commands of `swiftrtc`, for one) bound waits on `DataChannel.receive()`
+/// with task-group timeouts: a cancelled `receive()` must return (throwing `CancellationError`)
+/// and lose no message. (`MessageQueueCancellationTests` checks the queue behind it.)
 @Suite("A waiting receive is cancellable", .serialized)
-struct RoomChannelReceiveCancellationTests {
+struct DataChannelReceiveCancellationTests {
     @Test func cancellingAWaitingReceiveThrowsAndLosesNoMessage() async throws {
         try InteropEnvironment.requirePrivateNamespace()
         let client = WebRTCClient(engine: .native)
         let a = try await client.createPeerConnection()
         let b = try await client.createPeerConnection()
         let local = try await a.createDataChannel("chat")
-        try await a.setLocalDescription(try await a.createOffer())
-        try await withTimeout(10, "a gathering") { try await a.awaitIceGatheringComplete() }
-        try await b.setRemoteDescription(try #require(await a.localDescription))
-        try await b.setLocalDescription(try await b.createAnswer())
-        try await withTimeout(10, "b gathering") { try await b.awaitIceGatheringComplete() }
-        try await a.setRemoteDescription(try #require(await b.localDescription))
-        let remote = try await withTimeout(15, "b's channel") { () async throws -> DataChannel in
-            for await event in b.dataChannelEvents { if case .open(let channel) = event { return channel } }
-            throw TestTimeout(what: "b's channel (the channel events ended)")
-        }
+        try await SwiftToSwiftDataChannelTests.connect(a, b)
+        let remote = try await SwiftToSwiftDataChannelTests.firstOpen(b)
 
         let box = OutcomeBox()
         let waiting = Task {
@@ -48,3 +41,4 @@ private final class OutcomeBox: @unchecked Sendable {
     func set(_ value: Result<DataChannelMessage, any Error>) { lock.withLock { outcome = value } }
     var value: Result<DataChannelMessage, any Error>? { lock.withLock { outcome } }
 }
+

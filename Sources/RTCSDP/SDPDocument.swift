@@ -3,7 +3,7 @@
 ///
 /// Parse with ``init(parsing:)``, serialize with ``serialized()`` (CRLF line endings). Values
 /// compare structurally, so `parse(serialize(x)) == x` for every parsed `x`.
-public struct SessionDescription: Hashable, Sendable {
+public struct SDPDocument: Hashable, Sendable {
     /// `v=` — the protocol version; always 0 (RFC 8866 §5.1).
     public var version: UInt8
     /// `o=` — the originator and session identifier (RFC 8866 §5.2).

@@ -1,10 +1,10 @@
-import Crypto
-import Foundation
+import RTCTURN
 
-/// Time-limited TURN credentials in the shape of the TURN REST API
-/// (draft-uberti-behave-turn-rest-00 §2.2), as coturn checks them with `use-auth-secret`:
-/// `username = "<expiry>:<user>"`, `password = base64(HMAC-SHA1(secret, username))`.
-/// They are used as long-term credentials (RFC 8489 §9.2) by the TURN client (RFC 8656).
+/// The JSON body of `GET /turn-credentials`: time-limited TURN credentials in the shape of the
+/// TURN REST API (draft-uberti-behave-turn-rest-00 §2.2), as coturn checks them with
+/// `use-auth-secret`, plus their lifetime and the TURN URIs. The user name and password are
+/// RTCTURN's ``TURNRESTCredentials`` (`"<expiry>:<user>"`, base64(HMAC-SHA1(secret, username)));
+/// clients use them as long-term credentials (RFC 8489 §9.2) with a TURN server (RFC 8656).
 public struct TURNCredentials: Codable, Sendable, Equatable {
     /// `"<unix expiry>:<user>"`.
     public var username: String
@@ -23,11 +23,17 @@ public struct TURNCredentials: Codable, Sendable, Equatable {
         self.uris = uris
     }
 
-    /// Makes credentials for `user`, valid for `ttl` seconds from `unixTime`.
+    /// Wraps REST credentials derived by RTCTURN with their lifetime and URIs.
+    public init(_ credentials: TURNRESTCredentials, ttl: Int, uris: [String]) {
+        self.init(username: credentials.username, password: credentials.password, ttl: ttl, uris: uris)
+    }
+
+    /// Makes credentials for `user` (non-empty; the server refuses an empty one), valid for
+    /// `ttl` seconds from `unixTime`: ``TURNRESTCredentials`` expiring at `unixTime + ttl`
+    /// (clamped to 0 if that is negative).
     public static func make(secret: String, user: String, ttl: Int, uris: [String], unixTime: Int64) -> TURNCredentials {
-        let username = "\(unixTime + Int64(ttl)):\(user)"
-        let mac = HMAC<Insecure.SHA1>.authenticationCode(for: Data(username.utf8), using: SymmetricKey(data: Data(secret.utf8)))
-        return TURNCredentials(username: username, password: Data(mac).base64EncodedString(), ttl: ttl, uris: uris)
+        let expiry = UInt64(clamping: unixTime + Int64(ttl))
+        return TURNCredentials(TURNRESTCredentials(secret: secret, name: user, expiry: expiry), ttl: ttl, uris: uris)
     }
 }
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import RTCSignaling
 
 /// HMAC-signed join tokens with an expiry (optional server authentication, off by default).
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import RTCSignaling
 
 /// Identifies one client connection to a ``SignalingHub`` (assigned by the transport layer).
 public struct SignalingConnectionID: Hashable, Sendable, Comparable, CustomStringConvertible {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import RTCSignaling
 
 /// What a connection's writer sends next.
 enum SignalingOutboundFrame: Sendable {
