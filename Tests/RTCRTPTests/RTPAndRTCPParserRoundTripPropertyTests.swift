@@ -113,6 +113,25 @@ import Testing
         }
     }
 
+    /// Feeds `inputs` to `parse`: a failure is a typed error (fine); whatever parses must
+    /// serialize to its declared `size` and to bytes that parse to an equal value, stably.
+    /// Returns how many inputs parsed.
+    static func expectWhateverParsesRoundTrips<P: Equatable>(
+        _ inputs: [[UInt8]], parse: ([UInt8]) throws -> P, serialized: (P) -> ByteBuffer, size: (P) -> Int
+    ) throws -> Int {
+        var parsedCount = 0
+        for bytes in inputs {
+            guard let value = try? parse(bytes) else { continue }
+            parsedCount += 1
+            let out = serialized(value)
+            #expect(out.readableBytes == size(value))
+            let again = try parse(Array(out.readableBytesView))
+            #expect(again == value, "bytes: \(bytes)")
+            #expect(serialized(again) == out)
+        }
+        return parsedCount
+    }
+
     @Test(arguments: [UInt64(11), 12, 13])
     func randomAndMutatedRTCPFailsTypedOrRoundTrips(seed: UInt64) throws {
         var rng = SeededRandom(seed: seed)
@@ -121,16 +140,8 @@ import Testing
         } valid: { rng in
             Array(RTCPCompoundPacket(packets: (0..<Int(1 + rng.next() % 3)).map { _ in Self.packet(&rng) }).serialized().readableBytesView)
         }
-        var parsedCount = 0
-        for bytes in inputs {
-            guard let compound = try? RTCPCompoundPacket(parsing: bytes) else { continue }  // a typed RTCPParseError: fine
-            parsedCount += 1
-            let out = compound.serialized()
-            #expect(out.readableBytes == compound.serializedSize)
-            let again = try RTCPCompoundPacket(parsing: out)
-            #expect(again == compound, "bytes: \(bytes)")
-            #expect(again.serialized() == out)
-        }
+        let parsedCount = try Self.expectWhateverParsesRoundTrips(inputs, parse: { try RTCPCompoundPacket(parsing: $0) },
+                                                                  serialized: { $0.serialized() }, size: \.serializedSize)
         #expect(parsedCount > 250)
     }
 
@@ -152,16 +163,8 @@ import Testing
                 paddingLength: rng.next() % 3 == 0 ? UInt8(1 + rng.next() % 20) : 0)
             return Array(packet.serialized().readableBytesView)
         }
-        var parsedCount = 0
-        for bytes in inputs {
-            guard let packet = try? RTPPacket(parsing: bytes) else { continue }  // a typed RTPParseError: fine
-            parsedCount += 1
-            let out = packet.serialized()
-            #expect(out.readableBytes == packet.serializedSize)
-            let again = try RTPPacket(parsing: out)
-            #expect(again == packet, "bytes: \(bytes)")
-            #expect(again.serialized() == out)
-        }
+        let parsedCount = try Self.expectWhateverParsesRoundTrips(inputs, parse: { try RTPPacket(parsing: $0) },
+                                                                  serialized: { $0.serialized() }, size: \.serializedSize)
         #expect(parsedCount > 500)
     }
 }
