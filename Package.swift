@@ -120,8 +120,13 @@ let package = Package(
 
         // MARK: Edges
         .target(name: "RTCUDP", dependencies: [
-            "RTCCore", "RTCICE",
+            "RTCCore",
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .testTarget(name: "RTCUDPTests", dependencies: [
+            "RTCUDP", "RTCCore", "RTCTestSupport",
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .target(name: "SwiftRTC", dependencies: [

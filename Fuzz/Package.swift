@@ -23,7 +23,7 @@ let package = Package(
         fuzzTarget("FuzzRTCP", ["RTCRTP"]),
         fuzzTarget("FuzzICECandidate", ["RTCICE"]),
         fuzzTarget("FuzzSDP", ["RTCSDP"]),
-        fuzzTarget("FuzzDTLS", ["RTCDTLS"]),
+        fuzzTarget("FuzzDTLS", ["RTCDTLS", "RTCCore"]),
         fuzzTarget("FuzzSCTP", ["RTCSCTP", "RTCDataChannel"]),
         fuzzTarget("FuzzDataChannel", ["RTCDataChannel", "RTCSCTP", "RTCCore"]),
         fuzzTarget("FuzzSignalingMessage", ["RTCSignaling", "RTCSignalingServer"]),

@@ -1,5 +1,10 @@
 import Crypto
-import Foundation
+#if canImport(FoundationEssentials)
+import struct FoundationEssentials.Date
+#else
+import struct Foundation.Date
+#endif
+import NIOCore
 import RTCCore
 import SwiftASN1
 import X509
@@ -65,15 +70,18 @@ public struct DTLSCertificate: Sendable {
     }
 
     /// Generates a fresh ECDSA P-256 self-signed certificate, as WebRTC endpoints do
-    /// (RFC 8827 §6.5). Valid from a day before `now` for `validity`.
-    public static func generateSelfSigned(commonName: String = "SwiftRTC", now: Date = Date(),
-                                          validity: TimeInterval = 30 * 24 * 3600) throws -> DTLSCertificate {
+    /// (RFC 8827 §6.5), valid from a day before `now` until `validity` after it.
+    ///
+    /// `now` is the wall-clock time, supplied by the caller: this module reads no clock.
+    public static func generateSelfSigned(commonName: String = "SwiftRTC", now: Date,
+                                          validity: TimeAmount = .hours(30 * 24)) throws -> DTLSCertificate {
         let key = P256.Signing.PrivateKey()
         do {
             let name = try DistinguishedName { CommonName(commonName) }
             let certificate = try Certificate(
                 version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey),
-                notValidBefore: now.addingTimeInterval(-86400), notValidAfter: now.addingTimeInterval(validity),
+                notValidBefore: now.addingTimeInterval(-86400),
+                notValidAfter: now.addingTimeInterval(Double(validity.nanoseconds) / 1e9),
                 issuer: name, subject: name, signatureAlgorithm: .ecdsaWithSHA256,
                 extensions: Certificate.Extensions {}, issuerPrivateKey: .init(key))
             var serializer = DER.Serializer()

@@ -92,6 +92,20 @@ public struct DTLSHandshakeInfo: Sendable, Equatable {
     public var extendedMasterSecret: Bool
 }
 
+/// SRTP master keys and salts for both directions, from the exporter (RFC 5764 §4.2).
+public struct DTLSSRTPKeyingMaterial: Sendable, Equatable {
+    /// The negotiated protection profile.
+    public var profile: SRTPProtectionProfile
+    /// Master key protecting what we send.
+    public var localKey: [UInt8]
+    /// Master salt for what we send.
+    public var localSalt: [UInt8]
+    /// Master key protecting what the peer sends.
+    public var remoteKey: [UInt8]
+    /// Master salt for what the peer sends.
+    public var remoteSalt: [UInt8]
+}
+
 /// Something the connection reports to its owner, drained with `pollEvent()`.
 public enum DTLSEvent: Sendable, Equatable {
     /// The handshake finished (RFC 6347 §4.2); keys may now be exported.

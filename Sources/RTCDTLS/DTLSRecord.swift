@@ -162,32 +162,3 @@ public struct DTLSHandshakeFragment: Equatable, Sendable {
         out.append(contentsOf: body)
     }
 }
-
-/// Reassembles one handshake message from fragments (RFC 6347 §4.2.3).
-struct DTLSReassembly {
-    let messageType: UInt8
-    let epoch: UInt16
-    var body: [UInt8]
-    var received: [Bool]
-    var missing: Int
-
-    init(type: UInt8, length: Int, epoch: UInt16) {
-        messageType = type
-        self.epoch = epoch
-        body = [UInt8](repeating: 0, count: length)
-        received = [Bool](repeating: false, count: length)
-        missing = length
-    }
-
-    /// Adds a fragment; returns `false` if it is inconsistent with the message so far.
-    mutating func add(_ f: DTLSHandshakeFragment) -> Bool {
-        guard f.messageType == messageType, f.length == body.count, f.fragmentOffset + f.body.count <= body.count else { return false }
-        for (i, b) in f.body.enumerated() {
-            let at = f.fragmentOffset + i
-            if !received[at] { received[at] = true; missing -= 1; body[at] = b }
-        }
-        return true
-    }
-
-    var isComplete: Bool { missing == 0 }
-}

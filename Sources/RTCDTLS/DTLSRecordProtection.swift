@@ -1,5 +1,4 @@
 import Crypto
-import Foundation
 import NIOCore
 
 /// AEAD protection of one direction of one epoch (RFC 5246 §6.2.3.3, RFC 5288 §3, RFC 7905 §2).
@@ -43,10 +42,10 @@ struct DTLSRecordProtection {
 
     /// Protects `plaintext` and appends the record fragment (explicit nonce ‖ ciphertext ‖ tag)
     /// to `out`.
-    func seal(_ plaintext: some DataProtocol, plaintextCount: Int, epoch: UInt16, sequence: UInt64, type: UInt8,
+    func seal(_ plaintext: UnsafeRawBufferPointer, epoch: UInt16, sequence: UInt64, type: UInt8,
               version: UInt16, into out: inout ByteBuffer) throws {
         let es = UInt64(epoch) << 48 | sequence
-        let aad = Self.additionalData(epoch: epoch, sequence: sequence, type: type, version: version, length: plaintextCount)
+        let aad = Self.additionalData(epoch: epoch, sequence: sequence, type: type, version: version, length: plaintext.count)
         let nonce = nonceBytes(epochAndSequence: es)
         do {
             if suite == .ecdheECDSAWithChaCha20Poly1305SHA256 {
@@ -85,37 +84,5 @@ struct DTLSRecordProtection {
               let box = try? AES.GCM.SealedBox(nonce: n, ciphertext: fragment[(start + 8)..<(start + 8 + ctLen)], tag: fragment[(start + 8 + ctLen)...]),
               let pt = try? AES.GCM.open(box, using: key, authenticating: aad) else { return nil }
         return Array(pt)
-    }
-}
-
-/// The sliding anti-replay window of RFC 6347 §4.1.2.6 (64 records wide).
-public struct DTLSReplayWindow: Sendable {
-    private var highest: UInt64 = 0
-    private var bitmap: UInt64 = 0
-    private var initialized = false
-
-    /// An empty window.
-    public init() {}
-
-    /// `true` if `sequence` has not been seen and is not too old to judge.
-    public func isFresh(_ sequence: UInt64) -> Bool {
-        guard initialized else { return true }
-        if sequence > highest { return true }
-        let offset = highest - sequence
-        if offset >= 64 { return false }
-        return bitmap & (1 << offset) == 0
-    }
-
-    /// Marks `sequence` as seen (call only after the record authenticated).
-    public mutating func mark(_ sequence: UInt64) {
-        guard initialized else { initialized = true; highest = sequence; bitmap = 1; return }
-        if sequence > highest {
-            let shift = sequence - highest
-            bitmap = shift >= 64 ? 1 : (bitmap << shift) | 1
-            highest = sequence
-        } else {
-            let offset = highest - sequence
-            if offset < 64 { bitmap |= 1 << offset }
-        }
     }
 }

@@ -62,7 +62,7 @@ extension RTCSession {
                 if dtlsPhase == .connected {
                     while let packet = channels.pollTransmit(now: now) {
                         progress = true
-                        do { try dtls?.send(applicationData: packet) } catch { statistics.datagramsDropped += 1 }
+                        do { try dtls?.send(applicationData: packet, now: now) } catch { statistics.datagramsDropped += 1 }
                     }
                 }
                 while let datagram = dtls?.pollTransmit() {

@@ -57,7 +57,7 @@ public struct RTCSession: DatagramCore {
     public internal(set) var statistics = SessionStatistics()
 
     /// Creates a session with a DTLS certificate (generate one with
-    /// `DTLSCertificate.generateSelfSigned()`; its fingerprint goes into every description).
+    /// `DTLSCertificate.generateSelfSigned(now:)`; its fingerprint goes into every description).
     /// `rng` supplies the session id, ICE credentials, tie-breaker and transaction ids and the
     /// SCTP initial values: the system CSPRNG by default; tests pass a `SeededRandom`.
     public init(configuration: SessionConfiguration = SessionConfiguration(), certificate: DTLSCertificate,
@@ -264,7 +264,7 @@ public struct RTCSession: DatagramCore {
             ice.handle(datagram, now: now)
         case .dtls where ice.acceptsApplicationData(from: datagram.source):
             if dtlsPhase == .waiting { startTransportIfReady(now: now) }
-            if dtls?.handle(datagram: datagram.payload, now: now) == nil { statistics.datagramsDropped += 1 }
+            if dtls?.handle(datagram.payload, now: now) == nil { statistics.datagramsDropped += 1 }
         default:
             statistics.datagramsDropped += 1  // unknown source, or SRTP/RTCP: media is not negotiated yet
         }
@@ -293,7 +293,7 @@ public struct RTCSession: DatagramCore {
 
     /// When `handleTimeout` must be called next.
     public var nextDeadline: NIODeadline? {
-        [ice.nextDeadline, dtls?.pollDeadline(), channels.pollDeadline()].compactMap { $0 }.min()
+        [ice.nextDeadline, dtls?.nextDeadline, channels.pollDeadline()].compactMap { $0 }.min()
     }
 
     /// Closes everything: channels close, SCTP aborts politely (SHUTDOWN is not waited for),
@@ -303,7 +303,7 @@ public struct RTCSession: DatagramCore {
         channels.closeAll(now: now)
         channels.abort(now: now)
         pump(now: now)
-        dtls?.close()
+        dtls?.close(now: now)
         pump(now: now)
         ice.close()
         isClosed = true

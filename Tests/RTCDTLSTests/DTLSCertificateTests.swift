@@ -1,11 +1,12 @@
 import Crypto
+import Foundation
 import RTCCore
 import Testing
 @testable import RTCDTLS
 
 @Suite struct DTLSCertificateTests {
     @Test func selfSignedCertificateHasSDPFingerprint() throws {
-        let cert = try DTLSCertificate.generateSelfSigned()
+        let cert = try DTLSCertificate.generateSelfSigned(now: Date())
         let fp = cert.fingerprint
         #expect(fp.algorithm == "sha-256")
         #expect(fp.digest == Array(SHA256.hash(data: cert.derBytes)))
@@ -26,7 +27,7 @@ import Testing
     }
 
     @Test func certificateMustMatchItsKey() throws {
-        let cert = try DTLSCertificate.generateSelfSigned()
+        let cert = try DTLSCertificate.generateSelfSigned(now: Date())
         #expect(throws: DTLSError.self) {
             _ = try DTLSCertificate(derBytes: cert.derBytes, privateKey: P256.Signing.PrivateKey())
         }

@@ -84,7 +84,7 @@ import Testing
             #expect(pair.client.handshakeInfo?.cipherSuite == suite)
             #expect(pair.client.handshakeInfo?.group == group)
             try Self.expectAgreement(pair)
-            try pair.client.send(applicationData: ByteBuffer(string: "ping"))
+            try pair.client.send(applicationData: ByteBuffer(string: "ping"), now: pair.now)
             pair.drain()
             pair.run { $0.serverEvents.contains(.applicationData(ByteBuffer(string: "ping"))) }
             #expect(pair.serverEvents.contains(.applicationData(ByteBuffer(string: "ping"))))

@@ -103,13 +103,13 @@ struct OpenSSLIdentity {
         #expect(theirs.count == 60)
         #expect(ours == theirs)
 
-        try driver.connection.send(applicationData: ByteBuffer(string: "hello from swift\n"))
+        try driver.connection.send(applicationData: ByteBuffer(string: "hello from swift\n"), now: .now())
         driver.flush()
         try await server.waitForLine { $0.contains("hello from swift") }
         server.write("hello from openssl\n")
         try await driver.run { _ in driver.receivedText.contains("hello from openssl") }
 
-        driver.connection.close()
+        driver.connection.close(now: .now())
         driver.flush()
         try await server.waitForLine { $0 == "DONE" }
     }
@@ -143,7 +143,7 @@ struct OpenSSLIdentity {
         let ours = try driver.connection.exportKeyingMaterial(label: "EXTRACTOR-dtls_srtp", length: 60)
         #expect(ours == theirs)
 
-        try driver.connection.send(applicationData: ByteBuffer(string: "hello from swift server\n"))
+        try driver.connection.send(applicationData: ByteBuffer(string: "hello from swift server\n"), now: .now())
         driver.flush()
         try await client.waitForLine { $0.contains("hello from swift server") }
         client.write("hello from openssl client\n")

@@ -19,7 +19,7 @@ import Testing
         var now = t0
         var gaps: [Int64] = []
         for _ in 0..<6 {
-            let deadline = try #require(client.pollDeadline())
+            let deadline = try #require(client.nextDeadline)
             gaps.append((deadline - now).nanoseconds / 1_000_000_000)
             now = deadline
             client.handleTimeout(now: now)
@@ -39,7 +39,7 @@ import Testing
         config.initialRetransmitTimeout = .milliseconds(250)
         var client = DTLSConnection(role: .client, configuration: config)
         client.startHandshake(now: .virtualStart)
-        #expect(client.pollDeadline() == .virtualStart + .milliseconds(250))
+        #expect(client.nextDeadline == .virtualStart + .milliseconds(250))
         client.handleTimeout(now: .virtualStart + .milliseconds(100))
         #expect(client.statistics.timeoutRetransmissions == 0)
     }
@@ -51,7 +51,7 @@ import Testing
         client.startHandshake(now: .virtualStart)
         var now = NIODeadline.virtualStart
         var rounds = 0
-        while let deadline = client.pollDeadline(), rounds < 100 {
+        while let deadline = client.nextDeadline, rounds < 100 {
             now = deadline
             client.handleTimeout(now: now)
             rounds += 1

@@ -43,9 +43,9 @@ final class DTLSUDPDriver: @unchecked Sendable {
         let received = inbox.withLockedValue { value -> [AddressedEnvelope<ByteBuffer>] in defer { value.removeAll() }; return value }
         for envelope in received {
             if remote == nil { remote = envelope.remoteAddress }
-            connection.handle(datagram: envelope.data, now: .now())
+            connection.handle(envelope.data, now: .now())
         }
-        if let deadline = connection.pollDeadline(), deadline <= .now() { connection.handleTimeout(now: .now()) }
+        if let deadline = connection.nextDeadline, deadline <= .now() { connection.handleTimeout(now: .now()) }
         flush()
         while let event = connection.pollEvent() { events.append(event) }
     }

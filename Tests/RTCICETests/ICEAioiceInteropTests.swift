@@ -8,7 +8,7 @@ import RTCTestSupport
 import RTCUDP
 import Testing
 
-/// Collects what a running `ICEUDPTransport` reports, for tests that poll.
+/// Collects what a running `ICEUDPPeer` reports, for tests that poll.
 final class ICETransportRecorder: @unchecked Sendable {
     private let lock = NIOLock()
     private var _events: [ICEEvent] = []
@@ -17,10 +17,6 @@ final class ICETransportRecorder: @unchecked Sendable {
     var data: [String] { lock.withLock { _data } }
     func record(_ e: ICEEvent) { lock.withLock { _events.append(e) } }
     func record(data d: ReceivedDatagram) { lock.withLock { _data.append(String(buffer: d.payload)) } }
-
-    func consume(_ stream: AsyncStream<ICEEvent>) {
-        Task { for await e in stream { self.record(e) } }
-    }
 
     /// Polls (real time) until `predicate` holds; throws after `timeout` seconds.
     func wait(_ what: String, timeout: Double = 15, _ predicate: (ICETransportRecorder) -> Bool) async throws {
@@ -46,37 +42,36 @@ final class ICETransportRecorder: @unchecked Sendable {
         var configuration = ICEConfiguration()
         configuration.includeLoopback = true
         let recorder = ICETransportRecorder()
-        let transport = try await ICEUDPTransport.start(
-            agent: ICEAgent(configuration: configuration, role: ourRole, rng: SystemRandomNumberGenerator()),
-            bindAddresses: [.loopbackV4], onApplicationData: { recorder.record(data: $0) })
-        recorder.consume(transport.events)
+        let transport = ICEUDPPeer(agent: ICEAgent(configuration: configuration, role: ourRole), recorder: recorder)
+        try await transport.start(bindAddresses: [.loopbackV4])
         try await recorder.wait("gathering") { $0.gatheringComplete }
 
         let offerLine = try await peer.waitForLine { $0.hasPrefix("{\"ufrag\"") }
         struct Description: Codable { var ufrag: String; var pwd: String; var candidates: [String] }
         let theirs = try JSONDecoder().decode(Description.self, from: Data(offerLine.utf8))
-        try await transport.setRemoteCredentials(ICECredentials(ufrag: theirs.ufrag, password: theirs.pwd))
+        let remoteCredentials = ICECredentials(ufrag: theirs.ufrag, password: theirs.pwd)
+        await transport.withAgent { $0.setRemoteCredentials(remoteCredentials, now: .now()) }
         var added = 0
         for line in theirs.candidates {
             let candidate = try ICECandidate(sdpAttributeValue: line)
-            try await transport.addRemoteCandidate(candidate)
+            _ = await transport.withAgent { $0.addRemoteCandidate(candidate, now: .now()) }
             added += 1
         }
         #expect(added > 0)
-        try await transport.endOfRemoteCandidates()
-        let ours = try await transport.localCredentials
+        await transport.withAgent { $0.endOfRemoteCandidates(now: .now()) }
+        let ours = await transport.withAgent { $0.localCredentials }
         let mine = Description(ufrag: ours.ufrag, pwd: ours.password, candidates: recorder.candidates.map(\.sdpAttributeValue))
         peer.write(String(decoding: try JSONEncoder().encode(mine), as: UTF8.self) + "\n")
 
         try await recorder.wait("connected") { $0.connected }
         try await peer.waitForLine { $0.contains("\"connected\": true") }
         try await recorder.wait("data from aioice") { $0.data.contains("hello from aioice") }
-        transport.send(ByteBuffer(string: "ping"))
+        await transport.send("ping")
         try await recorder.wait("echo") { $0.data.contains("echo:ping") }
         try await peer.waitForLine { $0.contains("\"received\": \"ping\"") }
-        transport.send(ByteBuffer(string: "bye"))
+        await transport.send("bye")
         try await peer.waitForExit(timeout: 10)
-        let role = try await transport.withAgent { $0.role }
+        let role = await transport.withAgent { $0.role }
         #expect(role == ourRole)
         await transport.close()
     }
@@ -91,15 +86,13 @@ final class ICETransportRecorder: @unchecked Sendable {
         configuration.stunServers = [TransportAddress(ip: .loopbackV4, port: server.port)]
         configuration.gatheringTransmissions = 7
         let recorder = ICETransportRecorder()
-        let transport = try await ICEUDPTransport.start(
-            agent: ICEAgent(configuration: configuration, role: .controlling, rng: SystemRandomNumberGenerator()),
-            bindAddresses: [.loopbackV4], onApplicationData: { _ in })
-        recorder.consume(transport.events)
+        let transport = ICEUDPPeer(agent: ICEAgent(configuration: configuration, role: .controlling), recorder: recorder)
+        try await transport.start(bindAddresses: [.loopbackV4])
         try await recorder.wait("gathering") { $0.gatheringComplete }
         let host = try #require(recorder.candidates.first { $0.type == .host })
         // On loopback the server sees our host address, so the reflexive address equals the
         // base and RFC 8445 §5.1.3 drops it as redundant; the agent records the answer instead.
-        let reflexive = try await transport.withAgent { $0.serverReflexiveAddresses }
+        let reflexive = await transport.withAgent { $0.serverReflexiveAddresses }
         #expect(reflexive[host.address] == host.address)
         await transport.close()
     }

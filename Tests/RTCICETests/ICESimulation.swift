@@ -4,58 +4,103 @@ import RTCICE
 import RTCSTUN
 import RTCTestSupport
 
-/// Two ICE agents (and optionally a fake STUN server) over a `SimulatedLink`, on virtual time.
+/// An ICE agent as an edge runs it: STUN goes to the agent; other datagrams from the peer the
+/// agent knows are application data (RFC 7983), recorded as text; `send` puts application data
+/// on the selected pair.
+struct ICEEndpoint: DatagramCore {
+    var agent: ICEAgent
+    var received: [String] = []
+    private var outgoing: [Transmit] = []
+
+    init(_ agent: ICEAgent) { self.agent = agent }
+
+    mutating func handle(_ datagram: ReceivedDatagram, now: NIODeadline) {
+        if let data = agent.receive(datagram, now: now) { received.append(String(buffer: data.payload)) }
+    }
+
+    mutating func pollTransmit() -> Transmit? {
+        outgoing.isEmpty ? agent.pollTransmit() : outgoing.removeFirst()
+    }
+
+    mutating func pollEvent() -> ICEEvent? { agent.pollEvent() }
+    var nextDeadline: NIODeadline? { agent.nextDeadline }
+    mutating func handleTimeout(now: NIODeadline) { agent.handleTimeout(now: now) }
+
+    /// Queues `text` on the selected pair; `false` if there is none.
+    mutating func send(_ text: String, now: NIODeadline) -> Bool {
+        guard let t = agent.send(applicationData: ByteBuffer(string: text), now: now) else { return false }
+        outgoing.append(t)
+        return true
+    }
+}
+
+/// Two ICE agents on the generic virtual-time harness, with trickle signaling between them.
 struct ICESimulation {
-    var a: ICEAgent
-    var b: ICEAgent
-    var link: SimulatedLink<Transmit>
-    var now = NIODeadline.virtualStart
-    var eventsA: [ICEEvent] = []
-    var eventsB: [ICEEvent] = []
-    var dataA: [String] = []
-    var dataB: [String] = []
-    /// Forward candidates and end-of-candidates between the agents (trickle signaling).
-    var signaling = true
+    var pair: VirtualTimePair<ICEEndpoint, ICEEndpoint>
     let addressA: TransportAddress
     let addressB: TransportAddress
+
+    /// Agent A.
+    var a: ICEAgent {
+        get { pair.a.agent }
+        _modify { yield &pair.a.agent }
+    }
+    /// Agent B.
+    var b: ICEAgent {
+        get { pair.b.agent }
+        _modify { yield &pair.b.agent }
+    }
+    /// The link between them.
+    var link: SimulatedLink<VirtualTimePair<ICEEndpoint, ICEEndpoint>.Carried> {
+        get { pair.link }
+        _modify { yield &pair.link }
+    }
+    var now: NIODeadline { pair.now }
+    var eventsA: [ICEEvent] { pair.eventsA }
+    var eventsB: [ICEEvent] { pair.eventsB }
+    var dataA: [String] { pair.a.received }
+    var dataB: [String] { pair.b.received }
+    /// Forward candidates and end-of-candidates between the agents (trickle signaling).
+    var signaling: Bool {
+        get { pair.signaling != nil }
+        set {
+            if newValue { pair.signaling = { Self.trickle(&$0, &$1, $2, $3, $4) } } else { pair.signaling = nil }
+        }
+    }
 
     init(conditions: LinkConditions, seed: UInt64 = 1, roleA: ICERole = .controlling, roleB: ICERole = .controlled,
          configuration: ICEConfiguration = ICEConfiguration(),
          addressA: TransportAddress = TransportAddress("10.0.0.1:5000")!, addressB: TransportAddress = TransportAddress("10.0.0.2:6000")!) {
-        a = ICEAgent(configuration: configuration, role: roleA, rng: SeededRandom(seed: seed &* 31 &+ 1))
-        b = ICEAgent(configuration: configuration, role: roleB, rng: SeededRandom(seed: seed &* 31 &+ 2))
-        link = SimulatedLink(conditions: conditions, seed: seed)
+        let a = ICEAgent(configuration: configuration, role: roleA, rng: SeededRandom(seed: seed &* 31 &+ 1))
+        let b = ICEAgent(configuration: configuration, role: roleB, rng: SeededRandom(seed: seed &* 31 &+ 2))
+        pair = VirtualTimePair(ICEEndpoint(a), at: addressA, ICEEndpoint(b), at: addressB, conditions: conditions, seed: seed)
+        pair.signaling = { Self.trickle(&$0, &$1, $2, $3, $4) }
         self.addressA = addressA
         self.addressB = addressB
     }
 
+    /// Trickle (RFC 8838): gathered candidates and end-of-candidates go to the peer.
+    static func trickle(_ a: inout ICEEndpoint, _ b: inout ICEEndpoint, _ newA: [ICEEvent], _ newB: [ICEEvent], _ now: NIODeadline) {
+        for e in newA { forward(e, to: &b.agent, now: now) }
+        for e in newB { forward(e, to: &a.agent, now: now) }
+    }
+
     mutating func start() {
-        a.setRemoteCredentials(b.localCredentials, now: now)
-        b.setRemoteCredentials(a.localCredentials, now: now)
-        a.startGathering(localAddresses: [addressA], now: now)
-        b.startGathering(localAddresses: [addressB], now: now)
+        pair.withA { [bCredentials = b.localCredentials, addressA] a, now in
+            a.agent.setRemoteCredentials(bCredentials, now: now)
+            a.agent.startGathering(localAddresses: [addressA], now: now)
+        }
+        pair.withB { [aCredentials = a.localCredentials, addressB] b, now in
+            b.agent.setRemoteCredentials(aCredentials, now: now)
+            b.agent.startGathering(localAddresses: [addressB], now: now)
+        }
     }
 
     mutating func restartBoth() {
-        a.restart(now: now)
-        b.restart(now: now)
-        a.setRemoteCredentials(b.localCredentials, now: now)
-        b.setRemoteCredentials(a.localCredentials, now: now)
-    }
-
-    private mutating func drain() -> Bool {
-        var did = false
-        while let t = a.pollTransmit() { link.send(t, size: t.payload.readableBytes, from: .a, now: now); did = true }
-        while let t = b.pollTransmit() { link.send(t, size: t.payload.readableBytes, from: .b, now: now); did = true }
-        while let e = a.pollEvent() {
-            eventsA.append(e); did = true
-            if signaling { Self.forward(e, to: &b, now: now) }
-        }
-        while let e = b.pollEvent() {
-            eventsB.append(e); did = true
-            if signaling { Self.forward(e, to: &a, now: now) }
-        }
-        return did
+        pair.withA { a, now in a.agent.restart(now: now) }
+        pair.withB { b, now in b.agent.restart(now: now) }
+        pair.withA { [bCredentials = b.localCredentials] a, now in a.agent.setRemoteCredentials(bCredentials, now: now) }
+        pair.withB { [aCredentials = a.localCredentials] b, now in b.agent.setRemoteCredentials(aCredentials, now: now) }
     }
 
     private static func forward(_ e: ICEEvent, to peer: inout ICEAgent, now: NIODeadline) {
@@ -69,37 +114,24 @@ struct ICESimulation {
     /// Runs until `until` is true or `limit` of virtual time passes; returns whether `until` held.
     @discardableResult
     mutating func run(for limit: TimeAmount, until: (ICESimulation) -> Bool = { _ in false }) -> Bool {
-        let end = now + limit
-        while now <= end {
-            while drain() {}
-            for (side, t) in link.deliver(upTo: now) {
-                let d = ReceivedDatagram(source: t.source!, destination: t.destination, payload: t.payload)
-                let data: ReceivedDatagram?
-                if side == .a { data = a.receive(d, now: now) } else { data = b.receive(d, now: now) }
-                if let data {
-                    let s = String(buffer: data.payload)
-                    if side == .a { dataA.append(s) } else { dataB.append(s) }
-                }
-            }
-            while drain() {}
-            if until(self) { return true }
-            let next = [a.nextDeadline, b.nextDeadline, link.nextDeliveryTime].compactMap { $0 }.min() ?? end
-            now = max(now, min(next, end + .nanoseconds(1)))
-            if now > end { break }
-            a.handleTimeout(now: now)
-            b.handleTimeout(now: now)
-        }
-        return until(self)
+        let end = pair.now + limit
+        let (addressA, addressB) = (self.addressA, self.addressB)
+        let held = pair.run(until: { p in until(ICESimulation(pair: p, addressA: addressA, addressB: addressB)) }, for: limit)
+        if !held { pair.run(for: end - pair.now) }
+        return held
+    }
+
+    private init(pair: VirtualTimePair<ICEEndpoint, ICEEndpoint>, addressA: TransportAddress, addressB: TransportAddress) {
+        self.pair = pair
+        self.addressA = addressA
+        self.addressB = addressB
     }
 
     var bothConnected: Bool { a.connectionState == .connected && b.connectionState == .connected }
 
     /// Sends application data from one side over its selected pair; `false` if it has none.
     mutating func sendData(_ text: String, from side: LinkSide) -> Bool {
-        let payload = ByteBuffer(string: text)
-        guard let t = side == .a ? a.send(applicationData: payload, now: now) : b.send(applicationData: payload, now: now) else { return false }
-        link.send(t, size: t.payload.readableBytes, from: side, now: now)
-        return true
+        side == .a ? pair.withA { a, now in a.send(text, now: now) } : pair.withB { b, now in b.send(text, now: now) }
     }
 }
 

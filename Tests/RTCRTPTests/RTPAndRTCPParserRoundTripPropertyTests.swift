@@ -135,7 +135,7 @@ import Testing
     @Test(arguments: [UInt64(11), 12, 13])
     func randomAndMutatedRTCPFailsTypedOrRoundTrips(seed: UInt64) throws {
         var rng = SeededRandom(seed: seed)
-        let inputs = rng.parserInputs(count: 5000, noiseEvery: 4, whenEmpty: [0x80]) { rng in
+        let inputs = rng.parserInputs(count: 5000, noiseEvery: 4, whenEmpty: 0x80) { rng in
             [0x80 | UInt8(rng.next() % 64), UInt8(192 + rng.next() % 32)] + rng.bytes(Int(rng.next() % 40))
         } valid: { rng in
             Array(RTCPCompoundPacket(packets: (0..<Int(1 + rng.next() % 3)).map { _ in Self.packet(&rng) }).serialized().readableBytesView)
@@ -148,7 +148,7 @@ import Testing
     @Test(arguments: [UInt64(21), 22, 23])
     func randomAndMutatedRTPFailsTypedOrRoundTrips(seed: UInt64) throws {
         var rng = SeededRandom(seed: seed)
-        let inputs = try rng.parserInputs(count: 5000, noiseEvery: 4, whenEmpty: [0x80]) { rng in
+        let inputs = try rng.parserInputs(count: 5000, noiseEvery: 4, whenEmpty: 0x80) { rng in
             [0x80 | UInt8(rng.next() % 64)] + rng.bytes(Int(rng.next() % 80))
         } valid: { rng in
             let elements = (0..<Int(rng.next() % 4)).map { _ in

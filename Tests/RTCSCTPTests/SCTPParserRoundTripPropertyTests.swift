@@ -1,3 +1,4 @@
+import RTCTestSupport
 import NIOCore
 import RTCCore
 import Testing
@@ -14,15 +15,7 @@ import Testing
         var parsed = 0
         for i in 0..<20_000 {
             var bytes = seeds[i % seeds.count]
-            for _ in 0..<(1 + Int(rng.next() % 4)) {
-                let pos = Int(rng.next() % UInt64(bytes.count))
-                switch rng.next() % 3 {
-                case 0: bytes[pos] = UInt8(truncatingIfNeeded: rng.next())
-                case 1: bytes.removeSubrange(pos...)
-                default: bytes.insert(UInt8(truncatingIfNeeded: rng.next()), at: pos)
-                }
-                if bytes.isEmpty { bytes = [0] }
-            }
+            rng.mutate(&bytes)
             guard let packet = try? SCTPPacket.parse(ByteBuffer(bytes: bytes), verifyChecksum: false) else { continue }
             parsed += 1
             let again = try SCTPPacket.parse(packet.serialized())

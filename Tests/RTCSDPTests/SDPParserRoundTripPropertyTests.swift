@@ -96,7 +96,7 @@ import Testing
     func randomAndMutatedTextFailsTypedOrRoundTrips(seed: UInt64) throws {
         var rng = SeededRandom(seed: seed)
         let alphabet = Array("=: /\r\n0123456789amvcotsb-\u{0}".utf8)
-        let inputs = rng.parserInputs(count: 2000, noiseEvery: 5, alphabet: alphabet, whenEmpty: [0x76]) { rng in
+        let inputs = rng.parserInputs(count: 2000, noiseEvery: 5, alphabet: alphabet, whenEmpty: 0x76) { rng in
             (0..<Int(rng.next() % 64)).map { _ in Self.pick(alphabet, &rng) }
         } valid: { rng in
             Array(Self.description(&rng).serialized().utf8)

@@ -79,7 +79,7 @@ import Testing
     @Test(arguments: [UInt64(11), 12, 13])
     func randomAndMutatedBytesFailTypedOrRoundTrip(seed: UInt64) throws {
         var rng = SeededRandom(seed: seed)
-        let inputs = rng.parserInputs(count: 5000, noiseEvery: 4, whenEmpty: [0]) { rng in
+        let inputs = rng.parserInputs(count: 5000, noiseEvery: 4, whenEmpty: 0) { rng in
             // Random bytes behind a plausible header (a zero first byte, the magic cookie, a
             // length that matches), so the attribute parser sees noise.
             let body = rng.bytes(4 * Int(rng.next() % 16))

@@ -55,7 +55,7 @@ import Testing
     func randomAndMutatedJSONFailsTypedOrRoundTrips(seed: UInt64) throws {
         var rng = SeededRandom(seed: seed)
         let inputs = rng.parserInputs(count: 3000, noiseEvery: 5, maxEdits: 3, alphabet: Array("{}[]\",:\\ 0a-nulltrue".utf8),
-                                      whenEmpty: [0x7B]) { rng in
+                                      whenEmpty: 0x7B) { rng in
             rng.bytes(Int(rng.next() % 32))
         } valid: { rng in
             Array(Self.message(&rng).jsonString().utf8)

@@ -33,7 +33,7 @@ import Testing
     @Test(arguments: [UInt64(11), 12, 13])
     func randomAndMutatedBytesFailTypedOrRoundTrip(seed: UInt64) throws {
         var rng = SeededRandom(seed: seed)
-        let inputs = rng.parserInputs(count: 5000, noiseEvery: 3, maxEdits: 3, whenEmpty: [0x40]) { rng in
+        let inputs = rng.parserInputs(count: 5000, noiseEvery: 3, maxEdits: 3, whenEmpty: 0x40) { rng in
             rng.bytes(Int(rng.next() % 24))
         } valid: { rng in
             Array(Self.frame(&rng).encoded(pad: rng.next() % 2 == 0).readableBytesView)

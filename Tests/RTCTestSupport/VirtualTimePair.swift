@@ -42,11 +42,6 @@ public struct VirtualTimePair<A: SansIOCore, B: SansIOCore> {
     public private(set) var undeliverable = 0
     /// Loop iterations so far (each delivers what is due and runs due timers).
     public private(set) var steps = 0
-    /// The signaling channel from `a` to `b`, outside the link: called with each event `a`
-    /// reports and `b` to act on at the current time (e.g. trickle a gathered candidate).
-    public var signalAToB: ((A.Event, inout B, NIODeadline) -> Void)?
-    /// The signaling channel from `b` to `a` (see `signalAToB`).
-    public var signalBToA: ((B.Event, inout A, NIODeadline) -> Void)?
 
     private let aToB: (A.Output) -> B.Input?
     private let bToA: (B.Output) -> A.Input?
@@ -84,24 +79,25 @@ public struct VirtualTimePair<A: SansIOCore, B: SansIOCore> {
         return result
     }
 
-    /// Drains both cores until both are quiet: transmissions go onto the link, events into
-    /// `eventsA` / `eventsB` and through the signaling channels, if set.
+    /// Signaling between the two sides, outside the link: called by every flush with the events
+    /// each side just reported (e.g. trickled candidates handed to the peer, RFC 8838). What it
+    /// makes the cores do is flushed in turn. `nil` (the default) means no signaling.
+    public var signaling: ((inout A, inout B, _ newA: [A.Event], _ newB: [B.Event], _ now: NIODeadline) -> Void)?
+
+    /// Drains both cores: transmissions go onto the link, events into `eventsA` / `eventsB`
+    /// (and through `signaling`, until the cores have nothing more to say).
     public mutating func flush() {
-        var moved = true
-        while moved {
-            moved = false
-            while let out = a.pollTransmit() { link.send(.fromA(out), size: sizeOfA(out), from: .a, now: now); moved = true }
-            while let out = b.pollTransmit() { link.send(.fromB(out), size: sizeOfB(out), from: .b, now: now); moved = true }
-            while let event = a.pollEvent() {
-                eventsA.append(event)
-                signalAToB?(event, &b, now)
-                moved = true
-            }
-            while let event = b.pollEvent() {
-                eventsB.append(event)
-                signalBToA?(event, &a, now)
-                moved = true
-            }
+        while true {
+            let firstA = eventsA.count
+            let firstB = eventsB.count
+            while let out = a.pollTransmit() { link.send(.fromA(out), size: sizeOfA(out), from: .a, now: now) }
+            while let out = b.pollTransmit() { link.send(.fromB(out), size: sizeOfB(out), from: .b, now: now) }
+            while let event = a.pollEvent() { eventsA.append(event) }
+            while let event = b.pollEvent() { eventsB.append(event) }
+            guard let signaling, eventsA.count > firstA || eventsB.count > firstB else { return }
+            let newA = Array(eventsA[firstA...])
+            let newB = Array(eventsB[firstB...])
+            signaling(&a, &b, newA, newB, now)
         }
     }
 

@@ -23,8 +23,10 @@ import Testing
         var pair = VirtualTimePair(ICEAgent(role: .controlling, rng: SeededRandom(seed: seed &* 2)), at: addressA,
                                    ICEAgent(role: .controlled, rng: SeededRandom(seed: seed &* 2 &+ 1)), at: addressB,
                                    conditions: LinkConditions(loss: 0.2, reorder: 0.2), seed: seed)
-        pair.signalAToB = { event, b, now in Self.trickle(event, to: &b, now: now) }
-        pair.signalBToA = { event, a, now in Self.trickle(event, to: &a, now: now) }
+        pair.signaling = { a, b, newA, newB, now in
+            for event in newA { Self.trickle(event, to: &b, now: now) }
+            for event in newB { Self.trickle(event, to: &a, now: now) }
+        }
         let credentialsA = pair.a.localCredentials, credentialsB = pair.b.localCredentials
         pair.withA { a, now in a.setRemoteCredentials(credentialsB, now: now) }
         pair.withB { b, now in b.setRemoteCredentials(credentialsA, now: now) }

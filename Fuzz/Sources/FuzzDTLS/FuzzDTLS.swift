@@ -1,11 +1,22 @@
 import NIOCore
+import RTCCore
 import RTCDTLS
 
 // Fuzzes the DTLS record parser, the handshake fragment parser and every handshake message
 // parser, checking round trips (parse → serialize → parse gives an equal value), then feeds
 // the input to a server connection, which must never crash.
+//
+// Reproducible: the server's randomness (cookie secret, server random, ephemeral key) comes
+// from a SeededRandom whose seed is the input's first 8 bytes, never from the system RNG, so
+// an input that crashes once crashes every time. (The certificate is made once per process;
+// its key and signatures are not seeded, but they only change bytes this target discards.)
 
-let fuzzCertificate = try! DTLSCertificate.generateSelfSigned(commonName: "fuzz")
+let fuzzCertificate = try! DTLSCertificate.generateSelfSigned(commonName: "fuzz", now: .init(timeIntervalSince1970: 1_700_000_000))
+
+/// The seed for one input: its first 8 bytes, little-endian (fewer bytes give a smaller seed).
+func seed(of bytes: [UInt8]) -> UInt64 {
+    bytes.prefix(8).enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+}
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -26,8 +37,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
 
     var server = DTLSConnection(role: .server, configuration: DTLSConfiguration(certificate: fuzzCertificate, verification: .acceptAny),
-                                rng: SystemRandomNumberGenerator())
-    server.handle(bytes: bytes, now: .uptimeNanoseconds(1_000_000))
+                                rng: SeededRandom(seed: seed(of: bytes)))
+    server.handle(ByteBuffer(bytes: bytes), now: .uptimeNanoseconds(1_000_000))
     while server.pollTransmit() != nil {}
     while server.pollEvent() != nil {}
     return 0

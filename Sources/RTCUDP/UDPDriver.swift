@@ -1,0 +1,279 @@
+import NIOCore
+import NIOPosix
+import RTCCore
+
+/// The UDP edge of one sans-IO core (`DatagramCore`: a bare `ICEAgent`, an `RTCSession`, later
+/// an SFU's per-peer core): owns one socket per local address, the one timer, and the pump
+/// that feeds the core datagrams and time and performs what it produced.
+///
+/// Everything runs on `eventLoop`, the loop the sockets are bound on. Create and use a driver
+/// from code that runs there — typically an actor whose executor is that loop (as
+/// `PeerConnection` is) — and call ``pump()`` after each command you give ``core``:
+///
+/// ```swift
+/// let driver = UDPDriver(core: agent, eventLoop: loop) { event in … }   // events, on the loop
+/// let bound = await driver.bind(addresses)
+/// driver.core.startGathering(localAddresses: bound, now: .now())
+/// driver.pump()
+/// ```
+///
+/// The datagram path has no task, actor hop or allocation of its own: each socket's handler
+/// hands a datagram straight to the core (the source address conversion is cached), events go
+/// to the owner's `onEvent` synchronously, and writes are batched and flushed once per read
+/// burst. Sockets use vector reads and 4 MiB kernel buffers. The pump is `@inlinable`, so the
+/// owner's module runs a copy specialized for its core.
+public final class UDPDriver<Core: DatagramCore> {
+    /// The loop the sockets, the timer and the core run on.
+    public let eventLoop: any EventLoop
+    /// The core. Give it commands on `eventLoop`, then call ``pump()``.
+    public var core: Core
+    /// `true` once ``close()`` started: datagrams and timers no longer reach the core.
+    public private(set) var isClosed = false
+
+    @usableFromInline let onEvent: (Core.Event) -> Void
+    @usableFromInline let socketCounter: (@Sendable (_ delta: Int) -> Void)?
+    @usableFromInline var sockets: [TransportAddress: any Channel] = [:]
+    @usableFromInline var channelsToFlush: [ObjectIdentifier: any Channel] = [:]
+    /// Destination socket addresses already converted (building one per datagram is costly).
+    @usableFromInline var socketAddresses: [TransportAddress: SocketAddress] = [:]
+    @usableFromInline var timer: Scheduled<Void>?
+    @usableFromInline var timerDeadline: NIODeadline?
+    /// How the sockets and the timer reach `self` without keeping it alive (made on the loop, once).
+    @usableFromInline var callbacksStorage: NIOLoopBound<UDPDriverCallbacks>?
+
+    /// Creates a driver for `core`; no socket is bound until ``bind(_:isolation:)``.
+    /// - Parameters:
+    ///   - onEvent: receives every event the core reports, on `eventLoop`, in order.
+    ///   - socketCounter: told `+1` when a socket's handler is made and `-1` when it is
+    ///     released, so an owner can prove that closing released every socket.
+    public init(core: Core, eventLoop: any EventLoop, socketCounter: (@Sendable (_ delta: Int) -> Void)? = nil,
+                onEvent: @escaping (Core.Event) -> Void) {
+        self.core = core
+        self.eventLoop = eventLoop
+        self.socketCounter = socketCounter
+        self.onEvent = onEvent
+    }
+
+    deinit {
+        // Dropped without close(): release the sockets and the timer.
+        timer?.cancel()
+        for channel in sockets.values { channel.close(promise: nil) }
+    }
+
+    // MARK: Sockets
+
+    /// Binds a UDP socket on an ephemeral port of every address, all at once (one event-loop
+    /// round trip, not one per address), and returns the bound addresses. An address that
+    /// cannot be bound (e.g. IPv6 disabled) is skipped. Call on `eventLoop`.
+    @inlinable
+    public func bind(_ addresses: [TransportAddress], isolation: isolated (any Actor)? = #isolation) async -> [TransportAddress] {
+        let bootstrap = UDPDriverCallbacks.bootstrap(on: eventLoop, callbacks: callbacks(), socketCounter: socketCounter)
+        let binding = addresses.map { address in
+            var any = address
+            any.port = 0
+            return bootstrap.bind(to: any.socketAddress)
+        }
+        var bound: [TransportAddress] = []
+        for future in binding {
+            guard let channel = try? await future.get() else { continue }
+            guard !isClosed, let local = channel.localAddress.flatMap(TransportAddress.init(socketAddress:)) else {
+                channel.close(promise: nil)  // closed while binding: close() has already closed the others
+                continue
+            }
+            sockets[local] = channel
+            bound.append(local)
+        }
+        return bound
+    }
+
+    /// Stops the driver: datagrams and timers no longer reach the core, and every socket is
+    /// closed (awaited). Drain the core (e.g. its close_notify) with ``pump()`` before.
+    public func close(isolation: isolated (any Actor)? = #isolation) async {
+        guard !isClosed else { return }
+        isClosed = true
+        timer?.cancel()
+        timer = nil
+        timerDeadline = nil
+        channelsToFlush.removeAll()
+        let channels = Array(sockets.values)
+        sockets.removeAll()
+        for channel in channels { try? await channel.close() }
+    }
+
+    // MARK: The pump
+
+    /// Hands the core's events to `onEvent`, writes its transmits, flushes the sockets written
+    /// to and re-arms the timer. Call after every command given to ``core``.
+    @inlinable
+    public func pump() {
+        guard !isClosed else { return }
+        drainEvents()
+        writeTransmits()
+        flushSockets()
+        rescheduleTimer()
+    }
+
+    /// A datagram arrived (from a socket's handler, on the loop). Writes are flushed at the
+    /// end of the read burst.
+    @inlinable
+    func receive(_ datagram: ReceivedDatagram) {
+        guard !isClosed else { return }
+        core.handle(datagram, now: .now())
+        drainEvents()
+        writeTransmits()
+    }
+
+    @inlinable
+    func drainEvents() {
+        while let event = core.pollEvent() { onEvent(event) }
+    }
+
+    @inlinable
+    func writeTransmits() {
+        while let transmit = core.pollTransmit() {
+            guard let channel = channel(for: transmit) else { continue }
+            let destination: SocketAddress
+            if let known = socketAddresses[transmit.destination] {
+                destination = known
+            } else {
+                destination = transmit.destination.socketAddress
+                if socketAddresses.count >= 64 { socketAddresses.removeAll() }  // bounded: candidates are few
+                socketAddresses[transmit.destination] = destination
+            }
+            channel.write(AddressedEnvelope(remoteAddress: destination, data: transmit.payload), promise: nil)
+            channelsToFlush[ObjectIdentifier(channel)] = channel
+        }
+    }
+
+    @inlinable
+    func flushSockets() {
+        for channel in channelsToFlush.values { channel.flush() }
+        channelsToFlush.removeAll(keepingCapacity: true)
+    }
+
+    /// The socket of the transmit's source address, else any socket of the destination's family.
+    @inlinable
+    func channel(for transmit: Transmit) -> (any Channel)? {
+        if let source = transmit.source, let channel = sockets[source] { return channel }
+        return sockets.first { $0.key.ip.isIPv4 == transmit.destination.ip.isIPv4 }?.value
+    }
+
+    // MARK: The timer
+
+    @inlinable
+    func rescheduleTimer() {
+        guard !isClosed, let deadline = core.nextDeadline else { return }
+        // Re-arm only when the deadline moved earlier: a timer that fires early is harmless
+        // (the core reports its next deadline again), and most datagrams change nothing.
+        if let current = timerDeadline, current <= deadline { return }
+        timer?.cancel()
+        timerDeadline = deadline
+        let callbacks = callbacks()
+        timer = eventLoop.scheduleTask(deadline: deadline) { callbacks.value.timerFired() }
+    }
+
+    @inlinable
+    func timerFired() {
+        timerDeadline = nil
+        timer = nil
+        guard !isClosed else { return }
+        core.handleTimeout(now: .now())
+        pump()
+    }
+
+    /// The callbacks the sockets and the timer use; they hold `self` weakly.
+    @inlinable
+    func callbacks() -> NIOLoopBound<UDPDriverCallbacks> {
+        if let callbacksStorage { return callbacksStorage }
+        let made = NIOLoopBound(UDPDriverCallbacks(receive: { [weak self] in self?.receive($0) },
+                                                   readComplete: { [weak self] in self?.pump() },
+                                                   timerFired: { [weak self] in self?.timerFired() }),
+                                eventLoop: eventLoop)
+        callbacksStorage = made
+        return made
+    }
+}
+
+/// How a driver's sockets and timer call it: closures that hold the driver weakly (so they do
+/// not keep it alive) and that, being made in the owner's module, run the pump specialized
+/// for its core. Of no generic type, so the NIO closures that capture it capture no core type.
+@usableFromInline
+final class UDPDriverCallbacks {
+    @usableFromInline let receive: (ReceivedDatagram) -> Void
+    @usableFromInline let readComplete: () -> Void
+    @usableFromInline let timerFired: () -> Void
+
+    @usableFromInline
+    init(receive: @escaping (ReceivedDatagram) -> Void, readComplete: @escaping () -> Void, timerFired: @escaping () -> Void) {
+        self.receive = receive
+        self.readComplete = readComplete
+        self.timerFired = timerFired
+    }
+
+    /// A bootstrap for a driver's sockets: vector reads, 4 MiB kernel buffers, and a handler
+    /// that calls `callbacks`.
+    @usableFromInline
+    static func bootstrap(on eventLoop: any EventLoop, callbacks: NIOLoopBound<UDPDriverCallbacks>,
+                          socketCounter: (@Sendable (_ delta: Int) -> Void)?) -> DatagramBootstrap {
+        DatagramBootstrap(group: eventLoop)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.datagramVectorReadMessageCount, value: 32)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2048))
+            .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
+            .channelOption(.socketOption(.so_sndbuf), value: 4 << 20)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handler = UDPDriverHandler(callbacks: callbacks.value, socketCounter: socketCounter)
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+    }
+}
+
+/// One socket's handler: hands each datagram to the driver synchronously (we are on its loop)
+/// and lets it flush once per read burst.
+final class UDPDriverHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    private let callbacks: UDPDriverCallbacks
+    private let socketCounter: (@Sendable (_ delta: Int) -> Void)?
+    private var local: TransportAddress?
+    // The last source converted: a data-channel flow comes from one address, and converting an
+    // IPv6 socket address costs more than the rest of receiving the datagram.
+    private var lastSource: (socket: SocketAddress, transport: TransportAddress)?
+
+    init(callbacks: UDPDriverCallbacks, socketCounter: (@Sendable (_ delta: Int) -> Void)?) {
+        self.callbacks = callbacks
+        self.socketCounter = socketCounter
+        socketCounter?(1)
+    }
+
+    deinit { socketCounter?(-1) }
+
+    func channelActive(context: ChannelHandlerContext) {
+        local = context.channel.localAddress.flatMap(TransportAddress.init(socketAddress:))
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        guard let local else { return }
+        let source: TransportAddress
+        if let last = lastSource, last.socket == envelope.remoteAddress {
+            source = last.transport
+        } else {
+            guard let converted = TransportAddress(socketAddress: envelope.remoteAddress) else { return }
+            lastSource = (envelope.remoteAddress, converted)
+            source = converted
+        }
+        callbacks.receive(ReceivedDatagram(source: source, destination: local, payload: envelope.data))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        callbacks.readComplete()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // ICMP errors (e.g. port unreachable after the peer left) surface here; the core
+        // handles a dead path (ICE consent), so the socket stays open.
+    }
+}
