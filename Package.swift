@@ -182,7 +182,7 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ], path: "Tests/RTCTestSupport"),
         .testTarget(name: "RTCTestSupportTests", dependencies: [
-            "RTCTestSupport", "RTCCore",
+            "RTCTestSupport", "RTCCore", "RTCICE",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
     ]

@@ -1,6 +1,6 @@
-import RTCTestSupport
 import NIOCore
 import RTCCore
+import RTCTestSupport
 import Testing
 @testable import RTCRTP
 
@@ -113,75 +113,58 @@ import Testing
         }
     }
 
-    /// Mutates `bytes` in 1–4 places (overwrite, truncate, insert).
-    static func mutate(_ bytes: inout [UInt8], _ rng: inout SeededRandom) {
-        rng.mutate(&bytes, whenEmpty: 0x80)
+    /// Feeds `inputs` to `parse`: a failure is a typed error (fine); whatever parses must
+    /// serialize to its declared `size` and to bytes that parse to an equal value, stably.
+    /// Returns how many inputs parsed.
+    static func expectWhateverParsesRoundTrips<P: Equatable>(
+        _ inputs: [[UInt8]], parse: ([UInt8]) throws -> P, serialized: (P) -> ByteBuffer, size: (P) -> Int
+    ) throws -> Int {
+        var parsedCount = 0
+        for bytes in inputs {
+            guard let value = try? parse(bytes) else { continue }
+            parsedCount += 1
+            let out = serialized(value)
+            #expect(out.readableBytes == size(value))
+            let again = try parse(Array(out.readableBytesView))
+            #expect(again == value, "bytes: \(bytes)")
+            #expect(serialized(again) == out)
+        }
+        return parsedCount
     }
 
     @Test(arguments: [UInt64(11), 12, 13])
     func randomAndMutatedRTCPFailsTypedOrRoundTrips(seed: UInt64) throws {
         var rng = SeededRandom(seed: seed)
-        var parsedCount = 0
-        for i in 0..<5000 {
-            var bytes: [UInt8]
-            if i % 4 == 0 {
-                bytes = [0x80 | UInt8(rng.next() % 64), UInt8(192 + rng.next() % 32)] + rng.bytes(Int(rng.next() % 40))
-            } else {
-                bytes = Array(RTCPCompoundPacket(packets: (0..<Int(1 + rng.next() % 3)).map { _ in Self.packet(&rng) }).serialized().readableBytesView)
-                Self.mutate(&bytes, &rng)
-            }
-            let compound: RTCPCompoundPacket
-            do {
-                compound = try RTCPCompoundPacket(parsing: bytes)
-            } catch {
-                continue  // a typed RTCPParseError: fine
-            }
-            parsedCount += 1
-            let out = compound.serialized()
-            #expect(out.readableBytes == compound.serializedSize)
-            let again = try RTCPCompoundPacket(parsing: out)
-            #expect(again == compound, "bytes: \(bytes)")
-            #expect(again.serialized() == out)
+        let inputs = rng.parserInputs(count: 5000, noiseEvery: 4, whenEmpty: 0x80) { rng in
+            [0x80 | UInt8(rng.next() % 64), UInt8(192 + rng.next() % 32)] + rng.bytes(Int(rng.next() % 40))
+        } valid: { rng in
+            Array(RTCPCompoundPacket(packets: (0..<Int(1 + rng.next() % 3)).map { _ in Self.packet(&rng) }).serialized().readableBytesView)
         }
+        let parsedCount = try Self.expectWhateverParsesRoundTrips(inputs, parse: { try RTCPCompoundPacket(parsing: $0) },
+                                                                  serialized: { $0.serialized() }, size: \.serializedSize)
         #expect(parsedCount > 250)
     }
 
     @Test(arguments: [UInt64(21), 22, 23])
     func randomAndMutatedRTPFailsTypedOrRoundTrips(seed: UInt64) throws {
         var rng = SeededRandom(seed: seed)
-        var parsedCount = 0
-        for i in 0..<5000 {
-            var bytes: [UInt8]
-            if i % 4 == 0 {
-                bytes = [0x80 | UInt8(rng.next() % 64)] + rng.bytes(Int(rng.next() % 80))
-            } else {
-                var elements: [RTPHeaderExtensionElement] = []
-                for _ in 0..<Int(rng.next() % 4) {
-                    elements.append(RTPHeaderExtensionElement(id: UInt8(1 + rng.next() % 14), bytes: rng.bytes(Int(1 + rng.next() % 16))))
-                }
-                let packet = RTPPacket(
-                    header: RTPHeader(marker: rng.next() % 2 == 0, payloadType: UInt8(rng.next() % 128),
-                                      sequenceNumber: UInt16(truncatingIfNeeded: rng.next()), timestamp: Self.u32(&rng), ssrc: Self.u32(&rng),
-                                      csrcs: (0..<Int(rng.next() % 4)).map { _ in Self.u32(&rng) },
-                                      headerExtension: elements.isEmpty ? nil : try RTPHeaderExtension(elements: elements)),
-                    payload: ByteBuffer(bytes: rng.bytes(Int(rng.next() % 64))),
-                    paddingLength: rng.next() % 3 == 0 ? UInt8(1 + rng.next() % 20) : 0)
-                bytes = Array(packet.serialized().readableBytesView)
-                Self.mutate(&bytes, &rng)
+        let inputs = try rng.parserInputs(count: 5000, noiseEvery: 4, whenEmpty: 0x80) { rng in
+            [0x80 | UInt8(rng.next() % 64)] + rng.bytes(Int(rng.next() % 80))
+        } valid: { rng in
+            let elements = (0..<Int(rng.next() % 4)).map { _ in
+                RTPHeaderExtensionElement(id: UInt8(1 + rng.next() % 14), bytes: rng.bytes(Int(1 + rng.next() % 16)))
             }
-            let packet: RTPPacket
-            do {
-                packet = try RTPPacket(parsing: bytes)
-            } catch {
-                continue  // a typed RTPParseError: fine
-            }
-            parsedCount += 1
-            let out = packet.serialized()
-            #expect(out.readableBytes == packet.serializedSize)
-            let again = try RTPPacket(parsing: out)
-            #expect(again == packet, "bytes: \(bytes)")
-            #expect(again.serialized() == out)
+            let packet = RTPPacket(
+                header: RTPHeader(marker: rng.next() % 2 == 0, payloadType: UInt8(rng.next() % 128),
+                                  sequenceNumber: UInt16(truncatingIfNeeded: rng.next()), timestamp: Self.u32(&rng), ssrc: Self.u32(&rng),
+                                  csrcs: (0..<Int(rng.next() % 4)).map { _ in Self.u32(&rng) },
+                                  headerExtension: elements.isEmpty ? nil : try RTPHeaderExtension(elements: elements)),
+                payload: ByteBuffer(bytes: rng.bytes(Int(rng.next() % 64))),
+                paddingLength: rng.next() % 3 == 0 ? UInt8(1 + rng.next() % 20) : 0)
+            return Array(packet.serialized().readableBytesView)
         }
+        let parsedCount = try Self.expectWhateverParsesRoundTrips(inputs, parse: { try RTPPacket(parsing: $0) },
+                                                                  serialized: { $0.serialized() }, size: \.serializedSize)
         #expect(parsedCount > 500)
     }
 }

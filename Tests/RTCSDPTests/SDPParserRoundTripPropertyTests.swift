@@ -1,4 +1,5 @@
 import RTCCore
+import RTCTestSupport
 import RTCSDP
 import Testing
 
@@ -94,25 +95,14 @@ import Testing
     @Test(arguments: [UInt64(11), 12, 13])
     func randomAndMutatedTextFailsTypedOrRoundTrips(seed: UInt64) throws {
         var rng = SeededRandom(seed: seed)
-        var parsedCount = 0
         let alphabet = Array("=: /\r\n0123456789amvcotsb-\u{0}".utf8)
-        for i in 0..<2000 {
-            var bytes: [UInt8]
-            if i % 5 == 0 {
-                bytes = (0..<Int(rng.next() % 64)).map { _ in Self.pick(alphabet, &rng) }
-            } else {
-                bytes = Array(Self.description(&rng).serialized().utf8)
-                for _ in 0..<(1 + Int(rng.next() % 4)) {
-                    let pos = Int(rng.next() % UInt64(bytes.count))
-                    switch rng.next() % 4 {
-                    case 0: bytes[pos] = Self.pick(alphabet, &rng)
-                    case 1: bytes[pos] = UInt8(truncatingIfNeeded: rng.next())
-                    case 2: bytes.remove(at: pos)
-                    default: bytes.insert(Self.pick(alphabet, &rng), at: pos)
-                    }
-                    if bytes.isEmpty { bytes = [0x76] }
-                }
-            }
+        let inputs = rng.parserInputs(count: 2000, noiseEvery: 5, alphabet: alphabet, whenEmpty: 0x76) { rng in
+            (0..<Int(rng.next() % 64)).map { _ in Self.pick(alphabet, &rng) }
+        } valid: { rng in
+            Array(Self.description(&rng).serialized().utf8)
+        }
+        var parsedCount = 0
+        for bytes in inputs {
             let text = String(decoding: bytes, as: UTF8.self)
             let parsed: SDPDocument
             do {
