@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "RTCSCTP", targets: ["RTCSCTP"]),
         .library(name: "RTCDataChannel", targets: ["RTCDataChannel"]),
         .library(name: "RTCRTP", targets: ["RTCRTP"]),
+        .library(name: "RTCSRTP", targets: ["RTCSRTP"]),
         .library(name: "RTCSession", targets: ["RTCSession"]),
         .library(name: "RTCSignaling", targets: ["RTCSignaling"]),
         .library(name: "RTCSignalingServer", targets: ["RTCSignalingServer"]),
@@ -110,6 +111,15 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "RTCRTPTests", dependencies: ["RTCRTP", "RTCTestSupport"], resources: [.copy("Fixtures")]),
+
+        // MARK: SRTP / SRTCP
+        .target(name: "RTCSRTP", dependencies: [
+            "RTCCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "CryptoExtras", package: "swift-crypto"),
+        ]),
+        .testTarget(name: "RTCSRTPTests", dependencies: ["RTCSRTP", "RTCTestSupport"]),
 
         // MARK: Session (the composed sans-IO engine)
         .target(name: "RTCSession", dependencies: [

@@ -47,25 +47,6 @@ public enum DTLSNamedGroup: UInt16, CaseIterable, Sendable {
     case x25519 = 29
 }
 
-/// DTLS-SRTP protection profiles (RFC 5764 §4.1.2, RFC 7714 §14.2).
-public enum SRTPProtectionProfile: UInt16, CaseIterable, Sendable {
-    /// SRTP_AES128_CM_HMAC_SHA1_80 (RFC 5764 §4.1.2).
-    case aes128CmHmacSha1_80 = 0x0001
-    /// SRTP_AES128_CM_HMAC_SHA1_32 (RFC 5764 §4.1.2).
-    case aes128CmHmacSha1_32 = 0x0002
-    /// SRTP_AEAD_AES_128_GCM (RFC 7714 §14.2).
-    case aeadAes128Gcm = 0x0007
-    /// SRTP_AEAD_AES_256_GCM (RFC 7714 §14.2).
-    case aeadAes256Gcm = 0x0008
-
-    /// Master key length in bytes.
-    public var keyLength: Int { self == .aeadAes256Gcm ? 32 : 16 }
-    /// Master salt length in bytes (RFC 5764 §4.1.2: 14; RFC 7714 §12: 12).
-    public var saltLength: Int { (self == .aeadAes128Gcm || self == .aeadAes256Gcm) ? 12 : 14 }
-    /// Length of the exporter output for this profile: 2 × (key + salt) (RFC 5764 §4.2).
-    public var keyingMaterialLength: Int { 2 * (keyLength + saltLength) }
-}
-
 /// The TLS 1.2 pseudo-random function (RFC 5246 §5): P_hash over HMAC.
 public enum DTLSPRF {
     /// P_hash(secret, label ‖ seed) truncated to `length` bytes (RFC 5246 §5).

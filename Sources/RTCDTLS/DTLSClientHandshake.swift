@@ -1,4 +1,5 @@
 import NIOCore
+import RTCCore
 
 /// The client's handshake state machine (RFC 6347 §4.2, RFC 5246 §7.3): ClientHello (again
 /// with the cookie after a HelloVerifyRequest), then the server's flight, then our

@@ -156,13 +156,12 @@ public struct DTLSConnection: SansIOCore {
     public func srtpKeyingMaterial() throws -> DTLSSRTPKeyingMaterial {
         guard let profile = handshake.context.srtpProfile else { throw DTLSError.notConnected }
         let m = try exportKeyingMaterial(label: "EXTRACTOR-dtls_srtp", length: profile.keyingMaterialLength)
-        let k = profile.keyLength, s = profile.saltLength
-        let clientKey = Array(m[0..<k]), serverKey = Array(m[k..<(2 * k)])
-        let clientSalt = Array(m[(2 * k)..<(2 * k + s)]), serverSalt = Array(m[(2 * k + s)..<(2 * k + 2 * s)])
-        let isClient = role == .client
+        guard let keys = profile.splitKeyingMaterial(m, isClient: role == .client) else {
+            throw DTLSError.cryptoFailure("exporter returned \(m.count) bytes")
+        }
         return DTLSSRTPKeyingMaterial(profile: profile,
-                                      localKey: isClient ? clientKey : serverKey, localSalt: isClient ? clientSalt : serverSalt,
-                                      remoteKey: isClient ? serverKey : clientKey, remoteSalt: isClient ? serverSalt : clientSalt)
+                                      localKey: keys.local.key, localSalt: keys.local.salt,
+                                      remoteKey: keys.remote.key, remoteSalt: keys.remote.salt)
     }
 
     // MARK: - Records in

@@ -1,0 +1,131 @@
+import NIOCore
+import RTCCore
+
+/// Protects and unprotects (compound) RTCP packets of one direction (RFC 3711 §3.4, RFC 7714
+/// §9), in place on a `ByteBuffer`.
+///
+/// Each sent packet carries a 31-bit SRTCP index per SSRC and the E bit (encrypted or not);
+/// received indexes go through a replay window per SSRC. Layouts:
+/// - AES-CM: header(8) ‖ encrypted ‖ E|index(4) ‖ HMAC-SHA1 tag(10);
+/// - AES-GCM: header(8) ‖ encrypted ‖ tag(16) ‖ E|index(4).
+public struct SRTCPContext: Sendable {
+    /// The protection profile (cipher, tag length).
+    public let profile: SRTPProtectionProfile
+    /// `true` (the default and what WebRTC does) sets the E bit and encrypts; `false` only
+    /// authenticates (RFC 3711 §3.4).
+    public var encrypts: Bool
+    /// When non-`nil`, only these sender SSRCs are protected or unprotected; others throw
+    /// `SRTPError.unknownSSRC`.
+    public var allowedSSRCs: Set<UInt32>?
+    /// Width of each receive-side replay window, in packets.
+    public let replayWindowWidth: Int
+
+    private let cipher: SRTPCipher
+    private var nextIndex: [UInt32: UInt32] = [:]
+    private var windows: [UInt32: ReplayWindow] = [:]
+
+    private static let headerLength = 8
+    private static let trailerLength = 4
+
+    /// A context keyed from one direction's master key and salt (RFC 3711 §4.3, SRTCP labels).
+    public init(profile: SRTPProtectionProfile, master: SRTPMasterKey, encrypts: Bool = true,
+                replayWindowWidth: Int = 128) throws(SRTPError) {
+        try self.init(profile: profile, keys: SRTPSessionKeys(profile: profile, master: master, rtcp: true),
+                      encrypts: encrypts, replayWindowWidth: replayWindowWidth)
+    }
+
+    /// A context keyed directly with SRTCP session keys (SDES-style keying, test vectors).
+    public init(profile: SRTPProtectionProfile, keys: SRTPSessionKeys, encrypts: Bool = true,
+                replayWindowWidth: Int = 128) throws(SRTPError) {
+        self.profile = profile
+        self.encrypts = encrypts
+        self.replayWindowWidth = max(64, replayWindowWidth)
+        cipher = try SRTPCipher(profile: profile, keys: keys)
+    }
+
+    /// The SRTCP index the next packet of `ssrc` will carry.
+    public func nextSendIndex(ssrc: UInt32) -> UInt32 { nextIndex[ssrc] ?? 0 }
+
+    /// Sets the SRTCP index the next packet of `ssrc` will carry (below 2^31).
+    public mutating func setNextSendIndex(_ index: UInt32, ssrc: UInt32) {
+        nextIndex[ssrc] = index & 0x7FFF_FFFF
+    }
+
+    /// Encrypts (when `encrypts`) the RTCP packet in `packet` after its first 8 bytes and
+    /// appends index and tag (RFC 3711 §3.4, RFC 7714 §9).
+    public mutating func protect(_ packet: inout ByteBuffer) throws(SRTPError) {
+        let length = packet.readableBytes
+        guard length >= Self.headerLength, let b0 = packet.srtpByte(at: 0) else { throw .tooShort }
+        guard b0 >> 6 == 2 else { throw .malformedHeader }
+        let ssrc = packet.srtpUInt32(at: 4)!
+        if let allowedSSRCs, !allowedSSRCs.contains(ssrc) { throw .unknownSSRC(ssrc) }
+        let index = nextIndex[ssrc] ?? 0
+        guard index <= 0x7FFF_FFFF else { throw .indexExhausted }
+        nextIndex[ssrc] = index + 1
+        let word = (encrypts ? 0x8000_0000 : 0) | index
+        let wordBytes = Self.bytes(word)
+        if profile.isAEAD {
+            let nonce = cipher.gcmNonce(ssrc: ssrc, middle: UInt64(index))
+            if encrypts {
+                try cipher.seal(&packet, aad: 0..<Self.headerLength, extraAAD: wordBytes,
+                                plaintext: Self.headerLength..<length, nonce: nonce)
+            } else {
+                try cipher.seal(&packet, aad: 0..<length, extraAAD: wordBytes, plaintext: length..<length, nonce: nonce)
+            }
+            packet.writeBytes(wordBytes)
+        } else {
+            if encrypts {
+                cipher.applyKeystream(&packet, range: Self.headerLength..<length,
+                                      iv: cipher.counterIV(ssrc: ssrc, index: UInt64(index)))
+            }
+            packet.writeBytes(wordBytes)
+            let tag = cipher.hmac(packet, length: length + Self.trailerLength, trailer: nil)
+            packet.writeBytes(tag[0..<profile.srtcpTagLength])
+        }
+    }
+
+    /// Verifies and (if the E bit is set) decrypts the SRTCP packet in `packet`, leaving the
+    /// plain RTCP packet. On any error the packet must be dropped; the state is unchanged.
+    public mutating func unprotect(_ packet: inout ByteBuffer) throws(SRTPError) {
+        let length = packet.readableBytes
+        let tagLength = profile.srtcpTagLength
+        guard length >= Self.headerLength + Self.trailerLength + tagLength else { throw .tooShort }
+        guard let b0 = packet.srtpByte(at: 0), b0 >> 6 == 2 else { throw .malformedHeader }
+        let ssrc = packet.srtpUInt32(at: 4)!
+        if let allowedSSRCs, !allowedSSRCs.contains(ssrc) { throw .unknownSSRC(ssrc) }
+        // The plain RTCP ends before the tag and index, in whichever order the profile uses.
+        let body = length - Self.trailerLength - tagLength
+        let wordOffset = profile.isAEAD ? length - Self.trailerLength : body
+        let word = packet.srtpUInt32(at: wordOffset)!
+        let encrypted = word & 0x8000_0000 != 0, index = word & 0x7FFF_FFFF
+        var window = windows[ssrc] ?? ReplayWindow(width: replayWindowWidth)
+        guard window.check(UInt64(index)) else { throw .replayed }
+        if profile.isAEAD {
+            let nonce = cipher.gcmNonce(ssrc: ssrc, middle: UInt64(index))
+            if encrypted {
+                try cipher.open(&packet, aad: 0..<Self.headerLength, extraAAD: Self.bytes(word),
+                                ciphertext: Self.headerLength..<body, tagOffset: body, nonce: nonce)
+            } else {
+                try cipher.open(&packet, aad: 0..<body, extraAAD: Self.bytes(word), ciphertext: body..<body,
+                                tagOffset: body, nonce: nonce)
+            }
+        } else {
+            let expected = cipher.hmac(packet, length: body + Self.trailerLength, trailer: nil)
+            guard cipher.tagMatches(packet, at: body + Self.trailerLength, expected: expected[0..<tagLength]) else {
+                throw .authenticationFailed
+            }
+            if encrypted {
+                cipher.applyKeystream(&packet, range: Self.headerLength..<body,
+                                      iv: cipher.counterIV(ssrc: ssrc, index: UInt64(index)))
+            }
+        }
+        packet.srtpTruncate(to: body)
+        window.accept(UInt64(index))
+        windows[ssrc] = window
+    }
+
+    private static func bytes(_ word: UInt32) -> [UInt8] {
+        [UInt8(truncatingIfNeeded: word >> 24), UInt8(truncatingIfNeeded: word >> 16),
+         UInt8(truncatingIfNeeded: word >> 8), UInt8(truncatingIfNeeded: word)]
+    }
+}

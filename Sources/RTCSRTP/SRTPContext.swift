@@ -1,0 +1,123 @@
+import NIOCore
+import RTCCore
+
+/// Protects and unprotects RTP packets of one direction (RFC 3711 §3.3, RFC 7714 §8), in place
+/// on a `ByteBuffer`: protection encrypts the payload and appends the tag; unprotection checks
+/// the replay window and tag, decrypts and removes the tag.
+///
+/// One context per direction: the local master key protects what we send, the remote one
+/// unprotects what the peer sends. The context keeps a rollover counter per SSRC for each
+/// (sender side and receiver side) and, on the receiver side, a replay window.
+///
+/// The RTP header length (fixed header, CSRCs, extension) is parsed here, not with RTCRTP, so
+/// this module needs only RTCCore.
+public struct SRTPContext: Sendable {
+    /// The protection profile (cipher, tag length).
+    public let profile: SRTPProtectionProfile
+    /// When non-`nil`, only these SSRCs are protected or unprotected; others throw
+    /// `SRTPError.unknownSSRC`.
+    public var allowedSSRCs: Set<UInt32>?
+    /// Width of each receive-side replay window, in packets (RFC 3711 §3.3.2 asks for ≥ 64).
+    public let replayWindowWidth: Int
+
+    private let cipher: SRTPCipher
+    private var sendCounters: [UInt32: SRTPRolloverCounter] = [:]
+    private var receiveStreams: [UInt32: ReceiveStream] = [:]
+
+    private struct ReceiveStream: Sendable {
+        var counter: SRTPRolloverCounter
+        var window: ReplayWindow
+    }
+
+    /// A context keyed from one direction's master key and salt (RFC 3711 §4.3).
+    public init(profile: SRTPProtectionProfile, master: SRTPMasterKey, replayWindowWidth: Int = 128) throws(SRTPError) {
+        try self.init(profile: profile, keys: SRTPSessionKeys(profile: profile, master: master, rtcp: false),
+                      replayWindowWidth: replayWindowWidth)
+    }
+
+    /// A context keyed directly with session keys (SDES-style keying, test vectors).
+    public init(profile: SRTPProtectionProfile, keys: SRTPSessionKeys, replayWindowWidth: Int = 128) throws(SRTPError) {
+        self.profile = profile
+        self.replayWindowWidth = max(64, replayWindowWidth)
+        cipher = try SRTPCipher(profile: profile, keys: keys)
+    }
+
+    /// The receive-side rollover counter of `ssrc`, once a packet of it authenticated.
+    public func receiveRolloverCounter(ssrc: UInt32) -> SRTPRolloverCounter? { receiveStreams[ssrc]?.counter }
+
+    /// The send-side rollover counter of `ssrc`, once a packet of it was protected.
+    public func sendRolloverCounter(ssrc: UInt32) -> SRTPRolloverCounter? { sendCounters[ssrc] }
+
+    /// Starts the send side of `ssrc` at a known rollover counter (e.g. when taking over a
+    /// stream); without it a stream starts at ROC 0 with its first sequence number.
+    public mutating func setSendRolloverCounter(_ counter: SRTPRolloverCounter, ssrc: UInt32) {
+        sendCounters[ssrc] = counter
+    }
+
+    /// Encrypts the payload of the RTP packet in `packet` and appends the tag (RFC 3711 §3.3).
+    public mutating func protect(_ packet: inout ByteBuffer) throws(SRTPError) {
+        let length = packet.readableBytes
+        let header = try Self.headerLength(packet, available: length)
+        let ssrc = packet.srtpUInt32(at: 8)!, seq = packet.srtpUInt16(at: 2)!
+        try checkAllowed(ssrc)
+        var counter = sendCounters[ssrc] ?? SRTPRolloverCounter(firstSequence: seq)
+        guard let index = counter.estimateIndex(seq) else { throw .indexExhausted }
+        counter.update(index)
+        sendCounters[ssrc] = counter
+        let roc = UInt32(truncatingIfNeeded: index >> 16)
+        if profile.isAEAD {
+            try cipher.seal(&packet, aad: 0..<header, extraAAD: [], plaintext: header..<length,
+                            nonce: cipher.gcmNonce(ssrc: ssrc, middle: index))
+        } else {
+            cipher.applyKeystream(&packet, range: header..<length, iv: cipher.counterIV(ssrc: ssrc, index: index))
+            let tag = cipher.hmac(packet, length: length, trailer: roc)
+            packet.writeBytes(tag[0..<profile.srtpTagLength])
+        }
+    }
+
+    /// Verifies and decrypts the SRTP packet in `packet`, leaving the plain RTP packet
+    /// (RFC 3711 §3.3). On any error the packet must be dropped; the stream state is unchanged.
+    public mutating func unprotect(_ packet: inout ByteBuffer) throws(SRTPError) {
+        let length = packet.readableBytes
+        let tagLength = profile.srtpTagLength
+        guard length >= 12 + tagLength else { throw .tooShort }
+        let body = length - tagLength
+        let header = try Self.headerLength(packet, available: body)
+        let ssrc = packet.srtpUInt32(at: 8)!, seq = packet.srtpUInt16(at: 2)!
+        try checkAllowed(ssrc)
+        var stream = receiveStreams[ssrc] ?? ReceiveStream(counter: SRTPRolloverCounter(firstSequence: seq),
+                                                           window: ReplayWindow(width: replayWindowWidth))
+        guard let index = stream.counter.estimateIndex(seq), stream.window.check(index) else { throw .replayed }
+        if profile.isAEAD {
+            try cipher.open(&packet, aad: 0..<header, extraAAD: [], ciphertext: header..<body, tagOffset: body,
+                            nonce: cipher.gcmNonce(ssrc: ssrc, middle: index))
+        } else {
+            let expected = cipher.hmac(packet, length: body, trailer: UInt32(truncatingIfNeeded: index >> 16))
+            guard cipher.tagMatches(packet, at: body, expected: expected[0..<tagLength]) else { throw .authenticationFailed }
+            cipher.applyKeystream(&packet, range: header..<body, iv: cipher.counterIV(ssrc: ssrc, index: index))
+        }
+        packet.srtpTruncate(to: body)
+        stream.counter.update(index)
+        stream.window.accept(index)
+        receiveStreams[ssrc] = stream
+    }
+
+    private func checkAllowed(_ ssrc: UInt32) throws(SRTPError) {
+        if let allowedSSRCs, !allowedSSRCs.contains(ssrc) { throw .unknownSSRC(ssrc) }
+    }
+
+    /// The RTP header length: 12 + 4·CC, plus 4 + 4·length when X is set (RFC 3550 §5.1,
+    /// §5.3.1), checked to fit in the first `available` bytes.
+    static func headerLength(_ packet: ByteBuffer, available: Int) throws(SRTPError) -> Int {
+        guard available >= 12, let b0 = packet.srtpByte(at: 0) else { throw .tooShort }
+        guard b0 >> 6 == 2 else { throw .malformedHeader }
+        var length = 12 + 4 * Int(b0 & 0x0F)
+        guard available >= length else { throw .malformedHeader }
+        if b0 & 0x10 != 0 {
+            guard available >= length + 4, let words = packet.srtpUInt16(at: length + 2) else { throw .malformedHeader }
+            length += 4 + 4 * Int(words)
+            guard available >= length else { throw .malformedHeader }
+        }
+        return length
+    }
+}
