@@ -98,6 +98,33 @@ import Testing
             """))
     }
 
+    // MARK: libsrtp's reference packets (test/srtp_driver.c, srtp_validate): AES-CM-128-HMAC-SHA1-80
+
+    @Test func cmHMAC80MatchesLibsrtpReferencePackets() throws {
+        let master = SRTPMasterKey(key: Self.b3Key, salt: Self.b3Salt)
+        let plainRTP = hex("800f1234decafbadcafebabe") + [UInt8](repeating: 0xAB, count: 16)
+        let srtp = hex("800f1234decafbadcafebabe 4e55dc4ce79978d88ca4d215949d2402 b78d6acc99ea179b8dbb")
+        var sender = try SRTPContext(profile: .aes128CmHmacSha1_80, master: master)
+        var packet = ByteBuffer(bytes: plainRTP)
+        try sender.protect(&packet)
+        #expect(bytes(packet) == srtp)
+        var receiver = try SRTPContext(profile: .aes128CmHmacSha1_80, master: master)
+        try receiver.unprotect(&packet)
+        #expect(bytes(packet) == plainRTP)
+
+        // libsrtp numbers SRTCP packets from 1; the receiver takes the index from the packet.
+        let plainRTCP = hex("81c8000bcafebabe") + [UInt8](repeating: 0xAB, count: 16)
+        let srtcp = hex("81c8000bcafebabe 7128035be487b9bdbef89041f977a5a8 80000001 993e08cd54d6c1230798")
+        var rtcpSender = try SRTCPContext(profile: .aes128CmHmacSha1_80, master: master)
+        rtcpSender.setNextSendIndex(1, ssrc: 0xCAFE_BABE)
+        var rtcp = ByteBuffer(bytes: plainRTCP)
+        try rtcpSender.protect(&rtcp)
+        #expect(bytes(rtcp) == srtcp)
+        var rtcpReceiver = try SRTCPContext(profile: .aes128CmHmacSha1_80, master: master)
+        try rtcpReceiver.unprotect(&rtcp)
+        #expect(bytes(rtcp) == plainRTCP)
+    }
+
     // MARK: RFC 7714 §16 (SRTP AES-GCM) and §17 (SRTCP AES-GCM)
 
     static let gcmKey128 = hex("000102030405060708090a0b0c0d0e0f")
