@@ -11,6 +11,7 @@ command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
 command -v unshare >/dev/null 2>&1 || need_apt+=(util-linux)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+[ -f /usr/include/srtp2/srtp.h ] || need_apt+=(libsrtp2-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   echo "install-peers: apt-get install ${need_apt[*]}"
