@@ -21,6 +21,7 @@ let package = Package(
         fuzzTarget("FuzzSTUN", ["RTCSTUN"]),
         fuzzTarget("FuzzRTP", ["RTCRTP"]),
         fuzzTarget("FuzzRTCP", ["RTCRTP"]),
+        fuzzTarget("FuzzSRTP", ["RTCSRTP", "RTCCore"]),
         fuzzTarget("FuzzICECandidate", ["RTCICE"]),
         fuzzTarget("FuzzSDP", ["RTCSDP"]),
         fuzzTarget("FuzzDTLS", ["RTCDTLS", "RTCCore"]),
