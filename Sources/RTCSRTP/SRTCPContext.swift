@@ -80,7 +80,7 @@ public struct SRTCPContext: Sendable {
             }
             packet.writeBytes(wordBytes)
             let tag = cipher.hmac(packet, length: length + Self.trailerLength, trailer: nil)
-            packet.writeBytes(tag[0..<profile.srtcpTagLength])
+            cipher.appendTag(tag, length: profile.srtcpTagLength, to: &packet)
         }
     }
 
@@ -111,7 +111,7 @@ public struct SRTCPContext: Sendable {
             }
         } else {
             let expected = cipher.hmac(packet, length: body + Self.trailerLength, trailer: nil)
-            guard cipher.tagMatches(packet, at: body + Self.trailerLength, expected: expected[0..<tagLength]) else {
+            guard cipher.tagMatches(packet, at: body + Self.trailerLength, length: tagLength, expected: expected) else {
                 throw .authenticationFailed
             }
             if encrypted {

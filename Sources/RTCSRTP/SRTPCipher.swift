@@ -8,8 +8,9 @@ import RTCCore
 /// buffer's reader index; the buffer is changed in place and grows only by the tag.
 ///
 /// Cost note: swift-crypto's `AES._CTR` and `AES.GCM` redo the AES key schedule and return a
-/// fresh `Data` on every call, so each packet still allocates once; the HMAC's inner and outer
-/// pads, however, are computed once here and copied per packet.
+/// fresh `Data` on every call, so each packet still allocates (the keystream or sealed box, and
+/// the small IV/nonce arrays); the HMAC's inner and outer pads, however, are computed once here
+/// and copied per packet, and tags are compared and appended without copies.
 struct SRTPCipher: Sendable {
     let profile: SRTPProtectionProfile
     private let key: SymmetricKey
@@ -48,25 +49,34 @@ struct SRTPCipher: Sendable {
     }
 
     /// The full 20-byte HMAC-SHA1 over bytes `0..<length` of `buffer`, then `trailer` (the ROC
-    /// for SRTP, RFC 3711 §4.2; nothing for SRTCP, whose index is inside the packet).
-    func hmac(_ buffer: ByteBuffer, length: Int, trailer: UInt32?) -> [UInt8] {
-        guard var h = mac else { return [] }
+    /// for SRTP, RFC 3711 §4.2; nothing for SRTCP, whose index is inside the packet). The MAC's
+    /// pads were prepared once; this copies that state and allocates nothing.
+    func hmac(_ buffer: ByteBuffer, length: Int, trailer: UInt32?) -> HashedAuthenticationCode<Insecure.SHA1>? {
+        guard var h = mac else { return nil }
         buffer.withUnsafeReadableBytes { h.update(data: UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
         if let trailer {
-            let t: [UInt8] = [UInt8(truncatingIfNeeded: trailer >> 24), UInt8(truncatingIfNeeded: trailer >> 16),
-                              UInt8(truncatingIfNeeded: trailer >> 8), UInt8(truncatingIfNeeded: trailer)]
-            h.update(data: t)
+            withUnsafeBytes(of: trailer.bigEndian) { h.update(data: $0) }
         }
-        return Array(h.finalize())
+        return h.finalize()
     }
 
-    /// `true` if the `tag.count` bytes at `offset` equal the first bytes of `tag`, compared
+    /// Appends the first `length` bytes of `code` to `buffer`.
+    func appendTag(_ code: HashedAuthenticationCode<Insecure.SHA1>?, length: Int, to buffer: inout ByteBuffer) {
+        guard let code else { return }
+        code.withUnsafeBytes { _ = buffer.writeBytes(UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
+    }
+
+    /// `true` if the `length` bytes at `offset` equal the first bytes of `code`, compared
     /// without an early exit.
-    func tagMatches(_ buffer: ByteBuffer, at offset: Int, expected tag: ArraySlice<UInt8>) -> Bool {
-        guard let got = buffer.getBytes(at: buffer.readerIndex + offset, length: tag.count) else { return false }
-        var diff: UInt8 = 0
-        for (a, b) in zip(got, tag) { diff |= a ^ b }
-        return diff == 0
+    func tagMatches(_ buffer: ByteBuffer, at offset: Int, length: Int, expected code: HashedAuthenticationCode<Insecure.SHA1>?) -> Bool {
+        guard let code, offset >= 0, offset + length <= buffer.readableBytes else { return false }
+        return buffer.withUnsafeReadableBytes { got in
+            code.withUnsafeBytes { want in
+                var diff: UInt8 = 0
+                for i in 0..<length { diff |= got[offset + i] ^ want[i] }
+                return diff == 0
+            }
+        }
     }
 
     // MARK: AES-GCM

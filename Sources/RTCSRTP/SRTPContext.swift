@@ -71,7 +71,7 @@ public struct SRTPContext: Sendable {
         } else {
             cipher.applyKeystream(&packet, range: header..<length, iv: cipher.counterIV(ssrc: ssrc, index: index))
             let tag = cipher.hmac(packet, length: length, trailer: roc)
-            packet.writeBytes(tag[0..<profile.srtpTagLength])
+            cipher.appendTag(tag, length: profile.srtpTagLength, to: &packet)
         }
     }
 
@@ -93,7 +93,7 @@ public struct SRTPContext: Sendable {
                             nonce: cipher.gcmNonce(ssrc: ssrc, middle: index))
         } else {
             let expected = cipher.hmac(packet, length: body, trailer: UInt32(truncatingIfNeeded: index >> 16))
-            guard cipher.tagMatches(packet, at: body, expected: expected[0..<tagLength]) else { throw .authenticationFailed }
+            guard cipher.tagMatches(packet, at: body, length: tagLength, expected: expected) else { throw .authenticationFailed }
             cipher.applyKeystream(&packet, range: header..<body, iv: cipher.counterIV(ssrc: ssrc, index: index))
         }
         packet.srtpTruncate(to: body)
