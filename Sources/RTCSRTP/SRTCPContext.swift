@@ -20,6 +20,9 @@ public struct SRTCPContext: Sendable {
     /// Width of each receive-side replay window, in packets.
     public let replayWindowWidth: Int
 
+    /// What `unprotect` accepted and dropped, per reason.
+    public private(set) var statistics = SRTPStatistics()
+
     private let cipher: SRTPCipher
     private var nextIndex: [UInt32: UInt32] = [:]
     private var windows: [UInt32: ReplayWindow] = [:]
@@ -87,6 +90,16 @@ public struct SRTCPContext: Sendable {
     /// Verifies and (if the E bit is set) decrypts the SRTCP packet in `packet`, leaving the
     /// plain RTCP packet. On any error the packet must be dropped; the state is unchanged.
     public mutating func unprotect(_ packet: inout ByteBuffer) throws(SRTPError) {
+        do {
+            try open(&packet)
+            statistics.unprotected += 1
+        } catch {
+            statistics.record(error)
+            throw error
+        }
+    }
+
+    private mutating func open(_ packet: inout ByteBuffer) throws(SRTPError) {
         let length = packet.readableBytes
         let tagLength = profile.srtcpTagLength
         guard length >= Self.headerLength + Self.trailerLength + tagLength else { throw .tooShort }

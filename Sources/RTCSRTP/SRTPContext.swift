@@ -20,6 +20,9 @@ public struct SRTPContext: Sendable {
     /// Width of each receive-side replay window, in packets (RFC 3711 §3.3.2 asks for ≥ 64).
     public let replayWindowWidth: Int
 
+    /// What `unprotect` accepted and dropped, per reason.
+    public private(set) var statistics = SRTPStatistics()
+
     private let cipher: SRTPCipher
     private var sendCounters: [UInt32: SRTPRolloverCounter] = [:]
     private var receiveStreams: [UInt32: ReceiveStream] = [:]
@@ -78,6 +81,16 @@ public struct SRTPContext: Sendable {
     /// Verifies and decrypts the SRTP packet in `packet`, leaving the plain RTP packet
     /// (RFC 3711 §3.3). On any error the packet must be dropped; the stream state is unchanged.
     public mutating func unprotect(_ packet: inout ByteBuffer) throws(SRTPError) {
+        do {
+            try open(&packet)
+            statistics.unprotected += 1
+        } catch {
+            statistics.record(error)
+            throw error
+        }
+    }
+
+    private mutating func open(_ packet: inout ByteBuffer) throws(SRTPError) {
         let length = packet.readableBytes
         let tagLength = profile.srtpTagLength
         guard length >= 12 + tagLength else { throw .tooShort }

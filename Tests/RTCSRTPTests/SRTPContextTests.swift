@@ -158,6 +158,8 @@ import Testing
         #expect(srtpError { try receiver.unprotect(&tooOld) } == .replayed)
         var inWindow = packets[250]
         try receiver.unprotect(&inWindow)
+        #expect(receiver.statistics.replayed == 2 && receiver.statistics.unprotected == 3)
+        #expect(receiver.statistics.dropped == 2)
 
         var (rtcpSender, rtcpReceiver) = try Self.rtcpPair(profile)
         var rtcp = ByteBuffer(bytes: rtcpPacket(ssrc: 5))
@@ -181,6 +183,12 @@ import Testing
         }
         #expect(receiver.receiveRolloverCounter(ssrc: 8) == nil)
         try receiver.unprotect(&packet)
+        #expect(receiver.statistics == {
+            var expected = SRTPStatistics()
+            expected.authenticationFailed = 3
+            expected.unprotected = 1
+            return expected
+        }())
 
         var (rtcpSender, rtcpReceiver) = try Self.rtcpPair(profile)
         var rtcp = ByteBuffer(bytes: rtcpPacket(ssrc: 8, blocks: 2))
@@ -190,6 +198,7 @@ import Testing
         var forgedBuffer = ByteBuffer(bytes: forged)
         #expect(srtpError { try rtcpReceiver.unprotect(&forgedBuffer) } == .authenticationFailed)
         try rtcpReceiver.unprotect(&rtcp)
+        #expect(rtcpReceiver.statistics.authenticationFailed == 1 && rtcpReceiver.statistics.unprotected == 1)
     }
 
     @Test(arguments: profiles)
@@ -272,6 +281,7 @@ import Testing
             _ = srtpError { try sender.protect(&c) }
             _ = srtpError { try rtcpSender.protect(&d) }
         }
+        #expect(receiver.statistics.unprotected == 0 && receiver.statistics.dropped > 2500)
         // The genuine packets, never delivered so far, still open.
         try receiver.unprotect(&rtp)
         try rtcpReceiver.unprotect(&rtcp)
