@@ -78,7 +78,7 @@ public struct SRTCPContext: Sendable {
             packet.writeBytes(wordBytes)
         } else {
             if encrypts {
-                cipher.applyKeystream(&packet, range: Self.headerLength..<length,
+                try cipher.applyKeystream(&packet, range: Self.headerLength..<length,
                                       iv: cipher.counterIV(ssrc: ssrc, index: UInt64(index)))
             }
             packet.writeBytes(wordBytes)
@@ -128,7 +128,7 @@ public struct SRTCPContext: Sendable {
                 throw .authenticationFailed
             }
             if encrypted {
-                cipher.applyKeystream(&packet, range: Self.headerLength..<body,
+                try cipher.applyKeystream(&packet, range: Self.headerLength..<body,
                                       iv: cipher.counterIV(ssrc: ssrc, index: UInt64(index)))
             }
         }

@@ -38,14 +38,20 @@ struct SRTPCipher: Sendable {
     }
 
     /// XORs AES-CM keystream for `iv` over bytes `range` of `buffer` (encrypts or decrypts).
-    func applyKeystream(_ buffer: inout ByteBuffer, range: Range<Int>, iv: [UInt8]) {
-        guard !range.isEmpty, let nonce = try? AES._CTR.Nonce(nonceBytes: iv) else { return }
+    /// Throws rather than ever leaving the bytes unencrypted (cannot happen with the key lengths
+    /// `init` checked).
+    func applyKeystream(_ buffer: inout ByteBuffer, range: Range<Int>, iv: [UInt8]) throws(SRTPError) {
+        guard !range.isEmpty else { return }
         let key = self.key
-        // The key has a valid AES length (checked in init) and the nonce is 16 bytes: cannot throw.
-        guard let out = try? buffer.withUnsafeReadableBytes({ bytes in
-            try AES._CTR.encrypt(UnsafeRawBufferPointer(rebasing: bytes[range]), using: key, nonce: nonce)
-        }) else { return }
-        buffer.setBytes(out, at: buffer.readerIndex + range.lowerBound)
+        do {
+            let nonce = try AES._CTR.Nonce(nonceBytes: iv)
+            let out = try buffer.withUnsafeReadableBytes { bytes in
+                try AES._CTR.encrypt(UnsafeRawBufferPointer(rebasing: bytes[range]), using: key, nonce: nonce)
+            }
+            buffer.setBytes(out, at: buffer.readerIndex + range.lowerBound)
+        } catch {
+            throw .invalidKeyLength
+        }
     }
 
     /// The full 20-byte HMAC-SHA1 over bytes `0..<length` of `buffer`, then `trailer` (the ROC

@@ -58,6 +58,12 @@ public struct SRTPContext: Sendable {
     }
 
     /// Encrypts the payload of the RTP packet in `packet` and appends the tag (RFC 3711 §3.3).
+    ///
+    /// The packet index comes from the send-side rollover counter of its SSRC, estimated like a
+    /// receiver's, so re-protecting an older sequence number (a plain retransmission) gets its
+    /// original index. That reuses its keystream: retransmit the same payload only.
+    /// Throws `indexExhausted` when the index cannot be formed (before the stream's first
+    /// rollover, or past 2^48).
     public mutating func protect(_ packet: inout ByteBuffer) throws(SRTPError) {
         let length = packet.readableBytes
         let header = try Self.headerLength(packet, available: length)
@@ -72,7 +78,7 @@ public struct SRTPContext: Sendable {
             try cipher.seal(&packet, aad: 0..<header, extraAAD: [], plaintext: header..<length,
                             nonce: cipher.gcmNonce(ssrc: ssrc, middle: index))
         } else {
-            cipher.applyKeystream(&packet, range: header..<length, iv: cipher.counterIV(ssrc: ssrc, index: index))
+            try cipher.applyKeystream(&packet, range: header..<length, iv: cipher.counterIV(ssrc: ssrc, index: index))
             let tag = cipher.hmac(packet, length: length, trailer: roc)
             cipher.appendTag(tag, length: profile.srtpTagLength, to: &packet)
         }
@@ -107,7 +113,7 @@ public struct SRTPContext: Sendable {
         } else {
             let expected = cipher.hmac(packet, length: body, trailer: UInt32(truncatingIfNeeded: index >> 16))
             guard cipher.tagMatches(packet, at: body, length: tagLength, expected: expected) else { throw .authenticationFailed }
-            cipher.applyKeystream(&packet, range: header..<body, iv: cipher.counterIV(ssrc: ssrc, index: index))
+            try cipher.applyKeystream(&packet, range: header..<body, iv: cipher.counterIV(ssrc: ssrc, index: index))
         }
         packet.srtpTruncate(to: body)
         stream.counter.update(index)
