@@ -21,6 +21,9 @@ let package = Package(
         .library(name: "RTCSRTP", targets: ["RTCSRTP"]),
         .library(name: "RTCSession", targets: ["RTCSession"]),
         .library(name: "RTCSignaling", targets: ["RTCSignaling"]),
+        // Test support (virtual-time pair, simulated link, real-peer launchers), like NIOTestUtils:
+        // for tests and fuzz targets, never for apps.
+        .library(name: "RTCTestSupport", targets: ["RTCTestSupport"]),
         .library(name: "RTCSignalingServer", targets: ["RTCSignalingServer"]),
         .executable(name: "swiftrtc", targets: ["swiftrtc"]),
     ],
