@@ -66,7 +66,7 @@ extension DataChannelManager {
             handleDCEP(m, now: now)
             return
         }
-        guard let handle = handleByStream[m.stream], var ch = channels[handle] else {
+        guard let handle = handleByStream[m.stream], let ch = channels[handle] else {
             droppedMessages += 1
             return
         }
@@ -89,17 +89,22 @@ extension DataChannelManager {
             return
         }
         // Any user message implies the peer saw our OPEN. RFC 8832 §6.
-        if !ch.ackReceived {
-            ch.ackReceived = true
-            if ch.state == .connecting && ch.openSent {
-                ch.state = .open
-                channels[handle] = ch
-                if let info = ch.info { events.append(.opened(info)) }
-            } else {
-                channels[handle] = ch
-            }
-        }
+        if !ch.ackReceived { acknowledge(ch, handle: handle) }
         events.append(.message(handle, message))
+    }
+
+    /// The peer acknowledged our DATA_CHANNEL_OPEN (with an ACK or by sending data): a channel
+    /// we opened is now open (RFC 8832 §6).
+    private mutating func acknowledge(_ channel: Channel, handle: Int) {
+        var ch = channel
+        ch.ackReceived = true
+        if ch.state == .connecting && ch.openSent {
+            ch.state = .open
+            channels[handle] = ch
+            if let info = ch.info { events.append(.opened(info)) }
+        } else {
+            channels[handle] = ch
+        }
     }
 
     private mutating func handleDCEP(_ m: SCTPMessage, now: NIODeadline) {
@@ -112,18 +117,11 @@ extension DataChannelManager {
         }
         switch dcep {
         case .ack:
-            guard let handle = handleByStream[m.stream], var ch = channels[handle] else {
+            guard let handle = handleByStream[m.stream], let ch = channels[handle] else {
                 droppedMessages += 1
                 return
             }
-            ch.ackReceived = true
-            if ch.state == .connecting && ch.openSent {
-                ch.state = .open
-                channels[handle] = ch
-                if let info = ch.info { events.append(.opened(info)) }
-            } else {
-                channels[handle] = ch
-            }
+            acknowledge(ch, handle: handle)
         case .open(let type, let unordered, let priority, let label, let proto):
             if let existing = handleByStream[m.stream] {
                 events.append(.protocolError(handle: existing, .duplicateOpen(stream: m.stream)))
