@@ -21,6 +21,7 @@ let package = Package(
         fuzzTarget("FuzzSTUN", ["RTCSTUN"]),
         fuzzTarget("FuzzRTP", ["RTCRTP"]),
         fuzzTarget("FuzzRTCP", ["RTCRTP"]),
+        fuzzTarget("FuzzRTPPayload", ["RTCRTP"]),
         fuzzTarget("FuzzICECandidate", ["RTCICE"]),
         fuzzTarget("FuzzSDP", ["RTCSDP"]),
         fuzzTarget("FuzzDTLS", ["RTCDTLS", "RTCCore"]),
