@@ -58,6 +58,15 @@ import Testing
         #expect(single.count == 1 && H264PayloadFormat.type(of: single[0]) == 1)
     }
 
+    @Test func unitsOf64KiBOrMoreAreNeverAggregatedEvenWhenThePayloadSizeAllowsIt() throws {
+        var rng = SeededRandom(seed: 65_536)
+        var format = H264PayloadFormat()
+        let big = Self.nal(&rng, type: 1, size: 70_000), small = Self.nal(&rng, type: 6, size: 9)
+        let payloads = try format.packetize(Self.annexB([small, big, small]), maxPayloadSize: 100_000)
+        #expect(payloads.map { H264PayloadFormat.type(of: $0) } == [6, 1, 6])
+        #expect(Self.bytes(try H264PayloadFormat.depacketize(payloads).data) == Self.annexB([small, big, small]))
+    }
+
     @Test func randomAccessUnitsRoundTripAtSeveralPayloadSizes() throws {
         var rng = SeededRandom(seed: 0x6184)
         for maxPayloadSize in [3, 17, 200, 1_188] {

@@ -45,7 +45,7 @@ public struct H264PayloadFormat: RTPPayloadFormat {
     static let minimumPayloadSize = 3
 
     /// Splits one Annex B access unit into payloads of at most `maxPayloadSize` bytes: runs of
-    /// NAL units that fit together go into one STAP-A, a NAL unit that fits alone goes as a
+    /// NAL units that fit together (each under 64 KiB) go into one STAP-A, a NAL unit that fits alone goes as a
     /// single NAL unit packet, a larger one into FU-A fragments of nearly equal size
     /// (RFC 6184 §5.6–5.8).
     public mutating func packetize(_ frame: ByteBuffer, maxPayloadSize: Int) throws(RTPPayloadError) -> [ByteBuffer] {
@@ -66,7 +66,8 @@ public struct H264PayloadFormat: RTPPayloadFormat {
             }
             var end = index + 1
             var aggregateSize = 1 + 2 + nal.readableBytes
-            while end < nals.count, aggregateSize + 2 + nals[end].readableBytes <= maxPayloadSize {
+            while end < nals.count, nal.readableBytes <= 0xFFFF, nals[end].readableBytes <= 0xFFFF,
+                  aggregateSize + 2 + nals[end].readableBytes <= maxPayloadSize {
                 aggregateSize += 2 + nals[end].readableBytes
                 end += 1
             }
