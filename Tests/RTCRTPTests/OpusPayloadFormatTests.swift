@@ -20,6 +20,12 @@ import Testing
         }
     }
 
+    @Test func everyFormatNamesItsRTPClockRate() {
+        let rates = [OpusPayloadFormat.self, VP8PayloadFormat.self, VP9PayloadFormat.self, H264PayloadFormat.self,
+                     AV1PayloadFormat.self].map { ($0 as any RTPPayloadFormat.Type).clockRate }
+        #expect(rates == [48_000, 90_000, 90_000, 90_000, 90_000])
+    }
+
     @Test func thePayloaderRefusesWhatItCannotCarry() {
         var format = OpusPayloadFormat()
         #expect(throws: RTPPayloadError.emptyPayload) { try format.packetize([UInt8](), maxPayloadSize: 100) }

@@ -141,6 +141,7 @@ import Testing
             do {
                 let frame = try VP8PayloadFormat.depacketize(payloads)
                 #expect(frame.data.readableBytes <= payloads.reduce(0) { $0 + $1.count })
+                #expect(try VP8PayloadFormat.depacketize(try format.packetize(frame.data, maxPayloadSize: 9)) == frame)
                 outcomes.insert("frame")
             } catch {
                 outcomes.insert("\(error)".prefix(while: { $0 != "(" }).description)

@@ -167,6 +167,7 @@ import Testing
             do {
                 let picture = try VP9PayloadFormat.depacketize(payloads)
                 #expect(picture.data.readableBytes <= payloads.reduce(0) { $0 + $1.count })
+                #expect(try VP9PayloadFormat.depacketize(try format.packetize(picture.data, maxPayloadSize: 72)).data == picture.data)
                 outcomes.insert("frame")
             } catch {
                 outcomes.insert("\(error)".prefix(while: { $0 != "(" }).description)

@@ -12,6 +12,9 @@ import NIOCore
 /// ``RTPPayloadError``, never traps, and the output is never larger than a small constant
 /// factor of the input.
 public protocol RTPPayloadFormat: Sendable {
+    /// The RTP timestamp clock rate of the format in Hz (48 000 for Opus, 90 000 for video).
+    static var clockRate: Int { get }
+
     /// Splits one encoded frame into RTP payloads, none larger than `maxPayloadSize` bytes
     /// (the MTU minus IP, UDP, SRTP and RTP header overhead).
     mutating func packetize(_ frame: ByteBuffer, maxPayloadSize: Int) throws(RTPPayloadError) -> [ByteBuffer]
