@@ -20,6 +20,9 @@ let package = Package(
         .library(name: "RTCRTP", targets: ["RTCRTP"]),
         .library(name: "RTCSession", targets: ["RTCSession"]),
         .library(name: "RTCSignaling", targets: ["RTCSignaling"]),
+        // Test support (virtual-time pair, simulated link, real-peer launchers), like NIOTestUtils:
+        // for tests and fuzz targets, never for apps.
+        .library(name: "RTCTestSupport", targets: ["RTCTestSupport"]),
         .library(name: "RTCSignalingServer", targets: ["RTCSignalingServer"]),
         .executable(name: "swiftrtc", targets: ["swiftrtc"]),
     ],

@@ -26,7 +26,7 @@ let package = Package(
         fuzzTarget("FuzzSDP", ["RTCSDP"]),
         fuzzTarget("FuzzDTLS", ["RTCDTLS", "RTCCore"]),
         fuzzTarget("FuzzSCTP", ["RTCSCTP", "RTCDataChannel"]),
-        fuzzTarget("FuzzDataChannel", ["RTCDataChannel", "RTCSCTP", "RTCCore"]),
+        fuzzTarget("FuzzDataChannel", ["RTCDataChannel", "RTCSCTP", "RTCCore", "RTCTestSupport"]),
         fuzzTarget("FuzzSignalingMessage", ["RTCSignaling", "RTCSignalingServer"]),
         fuzzTarget("FuzzTURN", ["RTCTURN", "RTCSTUN", "RTCCore"]),
     ]

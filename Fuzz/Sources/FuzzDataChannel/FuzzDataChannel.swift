@@ -2,39 +2,35 @@ import NIOCore
 import RTCCore
 import RTCDataChannel
 import RTCSCTP
+import RTCTestSupport
 
-/// An established association pair: a raw `SCTPAssociation` playing a (possibly hostile) peer,
-/// and a `DataChannelManager` under test with one channel open on stream 1. Built once and
-/// copied per input (both are value types).
-nonisolated(unsafe) let template: (peer: SCTPAssociation, manager: DataChannelManager) = {
-    var peer = SCTPAssociation(configuration: SCTPConfiguration(), rng: SeededRandom(seed: 1))
-    var manager = DataChannelManager(configuration: DataChannelConfiguration(), rng: SeededRandom(seed: 2))
-    let now = NIODeadline.uptimeNanoseconds(0)
-    peer.connect(now: now)
-    manager.start(role: .dtlsServer, now: now)
-    _ = try? manager.createChannel(label: "fuzz", options: DataChannelOptions(negotiatedID: 1), now: now)
-    exchange(&peer, &manager, now: now)
-    guard peer.state == .established, manager.isEstablished else { fatalError("fuzz template did not establish") }
-    while manager.pollEvent() != nil {}
-    return (peer, manager)
+/// A raw `SCTPAssociation` playing a (possibly hostile) peer (side `a`) and the
+/// `DataChannelManager` under test (side `b`), on RTCTestSupport's virtual-time harness over a
+/// perfect link.
+typealias FuzzPair = VirtualTimePair<SCTPAssociation, DataChannelManager>
+
+/// An established pair with one channel open on stream 1. Built once and copied per input
+/// (everything in it is a value type).
+nonisolated(unsafe) let template: FuzzPair = {
+    var pair = FuzzPair(SCTPAssociation(configuration: SCTPConfiguration(), rng: SeededRandom(seed: 1)),
+                        DataChannelManager(configuration: DataChannelConfiguration(), rng: SeededRandom(seed: 2)),
+                        start: .uptimeNanoseconds(0), aToB: { $0 }, bToA: { $0 },
+                        sizeOfA: \.readableBytes, sizeOfB: \.readableBytes)
+    pair.withA { peer, now in peer.connect(now: now) }
+    pair.withB { manager, now in
+        manager.start(role: .dtlsServer, now: now)
+        _ = try? manager.createChannel(label: "fuzz", options: DataChannelOptions(negotiatedID: 1), now: now)
+    }
+    exchange(&pair)
+    guard pair.a.state == .established, pair.b.isEstablished else { fatalError("fuzz template did not establish") }
+    _ = pair.takeEventsA()
+    _ = pair.takeEventsB()
+    return pair
 }()
 
-/// Moves packets both ways, advancing virtual time to the next timer (delayed SACKs) when
-/// nothing is in flight, for at most 5 s of virtual time.
-func exchange(_ peer: inout SCTPAssociation, _ manager: inout DataChannelManager, now start: NIODeadline) {
-    var now = start
-    let end = start + .seconds(5)
-    while now < end {
-        var moved = false
-        while let p = peer.pollTransmit() { manager.handle(p, now: now); moved = true }
-        while let p = manager.pollTransmit() { peer.handle(p, now: now); moved = true }
-        while peer.pollEvent() != nil {}
-        if moved { continue }
-        guard let next = [peer.nextDeadline, manager.nextDeadline].compactMap({ $0 }).min(), next < end else { return }
-        now = max(now, next)
-        if let d = peer.nextDeadline, d <= now { peer.handleTimeout(now: now) }
-        if let d = manager.nextDeadline, d <= now { manager.handleTimeout(now: now) }
-    }
+/// Moves packets both ways and runs timers (delayed SACKs) for at most 5 s of virtual time.
+func exchange(_ pair: inout FuzzPair) {
+    pair.run(for: .seconds(5))
 }
 
 /// libFuzzer entry: DCEP messages must round-trip exactly (labels are validated UTF-8, never
@@ -56,8 +52,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
     }
 
-    var (peer, manager) = template
-    let now = NIODeadline.uptimeNanoseconds(0)
+    var pair = template
     let ppids: [UInt32] = [DataChannelPPID.dcep, DataChannelPPID.string, DataChannelPPID.binary,
                            DataChannelPPID.stringEmpty, DataChannelPPID.binaryEmpty, 52]
     var expected: [DataChannelMessage] = []
@@ -69,7 +64,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let payload = Array(bytes[(i + 3)..<(i + 3 + length)])
         i += 3 + length
         guard !payload.isEmpty else { continue }
-        guard (try? peer.send(stream: stream, ppid: ppid, payload: ByteBuffer(bytes: payload), now: now)) != nil else { continue }
+        let sent = pair.withA { peer, now in
+            (try? peer.send(stream: stream, ppid: ppid, payload: ByteBuffer(bytes: payload), now: now)) != nil
+        }
+        guard sent else { continue }
         if stream == 1 {
             switch ppid {
             case DataChannelPPID.string:
@@ -81,9 +79,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             }
         }
     }
-    exchange(&peer, &manager, now: now)
+    exchange(&pair)
+    let manager = pair.b
     var delivered: [DataChannelMessage] = []
-    while let event = manager.pollEvent() {
+    for event in pair.takeEventsB() {
         switch event {
         case .message(let handle, let message) where manager.streamID(of: handle) == 1:
             delivered.append(message)
