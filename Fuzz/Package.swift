@@ -22,6 +22,7 @@ let package = Package(
         fuzzTarget("FuzzRTP", ["RTCRTP"]),
         fuzzTarget("FuzzRTCP", ["RTCRTP"]),
         fuzzTarget("FuzzSRTP", ["RTCSRTP", "RTCCore"]),
+        fuzzTarget("FuzzRTPPayload", ["RTCRTP"]),
         fuzzTarget("FuzzICECandidate", ["RTCICE"]),
         fuzzTarget("FuzzSDP", ["RTCSDP"]),
         fuzzTarget("FuzzDTLS", ["RTCDTLS", "RTCCore"]),
