@@ -12,6 +12,8 @@ public final class PeerProcess: @unchecked Sendable {
     private let lock = NIOLock()
     private var buffer = Data()
     private var lines: [String] = []
+    /// Set when the output pipe reached end of file (every writer closed it).
+    private var reachedEnd = false
     /// A short name used in error messages.
     public let name: String
 
@@ -30,7 +32,12 @@ public final class PeerProcess: @unchecked Sendable {
         process.standardError = outPipe
         outPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
+            guard let self else { return }
+            guard !data.isEmpty else {
+                self.lock.withLock { self.reachedEnd = true }
+                handle.readabilityHandler = nil
+                return
+            }
             self.lock.withLock {
                 self.buffer.append(data)
                 while let nl = self.buffer.firstIndex(of: 0x0a) {
@@ -75,7 +82,12 @@ public final class PeerProcess: @unchecked Sendable {
             for line in snapshot[seen...] where predicate(line) { return line }
             seen = snapshot.count
             if !process.isRunning {
-                try? await Task.sleep(nanoseconds: 50_000_000)
+                // The process is gone, but what it printed last may still be in the pipe (a long
+                // line under load takes a while): read until end of file, for at most 5 s.
+                let drainStart = Date()
+                while !lock.withLock({ reachedEnd }), Date().timeIntervalSince(drainStart) < 5 {
+                    try? await Task.sleep(nanoseconds: 20_000_000)
+                }
                 if let hit = output.first(where: predicate) { return hit }
                 throw PeerProcessError(message: "\(name) exited (status \(process.terminationStatus)) before printing the expected line", output: allOutput)
             }
