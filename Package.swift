@@ -77,6 +77,7 @@ let package = Package(
             "RTCSTUN", "RTCCore",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "DequeModule", package: "swift-collections"),
         ]),
         .testTarget(name: "RTCTURNTests", dependencies: [
             "RTCTURN", "RTCTestSupport",

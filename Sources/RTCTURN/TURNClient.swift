@@ -1,3 +1,4 @@
+import DequeModule
 import NIOCore
 import RTCCore
 import RTCSTUN
@@ -79,8 +80,9 @@ public struct TURNClient: DatagramCore, Sendable {
     private var refreshAt: NIODeadline?
     private var expiresAt: NIODeadline?
     private var refreshInFlight = false
-    private var transmits: [Transmit] = []
-    private var events: [TURNEvent] = []
+    // Deques: peer data is an event on the data path, and popping an array's head is O(n).
+    private var transmits = Deque<Transmit>()
+    private var events = Deque<TURNEvent>()
 
     /// Creates a client. `rng` supplies transaction ids (RFC 8489 §6.3: unpredictable): the
     /// system CSPRNG by default; tests pass a `SeededRandom`.
@@ -93,12 +95,12 @@ public struct TURNClient: DatagramCore, Sendable {
 
     /// The next datagram to send (to the server, RFC 8656 §3), or `nil`.
     public mutating func pollTransmit() -> Transmit? {
-        transmits.isEmpty ? nil : transmits.removeFirst()
+        transmits.popFirst()
     }
 
     /// The next event (RFC 8656 §7–§12 outcomes), or `nil`.
     public mutating func pollEvent() -> TURNEvent? {
-        events.isEmpty ? nil : events.removeFirst()
+        events.popFirst()
     }
 
     /// When `handleTimeout(now:)` must be called next (a retransmission, RFC 8489 §6.2.1, or
