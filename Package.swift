@@ -19,6 +19,8 @@ let package = Package(
         .library(name: "RTCDataChannel", targets: ["RTCDataChannel"]),
         .library(name: "RTCRTP", targets: ["RTCRTP"]),
         .library(name: "RTCSRTP", targets: ["RTCSRTP"]),
+        .library(name: "RTCRTPStreams", targets: ["RTCRTPStreams"]),
+        .library(name: "RTCMedia", targets: ["RTCMedia"]),
         .library(name: "RTCSession", targets: ["RTCSession"]),
         .library(name: "RTCSignaling", targets: ["RTCSignaling"]),
         // Test support (virtual-time pair, simulated link, real-peer launchers), like NIOTestUtils:
@@ -124,6 +126,21 @@ let package = Package(
             .product(name: "CryptoExtras", package: "swift-crypto"),
         ]),
         .testTarget(name: "RTCSRTPTests", dependencies: ["RTCSRTP", "RTCTestSupport"]),
+
+        // MARK: RTP streams (per-SSRC send and receive engines: retransmission, reports, NACK, jitter buffer)
+        .target(name: "RTCRTPStreams", dependencies: [
+            "RTCCore", "RTCRTP",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "DequeModule", package: "swift-collections"),
+        ]),
+        .testTarget(name: "RTCRTPStreamsTests", dependencies: ["RTCRTPStreams", "RTCRTP", "RTCTestSupport"]),
+
+        // MARK: Media containers (files only: IVF, Ogg/Opus, Annex B, WebM)
+        .target(name: "RTCMedia", dependencies: [
+            "RTCCore", "RTCRTP",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .testTarget(name: "RTCMediaTests", dependencies: ["RTCMedia", "RTCRTP", "RTCTestSupport"], resources: [.copy("Fixtures")]),
 
         // MARK: Session (the composed sans-IO engine)
         .target(name: "RTCSession", dependencies: [

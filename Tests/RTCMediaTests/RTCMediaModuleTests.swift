@@ -1,0 +1,8 @@
+import RTCMedia
+import Testing
+
+@Suite struct RTCMediaModuleTests {
+    @Test func moduleNamespaceExists() {
+        #expect(String(describing: RTCMedia.self) == "RTCMedia")
+    }
+}
