@@ -42,6 +42,7 @@ from aiortc.rtcrtpparameters import RTCRtcpFeedback, RTCRtpCodecParameters
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "Tests", "RTCMediaTests", "Fixtures")
 SECONDS = float(os.environ.get("CAPTURE_SECONDS", "4"))
+WIDTH, HEIGHT = 320, 240  # asked of the fake camera, kept by degradationPreference maintain-resolution
 # label -> (mimeType, fmtp line Chromium must offer (None: any), also send audio)
 CALLS = {
     "vp8": ("video/VP8", None, True),
@@ -109,7 +110,7 @@ const CALLS = %s;
 const report = (m) => fetch('/log', {method: 'POST', body: String(m)});
 async function call(label, [mime, fmtp, withAudio]) {
   const stream = await navigator.mediaDevices.getUserMedia(
-    {audio: withAudio, video: {width: 320, height: 240}});
+    {audio: withAudio, video: {width: %d, height: %d}});
   const pc = new RTCPeerConnection();
   pc.onconnectionstatechange = () => report(label + ' state ' + pc.connectionState);
   for (const track of stream.getTracks()) {
@@ -138,7 +139,7 @@ async function call(label, [mime, fmtp, withAudio]) {
     try { await call(label, spec); } catch (e) { report(label + ' error ' + e); }
   }
 })();
-</script></body></html>""" % json.dumps({k: list(v) for k, v in CALLS.items()})
+</script></body></html>""" % (json.dumps({k: list(v) for k, v in CALLS.items()}), WIDTH, HEIGHT)
 
 pcs = []
 answers = {}  # label -> answer SDP
@@ -279,6 +280,8 @@ def write_fixtures(chromium_version):
                  "packets": len(kept), "paddingOnlyPackets": len(kept) - len(media), "frames": len(timestamps), "bytes": sum(len(p) for p in kept)}
         if channels:
             entry["channels"] = channels
+        if clock == 90000:
+            entry["width"], entry["height"] = WIDTH, HEIGHT
         manifest["streams"].append(entry)
         print(f"  {file}: {entry['packets']} packets, {entry['frames']} frames, {entry['bytes']} bytes")
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
