@@ -103,6 +103,9 @@ import Testing
 
     @Test func h264InAnnexBDecodes() throws {
         let stream = try RTPFixtureStream(codec: "H264")
+        let types = Set(stream.packets.compactMap { H264PayloadFormat.type(of: $0.payload) })
+        #expect(types.isSuperset(of: [1, H264PayloadFormat.NALUnitType.stapA, H264PayloadFormat.NALUnitType.fuA]),
+                "Chromium sent single NAL unit packets, STAP-A and FU-A")
         let frames = try Self.encodedFrames(stream)
         #expect(frames.first?.frame.isKeyFrame == true, "the capture starts with an IDR access unit")
         let (directory, cleanUp) = try Self.temporaryDirectory()
