@@ -89,6 +89,16 @@ public final class MediaFileSink {
         }
     }
 
+    /// Finishes `writer` (see ``MediaContainerWriter/finish(into:)``), writes its last bytes
+    /// and patches, and closes the file. Throws the writer's ``MediaWriterError`` or a
+    /// ``MediaFileError``.
+    public func finish(_ writer: inout some MediaContainerWriter) throws {
+        var buffer = ByteBuffer()
+        let patches = try writer.finish(into: &buffer)
+        try apply(patches, after: &buffer)
+        try close()
+    }
+
     /// Closes the file. Calling it again does nothing.
     public func close() throws(MediaFileError) {
         guard !isClosed else { return }

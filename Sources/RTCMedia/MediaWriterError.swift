@@ -14,18 +14,3 @@ public enum MediaWriterError: Error, Hashable, Sendable {
     /// A parameter given to the writer is out of range (named in the text).
     case invalidParameter(String)
 }
-
-/// Bytes a writer needs written at an absolute offset of its file after the fact, such as a
-/// header field that is only known when the file is finished (the IVF frame count).
-public struct MediaFilePatch: Hashable, Sendable {
-    /// Offset from the start of the file, in bytes.
-    public var offset: Int
-    /// The bytes to write there, replacing what the writer wrote before.
-    public var bytes: [UInt8]
-
-    /// Creates a patch.
-    public init(offset: Int, bytes: [UInt8]) {
-        self.offset = offset
-        self.bytes = bytes
-    }
-}

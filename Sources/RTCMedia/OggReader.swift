@@ -80,6 +80,7 @@ public struct OggReader: Sendable {
             if page.isContinued != (partial != nil) {
                 throw .malformed(page.isContinued ? "continued page without a packet to continue" : "packet not continued")
             }
+            let continuing = partial != nil
             var current = partial ?? ByteBuffer()
             partial = nil
             for lacing in page.segmentTable {
@@ -89,7 +90,7 @@ public struct OggReader: Sendable {
                     current = ByteBuffer()
                 }
             }
-            if page.segmentTable.last == 255 { partial = current }
+            if page.segmentTable.last == 255 || (page.segmentTable.isEmpty && continuing) { partial = current }
         }
         defer { queueIndex += 1 }
         return queued[queueIndex]

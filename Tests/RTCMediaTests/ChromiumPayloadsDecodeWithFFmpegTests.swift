@@ -47,8 +47,7 @@ import Testing
             try writer.write(frame: frame.data, timestamp: UInt64(timestamp &- frames[0].timestamp), into: &out)
             try sink.write(&out)
         }
-        try sink.apply(try writer.finish(into: &out), after: &out)
-        try sink.close()
+        try sink.finish(&writer)
     }
 
     /// Asserts ffmpeg decodes `path` silently and ffprobe counts `frames` packets and decoded frames.
@@ -118,8 +117,7 @@ import Testing
             try writer.write(accessUnit: frame.data, into: &out)
             try sink.write(&out)
         }
-        try sink.apply(try writer.finish(into: &out), after: &out)
-        try sink.close()
+        try sink.finish(&writer)
         #expect(writer.accessUnitCount == frames.count)
         #expect(writer.skippedAccessUnitCount == 0)
         #expect(writer.sequenceParameterSet != nil && writer.pictureParameterSet != nil)
