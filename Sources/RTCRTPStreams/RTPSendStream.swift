@@ -24,7 +24,7 @@ import RTCRTP
 ///   pair agrees with the packets.
 /// - Packets enter the retransmission cache when they are polled, so the transport-wide number
 ///   and abs-send-time stamped at that moment are in the cached copy too.
-public struct RTPSendStream: SansIOCore {
+public struct RTPSendStream: SansIOCore, Sendable {
     /// A compound RTCP datagram (unprotected) that arrived for this stream.
     public typealias Input = ByteBuffer
     /// An RTP or RTCP packet to protect and send.
