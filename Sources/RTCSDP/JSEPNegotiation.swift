@@ -52,7 +52,13 @@ public struct JSEPNegotiation: Hashable, Sendable {
                                                  headerExtensions: am.headerExtensions,
                                                  rtcpReducedSize: om.rtcpReducedSize && am.rtcpReducedSize,
                                                  local: local, remote: remote))
-            case (.data, .data), (.unsupported, .unsupported), (_, _) where answered.isStopped:
+            default:
+                let compatible: Bool
+                switch (offered, answered) {
+                case (.data, .data), (.unsupported, .unsupported): compatible = true
+                default: compatible = answered.isStopped
+                }
+                guard compatible else { throw .mLineMismatch(mLineIndex: index, offered: mid, answered: answered.mid) }
                 guard answered.isStopped || answered.mid == mid else {
                     throw .mLineMismatch(mLineIndex: index, offered: mid, answered: answered.mid)
                 }
@@ -61,8 +67,6 @@ public struct JSEPNegotiation: Hashable, Sendable {
                 } else if let mid {
                     inactiveMids.append(mid)
                 }
-            default:
-                throw .mLineMismatch(mLineIndex: index, offered: mid, answered: answered.mid)
             }
         }
     }
