@@ -90,12 +90,15 @@ import RTCSDP
         var answer = try JSEP.answer(to: offer, transceivers: [], transport: Self.transport, sessionID: 1, previousVersion: nil).description
         #expect(try JSEPNegotiation(offer: offer, answer: answer, localIsOfferer: true).media.count == 1)
         var extra = answer
-        extra.media.append(answer.media[0])
+        var copy = answer.media[0]
+        copy.attributes = copy.attributes.map { $0 == .mid("0") ? .mid("9") : $0 }
+        extra.media.append(copy)
         #expect(throws: JSEPError.mLineCountMismatch(offer: 1, answer: 2)) {
             try JSEPNegotiation(offer: offer, answer: extra, localIsOfferer: true)
         }
         var renamed = answer
         renamed.media[0].attributes = renamed.media[0].attributes.map { $0 == .mid("0") ? .mid("x") : $0 }
+        renamed.attributes = [.group(.bundle(["x"]))]
         #expect(throws: JSEPError.mLineMismatch(mLineIndex: 0, offered: "0", answered: "x")) {
             try JSEPNegotiation(offer: offer, answer: renamed, localIsOfferer: true)
         }
