@@ -4,7 +4,8 @@ extension JSEP {
     /// - a live transceiver: its (or the capabilities') codecs with RTX, header extensions,
     ///   direction, `a=msid` and SSRCs with an `FID` group when it sends, `rtcp-mux`, `rtcp-rsize`
     ///   and `transport`'s ICE/DTLS attributes (use `a=setup:actpass`);
-    /// - a stopped transceiver: port 0 and its mid only, outside the BUNDLE group;
+    /// - a stopped transceiver: port 0, its mid, `a=inactive` and its codecs' rtpmaps, outside
+    ///   the BUNDLE group;
     /// - the data section.
     ///
     /// One `a=group:BUNDLE` lists every section in use (max-bundle, RFC 8843 §7.2). The `o=`

@@ -62,7 +62,9 @@ public struct JSEPDescription: Hashable, Sendable {
 
     /// The mid of the first data channel section in use, if any.
     public var dataMid: String? {
-        for case .data(let d) in sections where d.port != 0 { return d.mid }
+        for section in sections {
+            if case .data(let d) = section, !section.isStopped { return d.mid }
+        }
         return nil
     }
 }

@@ -3,14 +3,14 @@ extension JSEPMediaSection {
     /// RTP audio/video section. Codecs come in `m=` order with RTX folded into the codec its
     /// `apt` names; `a=rtcp-fb:*` applies to every codec; `a=ssrc` lines are grouped by SSRC.
     ///
-    /// A stopped section (port 0) is read leniently: no mid is required and payload types without
+    /// A stopped section (port 0 without `a=bundle-only`) is read leniently: no mid is required and payload types without
     /// an `a=rtpmap` are skipped.
     ///
     /// - Throws: ``JSEPError`` for a missing mid, bad or duplicate payload types, an `rtx` without
     ///   a valid `apt`, bad or conflicting extmap ids, or an `FID` group without two SSRCs.
     public init?(_ media: MediaDescription, mLineIndex: Int) throws(JSEPError) {
         guard let kind = JSEPMediaKind(rawValue: media.kind), kind.isRTP, media.proto.contains("RTP") else { return nil }
-        let stopped = media.port == 0
+        let stopped = media.port == 0 && !media.attributes.contains(.other(name: "bundle-only", value: nil))
         guard let mid = media.mid ?? (stopped ? "" : nil) else { throw .missingMid(mLineIndex: mLineIndex) }
         self.init(kind: kind, mid: mid, direction: media.direction, port: media.port, proto: media.proto, codecs: [],
                   rtcpMux: false, rtcpReducedSize: false, connections: media.connections, bandwidths: media.bandwidths)

@@ -68,8 +68,13 @@ public struct JSEPMediaSection: Hashable, Sendable {
         self.otherAttributes = otherAttributes
     }
 
-    /// Whether the section is stopped or rejected: port 0 (RFC 8829 §5.2.2, §5.3.1).
-    public var isStopped: Bool { port == 0 }
+    /// Whether the section is stopped or rejected: port 0 without `a=bundle-only`
+    /// (RFC 8829 §5.2.2, §5.3.1; RFC 8843 §6).
+    public var isStopped: Bool { port == 0 && !isBundleOnly }
+
+    /// Whether `a=bundle-only` is present: port 0 then means "only usable inside the BUNDLE
+    /// group", not stopped (RFC 8843 §6).
+    public var isBundleOnly: Bool { otherAttributes.contains(.other(name: "bundle-only", value: nil)) }
 
     /// The codec with payload type `payloadType` (not its RTX).
     public func codec(payloadType: UInt8) -> JSEPCodec? { codecs.first { $0.payloadType == payloadType } }

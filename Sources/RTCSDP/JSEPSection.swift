@@ -15,11 +15,12 @@ public enum JSEPSection: Hashable, Sendable {
         }
     }
 
-    /// Whether the section has port 0 (stopped or rejected).
+    /// Whether the section has port 0 without `a=bundle-only` (stopped or rejected; RFC 8843 §6).
     public var isStopped: Bool {
         switch self {
         case .media(let m): return m.isStopped
-        case .data(let d), .unsupported(let d): return d.port == 0
+        case .data(let d), .unsupported(let d):
+            return d.port == 0 && !d.attributes.contains(.other(name: "bundle-only", value: nil))
         }
     }
 

@@ -78,6 +78,16 @@ import RTCSDP
         #expect(d.rejections.map(\.reason) == [.unsupportedMedia] && d.description.media[0].kind == "text")
     }
 
+    @Test func bundleOnlySectionsAreNotStopped() throws {
+        let text = T.videoOffer(bundle: "0 1") + "m=audio 0 UDP/TLS/RTP/SAVPF 111\r\na=bundle-only\r\na=mid:1\r\na=rtcp-mux\r\n"
+            + "a=rtpmap:111 opus/48000/2\r\n"
+        let offer = try SDPDocument(parsing: text)
+        let audio = try JSEPTestSupport.section(offer, 1)
+        #expect(audio.isBundleOnly && !audio.isStopped)
+        let a = try JSEP.answer(to: offer, transceivers: [], transport: Self.transport, sessionID: 1, previousVersion: nil)
+        #expect(a.rejections.isEmpty && a.description.bundleMids == ["0", "1"] && a.description.media[1].port == 9)
+    }
+
     @Test func withoutBundleOnlyTheFirstSectionIsAccepted() throws {
         let two = T.videoOffer(bundle: nil) + "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:a\r\na=rtcp-mux\r\n"
         let a = try JSEP.answer(to: SDPDocument(parsing: two), transceivers: [], transport: Self.transport, sessionID: 1, previousVersion: nil)
