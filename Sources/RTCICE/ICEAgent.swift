@@ -92,6 +92,8 @@ public struct ICEAgent: DatagramCore, Sendable {
     private var selectedSend: (base: TransportAddress, remote: TransportAddress)?
     private var lastConsent: NIODeadline?
     private var nextConsent: NIODeadline?
+    /// When the current round of checking began (set by the first timeout while checking).
+    private var checkingSince: NIODeadline?
     private var remoteEnded = false
     private var gatheringStarted = false
     private var generation = 0
@@ -141,6 +143,10 @@ public struct ICEAgent: DatagramCore, Sendable {
         if selectedIndex != nil {
             consider(nextConsent)
             consider(lastConsent.map { $0 + configuration.consentTimeout })
+            if connectionState == .connected { consider(lastConsent.map { $0 + configuration.disconnectedTimeout }) }
+        }
+        if connectionState == .checking && selectedIndex == nil {
+            consider(checkingSince.map { $0 + configuration.checkingTimeout } ?? .uptimeNanoseconds(0))
         }
         return d
     }
@@ -237,7 +243,8 @@ public struct ICEAgent: DatagramCore, Sendable {
         lastCheckSent = nil
         nextConsent = nil
         remoteEnded = false
-        if connectionState == .failed || connectionState == .connected { setState(.checking) }
+        checkingSince = nil
+        if connectionState == .failed || connectionState == .connected || connectionState == .disconnected { setState(.checking) }
         for c in localCandidates { events.append(.candidateGathered(c)) }
         if gatheringState == .complete { events.append(.gatheringStateChanged(.complete)) }
     }
@@ -317,7 +324,7 @@ public struct ICEAgent: DatagramCore, Sendable {
         }
         // Regular nomination by the controlling agent (RFC 8445 §8.1.1).
         nominateIfDue(now: now)
-        // Consent freshness (RFC 7675 §5.1).
+        // Consent freshness (RFC 7675 §5.1), and silence before it expires.
         if let selected = selectedIndex {
             if let last = lastConsent, now >= last + configuration.consentTimeout {
                 pairs[selected].state = .failed
@@ -325,11 +332,33 @@ public struct ICEAgent: DatagramCore, Sendable {
                 selectedIndex = nil
                 selectedSend = nil
                 setState(.failed)
-            } else if let next = nextConsent, now >= next {
-                sendConsent(pair: selected, now: now)
-                scheduleConsent(now: now)
+            } else {
+                if connectionState == .connected, let last = lastConsent, now >= last + configuration.disconnectedTimeout {
+                    setState(.disconnected)
+                }
+                if let next = nextConsent, now >= next {
+                    sendConsent(pair: selected, now: now)
+                    scheduleConsent(now: now)
+                }
             }
         }
+        // Checking that never selects a pair fails in the end, end-of-candidates or not.
+        if connectionState == .checking && selectedIndex == nil {
+            if let since = checkingSince {
+                if now >= since + configuration.checkingTimeout { setState(.failed) }
+            } else {
+                checkingSince = now
+            }
+        } else {
+            checkingSince = nil
+        }
+    }
+
+    /// The peer was heard on the selected pair (a consent response or its own check): consent
+    /// is fresh, and a `disconnected` connection is `connected` again.
+    private mutating func consentRefreshed(now: NIODeadline) {
+        lastConsent = max(lastConsent ?? now, now)
+        if connectionState == .disconnected { setState(.connected) }
     }
 
     // MARK: Private: gathering
@@ -441,10 +470,19 @@ public struct ICEAgent: DatagramCore, Sendable {
         transactions[id] = t
     }
 
+    /// The next consent check: `consentInterval` ±20 %, but no later than when the peer has
+    /// been quiet for half of `disconnectedTimeout`; from then on every second (at most a fifth
+    /// of that timeout), so silence is confirmed by several unanswered checks.
     private mutating func scheduleConsent(now: NIODeadline) {
         let base = configuration.consentInterval.nanoseconds
         let jitter = Int64(rng.next() % UInt64(max(1, base * 2 / 5))) - base / 5
-        nextConsent = now + .nanoseconds(base + jitter)
+        var next = now + .nanoseconds(base + jitter)
+        if let last = lastConsent {
+            let half = last + .nanoseconds(configuration.disconnectedTimeout.nanoseconds / 2)
+            let hurry = TimeAmount.nanoseconds(min(1_000_000_000, configuration.disconnectedTimeout.nanoseconds / 5))
+            next = now >= half ? now + hurry : min(next, half)
+        }
+        nextConsent = next
     }
 
     private mutating func transactionFailed(_ t: Transaction, now: NIODeadline) {
@@ -601,7 +639,7 @@ public struct ICEAgent: DatagramCore, Sendable {
         if role == .controlled && m.useCandidate {
             if pairs[index].valid { select(index, now: now) } else { pairs[index].nominateOnSuccess = true }
         }
-        if selectedIndex == index { lastConsent = max(lastConsent ?? now, now) }
+        if selectedIndex == index { consentRefreshed(now: now) }
     }
 
     private mutating func switchRole(to newRole: ICERole) {
@@ -662,7 +700,7 @@ public struct ICEAgent: DatagramCore, Sendable {
             transactions[m.transactionID] = nil
             if m.type.messageClass == .successResponse, t.generation == generation, selectedIndex == index,
                datagram.source == pairs[index].remote.address {
-                lastConsent = now
+                consentRefreshed(now: now)
             }
         }
     }
@@ -683,7 +721,7 @@ public struct ICEAgent: DatagramCore, Sendable {
         // Unfreeze pairs with the same foundation (RFC 8445 §7.2.5.3.3).
         let f = pairs[index].foundation
         for i in pairs.indices where pairs[i].state == .frozen && pairs[i].foundation == f { pairs[i].state = .waiting }
-        if selectedIndex == index { lastConsent = now }
+        if selectedIndex == index { consentRefreshed(now: now) }
         if role == .controlling && useCandidate {
             select(index, now: now)
         } else if role == .controlled && pairs[index].nominateOnSuccess {

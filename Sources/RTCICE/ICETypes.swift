@@ -21,10 +21,11 @@ public enum ICEConnectionState: String, Sendable, Hashable {
     /// Checks are done and a pair is selected (the agent does not report this yet: it keeps
     /// checking for better pairs while connected).
     case completed
-    /// Consent was lost for a while and may come back (the agent does not report this yet:
-    /// consent expiry is final, RFC 7675 §5.1, and reported as `failed`).
+    /// Nothing was heard from the peer on the selected pair for `disconnectedTimeout` (5 s):
+    /// consent checks go out every second now, and the first answer brings `connected` back.
     case disconnected
-    /// Every pair failed, or consent expired on the selected pair (RFC 7675 §5.1).
+    /// Every pair failed, no pair became valid within `checkingTimeout`, or consent expired on
+    /// the selected pair (RFC 7675 §5.1; final until an ICE restart).
     case failed
     /// `close()` was called.
     case closed
@@ -104,6 +105,12 @@ public struct ICEConfiguration: Sendable {
     public var consentInterval: TimeAmount = .seconds(5)
     /// Consent expires after this long without a response (RFC 7675 §5.1: 30 s).
     public var consentTimeout: TimeAmount = .seconds(30)
+    /// The selected pair is `disconnected` after this long without a consent response or a
+    /// check from the peer. From half this age on, consent checks go out every second (at most
+    /// a fifth of it), so an idle but live peer is always heard in time.
+    public var disconnectedTimeout: TimeAmount = .seconds(5)
+    /// Checking that selects no pair within this long fails, with or without end-of-candidates.
+    public var checkingTimeout: TimeAmount = .seconds(30)
     /// SOFTWARE attribute value, or `nil` for none.
     public var software: String? = nil
     /// Local credentials; random when `nil`.

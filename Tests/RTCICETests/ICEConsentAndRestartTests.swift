@@ -24,7 +24,9 @@ import Testing
         sim.link.conditions.loss = 1.0
         let cut = sim.now
         sim.run(for: .seconds(20))
-        #expect(sim.bothConnected, "still connected 20 s after the cut")
+        // Disconnected (silence), not yet failed: consent lasts 30 s.
+        #expect(sim.a.connectionState == .disconnected && sim.b.connectionState == .disconnected, "20 s after the cut")
+        #expect(sim.a.selectedPair != nil)
         let ran3 = sim.run(for: .seconds(15)) { $0.a.connectionState == .failed && $0.b.connectionState == .failed }
         #expect(ran3)
         #expect(sim.now - cut >= .seconds(24))

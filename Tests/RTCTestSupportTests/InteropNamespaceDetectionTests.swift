@@ -47,7 +47,7 @@ import Glibc
                 var ip = sin.pointee.sin_addr
                 _ = inet_ntop(AF_INET, &ip, &text, socklen_t(INET_ADDRSTRLEN))
             }
-            out.append(String(cString: text))
+            out.append(String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         return out
     }
