@@ -86,7 +86,7 @@ import Testing
         #expect(iv == hex("F0F1F2F3F4F5F6F7F8F9FAFBFCFD0000"))
         let blocks = 0xFF02
         var buffer = ByteBuffer(repeating: 0, count: blocks * 16)
-        try cipher.applyKeystream(&buffer, range: 0..<(blocks * 16), iv: iv)
+        try cipher.applyKeystream(&buffer, range: 0..<(blocks * 16), ssrc: 0, index: 0)
         let stream = bytes(buffer)
         #expect(Array(stream[0..<48]) == hex("""
             E03EAD0935C95E80E166B16DD92B4EB4 D23513162B02D0F72A43A2FE4A5F97AB
