@@ -128,7 +128,11 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "CryptoExtras", package: "swift-crypto"),
         ]),
-        .testTarget(name: "RTCSRTPTests", dependencies: ["RTCSRTP", "CRTCCrypto", "RTCTestSupport"]),
+        .testTarget(name: "RTCSRTPTests", dependencies: [
+            "RTCSRTP", "CRTCCrypto", "RTCTestSupport",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "CryptoExtras", package: "swift-crypto"),
+        ]),
 
         // MARK: RTP streams (per-SSRC send and receive engines: retransmission, reports, NACK, jitter buffer)
         .target(name: "RTCRTPStreams", dependencies: [
@@ -199,7 +203,8 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .executableTarget(name: "swiftrtc-bench", dependencies: [
-            "SwiftRTC", "RTCSRTP",
+            "SwiftRTC", "RTCSRTP", "RTCCore",
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "swiftrtc", dependencies: [

@@ -142,6 +142,18 @@ struct SRTPCipher: Sendable {
     }
 }
 
+/// Benchmark hooks (scripts/bench-srtp.sh): not API.
+@_spi(SRTPBenchmark)
+public enum SRTPImplementationSwitch {
+    /// `true` when contexts created outside `withSwiftCrypto` run on CRTCCrypto.
+    public static var nativeAvailable: Bool { SRTPNativeCipher.isSupported }
+
+    /// Runs `body` with contexts created inside it using swift-crypto instead of CRTCCrypto.
+    public static func withSwiftCrypto<R>(_ body: () throws -> R) rethrows -> R {
+        try SRTPCipher.$implementation.withValue(.swiftCrypto, operation: body)
+    }
+}
+
 /// Big-endian helpers on `ByteBuffer` offsets relative to the reader index.
 extension ByteBuffer {
     func srtpUInt16(at offset: Int) -> UInt16? { getInteger(at: readerIndex + offset, as: UInt16.self) }
