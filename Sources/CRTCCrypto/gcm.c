@@ -71,6 +71,8 @@ CRTC_TARGET void crtc_gcm_powers(crtc_gcm_key *key, const uint8_t h[16]) {
     __m128i h1 = crtc_reverse_bytes(_mm_loadu_si128((const __m128i *)h));
     powers[0] = h1;
     for (int i = 1; i < 8; i++) powers[i] = crtc_gf_mul(powers[i - 1], h1);
+    __m128i *halves = (__m128i *)key->hHalves;
+    for (int i = 0; i < 8; i++) halves[i] = _mm_xor_si128(powers[i], _mm_shuffle_epi32(powers[i], 0x4E));
 }
 
 /// GHASH state: the running value Y (reflected) and a partial block.
@@ -80,15 +82,23 @@ typedef struct {
     size_t pendingLength;
 } crtc_ghash;
 
-/// Y = (Y ^ X1)·H^n ^ X2·H^(n-1) ^ … ^ Xn·H for n ≤ 8 whole blocks, reduced once.
+/// Y = (Y ^ X1)·H^n ^ X2·H^(n-1) ^ … ^ Xn·H for n ≤ 8 whole blocks, reduced once. Each
+/// product takes three multiplies (Karatsuba): lo = a0·b0, hi = a1·b1 and
+/// (a0 ^ a1)·(b0 ^ b1) ^ lo ^ hi for the middle term, summed over the blocks first.
 CRTC_TARGET static inline __m128i crtc_ghash_blocks(const crtc_gcm_key *key, __m128i y, const uint8_t *data, size_t n) {
     const __m128i *powers = (const __m128i *)key->hPowers;
+    const __m128i *halves = (const __m128i *)key->hHalves;
     __m128i lo = _mm_setzero_si128(), mid = _mm_setzero_si128(), hi = _mm_setzero_si128();
     for (size_t i = 0; i < n; i++) {
         __m128i x = crtc_reverse_bytes(_mm_loadu_si128((const __m128i *)(data + 16 * i)));
         if (i == 0) x = _mm_xor_si128(x, y);
-        crtc_clmul_acc(x, powers[n - 1 - i], &lo, &mid, &hi);
+        __m128i h = powers[n - 1 - i];
+        lo = _mm_xor_si128(lo, _mm_clmulepi64_si128(x, h, 0x00));
+        hi = _mm_xor_si128(hi, _mm_clmulepi64_si128(x, h, 0x11));
+        __m128i xHalves = _mm_xor_si128(x, _mm_shuffle_epi32(x, 0x4E));
+        mid = _mm_xor_si128(mid, _mm_clmulepi64_si128(xHalves, halves[n - 1 - i], 0x00));
     }
+    mid = _mm_xor_si128(mid, _mm_xor_si128(lo, hi));
     return crtc_reduce(lo, mid, hi);
 }
 
@@ -127,6 +137,15 @@ CRTC_TARGET static void crtc_ghash_pad(const crtc_gcm_key *key, crtc_ghash *g) {
     g->pendingLength = 0;
 }
 
+/// Hashes the length block and writes the tag E(J0) ^ GHASH.
+CRTC_TARGET static void crtc_gcm_finish(const crtc_gcm_key *key, crtc_ghash *g, __m128i j0,
+                                        size_t aadLength, size_t length, uint8_t tag[16]) {
+    uint64_t bits[2] = { __builtin_bswap64((uint64_t)aadLength * 8), __builtin_bswap64((uint64_t)length * 8) };
+    g->y = crtc_ghash_blocks(key, g->y, (const uint8_t *)bits, 1);
+    __m128i s = crtc_reverse_bytes(g->y);
+    _mm_storeu_si128((__m128i *)tag, _mm_xor_si128(s, crtc_aes_block(&key->aes, j0)));
+}
+
 /// The tag E(J0) ^ GHASH(A ‖ 0* ‖ C ‖ 0* ‖ [len A]64 ‖ [len C]64) (SP 800-38D §7.1).
 CRTC_TARGET static void crtc_gcm_tag(const crtc_gcm_key *key, __m128i j0,
                                      const uint8_t *aad, size_t aadLength, const uint8_t *aad2, size_t aad2Length,
@@ -137,10 +156,7 @@ CRTC_TARGET static void crtc_gcm_tag(const crtc_gcm_key *key, __m128i j0,
     crtc_ghash_pad(key, &g);
     crtc_ghash_update(key, &g, ciphertext, length);
     crtc_ghash_pad(key, &g);
-    uint64_t bits[2] = { __builtin_bswap64((uint64_t)(aadLength + aad2Length) * 8), __builtin_bswap64((uint64_t)length * 8) };
-    g.y = crtc_ghash_blocks(key, g.y, (const uint8_t *)bits, 1);
-    __m128i s = crtc_reverse_bytes(g.y);
-    _mm_storeu_si128((__m128i *)tag, _mm_xor_si128(s, crtc_aes_block(&key->aes, j0)));
+    crtc_gcm_finish(key, &g, j0, aadLength + aad2Length, length, tag);
 }
 
 /// The counter block IV ‖ counter (32-bit big-endian).
@@ -181,8 +197,36 @@ CRTC_TARGET void crtc_gcm_seal(const crtc_gcm_key *key, const uint8_t iv[12],
                                const uint8_t *aad, size_t aadLength, const uint8_t *aad2, size_t aad2Length,
                                uint8_t *data, size_t length, uint8_t tag[16]) {
     __m128i ivBlock = crtc_gcm_iv_block(iv);
-    crtc_gcm_ctr(key, ivBlock, data, length);
-    crtc_gcm_tag(key, crtc_gcm_counter(ivBlock, 1), aad, aadLength, aad2, aad2Length, data, length, tag);
+    crtc_ghash g = { .y = _mm_setzero_si128(), .pendingLength = 0 };
+    crtc_ghash_update(key, &g, aad, aadLength);
+    crtc_ghash_update(key, &g, aad2, aad2Length);
+    crtc_ghash_pad(key, &g);
+    // One pass: each 128-byte chunk is encrypted and then hashed while it is hot, so the AES
+    // of one chunk and the carry-less multiplies of the previous one can overlap.
+    uint32_t counter = 2;
+    uint8_t *p = data;
+    size_t left = length;
+    while (left > 0) {
+        __m128i b[8];
+        for (int i = 0; i < 8; i++) b[i] = crtc_gcm_counter(ivBlock, counter++);
+        crtc_aes_ctr8(&key->aes, b);
+        size_t chunk = left < 128 ? left : 128;
+        size_t whole = chunk / 16;
+        for (size_t i = 0; i < whole; i++) {
+            __m128i d = _mm_loadu_si128((const __m128i *)(p + 16 * i));
+            _mm_storeu_si128((__m128i *)(p + 16 * i), _mm_xor_si128(d, b[i]));
+        }
+        if (chunk % 16) {
+            uint8_t ks[16];
+            _mm_storeu_si128((__m128i *)ks, b[whole]);
+            for (size_t i = 0; i < chunk % 16; i++) p[16 * whole + i] ^= ks[i];
+        }
+        crtc_ghash_update(key, &g, p, chunk);
+        p += chunk;
+        left -= chunk;
+    }
+    crtc_ghash_pad(key, &g);
+    crtc_gcm_finish(key, &g, crtc_gcm_counter(ivBlock, 1), aadLength + aad2Length, length, tag);
 }
 
 CRTC_TARGET int crtc_gcm_open(const crtc_gcm_key *key, const uint8_t iv[12],

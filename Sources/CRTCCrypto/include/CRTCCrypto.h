@@ -35,10 +35,11 @@ void crtc_aes_encrypt_block(const crtc_aes_key *key, const uint8_t in[16], uint8
 void crtc_aes_ctr_xor(const crtc_aes_key *key, const uint8_t counter[16], uint8_t *data, size_t length);
 
 /// An AES-GCM key: the AES key and the powers H^1 … H^8 of the hash key, bit-reflected for
-/// PCLMULQDQ (SP 800-38D §6.4).
+/// PCLMULQDQ (SP 800-38D §6.4), with the XOR of each power's two halves (Karatsuba).
 typedef struct {
     crtc_aes_key aes;
     _Alignas(16) uint8_t hPowers[8][16];
+    _Alignas(16) uint8_t hHalves[8][16];
 } crtc_gcm_key;
 
 /// Prepares a GCM key from a 16- or 32-byte AES key. Returns 0 or -1 (as crtc_aes_init).
