@@ -146,19 +146,6 @@ CRTC_TARGET static void crtc_gcm_finish(const crtc_gcm_key *key, crtc_ghash *g, 
     _mm_storeu_si128((__m128i *)tag, _mm_xor_si128(s, crtc_aes_block(&key->aes, j0)));
 }
 
-/// The tag E(J0) ^ GHASH(A ‖ 0* ‖ C ‖ 0* ‖ [len A]64 ‖ [len C]64) (SP 800-38D §7.1).
-CRTC_TARGET static void crtc_gcm_tag(const crtc_gcm_key *key, __m128i j0,
-                                     const uint8_t *aad, size_t aadLength, const uint8_t *aad2, size_t aad2Length,
-                                     const uint8_t *ciphertext, size_t length, uint8_t tag[16]) {
-    crtc_ghash g = { .y = _mm_setzero_si128(), .pendingLength = 0 };
-    crtc_ghash_update(key, &g, aad, aadLength);
-    crtc_ghash_update(key, &g, aad2, aad2Length);
-    crtc_ghash_pad(key, &g);
-    crtc_ghash_update(key, &g, ciphertext, length);
-    crtc_ghash_pad(key, &g);
-    crtc_gcm_finish(key, &g, j0, aadLength + aad2Length, length, tag);
-}
-
 /// The counter block IV ‖ counter (32-bit big-endian).
 CRTC_TARGET static inline __m128i crtc_gcm_counter(__m128i ivBlock, uint32_t counter) {
     return _mm_insert_epi32(ivBlock, (int)__builtin_bswap32(counter), 3);
@@ -193,50 +180,70 @@ CRTC_TARGET static inline __m128i crtc_gcm_iv_block(const uint8_t iv[12]) {
     return _mm_loadu_si128((const __m128i *)block);
 }
 
-CRTC_TARGET void crtc_gcm_seal(const crtc_gcm_key *key, const uint8_t iv[12],
-                               const uint8_t *aad, size_t aadLength, const uint8_t *aad2, size_t aad2Length,
-                               uint8_t *data, size_t length, uint8_t tag[16]) {
-    __m128i ivBlock = crtc_gcm_iv_block(iv);
-    crtc_ghash g = { .y = _mm_setzero_si128(), .pendingLength = 0 };
-    crtc_ghash_update(key, &g, aad, aadLength);
-    crtc_ghash_update(key, &g, aad2, aad2Length);
-    crtc_ghash_pad(key, &g);
-    // One pass: each 128-byte chunk is encrypted and then hashed while it is hot, so the AES
-    // of one chunk and the carry-less multiplies of the previous one can overlap.
+/// One pass over `data`: each 128-byte chunk is XORed with the GCTR keystream and hashed while
+/// it is hot — after the XOR when sealing (the hash covers ciphertext), before it when opening —
+/// so the AES of one chunk and the carry-less multiplies of the previous one overlap.
+CRTC_TARGET static void crtc_gcm_crypt_and_hash(const crtc_gcm_key *key, __m128i ivBlock, crtc_ghash *g,
+                                                uint8_t *data, size_t length, int sealing) {
     uint32_t counter = 2;
-    uint8_t *p = data;
-    size_t left = length;
-    while (left > 0) {
+    while (length > 0) {
+        size_t chunk = length < 128 ? length : 128;
+        if (!sealing) crtc_ghash_update(key, g, data, chunk);
         __m128i b[8];
         for (int i = 0; i < 8; i++) b[i] = crtc_gcm_counter(ivBlock, counter++);
         crtc_aes_ctr8(&key->aes, b);
-        size_t chunk = left < 128 ? left : 128;
         size_t whole = chunk / 16;
         for (size_t i = 0; i < whole; i++) {
-            __m128i d = _mm_loadu_si128((const __m128i *)(p + 16 * i));
-            _mm_storeu_si128((__m128i *)(p + 16 * i), _mm_xor_si128(d, b[i]));
+            __m128i d = _mm_loadu_si128((const __m128i *)(data + 16 * i));
+            _mm_storeu_si128((__m128i *)(data + 16 * i), _mm_xor_si128(d, b[i]));
         }
         if (chunk % 16) {
             uint8_t ks[16];
             _mm_storeu_si128((__m128i *)ks, b[whole]);
-            for (size_t i = 0; i < chunk % 16; i++) p[16 * whole + i] ^= ks[i];
+            for (size_t i = 0; i < chunk % 16; i++) data[16 * whole + i] ^= ks[i];
         }
-        crtc_ghash_update(key, &g, p, chunk);
-        p += chunk;
-        left -= chunk;
+        if (sealing) crtc_ghash_update(key, g, data, chunk);
+        data += chunk;
+        length -= chunk;
     }
-    crtc_ghash_pad(key, &g);
+    crtc_ghash_pad(key, g);
+}
+
+CRTC_TARGET static void crtc_gcm_hash_aad(const crtc_gcm_key *key, crtc_ghash *g,
+                                          const uint8_t *aad, size_t aadLength, const uint8_t *aad2, size_t aad2Length) {
+    g->y = _mm_setzero_si128();
+    g->pendingLength = 0;
+    crtc_ghash_update(key, g, aad, aadLength);
+    crtc_ghash_update(key, g, aad2, aad2Length);
+    crtc_ghash_pad(key, g);
+}
+
+CRTC_TARGET void crtc_gcm_seal(const crtc_gcm_key *key, const uint8_t iv[12],
+                               const uint8_t *aad, size_t aadLength, const uint8_t *aad2, size_t aad2Length,
+                               uint8_t *data, size_t length, uint8_t tag[16]) {
+    __m128i ivBlock = crtc_gcm_iv_block(iv);
+    crtc_ghash g;
+    crtc_gcm_hash_aad(key, &g, aad, aadLength, aad2, aad2Length);
+    crtc_gcm_crypt_and_hash(key, ivBlock, &g, data, length, 1);
     crtc_gcm_finish(key, &g, crtc_gcm_counter(ivBlock, 1), aadLength + aad2Length, length, tag);
 }
 
+/// Decrypts while hashing the ciphertext, then checks the tag; on a wrong tag the keystream
+/// is applied again, which restores the ciphertext exactly (CTR is its own inverse), so the
+/// caller never sees unauthenticated plaintext and the bytes are left as they came.
 CRTC_TARGET int crtc_gcm_open(const crtc_gcm_key *key, const uint8_t iv[12],
                               const uint8_t *aad, size_t aadLength, const uint8_t *aad2, size_t aad2Length,
                               uint8_t *data, size_t length, const uint8_t tag[16]) {
     __m128i ivBlock = crtc_gcm_iv_block(iv);
+    crtc_ghash g;
+    crtc_gcm_hash_aad(key, &g, aad, aadLength, aad2, aad2Length);
+    crtc_gcm_crypt_and_hash(key, ivBlock, &g, data, length, 0);
     uint8_t expected[16];
-    crtc_gcm_tag(key, crtc_gcm_counter(ivBlock, 1), aad, aadLength, aad2, aad2Length, data, length, expected);
-    if (!crtc_equal_constant_time(expected, tag, 16)) return -1;
-    crtc_gcm_ctr(key, ivBlock, data, length);
+    crtc_gcm_finish(key, &g, crtc_gcm_counter(ivBlock, 1), aadLength + aad2Length, length, expected);
+    if (!crtc_equal_constant_time(expected, tag, 16)) {
+        crtc_gcm_ctr(key, ivBlock, data, length);
+        return -1;
+    }
     return 0;
 }
 

@@ -49,8 +49,8 @@ int crtc_gcm_init(crtc_gcm_key *key, const uint8_t *bytes, size_t length);
 void crtc_gcm_seal(const crtc_gcm_key *key, const uint8_t iv[12],
                    const uint8_t *aad, size_t aadLength, const uint8_t *aad2, size_t aad2Length,
                    uint8_t *data, size_t length, uint8_t tag[16]);
-/// Checks `tag` (compared in constant time) and only then decrypts `data` in place.
-/// Returns 0, or -1 with `data` unchanged when the tag is wrong.
+/// Decrypts `data` in place if `tag` (compared in constant time) is right and returns 0;
+/// otherwise returns -1 with `data` restored to the ciphertext it was.
 int crtc_gcm_open(const crtc_gcm_key *key, const uint8_t iv[12],
                   const uint8_t *aad, size_t aadLength, const uint8_t *aad2, size_t aad2Length,
                   uint8_t *data, size_t length, const uint8_t tag[16]);
