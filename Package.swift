@@ -119,13 +119,20 @@ let package = Package(
         .testTarget(name: "RTCRTPTests", dependencies: ["RTCRTP", "RTCTestSupport"], resources: [.copy("Fixtures")]),
 
         // MARK: SRTP / SRTCP
+        // CRTCCrypto: per-key AES-CTR / AES-GCM (AES-NI, PCLMULQDQ) and HMAC-SHA1 (SHA-NI or
+        // portable) so SRTP's per-packet path allocates nothing; swift-crypto stays the fallback.
+        .target(name: "CRTCCrypto"),
         .target(name: "RTCSRTP", dependencies: [
-            "RTCCore",
+            "RTCCore", "CRTCCrypto",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "CryptoExtras", package: "swift-crypto"),
         ]),
-        .testTarget(name: "RTCSRTPTests", dependencies: ["RTCSRTP", "RTCTestSupport"]),
+        .testTarget(name: "RTCSRTPTests", dependencies: [
+            "RTCSRTP", "CRTCCrypto", "RTCTestSupport",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "CryptoExtras", package: "swift-crypto"),
+        ]),
 
         // MARK: RTP streams (per-SSRC send and receive engines: retransmission, reports, NACK, jitter buffer)
         .target(name: "RTCRTPStreams", dependencies: [
@@ -196,7 +203,8 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .executableTarget(name: "swiftrtc-bench", dependencies: [
-            "SwiftRTC",
+            "SwiftRTC", "RTCSRTP", "RTCCore",
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "swiftrtc", dependencies: [

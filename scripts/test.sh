@@ -10,6 +10,9 @@ cd "$(dirname "$0")/.."
 bash scripts/install-peers.sh
 swift build --build-tests
 scripts/build-pion.sh scripts/interop/pion "$PWD/.build/pion-room"
+# The libsrtp 2 peer of RTCSRTP's interop tests: a small C harness against Debian's libsrtp2-dev.
+mkdir -p .build && cc -O2 -Wall -o .build/libsrtp-harness scripts/libsrtp-harness.c -lsrtp2
+export SWIFTRTC_LIBSRTP_HARNESS="$PWD/.build/libsrtp-harness"
 export SWIFTRTC_PEER_PYTHON="$PWD/.venv/bin/python"
 export SWIFTRTC_PION_ROOM="$PWD/.build/pion-room"
 ns=(unshare --net)

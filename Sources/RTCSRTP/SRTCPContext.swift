@@ -66,24 +66,20 @@ public struct SRTCPContext: Sendable {
         guard index <= 0x7FFF_FFFF else { throw .indexExhausted }
         nextIndex[ssrc] = index + 1
         let word = (encrypts ? 0x8000_0000 : 0) | index
-        let wordBytes = Self.bytes(word)
         if profile.isAEAD {
-            let nonce = cipher.gcmNonce(ssrc: ssrc, middle: UInt64(index))
             if encrypts {
-                try cipher.seal(&packet, aad: 0..<Self.headerLength, extraAAD: wordBytes,
-                                plaintext: Self.headerLength..<length, nonce: nonce)
+                try cipher.seal(&packet, aad: 0..<Self.headerLength, extraAAD: word,
+                                plaintext: Self.headerLength..<length, ssrc: ssrc, middle: UInt64(index))
             } else {
-                try cipher.seal(&packet, aad: 0..<length, extraAAD: wordBytes, plaintext: length..<length, nonce: nonce)
+                try cipher.seal(&packet, aad: 0..<length, extraAAD: word, plaintext: length..<length, ssrc: ssrc, middle: UInt64(index))
             }
-            packet.writeBytes(wordBytes)
+            packet.writeInteger(word)
         } else {
             if encrypts {
-                try cipher.applyKeystream(&packet, range: Self.headerLength..<length,
-                                      iv: cipher.counterIV(ssrc: ssrc, index: UInt64(index)))
+                try cipher.applyKeystream(&packet, range: Self.headerLength..<length, ssrc: ssrc, index: UInt64(index))
             }
-            packet.writeBytes(wordBytes)
-            let tag = cipher.hmac(packet, length: length + Self.trailerLength, trailer: nil)
-            cipher.appendTag(tag, length: profile.srtcpTagLength, to: &packet)
+            packet.writeInteger(word)
+            cipher.appendTag(&packet, length: length + Self.trailerLength, trailer: nil, tagLength: profile.srtcpTagLength)
         }
     }
 
@@ -111,34 +107,35 @@ public struct SRTCPContext: Sendable {
         let wordOffset = profile.isAEAD ? length - Self.trailerLength : body
         let word = packet.srtpUInt32(at: wordOffset)!
         let encrypted = word & 0x8000_0000 != 0, index = word & 0x7FFF_FFFF
-        var window = windows[ssrc] ?? ReplayWindow(width: replayWindowWidth)
-        guard window.check(UInt64(index)) else { throw .replayed }
+        guard windows[ssrc]?.check(UInt64(index)) ?? true else { throw .replayed }
         if profile.isAEAD {
-            let nonce = cipher.gcmNonce(ssrc: ssrc, middle: UInt64(index))
             if encrypted {
-                try cipher.open(&packet, aad: 0..<Self.headerLength, extraAAD: Self.bytes(word),
-                                ciphertext: Self.headerLength..<body, tagOffset: body, nonce: nonce)
+                try cipher.open(&packet, aad: 0..<Self.headerLength, extraAAD: word,
+                                ciphertext: Self.headerLength..<body, tagOffset: body, ssrc: ssrc, middle: UInt64(index))
             } else {
-                try cipher.open(&packet, aad: 0..<body, extraAAD: Self.bytes(word), ciphertext: body..<body,
-                                tagOffset: body, nonce: nonce)
+                try cipher.open(&packet, aad: 0..<body, extraAAD: word, ciphertext: body..<body,
+                                tagOffset: body, ssrc: ssrc, middle: UInt64(index))
             }
         } else {
-            let expected = cipher.hmac(packet, length: body + Self.trailerLength, trailer: nil)
-            guard cipher.tagMatches(packet, at: body + Self.trailerLength, length: tagLength, expected: expected) else {
+            guard cipher.tagMatches(packet, length: body + Self.trailerLength, trailer: nil,
+                                    tagOffset: body + Self.trailerLength, tagLength: tagLength) else {
                 throw .authenticationFailed
             }
             if encrypted {
-                try cipher.applyKeystream(&packet, range: Self.headerLength..<body,
-                                      iv: cipher.counterIV(ssrc: ssrc, index: UInt64(index)))
+                try cipher.applyKeystream(&packet, range: Self.headerLength..<body, ssrc: ssrc, index: UInt64(index))
             }
         }
         packet.srtpTruncate(to: body)
-        window.accept(UInt64(index))
-        windows[ssrc] = window
+        // In place: a copy of the window would share its bit array and make `accept` copy it.
+        if windows[ssrc] != nil {
+            windows[ssrc]!.accept(UInt64(index))
+        } else {
+            var window = ReplayWindow(width: replayWindowWidth)
+            window.accept(UInt64(index))
+            windows[ssrc] = window
+        }
     }
 
-    private static func bytes(_ word: UInt32) -> [UInt8] {
-        [UInt8(truncatingIfNeeded: word >> 24), UInt8(truncatingIfNeeded: word >> 16),
-         UInt8(truncatingIfNeeded: word >> 8), UInt8(truncatingIfNeeded: word)]
-    }
+    /// `true` when this context runs on CRTCCrypto rather than swift-crypto.
+    var usesNativeCrypto: Bool { cipher.isNative }
 }

@@ -45,6 +45,9 @@ public struct SRTPContext: Sendable {
         cipher = try SRTPCipher(profile: profile, keys: keys)
     }
 
+    /// `true` when this context runs on CRTCCrypto rather than swift-crypto.
+    var usesNativeCrypto: Bool { cipher.isNative }
+
     /// The receive-side rollover counter of `ssrc`, once a packet of it authenticated.
     public func receiveRolloverCounter(ssrc: UInt32) -> SRTPRolloverCounter? { receiveStreams[ssrc]?.counter }
 
@@ -75,12 +78,10 @@ public struct SRTPContext: Sendable {
         sendCounters[ssrc] = counter
         let roc = UInt32(truncatingIfNeeded: index >> 16)
         if profile.isAEAD {
-            try cipher.seal(&packet, aad: 0..<header, extraAAD: [], plaintext: header..<length,
-                            nonce: cipher.gcmNonce(ssrc: ssrc, middle: index))
+            try cipher.seal(&packet, aad: 0..<header, extraAAD: nil, plaintext: header..<length, ssrc: ssrc, middle: index)
         } else {
-            try cipher.applyKeystream(&packet, range: header..<length, iv: cipher.counterIV(ssrc: ssrc, index: index))
-            let tag = cipher.hmac(packet, length: length, trailer: roc)
-            cipher.appendTag(tag, length: profile.srtpTagLength, to: &packet)
+            try cipher.applyKeystream(&packet, range: header..<length, ssrc: ssrc, index: index)
+            cipher.appendTag(&packet, length: length, trailer: roc, tagLength: profile.srtpTagLength)
         }
     }
 
@@ -104,21 +105,36 @@ public struct SRTPContext: Sendable {
         let header = try Self.headerLength(packet, available: body)
         let ssrc = packet.srtpUInt32(at: 8)!, seq = packet.srtpUInt16(at: 2)!
         try checkAllowed(ssrc)
-        var stream = receiveStreams[ssrc] ?? ReceiveStream(counter: SRTPRolloverCounter(firstSequence: seq),
-                                                           window: ReplayWindow(width: replayWindowWidth))
-        guard let index = stream.counter.estimateIndex(seq), stream.window.check(index) else { throw .replayed }
+        guard let index = receiveIndex(ssrc: ssrc, seq: seq) else { throw .replayed }
         if profile.isAEAD {
-            try cipher.open(&packet, aad: 0..<header, extraAAD: [], ciphertext: header..<body, tagOffset: body,
-                            nonce: cipher.gcmNonce(ssrc: ssrc, middle: index))
+            try cipher.open(&packet, aad: 0..<header, extraAAD: nil, ciphertext: header..<body, tagOffset: body,
+                            ssrc: ssrc, middle: index)
         } else {
-            let expected = cipher.hmac(packet, length: body, trailer: UInt32(truncatingIfNeeded: index >> 16))
-            guard cipher.tagMatches(packet, at: body, length: tagLength, expected: expected) else { throw .authenticationFailed }
-            try cipher.applyKeystream(&packet, range: header..<body, iv: cipher.counterIV(ssrc: ssrc, index: index))
+            guard cipher.tagMatches(packet, length: body, trailer: UInt32(truncatingIfNeeded: index >> 16),
+                                    tagOffset: body, tagLength: tagLength) else { throw .authenticationFailed }
+            try cipher.applyKeystream(&packet, range: header..<body, ssrc: ssrc, index: index)
         }
         packet.srtpTruncate(to: body)
-        stream.counter.update(index)
-        stream.window.accept(index)
-        receiveStreams[ssrc] = stream
+        // Update the stored stream in place: a copy taken out of the dictionary would share the
+        // replay window's bit array and make `accept` copy it (an allocation per packet).
+        if receiveStreams[ssrc] != nil {
+            receiveStreams[ssrc]!.counter.update(index)
+            receiveStreams[ssrc]!.window.accept(index)
+        } else {
+            var stream = ReceiveStream(counter: SRTPRolloverCounter(firstSequence: seq), window: ReplayWindow(width: replayWindowWidth))
+            stream.counter.update(index)
+            stream.window.accept(index)
+            receiveStreams[ssrc] = stream
+        }
+    }
+
+    /// The index `seq` of `ssrc` estimates to, if the replay window has not seen it.
+    private func receiveIndex(ssrc: UInt32, seq: UInt16) -> UInt64? {
+        guard let stream = receiveStreams[ssrc] else {
+            return SRTPRolloverCounter(firstSequence: seq).estimateIndex(seq)
+        }
+        guard let index = stream.counter.estimateIndex(seq), stream.window.check(index) else { return nil }
+        return index
     }
 
     private func checkAllowed(_ ssrc: UInt32) throws(SRTPError) {

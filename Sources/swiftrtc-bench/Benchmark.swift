@@ -63,6 +63,11 @@ struct Benchmark {
 
     static func main() async throws {
         let args = CommandLine.arguments
+        // `swiftrtc-bench srtp [PACKETS]`: SRTP protect/unprotect (scripts/bench-srtp.sh).
+        if args.count > 1, args[1] == "srtp" {
+            SRTPBenchmark.run(packets: args.count > 2 ? Int(args[2]) ?? 200_000 : 200_000)
+            return
+        }
         let runs = args.count > 1 ? Int(args[1]) ?? 20 : 20
         let total = args.count > 2 ? Int(args[2]) ?? (50 << 20) : (50 << 20)
         // An optional third argument runs one part only (for profiling): open, bulk16 or bulk64.

@@ -5,17 +5,32 @@ import RTCTestSupport
 import Testing
 @testable import RTCSRTP
 
-/// Interop with libsrtp 2 (bundled in the test venv's pylibsrtp, driven by
-/// scripts/srtp-libsrtp-peer.py): for all four profiles, packets libsrtp protects unprotect
-/// with ours and the reverse, RTP and RTCP, across the sequence wrap 65535 → 0.
+/// Interop with libsrtp 2 (Debian's libsrtp2, driven by scripts/libsrtp-harness.c, which
+/// scripts/test.sh builds and names in `$SWIFTRTC_LIBSRTP_HARNESS`): for all four profiles,
+/// packets libsrtp protects unprotect with ours and the reverse, RTP and RTCP, across the
+/// sequence wrap 65535 → 0 — on CRTCCrypto and on the swift-crypto fallback.
 @Suite struct SRTPLibsrtpInteropTests {
-    struct Job: Codable {
+    struct Job {
         var profile: UInt16
         var key: String
         var rtp_protect: [String]
         var rtp_unprotect: [String]
         var rtcp_protect: [String]
         var rtcp_unprotect: [String]
+
+        /// The harness's job file: "profile N", "key HEX", then one "<kind> HEX" per packet.
+        var text: String {
+            var lines = ["profile \(profile)", "key \(key)"]
+            for (kind, packets) in [("rtp_protect", rtp_protect), ("rtp_unprotect", rtp_unprotect),
+                                    ("rtcp_protect", rtcp_protect), ("rtcp_unprotect", rtcp_unprotect)] {
+                lines += packets.map { "\(kind) \($0)" }
+            }
+            return lines.joined(separator: "\n") + "\n"
+        }
+    }
+
+    struct HarnessFailed: Error, CustomStringConvertible {
+        var description: String
     }
 
     struct Result: Codable {
@@ -25,20 +40,50 @@ import Testing
         var rtcp_unprotect: [String]
     }
 
-    func libsrtp(_ job: Job) async throws -> Result {
-        let python = try InteropEnvironment.peerPython()
-        let script = InteropEnvironment.repositoryRoot.appendingPathComponent("scripts/srtp-libsrtp-peer.py").path
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("srtp-job-\(UUID().uuidString).json")
-        try JSONEncoder().encode(job).write(to: file)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let process = try PeerProcess("libsrtp", executable: python, arguments: [script, file.path])
-        defer { process.terminate() }
-        let line = try await process.waitForLine(timeout: 60) { $0.hasPrefix("RESULT ") }
-        return try JSONDecoder().decode(Result.self, from: Data(line.dropFirst("RESULT ".count).utf8))
+    /// The harness binary: `$SWIFTRTC_LIBSRTP_HARNESS`, else `<repo>/.build/libsrtp-harness`.
+    /// Missing means the test fails (scripts/test.sh builds it), never a skip.
+    static func harness() throws -> String {
+        if let path = ProcessInfo.processInfo.environment["SWIFTRTC_LIBSRTP_HARNESS"] {
+            guard FileManager.default.isExecutableFile(atPath: path) else {
+                throw InteropPeerMissing("SWIFTRTC_LIBSRTP_HARNESS=\(path) is not an executable; scripts/test.sh builds it from scripts/libsrtp-harness.c")
+            }
+            return path
+        }
+        let built = InteropEnvironment.repositoryRoot.appendingPathComponent(".build/libsrtp-harness").path
+        guard FileManager.default.isExecutableFile(atPath: built) else {
+            throw InteropPeerMissing("the libsrtp harness is not built: run scripts/test.sh, or cc -O2 -o \(built) scripts/libsrtp-harness.c -lsrtp2 (needs libsrtp2-dev)")
+        }
+        return built
     }
 
-    @Test(arguments: SRTPProtectionProfile.allCases)
-    func packetsCrossBetweenLibsrtpAndUs(profile: SRTPProtectionProfile) async throws {
+    func libsrtp(_ job: Job) async throws -> Result {
+        let harness = try Self.harness()
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("srtp-job-\(UUID().uuidString).txt")
+        let resultFile = file.appendingPathExtension("result")
+        try Data(job.text.utf8).write(to: file)
+        defer {
+            try? FileManager.default.removeItem(at: file)
+            try? FileManager.default.removeItem(at: resultFile)
+        }
+        // The result goes to a file read after exit: a fast-exiting child's last pipe output
+        // can still be in flight when the process is seen gone.
+        let process = try PeerProcess("libsrtp", executable: harness, arguments: ["interop", file.path, resultFile.path])
+        defer { process.terminate() }
+        let status = try await process.waitForExit(timeout: 60)
+        guard status == 0, let text = try? String(contentsOf: resultFile, encoding: .utf8), text.hasPrefix("RESULT ") else {
+            throw HarnessFailed(description: "libsrtp harness exited with status \(status) without a result:\n\(process.allOutput)")
+        }
+        return try JSONDecoder().decode(Result.self, from: Data(text.dropFirst("RESULT ".count).utf8))
+    }
+
+    @Test(arguments: SRTPProtectionProfile.allCases, SRTPCipher.Implementation.allCases)
+    func packetsCrossBetweenLibsrtpAndUs(profile: SRTPProtectionProfile, implementation: SRTPCipher.Implementation) async throws {
+        try await SRTPCipher.$implementation.withValue(implementation) {
+            try await crossWithLibsrtp(profile: profile, implementation: implementation)
+        }
+    }
+
+    func crossWithLibsrtp(profile: SRTPProtectionProfile, implementation: SRTPCipher.Implementation) async throws {
         let master = testMaster(profile, seed: 0x11B5 &+ UInt64(profile.rawValue))
         let ssrc: UInt32 = 0xDEC0_DE01
         // Sequence numbers 65530 … 65535, 0 … 5: the rollover counter moves to 1 mid-way.
@@ -50,6 +95,8 @@ import Testing
 
         var rtpOut = try SRTPContext(profile: profile, master: master)
         var rtcpOut = try SRTCPContext(profile: profile, master: master)
+        #expect(rtpOut.usesNativeCrypto == (implementation == .automatic && nativeCryptoAvailable))
+        #expect(rtcpOut.usesNativeCrypto == rtpOut.usesNativeCrypto)
         var ours: [[UInt8]] = []
         for p in rtpPlain {
             var b = ByteBuffer(bytes: p)

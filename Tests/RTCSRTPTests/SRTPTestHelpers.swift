@@ -45,3 +45,14 @@ func testMaster(_ profile: SRTPProtectionProfile, seed: UInt64) -> SRTPMasterKey
     var rng = SeededRandom(seed: seed)
     return SRTPMasterKey(key: rng.bytes(profile.keyLength), salt: rng.bytes(profile.saltLength))
 }
+
+/// Both cipher implementations: every context test runs on CRTCCrypto and on swift-crypto.
+let implementations = SRTPCipher.Implementation.allCases
+
+/// `true` when this CPU runs CRTCCrypto's accelerated path (`.automatic` then uses it).
+let nativeCryptoAvailable = SRTPNativeCipher.isSupported
+
+/// Runs `body` with contexts created inside it using `implementation`.
+func using<R>(_ implementation: SRTPCipher.Implementation, _ body: () throws -> R) rethrows -> R {
+    try SRTPCipher.$implementation.withValue(implementation, operation: body)
+}

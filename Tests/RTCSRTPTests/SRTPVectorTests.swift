@@ -52,11 +52,14 @@ import Testing
         #expect(keys.encryptionKey.count == 32 && keys.salt.count == 12 && keys.authenticationKey.isEmpty)
     }
 
-    @Test func wrongMasterLengthsAreRejected() {
+    @Test(arguments: implementations)
+    func wrongMasterLengthsAreRejected(implementation: SRTPCipher.Implementation) {
         let short = SRTPMasterKey(key: [UInt8](repeating: 1, count: 15), salt: [UInt8](repeating: 2, count: 14))
         #expect(srtpError { _ = try SRTPSessionKeys(profile: .aes128CmHmacSha1_80, master: short, rtcp: false) } == .invalidKeyLength)
         let gcmSaltOnCM = SRTPMasterKey(key: [UInt8](repeating: 1, count: 16), salt: [UInt8](repeating: 2, count: 12))
-        #expect(srtpError { _ = try SRTPContext(profile: .aes128CmHmacSha1_80, master: gcmSaltOnCM) } == .invalidKeyLength)
+        using(implementation) {
+            #expect(srtpError { _ = try SRTPContext(profile: .aes128CmHmacSha1_80, master: gcmSaltOnCM) } == .invalidKeyLength)
+        }
     }
 
     // MARK: RFC 5764 §4.2 keying material split
@@ -77,52 +80,58 @@ import Testing
 
     // MARK: RFC 3711 Appendix B.2 (AES-CM keystream)
 
-    @Test func counterModeKeystreamMatchesRFC3711AppendixB2() throws {
-        let keys = SRTPSessionKeys(encryptionKey: hex("2B7E151628AED2A6ABF7158809CF4F3C"),
-                                   authenticationKey: [UInt8](repeating: 0, count: 20),
-                                   salt: hex("F0F1F2F3F4F5F6F7F8F9FAFBFCFD"))
-        let cipher = try SRTPCipher(profile: .aes128CmHmacSha1_80, keys: keys)
-        let iv = cipher.counterIV(ssrc: 0, index: 0)
-        #expect(iv == hex("F0F1F2F3F4F5F6F7F8F9FAFBFCFD0000"))
-        let blocks = 0xFF02
-        var buffer = ByteBuffer(repeating: 0, count: blocks * 16)
-        try cipher.applyKeystream(&buffer, range: 0..<(blocks * 16), iv: iv)
-        let stream = bytes(buffer)
-        #expect(Array(stream[0..<48]) == hex("""
-            E03EAD0935C95E80E166B16DD92B4EB4 D23513162B02D0F72A43A2FE4A5F97AB
-            41E95B3BB0A2E8DD477901E4FCA894C0
-            """))
-        #expect(Array(stream[(0xFEFF * 16)..<(0xFF02 * 16)]) == hex("""
-            EC8CDF7398607CB0F2D21675EA9EA1E4 362B7C3C6773516318A077D7FC5073AE
-            6A2CC3787889374FBEB4C81B17BA6C44
-            """))
+    @Test(arguments: implementations)
+    func counterModeKeystreamMatchesRFC3711AppendixB2(implementation: SRTPCipher.Implementation) throws {
+        try using(implementation) {
+            let keys = SRTPSessionKeys(encryptionKey: hex("2B7E151628AED2A6ABF7158809CF4F3C"),
+                                       authenticationKey: [UInt8](repeating: 0, count: 20),
+                                       salt: hex("F0F1F2F3F4F5F6F7F8F9FAFBFCFD"))
+            let cipher = try SRTPCipher(profile: .aes128CmHmacSha1_80, keys: keys)
+            let iv = cipher.counterIV(ssrc: 0, index: 0)
+            #expect(iv == hex("F0F1F2F3F4F5F6F7F8F9FAFBFCFD0000"))
+            let blocks = 0xFF02
+            var buffer = ByteBuffer(repeating: 0, count: blocks * 16)
+            try cipher.applyKeystream(&buffer, range: 0..<(blocks * 16), ssrc: 0, index: 0)
+            let stream = bytes(buffer)
+            #expect(Array(stream[0..<48]) == hex("""
+                E03EAD0935C95E80E166B16DD92B4EB4 D23513162B02D0F72A43A2FE4A5F97AB
+                41E95B3BB0A2E8DD477901E4FCA894C0
+                """))
+            #expect(Array(stream[(0xFEFF * 16)..<(0xFF02 * 16)]) == hex("""
+                EC8CDF7398607CB0F2D21675EA9EA1E4 362B7C3C6773516318A077D7FC5073AE
+                6A2CC3787889374FBEB4C81B17BA6C44
+                """))
+        }
     }
 
     // MARK: libsrtp's reference packets (test/srtp_driver.c, srtp_validate): AES-CM-128-HMAC-SHA1-80
 
-    @Test func cmHMAC80MatchesLibsrtpReferencePackets() throws {
-        let master = SRTPMasterKey(key: Self.b3Key, salt: Self.b3Salt)
-        let plainRTP = hex("800f1234decafbadcafebabe") + [UInt8](repeating: 0xAB, count: 16)
-        let srtp = hex("800f1234decafbadcafebabe 4e55dc4ce79978d88ca4d215949d2402 b78d6acc99ea179b8dbb")
-        var sender = try SRTPContext(profile: .aes128CmHmacSha1_80, master: master)
-        var packet = ByteBuffer(bytes: plainRTP)
-        try sender.protect(&packet)
-        #expect(bytes(packet) == srtp)
-        var receiver = try SRTPContext(profile: .aes128CmHmacSha1_80, master: master)
-        try receiver.unprotect(&packet)
-        #expect(bytes(packet) == plainRTP)
+    @Test(arguments: implementations)
+    func cmHMAC80MatchesLibsrtpReferencePackets(implementation: SRTPCipher.Implementation) throws {
+        try using(implementation) {
+            let master = SRTPMasterKey(key: Self.b3Key, salt: Self.b3Salt)
+            let plainRTP = hex("800f1234decafbadcafebabe") + [UInt8](repeating: 0xAB, count: 16)
+            let srtp = hex("800f1234decafbadcafebabe 4e55dc4ce79978d88ca4d215949d2402 b78d6acc99ea179b8dbb")
+            var sender = try SRTPContext(profile: .aes128CmHmacSha1_80, master: master)
+            var packet = ByteBuffer(bytes: plainRTP)
+            try sender.protect(&packet)
+            #expect(bytes(packet) == srtp)
+            var receiver = try SRTPContext(profile: .aes128CmHmacSha1_80, master: master)
+            try receiver.unprotect(&packet)
+            #expect(bytes(packet) == plainRTP)
 
-        // libsrtp numbers SRTCP packets from 1; the receiver takes the index from the packet.
-        let plainRTCP = hex("81c8000bcafebabe") + [UInt8](repeating: 0xAB, count: 16)
-        let srtcp = hex("81c8000bcafebabe 7128035be487b9bdbef89041f977a5a8 80000001 993e08cd54d6c1230798")
-        var rtcpSender = try SRTCPContext(profile: .aes128CmHmacSha1_80, master: master)
-        rtcpSender.setNextSendIndex(1, ssrc: 0xCAFE_BABE)
-        var rtcp = ByteBuffer(bytes: plainRTCP)
-        try rtcpSender.protect(&rtcp)
-        #expect(bytes(rtcp) == srtcp)
-        var rtcpReceiver = try SRTCPContext(profile: .aes128CmHmacSha1_80, master: master)
-        try rtcpReceiver.unprotect(&rtcp)
-        #expect(bytes(rtcp) == plainRTCP)
+            // libsrtp numbers SRTCP packets from 1; the receiver takes the index from the packet.
+            let plainRTCP = hex("81c8000bcafebabe") + [UInt8](repeating: 0xAB, count: 16)
+            let srtcp = hex("81c8000bcafebabe 7128035be487b9bdbef89041f977a5a8 80000001 993e08cd54d6c1230798")
+            var rtcpSender = try SRTCPContext(profile: .aes128CmHmacSha1_80, master: master)
+            rtcpSender.setNextSendIndex(1, ssrc: 0xCAFE_BABE)
+            var rtcp = ByteBuffer(bytes: plainRTCP)
+            try rtcpSender.protect(&rtcp)
+            #expect(bytes(rtcp) == srtcp)
+            var rtcpReceiver = try SRTCPContext(profile: .aes128CmHmacSha1_80, master: master)
+            try rtcpReceiver.unprotect(&rtcp)
+            #expect(bytes(rtcp) == plainRTCP)
+        }
     }
 
     // MARK: RFC 7714 §16 (SRTP AES-GCM) and §17 (SRTCP AES-GCM)
@@ -152,18 +161,21 @@ import Testing
             8040f17b 8041f8d3 5501a0b2 32b1de78 a822fe12 ef9f78fa 332e33aa b1801238
             9a58e2f3 b50b2a02 76ffae0f 1ba63799 b87b7aa3 db36dfff d6b0f9bb 7878d7a7 6c13
             """),
-    ])
-    func srtpGCMMatchesRFC7714Section16(profile: SRTPProtectionProfile, expected: String) throws {
-        var sender = try SRTPContext(profile: profile, keys: Self.keys(profile))
-        var packet = ByteBuffer(bytes: Self.rtp)
-        try sender.protect(&packet)
-        #expect(bytes(packet) == hex(expected))
+    ], implementations)
+    func srtpGCMMatchesRFC7714Section16(vector: (SRTPProtectionProfile, String), implementation: SRTPCipher.Implementation) throws {
+        try using(implementation) { () throws -> Void in
+            let (profile, expected) = vector
+            var sender = try SRTPContext(profile: profile, keys: Self.keys(profile))
+            var packet = ByteBuffer(bytes: Self.rtp)
+            try sender.protect(&packet)
+            #expect(bytes(packet) == hex(expected))
 
-        var receiver = try SRTPContext(profile: profile, keys: Self.keys(profile))
-        try receiver.unprotect(&packet)
-        #expect(bytes(packet) == Self.rtp)
-        var again = ByteBuffer(bytes: hex(expected))
-        #expect(srtpError { try receiver.unprotect(&again) } == .replayed)
+            var receiver = try SRTPContext(profile: profile, keys: Self.keys(profile))
+            try receiver.unprotect(&packet)
+            #expect(bytes(packet) == Self.rtp)
+            var again = ByteBuffer(bytes: hex(expected))
+            #expect(srtpError { try receiver.unprotect(&again) } == .replayed)
+        }
     }
 
     @Test(arguments: [
@@ -183,19 +195,22 @@ import Testing
             81c8000d 4d617273 4e545031 4e545032 52545020 0000042a 0000e930 4c756e61
             deadbeef deadbeef deadbeef deadbeef deadbeef 91db4afb feee5a97 8fab4393 ed2615fe 000005d4
             """),
-    ])
-    func srtcpGCMMatchesRFC7714Section17(profile: SRTPProtectionProfile, encrypts: Bool, expected: String) throws {
-        var sender = try SRTCPContext(profile: profile, keys: Self.keys(profile), encrypts: encrypts)
-        sender.setNextSendIndex(0x5d4, ssrc: 0x4d61_7273)
-        var packet = ByteBuffer(bytes: Self.rtcp)
-        try sender.protect(&packet)
-        #expect(bytes(packet) == hex(expected))
-        #expect(sender.nextSendIndex(ssrc: 0x4d61_7273) == 0x5d5)
+    ], implementations)
+    func srtcpGCMMatchesRFC7714Section17(vector: (SRTPProtectionProfile, Bool, String), implementation: SRTPCipher.Implementation) throws {
+        try using(implementation) { () throws -> Void in
+            let (profile, encrypts, expected) = vector
+            var sender = try SRTCPContext(profile: profile, keys: Self.keys(profile), encrypts: encrypts)
+            sender.setNextSendIndex(0x5d4, ssrc: 0x4d61_7273)
+            var packet = ByteBuffer(bytes: Self.rtcp)
+            try sender.protect(&packet)
+            #expect(bytes(packet) == hex(expected))
+            #expect(sender.nextSendIndex(ssrc: 0x4d61_7273) == 0x5d5)
 
-        var receiver = try SRTCPContext(profile: profile, keys: Self.keys(profile))
-        try receiver.unprotect(&packet)
-        #expect(bytes(packet) == Self.rtcp)
-        var again = ByteBuffer(bytes: hex(expected))
-        #expect(srtpError { try receiver.unprotect(&again) } == .replayed)
+            var receiver = try SRTCPContext(profile: profile, keys: Self.keys(profile))
+            try receiver.unprotect(&packet)
+            #expect(bytes(packet) == Self.rtcp)
+            var again = ByteBuffer(bytes: hex(expected))
+            #expect(srtpError { try receiver.unprotect(&again) } == .replayed)
+        }
     }
 }

@@ -1,0 +1,27 @@
+// Runtime CPU feature detection for the accelerated paths.
+#include "CRTCCrypto.h"
+
+int crtc_cpu_has_aes_gcm(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("aes") && __builtin_cpu_supports("pclmul")
+        && __builtin_cpu_supports("ssse3") && __builtin_cpu_supports("sse4.1");
+#else
+    return 0;
+#endif
+}
+
+int crtc_cpu_has_sha(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("sha") && __builtin_cpu_supports("ssse3") && __builtin_cpu_supports("sse4.1");
+#else
+    return 0;
+#endif
+}
+
+int crtc_equal_constant_time(const uint8_t *a, const uint8_t *b, size_t length) {
+    volatile uint8_t diff = 0;
+    for (size_t i = 0; i < length; i++) diff |= (uint8_t)(a[i] ^ b[i]);
+    return diff == 0;
+}
