@@ -166,12 +166,18 @@ public struct FrameAssembler: Sendable {
                 advance(to: s + 1)
                 continue
             }
-            switch head(from: s) {
+            let state = head(from: s)
+            switch state {
             case .complete(let end):
                 deliver(from: s, to: end, now: now)
-            case .notStart:
+            case .notStart where hasAdvanced:
+                // The frame's start lies before the head, which was already delivered or given up.
                 skipHead(reason: .incomplete)
-            case .blocked(let missing):
+            case .notStart, .blocked:
+                // (Before the first frame, a packet that does not start one waits for an earlier
+                // packet that was reordered behind it.)
+                var missing = s - 1
+                if case .blocked(let m) = state { missing = m }
                 let expired = oldestArrival().map { $0 + configuration.maxHold <= now } ?? false
                 guard expired || lost.contains(missing) else {
                     nextDeadline = oldestArrival().map { $0 + configuration.maxHold }
