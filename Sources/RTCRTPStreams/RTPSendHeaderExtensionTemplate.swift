@@ -1,0 +1,52 @@
+import RTCRTP
+
+/// The header extension block every packet of a send stream carries, built once from the
+/// negotiated identifiers, with the positions of the values written at send time
+/// (RFC 8285 §4; draft-holmer-rmcat-transport-wide-cc-extensions-01 §2; abs-send-time).
+struct RTPSendHeaderExtensionTemplate: Sendable {
+    /// The block, nil when no extension is sent.
+    let block: RTPHeaderExtension?
+    /// Offset of the 2-byte transport-wide sequence number from the start of a packet without CSRCs.
+    let transportWideSequenceNumberOffset: Int?
+    /// Offset of the 3-byte abs-send-time value from the start of a packet without CSRCs.
+    let absoluteSendTimeOffset: Int?
+
+    /// Bytes of the RTP header: the fixed 12 plus the extension block.
+    var headerSize: Int { 12 + (block?.serializedSize ?? 0) }
+
+    init(_ extensions: RTPSendStreamConfiguration.HeaderExtensions) {
+        enum Kind { case mid, transportWide, absoluteSendTime }
+        var elements: [(Kind, RTPHeaderExtensionElement)] = []
+        if let id = extensions.midID, id != 0, let mid = extensions.mid, (1...255).contains(mid.utf8.count) {
+            elements.append((.mid, .text(id: id, mid)))
+        }
+        if let id = extensions.transportWideSequenceNumberID, id != 0 {
+            elements.append((.transportWide, .transportWideSequenceNumber(id: id, 0)))
+        }
+        if let id = extensions.absoluteSendTimeID, id != 0 {
+            elements.append((.absoluteSendTime, .absoluteSendTime(id: id, 0)))
+        }
+        guard !elements.isEmpty, let block = try? RTPHeaderExtension(elements: elements.map(\.1)) else {
+            self.block = nil
+            transportWideSequenceNumberOffset = nil
+            absoluteSendTimeOffset = nil
+            return
+        }
+        let elementHeader = block.profile == RTPHeaderExtension.oneByteProfile ? 1 : 2
+        var offset = 12 + 4
+        var transportWide: Int?
+        var absoluteSendTime: Int?
+        for (kind, element) in elements {
+            offset += elementHeader
+            switch kind {
+            case .mid: break
+            case .transportWide: transportWide = offset
+            case .absoluteSendTime: absoluteSendTime = offset
+            }
+            offset += element.value.readableBytes
+        }
+        self.block = block
+        transportWideSequenceNumberOffset = transportWide
+        absoluteSendTimeOffset = absoluteSendTime
+    }
+}

@@ -1,0 +1,247 @@
+import DequeModule
+import NIOCore
+import RTCCore
+import RTCRTP
+
+/// The send side of one RTP stream (one SSRC, plus its RTX SSRC): numbering, timestamps,
+/// packetization, the retransmission cache, sender reports and the RTCP feedback addressed to
+/// it. A sans-IO core: frames and RTCP in, packets, events and a deadline out.
+///
+/// ```swift
+/// var stream = RTPSendStream(configuration: config, ntpClock: clock)
+/// var vp8 = VP8PayloadFormat()
+/// try stream.sendFrame(frame, format: &vp8, captureTime: now, now: now)
+/// while let packet = stream.pollTransmit(stampingWith: &sequencer) { send(packet) }
+/// stream.handle(rtcpDatagram, now: now)          // NACK, PLI, FIR, RR, REMB
+/// while let event = stream.pollEvent() { … }     // .keyFrameRequested, .receptionReport
+/// if let deadline = stream.nextDeadline { … }    // the next sender report
+/// stream.handleTimeout(now: now)
+/// ```
+///
+/// - Sequence numbers start at a random value (or the configured one) and wrap at 65535.
+/// - Timestamps come from the frame's capture time through an ``RTPMediaClock`` anchored at a
+///   random offset at the first frame; sender reports read the same clock, so their NTP/RTP
+///   pair agrees with the packets.
+/// - Packets enter the retransmission cache when they are polled, so the transport-wide number
+///   and abs-send-time stamped at that moment are in the cached copy too.
+public struct RTPSendStream: SansIOCore {
+    /// A compound RTCP datagram (unprotected) that arrived for this stream.
+    public typealias Input = ByteBuffer
+    /// An RTP or RTCP packet to protect and send.
+    public typealias Output = RTPSendStreamTransmit
+    /// What the application hears about.
+    public typealias Event = RTPSendStreamEvent
+
+    struct Pending {
+        var transmit: RTPSendStreamTransmit
+        /// Original packets are cached once polled; retransmissions and RTCP are not.
+        var cacheWhenPolled: Bool
+    }
+
+    /// The configuration the stream was created with.
+    public let configuration: RTPSendStreamConfiguration
+    /// The map from `now` to NTP time used in sender reports and for round-trip times.
+    public let ntpClock: NTPClock
+    /// The sequence number of the next original packet.
+    public private(set) var nextSequenceNumber: UInt16
+    /// The RTP timestamp the first frame gets (random unless configured).
+    public let initialTimestamp: UInt32
+    /// The media clock, set by the first packet sent.
+    public private(set) var mediaClock: RTPMediaClock?
+    /// Recently sent packets, for NACKs.
+    public internal(set) var retransmissionCache: RTPRetransmissionCache
+    /// The latest round-trip time measured from a reception report.
+    public internal(set) var roundTripTime: TimeAmount?
+    /// Whether ``stop(now:)`` was called.
+    public private(set) var isStopped = false
+
+    let template: RTPSendHeaderExtensionTemplate
+    var counters = RTPSendStreamStatistics()
+    var transmits = Deque<Pending>()
+    var events = Deque<RTPSendStreamEvent>()
+    var lastNow: NIODeadline?
+    var nextSenderReport: NIODeadline?
+    /// Compact NTP times of the latest sender reports, newest last; LSR must match one.
+    var recentSenderReports: [UInt32] = []
+    /// The last FIR sequence number per requesting SSRC (RFC 5104 §4.3.1.2).
+    var lastFIRSequenceNumbers: [UInt32: UInt8] = [:]
+
+    /// Creates a stream; `rng` draws the first sequence numbers and timestamp unless configured.
+    public init(configuration: RTPSendStreamConfiguration, ntpClock: NTPClock,
+                rng: some RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()) {
+        var rng = rng
+        self.configuration = configuration
+        self.ntpClock = ntpClock
+        // Below 2^15 like libwebrtc, so that early packets never sit next to the wrap.
+        nextSequenceNumber = configuration.initialSequenceNumber ?? UInt16.random(in: 0..<0x8000, using: &rng)
+        initialTimestamp = configuration.initialTimestamp ?? UInt32.random(in: 0...UInt32.max, using: &rng)
+        retransmissionCache = RTPRetransmissionCache(
+            capacity: configuration.retransmissionCacheCapacity, maximumAge: configuration.retransmissionCacheMaximumAge,
+            rtx: configuration.retransmission, firstRTXSequenceNumber: UInt16.random(in: 0..<0x8000, using: &rng),
+            intervalWithoutRTT: configuration.retransmissionIntervalWithoutRTT)
+        template = RTPSendHeaderExtensionTemplate(configuration.headerExtensions)
+    }
+
+    /// The SSRC of the stream.
+    public var ssrc: UInt32 { configuration.ssrc }
+
+    /// The largest payload one packet can carry: the maximum packet size less the header and,
+    /// when RTX is negotiated, the 2-byte OSN an RTX packet adds.
+    public var maximumPayloadSize: Int {
+        configuration.maximumPacketSize - template.headerSize - (configuration.retransmission == nil ? 0 : 2)
+    }
+
+    /// The counters, including the retransmission cache's.
+    public var statistics: RTPSendStreamStatistics {
+        var s = counters
+        let cache = retransmissionCache.statistics
+        s.retransmittedPacketsSent = cache.retransmittedPackets
+        s.retransmittedBytesSent = cache.retransmittedBytes
+        s.nackedPackets = cache.requested
+        s.nackedPacketsNotCached = cache.notCached
+        s.retransmissionsSuppressed = cache.suppressed
+        s.roundTripTime = roundTripTime
+        return s
+    }
+
+    // MARK: Sending
+
+    /// Packetizes one encoded frame with `format` (payloads no larger than
+    /// ``maximumPayloadSize``) and queues its packets, all with the RTP timestamp of
+    /// `captureTime`; the last one carries the marker bit when `marker` is true (video: the end
+    /// of a frame; audio: pass true only for the first packet of a talkspurt, RFC 3551 §4.1).
+    /// Throws what the payload format throws, and then sends nothing. Ignored after ``stop(now:)``.
+    public mutating func sendFrame<Format: RTPPayloadFormat>(
+        _ frame: ByteBuffer, format: inout Format, captureTime: NIODeadline, marker: Bool = true, now: NIODeadline
+    ) throws(RTPPayloadError) {
+        guard !isStopped else { return }
+        let payloads = try format.packetize(frame, maxPayloadSize: maximumPayloadSize)
+        counters.framesSent += 1
+        sendPayloads(payloads, captureTime: captureTime, marker: marker, now: now)
+    }
+
+    /// Queues already-built payloads of one frame, all with the RTP timestamp of `captureTime`,
+    /// the marker bit on the last when `marker` is true. Payloads are sent as given, even when
+    /// larger than ``maximumPayloadSize``. Ignored after ``stop(now:)``.
+    public mutating func sendPayloads(_ payloads: [ByteBuffer], captureTime: NIODeadline, marker: Bool = true,
+                                      now: NIODeadline) {
+        guard !isStopped, !payloads.isEmpty else { return }
+        if mediaClock == nil {
+            mediaClock = RTPMediaClock(clockRate: configuration.clockRate, anchorTime: captureTime,
+                                       anchorTimestamp: initialTimestamp)
+        }
+        let timestamp = mediaClock?.timestamp(at: captureTime) ?? initialTimestamp
+        for (index, payload) in payloads.enumerated() {
+            queuePacket(payload, timestamp: timestamp, marker: marker && index == payloads.count - 1, now: now)
+        }
+    }
+
+    /// Queues one already-built payload with an explicit RTP timestamp, as a forwarder does after
+    /// rewriting it. The media clock is re-anchored so that `timestamp` is its reading at `now`
+    /// whenever the timestamp changes, so sender reports extrapolate from the latest frame.
+    /// Ignored after ``stop(now:)``.
+    public mutating func sendPayload(_ payload: ByteBuffer, timestamp: UInt32, marker: Bool, now: NIODeadline) {
+        guard !isStopped else { return }
+        if mediaClock == nil {
+            mediaClock = RTPMediaClock(clockRate: configuration.clockRate, anchorTime: now, anchorTimestamp: timestamp)
+        } else if mediaClock?.anchorTimestamp != timestamp {
+            mediaClock?.reanchor(timestamp: timestamp, at: now)
+        }
+        queuePacket(payload, timestamp: timestamp, marker: marker, now: now)
+    }
+
+    private mutating func queuePacket(_ payload: ByteBuffer, timestamp: UInt32, marker: Bool, now: NIODeadline) {
+        lastNow = now
+        let header = RTPHeader(marker: marker, payloadType: configuration.payloadType, sequenceNumber: nextSequenceNumber,
+                               timestamp: timestamp, ssrc: configuration.ssrc, headerExtension: template.block)
+        nextSequenceNumber &+= 1
+        var bytes = ByteBuffer()
+        RTPPacket(header: header, payload: payload).serialize(into: &bytes)
+        counters.packetsSent += 1
+        counters.payloadBytesSent += UInt64(payload.readableBytes)
+        counters.bytesSent += UInt64(bytes.readableBytes)
+        if nextSenderReport == nil { nextSenderReport = now + configuration.firstSenderReportDelay }
+        transmits.append(Pending(
+            transmit: RTPSendStreamTransmit(kind: .rtp, bytes: bytes,
+                                            transportWideSequenceNumberOffset: template.transportWideSequenceNumberOffset),
+            cacheWhenPolled: true))
+    }
+
+    // MARK: SansIOCore
+
+    /// Handles one unprotected compound RTCP datagram: see ``handleRTCP(_:now:)`` for each of its
+    /// packets. A datagram that does not parse is dropped and counted.
+    public mutating func handle(_ datagram: ByteBuffer, now: NIODeadline) {
+        lastNow = now
+        let compound: RTCPCompoundPacket
+        do {
+            compound = try RTCPCompoundPacket(parsing: datagram)
+        } catch {
+            counters.rtcpDatagramsMalformed += 1
+            return
+        }
+        for packet in compound.packets { handleRTCP(packet, now: now) }
+    }
+
+    /// The next packet to send, without a transport-wide sequence number (its slot, if any, stays
+    /// zero; ``TransportWideSequencer/stamp(_:)`` can fill it, at the cost of a copy because the
+    /// retransmission cache shares the bytes). Prefer ``pollTransmit(stampingWith:)``.
+    public mutating func pollTransmit() -> RTPSendStreamTransmit? {
+        guard var pending = transmits.popFirst() else { return nil }
+        return finish(&pending)
+    }
+
+    /// The next packet to send, with the next transport-wide sequence number of `sequencer`
+    /// written in place when the stream sends that extension.
+    public mutating func pollTransmit(stampingWith sequencer: inout TransportWideSequencer) -> RTPSendStreamTransmit? {
+        guard var pending = transmits.popFirst() else { return nil }
+        sequencer.stamp(&pending.transmit)
+        return finish(&pending)
+    }
+
+    private mutating func finish(_ pending: inout Pending) -> RTPSendStreamTransmit {
+        guard pending.transmit.kind == .rtp else { return pending.transmit }
+        let now = lastNow ?? .uptimeNanoseconds(0)
+        if let offset = template.absoluteSendTimeOffset {
+            // 6.18 fixed-point seconds: NTP 32.32 shifted right by 14, low 24 bits.
+            let value = UInt32(truncatingIfNeeded: ntpClock.ntp(at: now) >> 14) & 0x00FF_FFFF
+            let base = pending.transmit.bytes.readerIndex + offset
+            pending.transmit.bytes.setInteger(UInt8(truncatingIfNeeded: value >> 16), at: base)
+            pending.transmit.bytes.setInteger(UInt16(truncatingIfNeeded: value), at: base + 1)
+        }
+        if pending.cacheWhenPolled { retransmissionCache.store(pending.transmit.bytes, now: now) }
+        return pending.transmit
+    }
+
+    /// The next event, or nil.
+    public mutating func pollEvent() -> RTPSendStreamEvent? {
+        events.popFirst()
+    }
+
+    /// When the next sender report is due; nil before the first packet and after ``stop(now:)``.
+    public var nextDeadline: NIODeadline? { nextSenderReport }
+
+    /// Sends the sender report (compounded with SDES CNAME) when it is due at `now`, and schedules
+    /// the next one ``RTPSendStreamConfiguration/senderReportInterval`` after the one due.
+    public mutating func handleTimeout(now: NIODeadline) {
+        lastNow = now
+        guard let due = nextSenderReport, now >= due else { return }
+        queueSenderReport(now: now)
+        var next = due + configuration.senderReportInterval
+        if next <= now { next = now + configuration.senderReportInterval }
+        nextSenderReport = next
+    }
+
+    /// Stops the stream: queues a last sender report with SDES and an RTCP BYE (RFC 3550 §6.6)
+    /// when anything was sent, cancels the report timer and ignores later sends.
+    public mutating func stop(now: NIODeadline) {
+        guard !isStopped else { return }
+        lastNow = now
+        isStopped = true
+        nextSenderReport = nil
+        guard let report = senderReport(at: now) else { return }
+        var sources = [configuration.ssrc]
+        if let rtx = configuration.retransmission { sources.append(rtx.ssrc) }
+        queueCompound(report: report, extra: .goodbye(RTCPGoodbye(sources: sources)))
+    }
+}
