@@ -121,7 +121,12 @@ public struct FrameAssembler: Sendable {
         }
         guard buffer[sequence] == nil else { return .duplicate }
         while buffer.count >= configuration.maxBufferedPackets, nextSequence != nil {
+            let before = buffer.count
             skipHead(reason: .incomplete)
+            if buffer.count == before, let next = nextSequence {
+                // Only packets before the head remain (cannot happen, but never loop on it).
+                buffer = buffer.filter { $0.key >= next }
+            }
         }
         if let next = nextSequence, sequence < next { return .late }
         buffer[sequence] = slot(timestamp, marker, payload, now)
@@ -163,6 +168,7 @@ public struct FrameAssembler: Sendable {
     private mutating func drain(now: NIODeadline) {
         while let s = nextSequence, !buffer.isEmpty {
             if let slot = buffer[s], slot.isPadding {
+                buffer[s] = nil
                 advance(to: s + 1)
                 continue
             }
