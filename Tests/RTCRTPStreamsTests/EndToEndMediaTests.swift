@@ -243,8 +243,9 @@ import Testing
         return out
     }
 
-    @Test func thirtySecondsOfVideoAndAudioAtFivePercentLoss() throws {
-        let call = Self.runCall(seconds: 30, seed: 2_026)
+    @Test(arguments: [2_026, 7, 31_337] as [UInt64])
+    func thirtySecondsOfVideoAndAudioAtFivePercentLoss(seed: UInt64) throws {
+        let call = Self.runCall(seconds: 30, seed: seed)
         #expect(call.sequenceWrapped && call.audioWrapped)
         #expect(call.framesSent == 900)
         // ≥ 99 % of the video frames, complete (byte-exact), in order.
@@ -323,8 +324,9 @@ import Testing
         #expect(call.referenceJitter.last.map { $0 > 5 } == true)  // reordering makes real jitter
     }
 
-    @Test func keyFrameThatRetriesCannotSaveIsRecoveredByPLI() throws {
-        let call = Self.runCall(seconds: 8, destroyKeyFrame: 180, seed: 99)
+    @Test(arguments: [99, 5] as [UInt64])
+    func keyFrameThatRetriesCannotSaveIsRecoveredByPLI(seed: UInt64) throws {
+        let call = Self.runCall(seconds: 8, destroyKeyFrame: 180, seed: seed)
         let destroyed = try #require(call.destroyedKeyFrame)
         let indices = call.videoFrames.compactMap { Recv.vp8Index($0.data) }
         #expect(!indices.contains(destroyed.index))
