@@ -7,8 +7,8 @@ import PackageDescription
 
 /// A fuzz target: `Sources/<name>/` holds its `fuzz` (LLVMFuzzerTestOneInput) and a main.swift
 /// that hands it to `runLibFuzzer`.
-func fuzzTarget(_ name: String, _ modules: [String]) -> Target {
-    .executableTarget(name: name, dependencies: ["FuzzSupport"] + modules.map { .product(name: $0, package: "SwiftRTC") })
+func fuzzTarget(_ name: String, _ modules: [String], extra: [Target.Dependency] = []) -> Target {
+    .executableTarget(name: name, dependencies: ["FuzzSupport"] + extra + modules.map { .product(name: $0, package: "SwiftRTC") })
 }
 
 let package = Package(
@@ -22,7 +22,13 @@ let package = Package(
         fuzzTarget("FuzzRTP", ["RTCRTP"]),
         fuzzTarget("FuzzRTCP", ["RTCRTP"]),
         fuzzTarget("FuzzSRTP", ["RTCSRTP", "RTCCore"]),
-        fuzzTarget("FuzzRTPPayload", ["RTCRTP"]),
+        // One target per depacketizer, sharing the checks in FuzzPayloadSupport.
+        .target(name: "FuzzPayloadSupport", dependencies: [.product(name: "RTCRTP", package: "SwiftRTC")]),
+        fuzzTarget("FuzzOpusPayload", ["RTCRTP"], extra: ["FuzzPayloadSupport"]),
+        fuzzTarget("FuzzVP8Payload", ["RTCRTP"], extra: ["FuzzPayloadSupport"]),
+        fuzzTarget("FuzzVP9Payload", ["RTCRTP"], extra: ["FuzzPayloadSupport"]),
+        fuzzTarget("FuzzH264Payload", ["RTCRTP"], extra: ["FuzzPayloadSupport"]),
+        fuzzTarget("FuzzAV1Payload", ["RTCRTP"], extra: ["FuzzPayloadSupport"]),
         fuzzTarget("FuzzICECandidate", ["RTCICE"]),
         fuzzTarget("FuzzSDP", ["RTCSDP"]),
         fuzzTarget("FuzzDTLS", ["RTCDTLS", "RTCCore"]),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real peers the interop tests talk to (see ../shared/INTEROP.md):
-# coturn, openssl, iproute2 (for the private namespace), headless Chromium, and a Python venv
+# coturn, openssl, iproute2 (for the private namespace), headless Chromium, ffmpeg (decodes what
+# RTCMediaTests write), and a Python venv
 # at .venv with aiortc and aioice. Idempotent: quick when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,7 @@ command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
 command -v unshare >/dev/null 2>&1 || need_apt+=(util-linux)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
 [ -f /usr/include/srtp2/srtp.h ] || need_apt+=(libsrtp2-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -357,9 +357,12 @@ public struct ICEAgent: DatagramCore, Sendable {
 
     // MARK: Private: pairs and checks
 
-    private mutating func pair(local: ICECandidate, base: TransportAddress, remote: ICECandidate) {
-        // Same address family, and loopback only with loopback (RFC 8445 §6.1.2.2).
-        guard base.ip.isIPv4 == remote.address.ip.isIPv4, base.ip.isLoopback == remote.address.ip.isLoopback else { return }
+    /// Adds the pair `base` → `remote` to the checklist. Pairs are formed within one address
+    /// family (RFC 8445 §6.1.2.2) and, by our own rule, loopback only with loopback — unless
+    /// `provenByPeer`: the peer's check arrived on exactly this path.
+    private mutating func pair(local: ICECandidate, base: TransportAddress, remote: ICECandidate, provenByPeer: Bool = false) {
+        guard base.ip.isIPv4 == remote.address.ip.isIPv4 else { return }
+        guard provenByPeer || base.ip.isLoopback == remote.address.ip.isLoopback else { return }
         let key = PairKey(base: base, remote: remote.address)
         guard pairIndex[key] == nil, pairs.count < 100 else { return }
         var p = Pair(local: local, base: base, remote: remote)
@@ -572,7 +575,14 @@ public struct ICEAgent: DatagramCore, Sendable {
             let prflx = ICECandidate(foundation: "prflx\(prflxCounter)", priority: m.priority ?? 0,
                                      address: datagram.source, type: .peerReflexive)
             remoteCandidates.append(prflx)
-            if let local = baseCandidates[datagram.destination] { pair(local: local, base: datagram.destination, remote: prflx) }
+        }
+        // The request proves this path works, so the pair joins the checklist even where our
+        // own pairing would have skipped it (a loopback base with a non-loopback remote): the
+        // peer may nominate it, and a pair we answer but never check could never be selected.
+        if pairIndex[PairKey(base: datagram.destination, remote: datagram.source)] == nil,
+           let local = baseCandidates[datagram.destination],
+           let remote = remoteCandidates.first(where: { $0.address == datagram.source }) {
+            pair(local: local, base: datagram.destination, remote: remote, provenByPeer: true)
         }
         respond(to: m, datagram, integrity: true)
         guard let index = pairIndex[PairKey(base: datagram.destination, remote: datagram.source)] else { return }

@@ -1,4 +1,5 @@
-/// RTCMedia: media containers on the file side of SwiftRTC (IVF, Ogg/Opus, H.264 Annex B,
-/// WebM), their readers and writers, paced file sources and the recorder. It only touches
-/// files and byte buffers; no sockets, no RTP.
+/// RTCMedia: media containers on the file side of SwiftRTC. Writers (``IVFWriter``,
+/// ``OggOpusWriter``, ``AnnexBWriter``) and readers (``IVFReader``, ``OggReader``) work on byte
+/// buffers only; ``MediaFileSink`` is the thin edge that puts the bytes in a file. No sockets,
+/// no RTP: frames come from RTCRTP's depacketizers.
 public enum RTCMedia {}

@@ -24,7 +24,7 @@ import RTCRTP
 ///   pair agrees with the packets.
 /// - Packets enter the retransmission cache when they are polled, so the transport-wide number
 ///   and abs-send-time stamped at that moment are in the cached copy too.
-public struct RTPSendStream: SansIOCore {
+public struct RTPSendStream: SansIOCore, Sendable {
     /// A compound RTCP datagram (unprotected) that arrived for this stream.
     public typealias Input = ByteBuffer
     /// An RTP or RTCP packet to protect and send.
@@ -155,7 +155,7 @@ public struct RTPSendStream: SansIOCore {
         let header = RTPHeader(marker: marker, payloadType: configuration.payloadType, sequenceNumber: nextSequenceNumber,
                                timestamp: timestamp, ssrc: configuration.ssrc, headerExtension: template.block)
         nextSequenceNumber &+= 1
-        var bytes = ByteBuffer()
+        var bytes = ByteBufferAllocator().buffer(capacity: template.headerSize + payload.readableBytes)
         RTPPacket(header: header, payload: payload).serialize(into: &bytes)
         counters.packetsSent += 1
         counters.payloadBytesSent += UInt64(payload.readableBytes)
@@ -227,8 +227,9 @@ public struct RTPSendStream: SansIOCore {
         lastNow = now
         guard let due = nextSenderReport, now >= due else { return }
         queueSenderReport(now: now)
-        var next = due + configuration.senderReportInterval
-        if next <= now { next = now + configuration.senderReportInterval }
+        let interval = max(configuration.senderReportInterval, .milliseconds(10))
+        var next = due + interval
+        if next <= now { next = now + interval }
         nextSenderReport = next
     }
 

@@ -67,7 +67,8 @@ public struct RTPSendStreamConfiguration: Hashable, Sendable {
     /// The shortest time between two retransmissions of the same packet while no round-trip time
     /// is known; once one is, the round-trip time is used.
     public var retransmissionIntervalWithoutRTT: TimeAmount
-    /// Time between two sender reports (RFC 3550 §6.2; WebRTC sends about one per second).
+    /// Time between two sender reports (RFC 3550 §6.2; WebRTC sends about one per second);
+    /// anything below 10 ms counts as 10 ms.
     public var senderReportInterval: TimeAmount
     /// Time from the first packet to the first sender report.
     public var firstSenderReportDelay: TimeAmount

@@ -1,0 +1,64 @@
+import Foundation
+import RTCTestSupport
+
+/// Runs Debian's ffmpeg and ffprobe on files a test wrote. A missing ffmpeg fails the test
+/// (InteropPeerMissing), in CI and locally: scripts/install-peers.sh installs it.
+enum FFmpegTool {
+    struct Result {
+        var status: Int32
+        var standardOutput: String
+        var standardError: String
+    }
+
+    /// What ffprobe counts in the first stream of a file.
+    struct StreamCounts {
+        var codecName: String
+        var packets: Int
+        var frames: Int
+        var width: Int?
+        var height: Int?
+    }
+
+    static func run(_ tool: String, _ arguments: [String]) throws -> Result {
+        let executable = try InteropEnvironment.executable(tool, installHint: "apt-get install ffmpeg")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ffmpeg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let outURL = directory.appendingPathComponent("out")
+        let errURL = directory.appendingPathComponent("err")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        try process.run()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus,
+                      standardOutput: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
+                      standardError: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+    }
+
+    /// `ffmpeg -v error -i FILE -f null -`: decodes every frame and prints only errors.
+    static func decode(_ path: String) throws -> Result {
+        try run("ffmpeg", ["-nostdin", "-v", "error", "-i", path, "-f", "null", "-"])
+    }
+
+    /// ffprobe's packet and decoded-frame counts of the first stream.
+    static func probe(_ path: String) throws -> StreamCounts {
+        let result = try run("ffprobe", ["-v", "error", "-count_frames", "-count_packets", "-select_streams", "0",
+                                         "-show_entries", "stream=codec_name,nb_read_frames,nb_read_packets,width,height",
+                                         "-of", "json", path])
+        guard result.status == 0,
+              let json = try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any],
+              let stream = (json["streams"] as? [[String: Any]])?.first
+        else { throw FixtureError("ffprobe \(path) failed (\(result.status)): \(result.standardError)") }
+        func int(_ key: String) -> Int? {
+            (stream[key] as? String).flatMap(Int.init) ?? stream[key] as? Int
+        }
+        return StreamCounts(codecName: stream["codec_name"] as? String ?? "", packets: int("nb_read_packets") ?? -1,
+                            frames: int("nb_read_frames") ?? -1, width: int("width"), height: int("height"))
+    }
+}
