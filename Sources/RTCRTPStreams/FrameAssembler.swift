@@ -155,14 +155,14 @@ public struct FrameAssembler: Sendable {
     public mutating func poll() -> Output? { outputs.popFirst() }
 
     /// Forgets every buffered packet (after the sender restarted its sequence); the next frame
-    /// is not contiguous.
+    /// is not contiguous and, with ``Configuration/waitForKeyFrameAfterLoss``, must be a key frame.
     public mutating func reset() {
         buffer.removeAll()
         lost.removeAll()
         nextSequence = nil
         hasAdvanced = false
         nextDeadline = nil
-        discontinuity = true
+        lossOccurred()
     }
 
     private mutating func drain(now: NIODeadline) {

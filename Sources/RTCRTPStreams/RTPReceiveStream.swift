@@ -169,7 +169,7 @@ public struct RTPReceiveStream: SansIOCore, Sendable {
             case .outOfRange:
                 return drop(.sequenceJump)
             case .restarted:
-                restart()
+                restart(now: now)
             case .accepted, .probation:
                 break
             }
@@ -283,11 +283,13 @@ public struct RTPReceiveStream: SansIOCore, Sendable {
         }
     }
 
-    private mutating func restart() {
+    /// The sender restarted its sequence (RFC 3550 A.1): start over, and ask for a key frame.
+    private mutating func restart(now: NIODeadline) {
         statistics.restarts += 1
         unwrapper.reset()
         nack.reset()
         assembler.reset()
+        if !configuration.isAudio { keyFrames.request(now: now) }
     }
 
     private mutating func drop(_ reason: RTPReceiveDropReason) {

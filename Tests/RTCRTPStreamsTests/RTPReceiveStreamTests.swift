@@ -129,6 +129,29 @@ import Testing
         #expect(stream.statistics.framesUndecodable > 0)
     }
 
+    @Test func senderRestartStartsOverAtAKeyFrame() {
+        var stream = Self.videoStream()
+        _ = Self.feed(&stream, frames: 0..<4, firstSeq: 100)
+        #expect(Recv.events(&stream).compactMap(\.frame).count == 4)
+        // The sender jumps to 40000: the first packet is not believed, the second restarts the
+        // statistics; the frame whose start was refused is dropped, deltas wait for a key frame.
+        var seq = Self.feed(&stream, frames: 10..<13, firstSeq: 40_000)
+        #expect(stream.statistics.dropped(.sequenceJump) == 1)
+        #expect(stream.statistics.restarts == 1)
+        #expect(Recv.events(&stream).compactMap(\.frame).isEmpty)
+        #expect(Recv.transmits(&stream).contains { if case .payloadSpecificFeedback(.pictureLossIndication) = $0 { true } else { false } })
+        seq = Self.feed(&stream, frames: 13..<15, firstSeq: seq, keyEvery: 13)
+        // A stream that starts mid-frame holds that frame for a reordered start until the hold
+        // (300 ms after frame 10's packet at 330 ms) expires.
+        #expect(Recv.events(&stream).isEmpty)
+        #expect(stream.nextDeadline == Recv.ms(630))
+        stream.handleTimeout(now: Recv.ms(630))
+        let frames = Recv.events(&stream).compactMap(\.frame)
+        #expect(frames.map { Recv.vp8Index($0.data) } == [13, 14])
+        #expect(frames.map(\.isContiguous) == [false, true])
+        #expect(stream.receiveStatistics.extendedHighestSequenceNumber == UInt32(seq) - 1)
+    }
+
     @Test func randomBytesNeverCrash() {
         var stream = Self.videoStream()
         var rng = SeededRandom(seed: 7)
