@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real peers the interop tests talk to (see ../shared/INTEROP.md):
 # coturn, openssl, iproute2 (for the private namespace), headless Chromium, ffmpeg (decodes what
-# RTCMediaTests write), and a Python venv
+# RTCMediaTests write), Go with Pion WebRTC v3 (a room peer), and a Python venv
 # at .venv with aiortc and aioice. Idempotent: quick when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,10 @@ command -v unshare >/dev/null 2>&1 || need_apt+=(util-linux)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
 [ -f /usr/include/srtp2/srtp.h ] || need_apt+=(libsrtp2-dev)
+# Pion (Go, Debian's packaged sources) for scripts/interop/pion, built by scripts/build-pion.sh.
+command -v go >/dev/null 2>&1 || need_apt+=(golang-go)
+[ -d /usr/share/gocode/src/github.com/pion/webrtc ] || need_apt+=(golang-github-pion-webrtc.v3-dev)
+[ -d /usr/share/gocode/src/github.com/gorilla/websocket ] || need_apt+=(golang-github-gorilla-websocket-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   echo "install-peers: apt-get install ${need_apt[*]}"

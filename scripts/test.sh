@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
 # The test command: installs the real peers, builds, and runs every test (unit, deterministic
-# simulations and interop) inside a private, loopback-only network namespace, so no test can
-# send traffic anywhere but 127.0.0.1 / ::1. Extra arguments go to `swift test`
-# (e.g. `scripts/test.sh --filter STUN`).
+# simulations and interop) inside a private network namespace, so no test can send traffic
+# anywhere else. Like a real host, the namespace has a second interface besides loopback: a veth
+# pair d0/d1 (both ends inside) with 10.99.0.1/24 on d0 and the default route through it. Then
+# the real-peer room suites run once more with loopback alone. Extra arguments go to the first
+# `swift test` (e.g. `scripts/test.sh --filter STUN`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-peers.sh
 swift build --build-tests
+scripts/build-pion.sh scripts/interop/pion "$PWD/.build/pion-room"
 export SWIFTRTC_PEER_PYTHON="$PWD/.venv/bin/python"
+export SWIFTRTC_PION_ROOM="$PWD/.build/pion-room"
 ns=(unshare --net)
 [ "$(id -u)" -eq 0 ] || ns=(unshare --net --map-root-user)
-exec "${ns[@]}" bash -c 'ip link set lo up && exec swift test --skip-build "$@"' swift-test "$@"
+"${ns[@]}" bash -c 'set -e; ip link set lo up
+  ip link add d0 type veth peer name d1; ip addr add 10.99.0.1/24 dev d0
+  ip link set d0 up; ip link set d1 up; ip route add default dev d0
+  exec swift test --skip-build "$@"' swift-test "$@"
+if [ $# -eq 0 ]; then
+  echo "test.sh: the real-peer room suites again, with loopback alone"
+  "${ns[@]}" bash -c 'ip link set lo up && exec swift test --skip-build --filter "PionRoomInteropTests|RoomEchoChromiumTests"'
+fi

@@ -44,13 +44,33 @@ public enum InteropEnvironment {
         throw InteropPeerMissing("no Python venv with aiortc/aioice at \(venv); run scripts/test.sh (it creates it)")
     }
 
-    /// `true` when the only network interface is loopback: we are in a private namespace.
+    /// `true` when this process's network namespace is private: its only interfaces are
+    /// loopback and, optionally, the veth pair `d0`/`d1` that scripts/test.sh adds (both ends
+    /// in this namespace, so it reaches nothing outside; it gives hosts a second address,
+    /// 10.99.0.1, as real machines have).
     public static var isPrivateLoopbackNamespace: Bool {
         // /proc/self/net/dev lists the interfaces of this process's network namespace
         // (/sys/class/net would show the namespace sysfs was mounted in).
         guard let text = try? String(contentsOfFile: "/proc/self/net/dev", encoding: .utf8) else { return false }
         let names = text.split(separator: "\n").dropFirst(2).compactMap { $0.split(separator: ":").first?.trimmingCharacters(in: .whitespaces) }
-        return names == ["lo"]
+        return names == ["lo"] || (names.sorted() == ["d0", "d1", "lo"] && vethPeersEachOther)
+    }
+
+    /// Whether `d0` and `d1` are the two ends of one veth pair, both in this namespace: `ip`
+    /// names a veth's peer (`d0@d1`) only when the peer is in the same namespace (`d0@if7`
+    /// otherwise).
+    static var vethPeersEachOther: Bool {
+        let ip = Process()
+        ip.executableURL = URL(fileURLWithPath: FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") ? "/usr/sbin/ip" : "/sbin/ip")
+        ip.arguments = ["-o", "link", "show"]
+        let pipe = Pipe()
+        ip.standardOutput = pipe
+        ip.standardError = FileHandle.nullDevice
+        guard (try? ip.run()) != nil else { return false }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        ip.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        return text.contains(": d0@d1:") && text.contains(": d1@d0:")
     }
 
     /// Throws unless the process runs in a private loopback-only network namespace. Interop

@@ -2,8 +2,9 @@
 // used by the interop tests as an independent peer. It joins ROOM as PEER; when the server lists
 // members it offers to the first one with a "chat" data channel (the joiner offers), otherwise it
 // answers the first offer it gets. It trickles candidates both ways, sends COUNT messages on the
-// channel once it opens and expects every one echoed back (or, with -echo, echoes what arrives).
-// Lines on stdout: "OPEN <label>", "ECHOED <n>", "DONE", or "FAIL <reason>" and exit status 1.
+// channel once it opens and expects every one echoed back (or, with -echo, echoes what arrives
+// and ends when the peer leaves the room). Lines on stdout: "JOINED <members>", "OPEN <label>",
+// "ECHOED <n>", "DONE", or "FAIL <reason>" and exit status 1.
 // Usage: pion-room -signal ws://127.0.0.1:8080/ws -room R -peer P [-count N] [-echo] [-timeout S]
 package main
 
@@ -41,6 +42,7 @@ type member struct {
 	hasDesc bool
 	count   int
 	echo    bool
+	api     *webrtc.API
 	done    chan string
 }
 
@@ -58,7 +60,7 @@ func (m *member) send(msg message) {
 }
 
 func (m *member) newPeerConnection(remote string) {
-	pc, err := webrtc.NewPeerConnection(webrtc.Configuration{})
+	pc, err := m.api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		fail("new peer connection: " + err.Error())
 	}
@@ -95,12 +97,26 @@ func (m *member) useChannel(d *webrtc.DataChannel) {
 		}
 	})
 	d.OnMessage(func(msg webrtc.DataChannelMessage) {
-		if m.echo {
-			_ = d.Send(msg.Data)
-			return
-		}
 		mu.Lock()
 		defer mu.Unlock()
+		if m.echo {
+			var err error
+			if msg.IsString {
+				err = d.SendText(string(msg.Data))
+			} else {
+				err = d.Send(msg.Data)
+			}
+			if err != nil {
+				m.done <- "FAIL echo send: " + err.Error()
+				return
+			}
+			echoed++
+			if echoed == m.count {
+				fmt.Printf("ECHOED %d\n", echoed)
+				// Stay until the peer has read the echoes (it closes or leaves the room).
+			}
+			return
+		}
 		if string(msg.Data) != fmt.Sprintf("pion %d", echoed) {
 			m.done <- fmt.Sprintf("FAIL echo %d was %q", echoed, string(msg.Data))
 			return
@@ -130,13 +146,18 @@ func main() {
 	count := flag.Int("count", 10, "messages to send and expect echoed")
 	echo := flag.Bool("echo", false, "echo messages instead of sending")
 	timeout := flag.Int("timeout", 30, "seconds before giving up")
+	loopback := flag.Bool("loopback", false, "gather loopback candidates too (a loopback-only host)")
 	flag.Parse()
+
+	var settings webrtc.SettingEngine
+	settings.SetIncludeLoopbackCandidate(*loopback)
 
 	ws, _, err := websocket.DefaultDialer.Dial(*signal, nil)
 	if err != nil {
 		fail("signaling dial: " + err.Error())
 	}
-	m := &member{ws: ws, count: *count, echo: *echo, done: make(chan string, 4)}
+	m := &member{ws: ws, count: *count, echo: *echo, done: make(chan string, 4),
+		api: webrtc.NewAPI(webrtc.WithSettingEngine(settings))}
 	m.send(message{Type: "join", PeerID: *peer, RoomID: *room})
 
 	var pcMu sync.Mutex
@@ -153,6 +174,7 @@ func main() {
 			pcMu.Lock()
 			switch msg.Type {
 			case "room_peers":
+				fmt.Printf("JOINED %d\n", len(msg.Peers))
 				if len(msg.Peers) > 0 && m.pc == nil {
 					m.newPeerConnection(msg.Peers[0])
 					d, err := m.pc.CreateDataChannel("chat", nil)
@@ -199,6 +221,10 @@ func main() {
 					} else {
 						m.pending = append(m.pending, *msg.Candidate)
 					}
+				}
+			case "peer_left":
+				if m.echo && msg.PeerID == m.remote {
+					m.done <- "DONE"
 				}
 			case "error":
 				m.done <- "FAIL signaling error " + msg.Code + ": " + msg.Message
