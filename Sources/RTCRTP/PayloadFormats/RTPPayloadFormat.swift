@@ -21,6 +21,17 @@ public protocol RTPPayloadFormat: Sendable {
 
     /// Rebuilds one encoded frame from the payloads of its RTP packets, in sequence order.
     static func depacketize(_ payloads: [ByteBuffer]) throws(RTPPayloadError) -> RTPEncodedFrame
+
+    /// Whether `payload` may be the first payload of a frame, judged from its payload
+    /// descriptor alone (never throws; a malformed payload is not a start). A receiver uses it
+    /// to resume after a loss. The default says yes, which suits formats whose every payload
+    /// is a whole frame (Opus).
+    static func isFrameStart(_ payload: ByteBuffer) -> Bool
+}
+
+extension RTPPayloadFormat {
+    /// Every payload starts a frame unless the format says otherwise.
+    public static func isFrameStart(_ payload: ByteBuffer) -> Bool { true }
 }
 
 extension RTPPayloadFormat {
