@@ -161,12 +161,40 @@ final class ConnectionEvents {
         guard connectionState != state else { return }
         connectionState = state
         connectionStateSink.yield(state)
+        if state == .failed {
+            if failureReason == nil { failureReason = "the connection failed: the DTLS handshake failed or was refused" }
+            failChannels(reason: failureReason!)
+        }
     }
 
     private func setIceState(_ state: ICEConnectionState) {
         guard iceConnectionState != state else { return }
+        if state == .failed, failureReason == nil {
+            switch iceConnectionState {
+            case .connected, .completed, .disconnected:
+                failureReason = "the connection failed: nothing heard from the peer for 30 s (ICE consent expired, RFC 7675)"
+            default:
+                failureReason = "the connection failed: no candidate pair worked (ICE connectivity checks failed)"
+            }
+        }
         iceConnectionState = state
         iceStateSink.yield(state)
+    }
+
+    /// Why the connection failed, once it has (an ICE failure, else the DTLS handshake's).
+    private(set) var failureReason: String?
+
+    /// The connection failed: every channel closes with `reason` (an `.error` event, then
+    /// `.closed`), its message sequence ends, and waiting senders and receivers throw.
+    private func failChannels(reason: String) {
+        for (handle, channel) in dataChannels.sorted(by: { $0.key < $1.key }) {
+            let error = WebRTCError.dataChannelFailed(label: channel.label, reason: reason)
+            dataChannelSink.yield(.error(channel, error))
+            channel.finish(state: .closed, reason: reason)
+            dataChannelSink.yield(.closed(channel))
+            resumeSenders(of: handle, throwing: error)
+        }
+        dataChannels.removeAll()
     }
 }
 

@@ -32,6 +32,7 @@ public final class DataChannel: AsyncSequence, Sendable, CustomStringConvertible
     private let connectionBox: NIOLockedValueBox<PeerConnection?>
     private let queue = MessageQueue<DataChannelMessage>()
     private let stateBox = NIOLockedValueBox(DataChannelState.connecting)
+    private let closeReasonBox = NIOLockedValueBox<String?>(nil)
 
     init(handle: Int, label: String, options: DataChannelOptions, connection: PeerConnection) {
         self.handle = handle
@@ -57,6 +58,11 @@ public final class DataChannel: AsyncSequence, Sendable, CustomStringConvertible
 
     /// The current state.
     public var state: DataChannelState { stateBox.withLockedValue { $0 } }
+
+    /// Why the channel closed when it did not close normally (e.g. "the connection failed:
+    /// nothing heard from the peer for 30 s (ICE consent expired)"); `nil` while it is open
+    /// and after an ordinary close by either side.
+    public var closeReason: String? { closeReasonBox.withLockedValue { $0 } }
 
     /// Bytes queued for sending and not yet acknowledged by the peer.
     public var bufferedAmount: Int {
@@ -91,7 +97,10 @@ public final class DataChannel: AsyncSequence, Sendable, CustomStringConvertible
     /// The next message; throws `WebRTCError.dataChannelClosed` once the channel has closed
     /// and every message received before was read.
     public func receive() async throws -> DataChannelMessage {
-        guard let message = try await queue.next() else { throw WebRTCError.dataChannelClosed(label: label) }
+        guard let message = try await queue.next() else {
+            if let reason = closeReason { throw WebRTCError.dataChannelFailed(label: label, reason: reason) }
+            throw WebRTCError.dataChannelClosed(label: label)
+        }
         return message
     }
 
@@ -136,7 +145,8 @@ public final class DataChannel: AsyncSequence, Sendable, CustomStringConvertible
 
     func deliver(_ message: DataChannelMessage) { queue.push(message) }
 
-    func finish(state: DataChannelState) {
+    func finish(state: DataChannelState, reason: String? = nil) {
+        if let reason { closeReasonBox.withLockedValue { $0 = $0 ?? reason } }
         setState(state)
         queue.finish()
         connectionBox.withLockedValue { $0 = nil }

@@ -44,6 +44,8 @@ public actor PeerConnection {
     public var connectionState: PeerConnectionState { events.connectionState }
     /// The ICE transport's state.
     public var iceConnectionState: ICEConnectionState { events.iceConnectionState }
+    /// Why `connectionState` became `failed` (its channels carry the same reason); `nil` before.
+    public var failureReason: String? { events.failureReason }
     /// Candidate gathering progress.
     public var iceGatheringState: ICEGatheringState { events.iceGatheringState }
     /// Where the offer/answer exchange is.

@@ -111,6 +111,14 @@ public final class PeerProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// Kills the process at once with SIGKILL, as a crash would: it sends nothing more.
+    public func killAbruptly() {
+        let pid = process.processIdentifier
+        guard pid > 0, process.isRunning else { return }
+        _ = Foundation.kill(pid, SIGKILL)
+        process.waitUntilExit()
+    }
+
     /// Stops the process (SIGTERM, then SIGKILL if it lingers).
     public func terminate() {
         let pid = process.processIdentifier
