@@ -29,6 +29,7 @@ let package = Package(
         fuzzTarget("FuzzVP9Payload", ["RTCRTP"], extra: ["FuzzPayloadSupport"]),
         fuzzTarget("FuzzH264Payload", ["RTCRTP"], extra: ["FuzzPayloadSupport"]),
         fuzzTarget("FuzzAV1Payload", ["RTCRTP"], extra: ["FuzzPayloadSupport"]),
+        fuzzTarget("FuzzRTPReceiveStream", ["RTCRTPStreams", "RTCRTP"]),
         fuzzTarget("FuzzICECandidate", ["RTCICE"]),
         fuzzTarget("FuzzSDP", ["RTCSDP"]),
         fuzzTarget("FuzzDTLS", ["RTCDTLS", "RTCCore"]),

@@ -13,8 +13,7 @@ bash scripts/install-peers.sh >/dev/null
 swift build -c release --product swiftrtc-bench 2>&1 | tail -1
 bin="$(swift build -c release --show-bin-path)/swiftrtc-bench"
 
-# Pion: Debian ships its Go sources under /usr/share/gocode; build in GOPATH mode with links for
-# the modules whose import path carries a major version (…/v3) that the directory does not.
+# Pion: Debian ships its Go sources under /usr/share/gocode; scripts/build-pion.sh builds against them.
 pion_src=/usr/share/gocode/src/github.com/pion/webrtc
 if ! command -v go >/dev/null 2>&1 || [ ! -d "$pion_src" ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -22,21 +21,10 @@ if ! command -v go >/dev/null 2>&1 || [ ! -d "$pion_src" ]; then
 fi
 pion_bin=""; pion_note="Go or golang-github-pion-webrtc.v3-dev is not installed"
 if command -v go >/dev/null 2>&1 && [ -d "$pion_src" ]; then
-  gopath="$PWD/.build/pion-gopath"
-  rm -rf "$gopath"; mkdir -p "$gopath/src/pionbench"
-  cp scripts/bench/pion/main.go "$gopath/src/pionbench/"
-  (cd /usr/share/gocode/src && find . -name go.mod | while read -r m; do
-     dir="${m%/go.mod}"; dir="${dir#./}"
-     mod="$(awk '/^module /{gsub(/"/, "", $2); print $2; exit}' "$m")"
-     if [ -n "$mod" ] && [ "$mod" != "$dir" ] && [ ! -e "/usr/share/gocode/src/$mod" ]; then
-       mkdir -p "$gopath/src/$(dirname "$mod")"; ln -sfn "/usr/share/gocode/src/$dir" "$gopath/src/$mod"
-     fi
-   done)
-  if (cd "$gopath/src/pionbench" && GO111MODULE=off GOPATH="$gopath:/usr/share/gocode" GOCACHE="$gopath-cache" \
-        GOFLAGS= go build -o "$gopath/pion-bench" .) >"$gopath/build.log" 2>&1; then
-    pion_bin="$gopath/pion-bench"
+  if scripts/build-pion.sh scripts/bench/pion "$PWD/.build/pion-bench" >"$PWD/.build/pion-bench.log" 2>&1; then
+    pion_bin="$PWD/.build/pion-bench"
   else
-    pion_note="the Go build failed (see $gopath/build.log)"
+    pion_note="the Go build failed (see .build/pion-bench.log)"
   fi
 fi
 
