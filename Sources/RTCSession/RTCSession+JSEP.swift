@@ -12,7 +12,8 @@ extension RTCSession {
     /// BUNDLE, `ice-options:trickle`, and the candidates gathered so far.
     public mutating func createOffer() throws(SessionError) -> SessionDescription {
         guard !isClosed else { throw .closed }
-        return SessionDescription(type: .offer, sdp: buildDescription(setup: .actpass).serialized())
+        let credentials = pendingICECredentials ?? ice.localCredentials
+        return SessionDescription(type: .offer, sdp: buildDescription(setup: .actpass, credentials: credentials).serialized())
     }
 
     /// Creates an answer to the remote offer (RFC 8829 §5.3.1). We answer `a=setup:active`
@@ -45,16 +46,20 @@ extension RTCSession {
     /// The `a=mid` of the data m-section (`"0"` unless the peer's offer chose another).
     public var dataMid: String { mid }
 
-    func buildDescription(setup: SetupRole, answering offer: SDPDocument? = nil) -> SDPDocument {
+    func buildDescription(setup: SetupRole, answering offer: SDPDocument? = nil, credentials: ICECredentials? = nil) -> SDPDocument {
+        let credentials = credentials ?? ice.localCredentials
+        // Candidates and end-of-candidates belong to the agent's credentials: an offer that
+        // restarts ICE carries neither (they are gathered again under the new ones).
+        let restarting = credentials != ice.localCredentials
         let transport = TransportParameters(
-            iceUfrag: ice.localCredentials.ufrag, icePwd: ice.localCredentials.password, iceOptions: ["trickle"],
+            iceUfrag: credentials.ufrag, icePwd: credentials.password, iceOptions: ["trickle"],
             fingerprints: [certificate.fingerprint], setup: setup)
         var section = MediaDescription.dataChannel(
             mid: mid, transport: transport, sctpPort: 5000, maxMessageSize: UInt64(configuration.maxMessageSize))
-        for candidate in ice.localCandidates {
+        for candidate in ice.localCandidates where !restarting {
             section.addCandidate(candidate.attribute)
         }
-        if ice.gatheringState == .complete { section.attributes.append(.endOfCandidates) }
+        if ice.gatheringState == .complete && !restarting { section.attributes.append(.endOfCandidates) }
         var media = [section]
         if let offer {
             // Reject (port 0) every m-section we do not support, keeping their order (RFC 8829 §5.3.1).

@@ -18,7 +18,7 @@ extension RTCSession {
     mutating func setICERole(_ role: ICERole) {
         guard ice.role != role else { return }
         if !iceStarted {
-            ice = RTCSession.makeAgent(configuration, credentials: iceCredentials, role: role, rng: RTCSession.child(of: &rng))
+            ice = RTCSession.makeAgent(configuration, credentials: ice.localCredentials, role: role, rng: RTCSession.child(of: &rng))
         }
     }
 
@@ -90,7 +90,7 @@ extension RTCSession {
         switch event {
         case .candidateGathered(let candidate):
             events.append(.ice(.localCandidate(ICECandidateInit(candidate: candidate.sdpAttributeValue, sdpMid: mid, sdpMLineIndex: 0,
-                                                                usernameFragment: iceCredentials.ufrag))))
+                                                                usernameFragment: ice.localCredentials.ufrag))))
         case .gatheringStateChanged(let state):
             events.append(.ice(.gatheringStateChanged(state)))
         case .connectionStateChanged(let state):

@@ -49,6 +49,9 @@ public struct RTCSession: DatagramCore {
     var rng: any RandomNumberGenerator & Sendable
     let iceCredentials: ICECredentials
     var iceStarted = false
+    /// Credentials `restartICE(now:)` chose for the next local offer (RFC 8445 §9); the agent
+    /// takes them when that offer is applied locally.
+    var pendingICECredentials: ICECredentials?
     /// Candidates trickled before the remote description, applied with it (RFC 8838 §11.4).
     var pendingRemoteCandidates: [(ICECandidateInit, ICECandidateAttribute?)] = []
     /// How many early candidates are kept; a peer sending more before its description is misbehaving.
@@ -106,6 +109,7 @@ public struct RTCSession: DatagramCore {
         localType = description.type
         localSetup = setup
         if signaling.state == .stable { stableLocal = (description.type, setup) }
+        applyLocalCredentials(of: parsed, now: now)
         if description.type == .answer || description.type == .pranswer {
             dtlsRole = setup == .active ? .client : .server
             startTransportIfReady(now: now)
@@ -154,7 +158,7 @@ public struct RTCSession: DatagramCore {
         } else {
             dtlsRole = remoteSetup == .active ? .server : .client
         }
-        ice.setRemoteCredentials(ICECredentials(ufrag: ufrag, password: pwd), now: now)
+        applyRemoteCredentials(ICECredentials(ufrag: ufrag, password: pwd), offer: description.type == .offer, now: now)
         for (_, mLine, attribute) in parsed.allCandidates where mLine == index {
             addCandidate(attribute, now: now)
         }
@@ -184,7 +188,10 @@ public struct RTCSession: DatagramCore {
         if !candidate.isEndOfCandidates {
             do { parsed = try ICECandidateAttribute(parsing: candidate.candidate) } catch { throw .invalidCandidate("\(error)") }
         }
-        guard remoteSDP != nil else {
+        // A candidate of another ICE generation than the current remote one (RFC 8838 §11.4)
+        // waits for the description that brings its credentials (an ICE restart in flight).
+        let otherGeneration = candidate.usernameFragment.map { $0 != ice.remoteCredentials?.ufrag } ?? false
+        guard remoteSDP != nil, !otherGeneration else {
             if pendingRemoteCandidates.count < Self.maxPendingRemoteCandidates {
                 pendingRemoteCandidates.append((candidate, parsed))
             } else {

@@ -119,6 +119,8 @@ public struct SessionStatistics: Sendable, Hashable {
     public var remoteCandidatesIgnored = 0
     /// The selected candidate pair, `local -> remote`, when there is one.
     public var selectedCandidatePair: String?
+    /// ICE restarts performed (ours and the peer's, RFC 8445 §9).
+    public var iceRestarts = 0
 
     /// Zero counters.
     public init() {}

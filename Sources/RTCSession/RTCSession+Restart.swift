@@ -1,0 +1,63 @@
+import NIOCore
+import RTCCore
+import RTCICE
+import RTCSDP
+
+extension RTCSession {
+    // MARK: ICE restart (RFC 8445 §9, RFC 8839 §4.4.1.1.1)
+
+    /// Asks for an ICE restart (W3C `restartIce()`): the next `createOffer()` carries a new
+    /// `ice-ufrag`/`ice-pwd`. When that offer is applied with `setLocalDescription`, the agent
+    /// takes the new credentials, forgets the peer's candidates, reports its candidates again
+    /// (`.ice(.localCandidate)` under the new ufrag, then gathering `complete`) and checks again
+    /// once the answer brings the peer's new credentials. DTLS, SCTP and the data channels are
+    /// untouched: the previously selected pair carries their data until a new one is selected.
+    ///
+    /// The session has no negotiation-needed event: create and send an offer after calling
+    /// this. Calling it again before that offer is applied keeps the same new credentials.
+    public mutating func restartICE(now: NIODeadline) {
+        guard !isClosed, pendingICECredentials == nil else { return }
+        var credentials = ICECredentials.random(using: &rng)
+        while credentials.ufrag == ice.localCredentials.ufrag { credentials = ICECredentials.random(using: &rng) }
+        pendingICECredentials = credentials
+    }
+
+    /// Whether a restart asked for by `restartICE(now:)` still waits for its offer to be applied.
+    public var isICERestartPending: Bool { pendingICECredentials != nil }
+
+    /// A local description whose credentials differ from the agent's restarts the agent with them.
+    mutating func applyLocalCredentials(of description: SDPDocument, now: NIODeadline) {
+        guard let index = dataMediaIndex(in: description), let ufrag = description.iceUfrag(forMediaAt: index),
+              let pwd = description.icePwd(forMediaAt: index) else { return }
+        let credentials = ICECredentials(ufrag: ufrag, password: pwd)
+        if credentials == pendingICECredentials { pendingICECredentials = nil }
+        guard credentials != ice.localCredentials else { return }
+        restartAgent(localCredentials: credentials, now: now)
+    }
+
+    /// The peer's credentials from a remote description. New credentials on an established
+    /// agent are the peer's ICE restart: an offer gets an answer with new credentials of ours
+    /// too (RFC 8839 §4.4.1.1.1), so the agent restarts now and `createAnswer()` carries them;
+    /// an answer with new credentials to an offer that kept ours restarts the checks only.
+    mutating func applyRemoteCredentials(_ credentials: ICECredentials, offer: Bool, now: NIODeadline) {
+        if let current = ice.remoteCredentials, current != credentials {
+            if offer {
+                var ours = pendingICECredentials ?? ICECredentials.random(using: &rng)
+                while ours.ufrag == ice.localCredentials.ufrag { ours = ICECredentials.random(using: &rng) }
+                pendingICECredentials = nil
+                restartAgent(localCredentials: ours, now: now)
+            } else {
+                restartAgent(localCredentials: ice.localCredentials, now: now)
+            }
+        }
+        ice.setRemoteCredentials(credentials, now: now)
+    }
+
+    private mutating func restartAgent(localCredentials: ICECredentials, now: NIODeadline) {
+        statistics.iceRestarts += 1
+        // Gathering starts over under the new credentials: the candidates are reported again,
+        // then `complete` (or later, if gathering had not finished).
+        if ice.gatheringState == .complete { events.append(.ice(.gatheringStateChanged(.gathering))) }
+        ice.restart(localCredentials: localCredentials, now: now)
+    }
+}
