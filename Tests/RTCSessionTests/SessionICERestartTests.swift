@@ -1,0 +1,144 @@
+import NIOCore
+import RTCCore
+import RTCSDP
+import RTCSession
+import RTCTestSupport
+import Testing
+
+/// ICE restart (RFC 8445 §9, RFC 8839 §4.4.1.1.1) through two sessions on virtual time: new
+/// credentials in both descriptions, checks again, and the DTLS/SCTP association and its
+/// channels carry on untouched.
+@Suite struct SessionICERestartTests {
+    static func iceStates(_ events: [SessionEvent]) -> [ICEConnectionState] {
+        events.compactMap { if case .ice(.connectionStateChanged(let s)) = $0 { s } else { nil } }
+    }
+
+    static func ufrag(_ description: SessionDescription) -> String? {
+        description.sdp.split(whereSeparator: \.isNewline).first { $0.hasPrefix("a=ice-ufrag:") }
+            .map { String($0.dropFirst("a=ice-ufrag:".count)) }
+    }
+
+    /// A pair with one channel from A, open on both sides; returns A's and B's handles.
+    static func connectedPair(seed: UInt64 = 1) throws -> (SessionPair, Int, Int) {
+        var pair = try SessionPair(seed: seed)
+        let handle = try pair.a.createDataChannel(label: "chat", options: DataChannelOptions(), now: pair.now)
+        try pair.negotiate()
+        pair.run(for: .seconds(10)) {
+            !SessionOpensDataChannelTests.opened($0.eventsA).isEmpty && !SessionOpensDataChannelTests.opened($0.eventsB).isEmpty
+        }
+        let atB = try #require(SessionOpensDataChannelTests.opened(pair.eventsB).first?.handle)
+        return (pair, handle, atB)
+    }
+
+    /// The restart exchange, non-trickle: `aOffers` says who restarts (and offers).
+    /// Returns (offer, answer).
+    static func renegotiate(_ pair: inout SessionPair, aOffers: Bool) throws -> (SessionDescription, SessionDescription) {
+        if aOffers {
+            try pair.withA { a, now in
+                a.restartICE(now: now)
+                try a.setLocalDescription(try a.createOffer(), now: now)
+            }
+            let offer = pair.a.localDescription!
+            try pair.withB { b, now in
+                try b.setRemoteDescription(offer, now: now)
+                try b.setLocalDescription(try b.createAnswer(), now: now)
+            }
+            let answer = pair.b.localDescription!
+            try pair.withA { a, now in try a.setRemoteDescription(answer, now: now) }
+            return (offer, answer)
+        } else {
+            try pair.withB { b, now in
+                b.restartICE(now: now)
+                try b.setLocalDescription(try b.createOffer(), now: now)
+            }
+            let offer = pair.b.localDescription!
+            try pair.withA { a, now in
+                try a.setRemoteDescription(offer, now: now)
+                try a.setLocalDescription(try a.createAnswer(), now: now)
+            }
+            let answer = pair.a.localDescription!
+            try pair.withB { b, now in try b.setRemoteDescription(answer, now: now) }
+            return (offer, answer)
+        }
+    }
+
+    @Test(arguments: [true, false])
+    func restartKeepsTheChannelAndItsOrder(offererRestarts: Bool) throws {
+        var (pair, handle, _) = try Self.connectedPair()
+        let ufragA = try #require(Self.ufrag(pair.a.localDescription!))
+        let ufragB = try #require(Self.ufrag(pair.b.localDescription!))
+        var sent: [DataChannelMessage] = []
+        func send(_ text: String, _ pair: inout SessionPair) throws {
+            try pair.withA { a, now in try a.send(.text(text), on: handle, now: now) }
+            sent.append(.text(text))
+        }
+        for i in 0..<5 { try send("before \(i)", &pair) }
+        pair.run(for: .seconds(2)) { SessionOpensDataChannelTests.messages($0.eventsB).count == 5 }
+        let startedA = pair.eventsA.count, startedB = pair.eventsB.count
+
+        // The side that restarts offers: A (the original offerer) or B (the original answerer).
+        try send("during 0", &pair)
+        let (offer, answer) = try Self.renegotiate(&pair, aOffers: offererRestarts)
+        try send("during 1", &pair)
+        pair.run(for: .milliseconds(20))
+        try send("during 2", &pair)
+        let newA = try #require(Self.ufrag(offererRestarts ? offer : answer))
+        let newB = try #require(Self.ufrag(offererRestarts ? answer : offer))
+        #expect(newA != ufragA && newB != ufragB)
+        #expect(pair.a.statistics.iceRestarts == 1 && pair.b.statistics.iceRestarts == 1)
+
+        pair.run(for: .seconds(10)) {
+            Self.iceStates(Array($0.eventsA[startedA...])).last == .connected
+                && Self.iceStates(Array($0.eventsB[startedB...])).last == .connected
+        }
+        let statesA = Self.iceStates(Array(pair.eventsA[startedA...]))
+        let statesB = Self.iceStates(Array(pair.eventsB[startedB...]))
+        #expect(statesA.contains(.checking) && statesA.last == .connected)
+        #expect(statesB.contains(.checking) && statesB.last == .connected)
+        // New candidates were reported under the new ufrag.
+        let trickledA = SessionTrickleTests.localCandidates(Array(pair.eventsA[startedA...]))
+        #expect(!trickledA.isEmpty && trickledA.allSatisfy { $0.usernameFragment == newA })
+
+        for i in 0..<5 { try send("after \(i)", &pair) }
+        pair.run(for: .seconds(5)) { SessionOpensDataChannelTests.messages($0.eventsB).count == sent.count }
+        #expect(SessionOpensDataChannelTests.messages(pair.eventsB) == sent)
+        // Same association: no channel opened again, the connection is connected.
+        #expect(SessionOpensDataChannelTests.opened(pair.eventsA).count == 1)
+        #expect(SessionOpensDataChannelTests.opened(pair.eventsB).count == 1)
+        #expect(pair.eventsA.last { if case .connectionStateChanged = $0 { true } else { false } }
+                .map { if case .connectionStateChanged(.connected) = $0 { true } else { false } } == true)
+    }
+
+    /// Consent fails while the link is cut (RFC 7675): ICE goes disconnected, then failed. Once
+    /// the link heals, a restart brings ICE back to connected and the channel still works.
+    @Test func restartAfterConsentFailureRecovers() throws {
+        var (pair, handle, atB) = try Self.connectedPair(seed: 3)
+        let started = pair.eventsA.count
+        pair.link.conditions.loss = 1.0
+        pair.run(for: .seconds(40))
+        #expect(Self.iceStates(Array(pair.eventsA[started...])).suffix(2) == [.disconnected, .failed])
+        #expect(Self.iceStates(pair.eventsB).last == .failed)
+        #expect(SessionDataChannelLifecycleTests.closed(pair.eventsA).isEmpty)
+
+        pair.link.conditions.loss = 0
+        let restarted = pair.eventsA.count, restartedB = pair.eventsB.count
+        _ = try Self.renegotiate(&pair, aOffers: true)
+        pair.run(for: .seconds(10)) {
+            Self.iceStates(Array($0.eventsA[restarted...])).last == .connected
+                && Self.iceStates(Array($0.eventsB[restartedB...])).last == .connected
+        }
+        #expect(Self.iceStates(Array(pair.eventsA[restarted...])).last == .connected)
+        #expect(Self.iceStates(Array(pair.eventsB[restartedB...])).last == .connected)
+        try pair.withA { a, now in try a.send(.text("back"), on: handle, now: now) }
+        try pair.withB { b, now in try b.send(.text("here too"), on: atB, now: now) }
+        pair.run(for: .seconds(10)) {
+            SessionOpensDataChannelTests.messages($0.eventsB).last == .text("back")
+                && SessionOpensDataChannelTests.messages($0.eventsA).last == .text("here too")
+        }
+        #expect(SessionOpensDataChannelTests.messages(pair.eventsB).last == .text("back"))
+        #expect(SessionOpensDataChannelTests.messages(pair.eventsA).last == .text("here too"))
+        #expect(pair.eventsA.contains { if case .connectionStateChanged(.failed) = $0 { true } else { false } })
+        #expect(pair.eventsA.last { if case .connectionStateChanged = $0 { true } else { false } }
+                .map { if case .connectionStateChanged(.connected) = $0 { true } else { false } } == true)
+    }
+}
