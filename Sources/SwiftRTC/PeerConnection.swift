@@ -61,7 +61,7 @@ public actor PeerConnection {
     /// The creating client's object counters.
     nonisolated let liveObjects: LiveObjects
     /// Runs the session: its sockets, its timer, and the pump that hands its events to `events`.
-    private let driver: UDPDriver<RTCSession>
+    let driver: UDPDriver<RTCSession>
     /// The session's events as the API publishes them (streams, states, channels, waiters).
     private let events: ConnectionEvents
     private var gatheringStarted = false
