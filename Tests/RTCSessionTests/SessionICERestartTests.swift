@@ -1,7 +1,8 @@
+import Foundation
 import NIOCore
 import RTCCore
 import RTCSDP
-import RTCSession
+@testable import RTCSession
 import RTCTestSupport
 import Testing
 
@@ -140,5 +141,62 @@ import Testing
         #expect(pair.eventsA.contains { if case .connectionStateChanged(.failed) = $0 { true } else { false } })
         #expect(pair.eventsA.last { if case .connectionStateChanged = $0 { true } else { false } }
                 .map { if case .connectionStateChanged(.connected) = $0 { true } else { false } } == true)
+    }
+
+    static func withoutCandidates(_ d: SessionDescription) -> SessionDescription {
+        let lines = d.sdp.components(separatedBy: "\r\n").filter { !$0.hasPrefix("a=candidate") && $0 != "a=end-of-candidates" }
+        return SessionDescription(type: d.type, sdp: lines.joined(separator: "\r\n"))
+    }
+
+    /// Trickled restart: the restart offer carries no candidates; they follow under the new
+    /// ufrag, B's reach A before B's answer (kept until it arrives), and a late candidate of
+    /// the old generation is not applied.
+    @Test func trickledRestartUsesOnlyTheNewGeneration() throws {
+        var (pair, handle, _) = try Self.connectedPair(seed: 5)
+        let oldUfragB = try #require(Self.ufrag(pair.b.localDescription!))
+        let startedA = pair.eventsA.count, startedB = pair.eventsB.count
+        let offer = try pair.withA { a, now in
+            a.restartICE(now: now)
+            #expect(a.isICERestartPending)
+            let offer = try a.createOffer()
+            try a.setLocalDescription(offer, now: now)
+            #expect(!a.isICERestartPending)
+            return offer
+        }
+        #expect(!offer.sdp.contains("a=candidate") && !offer.sdp.contains("a=end-of-candidates"))
+        pair.drain()
+        let fromA = SessionTrickleTests.localCandidates(Array(pair.eventsA[startedA...]))
+        #expect(fromA.count == 1 && fromA.first?.usernameFragment == Self.ufrag(offer))
+        let answer = try pair.withB { b, now in
+            try b.setRemoteDescription(offer, now: now)
+            let answer = try b.createAnswer()
+            try b.setLocalDescription(answer, now: now)
+            return answer
+        }
+        pair.drain()
+        let fromB = SessionTrickleTests.localCandidates(Array(pair.eventsB[startedB...]))
+        #expect(fromB.count == 1 && fromB.first?.usernameFragment == Self.ufrag(answer))
+        // A stale candidate of B's old generation (an address B never had) arrives late.
+        let stale = ICECandidateInit(candidate: "candidate:9 1 udp 2130706431 10.9.9.9 9999 typ host", sdpMid: "0",
+                                     sdpMLineIndex: 0, usernameFragment: oldUfragB)
+        try pair.withA { a, now in
+            try a.addRemoteCandidate(stale, now: now)
+            for c in fromB { try a.addRemoteCandidate(c, now: now) }
+            try a.setRemoteDescription(Self.withoutCandidates(answer), now: now)
+        }
+        try pair.withB { b, now in for c in fromA { try b.addRemoteCandidate(c, now: now) } }
+        pair.run(for: .seconds(10)) {
+            Self.iceStates(Array($0.eventsA[startedA...])).last == .connected
+                && Self.iceStates(Array($0.eventsB[startedB...])).last == .connected
+        }
+        #expect(Self.iceStates(Array(pair.eventsA[startedA...])).last == .connected)
+        #expect(Self.iceStates(Array(pair.eventsB[startedB...])).last == .connected)
+        #expect(pair.a.statistics.selectedCandidatePair == "\(SessionPair.addressA) -> \(SessionPair.addressB)")
+        // The stale candidate was never given to the agent; B's trickled one was.
+        #expect(!pair.a.ice.remoteCandidates.contains { $0.address.description.hasPrefix("10.9.9.9") })
+        #expect(pair.a.ice.remoteCandidates.contains { $0.address == SessionPair.addressB })
+        try pair.withA { a, now in try a.send(.text("new generation"), on: handle, now: now) }
+        pair.run(for: .seconds(2)) { SessionOpensDataChannelTests.messages($0.eventsB).last == .text("new generation") }
+        #expect(SessionOpensDataChannelTests.messages(pair.eventsB).last == .text("new generation"))
     }
 }
