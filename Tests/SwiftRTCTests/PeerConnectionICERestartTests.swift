@@ -15,7 +15,9 @@ struct PeerConnectionICERestartTests {
 
     static func hex(_ digest: SHA256.Digest) -> String { digest.map { String(format: "%02x", $0) }.joined() }
 
-    @Test func aTransferInProgressSurvivesARestart() async throws {
+    /// `answererRestarts`: b (the first answerer) restarts and offers instead of a.
+    @Test(arguments: [false, true])
+    func aTransferInProgressSurvivesARestart(answererRestarts: Bool) async throws {
         try InteropEnvironment.requirePrivateNamespace()
         let client = WebRTCClient(engine: .native)
         let a = try await client.createPeerConnection()
@@ -49,18 +51,19 @@ struct PeerConnectionICERestartTests {
             sent += chunk
             if !restarted && sent >= total / 2 {
                 restarted = true
-                // Half way: a restarts ICE and renegotiates while data keeps flowing.
-                try await a.restartIce()
-                let offer = try await a.createOffer()
-                let newA = try #require(Self.ufrag(offer))
-                #expect(newA != ufragA)
-                try await a.setLocalDescription(offer)
-                try await withTimeout(10, "a gathering again") { try await a.awaitIceGatheringComplete() }
-                try await b.setRemoteDescription(try #require(await a.localDescription))
-                let answer = try await b.createAnswer()
-                #expect(Self.ufrag(answer) != ufragB)
-                try await b.setLocalDescription(answer)
-                try await a.setRemoteDescription(try #require(await b.localDescription))
+                // Half way: one side restarts ICE and renegotiates while data keeps flowing.
+                let (offerer, answerer) = answererRestarts ? (b, a) : (a, b)
+                let (oldOfferer, oldAnswerer) = answererRestarts ? (ufragB, ufragA) : (ufragA, ufragB)
+                try await offerer.restartIce()
+                let offer = try await offerer.createOffer()
+                #expect(Self.ufrag(offer) != oldOfferer)
+                try await offerer.setLocalDescription(offer)
+                try await withTimeout(10, "gathering again") { try await offerer.awaitIceGatheringComplete() }
+                try await answerer.setRemoteDescription(try #require(await offerer.localDescription))
+                let answer = try await answerer.createAnswer()
+                #expect(Self.ufrag(answer) != oldAnswerer)
+                try await answerer.setLocalDescription(answer)
+                try await offerer.setRemoteDescription(try #require(await answerer.localDescription))
             }
         }
         let (digest, received) = try await withTimeout(60, "the transfer") { try await receiver.value }
