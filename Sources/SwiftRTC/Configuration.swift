@@ -1,3 +1,4 @@
+import Logging
 import RTCCore
 import RTCDTLS
 import RTCSession
@@ -44,6 +45,14 @@ public struct ConnectionConfiguration: Sendable {
     public var sendBufferHighWaterMark: Int = 1 << 20
     /// The DTLS certificate; `nil` generates a fresh ECDSA P-256 one per connection.
     public var certificate: DTLSCertificate?
+    /// The base logger. The connection logs through its handler under one label per subsystem
+    /// (`swiftrtc.peerconnection`, `swiftrtc.ice`, `swiftrtc.dtls`, `swiftrtc.sctp`,
+    /// `swiftrtc.datachannel`), with the connection's short id as `pc` metadata. At info: state
+    /// changes, the selected pair, the DTLS handshake, channels opening and closing; at
+    /// warning/error: every failure with its reason; at debug: candidates and descriptions.
+    /// Nothing is logged per packet or per message above debug. The default follows
+    /// `LoggingSystem` (as bootstrapped when the configuration is made).
+    public var logger = Logger(label: "swiftrtc")
 
     /// The defaults: no ICE servers, all candidates, loopback included.
     public init() {}
