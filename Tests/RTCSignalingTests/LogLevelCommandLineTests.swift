@@ -1,0 +1,68 @@
+import Foundation
+import RTCTestSupport
+import Testing
+
+/// `--log-level` on every `swiftrtc` command: a known level is accepted and routes the
+/// library's records to standard error; anything else is refused before the command runs.
+@Suite("swiftrtc --log-level", .serialized)
+struct LogLevelCommandLineTests {
+    static let commands: [[String]] = [
+        ["serve", "--port", "0"],
+        ["echo", "--signal", "ws://127.0.0.1:9/ws", "--room", "r", "--max-reconnects", "0"],
+        ["send", "/nonexistent/file.bin", "--signal", "ws://127.0.0.1:9/ws", "--room", "r"],
+        ["receive", "--signal", "ws://127.0.0.1:9/ws", "--room", "r", "--max-reconnects", "0"],
+    ]
+
+    /// `--log-level loud` is refused by every command with a message naming the accepted levels.
+    @Test(arguments: commands) func anUnknownLevelIsRefused(_ command: [String]) async throws {
+        let binary = try swiftrtcExecutable()
+        let process = try PeerProcess("swiftrtc \(command[0])", executable: binary, arguments: command + ["--log-level", "loud"])
+        defer { process.terminate() }
+        let status = try await process.waitForExit(timeout: 30)
+        #expect(status != 0)
+        #expect(process.allOutput.contains("The value 'loud' is invalid for '--log-level <log-level>'"), "\(process.allOutput)")
+        #expect(process.allOutput.contains("critical"), "the accepted levels are listed: \(process.allOutput)")
+    }
+
+    /// `swiftrtc echo --log-level debug` runs, and the signaling client's records reach
+    /// standard error with their label and metadata (here: the failed connection and the give-up).
+    @Test func echoAtDebugLogsTheSignalingClient() async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        let binary = try swiftrtcExecutable()
+        let port = InteropEnvironment.freePort(udp: false)
+        let echo = try PeerProcess("swiftrtc echo", executable: binary, arguments:
+            ["echo", "--signal", "ws://127.0.0.1:\(port)/ws", "--room", "logs", "--peer-id", "e", "--max-reconnects", "0", "--log-level", "debug"])
+        defer { echo.terminate() }
+        let status = try await echo.waitForExit(timeout: 30)
+        #expect(status != 0)
+        let output = echo.allOutput
+        #expect(output.contains("swiftrtc.signaling") || output.contains("signaling connection failed"), "\(output)")
+        #expect(output.contains("giving up on the signaling server"), "\(output)")
+        #expect(output.contains("peer=e") && output.contains("room=logs"), "\(output)")
+        #expect(output.contains("no connection to the signaling server"), "\(output)")
+    }
+
+    /// At the default level (warning) the room commands stay quiet about routine events: the
+    /// same run without `--log-level` logs no debug or info records.
+    @Test func theDefaultLevelKeepsRoomCommandsQuiet() async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        let binary = try swiftrtcExecutable()
+        let port = InteropEnvironment.freePort(udp: false)
+        let echo = try PeerProcess("swiftrtc echo", executable: binary, arguments:
+            ["echo", "--signal", "ws://127.0.0.1:\(port)/ws", "--room", "logs", "--max-reconnects", "0"])
+        defer { echo.terminate() }
+        _ = try await echo.waitForExit(timeout: 30)
+        #expect(!echo.allOutput.contains(" debug "), "\(echo.allOutput)")
+        #expect(!echo.allOutput.contains(" info "), "\(echo.allOutput)")
+        #expect(echo.allOutput.contains("no connection to the signaling server"), "\(echo.allOutput)")
+    }
+
+    /// `swiftrtc serve --log-level debug` starts and logs that it listens (an info record).
+    @Test func serveAcceptsDebug() async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        let binary = try swiftrtcExecutable()
+        let serve = try PeerProcess("swiftrtc serve", executable: binary, arguments: ["serve", "--port", "0", "--log-level", "debug"])
+        defer { serve.terminate() }
+        try await serve.waitForLine(timeout: 30) { $0.contains("signaling server listening") }
+    }
+}
