@@ -45,14 +45,17 @@ public struct ConnectionConfiguration: Sendable {
     public var sendBufferHighWaterMark: Int = 1 << 20
     /// The DTLS certificate; `nil` generates a fresh ECDSA P-256 one per connection.
     public var certificate: DTLSCertificate?
-    /// The base logger. The connection logs through its handler under one label per subsystem
-    /// (`swiftrtc.peerconnection`, `swiftrtc.ice`, `swiftrtc.dtls`, `swiftrtc.sctp`,
-    /// `swiftrtc.datachannel`), with the connection's short id as `pc` metadata. At info: state
+    /// Where the connection logs, one label per subsystem (`swiftrtc.peerconnection`,
+    /// `swiftrtc.ice`, `swiftrtc.dtls`, `swiftrtc.sctp`, `swiftrtc.datachannel`), each record
+    /// with the connection's short id as `pc` metadata (`PeerConnection.logID`). At info: state
     /// changes, the selected pair, the DTLS handshake, channels opening and closing; at
-    /// warning/error: every failure with its reason; at debug: candidates and descriptions.
-    /// Nothing is logged per packet or per message above debug. The default follows
-    /// `LoggingSystem` (as bootstrapped when the configuration is made).
-    public var logger = Logger(label: "swiftrtc")
+    /// warning/error: every failure and failed channel close with its reason; at debug:
+    /// candidates and descriptions. Nothing is logged per packet or per message above debug.
+    ///
+    /// `nil` (the default) makes the subsystem loggers from `LoggingSystem` when the connection
+    /// is created. A logger given here is the base: the subsystem loggers share its handler
+    /// (its level, metadata and destination) under their own labels.
+    public var logger: Logger?
 
     /// The defaults: no ICE servers, all candidates, loopback included.
     public init() {}

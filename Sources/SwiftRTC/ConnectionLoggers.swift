@@ -4,8 +4,8 @@ import Logging
 /// `swiftrtc.ice`, `swiftrtc.dtls`, `swiftrtc.sctp`, `swiftrtc.datachannel`), each carrying
 /// the connection's short id as `pc` metadata so the lines of one connection can be picked out.
 ///
-/// They share the handler of the configuration's base logger (its level, its metadata, where
-/// it writes); only the label differs. Nothing here is called per packet or per message:
+/// Without a base logger they come from `LoggingSystem`; with one they share its handler (its
+/// level, its metadata, where it writes) and only the label differs. Nothing here is called per packet or per message:
 /// the hot paths of the driver and the session stay free of logging work.
 struct ConnectionLoggers: Sendable {
     /// The connection's short id (8 hex digits), the `pc` metadata value.
@@ -21,10 +21,14 @@ struct ConnectionLoggers: Sendable {
     /// Channels opening and closing.
     let dataChannel: Logger
 
-    init(base: Logger, id: String) {
+    init(base: Logger?, id: String) {
         self.id = id
         func make(_ subsystem: String) -> Logger {
-            var logger = Logger(label: "swiftrtc.\(subsystem)", factory: { _ in base.handler })
+            var logger = if let base {
+                Logger(label: "swiftrtc.\(subsystem)", factory: { _ in base.handler })
+            } else {
+                Logger(label: "swiftrtc.\(subsystem)")
+            }
             logger[metadataKey: "pc"] = "\(id)"
             return logger
         }

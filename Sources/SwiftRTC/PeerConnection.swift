@@ -211,7 +211,7 @@ public actor PeerConnection {
     /// every waiting call throws `WebRTCError.closed`.
     public func close() async {
         guard !closed else { return }
-        events.log.peerConnection.info("closing")
+        events.log.peerConnection.debug("close() called")
         driver.core.close(now: .now())
         driver.pump()
         events.close()

@@ -38,9 +38,7 @@ struct RoomOptions: ParsableArguments {
                                         logger: CommandLogging.logger("swiftrtc.signaling", level: logLevel))
         var configuration = RoomClient.Configuration()
         configuration.channelLabel = channelLabel
-        let webRTC = WebRTCClient(engine: .native) {
-            $0.defaultConnectionConfiguration.logger = CommandLogging.logger("swiftrtc", level: logLevel)
-        }
+        let webRTC = WebRTCClient(engine: .native)  // its connections log through the bootstrapped LoggingSystem
         return RoomClient(webRTC: webRTC, signaling: signaling, configuration: configuration,
                           logger: CommandLogging.logger("swiftrtc.room", level: logLevel))
     }

@@ -1,5 +1,7 @@
 import Foundation
+import RTCSignaling
 import RTCTestSupport
+import SwiftRTC
 import Testing
 
 /// `--log-level` on every `swiftrtc` command: a known level is accepted and routes the
@@ -64,5 +66,33 @@ struct LogLevelCommandLineTests {
         let serve = try PeerProcess("swiftrtc serve", executable: binary, arguments: ["serve", "--port", "0", "--log-level", "debug"])
         defer { serve.terminate() }
         try await serve.waitForLine(timeout: 30) { $0.contains("signaling server listening") }
+    }
+
+    /// `swiftrtc echo --log-level info` with a peer that connects and leaves: the connection's
+    /// records reach standard error under their subsystem labels with a `pc` id, and the room's
+    /// member events under `swiftrtc.room` with the room id.
+    @Test func echoAtInfoLogsTheConnectionBySubsystem() async throws {
+        let binary = try swiftrtcExecutable()
+        try await withSignalingServer { _, port in
+            let echo = try PeerProcess("swiftrtc echo", executable: binary, arguments:
+                ["echo", "--signal", "ws://127.0.0.1:\(port)/ws", "--room", "logs", "--peer-id", "echo", "--log-level", "info"])
+            defer { echo.terminate() }
+            try await echo.waitForLine(timeout: 30) { $0.contains("joined room logs as echo") }
+            let me = RoomPeer(port: port, id: "me", room: "logs")
+            #expect(try await me.join() == ["echo"])
+            let chat = try await me.channel(with: "echo")
+            try await chat.send("hi")
+            #expect(try await withTimeout(10, "echo") { try await chat.receive() } == .text("hi"))
+            await me.close()
+            try await echo.waitForLine { $0.contains("me left") }
+            let output = echo.allOutput
+            for label in ["swiftrtc.peerconnection", "swiftrtc.ice", "swiftrtc.dtls", "swiftrtc.datachannel", "swiftrtc.room"] {
+                #expect(output.contains(" \(label):"), "\(label) missing: \(output.suffix(3000))")
+            }
+            #expect(output.contains("connection state connected") && output.contains("pc="), "\(output.suffix(3000))")
+            #expect(output.contains("member joined") && output.contains("room=logs"), "\(output.suffix(3000))")
+            #expect(output.contains("channel closed"), "\(output.suffix(3000))")
+            #expect(!output.contains(" debug "), "nothing below info: \(output.suffix(3000))")
+        }
     }
 }
