@@ -46,7 +46,7 @@ public struct ConnectionConfiguration: Sendable {
     /// The DTLS certificate; `nil` generates a fresh ECDSA P-256 one per connection.
     public var certificate: DTLSCertificate?
     /// Where the connection logs, one label per subsystem (`swiftrtc.peerconnection`,
-    /// `swiftrtc.ice`, `swiftrtc.dtls`, `swiftrtc.sctp`, `swiftrtc.datachannel`), each record
+    /// `swiftrtc.ice`, `swiftrtc.dtls`, `swiftrtc.datachannel`), each record
     /// with the connection's short id as `pc` metadata (`PeerConnection.logID`). At info: state
     /// changes, the selected pair, the DTLS handshake, channels opening and closing; at
     /// warning/error: every failure and failed channel close with its reason; at debug:

@@ -187,6 +187,9 @@ final class ConnectionEvents {
         }
         if state == .failed {
             if failureReason == nil { failureReason = "the connection failed: the DTLS handshake failed or was refused" }
+            if iceConnectionState != .failed {
+                log.dtls.error("DTLS handshake failed", metadata: ["reason": "\(failureReason!)"])
+            }
             log.peerConnection.error("connection state failed", metadata: ["from": "\(previous)", "reason": "\(failureReason!)"])
         } else {
             log.peerConnection.info("connection state \(state)", metadata: ["from": "\(previous)"])

@@ -1,8 +1,10 @@
 import Logging
 
 /// The loggers of one peer connection, one per subsystem (`swiftrtc.peerconnection`,
-/// `swiftrtc.ice`, `swiftrtc.dtls`, `swiftrtc.sctp`, `swiftrtc.datachannel`), each carrying
+/// `swiftrtc.ice`, `swiftrtc.dtls`, `swiftrtc.datachannel`), each carrying
 /// the connection's short id as `pc` metadata so the lines of one connection can be picked out.
+/// (The session reports no SCTP association events of its own yet, so there is no
+/// `swiftrtc.sctp` logger; channel events are under `swiftrtc.datachannel`.)
 ///
 /// Without a base logger they come from `LoggingSystem`; with one they share its handler (its
 /// level, its metadata, where it writes) and only the label differs. Nothing here is called per packet or per message:
@@ -16,8 +18,6 @@ struct ConnectionLoggers: Sendable {
     let ice: Logger
     /// The DTLS handshake.
     let dtls: Logger
-    /// The SCTP association.
-    let sctp: Logger
     /// Channels opening and closing.
     let dataChannel: Logger
 
@@ -35,7 +35,6 @@ struct ConnectionLoggers: Sendable {
         peerConnection = make("peerconnection")
         ice = make("ice")
         dtls = make("dtls")
-        sctp = make("sctp")
         dataChannel = make("datachannel")
     }
 

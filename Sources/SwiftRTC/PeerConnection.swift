@@ -229,6 +229,7 @@ public actor PeerConnection {
                                                           includeIPv6: configuration.includeIPv6)
         let bound = await driver.bind(addresses)
         guard !closed else { return }
+        events.log.ice.debug("bound host sockets", metadata: ["bound": "\(bound)", "unbindable": "\(addresses.count - bound.count)"])
         if bound.isEmpty { throw WebRTCError.noUsableNetworkInterface }
         driver.core.addLocalAddresses(bound, now: .now())
         driver.pump()

@@ -78,6 +78,7 @@ import Testing
         let reason = try #require(await a.failureReason)
         let mine = logs.records(pc: a.logID)
         #expect(mine.contains { $0.level >= .error && $0.message == "connection state failed" && $0["reason"] == reason }, "\(mine)")
+        #expect(mine.contains { $0.level == .error && $0.message == "DTLS handshake failed" && $0["reason"] == reason }, "\(mine)")
         #expect(channel.closeReason == reason)
         #expect(mine.contains { $0.level == .warning && $0.message == "channel closed" && $0["label"] == "doomed" && $0["reason"] == reason }, "\(mine)")
         await a.close()
