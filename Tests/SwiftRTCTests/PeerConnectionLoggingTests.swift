@@ -85,6 +85,43 @@ import Testing
         await b.close()
     }
 
+    /// The answerer is gone before the offerer applies its answer: no check is ever answered,
+    /// checking fails after ICE's checking timeout (30 s), and the failure is logged under
+    /// `swiftrtc.ice` and `swiftrtc.peerconnection` at error with the reason the API shows.
+    @Test func anICEFailureIsLoggedWithItsReason() async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        let logs = CapturedLogs()
+        let client = Self.client(logs, level: .info)
+        let a = try await client.createPeerConnection()
+        let b = try await client.createPeerConnection()
+        let channel = try await a.createDataChannel("unreachable")
+        try await a.setLocalDescription(try await a.createOffer())
+        try await withTimeout(10, "offerer gathering") { try await a.awaitIceGatheringComplete() }
+        try await b.setRemoteDescription(try #require(await a.localDescription))
+        try await b.setLocalDescription(try await b.createAnswer())
+        try await withTimeout(10, "answerer gathering") { try await b.awaitIceGatheringComplete() }
+        let answer = try #require(await b.localDescription)
+        await b.close()
+        try await a.setRemoteDescription(answer)
+        try await withTimeout(60, "the offerer's ICE to fail") {
+            for await state in a.iceConnectionStateUpdates where state == .failed { return }
+            throw TestTimeout(what: "iceConnectionStateUpdates ended")
+        }
+        try await withTimeout(5, "the connection to fail") {
+            for await state in a.connectionStateUpdates where state == .failed { return }
+            throw TestTimeout(what: "connectionStateUpdates ended")
+        }
+        let reason = try #require(await a.failureReason)
+        #expect(reason.contains("ICE connectivity checks failed"))
+        let mine = logs.records(pc: a.logID)
+        #expect(mine.contains { $0.level == .error && $0.message == "ICE state failed" && $0["reason"] == reason }, "\(mine)")
+        #expect(mine.contains { $0.level == .error && $0.message == "connection state failed" && $0["reason"] == reason }, "\(mine)")
+        #expect(!mine.contains { $0.message == "DTLS handshake failed" }, "an ICE failure is not blamed on DTLS")
+        #expect(mine.contains { $0.level == .warning && $0.message == "channel closed" && $0["label"] == "unreachable" && $0["reason"] == reason }, "\(mine)")
+        #expect(channel.closeReason == reason)
+        await a.close()
+    }
+
     /// Moving 1 MiB in 256 messages logs nothing above debug and no more than a handful of
     /// records at any level, even with the logger at trace: nothing is logged per message.
     @Test func aBulkTransferLogsNothingPerMessage() async throws {
