@@ -27,19 +27,24 @@ struct LogLevelCommandLineTests {
     }
 
     /// `swiftrtc echo --log-level debug` runs, and the signaling client's records reach
-    /// standard error with their label and metadata (here: the failed connection and the give-up).
+    /// standard error with their label and metadata (here: the failed connections, the
+    /// reconnects with their back-off and the give-up).
     @Test func echoAtDebugLogsTheSignalingClient() async throws {
         try InteropEnvironment.requirePrivateNamespace()
         let binary = try swiftrtcExecutable()
         let port = InteropEnvironment.freePort(udp: false)
         let echo = try PeerProcess("swiftrtc echo", executable: binary, arguments:
-            ["echo", "--signal", "ws://127.0.0.1:\(port)/ws", "--room", "logs", "--peer-id", "e", "--max-reconnects", "0", "--log-level", "debug"])
+            ["echo", "--signal", "ws://127.0.0.1:\(port)/ws", "--room", "logs", "--peer-id", "e", "--max-reconnects", "2", "--log-level", "debug"])
         defer { echo.terminate() }
         let status = try await echo.waitForExit(timeout: 30)
         #expect(status != 0)
         let output = echo.allOutput
         #expect(output.contains("swiftrtc.signaling") || output.contains("signaling connection failed"), "\(output)")
         #expect(output.contains("giving up on the signaling server"), "\(output)")
+        // Two reconnects with their back-off (250 ms, then 500 ms), then the give-up.
+        #expect(output.contains("reconnecting to the signaling server") && output.contains("attempt=1") && output.contains("attempt=2"), "\(output)")
+        #expect(output.contains("in=0.25 seconds") && output.contains("in=0.5 seconds"), "\(output)")
+        #expect(output.contains("attempts=2"), "\(output)")
         #expect(output.contains("peer=e") && output.contains("room=logs"), "\(output)")
         #expect(output.contains("no connection to the signaling server"), "\(output)")
     }
