@@ -171,11 +171,13 @@ let package = Package(
             "RTCSession", "RTCCore", "RTCUDP",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "SwiftRTCTests", dependencies: [
             "SwiftRTC", "RTCTestSupport",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // The signaling protocol and its clients (SignalingClient, RoomClient): no HTTP server.
         // HummingbirdWSClient is only the WebSocket client (swift-websocket's WSClient over NIO).

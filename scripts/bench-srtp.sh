@@ -41,9 +41,10 @@ bin="$(swift build -c release --show-bin-path)/swiftrtc-bench"
 
 # What "libsrtp speed" means here: which crypto library Debian's libsrtp2 is built on.
 lib="$(ldd "$out/libsrtp-harness" | awk '/libsrtp2/ {print $3}')"
-if ldd "$lib" | grep -q libnss3; then
+deps="$(ldd "$lib")"  # read whole first: `ldd | grep -q` under pipefail fails when grep quits early
+if grep -q libnss3 <<<"$deps"; then
   backend="NSS (libnss3: AES-CTR and AES-GCM with AES-NI in NSS's freebl, HMAC-SHA1 through NSS's PK11 layer), not OpenSSL"
-elif ldd "$lib" | grep -q libcrypto; then
+elif grep -q libcrypto <<<"$deps"; then
   backend="OpenSSL (libcrypto)"
 else
   backend="libsrtp's built-in crypto (no AES-NI)"

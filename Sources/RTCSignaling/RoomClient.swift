@@ -170,6 +170,9 @@ public actor RoomClient {
         self.webRTC = webRTC
         self.signaling = signaling
         self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "peer"] = "\(signaling.peerID)"
+        logger[metadataKey: "room"] = "\(signaling.roomID)"
         self.logger = logger
         self.localPeerID = signaling.peerID
         self.roomID = signaling.roomID
@@ -275,6 +278,8 @@ public actor RoomClient {
 
     private func joined(_ others: [String]) async {
         let firstJoin = joinedPeers == nil
+        logger.log(level: firstJoin ? .debug : .info, firstJoin ? "joined" : "joined again after a reconnect",
+                   metadata: ["members": "\(others.joined(separator: ","))"])
         if firstJoin {
             joinedPeers = others
             let waiters = joinWaiters
@@ -307,6 +312,7 @@ public actor RoomClient {
     private func addMember(_ id: String) {
         guard !memberIDs.contains(id) else { return }
         memberIDs.append(id)
+        logger.info("member joined", metadata: ["member": "\(id)"])
         memberSink.yield(.joined(peerID: id))
     }
 
@@ -314,6 +320,7 @@ public actor RoomClient {
         if let peer = peers.removeValue(forKey: id) { await shutDown(peer) }
         guard let index = memberIDs.firstIndex(of: id) else { return }
         memberIDs.remove(at: index)
+        logger.info("member left", metadata: ["member": "\(id)"])
         memberSink.yield(.left(peerID: id))
     }
 
@@ -349,9 +356,10 @@ public actor RoomClient {
             let offer = try await peer.connection.createOffer()
             try await peer.connection.setLocalDescription(offer)
             try await signaling.sendOffer(offer, to: id)
+            logger.debug("sent an offer", metadata: ["member": "\(id)", "pc": "\(peer.connection.logID)"])
             startTrickle(peer)
         } catch {
-            logger.warning("offer failed", metadata: ["peer": "\(id)", "error": "\(error)"])
+            logger.warning("offer failed", metadata: ["member": "\(id)", "error": "\(error)"])
         }
     }
 
@@ -363,12 +371,12 @@ public actor RoomClient {
                 // Glare: both offered.
                 glaresResolved += 1
                 if !Self.isPolite(local: localPeerID, remote: id) {
-                    logger.debug("glare: ignoring the offer (impolite)", metadata: ["peer": "\(id)"])
+                    logger.info("glare: ignoring the offer (impolite)", metadata: ["member": "\(id)"])
                     existing.ignoringOffer = true
                     existing.pendingCandidates.removeAll()
                     return
                 }
-                logger.debug("glare: dropping our offer and answering (polite)", metadata: ["peer": "\(id)"])
+                logger.info("glare: dropping our offer and answering (polite)", metadata: ["member": "\(id)"])
                 peers[id] = nil
                 await shutDown(existing)
             } else if state == .stable, existing.remoteDescriptionSet, fingerprint == existing.remoteFingerprint {
@@ -378,6 +386,7 @@ public actor RoomClient {
                 return
             } else {
                 // A new connection from that peer (it restarted): replace ours.
+                logger.info("a new connection from a member replaces ours", metadata: ["member": "\(id)"])
                 peers[id] = nil
                 await shutDown(existing)
             }
@@ -388,7 +397,7 @@ public actor RoomClient {
             await answer(description, on: peer)
             startTrickle(peer)
         } catch {
-            logger.warning("cannot answer", metadata: ["peer": "\(id)", "error": "\(error)"])
+            logger.warning("cannot answer", metadata: ["member": "\(id)", "error": "\(error)"])
         }
     }
 
@@ -403,16 +412,17 @@ public actor RoomClient {
             let answer = try await peer.connection.createAnswer()
             try await peer.connection.setLocalDescription(answer)
             try await signaling.sendAnswer(answer, to: peer.id)
+            logger.debug("sent an answer", metadata: ["member": "\(peer.id)", "pc": "\(peer.connection.logID)"])
             return true
         } catch {
-            logger.warning("answering failed", metadata: ["peer": "\(peer.id)", "error": "\(error)"])
+            logger.warning("answering failed", metadata: ["member": "\(peer.id)", "error": "\(error)"])
             return false
         }
     }
 
     private func receivedAnswer(_ description: SessionDescription, from id: String) async {
         guard let peer = peers[id], await peer.connection.signalingState == .haveLocalOffer else {
-            logger.debug("ignoring an answer with no offer outstanding", metadata: ["peer": "\(id)"])
+            logger.debug("ignoring an answer with no offer outstanding", metadata: ["member": "\(id)"])
             return
         }
         do {
@@ -422,7 +432,7 @@ public actor RoomClient {
             peer.ignoringOffer = false
             await flushCandidates(peer)
         } catch {
-            logger.warning("applying the answer failed", metadata: ["peer": "\(id)", "error": "\(error)"])
+            logger.warning("applying the answer failed", metadata: ["member": "\(id)", "error": "\(error)"])
         }
     }
 
@@ -445,7 +455,7 @@ public actor RoomClient {
         do {
             try await peer.connection.addIceCandidate(candidate)
         } catch {
-            logger.debug("remote candidate not usable", metadata: ["peer": "\(peer.id)", "error": "\(error)"])
+            logger.debug("remote candidate not usable", metadata: ["member": "\(peer.id)", "error": "\(error)"])
         }
     }
 
@@ -461,7 +471,7 @@ public actor RoomClient {
                 do {
                     try await signaling.sendCandidate(candidate, to: id)
                 } catch {
-                    logger.debug("candidate not sent", metadata: ["peer": "\(id)", "error": "\(error)"])
+                    logger.debug("candidate not sent", metadata: ["member": "\(id)", "error": "\(error)"])
                 }
             }
         }

@@ -123,15 +123,20 @@ public actor SignalingClient {
     private var attempts = 0
     private var isJoined = false
 
-    /// Creates a client; call ``run()`` to connect.
+    /// Creates a client; call ``run()`` to connect. `logger` (with `peer` and `room` metadata
+    /// added) records connects, reconnects with their back-off, joins, members coming and
+    /// going, and errors from the server.
     public init(url: String, peerID: String, roomID: String, token: String? = nil,
                 reconnectPolicy: SignalingReconnectPolicy = .init(),
-                logger: Logger = Logger(label: "swiftrtc.signaling.client")) {
+                logger: Logger = Logger(label: "swiftrtc.signaling")) {
         self.url = url
         self.peerID = peerID
         self.roomID = roomID
         self.token = token
         self.reconnectPolicy = reconnectPolicy
+        var logger = logger
+        logger[metadataKey: "peer"] = "\(peerID)"
+        logger[metadataKey: "room"] = "\(roomID)"
         self.logger = logger
         (events, eventsContinuation) = AsyncStream.makeStream(of: SignalingClientEvent.self, bufferingPolicy: .unbounded)
     }
@@ -151,20 +156,26 @@ public actor SignalingClient {
             do {
                 try await connectOnce()
             } catch {
-                logger.debug("signaling connection failed", metadata: ["error": "\(error)"])
+                if !stopped { logger.warning("signaling connection failed", metadata: ["url": "\(url)", "error": "\(error)"]) }
             }
             outbox = nil
             isJoined = false
             if stopped || fatal != nil || Task.isCancelled {
+                if let fatal { logger.error("the server refused the join; not reconnecting", metadata: ["error": "\(fatal)"]) }
+                logger.debug("signaling client stopped")
                 eventsContinuation.yield(.disconnected(reconnectIn: nil))
                 return
             }
             if let max = reconnectPolicy.maxAttempts, attempts >= max {
+                logger.error("giving up on the signaling server", metadata: ["url": "\(url)", "attempts": "\(attempts)"])
                 eventsContinuation.yield(.disconnected(reconnectIn: nil))
                 return
             }
             let delay = reconnectPolicy.delay(attempt: attempts)
             attempts += 1
+            logger.notice("reconnecting to the signaling server", metadata: [
+                "in": "\(delay)", "attempt": "\(attempts)", "max": "\(reconnectPolicy.maxAttempts.map(String.init) ?? "unlimited")",
+            ])
             eventsContinuation.yield(.disconnected(reconnectIn: delay))
             try? await Task.sleep(for: delay)
         }
@@ -234,6 +245,7 @@ public actor SignalingClient {
     }
 
     private func opened() {
+        logger.info("connected to the signaling server", metadata: ["url": "\(url)"])
         eventsContinuation.yield(.connected)
     }
 
@@ -249,10 +261,13 @@ public actor SignalingClient {
         case .roomPeers(let room, let peers):
             isJoined = true
             attempts = 0
+            logger.info("joined the room", metadata: ["members": "\(peers.joined(separator: ","))"])
             eventsContinuation.yield(.joined(roomID: room, peers: peers))
         case .peerJoined(let peer):
+            logger.debug("member joined", metadata: ["member": "\(peer)"])
             eventsContinuation.yield(.peerJoined(peer))
         case .peerLeft(let peer):
+            logger.debug("member left", metadata: ["member": "\(peer)"])
             eventsContinuation.yield(.peerLeft(peer))
         case .offer(let description, _, let from?):
             eventsContinuation.yield(.offer(description, from: from))
@@ -262,6 +277,7 @@ public actor SignalingClient {
             eventsContinuation.yield(.iceCandidate(candidate, from: from))
         case .error(let code, let reason):
             let error = SignalingProtocolError(code, reason)
+            logger.warning("error from the signaling server", metadata: ["code": "\(code.rawValue)", "reason": "\(reason)"])
             eventsContinuation.yield(.error(error))
             if !isJoined {
                 switch code {
@@ -277,6 +293,7 @@ public actor SignalingClient {
                 }
             }
         case .shutdown(let reason):
+            logger.notice("the signaling server is shutting down", metadata: ["message": "\(reason)"])
             eventsContinuation.yield(.serverShutdown(message: reason))
         case .join, .leave, .offer, .answer, .iceCandidate:
             logger.warning("unexpected message from the server", metadata: ["type": "\(message.type)"])

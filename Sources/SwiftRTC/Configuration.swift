@@ -1,3 +1,4 @@
+import Logging
 import RTCCore
 import RTCDTLS
 import RTCSession
@@ -44,6 +45,17 @@ public struct ConnectionConfiguration: Sendable {
     public var sendBufferHighWaterMark: Int = 1 << 20
     /// The DTLS certificate; `nil` generates a fresh ECDSA P-256 one per connection.
     public var certificate: DTLSCertificate?
+    /// Where the connection logs, one label per subsystem (`swiftrtc.peerconnection`,
+    /// `swiftrtc.ice`, `swiftrtc.dtls`, `swiftrtc.datachannel`), each record
+    /// with the connection's short id as `pc` metadata (`PeerConnection.logID`). At info: state
+    /// changes, the selected pair, the DTLS handshake, channels opening and closing; at
+    /// warning/error: every failure and failed channel close with its reason; at debug:
+    /// candidates and descriptions. Nothing is logged per packet or per message above debug.
+    ///
+    /// `nil` (the default) makes the subsystem loggers from `LoggingSystem` when the connection
+    /// is created. A logger given here is the base: the subsystem loggers share its handler
+    /// (its level, metadata and destination) under their own labels.
+    public var logger: Logger?
 
     /// The defaults: no ICE servers, all candidates, loopback included.
     public init() {}

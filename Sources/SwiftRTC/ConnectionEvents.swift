@@ -1,4 +1,6 @@
+import Logging
 import RTCSession
+import RTCUDP
 
 /// Fans a peer connection's `SessionEvent`s out to what its API exposes: the streams
 /// (`iceCandidates`, `dataChannelEvents`, state updates), the current states, the
@@ -24,6 +26,13 @@ final class ConnectionEvents {
     /// The data m-section's mid, for the end-of-candidates marker (the connection updates it
     /// when it applies a description).
     var dataMid = "0"
+    /// The connection's loggers (info: states, the selected pair, the handshake, channels
+    /// opening and closing; warning/error: failures with their reason; debug: candidates).
+    let log: ConnectionLoggers
+    /// Reads the session's selected candidate pair and DTLS role when they are logged (set by
+    /// the connection; called only on state changes, never per packet).
+    var selectedPair: () -> String? = { nil }
+    var dtlsRole: () -> String? = { nil }
 
     private var gatheringWaiters: [CheckedContinuation<Void, any Error>] = []
     private var sendWaiters: [Int: [CheckedContinuation<Void, any Error>]] = [:]
@@ -34,7 +43,8 @@ final class ConnectionEvents {
     private let gatheringStateSink: AsyncStream<ICEGatheringState>.Continuation
     private let signalingStateSink: AsyncStream<SignalingState>.Continuation
 
-    init() {
+    init(loggers: ConnectionLoggers) {
+        self.log = loggers
         (iceCandidates, candidateSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         (dataChannelEvents, dataChannelSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         (connectionStateUpdates, connectionStateSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(32))
@@ -63,7 +73,10 @@ final class ConnectionEvents {
     /// The connection closed: channels close, waiting calls throw `WebRTCError.closed`, the
     /// states become closed and every stream finishes.
     func close() {
-        for channel in dataChannels.values { channel.finish(state: .closed) }
+        for channel in dataChannels.values {
+            channel.finish(state: .closed)
+            log.dataChannel.info("channel closed", metadata: ["label": "\(channel.label)", "reason": "the connection was closed locally"])
+        }
         dataChannels.removeAll()
         for waiter in gatheringWaiters { waiter.resume(throwing: WebRTCError.closed) }
         gatheringWaiters.removeAll()
@@ -94,6 +107,7 @@ final class ConnectionEvents {
         case .connectionStateChanged(let state):
             setConnectionState(state)
         case .signalingStateChanged(let state):
+            log.peerConnection.debug("signaling state \(state)")
             signalingStateSink.yield(state)
         case .dataChannel(let channelEvent):
             handle(channelEvent)
@@ -103,8 +117,10 @@ final class ConnectionEvents {
     private func handle(_ event: SessionEvent.ICE) {
         switch event {
         case .localCandidate(let candidate):
+            log.ice.debug("gathered local candidate", metadata: ["candidate": "\(candidate.candidate)"])
             candidateSink.yield(candidate)
         case .gatheringStateChanged(let state):
+            log.ice.debug("gathering state \(state)")
             iceGatheringState = state
             gatheringStateSink.yield(state)
             if state == .complete {
@@ -129,21 +145,25 @@ final class ConnectionEvents {
                 dataChannels[info.handle] = channel
             }
             channel.opened(streamID: info.streamID)
+            log.dataChannel.info("channel open", metadata: ["label": "\(info.label)", "stream": "\(info.streamID)"])
             dataChannelSink.yield(.open(channel))
         case .message(let handle, let message):
             dataChannels[handle]?.deliver(message)
         case .closing(let handle):
             guard let channel = dataChannels[handle] else { return }
             channel.setState(.closing)
+            log.dataChannel.debug("channel closing", metadata: ["label": "\(channel.label)"])
             dataChannelSink.yield(.closing(channel))
             resumeSenders(of: handle, throwing: WebRTCError.dataChannelClosed(label: channel.label))
         case .closed(let handle):
             guard let channel = dataChannels.removeValue(forKey: handle) else { return }
             channel.finish(state: .closed)
+            log.dataChannel.info("channel closed", metadata: ["label": "\(channel.label)", "reason": "\(Self.normalClose)"])
             dataChannelSink.yield(.closed(channel))
             resumeSenders(of: handle, throwing: WebRTCError.dataChannelClosed(label: channel.label))
         case .error(let handle, let reason):
             guard let channel = dataChannels[handle] else { return }
+            log.dataChannel.warning("channel error", metadata: ["label": "\(channel.label)", "reason": "\(reason)"])
             dataChannelSink.yield(.error(channel, WebRTCError.dataChannelFailed(label: channel.label, reason: reason)))
         case .bufferedAmountLow(let handle):
             resumeSenders(of: handle, throwing: nil)
@@ -159,10 +179,22 @@ final class ConnectionEvents {
 
     private func setConnectionState(_ state: PeerConnectionState) {
         guard connectionState != state else { return }
+        let previous = connectionState
         connectionState = state
         connectionStateSink.yield(state)
+        if state == .connected, previous != .connected {
+            log.dtls.info("DTLS handshake complete", metadata: ["role": "\(dtlsRole() ?? "unknown")"])
+        }
         if state == .failed {
             if failureReason == nil { failureReason = "the connection failed: the DTLS handshake failed or was refused" }
+            if iceConnectionState != .failed {
+                log.dtls.error("DTLS handshake failed", metadata: ["reason": "\(failureReason!)"])
+            }
+            log.peerConnection.error("connection state failed", metadata: ["from": "\(previous)", "reason": "\(failureReason!)"])
+        } else {
+            log.peerConnection.info("connection state \(state)", metadata: ["from": "\(previous)"])
+        }
+        if state == .failed {
             failChannels(reason: failureReason!)
         }
     }
@@ -177,9 +209,23 @@ final class ConnectionEvents {
                 failureReason = "the connection failed: no candidate pair worked (ICE connectivity checks failed)"
             }
         }
+        let previous = iceConnectionState
         iceConnectionState = state
         iceStateSink.yield(state)
+        switch state {
+        case .failed:
+            log.ice.error("ICE state failed", metadata: ["from": "\(previous)", "reason": "\(failureReason ?? "unknown")"])
+        case .disconnected:
+            log.ice.warning("ICE state disconnected: nothing heard from the peer for a few seconds", metadata: ["from": "\(previous)"])
+        case .connected, .completed:
+            log.ice.info("ICE state \(state)", metadata: ["from": "\(previous)", "pair": "\(selectedPair() ?? "none")"])
+        default:
+            log.ice.info("ICE state \(state)", metadata: ["from": "\(previous)"])
+        }
     }
+
+    /// The reason logged for an ordinary close (the stream was reset by either side).
+    static let normalClose = "closed normally (its SCTP stream was reset by this side or the peer)"
 
     /// Why the connection failed, once it has (an ICE failure, else the DTLS handshake's).
     private(set) var failureReason: String?
@@ -191,6 +237,7 @@ final class ConnectionEvents {
             let error = WebRTCError.dataChannelFailed(label: channel.label, reason: reason)
             dataChannelSink.yield(.error(channel, error))
             channel.finish(state: .closed, reason: reason)
+            log.dataChannel.warning("channel closed", metadata: ["label": "\(channel.label)", "reason": "\(reason)"])
             dataChannelSink.yield(.closed(channel))
             resumeSenders(of: handle, throwing: error)
         }
@@ -208,4 +255,34 @@ public enum DataChannelEvent: Sendable {
     case closed(DataChannel)
     /// Something went wrong on the channel (e.g. an oversize message).
     case error(DataChannel, any Error)
+}
+
+extension ConnectionEvents {
+    /// Reads the selected pair and the DTLS role from `driver`'s session when a state change
+    /// is logged (weakly: the driver owns the closure that calls `handle(_:)`).
+    func observe(_ driver: UDPDriver<RTCSession>) {
+        selectedPair = { [weak driver] in driver?.core.statistics.selectedCandidatePair }
+        dtlsRole = { [weak driver] in
+            guard let core = driver?.core else { return nil }
+            return Self.dtlsRole(local: core.localDescription?.sdp, remote: core.remoteDescription?.sdp)
+        }
+    }
+
+    /// Our DTLS role from the `a=setup` attributes (RFC 8842 §5): `active` is the client,
+    /// `passive` the server; an `actpass` offerer takes the role the answer leaves it.
+    static func dtlsRole(local: String?, remote: String?) -> String? {
+        func setup(_ sdp: String?) -> Substring? {
+            sdp?.split(whereSeparator: \.isNewline).first { $0.hasPrefix("a=setup:") }?.dropFirst(8)
+        }
+        switch setup(local) {
+        case "active": return "client"
+        case "passive": return "server"
+        default:
+            switch setup(remote) {
+            case "active": return "server"
+            case "passive": return "client"
+            default: return nil
+            }
+        }
+    }
 }

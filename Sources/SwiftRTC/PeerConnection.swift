@@ -57,6 +57,8 @@ public actor PeerConnection {
     public var remoteDescription: SessionDescription? { driver.core.remoteDescription }
     /// The DTLS certificate's fingerprint as SDP carries it (`sha-256 AB:CD:…`).
     public nonisolated let localFingerprint: String
+    /// A short random id of this connection (8 hex digits), the `pc` metadata of its log lines.
+    public nonisolated let logID: String
 
     /// The creating client's object counters.
     nonisolated let liveObjects: LiveObjects
@@ -75,7 +77,9 @@ public actor PeerConnection {
         self.localFingerprint = certificate.fingerprint.sdpValue
         let session = RTCSession(configuration: try configuration.sessionConfiguration(), certificate: certificate,
                                  rng: SystemRandomNumberGenerator())
-        let events = ConnectionEvents()
+        let loggers = ConnectionLoggers(base: configuration.logger, id: ConnectionLoggers.makeID())
+        self.logID = loggers.id
+        let events = ConnectionEvents(loggers: loggers)
         self.events = events
         (iceCandidates, dataChannelEvents) = (events.iceCandidates, events.dataChannelEvents)
         (connectionStateUpdates, iceConnectionStateUpdates) = (events.connectionStateUpdates, events.iceConnectionStateUpdates)
@@ -85,6 +89,8 @@ public actor PeerConnection {
         }, onEvent: { events.handle($0) })
         liveObjects.created(.peerConnection)
         events.connection = self
+        events.observe(driver)
+        loggers.peerConnection.debug("created", metadata: ["fingerprint": "\(localFingerprint)"])
     }
 
     deinit {
@@ -111,6 +117,7 @@ public actor PeerConnection {
     public func setLocalDescription(_ description: SessionDescription) async throws {
         try checkOpen()
         try driver.core.setLocalDescription(description, now: .now())
+        events.log.peerConnection.debug("applied local description", metadata: ["type": "\(description.type)"])
         driver.pump()
         if !gatheringStarted {
             gatheringStarted = true
@@ -122,6 +129,7 @@ public actor PeerConnection {
     public func setRemoteDescription(_ description: SessionDescription) throws {
         try checkOpen()
         try driver.core.setRemoteDescription(description, now: .now())
+        events.log.peerConnection.debug("applied remote description", metadata: ["type": "\(description.type)"])
         events.dataMid = driver.core.dataMid  // a remote description may name the data m-section
         driver.pump()
     }
@@ -134,6 +142,7 @@ public actor PeerConnection {
     public func addIceCandidate(_ candidate: ICECandidateInit) throws {
         try checkOpen()
         try driver.core.addRemoteCandidate(candidate, now: .now())
+        events.log.ice.debug("added remote candidate", metadata: ["candidate": "\(candidate.candidate)"])
         driver.pump()
     }
 
@@ -202,6 +211,7 @@ public actor PeerConnection {
     /// every waiting call throws `WebRTCError.closed`.
     public func close() async {
         guard !closed else { return }
+        events.log.peerConnection.debug("close() called")
         driver.core.close(now: .now())
         driver.pump()
         events.close()
@@ -219,6 +229,7 @@ public actor PeerConnection {
                                                           includeIPv6: configuration.includeIPv6)
         let bound = await driver.bind(addresses)
         guard !closed else { return }
+        events.log.ice.debug("bound host sockets", metadata: ["bound": "\(bound)", "unbindable": "\(addresses.count - bound.count)"])
         if bound.isEmpty { throw WebRTCError.noUsableNetworkInterface }
         driver.core.addLocalAddresses(bound, now: .now())
         driver.pump()

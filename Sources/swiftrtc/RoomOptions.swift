@@ -18,8 +18,9 @@ struct RoomOptions: ParsableArguments {
     @Option(help: "Reconnect attempts to the signaling server before giving up.")
     var maxReconnects: Int = 5
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "warning"
+    @Option(help: ArgumentHelp("Log level of the records written to standard error.",
+                               discussion: "The default, warning, keeps the command's progress output clean; info shows connection, ICE, DTLS and channel events, debug also candidates and descriptions."))
+    var logLevel: Logger.Level = .warning
 
     func validate() throws {
         guard signal.hasPrefix("ws://") || signal.hasPrefix("wss://") else {
@@ -32,13 +33,14 @@ struct RoomOptions: ParsableArguments {
     /// A room client for these options; `channelLabel` is the channel created on each offered connection.
     func makeRoom(command: String, channelLabel: String? = "chat") -> RoomClient {
         let id = peerID ?? "\(command)-\(String(UInt32.random(in: 0x1000_0000...UInt32.max), radix: 16))"
-        var logger = Logger(label: "swiftrtc.\(command)")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
         let signaling = SignalingClient(url: signal, peerID: id, roomID: room,
-                                        reconnectPolicy: SignalingReconnectPolicy(maxAttempts: maxReconnects), logger: logger)
+                                        reconnectPolicy: SignalingReconnectPolicy(maxAttempts: maxReconnects),
+                                        logger: CommandLogging.logger("swiftrtc.signaling", level: logLevel))
         var configuration = RoomClient.Configuration()
         configuration.channelLabel = channelLabel
-        return RoomClient(webRTC: WebRTCClient(engine: .native), signaling: signaling, configuration: configuration, logger: logger)
+        let webRTC = WebRTCClient(engine: .native)  // its connections log through the bootstrapped LoggingSystem
+        return RoomClient(webRTC: webRTC, signaling: signaling, configuration: configuration,
+                          logger: CommandLogging.logger("swiftrtc.room", level: logLevel))
     }
 }
 

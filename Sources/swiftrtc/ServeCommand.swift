@@ -44,10 +44,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Serve static files from this folder instead of the bundled demo page.")
     var publicDir: String?
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "info"
+    @Option(help: "Log level of the records written to standard error.")
+    var logLevel: Logger.Level = .info
 
     func run() async throws {
+        CommandLogging.bootstrap(level: logLevel)
         let environment = ProcessInfo.processInfo.environment
         var config = SignalingServerConfiguration()
         config.host = host
@@ -61,9 +62,7 @@ struct ServeCommand: AsyncParsableCommand {
             config.turn = TURNConfiguration(secret: secret, uris: turnURI, ttl: turnTTL)
         }
         config.publicDirectory = publicDir
-        var logger = Logger(label: "swiftrtc.serve")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let server = SignalingServer(configuration: config, logger: logger)
+        let server = SignalingServer(configuration: config, logger: CommandLogging.logger("swiftrtc.serve", level: logLevel))
         try await server.run(handleSignals: true)
     }
 }
