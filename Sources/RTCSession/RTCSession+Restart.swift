@@ -26,13 +26,31 @@ extension RTCSession {
     public var isICERestartPending: Bool { pendingICECredentials != nil }
 
     /// A local description whose credentials differ from the agent's restarts the agent with them.
-    mutating func applyLocalCredentials(of description: SDPDocument, now: NIODeadline) {
+    mutating func applyLocalCredentials(of description: SDPDocument, offer: Bool, now: NIODeadline) {
         guard let index = dataMediaIndex(in: description), let ufrag = description.iceUfrag(forMediaAt: index),
               let pwd = description.icePwd(forMediaAt: index) else { return }
         let credentials = ICECredentials(ufrag: ufrag, password: pwd)
         if credentials == pendingICECredentials { pendingICECredentials = nil }
         guard credentials != ice.localCredentials else { return }
+        if offer, let remote = ice.remoteCredentials { credentialsBeforeRestart = (ice.localCredentials, remote) }
         restartAgent(localCredentials: credentials, now: now)
+    }
+
+    /// A rolled-back offer that restarted ICE (RFC 8829 §4.1.8.2): the agent goes back to the
+    /// previous credentials and the peer's candidates from the remote description, and checks
+    /// again (the peer never saw the new credentials).
+    mutating func undoLocalRestart(now: NIODeadline) {
+        guard let saved = credentialsBeforeRestart else { return }
+        credentialsBeforeRestart = nil
+        restartAgent(localCredentials: saved.local, now: now)
+        ice.setRemoteCredentials(saved.remote, now: now)
+        guard let remote = remoteSDP, let index = dataMediaIndex(in: remote) else { return }
+        for (_, mLine, attribute) in remote.allCandidates where mLine == index {
+            if attribute.isUDP, !attribute.isMDNS, let candidate = try? ICECandidate(attribute) {
+                ice.addRemoteCandidate(candidate, now: now)
+            }
+        }
+        if remote.media[index].hasEndOfCandidates { ice.endOfRemoteCandidates(now: now) }
     }
 
     /// The peer's credentials from a remote description. New credentials on an established

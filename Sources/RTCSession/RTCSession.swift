@@ -52,6 +52,8 @@ public struct RTCSession: DatagramCore {
     /// Credentials `restartICE(now:)` chose for the next local offer (RFC 8445 §9); the agent
     /// takes them when that offer is applied locally.
     var pendingICECredentials: ICECredentials?
+    /// The credentials before a local offer restarted ICE, restored if that offer is rolled back.
+    var credentialsBeforeRestart: (local: ICECredentials, remote: ICECredentials)?
     /// Candidates trickled before the remote description, applied with it (RFC 8838 §11.4).
     var pendingRemoteCandidates: [(ICECandidateInit, ICECandidateAttribute?)] = []
     /// How many early candidates are kept; a peer sending more before its description is misbehaving.
@@ -99,6 +101,8 @@ public struct RTCSession: DatagramCore {
             events.append(.signalingStateChanged(signaling.state))
             localType = stableLocal?.type
             localSetup = stableLocal?.setup
+            undoLocalRestart(now: now)
+            pump(now: now)
             return
         }
         let parsed: SDPDocument
@@ -109,7 +113,7 @@ public struct RTCSession: DatagramCore {
         localType = description.type
         localSetup = setup
         if signaling.state == .stable { stableLocal = (description.type, setup) }
-        applyLocalCredentials(of: parsed, now: now)
+        applyLocalCredentials(of: parsed, offer: description.type == .offer, now: now)
         if description.type == .answer || description.type == .pranswer {
             dtlsRole = setup == .active ? .client : .server
             startTransportIfReady(now: now)
@@ -145,6 +149,7 @@ public struct RTCSession: DatagramCore {
         do { try signaling.apply(.remote, description.type) } catch { throw .invalidSignalingState(error) }
         events.append(.signalingStateChanged(signaling.state))
         if signaling.state == .stable, let localType, let localSetup { stableLocal = (localType, localSetup) }
+        if signaling.state == .stable { credentialsBeforeRestart = nil }
         remoteSDP = parsed
         remoteDescriptionText = description
         if let remoteMid = parsed.media[index].mid { mid = remoteMid }

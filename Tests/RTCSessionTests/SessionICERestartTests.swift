@@ -199,4 +199,29 @@ import Testing
         pair.run(for: .seconds(2)) { SessionOpensDataChannelTests.messages($0.eventsB).last == .text("new generation") }
         #expect(SessionOpensDataChannelTests.messages(pair.eventsB).last == .text("new generation"))
     }
+
+    /// A restart offer rolled back before the peer saw it: the old credentials come back and
+    /// ICE checks again with them, instead of waiting forever for an answer.
+    @Test func rollingBackARestartOfferRestoresTheOldCredentials() throws {
+        var (pair, handle, _) = try Self.connectedPair(seed: 7)
+        let oldUfrag = try #require(Self.ufrag(pair.a.localDescription!))
+        let started = pair.eventsA.count
+        try pair.withA { a, now in
+            a.restartICE(now: now)
+            try a.setLocalDescription(try a.createOffer(), now: now)
+        }
+        #expect(Self.ufrag(pair.a.localDescription!) != oldUfrag)
+        try pair.withA { a, now in try a.setLocalDescription(SessionDescription(type: .rollback, sdp: ""), now: now) }
+        #expect(pair.a.signalingState == .stable)
+        #expect(Self.ufrag(pair.a.localDescription!) == oldUfrag)
+        pair.run(for: .seconds(10)) { Self.iceStates(Array($0.eventsA[started...])).last == .connected }
+        let states = Self.iceStates(Array(pair.eventsA[started...]))
+        #expect(states.contains(.checking) && states.last == .connected)
+        try pair.withA { a, now in try a.send(.text("still here"), on: handle, now: now) }
+        pair.run(for: .seconds(2)) { SessionOpensDataChannelTests.messages($0.eventsB).last == .text("still here") }
+        #expect(SessionOpensDataChannelTests.messages(pair.eventsB).last == .text("still here"))
+        // Consent keeps running on the restored pair: no failure 40 s later.
+        pair.run(for: .seconds(40))
+        #expect(Self.iceStates(Array(pair.eventsA[started...])).last == .connected)
+    }
 }
