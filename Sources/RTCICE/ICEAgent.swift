@@ -14,27 +14,27 @@ public struct ICEAgent: DatagramCore, Sendable {
     /// The configuration.
     public let configuration: ICEConfiguration
     /// The current role (may change on a role conflict, RFC 8445 §7.3.1.1).
-    public private(set) var role: ICERole
+    public internal(set) var role: ICERole
     /// Our credentials (change on `restart`).
-    public private(set) var localCredentials: ICECredentials
+    public internal(set) var localCredentials: ICECredentials
     /// The peer's credentials, once signaled.
-    public private(set) var remoteCredentials: ICECredentials?
+    public internal(set) var remoteCredentials: ICECredentials?
     /// Connection state.
-    public private(set) var connectionState: ICEConnectionState = .new
+    public internal(set) var connectionState: ICEConnectionState = .new
     /// Gathering state.
-    public private(set) var gatheringState: ICEGatheringState = .new
+    public internal(set) var gatheringState: ICEGatheringState = .new
     /// The selected pair (RFC 8445 §8.1.1), if any. After `restart` it is `nil` until a new
     /// pair is selected, while data keeps flowing on the previous one.
     public var selectedPair: ICECandidatePair? { selectedIndex.map { pairs[$0].public_ } }
     /// Counters of dropped and rejected input.
-    public private(set) var statistics = ICEAgentStatistics()
+    public internal(set) var statistics = ICEAgentStatistics()
     /// Local candidates gathered (host and server-reflexive), in order.
-    public private(set) var localCandidates: [ICECandidate] = []
+    public internal(set) var localCandidates: [ICECandidate] = []
     /// Remote candidates known (signaled or peer-reflexive).
-    public private(set) var remoteCandidates: [ICECandidate] = []
+    public internal(set) var remoteCandidates: [ICECandidate] = []
     /// What each STUN server reported for each base (base → mapped address), including
     /// answers equal to the base, which RFC 8445 §5.1.3 drops as redundant candidates.
-    public private(set) var serverReflexiveAddresses: [TransportAddress: TransportAddress] = [:]
+    public internal(set) var serverReflexiveAddresses: [TransportAddress: TransportAddress] = [:]
     /// The tie-breaker sent in ICE-CONTROLLING/ICE-CONTROLLED (RFC 8445 §7.1.3).
     public let tieBreaker: UInt64
 
@@ -76,30 +76,30 @@ public struct ICEAgent: DatagramCore, Sendable {
         var remote: TransportAddress
     }
 
-    private var rng: any RandomNumberGenerator & Sendable
-    private var localKey: STUNIntegrityKey
-    private var remoteKey: STUNIntegrityKey?
-    private var bases: [TransportAddress] = []
-    private var baseCandidates: [TransportAddress: ICECandidate] = [:]
-    private var foundations: [String: String] = [:]
-    private var pairs: [Pair] = []
-    private var pairIndex: [PairKey: Int] = [:]
-    private var triggered: [Int] = []
-    private var transactions: [STUNTransactionID: Transaction] = [:]
-    private var lastCheckSent: NIODeadline?
-    private var firstValidAt: NIODeadline?
-    private var selectedIndex: Int?
-    private var selectedSend: (base: TransportAddress, remote: TransportAddress)?
-    private var lastConsent: NIODeadline?
-    private var nextConsent: NIODeadline?
+    var rng: any RandomNumberGenerator & Sendable
+    var localKey: STUNIntegrityKey
+    var remoteKey: STUNIntegrityKey?
+    var bases: [TransportAddress] = []
+    var baseCandidates: [TransportAddress: ICECandidate] = [:]
+    var foundations: [String: String] = [:]
+    var pairs: [Pair] = []
+    var pairIndex: [PairKey: Int] = [:]
+    var triggered: [Int] = []
+    var transactions: [STUNTransactionID: Transaction] = [:]
+    var lastCheckSent: NIODeadline?
+    var firstValidAt: NIODeadline?
+    var selectedIndex: Int?
+    var selectedSend: (base: TransportAddress, remote: TransportAddress)?
+    var lastConsent: NIODeadline?
+    var nextConsent: NIODeadline?
     /// When the current round of checking began (set by the first timeout while checking).
-    private var checkingSince: NIODeadline?
-    private var remoteEnded = false
-    private var gatheringStarted = false
-    private var generation = 0
-    private var prflxCounter = 0
-    private var transmits: [Transmit] = []
-    private var events: [ICEEvent] = []
+    var checkingSince: NIODeadline?
+    var remoteEnded = false
+    var gatheringStarted = false
+    var generation = 0
+    var prflxCounter = 0
+    var transmits: [Transmit] = []
+    var events: [ICEEvent] = []
 
     /// Creates an agent. `rng` supplies credentials, tie-breaker and transaction ids (RFC 8445
     /// §16.1, RFC 8489 §6: they must be unpredictable): the system CSPRNG by default; tests
@@ -356,14 +356,14 @@ public struct ICEAgent: DatagramCore, Sendable {
 
     /// The peer was heard on the selected pair (a consent response or its own check): consent
     /// is fresh, and a `disconnected` connection is `connected` again.
-    private mutating func consentRefreshed(now: NIODeadline) {
+    mutating func consentRefreshed(now: NIODeadline) {
         lastConsent = max(lastConsent ?? now, now)
         if connectionState == .disconnected { setState(.connected) }
     }
 
     // MARK: Private: gathering
 
-    private mutating func foundation(type: ICECandidateType, base: IPAddress, server: TransportAddress?) -> String {
+    mutating func foundation(type: ICECandidateType, base: IPAddress, server: TransportAddress?) -> String {
         let key = "\(type.rawValue)|\(base)|\(server.map(\.description) ?? "")"
         if let f = foundations[key] { return f }
         let f = String(foundations.count + 1)
@@ -371,13 +371,13 @@ public struct ICEAgent: DatagramCore, Sendable {
         return f
     }
 
-    private mutating func setGathering(_ s: ICEGatheringState) {
+    mutating func setGathering(_ s: ICEGatheringState) {
         guard gatheringState != s else { return }
         gatheringState = s
         events.append(.gatheringStateChanged(s))
     }
 
-    private mutating func checkGatheringComplete() {
+    mutating func checkGatheringComplete() {
         guard gatheringStarted, gatheringState == .gathering else { return }
         if !transactions.values.contains(where: { if case .gather = $0.kind { return true } else { return false } }) {
             setGathering(.complete)
@@ -389,7 +389,7 @@ public struct ICEAgent: DatagramCore, Sendable {
     /// Adds the pair `base` → `remote` to the checklist. Pairs are formed within one address
     /// family (RFC 8445 §6.1.2.2) and, by our own rule, loopback only with loopback — unless
     /// `provenByPeer`: the peer's check arrived on exactly this path.
-    private mutating func pair(local: ICECandidate, base: TransportAddress, remote: ICECandidate, provenByPeer: Bool = false) {
+    mutating func pair(local: ICECandidate, base: TransportAddress, remote: ICECandidate, provenByPeer: Bool = false) {
         guard base.ip.isIPv4 == remote.address.ip.isIPv4 else { return }
         guard provenByPeer || base.ip.isLoopback == remote.address.ip.isLoopback else { return }
         let key = PairKey(base: base, remote: remote.address)
@@ -401,20 +401,20 @@ public struct ICEAgent: DatagramCore, Sendable {
         pairs.append(p)
     }
 
-    private func priority(of p: Pair) -> UInt64 {
+    func priority(of p: Pair) -> UInt64 {
         role == .controlling
             ? ICECandidatePair.priority(controlling: p.local.priority, controlled: p.remote.priority)
             : ICECandidatePair.priority(controlling: p.remote.priority, controlled: p.local.priority)
     }
 
-    private var hasCheckWork: Bool {
+    var hasCheckWork: Bool {
         guard remoteCredentials != nil, connectionState != .closed else { return false }
         if !triggered.isEmpty { return true }
         if role == .controlling && selectedIndex != nil { return false }
         return pairs.contains { $0.state == .waiting || $0.state == .frozen }
     }
 
-    private mutating func nextPairToCheck() -> Int? {
+    mutating func nextPairToCheck() -> Int? {
         while !triggered.isEmpty {
             let i = triggered.removeFirst()
             if pairs.indices.contains(i), pairs[i].state != .inProgress { return i }
@@ -425,7 +425,7 @@ public struct ICEAgent: DatagramCore, Sendable {
         return ordered.first(where: { pairs[$0].state == .frozen })
     }
 
-    private mutating func bindingRequest(pair index: Int, useCandidate: Bool) -> (STUNMessage, Transmit)? {
+    mutating func bindingRequest(pair index: Int, useCandidate: Bool) -> (STUNMessage, Transmit)? {
         guard let remote = remoteCredentials, let key = remoteKey else { return nil }
         let p = pairs[index]
         var m = STUNMessage(type: .bindingRequest, transactionID: .random(using: &rng))
@@ -438,7 +438,7 @@ public struct ICEAgent: DatagramCore, Sendable {
         return (m, transmit)
     }
 
-    private mutating func sendCheck(pair index: Int, useCandidate: Bool, now: NIODeadline) {
+    mutating func sendCheck(pair index: Int, useCandidate: Bool, now: NIODeadline) {
         guard let (m, transmit) = bindingRequest(pair: index, useCandidate: useCandidate) else {
             triggered.append(index)
             return
@@ -454,13 +454,13 @@ public struct ICEAgent: DatagramCore, Sendable {
                           next: now, generation: generation), id: m.transactionID, now: now)
     }
 
-    private mutating func sendConsent(pair index: Int, now: NIODeadline) {
+    mutating func sendConsent(pair index: Int, now: NIODeadline) {
         guard let (m, transmit) = bindingRequest(pair: index, useCandidate: false) else { return }
         start(Transaction(kind: .consent(pair: index), transmit: transmit, sent: 0, maxTransmissions: 1,
                           rto: configuration.consentInterval, next: now, generation: generation), id: m.transactionID, now: now)
     }
 
-    private mutating func start(_ t: Transaction, id: STUNTransactionID, now: NIODeadline) {
+    mutating func start(_ t: Transaction, id: STUNTransactionID, now: NIODeadline) {
         var t = t
         transmits.append(t.transmit)
         if case .check = t.kind { statistics.checksSent += 1 }
@@ -473,7 +473,7 @@ public struct ICEAgent: DatagramCore, Sendable {
     /// The next consent check: `consentInterval` ±20 %, but no later than when the peer has
     /// been quiet for half of `disconnectedTimeout`; from then on every second (at most a fifth
     /// of that timeout), so silence is confirmed by several unanswered checks.
-    private mutating func scheduleConsent(now: NIODeadline) {
+    mutating func scheduleConsent(now: NIODeadline) {
         let base = configuration.consentInterval.nanoseconds
         let jitter = Int64(rng.next() % UInt64(max(1, base * 2 / 5))) - base / 5
         var next = now + .nanoseconds(base + jitter)
@@ -485,7 +485,7 @@ public struct ICEAgent: DatagramCore, Sendable {
         nextConsent = next
     }
 
-    private mutating func transactionFailed(_ t: Transaction, now: NIODeadline) {
+    mutating func transactionFailed(_ t: Transaction, now: NIODeadline) {
         guard t.generation == generation || { if case .gather = t.kind { return true } else { return false } }() else { return }
         switch t.kind {
         case .check(let index, _):
@@ -502,7 +502,7 @@ public struct ICEAgent: DatagramCore, Sendable {
     /// Whether the best valid pair not yet nominated has at least the priority of every pair
     /// whose check is still pending (frozen, waiting or in progress): no check still to come
     /// can produce a better pair, so waiting for them gains nothing.
-    private var bestValidPairIsUnbeatable: Bool {
+    var bestValidPairIsUnbeatable: Bool {
         var best: UInt64?
         for p in pairs where p.valid && !p.useCandidateSent { best = max(best ?? 0, priority(of: p)) }
         guard let best else { return false }
@@ -514,12 +514,12 @@ public struct ICEAgent: DatagramCore, Sendable {
     /// Regular nomination (RFC 8445 §8.1.1): the controlling agent nominates as soon as a valid
     /// pair exists that no pending check could beat, and otherwise `nominationDelay` after the
     /// first valid pair (so a lost check on a better pair cannot hold the connection up).
-    private mutating func nominateIfDue(now: NIODeadline) {
+    mutating func nominateIfDue(now: NIODeadline) {
         guard role == .controlling, selectedIndex == nil, let f = firstValidAt else { return }
         if now >= f + configuration.nominationDelay || bestValidPairIsUnbeatable { nominate(now: now) }
     }
 
-    private mutating func nominate(now: NIODeadline) {
+    mutating func nominate(now: NIODeadline) {
         let candidates = pairs.indices.filter { pairs[$0].valid && !pairs[$0].useCandidateSent }
         guard let best = candidates.max(by: { priority(of: pairs[$0]) < priority(of: pairs[$1]) }) else { return }
         guard !pairs.contains(where: { $0.useCandidateSent && $0.state == .inProgress }) else { return }
@@ -527,7 +527,7 @@ public struct ICEAgent: DatagramCore, Sendable {
         sendCheck(pair: best, useCandidate: true, now: now)
     }
 
-    private mutating func select(_ index: Int, now: NIODeadline) {
+    mutating func select(_ index: Int, now: NIODeadline) {
         pairs[index].nominated = true
         if let current = selectedIndex, current == index { return }
         if let current = selectedIndex, priority(of: pairs[current]) > priority(of: pairs[index]) { return }
@@ -539,195 +539,18 @@ public struct ICEAgent: DatagramCore, Sendable {
         setState(.connected)
     }
 
-    private mutating func setState(_ s: ICEConnectionState) {
+    mutating func setState(_ s: ICEConnectionState) {
         guard connectionState != s else { return }
         connectionState = s
         events.append(.connectionStateChanged(s))
     }
 
-    private mutating func updateChecking() {
+    mutating func updateChecking() {
         if connectionState == .new, remoteCredentials != nil, !pairs.isEmpty { setState(.checking) }
     }
 
-    private mutating func updateFailure() {
+    mutating func updateFailure() {
         guard selectedIndex == nil, remoteEnded, !pairs.isEmpty, connectionState == .checking else { return }
         if pairs.allSatisfy({ $0.state == .failed }) { setState(.failed) }
-    }
-
-    // MARK: Private: STUN requests (RFC 8445 §7.3)
-
-    private mutating func respond(to request: STUNMessage, _ datagram: ReceivedDatagram, error: STUNErrorCode? = nil,
-                                  extra: [STUNAttribute] = [], integrity: Bool) {
-        var m = STUNMessage(type: STUNMessageType(method: .binding, messageClass: error == nil ? .successResponse : .errorResponse),
-                            transactionID: request.transactionID)
-        if let error { m.append(.errorCode(error)) } else { m.append(.xorMappedAddress(datagram.source, transactionID: request.transactionID)) }
-        m.attributes += extra
-        if let s = configuration.software { m.append(.software(s)) }
-        transmits.append(Transmit(source: datagram.destination, destination: datagram.source,
-                                  payload: m.encoded(integrity: integrity ? localKey : nil, fingerprint: true)))
-    }
-
-    private mutating func handleRequest(_ parsed: STUNParsedMessage, _ datagram: ReceivedDatagram, now: NIODeadline) {
-        let m = parsed.message
-        statistics.checksReceived += 1
-        // RFC 8445 §7.3: FINGERPRINT is required on checks; a bad one means "not ours": drop.
-        guard parsed.verifyFingerprint() else { statistics.badFingerprintDropped += 1; return }
-        // RFC 8489 §9.1.3: missing USERNAME or MESSAGE-INTEGRITY → 400; wrong → 401.
-        guard let username = m.username, parsed.hasIntegrity else {
-            statistics.unauthenticatedRejected += 1
-            respond(to: m, datagram, error: .badRequest, integrity: false)
-            return
-        }
-        guard username.hasPrefix(localCredentials.ufrag + ":"), parsed.verifyIntegrity(localKey) else {
-            statistics.unauthenticatedRejected += 1
-            respond(to: m, datagram, error: .unauthenticated, integrity: false)
-            return
-        }
-        let unknown = m.unknownComprehensionRequired()
-        guard unknown.isEmpty else {
-            statistics.unknownAttributeRejected += 1
-            respond(to: m, datagram, error: .unknownAttribute, extra: [.unknownAttributes(unknown)], integrity: true)
-            return
-        }
-        guard bases.contains(datagram.destination) else { return }
-        // Role conflict (RFC 8445 §7.3.1.1).
-        if role == .controlling, let theirs = m.iceControlling {
-            statistics.roleConflicts += 1
-            if tieBreaker >= theirs {
-                respond(to: m, datagram, error: .roleConflict, integrity: true)
-                return
-            }
-            switchRole(to: .controlled)
-        } else if role == .controlled, let theirs = m.iceControlled {
-            statistics.roleConflicts += 1
-            if tieBreaker >= theirs {
-                switchRole(to: .controlling)
-            } else {
-                respond(to: m, datagram, error: .roleConflict, integrity: true)
-                return
-            }
-        }
-        // Peer-reflexive remote candidate (RFC 8445 §7.3.1.3).
-        if !remoteCandidates.contains(where: { $0.address == datagram.source }) {
-            prflxCounter += 1
-            let prflx = ICECandidate(foundation: "prflx\(prflxCounter)", priority: m.priority ?? 0,
-                                     address: datagram.source, type: .peerReflexive)
-            remoteCandidates.append(prflx)
-        }
-        // The request proves this path works, so the pair joins the checklist even where our
-        // own pairing would have skipped it (a loopback base with a non-loopback remote): the
-        // peer may nominate it, and a pair we answer but never check could never be selected.
-        if pairIndex[PairKey(base: datagram.destination, remote: datagram.source)] == nil,
-           let local = baseCandidates[datagram.destination],
-           let remote = remoteCandidates.first(where: { $0.address == datagram.source }) {
-            pair(local: local, base: datagram.destination, remote: remote, provenByPeer: true)
-        }
-        respond(to: m, datagram, integrity: true)
-        guard let index = pairIndex[PairKey(base: datagram.destination, remote: datagram.source)] else { return }
-        // Triggered check (RFC 8445 §7.3.1.4).
-        switch pairs[index].state {
-        case .succeeded:
-            break
-        case .inProgress:
-            break
-        case .frozen, .waiting, .failed:
-            pairs[index].state = .waiting
-            if !triggered.contains(index) { triggered.append(index) }
-        }
-        updateChecking()
-        // Nomination by the controlling peer (RFC 8445 §7.3.1.5).
-        if role == .controlled && m.useCandidate {
-            if pairs[index].valid { select(index, now: now) } else { pairs[index].nominateOnSuccess = true }
-        }
-        if selectedIndex == index { consentRefreshed(now: now) }
-    }
-
-    private mutating func switchRole(to newRole: ICERole) {
-        role = newRole
-        events.append(.roleChanged(newRole))
-    }
-
-    // MARK: Private: STUN responses
-
-    private mutating func handleResponse(_ parsed: STUNParsedMessage, _ datagram: ReceivedDatagram, now: NIODeadline) {
-        let m = parsed.message
-        guard let t = transactions[m.transactionID] else { statistics.unmatchedResponsesDropped += 1; return }
-        switch t.kind {
-        case .gather(let base, let server):
-            guard datagram.source == server, datagram.destination == base else { statistics.unmatchedResponsesDropped += 1; return }
-            transactions[m.transactionID] = nil
-            if m.type.messageClass == .successResponse, let mapped = m.xorMappedAddress ?? m.mappedAddress {
-                serverReflexiveAddresses[base] = mapped
-            }
-            if m.type.messageClass == .successResponse, let mapped = m.xorMappedAddress ?? m.mappedAddress,
-               mapped != base, !localCandidates.contains(where: { $0.address == mapped }) {
-                let host = baseCandidates[base]
-                let localPreference = UInt16(truncatingIfNeeded: (host?.priority ?? 0) >> 8)
-                let srflx = ICECandidate(foundation: foundation(type: .serverReflexive, base: base.ip, server: server),
-                                         priority: ICECandidate.priority(type: .serverReflexive, localPreference: localPreference),
-                                         address: mapped, type: .serverReflexive, relatedAddress: base)
-                localCandidates.append(srflx)
-                events.append(.candidateGathered(srflx))
-            }
-            checkGatheringComplete()
-        case .check(let index, let useCandidate):
-            guard let key = remoteKey, parsed.verifyIntegrity(key) else { statistics.badIntegrityResponsesDropped += 1; return }
-            transactions[m.transactionID] = nil
-            guard t.generation == generation else { return }
-            // Non-symmetric addresses fail the check (RFC 8445 §7.2.5.2.1).
-            guard datagram.source == pairs[index].remote.address, datagram.destination == pairs[index].base else {
-                pairs[index].state = .failed
-                updateFailure()
-                return
-            }
-            if m.type.messageClass == .errorResponse {
-                if m.errorCode?.code == 487 {
-                    // Role conflict (RFC 8445 §7.2.5.1): switch and retry.
-                    statistics.roleConflicts += 1
-                    switchRole(to: role == .controlling ? .controlled : .controlling)
-                    pairs[index].state = .waiting
-                    pairs[index].useCandidateSent = false
-                    triggered.append(index)
-                } else {
-                    pairs[index].state = .failed
-                    updateFailure()
-                }
-                return
-            }
-            checkSucceeded(index, mapped: m.xorMappedAddress, useCandidate: useCandidate, now: now)
-        case .consent(let index):
-            guard let key = remoteKey, parsed.verifyIntegrity(key) else { statistics.badIntegrityResponsesDropped += 1; return }
-            transactions[m.transactionID] = nil
-            if m.type.messageClass == .successResponse, t.generation == generation, selectedIndex == index,
-               datagram.source == pairs[index].remote.address {
-                consentRefreshed(now: now)
-            }
-        }
-    }
-
-    private mutating func checkSucceeded(_ index: Int, mapped: TransportAddress?, useCandidate: Bool, now: NIODeadline) {
-        // A mapped address that is no local candidate is a peer-reflexive local candidate
-        // (RFC 8445 §7.2.5.3.1); it shares the base, so the pair sends the same way.
-        if let mapped, mapped != pairs[index].base, !localCandidates.contains(where: { $0.address == mapped }) {
-            if pairs[index].local.type == .host {
-                pairs[index].local = ICECandidate(foundation: foundation(type: .peerReflexive, base: pairs[index].base.ip, server: nil),
-                                                  priority: ICECandidate.priority(type: .peerReflexive, localPreference: UInt16(truncatingIfNeeded: pairs[index].local.priority >> 8)),
-                                                  address: mapped, type: .peerReflexive, relatedAddress: pairs[index].base)
-            }
-        }
-        pairs[index].state = .succeeded
-        pairs[index].valid = true
-        if firstValidAt == nil { firstValidAt = now }
-        // Unfreeze pairs with the same foundation (RFC 8445 §7.2.5.3.3).
-        let f = pairs[index].foundation
-        for i in pairs.indices where pairs[i].state == .frozen && pairs[i].foundation == f { pairs[i].state = .waiting }
-        if selectedIndex == index { consentRefreshed(now: now) }
-        if role == .controlling && useCandidate {
-            select(index, now: now)
-        } else if role == .controlled && pairs[index].nominateOnSuccess {
-            select(index, now: now)
-        } else {
-            nominateIfDue(now: now)
-        }
     }
 }
