@@ -98,17 +98,7 @@ CRTC_TARGET void crtc_aes_ctr_xor(const crtc_aes_key *key, const uint8_t counter
             if (++lo == 0) hi++;
         }
         crtc_aes_ctr8(key, b);
-        size_t chunk = length < 128 ? length : 128;
-        size_t whole = chunk / 16;
-        for (size_t i = 0; i < whole; i++) {
-            __m128i d = _mm_loadu_si128((const __m128i *)(data + 16 * i));
-            _mm_storeu_si128((__m128i *)(data + 16 * i), _mm_xor_si128(d, b[i]));
-        }
-        if (chunk % 16) {
-            uint8_t ks[16];
-            _mm_storeu_si128((__m128i *)ks, b[whole]);
-            for (size_t i = 0; i < chunk % 16; i++) data[16 * whole + i] ^= ks[i];
-        }
+        size_t chunk = crtc_xor_keystream8(b, data, length);
         data += chunk;
         length -= chunk;
     }
