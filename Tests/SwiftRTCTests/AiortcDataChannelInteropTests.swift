@@ -48,17 +48,24 @@ import Testing
         #expect(try await withTimeout(20, "256 KiB echo") { try await channel.receiveBinary() } == big)
     }
 
-    @Test func swiftOffersAiortcAnswersAndEchoes() async throws {
-        let peer = try Self.startPeer("answer")
-        defer { peer.terminate() }
+    /// Offers a "chat" channel to an answering aiortc `peer` (non-trickle: our offer carries
+    /// every candidate) and waits for a channel to open; returns the connection, the channel we
+    /// created and the first one that opened.
+    static func offerChat(to peer: PeerProcess) async throws -> (pc: PeerConnection, created: DataChannel, opened: DataChannel) {
         let client = WebRTCClient(engine: .native)
         let pc = try await client.createPeerConnection()
         let channel = try await pc.createDataChannel("chat")
         try await pc.setLocalDescription(try await pc.createOffer())
         try await withTimeout(10, "gathering") { try await pc.awaitIceGatheringComplete() }
-        try Self.write(peer, try #require(await pc.localDescription))
-        try await pc.setRemoteDescription(try await Self.readDescription(peer, type: "answer"))
-        let opened = try await SwiftToSwiftDataChannelTests.firstOpen(pc)
+        try write(peer, try #require(await pc.localDescription))
+        try await pc.setRemoteDescription(try await readDescription(peer, type: "answer"))
+        return (pc, channel, try await SwiftToSwiftDataChannelTests.firstOpen(pc))
+    }
+
+    @Test func swiftOffersAiortcAnswersAndEchoes() async throws {
+        let peer = try Self.startPeer("answer")
+        defer { peer.terminate() }
+        let (pc, channel, opened) = try await Self.offerChat(to: peer)
         #expect(opened === channel)
         try await peer.waitForLine { $0.contains("\"event\": \"open\"") }
         try await Self.exerciseEcho(channel, count: 1000)

@@ -11,14 +11,7 @@ import Testing
     @Test func aKilledPeerIsDisconnectedThenFailedAndItsChannelsCloseWithAReason() async throws {
         let peer = try AiortcDataChannelInteropTests.startPeer("answer")
         defer { peer.terminate() }
-        let client = WebRTCClient(engine: .native)
-        let pc = try await client.createPeerConnection()
-        let channel = try await pc.createDataChannel("chat")
-        try await pc.setLocalDescription(try await pc.createOffer())
-        try await withTimeout(10, "gathering") { try await pc.awaitIceGatheringComplete() }
-        try AiortcDataChannelInteropTests.write(peer, try #require(await pc.localDescription))
-        try await pc.setRemoteDescription(try await AiortcDataChannelInteropTests.readDescription(peer, type: "answer"))
-        _ = try await SwiftToSwiftDataChannelTests.firstOpen(pc)
+        let (pc, channel, _) = try await AiortcDataChannelInteropTests.offerChat(to: peer)
         try await channel.send("ping")
         #expect(try await withTimeout(10, "echo") { try await channel.receiveText() } == "ping")
 
