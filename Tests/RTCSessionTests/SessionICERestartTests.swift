@@ -34,33 +34,21 @@ import Testing
     /// The restart exchange, non-trickle: `aOffers` says who restarts (and offers).
     /// Returns (offer, answer).
     static func renegotiate(_ pair: inout SessionPair, aOffers: Bool) throws -> (SessionDescription, SessionDescription) {
-        if aOffers {
-            try pair.withA { a, now in
-                a.restartICE(now: now)
-                try a.setLocalDescription(try a.createOffer(), now: now)
-            }
-            let offer = pair.a.localDescription!
-            try pair.withB { b, now in
-                try b.setRemoteDescription(offer, now: now)
-                try b.setLocalDescription(try b.createAnswer(), now: now)
-            }
-            let answer = pair.b.localDescription!
-            try pair.withA { a, now in try a.setRemoteDescription(answer, now: now) }
-            return (offer, answer)
-        } else {
-            try pair.withB { b, now in
-                b.restartICE(now: now)
-                try b.setLocalDescription(try b.createOffer(), now: now)
-            }
-            let offer = pair.b.localDescription!
-            try pair.withA { a, now in
-                try a.setRemoteDescription(offer, now: now)
-                try a.setLocalDescription(try a.createAnswer(), now: now)
-            }
-            let answer = pair.a.localDescription!
-            try pair.withB { b, now in try b.setRemoteDescription(answer, now: now) }
-            return (offer, answer)
+        func on<T>(offerer: Bool, _ body: (inout RTCSession, NIODeadline) throws -> T) rethrows -> T {
+            offerer == aOffers ? try pair.withA(body) : try pair.withB(body)
         }
+        let offer = try on(offerer: true) { s, now in
+            s.restartICE(now: now)
+            try s.setLocalDescription(try s.createOffer(), now: now)
+            return s.localDescription!
+        }
+        let answer = try on(offerer: false) { s, now in
+            try s.setRemoteDescription(offer, now: now)
+            try s.setLocalDescription(try s.createAnswer(), now: now)
+            return s.localDescription!
+        }
+        try on(offerer: true) { s, now in try s.setRemoteDescription(answer, now: now) }
+        return (offer, answer)
     }
 
     @Test(arguments: [true, false])
