@@ -66,11 +66,11 @@ let package = Package(
 
         // MARK: ICE
         .target(name: "RTCICE", dependencies: [
-            "RTCSTUN", "RTCSDP", "RTCCore",
+            "RTCSTUN", "RTCSDP", "RTCTURN", "RTCCore",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "RTCICETests", dependencies: [
-            "RTCICE", "RTCUDP", "RTCTestSupport",
+            "RTCICE", "RTCTURN", "RTCUDP", "RTCTestSupport",
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
 

@@ -40,7 +40,8 @@ extension ICEAgent {
             respond(to: m, datagram, error: .unknownAttribute, extra: [.unknownAttributes(unknown)], integrity: true)
             return
         }
-        guard bases.contains(datagram.destination) else { return }
+        // Only on a candidate's base: a host socket (not with relayOnly) or a relayed address.
+        guard baseCandidates[datagram.destination] != nil else { return }
         // Role conflict (RFC 8445 §7.3.1.1).
         if role == .controlling, let theirs = m.iceControlling {
             statistics.roleConflicts += 1

@@ -28,7 +28,7 @@ public struct ICEAgent: DatagramCore, Sendable {
     public var selectedPair: ICECandidatePair? { selectedIndex.map { pairs[$0].public_ } }
     /// Counters of dropped and rejected input.
     public internal(set) var statistics = ICEAgentStatistics()
-    /// Local candidates gathered (host and server-reflexive), in order.
+    /// Local candidates gathered (host, server-reflexive and relayed), in order.
     public internal(set) var localCandidates: [ICECandidate] = []
     /// Remote candidates known (signaled or peer-reflexive).
     public internal(set) var remoteCandidates: [ICECandidate] = []
@@ -100,6 +100,10 @@ public struct ICEAgent: DatagramCore, Sendable {
     var prflxCounter = 0
     var transmits: [Transmit] = []
     var events: [ICEEvent] = []
+    /// TURN allocations, one per configured relay server (ICEAgent+Relay).
+    var relays: [Relay] = []
+    /// The last `now` given: relay requests made while pairing (which takes no time) use it.
+    var lastNow: NIODeadline?
 
     /// Creates an agent. `rng` supplies credentials, tie-breaker and transaction ids (RFC 8445
     /// §16.1, RFC 8489 §6: they must be unpredictable): the system CSPRNG by default; tests
@@ -119,7 +123,11 @@ public struct ICEAgent: DatagramCore, Sendable {
 
     /// The next datagram to send, or `nil`.
     public mutating func pollTransmit() -> Transmit? {
-        transmits.isEmpty ? nil : transmits.removeFirst()
+        while !transmits.isEmpty {
+            // Checks and answers on relayed candidates leave wrapped, through the TURN server.
+            if let t = wrapForRelay(transmits.removeFirst()) { return t }
+        }
+        return relays.isEmpty ? nil : pollRelayTransmit()
     }
 
     /// The next event, or `nil`.
@@ -133,6 +141,7 @@ public struct ICEAgent: DatagramCore, Sendable {
         var d: NIODeadline? = nil
         func consider(_ t: NIODeadline?) { if let t { d = d.map { min($0, t) } ?? t } }
         for t in transactions.values { consider(t.next) }
+        if !relays.isEmpty { consider(relayDeadline) }
         if hasCheckWork { consider(lastCheckSent.map { $0 + configuration.pacing } ?? .uptimeNanoseconds(0)) }
         // While a nominating check is in flight, its transaction's retransmit time is the
         // deadline; asking for nomination again then would only spin (nominate() waits for it).
@@ -152,43 +161,6 @@ public struct ICEAgent: DatagramCore, Sendable {
     }
 
     // MARK: Inputs: candidates and credentials
-
-    /// Starts gathering (RFC 8445 §5.1.1): one host candidate per address the edge bound (the
-    /// edge filters interfaces; loopback and link-local are skipped unless configured), then
-    /// server-reflexive candidates from the configured STUN servers.
-    public mutating func startGathering(localAddresses: [TransportAddress], now: NIODeadline) {
-        gatheringStarted = true
-        setGathering(.gathering)
-        for address in localAddresses { addLocalInterface(address, now: now) }
-        checkGatheringComplete()
-    }
-
-    /// Adds one bound local address as a host candidate and queries STUN servers from it.
-    public mutating func addLocalInterface(_ address: TransportAddress, now: NIODeadline) {
-        if address.ip.isLoopback && !configuration.includeLoopback { return }
-        if address.ip.isLinkLocal && !configuration.includeLinkLocal { return }
-        guard !bases.contains(address) else { return }
-        if gatheringState == .new { setGathering(.gathering) }
-        let index = bases.filter { $0.ip.isIPv4 == address.ip.isIPv4 }.count
-        bases.append(address)
-        let localPreference = UInt16((address.ip.isIPv4 ? 50_000 : 60_000) - min(index, 1000) * 10)
-        let host = ICECandidate(foundation: foundation(type: .host, base: address.ip, server: nil), priority:
-                                    ICECandidate.priority(type: .host, localPreference: localPreference),
-                                address: address, type: .host)
-        baseCandidates[address] = host
-        localCandidates.append(host)
-        events.append(.candidateGathered(host))
-        for remoteIndex in remoteCandidates.indices { pair(local: host, base: address, remote: remoteCandidates[remoteIndex]) }
-        for server in configuration.stunServers where server.ip.isIPv4 == address.ip.isIPv4 {
-            var request = STUNMessage(type: .bindingRequest, transactionID: .random(using: &rng))
-            if let s = configuration.software { request.append(.software(s)) }
-            let transmit = Transmit(source: address, destination: server, payload: request.encoded(fingerprint: true))
-            start(Transaction(kind: .gather(base: address, server: server), transmit: transmit, sent: 0,
-                              maxTransmissions: configuration.gatheringTransmissions, rto: configuration.gatheringRTO,
-                              next: now, generation: generation), id: request.transactionID, now: now)
-        }
-        updateChecking()
-    }
 
     /// Sets the peer's credentials (from its SDP `ice-ufrag`/`ice-pwd`).
     public mutating func setRemoteCredentials(_ credentials: ICECredentials, now: NIODeadline) {
@@ -210,8 +182,10 @@ public struct ICEAgent: DatagramCore, Sendable {
             }
             return true
         }
+        lastNow = now
         remoteCandidates.append(candidate)
         for base in bases { if let local = baseCandidates[base] { pair(local: local, base: base, remote: candidate) } }
+        for relay in relays { if let local = relay.candidate { pair(local: local, base: local.address, remote: candidate) } }
         updateChecking()
         return true
     }
@@ -249,8 +223,10 @@ public struct ICEAgent: DatagramCore, Sendable {
         if gatheringState == .complete { events.append(.gatheringStateChanged(.complete)) }
     }
 
-    /// Stops the agent: no more transmits, deadlines or data.
+    /// Stops the agent: no more deadlines or data. TURN allocations are released (RFC 8656
+    /// §7.2, Refresh with LIFETIME 0): drain `pollTransmit()` once more after closing.
     public mutating func close() {
+        if !relays.isEmpty, connectionState != .closed { closeRelays(now: lastNow ?? .uptimeNanoseconds(0)) }
         transactions = [:]
         selectedIndex = nil
         selectedSend = nil
@@ -260,10 +236,14 @@ public struct ICEAgent: DatagramCore, Sendable {
     // MARK: Inputs: data and time
 
     /// Sends application data on the selected pair; `nil` when there is none or consent has
-    /// expired (RFC 7675 §5.1).
-    public func send(applicationData: ByteBuffer, now: NIODeadline) -> Transmit? {
+    /// expired (RFC 7675 §5.1). On a relayed pair the datagram is wrapped for the TURN server
+    /// (ChannelData once the channel is bound, RFC 8656 §12.4; a Send indication before).
+    public mutating func send(applicationData: ByteBuffer, now: NIODeadline) -> Transmit? {
         guard let s = selectedSend, connectionState != .failed, connectionState != .closed else { return nil }
-        return Transmit(source: s.base, destination: s.remote, payload: applicationData)
+        let transmit = Transmit(source: s.base, destination: s.remote, payload: applicationData)
+        if relays.isEmpty { return transmit }
+        lastNow = now
+        return wrapForRelay(transmit)
     }
 
     /// Whether application data (DTLS, SRTP…, RFC 7983) from `source` comes from the peer:
@@ -280,6 +260,12 @@ public struct ICEAgent: DatagramCore, Sendable {
     /// other packets with ``acceptsApplicationData(from:)``.
     public mutating func handle(_ datagram: ReceivedDatagram, now: NIODeadline) {
         guard connectionState != .closed else { return }
+        lastNow = now
+        // From a TURN server: its own responses, or a peer's STUN relayed to us.
+        if !relays.isEmpty, relays.contains(where: { $0.server.address == datagram.source && $0.socket == datagram.destination }) {
+            guard let unwrapped = unwrapRelayed(datagram, now: now) else { return }
+            return handle(unwrapped, now: now)
+        }
         guard let first = datagram.payload.readableBytesView.first else { statistics.malformedDropped += 1; return }
         guard PacketKind(firstByte: first) == .stun else {
             statistics.unknownSourceDropped += 1
@@ -300,6 +286,8 @@ public struct ICEAgent: DatagramCore, Sendable {
     /// Advances time: retransmits, pacing (Ta), nomination and consent.
     public mutating func handleTimeout(now: NIODeadline) {
         guard connectionState != .closed else { return }
+        lastNow = now
+        if !relays.isEmpty { handleRelayTimeouts(now: now) }
         // Retransmissions and transaction timeouts.
         for (id, t) in transactions where t.next <= now {
             if t.sent >= t.maxTransmissions {
@@ -361,29 +349,6 @@ public struct ICEAgent: DatagramCore, Sendable {
         if connectionState == .disconnected { setState(.connected) }
     }
 
-    // MARK: Private: gathering
-
-    mutating func foundation(type: ICECandidateType, base: IPAddress, server: TransportAddress?) -> String {
-        let key = "\(type.rawValue)|\(base)|\(server.map(\.description) ?? "")"
-        if let f = foundations[key] { return f }
-        let f = String(foundations.count + 1)
-        foundations[key] = f
-        return f
-    }
-
-    mutating func setGathering(_ s: ICEGatheringState) {
-        guard gatheringState != s else { return }
-        gatheringState = s
-        events.append(.gatheringStateChanged(s))
-    }
-
-    mutating func checkGatheringComplete() {
-        guard gatheringStarted, gatheringState == .gathering else { return }
-        if !transactions.values.contains(where: { if case .gather = $0.kind { return true } else { return false } }) {
-            setGathering(.complete)
-        }
-    }
-
     // MARK: Private: pairs and checks
 
     /// Adds the pair `base` → `remote` to the checklist. Pairs are formed within one address
@@ -399,6 +364,7 @@ public struct ICEAgent: DatagramCore, Sendable {
         if !pairs.contains(where: { $0.foundation == p.foundation }) { p.state = .waiting }
         pairIndex[key] = pairs.count
         pairs.append(p)
+        if local.type == .relayed { prepareRelay(base: base, remote: remote.address) }
     }
 
     func priority(of p: Pair) -> UInt64 {

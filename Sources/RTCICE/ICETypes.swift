@@ -74,12 +74,26 @@ public enum ICEEvent: Sendable, Hashable {
     case selectedPairChanged(ICECandidatePair)
     /// The role changed after a role conflict (RFC 8445 §7.3.1.1).
     case roleChanged(ICERole)
+    /// A TURN server gave no relayed candidate (wrong or expired credentials, unreachable,
+    /// refused), or a relay was lost (W3C `icecandidateerror`). Gathering goes on without it.
+    case candidateError(ICECandidateError)
 }
 
 /// Agent configuration.
 public struct ICEConfiguration: Sendable {
     /// STUN servers for server-reflexive candidates (RFC 8445 §5.1.1.2).
     public var stunServers: [TransportAddress] = []
+    /// TURN servers (over UDP) for relayed candidates (RFC 8445 §5.1.1.2, RFC 8656).
+    public var relayServers: [ICERelayServer] = []
+    /// Relayed candidates only (W3C `iceTransportPolicy = "relay"`): host and server-reflexive
+    /// candidates are neither reported nor paired; the bound addresses only carry TURN.
+    /// Gathering that ends without a relayed candidate fails the connection.
+    public var relayOnly: Bool = false
+    /// Initial retransmission timeout of TURN requests (RFC 8489 §6.2.1; doubled each time).
+    public var relayRTO: TimeAmount = .milliseconds(250)
+    /// Transmissions of a TURN request before the server is given up (RFC 8489 Rc). With the
+    /// defaults an unreachable server is given up after about 10 s (the last wait is 8 RTO).
+    public var relayTransmissions: Int = 6
     /// Whether loopback addresses become host candidates (RFC 8445 §5.1.1.1 says not to; tests and
     /// loopback-only hosts need them).
     public var includeLoopback: Bool = false
@@ -142,4 +156,10 @@ public struct ICEAgentStatistics: Sendable, Hashable {
     public var checksSent = 0
     /// Check requests received.
     public var checksReceived = 0
+    /// TURN servers that gave no relayed candidate, or relays lost (`candidateError` events).
+    public var relayGatheringFailures = 0
+    /// Datagrams on a relayed candidate the relay could not carry (its allocation is gone).
+    public var relayDropped = 0
+    /// CreatePermission or ChannelBind requests the TURN server refused or never answered.
+    public var relayPermissionFailures = 0
 }

@@ -8,6 +8,8 @@ extension RTCSession {
                           rng: any RandomNumberGenerator & Sendable) -> ICEAgent {
         var iceConfiguration = ICEConfiguration()
         iceConfiguration.stunServers = configuration.stunServers
+        iceConfiguration.relayServers = configuration.turnServers
+        iceConfiguration.relayOnly = configuration.relayOnly
         iceConfiguration.includeLoopback = configuration.includeLoopback
         iceConfiguration.localCredentials = credentials
         return ICEAgent(configuration: iceConfiguration, role: role, rng: rng)
@@ -97,6 +99,7 @@ extension RTCSession {
             setICEState(state)
         case .selectedPairChanged(let pair):
             statistics.selectedCandidatePair = "\(pair.local.address) -> \(pair.remote.address)"
+            (statistics.selectedLocalCandidateType, statistics.selectedRemoteCandidateType) = (pair.local.type.rawValue, pair.remote.type.rawValue)
             startTransportIfReady(now: now)
             for datagram in pendingDTLS {
                 if let transmit = ice.send(applicationData: datagram, now: now) { transmits.append(transmit) }
@@ -104,6 +107,9 @@ extension RTCSession {
             pendingDTLS.removeAll()
         case .roleChanged:
             break
+        case .candidateError(let error):
+            statistics.iceCandidateErrors += 1
+            events.append(.ice(.candidateError(error)))
         }
     }
 

@@ -279,6 +279,9 @@ public struct RTCSession: DatagramCore {
         guard !isClosed else { return }
         statistics.datagramsReceived += 1
         statistics.bytesReceived += datagram.payload.readableBytes
+        // TURN: the server's responses stay in ICE; what a peer sent through the relay comes
+        // back as a datagram from the peer (unchanged when no TURN server is configured).
+        guard let datagram = ice.unwrapRelayed(datagram, now: now) else { pump(now: now); return }
         // RFC 7983 demultiplexing: STUN is ICE's; the rest must come from the peer ICE knows.
         switch PacketKind(firstByte: datagram.payload.getInteger(at: datagram.payload.readerIndex) ?? 0) {
         case .stun:
@@ -327,6 +330,7 @@ public struct RTCSession: DatagramCore {
         dtls?.close(now: now)
         pump(now: now)
         ice.close()
+        while let t = ice.pollTransmit() { transmits.append(t) }  // TURN deallocations
         isClosed = true
         signaling.close()
         setConnectionState(.closed)

@@ -1,10 +1,17 @@
 import NIOCore
 import RTCCore
+@_exported import struct RTCICE.ICERelayServer
+@_exported import struct RTCICE.ICECandidateError
 
 /// Settings of one `RTCSession`.
 public struct SessionConfiguration: Sendable {
     /// STUN servers for server-reflexive candidates.
     public var stunServers: [TransportAddress] = []
+    /// TURN servers (over UDP) for relayed candidates (RFC 8656).
+    public var turnServers: [ICERelayServer] = []
+    /// Relayed candidates only (W3C `iceTransportPolicy = "relay"`): host addresses are neither
+    /// signaled nor used; gathering without a relayed candidate fails ICE.
+    public var relayOnly: Bool = false
     /// Whether loopback addresses become host candidates.
     public var includeLoopback: Bool = true
     /// The `max-message-size` we advertise (RFC 8841 §6), in bytes.
@@ -78,6 +85,9 @@ public enum SessionEvent: Sendable {
         case gatheringStateChanged(ICEGatheringState)
         /// The ICE transport's state changed.
         case connectionStateChanged(ICEConnectionState)
+        /// A TURN server gave no relayed candidate, or a relay was lost (W3C
+        /// `icecandidateerror`): wrong or expired credentials, an unreachable server, …
+        case candidateError(ICECandidateError)
     }
 
     /// What a data channel reports; `handle` is the value `createDataChannel` returned (or the
@@ -119,6 +129,12 @@ public struct SessionStatistics: Sendable, Hashable {
     public var remoteCandidatesIgnored = 0
     /// The selected candidate pair, `local -> remote`, when there is one.
     public var selectedCandidatePair: String?
+    /// The type (`host`, `srflx`, `prflx`, `relay`) of the selected pair's local candidate.
+    public var selectedLocalCandidateType: String?
+    /// The type (`host`, `srflx`, `prflx`, `relay`) of the selected pair's remote candidate.
+    public var selectedRemoteCandidateType: String?
+    /// TURN servers that gave no relayed candidate, and relays lost (`candidateError` events).
+    public var iceCandidateErrors = 0
     /// ICE restarts performed (ours and the peer's, RFC 8445 §9).
     public var iceRestarts = 0
 

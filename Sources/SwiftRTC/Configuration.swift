@@ -71,33 +71,52 @@ public struct WebRTCClientConfiguration: Sendable {
 }
 
 extension ConnectionConfiguration {
-    /// The engine settings for this configuration. STUN servers must be IP literals
-    /// (`stun:127.0.0.1:3478`). Settings the session cannot honour yet are refused with
-    /// `WebRTCError.notSupportedYet` instead of being ignored: `turn:`/`turns:` servers (the
-    /// session has no TURN relay yet) and `iceTransportPolicy = .relay` (which needs one).
+    /// The engine settings for this configuration. STUN and TURN servers must be IP literals
+    /// (`stun:127.0.0.1:3478`, `turn:127.0.0.1:3478?transport=udp`; `localhost` is taken as
+    /// 127.0.0.1); a `turn:` server needs `username` and `credential` (long-term or
+    /// time-limited REST credentials). Settings the session cannot honour yet are refused with
+    /// `WebRTCError.notSupportedYet` instead of being ignored: `turns:` servers and TURN over
+    /// TCP (`?transport=tcp`).
     func sessionConfiguration() throws -> SessionConfiguration {
         var session = SessionConfiguration()
         session.includeLoopback = includeLoopbackCandidates
         session.maxMessageSize = maxMessageSize
-        if iceTransportPolicy == .relay {
-            throw WebRTCError.notSupportedYet("iceTransportPolicy .relay: TURN relaying is not wired into the session; use .all")
-        }
+        session.relayOnly = iceTransportPolicy == .relay
         for server in iceServers {
-            for url in server.urls where !url.hasPrefix("stun:") {
-                if url.hasPrefix("turn:") || url.hasPrefix("turns:") {
-                    throw WebRTCError.notSupportedYet("TURN server \(url): TURN relaying is not wired into the session; remove it or use a stun: URL")
-                }
-                throw WebRTCError.invalidICEServer(url: url, reason: "the scheme must be stun: (RFC 7064)")
-            }
             for url in server.urls {
+                if url.hasPrefix("turns:") {
+                    throw WebRTCError.notSupportedYet("TURN over TLS (\(url)): use a turn: URL with ?transport=udp")
+                }
+                guard url.hasPrefix("stun:") || url.hasPrefix("turn:") else {
+                    throw WebRTCError.invalidICEServer(url: url, reason: "the scheme must be stun: or turn: (RFC 7064, RFC 7065)")
+                }
                 var rest = String(url.dropFirst(5))
-                if let query = rest.firstIndex(of: "?") { rest = String(rest[..<query]) }
+                var query = ""
+                if let q = rest.firstIndex(of: "?") {
+                    query = String(rest[rest.index(after: q)...])
+                    rest = String(rest[..<q])
+                }
                 if !rest.contains(":") || (rest.hasPrefix("[") && rest.hasSuffix("]")) { rest += ":3478" }
                 if rest.hasPrefix("localhost:") { rest = "127.0.0.1:" + rest.dropFirst(10) }
                 guard let address = TransportAddress(rest) else {
                     throw WebRTCError.invalidICEServer(url: url, reason: "the host must be an IP address literal")
                 }
-                session.stunServers.append(address)
+                guard url.hasPrefix("turn:") else {
+                    session.stunServers.append(address)
+                    continue
+                }
+                switch query.lowercased() {
+                case "", "transport=udp":
+                    break
+                case "transport=tcp":
+                    throw WebRTCError.notSupportedYet("TURN over TCP (\(url)): use ?transport=udp")
+                default:
+                    throw WebRTCError.invalidICEServer(url: url, reason: "the query must be transport=udp or transport=tcp (RFC 7065)")
+                }
+                guard let username = server.username, let credential = server.credential else {
+                    throw WebRTCError.invalidICEServer(url: url, reason: "a turn: server needs username and credential")
+                }
+                session.turnServers.append(ICERelayServer(address: address, username: username, password: credential))
             }
         }
         return session

@@ -130,6 +130,10 @@ final class ConnectionEvents {
             }
         case .connectionStateChanged(let state):
             setIceState(state)
+        case .candidateError(let error):
+            log.ice.warning("no relayed candidate from a TURN server", metadata: ["server": "\(error.server)", "code": "\(error.errorCode)",
+                                                                                 "reason": "\(error.error)"])
+            lastCandidateError = error
         }
     }
 
@@ -206,7 +210,11 @@ final class ConnectionEvents {
             case .connected, .completed, .disconnected:
                 failureReason = "the connection failed: nothing heard from the peer for 30 s (ICE consent expired, RFC 7675)"
             default:
-                failureReason = "the connection failed: no candidate pair worked (ICE connectivity checks failed)"
+                if let relay = lastCandidateError {
+                    failureReason = "the connection failed: no candidate pair worked; the last TURN error was \(relay)"
+                } else {
+                    failureReason = "the connection failed: no candidate pair worked (ICE connectivity checks failed)"
+                }
             }
         }
         let previous = iceConnectionState
@@ -229,6 +237,8 @@ final class ConnectionEvents {
 
     /// Why the connection failed, once it has (an ICE failure, else the DTLS handshake's).
     private(set) var failureReason: String?
+    /// The last relayed candidate that could not be gathered (or relay lost): why ICE may fail.
+    private(set) var lastCandidateError: ICECandidateError?
 
     /// The connection failed: every channel closes with `reason` (an `.error` event, then
     /// `.closed`), its message sequence ends, and waiting senders and receivers throw.

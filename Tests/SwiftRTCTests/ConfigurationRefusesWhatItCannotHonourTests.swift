@@ -9,8 +9,8 @@ import Testing
         await pc.close()
     }
 
-    @Test(arguments: ["turn:127.0.0.1:3478?transport=udp", "turns:example.org:5349"])
-    func turnServersAreNotSupportedYet(_ url: String) async {
+    @Test(arguments: ["turn:127.0.0.1:3478?transport=tcp", "turns:127.0.0.1:5349"])
+    func turnOverTCPAndTLSAreNotSupportedYet(_ url: String) async {
         await #expect {
             try await create { $0.iceServers = [ICEServer(urls: [url], username: "u", credential: "p")] }
         } throws: { error in
@@ -19,11 +19,19 @@ import Testing
         }
     }
 
-    @Test func relayOnlyPolicyIsNotSupportedYet() async {
+    @Test func turnOverUDPAndRelayOnlyAreAccepted() async throws {
+        try await create {
+            $0.iceServers = [ICEServer(urls: ["turn:127.0.0.1:3478?transport=udp", "turn:127.0.0.1"], username: "u", credential: "p")]
+            $0.iceTransportPolicy = .relay
+        }
+    }
+
+    @Test func turnWithoutCredentialsIsInvalid() async {
+        let url = "turn:127.0.0.1:3478"
         await #expect {
-            try await create { $0.iceTransportPolicy = .relay }
+            try await create { $0.iceServers = [ICEServer(urls: [url])] }
         } throws: { error in
-            if case WebRTCError.notSupportedYet = error { true } else { false }
+            if case WebRTCError.invalidICEServer(let u, let reason) = error { u == url && reason.contains("username") } else { false }
         }
     }
 
