@@ -1,0 +1,106 @@
+import Foundation
+import RTCTURN
+import RTCTestSupport
+import SwiftRTC
+import Testing
+
+/// Two SwiftRTC peer connections with `iceTransportPolicy = .relay` through a real coturn
+/// (RFC 8656 over UDP): only relayed candidates are signaled and the selected pair is relayed
+/// on both sides; wrong credentials end in a typed error and ICE `failed`, never a hang.
+@Suite(.serialized) struct SwiftToSwiftRelayTests {
+    enum Credentials: String, CaseIterable, Sendable {
+        case longTerm
+        case rest
+    }
+
+    /// A coturn with `credentials` and the ICE server entry that uses them (`password`
+    /// overrides the right one).
+    static func coturn(_ credentials: Credentials, password: String? = nil) throws -> (CoturnServer, ICEServer) {
+        switch credentials {
+        case .longTerm:
+            let server = try CoturnServer()
+            let url = "turn:127.0.0.1:\(server.port)?transport=udp"
+            return (server, ICEServer(urls: [url], username: "alice", credential: password ?? "wonderland"))
+        case .rest:
+            let secret = "relay-secret-\(UInt32.random(in: 0...UInt32.max))"
+            let server = try CoturnServer(CoturnConfiguration(authentication: .restSecret(secret)))
+            let rest = TURNRESTCredentials(secret: secret, name: "swift", expiry: UInt64(Date().timeIntervalSince1970) + 3600)
+            return (server, ICEServer(urls: ["turn:127.0.0.1:\(server.port)"], username: rest.username, credential: password ?? rest.password))
+        }
+    }
+
+    static func relayOnly(_ client: WebRTCClient, _ server: ICEServer) async throws -> PeerConnection {
+        try await client.createPeerConnection {
+            $0.iceServers = [server]
+            $0.iceTransportPolicy = .relay
+        }
+    }
+
+    /// The candidate lines of a description.
+    static func candidates(_ pc: PeerConnection) async throws -> [String] {
+        try #require(await pc.localDescription).sdp.split(separator: "\r\n").filter { $0.hasPrefix("a=candidate:") }.map(String.init)
+    }
+
+    @Test(arguments: Credentials.allCases)
+    func relayOnlyPeersConnectThroughCoturnAndEcho(_ credentials: Credentials) async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        let (coturn, server) = try Self.coturn(credentials)
+        defer { coturn.stop() }
+        let client = WebRTCClient(engine: .native)
+        let a = try await Self.relayOnly(client, server)
+        let b = try await Self.relayOnly(client, server)
+        let local = try await a.createDataChannel("relayed")
+        try await SwiftToSwiftDataChannelTests.connect(a, b)
+        for pc in [a, b] {
+            let lines = try await Self.candidates(pc)
+            #expect(!lines.isEmpty && lines.allSatisfy { $0.contains(" typ relay ") }, "relay only: \(lines)")
+            #expect(lines.allSatisfy { $0.contains(" 127.0.0.1 ") && $0.contains(" raddr ") })
+        }
+        let opened = try await SwiftToSwiftDataChannelTests.firstOpen(a)
+        #expect(opened === local)
+        let remote = try await SwiftToSwiftDataChannelTests.firstOpen(b)
+        for i in 0..<20 {
+            try await local.send("ping \(i)")
+            let got = try await withTimeout(5, "relayed text") { try await remote.receiveText() }
+            try await remote.send("echo \(got)")
+            #expect(try await withTimeout(5, "relayed echo") { try await local.receiveText() } == "echo ping \(i)")
+        }
+        let big = [UInt8]((0..<60_000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        try await local.send(big)
+        #expect(try await withTimeout(10, "relayed binary") { try await remote.receiveBinary() } == big)
+        for pc in [a, b] {
+            let stats = await pc.stats()
+            #expect(stats.selectedLocalCandidateType == "relay" && stats.selectedRemoteCandidateType == "relay",
+                    "selected \(stats.selectedCandidatePair ?? "none")")
+            #expect(stats.iceCandidateErrors == 0)
+        }
+        #expect(await a.connectionState == .connected)
+        #expect(await b.connectionState == .connected)
+        await a.close()
+        await b.close()
+    }
+
+    @Test(arguments: Credentials.allCases)
+    func wrongPasswordIsATypedErrorAndICEFails(_ credentials: Credentials) async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        let (coturn, server) = try Self.coturn(credentials, password: "not-the-password")
+        defer { coturn.stop() }
+        let client = WebRTCClient(engine: .native)
+        let a = try await Self.relayOnly(client, server)
+        _ = try await a.createDataChannel("never")
+        let started = ContinuousClock.now
+        try await a.setLocalDescription(try await a.createOffer())
+        try await withTimeout(10, "ICE to fail") {
+            for await state in a.iceConnectionStateUpdates where state == .failed { return }
+            throw TestTimeout(what: "iceConnectionStateUpdates ended")
+        }
+        #expect(ContinuousClock.now - started < .seconds(5), "a 401 is known after two round trips")
+        #expect(await a.iceGatheringState == .complete)
+        #expect(try await Self.candidates(a).isEmpty)
+        #expect(await a.stats().iceCandidateErrors == 1)
+        let reason = await a.failureReason ?? ""
+        #expect(reason.contains("401"), "\(reason)")
+        #expect(await a.connectionState == .failed)
+        await a.close()
+    }
+}
