@@ -8,11 +8,12 @@ import Testing
 @Suite(.serialized) struct AiortcDataChannelInteropTests {
     struct Described: Decodable { var type: String; var sdp: String }
 
-    static func startPeer(_ role: String) throws -> PeerProcess {
+    /// Starts `aiortc_peer.py role`; `options` are its further switches (`--turn URL USER PASS`, `--relay`).
+    static func startPeer(_ role: String, options: [String] = []) throws -> PeerProcess {
         try InteropEnvironment.requirePrivateNamespace()
         let python = try InteropEnvironment.peerPython()
         let script = InteropEnvironment.repositoryRoot.appendingPathComponent("scripts/interop/aiortc_peer.py").path
-        return try PeerProcess("aiortc", executable: python, arguments: ["-u", script, role])
+        return try PeerProcess("aiortc", executable: python, arguments: ["-u", script, role] + options)
     }
 
     static func readDescription(_ peer: PeerProcess, type: String) async throws -> SessionDescription {

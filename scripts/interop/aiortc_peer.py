@@ -1,6 +1,8 @@
 """An aiortc peer driven over stdin/stdout with JSON lines, for SwiftRTC's interop tests.
 
-Usage: aiortc_peer.py offer|answer
+Usage: aiortc_peer.py offer|answer [--turn URL USERNAME PASSWORD] [--relay]
+  --turn:  a TURN server for relayed candidates (e.g. turn:127.0.0.1:3478?transport=udp)
+  --relay: iceTransportPolicy "relay" (relayed candidates only)
   offer:  creates a data channel "chat", prints {"type":"offer","sdp":...}, reads the answer.
   answer: reads {"type":"offer",...}, prints {"type":"answer","sdp":...}.
 Then on every data channel: text and binary messages are echoed back as they came, except
@@ -15,7 +17,7 @@ import json
 import sys
 
 import aioice.ice
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCIceServer, RTCIceTransportPolicy, RTCPeerConnection, RTCSessionDescription
 
 aioice.ice.get_host_addresses = lambda use_ipv4=True, use_ipv6=False: ["127.0.0.1"]
 
@@ -57,11 +59,26 @@ def attach(channel):
         emit({"event": "open", "label": channel.label})
 
 
-async def main(role):
+def configuration(options):
+    servers, policy = [], RTCIceTransportPolicy.ALL
+    while options:
+        option = options.pop(0)
+        if option == "--turn":
+            url, username, password = options[:3]
+            del options[:3]
+            servers.append(RTCIceServer(urls=[url], username=username, credential=password))
+        elif option == "--relay":
+            policy = RTCIceTransportPolicy.RELAY
+        else:
+            raise SystemExit(f"unknown option {option}")
+    return RTCConfiguration(iceServers=servers, iceTransportPolicy=policy)
+
+
+async def main(role, options):
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    pc = RTCPeerConnection(configuration(options))
     pc.on("datachannel", attach)
     if role == "offer":
         attach(pc.createDataChannel("chat"))
@@ -79,4 +96,4 @@ async def main(role):
     await pc.close()
 
 
-asyncio.run(main(sys.argv[1]))
+asyncio.run(main(sys.argv[1], sys.argv[2:]))
