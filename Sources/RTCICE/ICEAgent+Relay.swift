@@ -38,7 +38,8 @@ extension ICEAgent {
     /// data after `acceptsApplicationData(from:)`). Every other datagram is returned unchanged.
     public mutating func unwrapRelayed(_ datagram: ReceivedDatagram, now: NIODeadline) -> ReceivedDatagram? {
         guard !relays.isEmpty, connectionState != .closed,
-              let i = relays.firstIndex(where: { $0.server.address == datagram.source && $0.socket == datagram.destination })
+              let i = relays.firstIndex(where: { $0.server.address == datagram.source && $0.socket == datagram.destination }),
+              !Self.isBindingMessage(datagram.payload)
         else { return datagram }
         lastNow = now
         relays[i].client.handle(datagram, now: now)
@@ -52,6 +53,13 @@ extension ICEAgent {
     }
 
     // MARK: Internal
+
+    /// A STUN Binding message (RFC 8489 §5: method bits 0x001): a TURN server that is also
+    /// the STUN server answers our server-reflexive requests; those are not the TURN client's.
+    static func isBindingMessage(_ payload: ByteBuffer) -> Bool {
+        guard let type = payload.getInteger(at: payload.readerIndex, as: UInt16.self) else { return false }
+        return type & 0xC000 == 0 && type & 0x3EEF == 0x0001
+    }
 
     /// Starts an allocation on every configured TURN server that has none yet and has a local
     /// socket of its family: preferably one whose loopback-ness matches the server's.

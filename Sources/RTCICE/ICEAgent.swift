@@ -262,7 +262,8 @@ public struct ICEAgent: DatagramCore, Sendable {
         guard connectionState != .closed else { return }
         lastNow = now
         // From a TURN server: its own responses, or a peer's STUN relayed to us.
-        if !relays.isEmpty, relays.contains(where: { $0.server.address == datagram.source && $0.socket == datagram.destination }) {
+        if !relays.isEmpty, relays.contains(where: { $0.server.address == datagram.source && $0.socket == datagram.destination }),
+           !Self.isBindingMessage(datagram.payload) {
             guard let unwrapped = unwrapRelayed(datagram, now: now) else { return }
             return handle(unwrapped, now: now)
         }

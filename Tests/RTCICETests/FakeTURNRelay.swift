@@ -72,6 +72,11 @@ struct FakeTURNRelay {
             return [Transmit(source: a.relayed, destination: peer, payload: payload)]
         }
         guard m.type.messageClass == .request else { return [] }
+        if m.type == .bindingRequest {  // also a STUN server (RFC 8489), no credentials needed
+            let response = STUNMessage(type: .bindingSuccess, transactionID: m.transactionID,
+                                       attributes: [.xorMappedAddress(d.source, transactionID: m.transactionID)])
+            return [Transmit(source: address, destination: d.source, payload: response.encoded(fingerprint: true))]
+        }
         return [Transmit(source: address, destination: d.source, payload: answer(parsed, from: d.source, now: now))]
     }
 

@@ -110,6 +110,18 @@ import Testing
         #expect(net.a.selectedPair?.local.type == .host && net.a.selectedPair?.remote.type == .host)
     }
 
+    @Test func theTURNServerCanAlsoBeTheSTUNServer() {
+        var configuration = ICERelayNetwork.configuration(relayOnly: false)
+        configuration.stunServers = [ICERelayNetwork.relayAddress]
+        var net = ICERelayNetwork(configurationA: configuration, configurationB: ICERelayNetwork.configuration(relayOnly: true))
+        net.start()
+        let ok = net.run(for: .seconds(10), until: { $0.a.gatheringState == .complete })
+        #expect(ok)
+        #expect(net.now - .virtualStart < .seconds(1), "the Binding answer reached the agent, not the TURN client")
+        #expect(net.a.serverReflexiveAddresses[net.addressA] == net.addressA)
+        #expect(Self.candidates(net.eventsA).map(\.type) == [.host, .relayed])
+    }
+
     @Test func permissionsChannelsAndTheAllocationAreRefreshedAndReleasedOnClose() throws {
         var net = ICERelayNetwork(configurationA: ICERelayNetwork.configuration(relayOnly: true),
                                   configurationB: ICERelayNetwork.configuration(relayOnly: true))
