@@ -151,10 +151,10 @@ let package = Package(
 
         // MARK: Session (the composed sans-IO engine)
         .target(name: "RTCSession", dependencies: [
-            "RTCCore", "RTCSDP", "RTCICE", "RTCDTLS", "RTCSCTP", "RTCDataChannel",
+            "RTCCore", "RTCSDP", "RTCICE", "RTCDTLS", "RTCSCTP", "RTCDataChannel", "RTCRTP", "RTCRTPStreams", "RTCSRTP",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
-        .testTarget(name: "RTCSessionTests", dependencies: ["RTCSession", "RTCTestSupport"]),
+        .testTarget(name: "RTCSessionTests", dependencies: ["RTCSession", "RTCRTP", "RTCTestSupport"]),
 
         // MARK: Edges
         .target(name: "RTCUDP", dependencies: [
