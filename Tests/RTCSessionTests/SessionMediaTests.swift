@@ -1,5 +1,7 @@
+import Foundation
 import NIOCore
 import RTCCore
+import RTCDTLS
 import RTCSession
 import RTCTestSupport
 import Testing
@@ -146,5 +148,117 @@ extension RTCSession {
         var out: [SessionEvent] = []
         while let e = pollEvent() { out.append(e) }
         return out
+    }
+}
+
+/// Renegotiation: tracks coming and going, `negotiationNeeded`, growing `o=` versions, and an
+/// offer whose codec we do not have.
+@Suite struct SessionMediaRenegotiationTests {
+    static func version(_ sdp: String) -> UInt64? {
+        sdp.split(separator: "\r\n").first { $0.hasPrefix("o=") }.flatMap { UInt64($0.split(separator: " ")[2]) }
+    }
+
+    /// One full exchange with `offerer` offering; returns the offer and answer texts.
+    static func exchange(_ pair: inout SessionPair, aOffers: Bool = true) throws -> (offer: String, answer: String) {
+        if aOffers {
+            let offer = try pair.withA { a, now in
+                let o = try a.createOffer()
+                try a.setLocalDescription(o, now: now)
+                return o
+            }
+            let answer = try pair.withB { b, now in
+                try b.setRemoteDescription(offer, now: now)
+                let a = try b.createAnswer()
+                try b.setLocalDescription(a, now: now)
+                return a
+            }
+            try pair.withA { a, now in try a.setRemoteDescription(answer, now: now) }
+            return (offer.sdp, answer.sdp)
+        }
+        let offer = try pair.withB { b, now in
+            let o = try b.createOffer()
+            try b.setLocalDescription(o, now: now)
+            return o
+        }
+        let answer = try pair.withA { a, now in
+            try a.setRemoteDescription(offer, now: now)
+            let ans = try a.createAnswer()
+            try a.setLocalDescription(ans, now: now)
+            return ans
+        }
+        try pair.withB { b, now in try b.setRemoteDescription(answer, now: now) }
+        return (offer.sdp, answer.sdp)
+    }
+
+    @Test func tracksAddedAndRemovedLaterRenegotiateAndEndThePeersTrack() throws {
+        var pair = try SessionPair(seed: 11)
+        _ = try pair.a.createDataChannel(label: "chat", options: DataChannelOptions(), now: pair.now)
+        try pair.negotiate()
+        let connected = pair.run(until: { p in [p.eventsA, p.eventsB].allSatisfy { $0.contains { if case .connectionStateChanged(.connected) = $0 { true } else { false } } } }, for: .seconds(10))
+        #expect(connected)
+        let first = pair.a.localDescription!.sdp
+        _ = pair.takeEventsB()
+        _ = pair.takeEventsA()
+
+        // B adds a video track mid-call: B needs negotiation, offers; A sees the track.
+        let handle = try pair.withB { b, now in
+            try b.addTransceiver(kind: .video, direction: .sendrecv, sender: SessionMediaSender(trackID: "cam", codec: .vp8), now: now)
+        }
+        #expect(SessionMediaTests.negotiationNeeded(pair.takeEventsB()) == 1)
+        let (offer, answer) = try Self.exchange(&pair, aOffers: false)
+        #expect(offer.contains("m=application") && offer.contains("m=video"))
+        #expect(offer.range(of: "m=application")!.lowerBound < offer.range(of: "m=video")!.lowerBound, "m-line order kept, new last")
+        #expect(answer.contains("a=recvonly"), "A has no track: it answers recvonly")
+        let added = SessionMediaTests.tracksAdded(pair.eventsA)
+        #expect(added.map(\.trackID) == ["cam"])
+        #expect(SessionMediaTests.negotiationNeeded(pair.eventsB) == 0, "stable again: nothing more to negotiate")
+        pair.run(for: .milliseconds(200))
+        for i in 0..<30 {
+            try pair.withB { b, now in try b.sendFrame(SessionMediaTests.vp8Frame(i, key: i == 0), on: handle, captureTime: now, now: now) }
+            pair.run(for: .milliseconds(33))
+        }
+        pair.run(for: .milliseconds(500))
+        let aHandle = try #require(added.first).handle
+        #expect(SessionMediaTests.frames(pair.eventsA, handle: aHandle).count == 30)
+
+        // A's o= version grew with its new (answer) description.
+        let second = pair.a.localDescription!.sdp
+        #expect(Self.version(second)! > Self.version(first)!)
+
+        // B removes the track: negotiation needed, then A's track ends.
+        _ = pair.takeEventsA()
+        try pair.withB { b, now in try b.setSender(nil, on: handle, now: now) }
+        #expect(SessionMediaTests.negotiationNeeded(pair.takeEventsB()) == 1)
+        let (offer2, _) = try Self.exchange(&pair, aOffers: false)
+        #expect(offer2.contains("a=recvonly") && !offer2.contains("a=msid:- cam"))
+        #expect(SessionMediaTests.tracksEnded(pair.eventsA) == [aHandle])
+        #expect(Self.version(offer2)! > Self.version(offer)!)
+
+        // Stopping the transceiver rejects its m-section in the next offer.
+        try pair.withB { b, now in try b.stopTransceiver(handle, now: now) }
+        let (offer3, answer3) = try Self.exchange(&pair, aOffers: false)
+        #expect(offer3.contains("m=video 0 ") && answer3.contains("m=video 0 "))
+        #expect(pair.a.transceiverInfos.first { $0.mid == added.first?.mid }?.isStopped == true)
+    }
+
+    @Test func anOfferedCodecWeLackGetsACleanAnswerWithoutIt() throws {
+        var pair = try SessionPair(seed: 12)
+        // B can only do VP8 video; A offers H.264 only.
+        var onlyVP8 = SessionConfiguration()
+        onlyVP8.mediaCapabilities.videoCodecs = onlyVP8.mediaCapabilities.videoCodecs.filter { $0.name == "VP8" }
+        pair.b = RTCSession(configuration: onlyVP8, certificate: try DTLSCertificate.generateSelfSigned(now: Date()), rng: SeededRandom(seed: 99))
+        let h264 = try pair.withA { a, now in
+            try a.addTransceiver(kind: .video, direction: .sendonly, sender: SessionMediaSender(trackID: "h", codec: .h264), now: now)
+        }
+        let audio = try pair.withA { a, now in
+            try a.addTransceiver(kind: .audio, direction: .sendonly, sender: SessionMediaSender(trackID: "o", codec: .opus), now: now)
+        }
+        let (offer, answer) = try Self.exchange(&pair)
+        #expect(offer.contains("H264/90000"))
+        #expect(answer.contains("m=video 0 "), "the H.264 section is rejected")
+        #expect(!answer.contains("H264"))
+        #expect(answer.contains("m=audio 9 ") && answer.contains("a=recvonly"))
+        #expect(pair.a.transceiverInfo(h264)?.isStopped == true)
+        #expect(pair.a.transceiverInfo(audio)?.isStopped == false)
     }
 }
