@@ -174,7 +174,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "SwiftRTCTests", dependencies: [
-            "SwiftRTC", "RTCTestSupport",
+            "SwiftRTC", "RTCTestSupport", "RTCMedia",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
