@@ -110,6 +110,30 @@ import Testing
         #expect(net.a.selectedPair?.local.type == .host && net.a.selectedPair?.remote.type == .host)
     }
 
+    @Test func anICERestartKeepsTheAllocationAndReconnectsThroughIt() throws {
+        var net = ICERelayNetwork(configurationA: ICERelayNetwork.configuration(relayOnly: true),
+                                  configurationB: ICERelayNetwork.configuration(relayOnly: true))
+        net.start()
+        let connected = net.run(for: .seconds(10), until: { $0.bothConnected })
+        #expect(connected)
+        let relayedA = try #require(net.a.selectedPair?.local.address)
+        let eventsBefore = net.eventsA.count
+        net.a.restart(now: net.now)
+        net.b.restart(now: net.now)
+        net.a.setRemoteCredentials(net.b.localCredentials, now: net.now)
+        net.b.setRemoteCredentials(net.a.localCredentials, now: net.now)
+        net.flush()  // the relayed candidates are signaled again and paired anew
+        let reselected = net.run(for: .seconds(10), until: { $0.a.selectedPair != nil && $0.b.selectedPair != nil })
+        #expect(reselected)
+        #expect(Self.candidates(Array(net.eventsA[eventsBefore...])).map(\.address) == [relayedA])
+        #expect(net.a.selectedPair?.local.address == relayedA)
+        #expect(net.relay.requests(.allocate).count == 2, "one allocation per side, kept across the restart")
+        let sent = net.send("after restart", fromA: true)
+        #expect(sent)
+        net.run(for: .seconds(1))
+        #expect(net.dataB == ["after restart"])
+    }
+
     @Test func theTURNServerCanAlsoBeTheSTUNServer() {
         var configuration = ICERelayNetwork.configuration(relayOnly: false)
         configuration.stunServers = [ICERelayNetwork.relayAddress]

@@ -34,4 +34,31 @@ import Testing
                 "selected \(stats.selectedCandidatePair ?? "none")")
         await pc.close()
     }
+
+    @Test func relayOnlyAiortcOffersRelayOnlySwiftAnswersAndEchoes() async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        let (coturn, server) = try SwiftToSwiftRelayTests.coturn(.rest)
+        defer { coturn.stop() }
+        let url = try #require(server.urls.first)
+        let peer = try AiortcDataChannelInteropTests.startPeer("offer", options: ["--turn", url, try #require(server.username),
+                                                                                  try #require(server.credential), "--relay"])
+        defer { peer.terminate() }
+        let client = WebRTCClient(engine: .native)
+        let pc = try await SwiftToSwiftRelayTests.relayOnly(client, server)
+        let offer = try await AiortcDataChannelInteropTests.readDescription(peer, type: "offer")
+        #expect(offer.sdp.split(separator: "\r\n").filter { $0.hasPrefix("a=candidate:") }.allSatisfy { $0.contains(" typ relay ") })
+        try await pc.setRemoteDescription(offer)
+        try await pc.setLocalDescription(try await pc.createAnswer())
+        try await withTimeout(10, "gathering") { try await pc.awaitIceGatheringComplete() }
+        let ours = try await SwiftToSwiftRelayTests.candidates(pc)
+        #expect(!ours.isEmpty && ours.allSatisfy { $0.contains(" typ relay ") })
+        try AiortcDataChannelInteropTests.write(peer, try #require(await pc.localDescription))
+        let channel = try await SwiftToSwiftDataChannelTests.firstOpen(pc)
+        #expect(channel.label == "chat")
+        try await AiortcDataChannelInteropTests.exerciseEcho(channel, count: 200)
+        let stats = await pc.stats()
+        #expect(stats.selectedLocalCandidateType == "relay" && stats.selectedRemoteCandidateType == "relay",
+                "selected \(stats.selectedCandidatePair ?? "none")")
+        await pc.close()
+    }
 }
