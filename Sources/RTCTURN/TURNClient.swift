@@ -3,7 +3,9 @@ import NIOCore
 import RTCCore
 import RTCSTUN
 
-/// A sans-IO TURN client (RFC 8656) for one allocation over UDP: Allocate with long-term
+/// A sans-IO TURN client (RFC 8656) for one allocation over UDP or a TCP/TLS stream
+/// (`TURNClientConfiguration.transport`; the edge frames the stream with `TURNStreamFramer`
+/// and hands each message in as a datagram): Allocate with long-term
 /// credentials (RFC 8489 §9.2), Refresh, CreatePermission, ChannelBind, Send/Data indications
 /// and ChannelData. The edge gives it datagrams from the server and the time; it returns
 /// transmits (all to `configuration.server`), events and its next deadline.
@@ -189,7 +191,7 @@ public struct TURNClient: DatagramCore, Sendable {
         guard payload.readableBytes <= 0xFFFF else { throw .payloadTooLarge(payload.readableBytes) }
         if let c = channels[peer], c.bound {
             return Transmit(destination: configuration.server,
-                            payload: TURNChannelData(channel: c.number, data: payload).encoded())
+                            payload: TURNChannelData(channel: c.number, data: payload).encoded(pad: configuration.transport == .stream))
         }
         guard permissions[peer.ip] != nil else { throw .noPermission(peer.ip) }
         let tid = STUNTransactionID.random(using: &rng)
@@ -272,7 +274,8 @@ public struct TURNClient: DatagramCore, Sendable {
         for tid in due {
             // An earlier timeout in this loop may have failed the client and dropped the rest.
             guard var t = transactions[tid] else { continue }
-            if t.sent >= configuration.maxTransmissions {
+            // Over a stream nothing is retransmitted: the deadline is Ti (RFC 8489 §6.2.2).
+            if t.sent >= configuration.maxTransmissions || configuration.transport == .stream {
                 transactions[tid] = nil
                 timedOut(t.kind, now: now)
                 continue
@@ -334,11 +337,16 @@ public struct TURNClient: DatagramCore, Sendable {
             message.append(.nonce(nonce))
             let payload = message.encoded(integrity: key)
             add(tid, Transaction(kind: kind, payload: payload, authenticated: true, sent: 1, rto: configuration.initialRTO,
-                                 next: now + configuration.initialRTO, staleNonces: staleNonces))
+                                 next: now + firstWait, staleNonces: staleNonces))
         } else {
             add(tid, Transaction(kind: kind, payload: message.encoded(), authenticated: false, sent: 1,
-                                 rto: configuration.initialRTO, next: now + configuration.initialRTO, staleNonces: staleNonces))
+                                 rto: configuration.initialRTO, next: now + firstWait, staleNonces: staleNonces))
         }
+    }
+
+    /// When a new request is first retransmitted (UDP) or given up (a stream, RFC 8489 §6.2.2).
+    private var firstWait: TimeAmount {
+        configuration.transport == .stream ? configuration.reliableTransactionTimeout : configuration.initialRTO
     }
 
     private mutating func add(_ tid: STUNTransactionID, _ t: Transaction) {

@@ -2,10 +2,25 @@ import NIOCore
 import RTCCore
 import RTCSTUN
 
-/// How a `TURNClient` talks to its server (RFC 8656 over UDP, RFC 8489 §6.2.1 timers).
+/// The transport between a `TURNClient` and its server (RFC 8656 §3.1). Peers are always
+/// reached over UDP from the relayed address (REQUESTED-TRANSPORT UDP).
+public enum TURNTransport: Hashable, Sendable {
+    /// Datagrams: requests are retransmitted (RFC 8489 §6.2.1).
+    case udp
+    /// A TCP (or TLS) stream: the edge frames it with `TURNStreamFramer`; requests are sent
+    /// once and time out after `reliableTransactionTimeout` (RFC 8489 §6.2.2), ChannelData is
+    /// padded to a multiple of 4 bytes (RFC 8656 §12.5).
+    case stream
+}
+
+/// How a `TURNClient` talks to its server (RFC 8656 over UDP or a stream, RFC 8489 §6.2 timers).
 public struct TURNClientConfiguration: Sendable {
-    /// The TURN server's address (UDP, RFC 8656 §3.1).
+    /// The TURN server's address (RFC 8656 §3.1).
     public var server: TransportAddress
+    /// Datagrams (UDP) or a stream (TCP/TLS) to the server.
+    public var transport: TURNTransport
+    /// Ti: how long a request over a stream waits for its response (RFC 8489 §6.2.2: 39.5 s).
+    public var reliableTransactionTimeout: TimeAmount
     /// The long-term credential user name (RFC 8489 §9.2), e.g. a REST user name.
     public var username: String
     /// The long-term credential password (RFC 8489 §9.2).
@@ -33,8 +48,11 @@ public struct TURNClientConfiguration: Sendable {
     public init(server: TransportAddress, username: String, password: String, requestedLifetime: UInt32? = nil,
                 software: String? = "SwiftRTC", initialRTO: TimeAmount = .milliseconds(500), maxTransmissions: Int = 7,
                 lastWaitMultiplier: Int = 16, permissionRefreshInterval: TimeAmount = .seconds(240),
-                channelRefreshInterval: TimeAmount = .seconds(540), maxStaleNonceRetries: Int = 3) {
+                channelRefreshInterval: TimeAmount = .seconds(540), maxStaleNonceRetries: Int = 3,
+                transport: TURNTransport = .udp, reliableTransactionTimeout: TimeAmount = .milliseconds(39_500)) {
         self.server = server
+        self.transport = transport
+        self.reliableTransactionTimeout = reliableTransactionTimeout
         self.username = username
         self.password = password
         self.requestedLifetime = requestedLifetime
