@@ -69,7 +69,9 @@ extension ICEAgent {
             guard let socket = family.first(where: { $0.ip.isLoopback == server.address.ip.isLoopback }) ?? family.first else { continue }
             let turn = TURNClientConfiguration(server: server.address, username: server.username, password: server.password,
                                                software: configuration.software, initialRTO: configuration.relayRTO,
-                                               maxTransmissions: configuration.relayTransmissions, lastWaitMultiplier: 8)
+                                               maxTransmissions: configuration.relayTransmissions, lastWaitMultiplier: 8,
+                                               transport: server.transport,
+                                               reliableTransactionTimeout: relayGiveUpTime)
             // Transaction ids from the system CSPRNG, or (tests) a generator seeded from ours.
             let child: any RandomNumberGenerator & Sendable = rng is SystemRandomNumberGenerator
                 ? SystemRandomNumberGenerator() : SeededRandom(seed: rng.next())
@@ -77,6 +79,13 @@ extension ICEAgent {
             client.allocate(now: now)
             relays.append(Relay(server: server, socket: socket, client: client))
         }
+    }
+
+    /// When a TURN request over UDP is given up with `relayRTO` and `relayTransmissions`
+    /// (RFC 8489 §6.2.1 with Rm = 8): the same wait applies to a request over a stream.
+    var relayGiveUpTime: TimeAmount {
+        let sends = max(1, min(configuration.relayTransmissions, 20))
+        return .nanoseconds(configuration.relayRTO.nanoseconds * Int64((1 << (sends - 1)) - 1 + 8))
     }
 
     /// The relay whose relayed candidate is `address`.
@@ -208,22 +217,30 @@ extension ICEAgent {
     }
 }
 
-/// A TURN server the agent gathers a relayed candidate from (RFC 8445 §5.1.1.2, RFC 8656
-/// over UDP), with long-term credentials (RFC 8489 §9.2; time-limited REST credentials are
-/// such a pair too).
+/// A TURN server the agent gathers a relayed candidate from (RFC 8445 §5.1.1.2, RFC 8656),
+/// with long-term credentials (RFC 8489 §9.2; time-limited REST credentials are such a pair
+/// too).
+///
+/// Over `.stream` (TCP or TLS to the server) the agent is the same; the edge carries what the
+/// agent sends to `address` from the allocation's socket over one connection to the server,
+/// split what it reads with `TURNStreamFramer`, and hands each message back as a datagram
+/// from `address` to that socket. (SwiftRTC's UDP edge does not do this yet.)
 public struct ICERelayServer: Sendable, Hashable {
-    /// The server's UDP address.
+    /// The server's address.
     public var address: TransportAddress
     /// The user name.
     public var username: String
     /// The password.
     public var password: String
+    /// UDP (the default), or a TCP/TLS stream the edge frames.
+    public var transport: TURNTransport
 
     /// Creates a server entry.
-    public init(address: TransportAddress, username: String, password: String) {
+    public init(address: TransportAddress, username: String, password: String, transport: TURNTransport = .udp) {
         self.address = address
         self.username = username
         self.password = password
+        self.transport = transport
     }
 }
 

@@ -19,6 +19,8 @@ struct FakeTURNRelay {
     var unreachable = false
     /// Answer every authenticated request of a method with this error.
     var errors: [STUNMethod: STUNErrorCode] = [:]
+    /// Pad ChannelData to clients to 4 bytes (required over TCP/TLS, RFC 8656 §12.5).
+    var padChannelData = false
 
     struct Allocation {
         var relayed: TransportAddress
@@ -128,7 +130,7 @@ struct FakeTURNRelay {
         }
         if let channel = a.channels.first(where: { $0.value == d.source })?.key {
             channelDataToClients += 1
-            return [Transmit(source: address, destination: client, payload: TURNChannelData(channel: channel, data: d.payload).encoded())]
+            return [Transmit(source: address, destination: client, payload: TURNChannelData(channel: channel, data: d.payload).encoded(pad: padChannelData))]
         }
         dataIndicationsToClients += 1
         let tid = STUNTransactionID(high: UInt32(dataIndicationsToClients), low: 7)

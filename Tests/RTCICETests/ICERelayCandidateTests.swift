@@ -66,6 +66,35 @@ import Testing
         #expect(net.a.statistics.relayDropped == 0 && net.b.statistics.relayDropped == 0)
     }
 
+    @Test func relayOverAStreamToTheServerConnectsWithPaddedChannelData() throws {
+        var net = ICERelayNetwork(configurationA: ICERelayNetwork.configuration(relayOnly: true, transport: .stream),
+                                  configurationB: ICERelayNetwork.configuration(relayOnly: true, transport: .stream))
+        net.streamTransport = true
+        net.start()
+        let connected = net.run(for: .seconds(10), until: { $0.bothConnected })
+        #expect(connected)
+        for i in 0..<5 {
+            let sent = net.send(String(repeating: "x", count: i + 1), fromA: true)
+            #expect(sent)
+        }
+        net.run(for: .seconds(1))
+        #expect(net.dataB == (1...5).map { String(repeating: "x", count: $0) })
+        #expect(net.relay.channelDataFromClients >= 5)
+        #expect(net.unalignedToServer == 0, "ChannelData padded to 4 on a stream")
+        #expect(net.relay.requests(.allocate).count == 2)
+    }
+
+    @Test func overUDPChannelDataIsNotPadded() {
+        var net = ICERelayNetwork(configurationA: ICERelayNetwork.configuration(relayOnly: true),
+                                  configurationB: ICERelayNetwork.configuration(relayOnly: true))
+        net.start()
+        let connected = net.run(for: .seconds(10), until: { $0.bothConnected })
+        #expect(connected)
+        let sent = net.send("odd", fromA: true)
+        #expect(sent)
+        #expect(net.unalignedToServer >= 1)
+    }
+
     @Test func beforeTheChannelIsBoundChecksTravelAsSendAndDataIndications() {
         var net = ICERelayNetwork(configurationA: ICERelayNetwork.configuration(relayOnly: true),
                                   configurationB: ICERelayNetwork.configuration(relayOnly: true))

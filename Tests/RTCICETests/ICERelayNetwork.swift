@@ -2,6 +2,7 @@ import NIOCore
 import RTCCore
 import RTCICE
 import RTCSTUN
+import RTCTURN
 import RTCTestSupport
 
 /// Two ICE agents and a `FakeTURNRelay` on virtual time: every datagram takes `delay` and is
@@ -26,6 +27,13 @@ struct ICERelayNetwork {
     /// Datagrams the relay sent to peers straight from a relayed address (what a network
     /// capture between the relay and a peer would show).
     var relayedToPeers = 0
+    /// What agents sent the TURN server whose length is not a multiple of 4 (over a stream
+    /// everything must be: STUN is, ChannelData is padded, RFC 8656 §12.5).
+    var unalignedToServer = 0
+    /// Carry agent ↔ server traffic as a byte stream: each direction's bytes go through a
+    /// `TURNStreamFramer` in uneven pieces, and what it splits out is delivered.
+    var streamTransport = false { didSet { relay.padChannelData = streamTransport } }
+    private var framers: [String: TURNStreamFramer] = [:]
     private var inFlight: [(due: NIODeadline, order: Int, datagram: ReceivedDatagram)] = []
     private var order = 0
 
@@ -41,9 +49,9 @@ struct ICERelayNetwork {
     }
 
     /// A configuration with the relay as TURN server (alice/`password`).
-    static func configuration(relayOnly: Bool, password: String = "wonderland") -> ICEConfiguration {
+    static func configuration(relayOnly: Bool, password: String = "wonderland", transport: TURNTransport = .udp) -> ICEConfiguration {
         var c = ICEConfiguration()
-        c.relayServers = [ICERelayServer(address: relayAddress, username: "alice", password: password)]
+        c.relayServers = [ICERelayServer(address: relayAddress, username: "alice", password: password, transport: transport)]
         c.relayOnly = relayOnly
         return c
     }
@@ -97,8 +105,26 @@ struct ICERelayNetwork {
     }
 
     private mutating func queue(_ t: Transmit, from: TransportAddress) {
-        order += 1
-        inFlight.append((now + delay, order, ReceivedDatagram(source: t.source ?? from, destination: t.destination, payload: t.payload)))
+        let source = t.source ?? from
+        if t.destination == relay.address, t.payload.readableBytes % 4 != 0 { unalignedToServer += 1 }
+        let onStream = streamTransport && (t.destination == relay.address || source == relay.address)
+        guard onStream else {
+            order += 1
+            inFlight.append((now + delay, order, ReceivedDatagram(source: source, destination: t.destination, payload: t.payload)))
+            return
+        }
+        // The stream of this direction, fed in two uneven pieces; whole messages come out.
+        let key = "\(source)>\(t.destination)"
+        var framer = framers[key] ?? TURNStreamFramer()
+        var payload = t.payload
+        let cut = min(payload.readableBytes, 3)
+        framer.append(payload.readSlice(length: cut)!)
+        framer.append(payload)
+        while let message = try? framer.next() {
+            order += 1
+            inFlight.append((now + delay, order, ReceivedDatagram(source: source, destination: t.destination, payload: message)))
+        }
+        framers[key] = framer
     }
 
     private mutating func deliver(_ d: ReceivedDatagram) {
