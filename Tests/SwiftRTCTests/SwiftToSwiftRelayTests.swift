@@ -85,7 +85,8 @@ import Testing
         try InteropEnvironment.requirePrivateNamespace()
         let (coturn, server) = try Self.coturn(credentials, password: "not-the-password")
         defer { coturn.stop() }
-        let client = WebRTCClient(engine: .native)
+        let logs = CapturedLogs()
+        let client = PeerConnectionLoggingTests.client(logs, level: .warning)
         let a = try await Self.relayOnly(client, server)
         _ = try await a.createDataChannel("never")
         let started = ContinuousClock.now
@@ -101,6 +102,9 @@ import Testing
         let reason = await a.failureReason ?? ""
         #expect(reason.contains("401"), "\(reason)")
         #expect(await a.connectionState == .failed)
+        let mine = logs.records(pc: a.logID)
+        #expect(mine.contains { $0.level == .warning && $0.message == "no relayed candidate from a TURN server" && $0["code"] == "401" }, "\(mine)")
+        #expect(mine.contains { $0.level == .error && $0.message == "ICE state failed" && ($0["reason"] ?? "").contains("401") }, "\(mine)")
         await a.close()
     }
 }
