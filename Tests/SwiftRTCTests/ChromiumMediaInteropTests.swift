@@ -113,6 +113,7 @@ import Testing
         let frames = try await withTimeout(40, "ten seconds of media") { (try await videoCount.value, try await audioCount.value) }
         try videoFile.close()
         try audioFile.close()
+        #expect(videoFile.repeatedTimestamps.isEmpty, "frames with the timestamp of the one before: \(videoFile.repeatedTimestamps)")
         #expect(frames.0 >= 250, "video frames in 10 s: \(frames.0)")
         #expect(frames.1 >= 450, "Opus frames in 10 s: \(frames.1)")
         #expect(video.codec == .vp8 && audio.codec == .opus)
@@ -199,13 +200,24 @@ final class RecordingFile: @unchecked Sendable {
     private let sink: MediaFileSink
     private var ivf: IVFWriter?
     private var ogg: OggOpusWriter?
+    private var annexB: AnnexBWriter?
     private var first: UInt32?
     private var buffer = ByteBuffer()
     private(set) var framesWritten = 0
+    private var last: ReceivedFrame?
+    /// Frames that repeated the previous frame's RTP timestamp: (sequence range before, now).
+    private(set) var repeatedTimestamps: [String] = []
+
+    private var ivfPending = false
 
     init(ivf path: String) throws {
         sink = try MediaFileSink(path: path)
-        ivf = IVFWriter(codec: .vp8, width: 640, height: 480, timebaseDenominator: 90_000)
+        ivfPending = true  // the writer is made at the first key frame, with its size
+    }
+
+    init(annexB path: String) throws {
+        sink = try MediaFileSink(path: path)
+        annexB = AnnexBWriter()
     }
 
     init(ogg path: String) throws {
@@ -215,11 +227,26 @@ final class RecordingFile: @unchecked Sendable {
 
     func write(_ frame: ReceivedMediaFrame) throws {
         try lock.withLock {
+            if let last, last.rtpTimestamp == frame.frame.rtpTimestamp {
+                repeatedTimestamps.append("\(last.firstSequenceNumber)...\(last.lastSequenceNumber) then \(frame.frame.firstSequenceNumber)...\(frame.frame.lastSequenceNumber) (\(last.data.readableBytes) then \(frame.frame.data.readableBytes) bytes)")
+            }
+            last = frame.frame
+            if ivfPending {
+                // A VP8 key frame: 3-byte tag, start code 9d 01 2a, then 14-bit width and height (RFC 6386 §9.1).
+                let d = frame.frame.data
+                guard frame.frame.isKeyFrame, d.readableBytes >= 10,
+                      let w = d.getInteger(at: d.readerIndex + 6, endianness: .little, as: UInt16.self),
+                      let h = d.getInteger(at: d.readerIndex + 8, endianness: .little, as: UInt16.self) else { return }
+                ivf = IVFWriter(codec: .vp8, width: w & 0x3FFF, height: h & 0x3FFF, timebaseDenominator: 90_000)
+                ivfPending = false
+            }
             let start = first ?? frame.frame.rtpTimestamp
             first = start
             let elapsed = UInt64(frame.frame.rtpTimestamp &- start)
             if ivf != nil {
                 try ivf!.write(frame: frame.frame.data, timestamp: elapsed, into: &buffer)
+            } else if annexB != nil {
+                guard try annexB!.write(accessUnit: frame.frame.data, into: &buffer) else { return }  // before the first IDR
             } else {
                 try ogg!.write(packet: frame.frame.data, into: &buffer)
             }
@@ -230,7 +257,8 @@ final class RecordingFile: @unchecked Sendable {
 
     func close() throws {
         try lock.withLock {
-            if ivf != nil { try sink.finish(&ivf!) } else { try sink.finish(&ogg!) }
+            if ivfPending { return }
+            if ivf != nil { try sink.finish(&ivf!) } else if annexB != nil { try sink.finish(&annexB!) } else { try sink.finish(&ogg!) }
         }
     }
 }
