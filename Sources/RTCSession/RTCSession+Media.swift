@@ -64,6 +64,20 @@ extension RTCSession {
         updateNegotiationNeeded()
     }
 
+    /// Restricts and orders the codecs a transceiver offers and accepts (W3C
+    /// `setCodecPreferences`); an empty list restores every codec. Takes effect with the next
+    /// offer or answer.
+    ///
+    /// - Throws: `.invalidMedia` for a codec of the other kind.
+    public mutating func setCodecPreferences(_ codecs: [RTPCodec], on handle: Int) throws(SessionError) {
+        guard let i = transceiverIndex(handle) else { throw .unknownTransceiver(handle) }
+        if let wrong = codecs.first(where: { $0.kind != transceivers[i].kind }) {
+            throw .invalidMedia("\(wrong) is not a \(transceivers[i].kind.rawValue) codec")
+        }
+        transceivers[i].codecPreferences = codecs.isEmpty ? nil : codecs
+        transceivers[i].negotiatedCodecs = nil
+    }
+
     /// Says what a receiving transceiver hands up: frames (the default), packets, or both.
     public mutating func setDelivery(_ delivery: MediaDelivery, on handle: Int) throws(SessionError) {
         guard let i = transceiverIndex(handle) else { throw .unknownTransceiver(handle) }

@@ -37,6 +37,9 @@ struct SessionTransceiver {
     /// The track the peer sends, while it does.
     var remoteTrack: SessionRemoteTrack?
     var delivery: MediaDelivery = .frames
+    /// The codecs this transceiver offers and accepts, in preference order (W3C
+    /// `setCodecPreferences`); `nil` means every codec of the capabilities.
+    var codecPreferences: [RTPCodec]?
     var statistics = SessionMediaStatistics()
 
     /// One receiving engine and the codec it depacketizes.
@@ -68,6 +71,10 @@ struct SessionTransceiver {
     /// variant of it) when it has a track, else everything we can receive.
     func jsepTransceiver(capabilities: JSEPCapabilities, cname: String) -> JSEPTransceiver {
         var codecs = negotiatedCodecs
+        if let preferences = codecPreferences {
+            let all = capabilities.codecs(for: jsepKind)
+            codecs = preferences.flatMap { p in all.filter { RTPCodec(encodingName: $0.name) == p } }
+        }
         if let codec = sender?.codec {
             let all = codecs ?? capabilities.codecs(for: jsepKind)
             let matching = all.filter { RTPCodec(encodingName: $0.name) == codec }

@@ -93,6 +93,11 @@ extension PeerConnection {
         driver.pump()
     }
 
+    func setCodecPreferences(_ codecs: [RTPCodec], of handle: Int) throws {
+        try checkOpen()
+        try driver.core.setCodecPreferences(codecs, on: handle)
+    }
+
     func stopTransceiver(_ handle: Int) throws {
         try checkOpen()
         events.transceivers[handle]?.sender.setTrack(nil)
