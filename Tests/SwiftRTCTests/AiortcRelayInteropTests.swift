@@ -28,7 +28,7 @@ import Testing
         let opened = try await SwiftToSwiftDataChannelTests.firstOpen(pc)
         #expect(opened === channel)
         try await AiortcDataChannelInteropTests.exerciseEcho(channel, count: 200)
-        try await BulkTransfer.run(on: pc, total: 8 << 20, chunk: 16 << 10)
+        try await BulkTransfer.run(on: pc, total: 50 << 20, chunk: 16 << 10)
         let stats = await pc.stats()
         #expect(stats.selectedLocalCandidateType == "relay" && stats.selectedRemoteCandidateType == "relay",
                 "selected \(stats.selectedCandidatePair ?? "none")")
@@ -56,6 +56,7 @@ import Testing
         let channel = try await SwiftToSwiftDataChannelTests.firstOpen(pc)
         #expect(channel.label == "chat")
         try await AiortcDataChannelInteropTests.exerciseEcho(channel, count: 200)
+        try await BulkTransfer.run(on: pc, total: 50 << 20, chunk: 16 << 10)
         let stats = await pc.stats()
         #expect(stats.selectedLocalCandidateType == "relay" && stats.selectedRemoteCandidateType == "relay",
                 "selected \(stats.selectedCandidatePair ?? "none")")
