@@ -49,6 +49,15 @@ public struct WebMReader: Sendable {
         public var isKeyFrame: Bool
         /// The frame's bytes.
         public var data: ByteBuffer
+
+        /// Creates a frame.
+        public init(trackNumber: UInt64, timestamp: TimeAmount, duration: TimeAmount? = nil, isKeyFrame: Bool, data: ByteBuffer) {
+            self.trackNumber = trackNumber
+            self.timestamp = timestamp
+            self.duration = duration
+            self.isKeyFrame = isKeyFrame
+            self.data = data
+        }
     }
 
     /// DocType from the EBML header: "webm" or "matroska".
