@@ -52,12 +52,14 @@ public enum EBMLReader {
     }
 
     /// Reads the header of the element at `index`, whose data must lie before `end` when its
-    /// size is known (``MediaReaderError/truncated(needed:available:)`` otherwise).
-    public static func readHeader(_ buffer: ByteBuffer, at index: Int, end: Int) throws(MediaReaderError) -> EBMLElementHeader {
+    /// size is known (``MediaReaderError/truncated(needed:available:)`` otherwise) unless
+    /// `checkingSize` is false (for a master read child by child, such as a Cluster).
+    public static func readHeader(_ buffer: ByteBuffer, at index: Int, end: Int,
+                                  checkingSize: Bool = true) throws(MediaReaderError) -> EBMLElementHeader {
         let (id, idLength) = try readID(buffer, at: index, end: end)
         let (size, sizeLength) = try readVInt(buffer, at: index + idLength, end: end)
         let header = EBMLElementHeader(id: id, size: size, headerLength: idLength + sizeLength)
-        if let size {
+        if checkingSize, let size {
             let available = end - index - header.headerLength
             guard size <= UInt64(available) else {
                 throw .truncated(needed: header.headerLength + (size > UInt64(Int32.max) ? Int(Int32.max) : Int(size)),

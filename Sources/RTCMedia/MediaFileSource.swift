@@ -57,33 +57,33 @@ public struct MediaFileSource: MediaSampleSource, Sendable {
     public private(set) var loopCount = 0
     private var nextIndex = 0
 
-    /// Reads the file at `path`. `kinds` chooses the tracks (a kind the file lacks throws
-    /// ``MediaSourceError/Problem/missingTrack(_:)``); `h264FramesPerSecond` times Annex B
-    /// streams, which carry no timestamps.
-    public init(path: String, kinds: Set<MediaKind> = [.audio, .video], loops: Bool = false,
+    /// Reads the file at `path`. `kinds` chooses the tracks, nil for all the file has (a kind
+    /// asked for that the file lacks throws ``MediaSourceError/Problem/missingTrack(_:)``);
+    /// `h264FramesPerSecond` times Annex B streams, which carry no timestamps.
+    public init(path: String, kinds: Set<MediaKind>? = nil, loops: Bool = false,
                 h264FramesPerSecond: Int = 30) throws(MediaSourceError) {
         try self.init(contents: MediaFileContents.read(path: path), name: path, kinds: kinds, loops: loops,
                       h264FramesPerSecond: h264FramesPerSecond)
     }
 
     /// Indexes a file already in memory; `name` stands for its path in errors.
-    public init(contents: ByteBuffer, name: String, kinds: Set<MediaKind> = [.audio, .video], loops: Bool = false,
+    public init(contents: ByteBuffer, name: String, kinds: Set<MediaKind>? = nil, loops: Bool = false,
                 h264FramesPerSecond: Int = 30) throws(MediaSourceError) {
         func failure(_ problem: MediaSourceError.Problem) -> MediaSourceError { MediaSourceError(path: name, problem: problem) }
         guard contents.readableBytes > 0 else { throw failure(.empty) }
-        guard !kinds.isEmpty else { throw failure(.invalidParameter("no track kind asked for")) }
+        guard kinds?.isEmpty != true else { throw failure(.invalidParameter("no track kind asked for")) }
         guard (1...1_000).contains(h264FramesPerSecond) else {
             throw failure(.invalidParameter("H.264 frame rate \(h264FramesPerSecond) (1…1000 frames per second)"))
         }
         guard let format = MediaContainerFormat.detect(contents.readableBytesView) else { throw failure(.unrecognizedFormat) }
         let parsed: ParsedFile
         do {
-            parsed = try Self.parse(contents, format: format, kinds: kinds, h264FramesPerSecond: h264FramesPerSecond)
+            parsed = try Self.parse(contents, format: format, kinds: kinds ?? Set(MediaKind.allCases), h264FramesPerSecond: h264FramesPerSecond)
         } catch {
             if case .unsupportedCodec(let codec) = error { throw failure(.unsupportedCodec(codec)) }
             throw failure(.malformed(format, error))
         }
-        for kind in kinds.sorted(by: { $0.rawValue < $1.rawValue }) where !parsed.tracks.contains(where: { $0.kind == kind }) {
+        for kind in MediaKind.allCases where kinds?.contains(kind) == true && !parsed.tracks.contains(where: { $0.kind == kind }) {
             throw failure(.missingTrack(kind))
         }
         var perTrack = parsed.samples.map { Self.withDurations(Self.withoutEmpty($0)) }

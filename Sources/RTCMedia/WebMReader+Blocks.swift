@@ -21,9 +21,11 @@ extension WebMReader {
             }
             guard position < segmentEnd else { return nil }
             guard position < fileEnd else { throw .truncated(needed: segmentEnd - position, available: 0) }
-            let element = try EBMLReader.readHeader(file, at: position, end: fileEnd)
+            // A Cluster is read child by child, so one cut short still gives the frames it holds.
+            let isCluster = try EBMLReader.readID(file, at: position, end: fileEnd).id == MatroskaElementID.cluster
+            let element = try EBMLReader.readHeader(file, at: position, end: fileEnd, checkingSize: !isCluster)
             let data = position + element.headerLength
-            if element.id == MatroskaElementID.cluster {
+            if isCluster {
                 clusterEnd = element.size.map { data + Int($0) }
                 clusterTimestamp = nil
                 position = data

@@ -110,10 +110,11 @@ public struct WebMReader: Sendable {
         self.docType = docType
 
         var index = start + ebml.headerLength + Int(ebmlSize)
-        var segment = try EBMLReader.readHeader(file, at: index, end: fileEnd)
+        // The Segment may be cut short (a recording that did not finish): read what is there.
+        var segment = try EBMLReader.readHeader(file, at: index, end: fileEnd, checkingSize: false)
         while segment.id == MatroskaElementID.void || segment.id == MatroskaElementID.crc32, let size = segment.size {
             index += segment.headerLength + Int(size)
-            segment = try EBMLReader.readHeader(file, at: index, end: fileEnd)
+            segment = try EBMLReader.readHeader(file, at: index, end: fileEnd, checkingSize: false)
         }
         guard segment.id == MatroskaElementID.segment else { throw .malformed("no Segment after the EBML header") }
         let segmentData = index + segment.headerLength
@@ -126,8 +127,8 @@ public struct WebMReader: Sendable {
         var tracks: [Track]?
         index = segmentData
         while index < segmentEnd {
+            guard try EBMLReader.readID(file, at: index, end: fileEnd).id != MatroskaElementID.cluster else { break }
             let element = try EBMLReader.readHeader(file, at: index, end: fileEnd)
-            if element.id == MatroskaElementID.cluster { break }
             guard let size = element.size else { throw .malformed("element \(Self.hex(element.id)) of unknown size") }
             let data = index + element.headerLength
             switch element.id {
