@@ -34,7 +34,8 @@ public struct MediaTrackDescription: Hashable, Sendable {
 /// media file, empty, truncated, damaged, an unsupported codec, no track of the kind asked
 /// for — is a ``MediaSourceError`` naming the path, before anything is sent. Samples are
 /// views into the file's one buffer. They come in presentation order across tracks (each
-/// track keeps its own order), timed from 0 at the file's first sample, each with a duration
+/// track keeps its file order; a timestamp that goes backwards in a damaged file is raised to
+/// the one before it), timed from 0 at the file's first sample, each with a duration
 /// (the container's, the Opus packet's TOC, or the gap to the track's next frame). With
 /// ``loops`` the source starts over after the last sample, adding the file's ``duration`` to
 /// the timestamps so time keeps growing.
@@ -86,7 +87,7 @@ public struct MediaFileSource: MediaSampleSource, Sendable {
         for kind in MediaKind.allCases where kinds?.contains(kind) == true && !parsed.tracks.contains(where: { $0.kind == kind }) {
             throw failure(.missingTrack(kind))
         }
-        var perTrack = parsed.samples.map { Self.withDurations(Self.withoutEmpty($0)) }
+        var perTrack = parsed.samples.map { Self.withDurations(Self.monotonic(Self.withoutEmpty($0))) }
         guard perTrack.contains(where: { !$0.isEmpty }) else { throw failure(.noFrames) }
         // Time from 0 at the first sample of any track.
         let origin = perTrack.compactMap { $0.first?.timestamp }.min() ?? .zero
@@ -130,6 +131,16 @@ public struct MediaFileSource: MediaSampleSource, Sendable {
 
     static func withoutEmpty(_ samples: [MediaSample]) -> [MediaSample] {
         samples.filter { $0.data.readableBytes > 0 }
+    }
+
+    /// A damaged file's timestamps may go backwards: each sample is kept in file (decoding)
+    /// order and gets at least the timestamp of the one before it.
+    static func monotonic(_ samples: [MediaSample]) -> [MediaSample] {
+        var samples = samples
+        for index in samples.indices.dropFirst() where samples[index].timestamp < samples[index - 1].timestamp {
+            samples[index].timestamp = samples[index - 1].timestamp
+        }
+        return samples
     }
 
     /// Fills missing durations with the gap to the track's next sample (the last one gets the

@@ -86,6 +86,21 @@ import Testing
         #expect(once.nextSample() == nil, "without looping the source ends")
     }
 
+    /// A damaged file whose timestamps go backwards (found by FuzzMediaFileSource): samples
+    /// stay in file order and a timestamp never goes below the one before it.
+    @Test func timestampsThatGoBackwardsAreRaised() throws {
+        var writer = IVFWriter(codec: .vp8, width: 2, height: 2)
+        var file = ByteBuffer()
+        for (index, timestamp) in [9_000, 12_000, 10_500, 15_000].enumerated() {
+            try writer.write(frame: ByteBuffer(bytes: [index == 0 ? 0x00 : 0x01, UInt8(index)]), timestamp: UInt64(timestamp), into: &file)
+        }
+        let source = try MediaFileSource(contents: file, name: "backwards.ivf")
+        #expect(source.samples.map { $0.data.getInteger(at: 1, as: UInt8.self) } == [0, 1, 2, 3])
+        #expect(source.samples.map(\.timestamp) == [0, 33_333_333, 33_333_333, 66_666_666].map { TimeAmount.nanoseconds($0) })
+        #expect(source.samples.map(\.duration) == [33_333_333, 0, 33_333_333, 33_333_333].map { TimeAmount.nanoseconds($0) })
+        #expect(source.samples.map(\.isKeyFrame) == [true, false, false, false])
+    }
+
     /// AV1 in IVF: Chromium's AV1 frames written by IVFWriter; key frames are the temporal
     /// units with a sequence header.
     @Test func av1InIVFFromChromiumFrames() throws {
