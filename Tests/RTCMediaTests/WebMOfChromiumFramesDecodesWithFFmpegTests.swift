@@ -35,6 +35,13 @@ import Testing
         #expect(abs(written - max(lastAudio, Double(video.last!.time.nanoseconds) / 1e9)) < 0.05, "duration is the end of the last frame")
         #expect(abs(try FFmpegTool.formatDuration(path) - written) < 0.002, "ffprobe reports Info's Duration")
 
+        // Played back: the file our recorder would write is a source for a track.
+        let source = try MediaFileSource(path: path)
+        #expect(source.tracks.map(\.codec) == [.opus, webmCodec == .vp8 ? .vp8 : .vp9])
+        #expect(source.samples.count { $0.kind == .video } == video.count && source.samples.count { $0.kind == .audio } == audio.count)
+        #expect(source.samples.filter { $0.kind == .video }.map(\.isKeyFrame) == video.map(\.frame.isKeyFrame))
+        #expect(source.samples.filter { $0.kind == .video }.map(\.data) == video.map(\.frame.data))
+
         try Self.expectSeekable(path, videoTrack: 1)
         let seek = try FFmpegTool.run("ffmpeg", ["-nostdin", "-v", "error", "-ss", "2", "-i", path, "-f", "null", "-"])
         #expect(seek.status == 0 && seek.standardError.isEmpty, "seeking: \(seek.standardError)")

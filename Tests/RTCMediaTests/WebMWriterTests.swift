@@ -142,5 +142,12 @@ func applying(_ patches: [MediaFilePatch], to file: ByteBuffer) -> ByteBuffer {
         #expect(frames == expected)
         #expect(reader.duration == .nanoseconds(Int64(writer.durationMilliseconds * 1_000_000)))
         #expect(file.readableBytes == writer.bytesWritten)
+
+        // Before the patches the Segment and every Cluster have unknown sizes (a recording
+        // that never finished, or a live stream): the frames read the same.
+        var live = try WebMReader(file)
+        var liveFrames: [WebMReader.Frame] = []
+        while let frame = try live.nextFrame() { liveFrames.append(frame) }
+        #expect(liveFrames == expected)
     }
 }
