@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import RTCMedia
+import RTCTestSupport
 import RTCRTP
 import Testing
 
@@ -46,7 +47,7 @@ import Testing
         for codec in file.codecs {
             let track = samples.filter { $0.codec == codec }
             let probe = try FFmpegTool.probe(path, stream: codec == .opus ? "a:0" : "v:0")
-            #expect(track.count == probe.counts.packets, "\(codec): ffprobe's packet count")
+            #expect(track.count == probe.packets, "\(codec): ffprobe's packet count")
             if codec == .opus {
                 #expect(track.allSatisfy { $0.kind == .audio && $0.isKeyFrame && $0.duration == .milliseconds(20) })
                 #expect(track.count >= 100)

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import RTCCore
 import RTCMedia
+import RTCTestSupport
 import Testing
 
 /// Issue 13 item 7: a file that is not IVF/Ogg/WebM/Annex B, is empty, cut short, damaged,

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import RTCMedia
+import RTCTestSupport
 import RTCRTP
 
 /// Media files the tests make with Debian's ffmpeg (libvpx, libvpx-vp9, libopus, libx264)
@@ -35,7 +36,11 @@ enum MediaTestFiles {
 extension FFmpegTool {
     /// What ffprobe counts in one stream (`v:0`, `a:0`), plus its key packets.
     struct ProbedStream {
-        var counts: StreamCounts
+        var codecName: String
+        var packets: Int
+        var frames: Int
+        var width: Int?
+        var height: Int?
         var keyPackets: Int
     }
 
@@ -51,9 +56,8 @@ extension FFmpegTool {
         func int(_ key: String) -> Int? { (stream[key] as? String).flatMap(Int.init) ?? stream[key] as? Int }
         let flags = try run("ffprobe", ["-v", "error", "-select_streams", selector, "-show_entries", "packet=flags", "-of", "csv=p=0", path])
         let keys = flags.standardOutput.split(separator: "\n").filter { $0.hasPrefix("K") }.count
-        return ProbedStream(counts: StreamCounts(codecName: stream["codec_name"] as? String ?? "", packets: int("nb_read_packets") ?? -1,
-                                                 frames: int("nb_read_frames") ?? -1, width: int("width"), height: int("height")),
-                            keyPackets: keys)
+        return ProbedStream(codecName: stream["codec_name"] as? String ?? "", packets: int("nb_read_packets") ?? -1,
+                            frames: int("nb_read_frames") ?? -1, width: int("width"), height: int("height"), keyPackets: keys)
     }
 
     /// The container's duration in seconds as ffprobe reports it (`format=duration`).

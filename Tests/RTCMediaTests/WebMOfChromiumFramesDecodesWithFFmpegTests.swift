@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import RTCMedia
+import RTCTestSupport
 import Testing
 
 /// Issue 13 item 3: the VP8, VP9 and Opus frames Chromium sent (Fixtures/) written by our
@@ -22,13 +23,13 @@ import Testing
         #expect(decoded.status == 0)
         #expect(decoded.standardError.isEmpty, "ffmpeg -v error printed: \(decoded.standardError)")
         let videoStream = try FFmpegTool.probe(path, stream: "v:0")
-        #expect(videoStream.counts.codecName == ffmpegName)
-        #expect(videoStream.counts.packets == video.count && videoStream.counts.frames == video.count)
-        #expect(videoStream.counts.width == 320 && videoStream.counts.height == 240)
+        #expect(videoStream.codecName == ffmpegName)
+        #expect(videoStream.packets == video.count && videoStream.frames == video.count)
+        #expect(videoStream.width == 320 && videoStream.height == 240)
         #expect(videoStream.keyPackets == video.count { $0.frame.isKeyFrame })
         let audioStream = try FFmpegTool.probe(path, stream: "a:0")
-        #expect(audioStream.counts.codecName == "opus")
-        #expect(audioStream.counts.packets == audio.count && audioStream.counts.frames == audio.count)
+        #expect(audioStream.codecName == "opus")
+        #expect(audioStream.packets == audio.count && audioStream.frames == audio.count)
 
         let written = writer.durationMilliseconds / 1_000
         let lastAudio = Double(audio.last!.time.nanoseconds) / 1e9 + 0.02
@@ -61,7 +62,7 @@ import Testing
             let decoded = try FFmpegTool.decode(path)
             #expect(decoded.status == 0 && decoded.standardError.isEmpty, "\(path): \(decoded.standardError)")
             let stream = try FFmpegTool.probe(path, stream: selector)
-            #expect(stream.counts.packets == count && stream.counts.frames == count)
+            #expect(stream.packets == count && stream.frames == count)
             try Self.expectSeekable(path, videoTrack: selector == "v:0" ? 1 : nil)
         }
         #expect(abs(try FFmpegTool.formatDuration(audioPath) - audioWriter.durationMilliseconds / 1_000) < 0.002)
