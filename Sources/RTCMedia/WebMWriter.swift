@@ -264,9 +264,6 @@ public struct WebMWriter: Sendable {
         if let previous, nanoseconds < previous {
             throw .timestampOutOfOrder(timestamp: timestamp, previous: .nanoseconds(previous))
         }
-        if let cluster, nanoseconds / 1_000_000 - cluster.timestamp < Int64(Int16.min) {
-            throw .invalidParameter("timestamp \(nanoseconds / 1_000_000) ms is more than 32 s before the open cluster's \(cluster.timestamp) ms")
-        }
         return nanoseconds
     }
 
@@ -276,9 +273,12 @@ public struct WebMWriter: Sendable {
                                      into buffer: inout ByteBuffer) throws(MediaWriterError) {
         let size = 4 + frame.readableBytes
         guard UInt64(size) <= EBMLWriter.maximumSize else { throw .frameTooLarge(size: frame.readableBytes, limit: Int(EBMLWriter.maximumSize) - 4) }
+        let startedCluster = startsCluster || cluster.map { milliseconds - $0.timestamp >= Self.maximumClusterDuration } ?? true
+        if !startedCluster, let open = cluster, milliseconds - open.timestamp < Int64(Int16.min) {
+            throw .invalidParameter("timestamp \(milliseconds) ms is more than 32 s before the open cluster's \(open.timestamp) ms")
+        }
         let base = bytesWritten - buffer.writerIndex
         writeHeaderIfNeeded(base: base, into: &buffer)
-        let startedCluster = startsCluster || cluster.map { milliseconds - $0.timestamp >= Self.maximumClusterDuration } ?? true
         if startedCluster {
             closeCluster(at: base + buffer.writerIndex)
             openCluster(timestamp: milliseconds, base: base, into: &buffer)

@@ -75,6 +75,21 @@ func applying(_ patches: [MediaFilePatch], to file: ByteBuffer) -> ByteBuffer {
         #expect(reader.tracks.first?.width == 640 && reader.tracks.first?.height == 360, "given sizes are written directly")
     }
 
+    /// Block timestamps are 16 bits relative to their cluster: a track more than 32 s behind
+    /// the open cluster cannot join it, and is refused rather than wrapped.
+    @Test func aTrackFarBehindTheOpenClusterIsRefused() throws {
+        var writer = try WebMWriter(video: .init(codec: .vp8, width: 2, height: 2), audio: .init())
+        var out = ByteBuffer()
+        try writer.write(videoFrame: Self.vp8KeyFrame, isKeyFrame: true, timestamp: .seconds(40), into: &out)
+        #expect(throws: MediaWriterError.invalidParameter("timestamp 0 ms is more than 32 s before the open cluster's 40000 ms")) {
+            try writer.write(audioPacket: Self.opus20ms, timestamp: .zero, into: &out)
+        }
+        try writer.write(audioPacket: Self.opus20ms, timestamp: .seconds(10), into: &out)
+        var reader = try WebMReader(applying(try writer.finish(into: &out), to: out))
+        #expect(try reader.nextFrame()?.timestamp == .seconds(40))
+        #expect(try reader.nextFrame()?.timestamp == .seconds(10))
+    }
+
     @Test func clustersStartAtKeyFramesAndEveryFiveSeconds() throws {
         var writer = try WebMWriter(video: nil, audio: .init())
         var out = ByteBuffer()
