@@ -3,7 +3,7 @@ import RTCRTP
 
 /// Turning each container's frames into ``MediaSample``s, one list per track in file order.
 extension MediaFileSource {
-    static func parse(_ contents: ByteBuffer, format: MediaContainerFormat, kinds: Set<MediaKind>,
+    static func parse(_ contents: ByteBuffer, format: MediaContainerFormat, kinds: Set<RTPCodec.Kind>,
                       h264FramesPerSecond: Int) throws(MediaReaderError) -> ParsedFile {
         switch format {
         case .ivf: try parseIVF(contents, kinds: kinds)
@@ -13,10 +13,10 @@ extension MediaFileSource {
         }
     }
 
-    static func parseIVF(_ contents: ByteBuffer, kinds: Set<MediaKind>) throws(MediaReaderError) -> ParsedFile {
+    static func parseIVF(_ contents: ByteBuffer, kinds: Set<RTPCodec.Kind>) throws(MediaReaderError) -> ParsedFile {
         var reader = try IVFReader(contents)
         let header = reader.header
-        let codec: MediaCodec
+        let codec: RTPCodec
         switch header.fourCC {
         case "VP80": codec = .vp8
         case "VP90": codec = .vp9
@@ -42,7 +42,7 @@ extension MediaFileSource {
         return ParsedFile(tracks: [track], samples: [samples])
     }
 
-    static func parseOgg(_ contents: ByteBuffer, kinds: Set<MediaKind>) throws(MediaReaderError) -> ParsedFile {
+    static func parseOgg(_ contents: ByteBuffer, kinds: Set<RTPCodec.Kind>) throws(MediaReaderError) -> ParsedFile {
         var reader = OggReader(contents)
         guard let (head, _) = try reader.nextPacket() else { throw .truncated(needed: 1, available: 0) }
         guard head.getBytes(at: head.readerIndex, length: 8) == Array("OpusHead".utf8) else {
@@ -67,10 +67,10 @@ extension MediaFileSource {
         return ParsedFile(tracks: [track], samples: [samples])
     }
 
-    static func parseWebM(_ contents: ByteBuffer, kinds: Set<MediaKind>) throws(MediaReaderError) -> ParsedFile {
+    static func parseWebM(_ contents: ByteBuffer, kinds: Set<RTPCodec.Kind>) throws(MediaReaderError) -> ParsedFile {
         var reader = try WebMReader(contents)
         // The first track of each kind asked for.
-        let chosen = MediaKind.allCases.compactMap { kind in
+        let chosen = [RTCRTP.RTPCodec.Kind.audio, .video].compactMap { kind in
             kinds.contains(kind) ? reader.tracks.first { $0.kind == kind } : nil
         }
         var samples: [[MediaSample]] = chosen.map { _ in [] }
@@ -88,7 +88,7 @@ extension MediaFileSource {
         return ParsedFile(tracks: tracks, samples: samples)
     }
 
-    static func parseAnnexB(_ contents: ByteBuffer, kinds: Set<MediaKind>, framesPerSecond: Int) throws(MediaReaderError) -> ParsedFile {
+    static func parseAnnexB(_ contents: ByteBuffer, kinds: Set<RTPCodec.Kind>, framesPerSecond: Int) throws(MediaReaderError) -> ParsedFile {
         var reader = try AnnexBReader(contents, framesPerSecond: framesPerSecond)
         let track = MediaTrackDescription(kind: .video, codec: .h264)
         guard kinds.contains(.video) else { return ParsedFile(tracks: [], samples: []) }
@@ -105,7 +105,7 @@ extension MediaFileSource {
     /// Whether a video frame can be decoded on its own, from its bitstream: the VP8 frame tag
     /// (RFC 6386 §9.1), the VP9 frame header, an AV1 temporal unit holding a sequence header
     /// OBU, an H.264 access unit holding an IDR slice.
-    static func isKeyFrame(_ data: ByteBuffer, codec: MediaCodec) -> Bool {
+    static func isKeyFrame(_ data: ByteBuffer, codec: RTPCodec) -> Bool {
         switch codec {
         case .vp8: return (data.getInteger(at: data.readerIndex, as: UInt8.self) ?? 1) & 0x01 == 0
         case .vp9: return VP9PayloadFormat.frameHeader(of: data)?.isKeyFrame ?? false

@@ -1,4 +1,5 @@
 import NIOCore
+import RTCRTP
 
 /// Something that hands out media samples in presentation order: a ``MediaFileSource``, or
 /// any other sequence a ``MediaPacer`` can pace.
@@ -10,16 +11,16 @@ public protocol MediaSampleSource {
 /// What one track of a media file holds.
 public struct MediaTrackDescription: Hashable, Sendable {
     /// Audio or video.
-    public var kind: MediaKind
+    public var kind: RTPCodec.Kind
     /// The codec.
-    public var codec: MediaCodec
+    public var codec: RTPCodec
     /// Picture width in pixels, when the container says.
     public var width: Int?
     /// Picture height in pixels, when the container says.
     public var height: Int?
 
     /// Creates a description.
-    public init(kind: MediaKind, codec: MediaCodec, width: Int? = nil, height: Int? = nil) {
+    public init(kind: RTPCodec.Kind, codec: RTPCodec, width: Int? = nil, height: Int? = nil) {
         self.kind = kind
         self.codec = codec
         self.width = width
@@ -61,14 +62,14 @@ public struct MediaFileSource: MediaSampleSource, Sendable {
     /// Reads the file at `path`. `kinds` chooses the tracks, nil for all the file has (a kind
     /// asked for that the file lacks throws ``MediaSourceError/Problem/missingTrack(_:)``);
     /// `h264FramesPerSecond` times Annex B streams, which carry no timestamps.
-    public init(path: String, kinds: Set<MediaKind>? = nil, loops: Bool = false,
+    public init(path: String, kinds: Set<RTPCodec.Kind>? = nil, loops: Bool = false,
                 h264FramesPerSecond: Int = 30) throws(MediaSourceError) {
         try self.init(contents: MediaFileContents.read(path: path), name: path, kinds: kinds, loops: loops,
                       h264FramesPerSecond: h264FramesPerSecond)
     }
 
     /// Indexes a file already in memory; `name` stands for its path in errors.
-    public init(contents: ByteBuffer, name: String, kinds: Set<MediaKind>? = nil, loops: Bool = false,
+    public init(contents: ByteBuffer, name: String, kinds: Set<RTPCodec.Kind>? = nil, loops: Bool = false,
                 h264FramesPerSecond: Int = 30) throws(MediaSourceError) {
         func failure(_ problem: MediaSourceError.Problem) -> MediaSourceError { MediaSourceError(path: name, problem: problem) }
         guard contents.readableBytes > 0 else { throw failure(.empty) }
@@ -79,12 +80,12 @@ public struct MediaFileSource: MediaSampleSource, Sendable {
         guard let format = MediaContainerFormat.detect(contents.readableBytesView) else { throw failure(.unrecognizedFormat) }
         let parsed: ParsedFile
         do {
-            parsed = try Self.parse(contents, format: format, kinds: kinds ?? Set(MediaKind.allCases), h264FramesPerSecond: h264FramesPerSecond)
+            parsed = try Self.parse(contents, format: format, kinds: kinds ?? [.audio, .video], h264FramesPerSecond: h264FramesPerSecond)
         } catch {
             if case .unsupportedCodec(let codec) = error { throw failure(.unsupportedCodec(codec)) }
             throw failure(.malformed(format, error))
         }
-        for kind in MediaKind.allCases where kinds?.contains(kind) == true && !parsed.tracks.contains(where: { $0.kind == kind }) {
+        for kind in [RTPCodec.Kind.audio, .video] where kinds?.contains(kind) == true && !parsed.tracks.contains(where: { $0.kind == kind }) {
             throw failure(.missingTrack(kind))
         }
         var perTrack = parsed.samples.map { Self.withDurations(Self.monotonic(Self.withoutEmpty($0))) }

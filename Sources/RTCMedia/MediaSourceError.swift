@@ -1,3 +1,4 @@
+import RTCRTP
 /// The containers a ``MediaFileSource`` reads, told apart by their first bytes.
 public enum MediaContainerFormat: String, Hashable, Sendable, CaseIterable {
     /// IVF (`DKIF`): VP8, VP9 or AV1.
@@ -43,7 +44,7 @@ public struct MediaSourceError: Error, Hashable, Sendable, CustomStringConvertib
         /// The file holds a codec SwiftRTC cannot send (the container's name for it).
         case unsupportedCodec(String)
         /// The file has no track of this kind (e.g. a video track asked of an Ogg file).
-        case missingTrack(MediaKind)
+        case missingTrack(RTPCodec.Kind)
         /// The file's tracks hold no frame.
         case noFrames
         /// The container's reader refused the file.

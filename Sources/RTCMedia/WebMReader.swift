@@ -1,4 +1,5 @@
 import NIOCore
+import RTCRTP
 
 /// Reads a WebM (or Matroska) file held in memory: the EBML header, Info and Tracks on
 /// creation, then the frames of every SimpleBlock and BlockGroup in file order with
@@ -11,16 +12,16 @@ import NIOCore
 /// frame per lace. Every size is checked against the bytes there are.
 public struct WebMReader: Sendable {
     /// The CodecIDs this reader accepts, and their codecs.
-    public static let supportedCodecs: [String: MediaCodec] = ["V_VP8": .vp8, "V_VP9": .vp9, "V_AV1": .av1, "A_OPUS": .opus]
+    public static let supportedCodecs: [String: RTPCodec] = ["V_VP8": .vp8, "V_VP9": .vp9, "V_AV1": .av1, "A_OPUS": .opus]
 
     /// One track of the file.
     public struct Track: Hashable, Sendable {
         /// The TrackNumber blocks refer to.
         public var number: UInt64
         /// Audio or video.
-        public var kind: MediaKind
+        public var kind: RTPCodec.Kind
         /// The codec.
-        public var codec: MediaCodec
+        public var codec: RTPCodec
         /// The CodecID as written, e.g. `V_VP8`.
         public var codecID: String
         /// CodecPrivate (OpusHead for Opus), if present.

@@ -13,7 +13,7 @@ import Testing
         var file: String
         var arguments: [String]
         var format: MediaContainerFormat
-        var codecs: [MediaCodec]
+        var codecs: [RTPCodec]
         var description: String { file }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import RTCCore
 import RTCMedia
+import RTCRTP
 import RTCTestSupport
 import Testing
 
@@ -11,7 +12,7 @@ import Testing
 @Suite struct MediaFileSourceRefusesBadFilesTests {
     /// Creates the source and returns the problem it threw, after checking the description
     /// names the path.
-    static func problem(_ path: String, kinds: Set<MediaKind>? = nil) -> MediaSourceError.Problem? {
+    static func problem(_ path: String, kinds: Set<RTPCodec.Kind>? = nil) -> MediaSourceError.Problem? {
         do {
             _ = try MediaFileSource(path: path, kinds: kinds)
             Issue.record("\(path) was accepted")

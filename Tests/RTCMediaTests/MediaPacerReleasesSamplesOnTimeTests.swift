@@ -1,5 +1,6 @@
 import NIOCore
 import RTCMedia
+import RTCRTP
 import RTCTestSupport
 import Testing
 
