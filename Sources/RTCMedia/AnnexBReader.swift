@@ -26,17 +26,17 @@ public struct AnnexBReader: Sendable {
         public var nalUnitTypes: [UInt8]
     }
 
-    /// Frames per second the timestamps assume.
-    public let framesPerSecond: Int
+    /// Frames per second the timestamps assume (e.g. 30, or 30000/1001 for NTSC's 29.97).
+    public let framesPerSecond: Double
     private let units: [ByteBuffer]
     private var next = 0
     private var accessUnitCount = 0
 
-    /// Creates a reader over `stream` at `framesPerSecond` (1…1000). Throws
+    /// Creates a reader over `stream` at `framesPerSecond` (above 0, at most 1000). Throws
     /// ``MediaReaderError/malformed(_:)`` for a frame rate out of range or a NAL unit whose
     /// forbidden_zero_bit is set.
-    public init(_ stream: ByteBuffer, framesPerSecond: Int) throws(MediaReaderError) {
-        guard (1...1_000).contains(framesPerSecond) else { throw .malformed("frame rate \(framesPerSecond)") }
+    public init(_ stream: ByteBuffer, framesPerSecond: Double) throws(MediaReaderError) {
+        guard framesPerSecond > 0, framesPerSecond <= 1_000 else { throw .malformed("frame rate \(framesPerSecond)") }
         self.framesPerSecond = framesPerSecond
         units = H264PayloadFormat.nalUnits(inAnnexB: stream)
         for unit in units where (unit.getInteger(at: unit.readerIndex, as: UInt8.self) ?? 0) & 0x80 != 0 {
@@ -67,9 +67,15 @@ public struct AnnexBReader: Sendable {
         }
         let index = accessUnitCount
         accessUnitCount += 1
-        let timestamp = TimeAmount.nanoseconds(Int64(index) * 1_000_000_000 / Int64(framesPerSecond))
+        let timestamp = Self.time(ofFrame: index, framesPerSecond: framesPerSecond)
         return AccessUnit(data: data, isKeyFrame: types.contains(H264PayloadFormat.NALUnitType.idrSlice), index: index,
                           timestamp: timestamp, nalUnitTypes: types)
+    }
+
+    /// When frame `index` starts at `framesPerSecond`: index × 1 s / frames per second, to the
+    /// nearest nanosecond (computed from the index, so it does not drift).
+    public static func time(ofFrame index: Int, framesPerSecond: Double) -> TimeAmount {
+        .nanoseconds(Int64((Double(index) * 1_000_000_000 / framesPerSecond).rounded()))
     }
 
     /// Whether NAL unit `unit` of `type`, after a coded slice, begins a new access unit.

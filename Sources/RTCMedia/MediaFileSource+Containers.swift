@@ -4,7 +4,7 @@ import RTCRTP
 /// Turning each container's frames into ``MediaSample``s, one list per track in file order.
 extension MediaFileSource {
     static func parse(_ contents: ByteBuffer, format: MediaContainerFormat, kinds: Set<RTPCodec.Kind>,
-                      h264FramesPerSecond: Int) throws(MediaReaderError) -> ParsedFile {
+                      h264FramesPerSecond: Double) throws(MediaReaderError) -> ParsedFile {
         switch format {
         case .ivf: try parseIVF(contents, kinds: kinds)
         case .ogg: try parseOgg(contents, kinds: kinds)
@@ -88,15 +88,15 @@ extension MediaFileSource {
         return ParsedFile(tracks: tracks, samples: samples)
     }
 
-    static func parseAnnexB(_ contents: ByteBuffer, kinds: Set<RTPCodec.Kind>, framesPerSecond: Int) throws(MediaReaderError) -> ParsedFile {
+    static func parseAnnexB(_ contents: ByteBuffer, kinds: Set<RTPCodec.Kind>, framesPerSecond: Double) throws(MediaReaderError) -> ParsedFile {
         var reader = try AnnexBReader(contents, framesPerSecond: framesPerSecond)
         let track = MediaTrackDescription(kind: .video, codec: .h264)
         guard kinds.contains(.video) else { return ParsedFile(tracks: [], samples: []) }
         var samples: [MediaSample] = []
-        let frameDuration = TimeAmount.nanoseconds(1_000_000_000 / Int64(framesPerSecond))
         while let unit = reader.nextAccessUnit() {
+            let end = AnnexBReader.time(ofFrame: unit.index + 1, framesPerSecond: framesPerSecond)
             samples.append(MediaSample(kind: .video, codec: .h264, data: unit.data, timestamp: unit.timestamp,
-                                       duration: frameDuration, isKeyFrame: unit.isKeyFrame))
+                                       duration: end - unit.timestamp, isKeyFrame: unit.isKeyFrame))
         }
         guard !samples.isEmpty else { throw .malformed("no H.264 access unit (no coded slice)") }
         return ParsedFile(tracks: [track], samples: [samples])

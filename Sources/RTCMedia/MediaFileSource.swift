@@ -63,19 +63,19 @@ public struct MediaFileSource: MediaSampleSource, Sendable {
     /// asked for that the file lacks throws ``MediaSourceError/Problem/missingTrack(_:)``);
     /// `h264FramesPerSecond` times Annex B streams, which carry no timestamps.
     public init(path: String, kinds: Set<RTPCodec.Kind>? = nil, loops: Bool = false,
-                h264FramesPerSecond: Int = 30) throws(MediaSourceError) {
+                h264FramesPerSecond: Double = 30) throws(MediaSourceError) {
         try self.init(contents: MediaFileContents.read(path: path), name: path, kinds: kinds, loops: loops,
                       h264FramesPerSecond: h264FramesPerSecond)
     }
 
     /// Indexes a file already in memory; `name` stands for its path in errors.
     public init(contents: ByteBuffer, name: String, kinds: Set<RTPCodec.Kind>? = nil, loops: Bool = false,
-                h264FramesPerSecond: Int = 30) throws(MediaSourceError) {
+                h264FramesPerSecond: Double = 30) throws(MediaSourceError) {
         func failure(_ problem: MediaSourceError.Problem) -> MediaSourceError { MediaSourceError(path: name, problem: problem) }
         guard contents.readableBytes > 0 else { throw failure(.empty) }
         guard kinds?.isEmpty != true else { throw failure(.invalidParameter("no track kind asked for")) }
-        guard (1...1_000).contains(h264FramesPerSecond) else {
-            throw failure(.invalidParameter("H.264 frame rate \(h264FramesPerSecond) (1…1000 frames per second)"))
+        guard h264FramesPerSecond > 0, h264FramesPerSecond <= 1_000 else {
+            throw failure(.invalidParameter("H.264 frame rate \(h264FramesPerSecond) (above 0, at most 1000 frames per second)"))
         }
         guard let format = MediaContainerFormat.detect(contents.readableBytesView) else { throw failure(.unrecognizedFormat) }
         let parsed: ParsedFile

@@ -19,7 +19,7 @@ import Testing
         ByteBuffer(bytes: units.enumerated().flatMap { index, unit in (index % 2 == 0 ? [0, 0, 0, 1] : [0, 0, 1]) + unit })
     }
 
-    static func readAll(_ stream: ByteBuffer, framesPerSecond: Int = 25) throws -> [AnnexBReader.AccessUnit] {
+    static func readAll(_ stream: ByteBuffer, framesPerSecond: Double = 25) throws -> [AnnexBReader.AccessUnit] {
         var reader = try AnnexBReader(stream, framesPerSecond: framesPerSecond)
         var units: [AnnexBReader.AccessUnit] = []
         while let unit = reader.nextAccessUnit() { units.append(unit) }
@@ -42,6 +42,9 @@ import Testing
         #expect(units[0].data == ByteBuffer(bytes: [0, 0, 0, 1] + Self.sps + [0, 0, 0, 1] + Self.pps + [0, 0, 0, 1]
                 + Self.idr(firstMB0: true) + [0, 0, 0, 1] + Self.idr(firstMB0: false)), "4-byte start codes")
         #expect(try Self.readAll(Self.stream([Self.sps, Self.pps])).isEmpty)
+        // NTSC's 29.97 frames per second: frame 30 000 starts at exactly 1001 s, without drift.
+        #expect(AnnexBReader.time(ofFrame: 30_000, framesPerSecond: 30_000.0 / 1_001) == .seconds(1_001))
+        #expect(AnnexBReader.time(ofFrame: 1, framesPerSecond: 30_000.0 / 1_001) == .nanoseconds(33_366_667))
     }
 
     @Test func firstMacroblockIsReadPastEmulationPrevention() {
@@ -58,7 +61,8 @@ import Testing
         #expect(throws: MediaReaderError.malformed("NAL unit with forbidden_zero_bit set")) {
             _ = try AnnexBReader(ByteBuffer(bytes: [0, 0, 1, 0xE5, 0x88]), framesPerSecond: 30)
         }
-        #expect(throws: MediaReaderError.malformed("frame rate 0")) { _ = try AnnexBReader(ByteBuffer(), framesPerSecond: 0) }
+        #expect(throws: MediaReaderError.malformed("frame rate 0.0")) { _ = try AnnexBReader(ByteBuffer(), framesPerSecond: 0) }
+        #expect(throws: MediaReaderError.malformed("frame rate nan")) { _ = try AnnexBReader(ByteBuffer(), framesPerSecond: .nan) }
     }
 
     /// What AnnexBWriter made of Chromium's H.264 (OpenH264) reads back as the same access units.

@@ -9,14 +9,15 @@ import RTCRTP
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let stream = ByteBuffer(bytes: UnsafeBufferPointer(start: data, count: size))
-    let framesPerSecond = size > 0 ? Int(data[0] % 60) + 1 : 30
+    let framesPerSecond = size > 0 ? Double(data[0] % 60) + 1 + Double(data[0] >> 6) / 1.001 : 30
     guard var reader = try? AnnexBReader(stream, framesPerSecond: framesPerSecond) else { return 0 }
     let nalCount = H264PayloadFormat.nalUnits(inAnnexB: stream).count
     var units = 0
     var nals = 0
     while let unit = reader.nextAccessUnit() {
         precondition(unit.index == units, "access units are numbered in order")
-        precondition(unit.timestamp == .nanoseconds(Int64(units) * 1_000_000_000 / Int64(framesPerSecond)), "timestamp")
+        precondition(unit.timestamp == AnnexBReader.time(ofFrame: units, framesPerSecond: framesPerSecond), "timestamp")
+        precondition(units == 0 || unit.timestamp > AnnexBReader.time(ofFrame: units - 1, framesPerSecond: framesPerSecond), "time grows")
         precondition(unit.nalUnitTypes.contains { $0 == 1 || $0 == 5 }, "an access unit without a coded slice")
         precondition(unit.isKeyFrame == unit.nalUnitTypes.contains(5), "key frame flag")
         let split = H264PayloadFormat.nalUnits(inAnnexB: unit.data).map { H264PayloadFormat.type(of: $0) ?? 0 }
