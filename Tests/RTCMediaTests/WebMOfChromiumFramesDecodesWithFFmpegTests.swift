@@ -68,6 +68,32 @@ import Testing
         #expect(abs(try FFmpegTool.formatDuration(audioPath) - audioWriter.durationMilliseconds / 1_000) < 0.002)
     }
 
+    /// A recording that never finished (the process died before `finish`): no patches, so
+    /// unknown Segment and Cluster sizes, no Duration, no SeekHead, no Cues. ffmpeg still
+    /// decodes every frame that was written.
+    @Test func anUnfinishedRecordingStillDecodes() throws {
+        let video = try FixtureFrames.timed("VP8")
+        let audio = try FixtureFrames.timed("opus")
+        var writer = try WebMWriter(video: .init(codec: .vp8), audio: .init())
+        var file = ByteBuffer()
+        var a = 0
+        for frame in video {
+            while a < audio.count, audio[a].time <= frame.time {
+                try writer.write(audioPacket: audio[a].frame.data, timestamp: audio[a].time, into: &file)
+                a += 1
+            }
+            try writer.write(videoFrame: frame.frame.data, isKeyFrame: frame.frame.isKeyFrame, timestamp: frame.time, into: &file)
+        }
+        let (directory, cleanUp) = try ChromiumPayloadsDecodeWithFFmpegTests.temporaryDirectory()
+        defer { cleanUp() }
+        let path = directory.appendingPathComponent("unfinished.webm").path
+        try Data(file.readableBytesView).write(to: URL(fileURLWithPath: path))
+        let decoded = try FFmpegTool.decode(path)
+        #expect(decoded.status == 0 && decoded.standardError.isEmpty, "ffmpeg: \(decoded.standardError)")
+        #expect(try FFmpegTool.probe(path, stream: "v:0").frames == video.count)
+        #expect(try FFmpegTool.probe(path, stream: "a:0").frames == a)
+    }
+
     /// Checks the structure a player seeks with: the SeekHead points at Info, Tracks and Cues;
     /// every CuePoint points at a Cluster whose block at the relative position is a key frame
     /// of the cued track at the cued time; sizes of Segment and Clusters are known.
