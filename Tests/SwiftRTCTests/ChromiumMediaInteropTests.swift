@@ -194,6 +194,50 @@ import Testing
     }
 }
 
+extension ChromiumMediaInteropTests {
+    /// The seed's screen-share switch: `replaceTrack` to a track of another resolution while
+    /// Chromium decodes; its decoded size changes, frames keep coming, nothing is renegotiated.
+    @Test func replaceTrackSwitchesResolutionWithoutRenegotiation() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("replace-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let camera = directory.appendingPathComponent("camera.ivf").path
+        let screen = directory.appendingPathComponent("screen.ivf").path
+        try FFmpegTool.make(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-t", "4", "-c:v", "libvpx", "-g", "30",
+                             "-deadline", "realtime", camera])
+        try FFmpegTool.make(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-t", "4", "-c:v", "libvpx", "-g", "30",
+                             "-deadline", "realtime", screen])
+        let client = WebRTCClient(engine: .native)
+        let pc = try await client.createPeerConnection()
+        let cameraTrack = try await client.createVideoTrack(source: .frames(codec: .vp8))
+        let screenTrack = try await client.createVideoTrack(source: .frames(codec: .vp8))
+        let peer = try Self.startPeer("answer", params: #"{"send": [], "recv": true}"#)
+        defer { peer.terminate() }
+        let sender = try await pc.addTrack(cameraTrack)
+        let remote = try await Self.connect(pc, peer, swiftOffers: true)
+        defer { remote.stop() }
+        try await withTimeout(20, "connected") {
+            for await state in pc.connectionStateUpdates where state == .connected { return }
+        }
+        let first = try await FilePlayback.play(ivf: camera, ogg: nil, video: cameraTrack, audio: nil)
+        try await Task.sleep(for: .seconds(1))
+        let before = try #require(Self.lastInbound(peer, kind: "video"), "\(peer.allOutput)")
+        #expect(before.frameWidth == 320 && before.frameHeight == 240)
+        #expect(Double(before.framesDecoded) >= Double(first.video) * 0.95)
+        try await sender.replaceTrack(screenTrack)
+        #expect(sender.track === screenTrack)
+        let second = try await FilePlayback.play(ivf: screen, ogg: nil, video: screenTrack, audio: nil)
+        try await Task.sleep(for: .seconds(1))
+        let after = try #require(Self.lastInbound(peer, kind: "video"))
+        #expect(after.frameWidth == 640 && after.frameHeight == 360, "decoded \(after.frameWidth)x\(after.frameHeight)")
+        #expect(Double(after.framesDecoded - before.framesDecoded) >= Double(second.video) * 0.95,
+                "decoded \(after.framesDecoded - before.framesDecoded) of \(second.video) after the switch")
+        #expect(await pc.signalingState == .stable)
+        #expect(peer.output.filter { $0.hasPrefix("{\"type\": ") }.count == 1, "one answer: no renegotiation")
+        await pc.close()
+    }
+}
+
 /// Writes received frames to an IVF or Ogg/Opus file (the recorder's job, kept small here).
 final class RecordingFile: @unchecked Sendable {
     private let lock = NSLock()
@@ -265,7 +309,7 @@ final class RecordingFile: @unchecked Sendable {
 
 /// Plays an IVF and an Ogg/Opus file into two tracks in real time (frames at their timestamps).
 enum FilePlayback {
-    static func play(ivf: String, ogg: String, video: LocalMediaTrack, audio: LocalMediaTrack) async throws -> (video: Int, audio: Int) {
+    static func play(ivf: String, ogg: String?, video: LocalMediaTrack, audio: LocalMediaTrack?) async throws -> (video: Int, audio: Int) {
         var ivfReader = try IVFReader(ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: ivf))))
         var frames: [(at: Int64, data: ByteBuffer, key: Bool, video: Bool)] = []
         let timebase = (Int64(ivfReader.header.timebaseNumerator), Int64(ivfReader.header.timebaseDenominator))
@@ -274,10 +318,10 @@ enum FilePlayback {
             let key = (frame.data.getInteger(at: frame.data.readerIndex, as: UInt8.self) ?? 1) & 1 == 0
             frames.append((nanos, frame.data, key, true))
         }
-        var oggReader = OggReader(ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: ogg))))
+        var oggReader = OggReader(ByteBuffer(bytes: try ogg.map { try Data(contentsOf: URL(fileURLWithPath: $0)) } ?? Data()))
         var index: Int64 = 0
         var headers = 0
-        while let (packet, _) = try oggReader.nextPacket() {
+        while ogg != nil, let (packet, _) = try oggReader.nextPacket() {
             if headers < 2 { headers += 1; continue }  // OpusHead, OpusTags
             frames.append((index * 20_000_000, packet, true, false))
             index += 1
@@ -293,7 +337,7 @@ enum FilePlayback {
                 video.write(frame.data, isKeyFrame: frame.key, captureTime: due)
                 counts.video += 1
             } else {
-                audio.write(frame.data, isKeyFrame: true, captureTime: due)
+                audio?.write(frame.data, isKeyFrame: true, captureTime: due)
                 counts.audio += 1
             }
         }
