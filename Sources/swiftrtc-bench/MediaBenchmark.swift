@@ -15,7 +15,7 @@ import SwiftRTC
 ///
 /// The sender prints `media swiftrtc COUNT: S s, C CPU-s, V video frames, A audio frames` (its
 /// own user+system CPU time, getrusage, over the playing window only; setup excluded); the
-/// receiver prints `media-recv swiftrtc COUNT: P packets, B bytes, F frames` once it read `done`.
+/// receiver prints `media-recv swiftrtc COUNT: P packets, L lost, B bytes, F frames` once it read `done`.
 enum MediaBenchmark {
     /// A pipe read line by line off the cooperative pool (a blocking read must not hold one of its threads).
     final class LineReader: @unchecked Sendable {
@@ -69,12 +69,17 @@ enum MediaBenchmark {
     }
 
     static func run(_ args: [String]) async throws {
-        guard args.count >= 5, let count = Int(args[4]) else { throw BenchError("usage: media-recv|media-send OFFERS ANSWERS COUNT ...") }
-        if args[1] == "media-recv" {
-            try await receive(offers: args[2], answers: args[3], count: count)
-        } else {
-            guard args.count >= 8, let seconds = Double(args[7]) else { throw BenchError("usage: media-send OFFERS ANSWERS COUNT VIDEO.ivf AUDIO.ogg SECONDS") }
-            try await send(offers: args[2], answers: args[3], count: count, ivf: args[5], ogg: args[6], seconds: seconds)
+        do {
+            guard args.count >= 5, let count = Int(args[4]) else { throw BenchError("usage: media-recv|media-send OFFERS ANSWERS COUNT ...") }
+            if args[1] == "media-recv" {
+                try await receive(offers: args[2], answers: args[3], count: count)
+            } else {
+                guard args.count >= 8, let seconds = Double(args[7]) else { throw BenchError("usage: media-send OFFERS ANSWERS COUNT VIDEO.ivf AUDIO.ogg SECONDS") }
+                try await send(offers: args[2], answers: args[3], count: count, ivf: args[5], ogg: args[6], seconds: seconds)
+            }
+        } catch {
+            FileHandle.standardError.write(Data("swiftrtc-bench \(args[1]): \(error)\n".utf8))
+            exit(1)
         }
     }
 
@@ -114,7 +119,7 @@ enum MediaBenchmark {
         }
         while let line = await reader.next(), line != "done" {}
         try await Task.sleep(for: .seconds(1))  // the last packets in flight
-        var packets = 0, bytes = 0, frames = 0, tracks = 0
+        var packets = 0, lost = 0, bytes = 0, frames = 0, tracks = 0
         for collector in collectors {
             // Tracks that never arrived count as nothing (the sender's figures still print).
             let found = await withTaskGroup(of: [RemoteTrack]?.self) { group in
@@ -128,11 +133,13 @@ enum MediaBenchmark {
                 guard let stats = await track.stats() else { continue }
                 tracks += 1
                 packets += stats.packetsReceived
+                lost += stats.packetsLost
                 bytes += stats.bytesReceived
                 frames += stats.framesReceived
             }
         }
-        print("media-recv swiftrtc \(count): \(packets) packets, \(bytes) bytes, \(frames) frames, \(tracks) tracks")
+        print("media-recv swiftrtc \(count): \(packets) packets, \(lost) lost, \(bytes) bytes, \(frames) frames, \(tracks) tracks")
+        try out.close()  // the sender waits for this end of the pipe before it closes its connections
         for pc in pcs { await pc.close() }
     }
 
@@ -203,6 +210,7 @@ enum MediaBenchmark {
         writeLine(out, "done")
         print(String(format: "media swiftrtc %d: %.2f s, %.3f CPU-s, %d video frames, %d audio frames",
                      count, elapsed, cpu, sent.video, sent.audio))
+        while await reader.next() != nil {}  // the receiver read its counters (it closed the offers pipe)
         for pc in pcs { await pc.close() }
     }
 }

@@ -1,7 +1,7 @@
 """Reads the result lines of the media benchmark (scripts/bench-media.sh) on stdin and prints
 them side by side: one column per sender (SwiftRTC, Pion), one block per peer-connection count.
 A sender's line (`media IMPL COUNT: S s, C CPU-s, V video frames, A audio frames`) is followed
-by its receiver's (`media-recv swiftrtc COUNT: P packets, B bytes, F frames, T tracks`)."""
+by its receiver's (`media-recv swiftrtc COUNT: P packets, L lost, B bytes, F frames, T tracks`)."""
 import re
 import sys
 
@@ -16,9 +16,11 @@ for line in sys.stdin:
         current = (m[1], int(m[2]))
         runs[current] = {"s": float(m[3]), "cpu": float(m[4]), "video": int(m[5]), "audio": int(m[6])}
         continue
-    m = re.match(r"media-recv (\w+) (\d+): (\d+) packets, (\d+) bytes, (\d+) frames, (\d+) tracks", line)
+    m = re.match(r"media-recv (\w+) (\d+): (\d+) packets, (-?\d+) lost, (\d+) bytes, (\d+) frames, (\d+) tracks", line)
     if m and current is not None and current[1] == int(m[2]):
-        runs[current].update(packets=int(m[3]), bytes=int(m[4]), frames=int(m[5]), tracks=int(m[6]), receiver=m[1])
+        # Sent = received + lost (RFC 3550 cumulative loss, from the highest sequence number seen).
+        runs[current].update(packets=int(m[3]) + max(int(m[4]), 0), lost=int(m[4]), bytes=int(m[5]), frames=int(m[6]),
+                             tracks=int(m[7]), receiver=m[1])
         continue
     m = re.match(r"media (\w+) (\d+): (.*)", line)
     if m:
@@ -43,6 +45,8 @@ def cell(r, key):
         return f"{r['bytes'] * 8 / s / 1e6:.2f}"
     if key == "ppcore":
         return f"{packets / cpu:,.0f}" if cpu > 0 else "-"
+    if key == "lost":
+        return f"{r['lost']}"
     if key == "tracks":
         return f"{r['tracks']}"
     return "-"
@@ -51,7 +55,7 @@ def cell(r, key):
 counts = sorted({c for _, c in runs})
 columns = [i for i in ORDER if any(k[0] == i for k in runs)]
 rows = [("sender CPU-s per s of stream (% core)", "cpups"), ("sender CPU-s in the window", "cpu"),
-        ("RTP packets/s sent", "pps"), ("payload Mbit/s received", "mbit"),
+        ("RTP packets/s sent (received + lost)", "pps"), ("  of which lost at the receiver", "lost"), ("payload Mbit/s received", "mbit"),
         ("RTP packets per sender CPU-s", "ppcore"), ("video + audio frames written", "frames"),
         ("remote tracks counted", "tracks")]
 width = max(len(r[0]) for r in rows) + 2

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/pion/ice/v2"
+	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v3"
 	"github.com/pion/webrtc/v3/pkg/media"
 	"github.com/pion/webrtc/v3/pkg/media/ivfreader"
@@ -60,7 +61,13 @@ func main() {
 	s.SetIncludeLoopbackCandidate(true)
 	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	s.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
-	api := webrtc.NewAPI(webrtc.WithSettingEngine(s))
+	// What webrtc.NewPeerConnection (and so play-from-disk) uses: the default codecs and
+	// interceptors (NACK responder, RTCP reports, TWCC header extension).
+	var m webrtc.MediaEngine
+	must(m.RegisterDefaultCodecs())
+	var registry interceptor.Registry
+	must(webrtc.RegisterDefaultInterceptors(&m, &registry))
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(&m), webrtc.WithInterceptorRegistry(&registry), webrtc.WithSettingEngine(s))
 
 	videoTrack, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}, "video", "bench")
 	must(err)
@@ -172,6 +179,8 @@ func main() {
 	_, err = answers.Write([]byte("done\n"))
 	must(err)
 	fmt.Printf("media pion %d: %.2f s, %.3f CPU-s, %d video frames, %d audio frames\n", count, elapsed, cpu, videoFrames, audioFrames)
+	for lines.Scan() { // the receiver read its counters (it closed the offers pipe)
+	}
 	for _, pc := range pcs {
 		_ = pc.Close()
 	}
