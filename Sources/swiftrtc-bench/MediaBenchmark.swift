@@ -52,8 +52,8 @@ enum MediaBenchmark {
             + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
-    static func writeLine(_ handle: FileHandle, _ text: String) {
-        handle.write(Data((text + "\n").utf8))
+    static func writeLine(_ handle: FileHandle, _ text: String) throws {
+        try handle.write(contentsOf: Data((text + "\n").utf8))
     }
 
     static func encode(_ description: SessionDescription) throws -> String {
@@ -108,14 +108,14 @@ enum MediaBenchmark {
                 }
                 return found
             })
+            // One offer/answer at a time: a connection whose answer waited behind 49 offers
+            // would fail its connectivity checks at the sender meanwhile.
             try await pc.setLocalDescription(try await pc.createOffer())
             try await pc.awaitIceGatheringComplete()
-            writeLine(out, try encode(try require(await pc.localDescription, "local description")))
-            pcs.append(pc)
-        }
-        for pc in pcs {
+            try writeLine(out, try encode(try require(await pc.localDescription, "local description")))
             guard let line = await reader.next() else { throw BenchError("the sender closed before answering") }
             try await pc.setRemoteDescription(try decode(line))
+            pcs.append(pc)
         }
         while let line = await reader.next(), line != "done" {}
         try await Task.sleep(for: .seconds(1))  // the last packets in flight
@@ -185,10 +185,18 @@ enum MediaBenchmark {
             _ = try await pc.addTrack(audio, streamIDs: ["bench"])
             try await pc.setLocalDescription(try await pc.createAnswer())
             try await pc.awaitIceGatheringComplete()
-            writeLine(out, try encode(try require(await pc.localDescription, "local description")))
+            try writeLine(out, try encode(try require(await pc.localDescription, "local description")))
             pcs.append(pc)
         }
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(60))
+            for connection in connections { connection.cancel() }  // ends their state loops
+        }
         for connection in connections { await connection.value }
+        watchdog.cancel()
+        var up = 0
+        for pc in pcs where await pc.connectionState == .connected { up += 1 }
+        guard up == count else { throw BenchError("\(count - up) of \(count) connections did not connect in 60 s") }
         try await Task.sleep(for: .seconds(1))  // DTLS done on both sides, SRTP keys in place
         let cpu0 = cpuSeconds()
         let start = NIODeadline.now()
@@ -207,7 +215,7 @@ enum MediaBenchmark {
         }
         let elapsed = Double((NIODeadline.now() - start).nanoseconds) / 1e9
         let cpu = cpuSeconds() - cpu0
-        writeLine(out, "done")
+        try writeLine(out, "done")
         print(String(format: "media swiftrtc %d: %.2f s, %.3f CPU-s, %d video frames, %d audio frames",
                      count, elapsed, cpu, sent.video, sent.audio))
         while await reader.next() != nil {}  // the receiver read its counters (it closed the offers pipe)
