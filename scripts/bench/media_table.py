@@ -14,7 +14,7 @@ for line in sys.stdin:
     m = re.match(r"media (\w+) (\d+): ([\d.]+) s, ([\d.]+) CPU-s, (\d+) video frames, (\d+) audio frames", line)
     if m:
         current = (m[1], int(m[2]))
-        runs[current] = {"s": float(m[3]), "cpu": float(m[4]), "video": int(m[5]), "audio": int(m[6])}
+        runs[current] = {"count": current[1], "s": float(m[3]), "cpu": float(m[4]), "video": int(m[5]), "audio": int(m[6])}
         continue
     m = re.match(r"media-recv (\w+) (\d+): (\d+) packets, (-?\d+) lost, (\d+) bytes, (\d+) frames, (\d+) tracks", line)
     if m and current is not None and current[1] == int(m[2]):
@@ -31,6 +31,8 @@ def cell(r, key):
     if "cpu" not in r:
         return "-"
     s, cpu, packets = r["s"], r["cpu"], r.get("packets")
+    if key == "perstream":
+        return f"{cpu / s / r['count'] * 1000:.2f} ms"
     if key == "cpu":
         return f"{cpu:.2f} CPU-s"
     if key == "cpups":
@@ -54,7 +56,7 @@ def cell(r, key):
 
 counts = sorted({c for _, c in runs})
 columns = [i for i in ORDER if any(k[0] == i for k in runs)]
-rows = [("sender CPU-s per s of stream (% core)", "cpups"), ("sender CPU-s in the window", "cpu"),
+rows = [("sender CPU-s per s (% of one core)", "cpups"), ("  per stream, CPU-ms per s", "perstream"), ("sender CPU-s in the window", "cpu"),
         ("RTP packets/s sent (received + lost)", "pps"), ("  of which lost at the receiver", "lost"), ("payload Mbit/s received", "mbit"),
         ("RTP packets per sender CPU-s", "ppcore"), ("video + audio frames written", "frames"),
         ("remote tracks counted", "tracks")]
