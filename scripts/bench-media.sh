@@ -71,10 +71,11 @@ run() {  # IMPL COUNT SENDER...
 export -f run
 export bin out seconds video audio
 
+rm -f "$out/results.txt"
 ns=(unshare --net); [ "$(id -u)" -eq 0 ] || ns=(unshare --net --map-root-user)
 "${ns[@]}" bash -c "ip link set lo up
   for count in 1 $fanout; do
     run swiftrtc \$count '$bin' media-send
     if [ -n '$pion_bin' ]; then run pion \$count '$pion_bin'; else echo 'media pion '\$count': not run: $pion_note'; fi
-  done" | tee /dev/stderr | python3 scripts/bench/media_table.py
+  done" | tee -a /dev/stderr "$out/results.txt" | python3 scripts/bench/media_table.py
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
