@@ -27,6 +27,18 @@ extension PeerConnection {
         return transceiver.sender
     }
 
+    /// Attaches `track` to an m-section the remote offer already has (an audio/video
+    /// transceiver of its kind whose sender never had a track) — what an answerer does between
+    /// `setRemoteDescription(offer)` and `createAnswer()` — and returns its sender; returns `nil`
+    /// (and changes nothing) when the offer has no such section, so no renegotiation is needed.
+    public func attachTrack(_ track: LocalMediaTrack, streamIDs: [String] = []) throws -> RTPSender? {
+        try checkOpen()
+        guard driver.core.transceiverInfos.contains(where: {
+            $0.kind == track.kind && !$0.isStopped && !$0.senderEverHadTrack && $0.mid != nil
+        }) else { return nil }
+        return try addTrack(track, streamIDs: streamIDs)
+    }
+
     /// Stops sending `sender`'s track (W3C `removeTrack`): the transceiver stops sending, and
     /// the peer's track ends once a new offer/answer exchange says so.
     public func removeTrack(_ sender: RTPSender) throws {
