@@ -205,7 +205,7 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .executableTarget(name: "swiftrtc-bench", dependencies: [
-            "SwiftRTC", "RTCSRTP", "RTCCore",
+            "SwiftRTC", "RTCSRTP", "RTCCore", "RTCMedia",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),

@@ -68,6 +68,11 @@ struct Benchmark {
             SRTPBenchmark.run(packets: args.count > 2 ? Int(args[2]) ?? 200_000 : 200_000)
             return
         }
+        // `swiftrtc-bench media-recv|media-send …`: the media benchmark (scripts/bench-media.sh).
+        if args.count > 1, args[1] == "media-recv" || args[1] == "media-send" {
+            try await MediaBenchmark.run(args)
+            return
+        }
         let runs = args.count > 1 ? Int(args[1]) ?? 20 : 20
         let total = args.count > 2 ? Int(args[2]) ?? (50 << 20) : (50 << 20)
         // An optional third argument runs one part only (for profiling): open, bulk16 or bulk64.
