@@ -105,6 +105,8 @@ final class ConnectionEvents {
         iceStateSink.finish()
         gatheringStateSink.finish()
         signalingStateSink.finish()
+        trackSink.finish()
+        negotiationNeededSink.finish()
     }
 
     // MARK: Session events
@@ -203,6 +205,7 @@ final class ConnectionEvents {
         connectionStateSink.yield(state)
         if state == .connected, previous != .connected {
             log.dtls.info("DTLS handshake complete", metadata: ["role": "\(dtlsRole() ?? "unknown")"])
+            sendersMayStart()
         }
         if state == .failed {
             if failureReason == nil { failureReason = "the connection failed: the DTLS handshake failed or was refused" }
