@@ -33,43 +33,6 @@ enum MediaTestFiles {
     }
 }
 
-extension FFmpegTool {
-    /// What ffprobe counts in one stream (`v:0`, `a:0`), plus its key packets.
-    struct ProbedStream {
-        var codecName: String
-        var packets: Int
-        var frames: Int
-        var width: Int?
-        var height: Int?
-        var keyPackets: Int
-    }
-
-    /// ffprobe's packet, decoded-frame and key-packet counts of the stream `selector` selects.
-    static func probe(_ path: String, stream selector: String) throws -> ProbedStream {
-        let result = try run("ffprobe", ["-v", "error", "-count_frames", "-count_packets", "-select_streams", selector,
-                                         "-show_entries", "stream=codec_name,nb_read_frames,nb_read_packets,width,height",
-                                         "-of", "json", path])
-        guard result.status == 0,
-              let json = try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any],
-              let stream = (json["streams"] as? [[String: Any]])?.first
-        else { throw FixtureError("ffprobe \(selector) of \(path) failed (\(result.status)): \(result.standardError)") }
-        func int(_ key: String) -> Int? { (stream[key] as? String).flatMap(Int.init) ?? stream[key] as? Int }
-        let flags = try run("ffprobe", ["-v", "error", "-select_streams", selector, "-show_entries", "packet=flags", "-of", "csv=p=0", path])
-        let keys = flags.standardOutput.split(separator: "\n").filter { $0.hasPrefix("K") }.count
-        return ProbedStream(codecName: stream["codec_name"] as? String ?? "", packets: int("nb_read_packets") ?? -1,
-                            frames: int("nb_read_frames") ?? -1, width: int("width"), height: int("height"), keyPackets: keys)
-    }
-
-    /// The container's duration in seconds as ffprobe reports it (`format=duration`).
-    static func formatDuration(_ path: String) throws -> Double {
-        let result = try run("ffprobe", ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path])
-        guard result.status == 0, let seconds = Double(result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw FixtureError("ffprobe duration of \(path): \(result.standardOutput) \(result.standardError)")
-        }
-        return seconds
-    }
-}
-
 /// The Chromium fixtures (Fixtures/, FIXTURES.md) as frames timed from each stream's first RTP
 /// timestamp.
 enum FixtureFrames {
