@@ -168,7 +168,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .target(name: "SwiftRTC", dependencies: [
-            "RTCSession", "RTCCore", "RTCUDP",
+            "RTCSession", "RTCCore", "RTCUDP", "RTCMedia",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

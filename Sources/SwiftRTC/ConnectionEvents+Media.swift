@@ -26,9 +26,15 @@ extension ConnectionEvents {
         case .sending(let handle, let codec, let payloadType):
             log.peerConnection.info("sending media", metadata: ["codec": "\(codec)", "pt": "\(payloadType)", "transceiver": "\(handle)"])
             transceivers[handle]?.sender.restartAtKeyFrame()
+            if connectionState == .connected { transceivers[handle]?.sender.canSend() }
         case .error(let handle, let reason):
             log.peerConnection.warning("media error", metadata: ["transceiver": "\(handle.map(String.init) ?? "-")", "reason": "\(reason)"])
         }
+    }
+
+    /// DTLS is up: senders whose negotiation settled can send now (a file track starts playing).
+    func sendersMayStart() {
+        for transceiver in transceivers.values where transceiver.sender.isNegotiated { transceiver.sender.canSend() }
     }
 
     /// How many unread frames a remote track keeps.

@@ -1,5 +1,6 @@
 import NIOConcurrencyHelpers
 import NIOCore
+import RTCMedia
 import RTCSession
 
 /// An audio or video track this side sends (Ktor's `WebRtcMedia.AudioTrack`/`VideoTrack`): a
@@ -32,19 +33,23 @@ public final class LocalMediaTrack: Sendable, CustomStringConvertible {
         var senders: [ObjectIdentifier: RTPSender] = [:]
         var framesWritten = 0
         var ended = false
-        var pacer: Task<Void, Never>?
     }
     private let state = NIOLockedValueBox(State())
     private let keyFrameSink: AsyncStream<Void>.Continuation
-    private let source: MediaTrackSource
+    /// Plays the file this track comes from (nil for frames the app writes).
+    private let player: MediaFilePlayer?
 
-    init(id: String, codec: RTPCodec, source: MediaTrackSource) {
+    init(id: String, codec: RTPCodec, player: MediaFilePlayer?) {
         self.id = id
         self.kind = codec.kind
         self.codec = codec
-        self.source = source
+        self.player = player
         (keyFrameRequests, keyFrameSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+        player?.setTrack(self, for: codec.kind)
     }
+
+    /// The file the track plays, or nil when the app writes its frames.
+    public var filePath: String? { player?.path }
 
     /// `LocalMediaTrack(video, VP8, id …)`.
     public var description: String { "LocalMediaTrack(\(kind.rawValue), \(codec), id \(id))" }
@@ -66,23 +71,14 @@ public final class LocalMediaTrack: Sendable, CustomStringConvertible {
 
     /// Ends the track: its source stops, senders send nothing more (the peer's track goes quiet).
     public func stop() {
-        let pacer: Task<Void, Never>? = state.withLockedValue { s in
-            s.ended = true
-            defer { s.pacer = nil }
-            return s.pacer
-        }
-        pacer?.cancel()
+        state.withLockedValue { s in s.ended = true }
         keyFrameSink.finish()
     }
 
     // MARK: Senders
 
     func attach(_ sender: RTPSender) {
-        let start: Bool = state.withLockedValue { s in
-            s.senders[ObjectIdentifier(sender)] = sender
-            return s.pacer == nil && !s.ended
-        }
-        if start { startPacing() }
+        state.withLockedValue { s in s.senders[ObjectIdentifier(sender)] = sender }
         requestKeyFrame()
     }
 
@@ -92,8 +88,11 @@ public final class LocalMediaTrack: Sendable, CustomStringConvertible {
 
     func requestKeyFrame() { keyFrameSink.yield(()) }
 
-    private func startPacing() {
-        // File sources are paced by MediaFilePacer (added with the file readers).
+    /// A sender of this track can reach its peer: a file starts playing (once; connections
+    /// that come later join it where it is).
+    func senderCanSend() {
+        guard !isEnded else { return }
+        player?.start()
     }
 
     func finishedSource() { state.withLockedValue { $0.ended = true } }
@@ -109,4 +108,14 @@ public struct MediaTrackSource: Sendable {
 
     /// Frames the app writes with ``LocalMediaTrack/write(_:isKeyFrame:captureTime:)``, in `codec`.
     public static func frames(codec: RTPCodec) -> MediaTrackSource { MediaTrackSource(storage: .frames(codec)) }
+
+    /// A media file played in real time: IVF (VP8, VP9, AV1), Ogg/Opus, WebM (VP8/VP9/AV1 +
+    /// Opus; the track takes the file's track of its kind) or an H.264 Annex B stream, which
+    /// carries no timestamps and is timed by `frameRate` (30 when nil). With `loop` it starts
+    /// over after its end and never ends by itself. The file is read and checked when the
+    /// track is created; playback starts when the first connection the track is on can send
+    /// (negotiated and connected), so that peer gets the file from its beginning.
+    public static func file(_ path: String, loop: Bool = false, frameRate: Double? = nil) -> MediaTrackSource {
+        MediaTrackSource(storage: .file(path: path, loop: loop, frameRate: frameRate))
+    }
 }

@@ -1,4 +1,5 @@
 import NIOCore
+import RTCMedia
 import RTCSession
 
 extension PeerConnection {
@@ -147,16 +148,49 @@ extension WebRTCClient {
     }
 
     private func makeTrack(kind: RTPCodec.Kind, source: MediaTrackSource, id: String?) throws -> LocalMediaTrack {
-        let codec: RTPCodec
         switch source.storage {
-        case .frames(let c): codec = c
-        case .file(let path, _, _): throw WebRTCError.invalidMediaFile(path: path, reason: "file sources are not available in this build")
+        case .frames(let codec):
+            guard codec.kind == kind else {
+                throw WebRTCError.invalidTrack("a \(kind.rawValue) track cannot carry \(codec), a \(codec.kind.rawValue) codec")
+            }
+            return LocalMediaTrack(id: id ?? Self.makeTrackID(), codec: codec, player: nil)
+        case .file(let path, let loop, let frameRate):
+            let file = try Self.openMediaFile(path, kinds: [kind], loop: loop, frameRate: frameRate)
+            let codec = file.tracks[0].codec
+            return LocalMediaTrack(id: id ?? Self.makeTrackID(), codec: codec, player: MediaFilePlayer(source: file))
         }
-        guard codec.kind == kind else {
-            throw WebRTCError.invalidTrack("a \(kind.rawValue) track cannot carry \(codec), a \(codec.kind.rawValue) codec")
+    }
+
+    /// Creates one track per track of a media file — a WebM file's video and audio, or the one
+    /// track of an IVF, Ogg or Annex B file — played together from one clock, so they stay in
+    /// sync (video first). See ``MediaTrackSource/file(_:loop:frameRate:)`` for the formats.
+    ///
+    /// - Throws: `WebRTCError.invalidMediaFile` naming the file and what is wrong with it.
+    public func createTracks(fromFile path: String, loop: Bool = false, frameRate: Double? = nil) async throws -> [LocalMediaTrack] {
+        let file = try Self.openMediaFile(path, kinds: nil, loop: loop, frameRate: frameRate)
+        let player = MediaFilePlayer(source: file)
+        return file.tracks.sorted { $0.kind == .video && $1.kind != .video }.map {
+            LocalMediaTrack(id: Self.makeTrackID(), codec: $0.codec, player: player)
         }
+    }
+
+    private static func openMediaFile(_ path: String, kinds: Set<RTPCodec.Kind>?, loop: Bool, frameRate: Double?) throws -> MediaFileSource {
+        do {
+            return try MediaFileSource(path: path, kinds: kinds, loops: loop, h264FramesPerSecond: frameRate ?? 30)
+        } catch {
+            throw WebRTCError.invalidMediaFile(path: path, reason: Self.reason(error))
+        }
+    }
+
+    /// The problem part of a `MediaSourceError` (its description without the path).
+    private static func reason(_ error: MediaSourceError) -> String {
+        let text = error.description
+        let prefix = "\(error.path): "
+        return text.hasPrefix(prefix) ? String(text.dropFirst(prefix.count)) : text
+    }
+
+    private static func makeTrackID() -> String {
         var generator = SystemRandomNumberGenerator()
-        let trackID = id ?? (0..<4).map { _ in String(generator.next() as UInt32, radix: 16) }.joined(separator: "-")
-        return LocalMediaTrack(id: trackID, codec: codec, source: source)
+        return (0..<4).map { _ in String(generator.next() as UInt32, radix: 16) }.joined(separator: "-")
     }
 }

@@ -15,6 +15,10 @@ public final class RTPSender: Sendable, CustomStringConvertible {
         /// Video starts (and restarts after a switch) at a key frame, so the peer can decode.
         var waitingForKeyFrame = true
         var framesDroppedBeforeKeyFrame = 0
+        /// Negotiation settled on a codec for this sender.
+        var negotiated = false
+        /// Negotiated and the connection is up: frames reach the peer.
+        var canSend = false
     }
     private let state: NIOLockedValueBox<State>
 
@@ -63,6 +67,7 @@ public final class RTPSender: Sendable, CustomStringConvertible {
         if old !== track {
             old?.detach(self)
             track?.attach(self)
+            if state.withLockedValue({ $0.canSend }) { track?.senderCanSend() }
         }
     }
 
@@ -70,9 +75,23 @@ public final class RTPSender: Sendable, CustomStringConvertible {
     func restartAtKeyFrame() {
         let track: LocalMediaTrack? = state.withLockedValue { s in
             s.waitingForKeyFrame = kind == .video
+            s.negotiated = true
             return s.track
         }
         track?.requestKeyFrame()
+    }
+
+    /// Whether negotiation settled on a codec for this sender.
+    var isNegotiated: Bool { state.withLockedValue { $0.negotiated } }
+
+    /// Negotiated and connected: what the track writes now reaches the peer, so a file track
+    /// starts playing (from its beginning, for the first connection it is on).
+    func canSend() {
+        let track: LocalMediaTrack? = state.withLockedValue { s in
+            s.canSend = true
+            return s.track
+        }
+        track?.senderCanSend()
     }
 
     /// The connection closed or the track was removed: stop reading the track.
@@ -81,6 +100,7 @@ public final class RTPSender: Sendable, CustomStringConvertible {
             defer {
                 s.track = nil
                 s.connection = nil
+                s.canSend = false
             }
             return s.track
         }
