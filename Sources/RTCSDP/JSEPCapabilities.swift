@@ -67,12 +67,15 @@ public struct JSEPCapabilities: Hashable, Sendable {
         h264(payloadType: 112, rtxPayloadType: 113, profileLevelID: "64001f"),
     ]
 
-    /// The defaults: Opus; VP8, VP9 and H.264 each with RTX; the extensions `sdes:mid`,
+    /// AV1 (profile 0) with RTX, at Chromium's payload types (AV1 RTP specification §7).
+    public static let av1 = JSEPCodec(payloadType: 45, name: "AV1", clockRate: 90_000, feedback: videoFeedback, rtxPayloadType: 46)
+
+    /// The defaults: Opus; VP8, VP9, H.264 and AV1 each with RTX; the extensions `sdes:mid`,
     /// `rtp-stream-id`, `repaired-rtp-stream-id`, `abs-send-time`, transport-wide CC, and
     /// `ssrc-audio-level` for audio — with Chromium's ids, so one URI has one id in a BUNDLE.
     public static let `default` = JSEPCapabilities(
         audioCodecs: [opus],
-        videoCodecs: [vp8, vp9] + h264Codecs,
+        videoCodecs: [vp8, vp9] + h264Codecs + [av1],
         audioExtensions: [
             JSEPHeaderExtension(id: 1, uri: JSEPHeaderExtension.audioLevelURI),
             JSEPHeaderExtension(id: 2, uri: JSEPHeaderExtension.absoluteSendTimeURI),

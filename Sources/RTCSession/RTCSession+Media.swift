@@ -15,12 +15,21 @@ extension RTCSession {
                                         now: NIODeadline) throws(SessionError) -> Int {
         guard !isClosed else { throw .closed }
         if let sender, sender.codec.kind != kind { throw .invalidMedia("a \(sender.codec) track cannot go on a \(kind.rawValue) transceiver") }
+        if let sender { try checkCapable(sender.codec) }
         let handle = nextTransceiverHandle
         nextTransceiverHandle += 1
         transceivers.append(SessionTransceiver(handle: handle, kind: kind, direction: direction, sender: sender,
                                                createdByAddTrack: sender != nil, rng: &rng))
         updateNegotiationNeeded()
         return handle
+    }
+
+    /// Throws unless the configuration's media capabilities list `codec` (an offer could not carry it).
+    func checkCapable(_ codec: RTPCodec) throws(SessionError) {
+        let kind: JSEPMediaKind = codec.kind == .audio ? .audio : .video
+        guard capabilities.codecs(for: kind).contains(where: { RTPCodec(encodingName: $0.name) == codec }) else {
+            throw .invalidMedia("\(codec) is not among the configured media capabilities (SessionConfiguration.mediaCapabilities)")
+        }
     }
 
     /// Attaches a track to a transceiver or detaches it (`nil`), W3C `addTrack` reusing a
@@ -32,6 +41,7 @@ extension RTCSession {
         if let sender, sender.codec.kind != transceivers[i].kind {
             throw .invalidMedia("a \(sender.codec) track cannot go on a \(transceivers[i].kind.rawValue) transceiver")
         }
+        if let sender { try checkCapable(sender.codec) }
         let direction = transceivers[i].direction
         transceivers[i].sender = sender
         if sender != nil {

@@ -30,14 +30,17 @@ struct RoomOptions: ParsableArguments {
         if let peerID, peerID.isEmpty || peerID.utf8.count > 64 { throw ValidationError("--peer-id must be 1–64 bytes") }
     }
 
-    /// A room client for these options; `channelLabel` is the channel created on each offered connection.
-    func makeRoom(command: String, channelLabel: String? = "chat") -> RoomClient {
+    /// A room client for these options; `channelLabel` is the channel created on each offered
+    /// connection, `configure` sets the rest (tracks to send, whether to receive media).
+    func makeRoom(command: String, channelLabel: String? = "chat",
+                  _ configure: (inout RoomClient.Configuration) -> Void = { _ in }) -> RoomClient {
         let id = peerID ?? "\(command)-\(String(UInt32.random(in: 0x1000_0000...UInt32.max), radix: 16))"
         let signaling = SignalingClient(url: signal, peerID: id, roomID: room,
                                         reconnectPolicy: SignalingReconnectPolicy(maxAttempts: maxReconnects),
                                         logger: CommandLogging.logger("swiftrtc.signaling", level: logLevel))
         var configuration = RoomClient.Configuration()
         configuration.channelLabel = channelLabel
+        configure(&configuration)
         let webRTC = WebRTCClient(engine: .native)  // its connections log through the bootstrapped LoggingSystem
         return RoomClient(webRTC: webRTC, signaling: signaling, configuration: configuration,
                           logger: CommandLogging.logger("swiftrtc.room", level: logLevel))

@@ -7,5 +7,7 @@ extension SwiftRTCCommand {
         EchoCommand.self,
         SendCommand.self,
         ReceiveCommand.self,
+        PlayCommand.self,
+        RecordCommand.self,
     ]
 }

@@ -21,7 +21,8 @@ import RTCSDP
                                    transport: Self.alice, sessionID: 7, previousVersion: nil)
         let text = offer.serialized()
         for line in ["o=- 7 1 IN IP4 127.0.0.1", "a=group:BUNDLE 0 1 2",
-                     "m=audio 9 UDP/TLS/RTP/SAVPF 111", "m=video 9 UDP/TLS/RTP/SAVPF 96 97 98 99 102 103 108 109 116 117 112 113",
+                     "m=audio 9 UDP/TLS/RTP/SAVPF 111", "m=video 9 UDP/TLS/RTP/SAVPF 96 97 98 99 102 103 108 109 116 117 112 113 45 46",
+                     "a=rtpmap:45 AV1/90000", "a=fmtp:46 apt=45",
                      "m=application 9 UDP/DTLS/SCTP webrtc-datachannel",
                      "a=rtpmap:111 opus/48000/2", "a=fmtp:111 minptime=10;useinbandfec=1", "a=rtcp-fb:111 transport-cc",
                      "a=rtpmap:97 rtx/90000", "a=fmtp:97 apt=96", "a=fmtp:98 profile-id=0", "a=rtcp-fb:96 nack pli",

@@ -13,6 +13,7 @@ struct DemoPageReport: Decodable, Sendable {
     var filesSent: [File]
     var framesDecoded: [String: Int]
     var videoFrames: [String: Int]
+    var audioSamples: [String: Int]?
     var errors: [String]
     var members: [String]
 }

@@ -119,6 +119,13 @@ public final class PeerProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
+    /// Sends SIGINT (Ctrl-C), letting the process end by itself.
+    public func interrupt() {
+        let pid = process.processIdentifier
+        guard pid > 0, process.isRunning else { return }
+        _ = Foundation.kill(pid, SIGINT)
+    }
+
     /// Stops the process (SIGTERM, then SIGKILL if it lingers).
     public func terminate() {
         let pid = process.processIdentifier

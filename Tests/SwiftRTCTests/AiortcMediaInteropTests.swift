@@ -78,20 +78,21 @@ import Testing
         let audio = try #require(added.first { $0.kind == .audio })
         let expected: RTPCodec = codec == "H264" ? .h264 : .vp8
         let videoPath = directory.appendingPathComponent(codec == "H264" ? "video.h264" : "video.ivf").path
-        let videoFile = try expected == .h264 ? RecordingFile(annexB: videoPath) : RecordingFile(ivf: videoPath)
-        let audioFile = try RecordingFile(ogg: directory.appendingPathComponent("audio.ogg").path)
-        let v = ChromiumMediaInteropTests.consume(video, seconds: 5) { try videoFile.write($0) }
-        let a = ChromiumMediaInteropTests.consume(audio, seconds: 5) { try audioFile.write($0) }
-        let counts = try await withTimeout(30, "five seconds of media") { (try await v.value, try await a.value) }
-        try videoFile.close()
-        try audioFile.close()
+        let audioPath = directory.appendingPathComponent("audio.ogg").path
+        let recorded = try await MediaFiles.record([try Recorder(path: videoPath, video: video), try Recorder(path: audioPath, audio: audio)],
+                                                   seconds: 5)
         #expect(video.codec == expected, "negotiated \(String(describing: video.codec))")
-        #expect(counts.0 >= 100, "video frames from aiortc in 5 s: \(counts.0)")
-        #expect(counts.1 >= 200, "Opus frames from aiortc in 5 s: \(counts.1)")
+        #expect(recorded[0].videoArrived >= 100, "video frames from aiortc in 5 s: \(recorded[0].videoArrived)")
+        #expect(recorded[1].audioArrived >= 200, "Opus frames from aiortc in 5 s: \(recorded[1].audioArrived)")
+        let decodedAudio = try FFmpegTool.decode(audioPath)
+        #expect(decodedAudio.status == 0 && decodedAudio.standardError.isEmpty, "\(decodedAudio.standardError)")
+        #expect(abs(try FFmpegTool.probe(audioPath, stream: "a:0").packets - recorded[1].audioArrived) * 50 <= recorded[1].audioArrived)
         let decoded = try FFmpegTool.decode(videoPath)
         #expect(decoded.status == 0 && decoded.standardError.isEmpty, "\(decoded.standardError)")
         let probe = try FFmpegTool.probe(videoPath)
-        #expect(abs(probe.frames - videoFile.framesWritten) <= max(2, videoFile.framesWritten / 50), "ffprobe \(probe.frames) vs \(videoFile.framesWritten)")
+        let written = recorded[0].progress.videoFrames
+        #expect(abs(probe.frames - written) <= max(2, written / 50), "ffprobe \(probe.frames) vs \(written) written")
+        #expect(written + recorded[0].progress.skippedVideoFrames >= recorded[0].videoArrived - 1)
         #expect(probe.width == 320 && probe.height == 240)
         await pc.close()
     }
@@ -103,13 +104,12 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let clip = directory.appendingPathComponent("clip.ivf").path
         let tone = directory.appendingPathComponent("tone.ogg").path
-        try FFmpegTool.make(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-t", "5", "-c:v", "libvpx", "-g", "30",
-                             "-b:v", "500k", "-deadline", "realtime", clip])
-        try FFmpegTool.make(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "5", "-c:a", "libopus", tone])
+        try FFmpegTool.make(MediaFiles.video("VP8", seconds: 5) + [clip])
+        try FFmpegTool.make(MediaFiles.tone(seconds: 5) + [tone])
         let client = WebRTCClient(engine: .native)
         let pc = try await client.createPeerConnection()
-        let videoTrack = try await client.createVideoTrack(source: .frames(codec: .vp8))
-        let audioTrack = try await client.createAudioTrack(source: .frames(codec: .opus))
+        let videoTrack = try await client.createVideoTrack(source: .file(clip))
+        let audioTrack = try await client.createAudioTrack(source: .file(tone))
         let peer = try Self.startPeer(swiftOffers ? "answer" : "offer", params: #"{"recv": true, "codec": "VP8"}"#)
         defer { peer.terminate() }
         if swiftOffers {
@@ -123,7 +123,8 @@ import Testing
         try await withTimeout(20, "connected") {
             for await state in pc.connectionStateUpdates where state == .connected { return }
         }
-        let sent = try await FilePlayback.play(ivf: clip, ogg: tone, video: videoTrack, audio: audioTrack)
+        let played = try await MediaFiles.played([videoTrack, audioTrack], within: 20)
+        let sent = (video: played[0], audio: played[1])
         try await Task.sleep(for: .seconds(1.5))
         let frames = try #require(Self.lastFrames(peer), "\(peer.allOutput)")
         #expect(Double(frames.video) >= Double(sent.video) * 0.95, "aiortc decoded \(frames.video) of \(sent.video) video frames")

@@ -101,32 +101,31 @@ import Testing
         let video = try #require(added.first { $0.kind == .video })
         let audio = try #require(added.first { $0.kind == .audio })
 
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chromium-media-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try MediaFiles.directory("chromium-media")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let ivfPath = directory.appendingPathComponent("camera.ivf").path
-        let oggPath = directory.appendingPathComponent("microphone.ogg").path
-        let videoFile = try RecordingFile(ivf: ivfPath)
-        let audioFile = try RecordingFile(ogg: oggPath)
-        let videoCount = Self.consume(video, seconds: 10) { try videoFile.write($0) }
-        let audioCount = Self.consume(audio, seconds: 10) { try audioFile.write($0) }
-        let frames = try await withTimeout(40, "ten seconds of media") { (try await videoCount.value, try await audioCount.value) }
-        try videoFile.close()
-        try audioFile.close()
-        #expect(videoFile.repeatedTimestamps.isEmpty, "frames with the timestamp of the one before: \(videoFile.repeatedTimestamps)")
-        #expect(frames.0 >= 250, "video frames in 10 s: \(frames.0)")
-        #expect(frames.1 >= 450, "Opus frames in 10 s: \(frames.1)")
+        // One role records both tracks into one WebM file; the other the video to IVF and the audio to Ogg.
+        let paths = swiftOffers ? [directory.appendingPathComponent("call.webm").path]
+            : [directory.appendingPathComponent("camera.ivf").path, directory.appendingPathComponent("microphone.ogg").path]
+        let recorders = swiftOffers ? [try Recorder(path: paths[0], video: video, audio: audio)]
+            : [try Recorder(path: paths[0], video: video), try Recorder(path: paths[1], audio: audio)]
+        let recorded = try await MediaFiles.record(recorders, seconds: 10)
+        let videoArrived = recorded.map(\.videoArrived).reduce(0, +)
+        let audioArrived = recorded.map(\.audioArrived).reduce(0, +)
+        #expect(videoArrived >= 250, "video frames in 10 s: \(videoArrived)")
+        #expect(audioArrived >= 450, "Opus frames in 10 s: \(audioArrived)")
         #expect(video.codec == .vp8 && audio.codec == .opus)
-
-        let decodedVideo = try FFmpegTool.decode(ivfPath)
-        #expect(decodedVideo.status == 0 && decodedVideo.standardError.isEmpty, "\(decodedVideo.standardError)")
-        let videoCounts = try FFmpegTool.probe(ivfPath)
-        #expect(abs(videoCounts.frames - videoFile.framesWritten) <= videoFile.framesWritten / 50, "ffprobe \(videoCounts.frames) vs \(videoFile.framesWritten)")
-        #expect(videoCounts.width == 640 || videoCounts.width ?? 0 > 0)
-        let decodedAudio = try FFmpegTool.decode(oggPath)
-        #expect(decodedAudio.status == 0 && decodedAudio.standardError.isEmpty, "\(decodedAudio.standardError)")
-        let audioCounts = try FFmpegTool.probe(oggPath)
-        #expect(abs(audioCounts.packets - audioFile.framesWritten) <= audioFile.framesWritten / 50, "ffprobe \(audioCounts.packets) vs \(audioFile.framesWritten)")
+        for path in paths {
+            let decoded = try FFmpegTool.decode(path)
+            #expect(decoded.status == 0 && decoded.standardError.isEmpty, "\(path): \(decoded.standardError)")
+        }
+        let videoPath = paths[0]
+        let audioPath = paths.last!
+        let videoCounts = try FFmpegTool.probe(videoPath, stream: "v:0")
+        #expect(abs(videoCounts.frames - videoArrived) * 50 <= videoArrived, "ffprobe \(videoCounts.frames) video frames, \(videoArrived) arrived")
+        #expect(videoCounts.width ?? 0 > 0)
+        let audioCounts = try FFmpegTool.probe(audioPath, stream: "a:0")
+        #expect(abs(audioCounts.packets - audioArrived) * 50 <= audioArrived, "ffprobe \(audioCounts.packets) audio packets, \(audioArrived) arrived")
+        let frames = (videoArrived, audioArrived)
         let stats = try #require(await video.stats())
         #expect(stats.packetsReceived > 0 && stats.framesReceived >= frames.0)
         #expect(!peer.output.contains { $0.contains("\"event\": \"error\"") }, "\(peer.allOutput)")
@@ -135,29 +134,38 @@ import Testing
 
     // MARK: Swift → Chromium
 
-    @Test(arguments: [true, false])
-    func swiftFilesAreDecodedByChromium(swiftOffers: Bool) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swift-media-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let clip = directory.appendingPathComponent("clip.ivf").path
-        let tone = directory.appendingPathComponent("tone.ogg").path
-        try FFmpegTool.make(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-t", "6", "-c:v", "libvpx", "-g", "30",
-                             "-b:v", "600k", "-deadline", "realtime", clip])
-        try FFmpegTool.make(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "6", "-c:a", "libopus", "-b:a", "48k", tone])
+    /// The video codecs and roles of the Swift → Chromium file test: VP8 and VP9 from a WebM
+    /// file (with its Opus track), H.264 from an Annex B file and AV1 from an IVF file (each
+    /// with an Ogg/Opus file beside it).
+    static let fileCases: [(codec: String, swiftOffers: Bool)] = [("VP8", true), ("VP8", false), ("VP9", true), ("VP9", false),
+                                                                  ("H264", true), ("H264", false), ("AV1", true)]
 
+    @Test(arguments: Self.fileCases)
+    func swiftFilesAreDecodedByChromium(codec: String, swiftOffers: Bool) async throws {
+        let directory = try MediaFiles.directory("swift-media")
+        defer { try? FileManager.default.removeItem(at: directory) }
         let client = WebRTCClient(engine: .native)
+        var tracks: [LocalMediaTrack]
+        if codec == "VP8" || codec == "VP9" {
+            let clip = directory.appendingPathComponent("clip.webm").path
+            try FFmpegTool.make(MediaFiles.pattern(seconds: 6) + MediaFiles.sine(seconds: 6) + MediaFiles.videoCodec(codec) + MediaFiles.opus + [clip])
+            tracks = try await client.createTracks(fromFile: clip)
+        } else {
+            let clip = directory.appendingPathComponent(codec == "H264" ? "clip.h264" : "clip.ivf").path
+            let tone = directory.appendingPathComponent("tone.ogg").path
+            try FFmpegTool.make(MediaFiles.video(codec, seconds: 6) + [clip])
+            try FFmpegTool.make(MediaFiles.tone(seconds: 6) + [tone])
+            tracks = [try await client.createVideoTrack(source: .file(clip)), try await client.createAudioTrack(source: .file(tone))]
+        }
+        #expect(tracks.map(\.codec.encodingName) == [codec, "opus"])
         let pc = try await client.createPeerConnection()
-        let videoTrack = try await client.createVideoTrack(source: .frames(codec: .vp8))
-        let audioTrack = try await client.createAudioTrack(source: .frames(codec: .opus))
-        let peer = try Self.startPeer(swiftOffers ? "answer" : "offer", params: #"{"send": [], "recv": true, "codec": "VP8"}"#)
+        let peer = try Self.startPeer(swiftOffers ? "answer" : "offer", params: #"{"send": [], "recv": true, "codec": "\#(codec)"}"#)
         defer { peer.terminate() }
         if swiftOffers {
-            _ = try await pc.addTrack(videoTrack, streamIDs: ["files"])
-            _ = try await pc.addTrack(audioTrack, streamIDs: ["files"])
+            for track in tracks { _ = try await pc.addTrack(track, streamIDs: ["files"]) }
             let remote = try await Self.connect(pc, peer, swiftOffers: true)
             defer { remote.stop() }
-            try await play(clip: clip, tone: tone, video: videoTrack, audio: audioTrack, pc: pc, peer: peer)
+            try await play(tracks, pc: pc, peer: peer, codec: codec)
         } else {
             // Chromium offers recvonly audio and video; we attach our tracks to the transceivers
             // its offer created, then answer sendonly.
@@ -166,28 +174,28 @@ import Testing
             let remote = ChromiumTrickleInteropTests.RemoteCandidates(from: peer, to: pc)
             defer { remote.stop() }
             try await pc.setRemoteDescription(try await AiortcDataChannelInteropTests.readDescription(peer, type: "offer"))
-            _ = try await pc.addTrack(videoTrack, streamIDs: ["files"])
-            _ = try await pc.addTrack(audioTrack, streamIDs: ["files"])
+            for track in tracks { _ = try await pc.addTrack(track, streamIDs: ["files"]) }
             let answer = try await pc.createAnswer()
             #expect(answer.sdp.contains("a=sendonly"))
             try await pc.setLocalDescription(answer)
             try AiortcDataChannelInteropTests.write(peer, answer)
-            try await play(clip: clip, tone: tone, video: videoTrack, audio: audioTrack, pc: pc, peer: peer)
+            try await play(tracks, pc: pc, peer: peer, codec: codec)
         }
         await pc.close()
     }
 
-    /// Plays the files in real time once connected and checks what Chromium decoded.
-    func play(clip: String, tone: String, video: LocalMediaTrack, audio: LocalMediaTrack, pc: PeerConnection,
-              peer: PeerProcess) async throws {
+    /// Waits for the file tracks to play out once connected and checks what Chromium decoded.
+    func play(_ tracks: [LocalMediaTrack], pc: PeerConnection, peer: PeerProcess, codec: String) async throws {
         try await withTimeout(20, "connected") {
             for await state in pc.connectionStateUpdates where state == .connected { return }
         }
-        let sent = try await FilePlayback.play(ivf: clip, ogg: tone, video: video, audio: audio)
+        let sent = try await MediaFiles.played(tracks, within: 20)
         try await Task.sleep(for: .seconds(1.5))
         let videoStats = try #require(Self.lastInbound(peer, kind: "video"), "\(peer.allOutput)")
         let audioStats = try #require(Self.lastInbound(peer, kind: "audio"), "\(peer.allOutput)")
-        #expect(Double(videoStats.framesDecoded) >= Double(sent.video) * 0.95, "Chromium decoded \(videoStats.framesDecoded) of \(sent.video)")
+        #expect(sent[0] >= 175 && sent[1] >= 290, "the files played: \(sent)")
+        #expect(Double(videoStats.framesDecoded) >= Double(sent[0]) * 0.95, "Chromium decoded \(videoStats.framesDecoded) of \(sent[0]) \(codec) frames")
+        #expect(videoStats.codec?.lowercased() == "video/\(codec.lowercased())", "Chromium's codec: \(videoStats.codec ?? "none")")
         #expect(videoStats.frameWidth == 320 && videoStats.frameHeight == 240)
         #expect(audioStats.totalSamplesReceived >= 48_000 * 5, "samples: \(audioStats.totalSamplesReceived)")
         #expect(!peer.output.contains { $0.contains("\"event\": \"error\"") }, "\(peer.allOutput)")
@@ -209,8 +217,8 @@ extension ChromiumMediaInteropTests {
                              "-deadline", "realtime", screen])
         let client = WebRTCClient(engine: .native)
         let pc = try await client.createPeerConnection()
-        let cameraTrack = try await client.createVideoTrack(source: .frames(codec: .vp8))
-        let screenTrack = try await client.createVideoTrack(source: .frames(codec: .vp8))
+        let cameraTrack = try await client.createVideoTrack(source: .file(camera))
+        let screenTrack = try await client.createVideoTrack(source: .file(screen))
         let peer = try Self.startPeer("answer", params: #"{"send": [], "recv": true}"#)
         defer { peer.terminate() }
         let sender = try await pc.addTrack(cameraTrack)
@@ -219,128 +227,22 @@ extension ChromiumMediaInteropTests {
         try await withTimeout(20, "connected") {
             for await state in pc.connectionStateUpdates where state == .connected { return }
         }
-        let first = try await FilePlayback.play(ivf: camera, ogg: nil, video: cameraTrack, audio: nil)
+        let first = try await MediaFiles.played([cameraTrack], within: 15)[0]
         try await Task.sleep(for: .seconds(1))
         let before = try #require(Self.lastInbound(peer, kind: "video"), "\(peer.allOutput)")
         #expect(before.frameWidth == 320 && before.frameHeight == 240)
-        #expect(Double(before.framesDecoded) >= Double(first.video) * 0.95)
+        #expect(Double(before.framesDecoded) >= Double(first) * 0.95)
         try await sender.replaceTrack(screenTrack)
         #expect(sender.track === screenTrack)
-        let second = try await FilePlayback.play(ivf: screen, ogg: nil, video: screenTrack, audio: nil)
+        // The screen file starts playing as soon as it replaces the camera on a connected sender.
+        let second = try await MediaFiles.played([screenTrack], within: 15)[0]
         try await Task.sleep(for: .seconds(1))
         let after = try #require(Self.lastInbound(peer, kind: "video"))
         #expect(after.frameWidth == 640 && after.frameHeight == 360, "decoded \(after.frameWidth)x\(after.frameHeight)")
-        #expect(Double(after.framesDecoded - before.framesDecoded) >= Double(second.video) * 0.95,
-                "decoded \(after.framesDecoded - before.framesDecoded) of \(second.video) after the switch")
+        #expect(Double(after.framesDecoded - before.framesDecoded) >= Double(second) * 0.95,
+                "decoded \(after.framesDecoded - before.framesDecoded) of \(second) after the switch")
         #expect(await pc.signalingState == .stable)
         #expect(peer.output.filter { $0.hasPrefix("{\"type\": ") }.count == 1, "one answer: no renegotiation")
         await pc.close()
-    }
-}
-
-/// Writes received frames to an IVF or Ogg/Opus file (the recorder's job, kept small here).
-final class RecordingFile: @unchecked Sendable {
-    private let lock = NSLock()
-    private let sink: MediaFileSink
-    private var ivf: IVFWriter?
-    private var ogg: OggOpusWriter?
-    private var annexB: AnnexBWriter?
-    private var first: UInt32?
-    private var buffer = ByteBuffer()
-    private(set) var framesWritten = 0
-    private var last: ReceivedFrame?
-    /// Frames that repeated the previous frame's RTP timestamp: (sequence range before, now).
-    private(set) var repeatedTimestamps: [String] = []
-
-    private var ivfPending = false
-
-    init(ivf path: String) throws {
-        sink = try MediaFileSink(path: path)
-        ivfPending = true  // the writer is made at the first key frame, with its size
-    }
-
-    init(annexB path: String) throws {
-        sink = try MediaFileSink(path: path)
-        annexB = AnnexBWriter()
-    }
-
-    init(ogg path: String) throws {
-        sink = try MediaFileSink(path: path)
-        ogg = try OggOpusWriter(serialNumber: 0x5357_4654)
-    }
-
-    func write(_ frame: ReceivedMediaFrame) throws {
-        try lock.withLock {
-            if let last, last.rtpTimestamp == frame.frame.rtpTimestamp {
-                repeatedTimestamps.append("\(last.firstSequenceNumber)...\(last.lastSequenceNumber) then \(frame.frame.firstSequenceNumber)...\(frame.frame.lastSequenceNumber) (\(last.data.readableBytes) then \(frame.frame.data.readableBytes) bytes)")
-            }
-            last = frame.frame
-            if ivfPending {
-                // A VP8 key frame: 3-byte tag, start code 9d 01 2a, then 14-bit width and height (RFC 6386 §9.1).
-                let d = frame.frame.data
-                guard frame.frame.isKeyFrame, d.readableBytes >= 10,
-                      let w = d.getInteger(at: d.readerIndex + 6, endianness: .little, as: UInt16.self),
-                      let h = d.getInteger(at: d.readerIndex + 8, endianness: .little, as: UInt16.self) else { return }
-                ivf = IVFWriter(codec: .vp8, width: w & 0x3FFF, height: h & 0x3FFF, timebaseDenominator: 90_000)
-                ivfPending = false
-            }
-            let start = first ?? frame.frame.rtpTimestamp
-            first = start
-            let elapsed = UInt64(frame.frame.rtpTimestamp &- start)
-            if ivf != nil {
-                try ivf!.write(frame: frame.frame.data, timestamp: elapsed, into: &buffer)
-            } else if annexB != nil {
-                guard try annexB!.write(accessUnit: frame.frame.data, into: &buffer) else { return }  // before the first IDR
-            } else {
-                try ogg!.write(packet: frame.frame.data, into: &buffer)
-            }
-            try sink.write(&buffer)
-            framesWritten += 1
-        }
-    }
-
-    func close() throws {
-        try lock.withLock {
-            if ivfPending { return }
-            if ivf != nil { try sink.finish(&ivf!) } else if annexB != nil { try sink.finish(&annexB!) } else { try sink.finish(&ogg!) }
-        }
-    }
-}
-
-/// Plays an IVF and an Ogg/Opus file into two tracks in real time (frames at their timestamps).
-enum FilePlayback {
-    static func play(ivf: String, ogg: String?, video: LocalMediaTrack, audio: LocalMediaTrack?) async throws -> (video: Int, audio: Int) {
-        var ivfReader = try IVFReader(ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: ivf))))
-        var frames: [(at: Int64, data: ByteBuffer, key: Bool, video: Bool)] = []
-        let timebase = (Int64(ivfReader.header.timebaseNumerator), Int64(ivfReader.header.timebaseDenominator))
-        while let frame = try ivfReader.nextFrame() {
-            let nanos = Int64(frame.timestamp) * timebase.0 * 1_000_000_000 / timebase.1
-            let key = (frame.data.getInteger(at: frame.data.readerIndex, as: UInt8.self) ?? 1) & 1 == 0
-            frames.append((nanos, frame.data, key, true))
-        }
-        var oggReader = OggReader(ByteBuffer(bytes: try ogg.map { try Data(contentsOf: URL(fileURLWithPath: $0)) } ?? Data()))
-        var index: Int64 = 0
-        var headers = 0
-        while ogg != nil, let (packet, _) = try oggReader.nextPacket() {
-            if headers < 2 { headers += 1; continue }  // OpusHead, OpusTags
-            frames.append((index * 20_000_000, packet, true, false))
-            index += 1
-        }
-        frames.sort { $0.at < $1.at }
-        let start = NIODeadline.now()
-        var counts = (video: 0, audio: 0)
-        for frame in frames {
-            let due = start + .nanoseconds(frame.at)
-            let wait = due - .now()
-            if wait > .zero { try await Task.sleep(nanoseconds: UInt64(wait.nanoseconds)) }
-            if frame.video {
-                video.write(frame.data, isKeyFrame: frame.key, captureTime: due)
-                counts.video += 1
-            } else {
-                audio?.write(frame.data, isKeyFrame: true, captureTime: due)
-                counts.audio += 1
-            }
-        }
-        return counts
     }
 }
