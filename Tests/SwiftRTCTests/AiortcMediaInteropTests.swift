@@ -97,20 +97,20 @@ import Testing
         await pc.close()
     }
 
-    @Test(arguments: [true, false])
-    func swiftPlaysVP8AndOpusToAiortc(swiftOffers: Bool) async throws {
+    @Test(arguments: [(true, "VP8"), (false, "VP8"), (true, "H264"), (false, "H264")])
+    func swiftPlaysFilesToAiortc(swiftOffers: Bool, codec: String) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swift-aiortc-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let clip = directory.appendingPathComponent("clip.ivf").path
+        let clip = directory.appendingPathComponent(codec == "H264" ? "clip.h264" : "clip.ivf").path
         let tone = directory.appendingPathComponent("tone.ogg").path
-        try FFmpegTool.make(MediaFiles.video("VP8", seconds: 5) + [clip])
+        try FFmpegTool.make(MediaFiles.video(codec, seconds: 5) + [clip])
         try FFmpegTool.make(MediaFiles.tone(seconds: 5) + [tone])
         let client = WebRTCClient(engine: .native)
         let pc = try await client.createPeerConnection()
         let videoTrack = try await client.createVideoTrack(source: .file(clip))
         let audioTrack = try await client.createAudioTrack(source: .file(tone))
-        let peer = try Self.startPeer(swiftOffers ? "answer" : "offer", params: #"{"recv": true, "codec": "VP8"}"#)
+        let peer = try Self.startPeer(swiftOffers ? "answer" : "offer", params: "{\"recv\": true, \"codec\": \"\(codec)\"}")
         defer { peer.terminate() }
         if swiftOffers {
             _ = try await pc.addTrack(audioTrack)
@@ -129,6 +129,7 @@ import Testing
         let frames = try #require(Self.lastFrames(peer), "\(peer.allOutput)")
         #expect(Double(frames.video) >= Double(sent.video) * 0.95, "aiortc decoded \(frames.video) of \(sent.video) video frames")
         #expect(frames.width == 320 && frames.height == 240)
+        #expect(frames.codec?.lowercased() == "video/\(codec.lowercased())", "aiortc's codec: \(frames.codec ?? "none")")
         #expect(frames.audio >= sent.audio / 2, "aiortc decoded \(frames.audio) audio frames of \(sent.audio) sent")
         await pc.close()
     }

@@ -98,6 +98,53 @@ import Testing
         #expect(seconds > 3.5 && seconds < 4.6, "duration \(seconds)")
     }
 
+    /// A room broadcast: one file track on three connections is read and paced once — it
+    /// writes the file's 120 frames once — and every peer receives them.
+    @Test func oneFileTrackOnManyConnectionsIsReadOnce() async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        let dir = try Self.directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let clip = dir.appendingPathComponent("clip.ivf").path
+        try FFmpegTool.make(["-f", "lavfi", "-i", "testsrc=size=160x120:rate=30:duration=4", "-c:v", "libvpx", "-g", "30", clip])
+        let client = WebRTCClient(engine: .native)
+        let track = try await client.createVideoTrack(source: .file(clip))
+        var pairs: [(sender: PeerConnection, receiver: PeerConnection, frames: Task<Int, any Error>)] = []
+        for _ in 0..<3 {
+            let sender = try await client.createPeerConnection()
+            let receiver = try await client.createPeerConnection()
+            _ = try await sender.addTrack(track, streamIDs: ["room"])
+            let frames = Task { () -> Int in
+                for await event in receiver.trackEvents {
+                    guard case .add(let remote) = event else { continue }
+                    var count = 0
+                    for try await _ in remote { count += 1 }
+                    return count
+                }
+                return 0
+            }
+            try await Self.connect(sender, receiver)
+            pairs.append((sender, receiver, frames))
+        }
+        _ = try await withTimeout(15, "the file to end") {
+            while !track.isEnded { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(track.framesWritten == 120, "the file was read once: \(track.framesWritten) frames written")
+        try await Task.sleep(for: .milliseconds(500))
+        for pair in pairs {
+            await pair.sender.close()
+            await pair.receiver.close()
+        }
+        // The first connection got the whole file; later ones joined it where it was, at a key frame.
+        let tasks = pairs.map(\.frames)
+        let counts = try await withTimeout(10, "the remote tracks to end") {
+            var counts: [Int] = []
+            for task in tasks { counts.append(try await task.value) }
+            return counts
+        }
+        #expect(counts[0] >= 114, "first connection: \(counts)")
+        #expect(counts.allSatisfy { $0 >= 20 }, "every connection received the playback: \(counts)")
+    }
+
     @Test func aFileThatCannotBeATrackFailsWithATypedErrorNamingIt() async throws {
         let dir = try Self.directory()
         defer { try? FileManager.default.removeItem(at: dir) }
