@@ -209,6 +209,14 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // Load generator for the signaling server (scripts/bench-signaling.sh): NIO WebSocket clients.
+        .executableTarget(name: "swiftrtc-loadgen", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "swiftrtc", dependencies: [
             "SwiftRTC", "RTCSignaling", "RTCSignalingServer", "RTCSTUN",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
