@@ -18,6 +18,10 @@ public struct SignalingServerConfiguration: Sendable {
     public var turn: TURNConfiguration?
     /// Folder served as static files at `/`; `nil` serves the bundled demo page.
     public var publicDirectory: String?
+    /// Bound of each connection's outbound queue in bytes (messages waiting while the client
+    /// does not read; each counts its length plus 64 bytes). A message that does not fit closes
+    /// the connection with a `queue_overflow` error.
+    public var maxQueuedBytes: Int = 256 * 1024
     /// How long to wait for a client's close frame before dropping the connection.
     public var webSocketCloseTimeout: Duration = .seconds(5)
     /// Test configurations only: when set, `POST /test-report` passes each request body here

@@ -34,6 +34,10 @@ final class LoadConnection: ChannelInboundHandler {
         self.context = context
         isOpen = true
         worker.add(self)
+    }
+
+    /// Sends `join`; called once the upgrade is complete (the HTTP handlers are gone).
+    func start() {
         write(LoadMessages.join(peer: peer, room: room))
         flush()
     }

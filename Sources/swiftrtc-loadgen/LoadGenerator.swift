@@ -98,26 +98,31 @@ struct LoadGenerator: AsyncParsableCommand {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let upgrader = NIOTypedWebSocketClientUpgrader<EventLoopFuture<Void>?>(
+                    let upgrader = NIOTypedWebSocketClientUpgrader<NIOLoopBound<LoadConnection>?>(
                         maxFrameSize: 1 << 20,
                         upgradePipelineHandler: { channel, _ in
                             channel.eventLoop.makeCompletedFuture {
                                 let joined = channel.eventLoop.makePromise(of: Void.self)
                                 let handler = LoadConnection(peer: peer, room: room, target: target, worker: worker, joined: joined)
                                 try channel.pipeline.syncOperations.addHandler(handler)
-                                return joined.futureResult
+                                return NIOLoopBound(handler, eventLoop: channel.eventLoop)
                             }
                         }
                     )
                     var headers = HTTPHeaders()
                     headers.add(name: "Host", value: "\(host):\(port)")
                     let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/ws", headers: headers)
-                    let configuration = NIOTypedHTTPClientUpgradeConfiguration<EventLoopFuture<Void>?>(
+                    let configuration = NIOTypedHTTPClientUpgradeConfiguration<NIOLoopBound<LoadConnection>?>(
                         upgradeRequestHead: head, upgraders: [upgrader],
                         notUpgradingCompletionHandler: { channel in channel.eventLoop.makeSucceededFuture(nil) }
                     )
                     return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
-                        configuration: .init(upgradeConfiguration: configuration))
+                        configuration: .init(upgradeConfiguration: configuration)
+                    ).map { bound -> EventLoopFuture<Void>? in
+                        guard let connection = bound?.value else { return nil }
+                        connection.start()
+                        return connection.joined.futureResult
+                    }
                 }
             }
         guard let joined = try await upgraded.get() else { throw ValidationError("the server refused the WebSocket upgrade") }
