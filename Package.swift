@@ -211,6 +211,10 @@ let package = Package(
         .testTarget(name: "RTCSignalingTests", dependencies: [
             "RTCSignaling", "RTCSignalingServer", "RTCSession", "RTCTURN", "RTCTestSupport", "SwiftRTC",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
         ]),
         .executableTarget(name: "swiftrtc-bench", dependencies: [
             "SwiftRTC", "RTCSRTP", "RTCCore",

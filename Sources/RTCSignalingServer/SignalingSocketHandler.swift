@@ -215,6 +215,7 @@ final class SignalingSocketHandler: ChannelInboundHandler {
         if let id {
             self.id = nil
             batch.add(connections.close(id), allocator: context.channel.allocator)
+            batch.dispatch()  // this runs inside another connection's delivery: no read burst of ours follows
         }
         let channel = context.channel
         closeTimer = context.eventLoop.scheduleTask(in: .milliseconds(500)) { channel.close(promise: nil) }
