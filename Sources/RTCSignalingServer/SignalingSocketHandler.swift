@@ -44,7 +44,7 @@ final class SignalingSocketHandler: ChannelInboundHandler {
         let (id, deliveries) = connections.open(self, on: context.eventLoop)
         self.id = id
         batch.add(deliveries, allocator: context.channel.allocator)
-        batch.dispatch()
+        batch.take().dispatch()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -92,7 +92,7 @@ final class SignalingSocketHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        batch.dispatch()
+        batch.take().dispatch()
         flushIfNeeded()
         context.fireChannelReadComplete()
     }
@@ -110,7 +110,7 @@ final class SignalingSocketHandler: ChannelInboundHandler {
         if let id {
             self.id = nil
             batch.add(connections.close(id), allocator: context.channel.allocator)
-            batch.dispatch()
+            batch.take().dispatch()
         }
         self.context = nil
         context.fireChannelInactive()
@@ -215,7 +215,7 @@ final class SignalingSocketHandler: ChannelInboundHandler {
         if let id {
             self.id = nil
             batch.add(connections.close(id), allocator: context.channel.allocator)
-            batch.dispatch()  // this runs inside another connection's delivery: no read burst of ours follows
+            batch.take().dispatch()  // this runs inside another connection's delivery: no read burst of ours follows
         }
         let channel = context.channel
         closeTimer = context.eventLoop.scheduleTask(in: .milliseconds(500)) { channel.close(promise: nil) }
@@ -257,19 +257,30 @@ struct SignalingDeliveryBatch {
         }
     }
 
-    mutating func dispatch() {
-        if !local.isEmpty {
-            Self.deliver(local, allocator: allocator)
-            local.removeAll(keepingCapacity: true)
-        }
-        guard !remote.isEmpty else { return }
-        let allocator = self.allocator
+    /// Empties the batch, returning what it held. Call `batch.take().dispatch()`: delivering
+    /// can re-enter a handler (a write that fails closes that channel, whose `channelInactive`
+    /// adds to and dispatches its own batch), so no access to a stored batch may span it.
+    mutating func take() -> SignalingDeliveryBatch {
+        let taken = self
+        self = SignalingDeliveryBatch()
+        return taken
+    }
+
+    /// Delivers what was collected (on a batch returned by ``take()``).
+    func dispatch() {
+        guard !local.isEmpty || !remote.isEmpty else { return }
+        Self.send(local: local, remote: remote, allocator: allocator)
+    }
+
+    private static func send(local: [(SignalingSocketHandler, SignalingOutbound)],
+                             remote: [ObjectIdentifier: (any EventLoop, [(SignalingPeerRef, SignalingOutbound)])],
+                             allocator: ByteBufferAllocator) {
+        if !local.isEmpty { deliver(local, allocator: allocator) }
         for (_, (loop, deliveries)) in remote {
             loop.execute {
-                Self.deliver(deliveries.map { ($0.0.handler, $0.1) }, allocator: allocator)
+                deliver(deliveries.map { ($0.0.handler, $0.1) }, allocator: allocator)
             }
         }
-        remote.removeAll(keepingCapacity: true)
     }
 
     /// Delivers in order, then flushes each handler once.
