@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOPosix
 import RTCSignaling
 import ServiceLifecycle
 import UnixSignals
@@ -128,6 +129,8 @@ public actor SignalingServer {
             onServerRunning: { [weak self] channel in
                 await self?.started(port: channel.localAddress?.port ?? 0)
             },
+            // A group of our own lives as long as the process (servers with it are long-lived).
+            eventLoopGroupProvider: configuration.eventLoopThreads.map { .shared(MultiThreadedEventLoopGroup(numberOfThreads: max(1, $0))) } ?? .singleton,
             logger: logger
         )
     }

@@ -134,7 +134,9 @@ struct LoadGenerator: AsyncParsableCommand {
         try await Task.sleep(for: .seconds(warmup))
         for worker in workers { _ = try await worker.loop.submit { worker.takeSnapshot() }.get() }
         let started = ContinuousClock.now
+        let cpuBefore = Self.cpuSeconds()
         try await Task.sleep(for: .seconds(duration))
+        let cpu = Self.cpuSeconds() - cpuBefore
         var total = LoadWorker.Snapshot()
         for worker in workers {
             let s = try await worker.loop.submit { worker.takeSnapshot() }.get()
@@ -163,7 +165,8 @@ struct LoadGenerator: AsyncParsableCommand {
         }
         print("RESULT phase=\(phase.rawValue) clients=\(clients) threads=\(threads) message=\(message) window=\(window) offered=\(phase == .rate ? Int(rate) : 0)"
               + String(format: " relayed_per_s=%.0f sent_per_s=%.0f", Double(total.received) / seconds, Double(total.sent) / seconds)
-              + " p50_ms=\(ms(0.5)) p95_ms=\(ms(0.95)) p99_ms=\(ms(0.99)) max_ms=\(ms(1.0)) errors=\(errors.isEmpty ? "0" : errors) lost=\(total.lost)")
+              + " p50_ms=\(ms(0.5)) p95_ms=\(ms(0.95)) p99_ms=\(ms(0.99)) max_ms=\(ms(1.0)) errors=\(errors.isEmpty ? "0" : errors) lost=\(total.lost)"
+              + String(format: " loadgen_cpu=%.2f", cpu / seconds))
     }
 
     private func runIdle(_ workers: [LoadWorker]) async throws {
@@ -183,6 +186,17 @@ struct LoadGenerator: AsyncParsableCommand {
                      clients, open, Double(before) / 1024, Double(after) / 1024, perClient))
         print(String(format: "RESULT phase=idle clients=%d open=%d rss_before_kib=%d rss_after_kib=%d kib_per_client=%.1f",
                      clients, open, before, after, perClient))
+    }
+
+    /// CPU seconds (user + system) this process has used.
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        #endif
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     /// VmRSS of `pid` in KiB.
