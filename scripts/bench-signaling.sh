@@ -12,7 +12,9 @@
 #               (VmRSS from /proc, after a warm-up of 200 connections)
 # Prints a table at the end. Usage: scripts/bench-signaling.sh
 # Environment: CLIENTS (1000) WINDOW (8) RATE (50000) IDLE (10000) DURATION (5 s per phase)
-# LOADGEN_THREADS (1) SERVER_THREADS (server event loops; default one per core) SKIP_BUILD=1 (use the existing release binaries) BIN (their folder).
+# LOADGEN_THREADS (1) SERVER_THREADS (server event loops, default 1: on a 2-core host shared
+# with the generator one loop relays more and faster than two, which hand messages across
+# threads; `SERVER_THREADS=` (empty) runs `swiftrtc serve`'s default, one per core) SKIP_BUILD=1 (use the existing release binaries) BIN (their folder).
 # The load generator runs on the same machine: the two share the cores (see the CPU columns).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +32,7 @@ fi
 bin="$2"
 ip link set lo up
 clients="${CLIENTS:-1000}"; window="${WINDOW:-8}"; rate="${RATE:-50000}"; idle="${IDLE:-10000}"
-duration="${DURATION:-5}"; threads="${LOADGEN_THREADS:-1}"
+duration="${DURATION:-5}"; threads="${LOADGEN_THREADS:-1}"; SERVER_THREADS="${SERVER_THREADS-1}"
 # Each side needs a descriptor per connection (the server and the generator are separate processes).
 need=$((idle + 1024)); hard="$(ulimit -Hn)"
 if [ "$hard" != unlimited ] && [ "$hard" -lt "$need" ]; then
