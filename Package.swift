@@ -153,10 +153,10 @@ let package = Package(
 
         // MARK: Session (the composed sans-IO engine)
         .target(name: "RTCSession", dependencies: [
-            "RTCCore", "RTCSDP", "RTCICE", "RTCDTLS", "RTCSCTP", "RTCDataChannel",
+            "RTCCore", "RTCSDP", "RTCICE", "RTCDTLS", "RTCSCTP", "RTCDataChannel", "RTCRTP", "RTCRTPStreams", "RTCSRTP",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
-        .testTarget(name: "RTCSessionTests", dependencies: ["RTCSession", "RTCTestSupport"]),
+        .testTarget(name: "RTCSessionTests", dependencies: ["RTCSession", "RTCRTP", "RTCTestSupport"]),
 
         // MARK: Edges
         .target(name: "RTCUDP", dependencies: [
@@ -176,7 +176,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "SwiftRTCTests", dependencies: [
-            "SwiftRTC", "RTCTestSupport",
+            "SwiftRTC", "RTCTestSupport", "RTCMedia",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

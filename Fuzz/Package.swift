@@ -37,5 +37,8 @@ let package = Package(
         fuzzTarget("FuzzDataChannel", ["RTCDataChannel", "RTCSCTP", "RTCCore", "RTCTestSupport"]),
         fuzzTarget("FuzzSignalingMessage", ["RTCSignaling", "RTCSignalingServer"]),
         fuzzTarget("FuzzTURN", ["RTCTURN", "RTCSTUN", "RTCCore"]),
+        fuzzTarget("FuzzWebMReader", ["RTCMedia"]),
+        fuzzTarget("FuzzAnnexBReader", ["RTCMedia", "RTCRTP"]),
+        fuzzTarget("FuzzMediaFileSource", ["RTCMedia"]),
     ]
 )

@@ -1,6 +1,6 @@
 import NIOCore
 
-/// What every container writer (``IVFWriter``, ``OggOpusWriter``, ``AnnexBWriter``) has in
+/// What every container writer (``IVFWriter``, ``OggOpusWriter``, ``AnnexBWriter``, ``WebMWriter``) has in
 /// common: it appends bytes to a buffer you give it, and ends with ``finish(into:)``, which
 /// appends the last bytes and returns the patches the file still needs. A recorder can close
 /// any of them the same way, e.g. with ``MediaFileSink/finish(_:)``.
@@ -16,6 +16,7 @@ public protocol MediaContainerWriter: Sendable {
 extension IVFWriter: MediaContainerWriter {}
 extension OggOpusWriter: MediaContainerWriter {}
 extension AnnexBWriter: MediaContainerWriter {}
+extension WebMWriter: MediaContainerWriter {}
 
 /// Bytes a writer needs written at an absolute offset of its file after the fact, such as a
 /// header field that is only known when the file is finished (the IVF frame count).

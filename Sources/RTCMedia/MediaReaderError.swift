@@ -9,6 +9,9 @@ public enum MediaReaderError: Error, Hashable, Sendable {
     case unsupportedVersion(Int)
     /// An Ogg page's stored checksum differs from the one computed over it.
     case checksumMismatch(stored: UInt32, computed: UInt32)
+    /// The file holds a track whose codec this reader does not support (the container's name
+    /// for it, e.g. `A_VORBIS` or the IVF FourCC).
+    case unsupportedCodec(String)
     /// The structure is inconsistent (described in the text).
     case malformed(String)
 }

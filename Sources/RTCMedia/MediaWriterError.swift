@@ -1,3 +1,4 @@
+import NIOCore
 import RTCRTP
 
 /// Why a container writer refused a frame or packet. Every case is a refusal of input or of a
@@ -13,4 +14,6 @@ public enum MediaWriterError: Error, Hashable, Sendable {
     case finished
     /// A parameter given to the writer is out of range (named in the text).
     case invalidParameter(String)
+    /// A frame's timestamp is earlier than the previous frame's on the same track.
+    case timestampOutOfOrder(timestamp: TimeAmount, previous: TimeAmount)
 }

@@ -89,7 +89,7 @@ public struct RTPReceiveStream: SansIOCore, Sendable {
     public private(set) var receiveStatistics: ReceiveStatistics
     private var unwrapper = SequenceNumberUnwrapper()
     private var nack: NACKGenerator
-    private let rtxUnwrapper: RTXUnwrapper?
+    private var rtxUnwrapper: RTXUnwrapper?
     private var assembler: FrameAssembler
     private var keyFrames: KeyFrameRequester
     private var senderClock: (ntp: UInt64, rtp: UInt32)?
@@ -217,6 +217,24 @@ public struct RTPReceiveStream: SansIOCore, Sendable {
         }
         collect(now: now)
     }
+
+    /// Asks the sender for a key frame now (PLI, RFC 4585 §6.3.1), repeated at the configured
+    /// interval until one arrives — what a decoder that lost its state, or a new consumer of the
+    /// stream (a recorder starting, a subscriber joining), needs.
+    public mutating func requestKeyFrame(now: NIODeadline) {
+        keyFrames.request(now: now)
+        collect(now: now)
+    }
+
+    /// Declares the RTX stream (RFC 4588) that repairs this one, when it becomes known after the
+    /// stream was created (an SSRC learned from the first retransmission rather than from SDP).
+    public mutating func setRetransmission(ssrc: UInt32, payloadType: UInt8) {
+        rtxUnwrapper = RTXUnwrapper(rtxSSRC: ssrc, rtxPayloadType: payloadType & 0x7F, mediaSSRC: configuration.remoteSSRC,
+                                    mediaPayloadType: configuration.payloadType)
+    }
+
+    /// The RTX SSRC this stream unwraps, if any.
+    public var retransmissionSSRC: UInt32? { rtxUnwrapper?.rtxSSRC }
 
     /// The reception report block about the media SSRC at `now`, for a compound RTCP packet
     /// the caller assembles; starts a new loss interval (RFC 3550 §6.4.1, A.3).

@@ -89,7 +89,7 @@ extension RTCSession {
     private mutating func handleICE(_ event: ICEEvent, now: NIODeadline) {
         switch event {
         case .candidateGathered(let candidate):
-            events.append(.ice(.localCandidate(ICECandidateInit(candidate: candidate.sdpAttributeValue, sdpMid: mid, sdpMLineIndex: 0,
+            events.append(.ice(.localCandidate(ICECandidateInit(candidate: candidate.sdpAttributeValue, sdpMid: transportMid, sdpMLineIndex: 0,
                                                                 usernameFragment: ice.localCredentials.ufrag))))
         case .gatheringStateChanged(let state):
             events.append(.ice(.gatheringStateChanged(state)))
@@ -111,6 +111,7 @@ extension RTCSession {
         switch event {
         case .handshakeCompleted:
             dtlsPhase = .connected
+            startSRTP()
             // SCTP starts over DTLS: the DTLS client sends INIT; the role fixes stream-id parity (RFC 8832 §6).
             channels.start(role: dtlsRole == .server ? .dtlsServer : .dtlsClient, now: now)
             updateConnectionState()
@@ -120,10 +121,12 @@ extension RTCSession {
             break
         case .closed:
             dtlsPhase = .closed
+            for i in transceivers.indices { endRemoteTrack(i) }
             channels.closeAll(now: now)
             setConnectionState(.closed)
         case .failed:
             dtlsPhase = .failed
+            for i in transceivers.indices { endRemoteTrack(i) }
             channels.closeAll(now: now)
             updateConnectionState()
         }

@@ -4,8 +4,10 @@ import RTCCore
 import RTCDTLS
 import RTCDataChannel
 import RTCICE
+import RTCRTPStreams
 import RTCSCTP
 import RTCSDP
+import RTCSRTP
 
 /// One peer connection's protocol engine, sans-IO: ICE, DTLS, SCTP and data channels behind
 /// JSEP, driven by datagrams and time.
@@ -15,8 +17,10 @@ import RTCSDP
 /// and `pollEvent()` until `nil`, and call `handleTimeout` at `nextDeadline`. It never reads a
 /// clock, opens a socket or starts a task.
 ///
-/// Layering: datagrams go to ICE; what ICE passes up from the selected pair is DTLS
-/// (RFC 7983); DTLS application data is SCTP (RFC 8261); SCTP messages are data channels.
+/// Layering: datagrams go to ICE; what ICE passes up from the selected pair is DTLS or SRTP
+/// (RFC 7983); DTLS application data is SCTP (RFC 8261); SCTP messages are data channels; SRTP
+/// keys come from the DTLS exporter (RFC 5764) and SRTP carries the audio/video transceivers'
+/// RTP and RTCP on the same BUNDLE transport (RFC 8843).
 public struct RTCSession: DatagramCore {
     let configuration: SessionConfiguration
     let certificate: DTLSCertificate
@@ -29,12 +33,35 @@ public struct RTCSession: DatagramCore {
     var channels: DataChannelManager
     var signaling = SignalingStateMachine()
     let sessionID: UInt64
-    var sessionVersionCounter: UInt64 = 2
+    /// The `o=` version of the applied local description (RFC 8829 §5.2.2: each new one grows it).
+    var localVersion: UInt64?
+    /// The data m-section's mid.
     var mid = "0"
     var localType: SessionDescriptionType?
     var localSetup: SetupRole?
-    /// The local description's type and setup when signaling was last stable (what a rollback restores).
-    var stableLocal: (type: SessionDescriptionType, setup: SetupRole)?
+    /// The applied local description, without candidates (`localDescription` adds the current ones).
+    var localSDP: SDPDocument?
+    /// The local description when signaling was last stable (what a rollback restores).
+    var stableLocal: (type: SessionDescriptionType, setup: SetupRole, sdp: SDPDocument)?
+    /// Whether the last completed negotiation kept a data section (`nil` before one).
+    var dataNegotiated: Bool?
+    // Media (RTCSession+Media*.swift).
+    var transceivers: [SessionTransceiver] = []
+    var nextTransceiverHandle = 1
+    var transceiverByMid: [String: Int] = [:]
+    var demux: BundleDemuxTable?
+    var srtpOut: SRTPContext?
+    var srtcpOut: SRTCPContext?
+    var srtpIn: SRTPContext?
+    var srtcpIn: SRTCPContext?
+    var transportSequencer = TransportWideSequencer()
+    var twccFeedback: TransportWideCCFeedbackGenerator?
+    var twccReceiveExtensionID: UInt8?
+    var anchoredNTPClock: NTPClock?
+    var negotiationNeededReported = false
+    /// The RTCP CNAME of every stream we send (RFC 7022: random per session).
+    let cname: String
+    var capabilities: JSEPCapabilities { configuration.mediaCapabilities }
     var remoteSDP: SDPDocument?
     var remoteDescriptionText: SessionDescription?
     var remoteFingerprints: [CertificateFingerprint] = []
@@ -76,6 +103,7 @@ public struct RTCSession: DatagramCore {
                                         rng: RTCSession.child(of: &generator))
         self.channels = RTCSession.makeDataChannels(configuration, rng: RTCSession.child(of: &generator))
         self.iceCredentials = credentials
+        self.cname = ICECredentials.random(using: &generator).password
         self.rng = generator
     }
 
@@ -92,7 +120,8 @@ public struct RTCSession: DatagramCore {
 
     // MARK: Descriptions
 
-    /// Applies our own offer or answer.
+    /// Applies our own offer or answer. An answer (or, for the offerer, the peer's answer)
+    /// completes a negotiation: media streams start, change or stop as it says.
     public mutating func setLocalDescription(_ description: SessionDescription, now: NIODeadline) throws(SessionError) {
         guard !isClosed else { throw .closed }
         if description.type == .rollback {
@@ -101,28 +130,50 @@ public struct RTCSession: DatagramCore {
             events.append(.signalingStateChanged(signaling.state))
             localType = stableLocal?.type
             localSetup = stableLocal?.setup
+            localSDP = stableLocal?.sdp
+            // Mids the rolled-back offer gave out are free again (W3C webrtc-pc §4.4.1.6).
+            let kept = Set(localSDP?.media.compactMap(\.mid) ?? [])
+            for i in transceivers.indices where transceivers[i].mid.map({ !kept.contains($0) }) ?? false {
+                transceivers[i].mid = nil
+            }
             undoLocalRestart(now: now)
             pump(now: now)
+            updateNegotiationNeeded()
             return
         }
-        let parsed: SDPDocument
+        var parsed: SDPDocument
         do { parsed = try SDPDocument(parsing: description.sdp) } catch { throw .invalidSDP("\(error)") }
-        let setup = parsed.media.first.flatMap { $0.attributes.setup } ?? .actpass
+        guard let index = transportMediaIndex(in: parsed) else {
+            throw .incompatibleDescription("every m-section is rejected: nothing to connect")
+        }
+        let setup = parsed.setup(forMediaAt: index) ?? .actpass
         do { try signaling.apply(.local, description.type) } catch { throw .invalidSignalingState(error) }
         events.append(.signalingStateChanged(signaling.state))
         localType = description.type
         localSetup = setup
-        if signaling.state == .stable { stableLocal = (description.type, setup) }
+        // Candidates are added when the description is read back, so keep it without them.
+        for m in parsed.media.indices {
+            parsed.media[m].attributes.removeAll {
+                if case .candidate = $0 { return true }
+                return $0 == .endOfCandidates
+            }
+        }
+        localSDP = parsed
+        localVersion = parsed.origin.sessionVersion
+        if signaling.state == .stable { stableLocal = (description.type, setup, parsed) }
         applyLocalCredentials(of: parsed, offer: description.type == .offer, now: now)
         if description.type == .answer || description.type == .pranswer {
             dtlsRole = setup == .active ? .client : .server
             startTransportIfReady(now: now)
         }
+        if signaling.state == .stable { applyNegotiation(now: now) }
         pump(now: now)
+        updateNegotiationNeeded()
     }
 
     /// Applies the peer's offer or answer: ICE credentials and candidates, the DTLS fingerprint
-    /// and role, and the peer's max-message-size.
+    /// and role, the peer's max-message-size, and its audio/video sections (transceivers for
+    /// new mids, remote tracks starting or ending).
     public mutating func setRemoteDescription(_ description: SessionDescription, now: NIODeadline) throws(SessionError) {
         guard !isClosed else { throw .closed }
         if description.type == .rollback {
@@ -132,14 +183,16 @@ public struct RTCSession: DatagramCore {
         }
         let parsed: SDPDocument
         do { parsed = try SDPDocument(parsing: description.sdp) } catch { throw .invalidSDP("\(error)") }
-        guard let index = dataMediaIndex(in: parsed) else {
-            throw .incompatibleDescription("no data-channel m-section (m=application … webrtc-datachannel)")
+        let typed: JSEPDescription
+        do { typed = try JSEPDescription(parsed) } catch { throw .incompatibleDescription("\(error)") }
+        guard let index = transportMediaIndex(in: parsed) else {
+            throw .incompatibleDescription("every m-section is rejected: nothing to connect")
         }
         guard let ufrag = parsed.iceUfrag(forMediaAt: index), let pwd = parsed.icePwd(forMediaAt: index) else {
-            throw .incompatibleDescription("the data m-section has no a=ice-ufrag/a=ice-pwd")
+            throw .incompatibleDescription("the m-section in use has no a=ice-ufrag/a=ice-pwd")
         }
         let fingerprints = parsed.fingerprints(forMediaAt: index)
-        guard !fingerprints.isEmpty else { throw .incompatibleDescription("the data m-section has no a=fingerprint") }
+        guard !fingerprints.isEmpty else { throw .incompatibleDescription("the m-section in use has no a=fingerprint") }
         let remoteSetup = parsed.setup(forMediaAt: index)
         if description.type == .answer || description.type == .pranswer {
             guard let remoteSetup, remoteSetup != .actpass else {
@@ -148,15 +201,24 @@ public struct RTCSession: DatagramCore {
         }
         do { try signaling.apply(.remote, description.type) } catch { throw .invalidSignalingState(error) }
         events.append(.signalingStateChanged(signaling.state))
-        if signaling.state == .stable, let localType, let localSetup { stableLocal = (localType, localSetup) }
+        if signaling.state == .stable, let localType, let localSetup, let localSDP { stableLocal = (localType, localSetup, localSDP) }
         if signaling.state == .stable { credentialsBeforeRestart = nil }
         remoteSDP = parsed
         remoteDescriptionText = description
-        if let remoteMid = parsed.media[index].mid { mid = remoteMid }
-        remoteFingerprints = fingerprints
-        if let size = parsed.media[index].maxMessageSize {
-            remoteMaxMessageSize = size == 0 ? Int.max : Int(clamping: size)
+        if let dataIndex = dataMediaIndex(in: parsed) {
+            if let remoteMid = parsed.media[dataIndex].mid { mid = remoteMid }
+            if let size = parsed.media[dataIndex].maxMessageSize {
+                remoteMaxMessageSize = size == 0 ? Int.max : Int(clamping: size)
+            }
+        } else if description.type == .offer, transceivers.contains(where: { $0.mid == mid }) || parsed.media.contains(where: { $0.mid == mid }) {
+            // The offer has no data section and uses our data mid for media: pick a free one
+            // in case we add data later.
+            var n = 0
+            let used = Set(parsed.media.compactMap(\.mid) + transceivers.compactMap(\.mid))
+            while used.contains(String(n)) { n += 1 }
+            mid = String(n)
         }
+        remoteFingerprints = fingerprints
         channels.setRemoteMaxMessageSize(remoteMaxMessageSize)
         if description.type == .offer {
             setICERole(parsed.isICELite ? .controlling : .controlled)
@@ -175,8 +237,11 @@ public struct RTCSession: DatagramCore {
         for (candidate, parsed) in early where candidate.usernameFragment.map({ $0 == ufrag }) ?? true {
             applyRemoteCandidate(parsed, now: now)
         }
+        applyRemoteMedia(typed, isOffer: description.type == .offer, now: now)
+        if signaling.state == .stable { applyNegotiation(now: now) }
         startTransportIfReady(now: now)
         pump(now: now)
+        updateNegotiationNeeded()
     }
 
     /// Adds a candidate the peer trickled (RFC 8838 §11.4). An empty candidate means
@@ -286,8 +351,10 @@ public struct RTCSession: DatagramCore {
         case .dtls where ice.acceptsApplicationData(from: datagram.source):
             if dtlsPhase == .waiting { startTransportIfReady(now: now) }
             if dtls?.handle(datagram.payload, now: now) == nil { statistics.datagramsDropped += 1 }
+        case .rtpOrRTCP where ice.acceptsApplicationData(from: datagram.source):
+            handleMedia(datagram.payload, now: now)
         default:
-            statistics.datagramsDropped += 1  // unknown source, or SRTP/RTCP: media is not negotiated yet
+            statistics.datagramsDropped += 1  // an unknown source, or a kind nothing here speaks
         }
         pump(now: now)
     }
@@ -298,6 +365,7 @@ public struct RTCSession: DatagramCore {
         ice.handleTimeout(now: now)
         dtls?.handleTimeout(now: now)
         channels.handleTimeout(now: now)
+        handleMediaTimeout(now: now)
         pump(now: now)
     }
 
@@ -314,13 +382,17 @@ public struct RTCSession: DatagramCore {
 
     /// When `handleTimeout` must be called next.
     public var nextDeadline: NIODeadline? {
-        [ice.nextDeadline, dtls?.nextDeadline, channels.nextDeadline].compactMap { $0 }.min()
+        [ice.nextDeadline, dtls?.nextDeadline, channels.nextDeadline, mediaDeadline].compactMap { $0 }.min()
     }
 
     /// Closes everything: channels close, SCTP aborts politely (SHUTDOWN is not waited for),
     /// DTLS sends close_notify, ICE stops.
     public mutating func close(now: NIODeadline) {
         guard !isClosed else { return }
+        for i in transceivers.indices {
+            stopSending(i, now: now)  // RTCP BYE (RFC 3550 §6.6)
+            endRemoteTrack(i)
+        }
         channels.closeAll(now: now)
         channels.abort(now: now)
         pump(now: now)

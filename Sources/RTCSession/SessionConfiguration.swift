@@ -1,5 +1,7 @@
 import NIOCore
 import RTCCore
+import RTCRTPStreams
+import RTCSDP
 
 /// Settings of one `RTCSession`.
 public struct SessionConfiguration: Sendable {
@@ -13,6 +15,13 @@ public struct SessionConfiguration: Sendable {
     public var dtlsMTU: Int = 1200
     /// A channel reports `bufferedAmountLow` when its queued bytes fall to this or below.
     public var bufferedAmountLowThreshold: Int = 512 * 1024
+    /// The codecs and header extensions audio/video transceivers offer and accept.
+    public var mediaCapabilities: JSEPCapabilities = .default
+    /// The largest RTP packet we send, before SRTP's tag (1,200-byte datagrams like browsers).
+    public var rtpMaximumPacketSize: Int = 1_184
+    /// The wall-clock anchor of our RTCP sender reports (the edge reads the clock once and
+    /// pairs it with the monotonic `now`); without one, NTP time counts from the first use.
+    public var ntpClock: NTPClock?
 
     /// The defaults.
     public init() {}
@@ -38,6 +47,13 @@ public enum SessionError: Error, Sendable, Hashable, CustomStringConvertible {
     case invalidDataChannelOptions(String)
     /// No SCTP stream id is left for a new channel.
     case noStreamAvailable
+    /// No transceiver has this handle (or it is stopped).
+    case unknownTransceiver(Int)
+    /// Media input that cannot be used: a track of the wrong kind, a frame the payload format refuses.
+    case invalidMedia(String)
+    /// The transceiver does not send (yet): negotiation has not settled a sending direction
+    /// with a codec of its track, or the SRTP keys are not there yet.
+    case mediaNotSending(Int)
     /// The session is closed.
     case closed
 
@@ -53,13 +69,16 @@ public enum SessionError: Error, Sendable, Hashable, CustomStringConvertible {
         case .messageTooLarge(let size, let limit): return "message of \(size) bytes exceeds the peer's max-message-size \(limit)"
         case .invalidDataChannelOptions(let reason): return "invalid data channel options: \(reason)"
         case .noStreamAvailable: return "no SCTP stream id is available for another data channel"
+        case .unknownTransceiver(let handle): return "transceiver #\(handle) does not exist or is stopped"
+        case .invalidMedia(let reason): return "invalid media: \(reason)"
+        case .mediaNotSending(let handle): return "transceiver #\(handle) does not send yet (negotiation or DTLS not complete)"
         case .closed: return "the session is closed"
         }
     }
 }
 
 /// What the session reports; drain with `RTCSession.pollEvent()`. Events are nested by
-/// subsystem: ICE, the aggregate states, data channels (and, later, media).
+/// subsystem: ICE, the aggregate states, data channels and media.
 public enum SessionEvent: Sendable {
     /// Something about the ICE transport: a candidate to trickle, gathering or connection state.
     case ice(ICE)
@@ -69,6 +88,11 @@ public enum SessionEvent: Sendable {
     case signalingStateChanged(SignalingState)
     /// Something about one data channel, named by its handle.
     case dataChannel(Channel)
+    /// Something about an audio/video transceiver (`RTCSession+Media.swift`).
+    case media(Media)
+    /// Transceivers or channels changed in a way only a new offer/answer exchange can carry
+    /// (W3C `negotiationneeded`): create an offer. Reported once per change, while stable.
+    case negotiationNeeded
 
     /// What the ICE transport reports.
     public enum ICE: Sendable {
@@ -114,6 +138,11 @@ public struct SessionStatistics: Sendable, Hashable {
     public var messagesReceived = 0
     /// Datagrams that no layer accepted (unknown first byte, no DTLS yet, …).
     public var datagramsDropped = 0
+    /// SRTP/SRTCP packets dropped: before keys, failed authentication or replay, unparsable,
+    /// or routed to no receiving transceiver (RFC 8843 §9.2); or, sending, no selected pair.
+    public var mediaPacketsDropped = 0
+    /// Compound RTCP packets received and authenticated.
+    public var rtcpPacketsReceived = 0
     /// Remote candidates accepted but not used: TCP, mDNS `.local` names, other components,
     /// or early ones beyond the queue kept before the remote description.
     public var remoteCandidatesIgnored = 0

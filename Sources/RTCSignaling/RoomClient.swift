@@ -46,6 +46,15 @@ public actor RoomClient {
         /// Also offer to members that join after us (instead of waiting for their offer).
         /// Both sides then offer at once: a way to exercise glare handling. Off by default.
         public var offersToNewMembers = false
+        /// Tracks sent to every member (`swiftrtc play`): added to the connections we offer, and
+        /// attached to the matching m-sections of offers we answer (RoomClient+Media.swift).
+        public var tracks: [LocalMediaTrack] = []
+        /// The MediaStream id of those tracks (`a=msid`); our peer id when `nil`.
+        public var mediaStreamID: String?
+        /// Whether to receive members' audio and video (`swiftrtc record`): our offers carry
+        /// `recvonly` audio and video sections for kinds we do not send. Offers we answer are
+        /// received from whatever they send, either way.
+        public var receivesMedia = false
 
         /// The defaults: a `"chat"` channel on every offered connection.
         public init() {}
@@ -117,6 +126,9 @@ public actor RoomClient {
     public nonisolated let memberEvents: AsyncStream<MemberEvent>
     /// Every data channel that opens, on any member's connection (unbounded). Finishes on ``close()``.
     public nonisolated let dataChannels: AsyncStream<PeerChannel>
+    /// Members' tracks arriving and ending, on any member's connection (unbounded). Finishes on ``close()``.
+    public nonisolated let remoteTracks: AsyncStream<PeerTrack>
+    let trackSink: AsyncStream<PeerTrack>.Continuation
 
     private let webRTC: WebRTCClient
     private let signaling: SignalingClient
@@ -143,7 +155,7 @@ public actor RoomClient {
     private var eventTask: Task<Void, Never>?
 
     /// One member's connection and its negotiation state.
-    private final class Peer {
+    final class Peer {
         let id: String
         let connectionID: Int
         let connection: PeerConnection
@@ -155,6 +167,7 @@ public actor RoomClient {
         var remoteFingerprint: CertificateFingerprint?
         var candidateTask: Task<Void, Never>?
         var channelTask: Task<Void, Never>?
+        var trackTask: Task<Void, Never>?
         var openWaiters: [ObjectIdentifier: CheckedContinuation<Void, any Error>] = [:]
 
         init(id: String, connectionID: Int, connection: PeerConnection) {
@@ -178,6 +191,7 @@ public actor RoomClient {
         self.roomID = signaling.roomID
         (memberEvents, memberSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         (dataChannels, channelSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+        (remoteTracks, trackSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
     }
 
     /// Whether `local` is the polite side towards `remote` in a glare: the greater id is
@@ -245,6 +259,7 @@ public actor RoomClient {
         failJoinWaiters(RoomError.closed)
         memberSink.finish()
         channelSink.finish()
+        trackSink.finish()
         await signalingTask?.value
         await eventTask?.value
     }
@@ -344,6 +359,7 @@ public actor RoomClient {
             }
             await self?.channelEventsEnded(peer: id, connectionID: connectionID)
         }
+        peer.trackTask = forwardTracks(of: connection, peer: id)
         return peer
     }
 
@@ -353,6 +369,7 @@ public actor RoomClient {
             if let label = configuration.channelLabel {
                 _ = try await peer.connection.createDataChannel(label, options: configuration.channelOptions)
             }
+            try await addMedia(toOffer: peer.connection)
             let offer = try await peer.connection.createOffer()
             try await peer.connection.setLocalDescription(offer)
             try await signaling.sendOffer(offer, to: id)
@@ -409,6 +426,7 @@ public actor RoomClient {
             peer.remoteFingerprint = Self.certificateFingerprint(inSDP: description.sdp)
             peer.ignoringOffer = false
             await flushCandidates(peer)
+            try await attachMedia(toAnswer: peer.connection)
             let answer = try await peer.connection.createAnswer()
             try await peer.connection.setLocalDescription(answer)
             try await signaling.sendAnswer(answer, to: peer.id)
@@ -509,9 +527,10 @@ public actor RoomClient {
     private func shutDown(_ peer: Peer) async {
         failOpenWaiters(peer)
         await peer.connection.close()
-        let tasks = [peer.candidateTask, peer.channelTask]
+        let tasks = [peer.candidateTask, peer.channelTask, peer.trackTask]
         peer.candidateTask = nil
         peer.channelTask = nil
+        peer.trackTask = nil
         for task in tasks { await task?.value }
     }
 

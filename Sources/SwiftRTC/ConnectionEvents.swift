@@ -15,12 +15,17 @@ final class ConnectionEvents {
     let iceConnectionStateUpdates: AsyncStream<ICEConnectionState>
     let iceGatheringStateUpdates: AsyncStream<ICEGatheringState>
     let signalingStateUpdates: AsyncStream<SignalingState>
+    let trackEvents: AsyncStream<TrackEvent>
+    let negotiationNeeded: AsyncStream<Void>
 
     private(set) var connectionState: PeerConnectionState = .new
     private(set) var iceConnectionState: ICEConnectionState = .new
     private(set) var iceGatheringState: ICEGatheringState = .new
     /// The open (or opening) channels by session handle.
     private(set) var dataChannels: [Int: DataChannel] = [:]
+    /// Media objects by transceiver handle (ConnectionEvents+Media.swift).
+    var transceivers: [Int: RTPTransceiver] = [:]
+    var remoteTracks: [Int: RemoteTrack] = [:]
     /// The connection channels announced by the peer belong to (set once it exists).
     weak var connection: PeerConnection?
     /// The data m-section's mid, for the end-of-candidates marker (the connection updates it
@@ -42,6 +47,8 @@ final class ConnectionEvents {
     private let iceStateSink: AsyncStream<ICEConnectionState>.Continuation
     private let gatheringStateSink: AsyncStream<ICEGatheringState>.Continuation
     private let signalingStateSink: AsyncStream<SignalingState>.Continuation
+    let trackSink: AsyncStream<TrackEvent>.Continuation
+    let negotiationNeededSink: AsyncStream<Void>.Continuation
 
     init(loggers: ConnectionLoggers) {
         self.log = loggers
@@ -51,6 +58,8 @@ final class ConnectionEvents {
         (iceConnectionStateUpdates, iceStateSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(32))
         (iceGatheringStateUpdates, gatheringStateSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(32))
         (signalingStateUpdates, signalingStateSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(32))
+        (trackEvents, trackSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+        (negotiationNeeded, negotiationNeededSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     deinit { finishStreams() }
@@ -78,6 +87,7 @@ final class ConnectionEvents {
             log.dataChannel.info("channel closed", metadata: ["label": "\(channel.label)", "reason": "the connection was closed locally"])
         }
         dataChannels.removeAll()
+        closeMedia()
         for waiter in gatheringWaiters { waiter.resume(throwing: WebRTCError.closed) }
         gatheringWaiters.removeAll()
         for waiters in sendWaiters.values { for w in waiters { w.resume(throwing: WebRTCError.closed) } }
@@ -111,6 +121,11 @@ final class ConnectionEvents {
             signalingStateSink.yield(state)
         case .dataChannel(let channelEvent):
             handle(channelEvent)
+        case .media(let mediaEvent):
+            handle(mediaEvent)
+        case .negotiationNeeded:
+            log.peerConnection.debug("negotiation needed")
+            negotiationNeededSink.yield(())
         }
     }
 

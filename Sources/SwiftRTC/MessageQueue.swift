@@ -31,6 +31,26 @@ final class MessageQueue<Element: Sendable>: Sendable {
         waiter?.continuation.resume(returning: element)
     }
 
+    /// Adds an element like ``push(_:)``, but keeps at most `limit` unread elements: beyond
+    /// that the oldest is dropped. Returns whether one was dropped (a consumer that does not
+    /// keep up loses old elements instead of growing memory without bound).
+    @discardableResult
+    func push(_ element: Element, limit: Int) -> Bool {
+        var dropped = false
+        let waiter: Waiter? = state.withLockedValue { s in
+            guard !s.finished else { return nil }
+            if let w = s.waiters.popFirst() { return w }
+            if s.items.count >= limit {
+                s.items.removeFirst()
+                dropped = true
+            }
+            s.items.append(element)
+            return nil
+        }
+        waiter?.continuation.resume(returning: element)
+        return dropped
+    }
+
     /// Ends the queue: consumers get the remaining elements, then `nil` (or `error` is thrown).
     func finish(throwing error: (any Error)? = nil) {
         let waiters: Deque<Waiter> = state.withLockedValue { s in

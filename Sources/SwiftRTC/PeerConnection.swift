@@ -39,6 +39,11 @@ public actor PeerConnection {
     public nonisolated let iceGatheringStateUpdates: AsyncStream<ICEGatheringState>
     /// Every change of `signalingState` (newest 32 kept).
     public nonisolated let signalingStateUpdates: AsyncStream<SignalingState>
+    /// Remote tracks arriving (`.add`) and ending (`.remove`): Ktor's `trackEvents`.
+    public nonisolated let trackEvents: AsyncStream<TrackEvent>
+    /// Yields when tracks or transceivers changed in a way only a new offer/answer exchange
+    /// carries (W3C `negotiationneeded`, while signaling is stable): create and send an offer.
+    public nonisolated let negotiationNeeded: AsyncStream<Void>
 
     /// The aggregate connection state.
     public var connectionState: PeerConnectionState { events.connectionState }
@@ -65,7 +70,7 @@ public actor PeerConnection {
     /// Runs the session: its sockets, its timer, and the pump that hands its events to `events`.
     let driver: UDPDriver<RTCSession>
     /// The session's events as the API publishes them (streams, states, channels, waiters).
-    private let events: ConnectionEvents
+    let events: ConnectionEvents
     private var gatheringStarted = false
     private var closed: Bool { driver.isClosed }
 
@@ -75,8 +80,9 @@ public actor PeerConnection {
         self.configuration = configuration
         let certificate = try configuration.certificate ?? DTLSCertificate.generateSelfSigned(now: .now)
         self.localFingerprint = certificate.fingerprint.sdpValue
-        let session = RTCSession(configuration: try configuration.sessionConfiguration(), certificate: certificate,
-                                 rng: SystemRandomNumberGenerator())
+        var sessionConfiguration = try configuration.sessionConfiguration()
+        sessionConfiguration.ntpClock = NTPClock(reference: .now(), unixSeconds: WallClock.unixSeconds())
+        let session = RTCSession(configuration: sessionConfiguration, certificate: certificate, rng: SystemRandomNumberGenerator())
         let loggers = ConnectionLoggers(base: configuration.logger, id: ConnectionLoggers.makeID())
         self.logID = loggers.id
         let events = ConnectionEvents(loggers: loggers)
@@ -84,6 +90,7 @@ public actor PeerConnection {
         (iceCandidates, dataChannelEvents) = (events.iceCandidates, events.dataChannelEvents)
         (connectionStateUpdates, iceConnectionStateUpdates) = (events.connectionStateUpdates, events.iceConnectionStateUpdates)
         (iceGatheringStateUpdates, signalingStateUpdates) = (events.iceGatheringStateUpdates, events.signalingStateUpdates)
+        (trackEvents, negotiationNeeded) = (events.trackEvents, events.negotiationNeeded)
         self.driver = UDPDriver(core: session, eventLoop: eventLoop, socketCounter: { [liveObjects] delta in
             if delta > 0 { liveObjects.created(.socketHandler) } else { liveObjects.destroyed(.socketHandler) }
         }, onEvent: { events.handle($0) })
@@ -101,7 +108,7 @@ public actor PeerConnection {
 
     // MARK: JSEP
 
-    /// Creates an offer for the current set of data channels (RFC 8829 §5.2).
+    /// Creates an offer for the current data channels and transceivers (RFC 8829 §5.2).
     public func createOffer() throws -> SessionDescription {
         try checkOpen()
         return try driver.core.createOffer()
@@ -130,7 +137,7 @@ public actor PeerConnection {
         try checkOpen()
         try driver.core.setRemoteDescription(description, now: .now())
         events.log.peerConnection.debug("applied remote description", metadata: ["type": "\(description.type)"])
-        events.dataMid = driver.core.dataMid  // a remote description may name the data m-section
+        events.dataMid = driver.core.transportMid  // a remote description may name the transport's m-section
         driver.pump()
     }
 
@@ -220,7 +227,7 @@ public actor PeerConnection {
 
     // MARK: Plumbing
 
-    private func checkOpen() throws {
+    func checkOpen() throws {
         if closed { throw WebRTCError.closed }
     }
 

@@ -15,6 +15,10 @@ public enum WebRTCError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A setting this version accepts in its type but cannot honour yet (e.g. `turn:` servers,
     /// `iceTransportPolicy = .relay`): refused rather than silently ignored.
     case notSupportedYet(String)
+    /// A track that cannot be used where it was given (wrong kind, other codec than negotiated).
+    case invalidTrack(String)
+    /// A media file that cannot be a track's source: `path` and what is wrong with it.
+    case invalidMediaFile(path: String, reason: String)
 
     /// A sentence for logs and users.
     public var description: String {
@@ -26,6 +30,8 @@ public enum WebRTCError: Error, Sendable, Hashable, CustomStringConvertible {
         case .noUsableNetworkInterface: return "no network interface could be bound for ICE; enable includeLoopbackCandidates or check the host's addresses"
         case .invalidICEServer(let url, let reason): return "ICE server \(url) is not usable: \(reason)"
         case .notSupportedYet(let what): return "not supported yet: \(what)"
+        case .invalidTrack(let reason): return "invalid track: \(reason)"
+        case .invalidMediaFile(let path, let reason): return "\(path) cannot be a track's source: \(reason)"
         }
     }
 }

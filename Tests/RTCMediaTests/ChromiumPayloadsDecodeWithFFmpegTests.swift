@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import RTCMedia
 import RTCRTP
+import RTCTestSupport
 import Testing
 
 /// Issue 12 item 7: RTP that headless Chromium really sent (Fixtures/, see FIXTURES.md) is

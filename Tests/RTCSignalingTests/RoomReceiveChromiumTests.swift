@@ -41,4 +41,35 @@ struct RoomReceiveChromiumTests {
             #expect(receiver.output.contains { $0.contains("SHA-256 \(sent.sha256)") }, "\(context)")
         }
     }
+
+    /// The page answers `swiftrtc send` with the receipt of docs/file-transfer.md, so the
+    /// sender exits 0 with the page's SHA-256 confirmed.
+    @Test func swiftrtcSendToTheDemoPageIsConfirmed() async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        let binary = try swiftrtcExecutable()
+        let chromium = try InteropEnvironment.executable("chromium", installHint: "apt-get install chromium")
+        let reports = DemoPageReports()
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("swiftrtc-send-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let input = tmp.appendingPathComponent("to-browser.bin")
+        try Data((0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 5) }).write(to: input)
+        try await withSignalingServer({ config in
+            config.testReportHandler = { reports.store($0) }
+        }) { _, port in
+            let browser = try PeerProcess("chromium", executable: chromium, arguments:
+                SignalingDemoPageChromiumTests.flags(profile: tmp.appendingPathComponent("profile"))
+                + ["http://127.0.0.1:\(port)/?autotest=1&room=browser-send&peer=browser"])
+            defer { browser.terminate() }
+            try await waitUntil(30, "the page joined") { reports["browser"] != nil }
+            let sender = try PeerProcess("swiftrtc send", executable: binary, arguments: [
+                "send", input.path, "--signal", "ws://127.0.0.1:\(port)/ws", "--room", "browser-send", "--peer-id", "tx"])
+            defer { sender.terminate() }
+            let status = try await sender.waitForExit(timeout: 90)
+            let context = "send:\n\(sender.allOutput.suffix(2000))\nreport:\n\(reports.dump)"
+            #expect(status == 0, "\(context)")
+            #expect(sender.output.contains { $0.contains("browser confirmed SHA-256") }, "\(context)")
+            try await waitUntil(5, "the page's report of the file\n\(reports.dump)") { reports["browser"]?.filesReceived.first?.size == 300_000 }
+        }
+    }
 }

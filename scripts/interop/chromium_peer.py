@@ -21,15 +21,11 @@ Prints {"event": "open"|"close", "label": ...}. The page reports over HTTP to th
 127.0.0.1; without `trickle` descriptions are complete (the page waits for gathering).
 Loopback only.
 """
-import http.server
-import json
 import os
-import queue
-import shutil
-import subprocess
 import sys
-import tempfile
-import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from chromium_harness import Relay  # noqa: E402
 
 PAGE = r"""<!doctype html><meta charset="utf-8"><script>
 const post = (path, body) => fetch(path, {method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body)});
@@ -111,79 +107,4 @@ async function applyRemoteCandidates(pc) {
 
 role = sys.argv[1]
 mode = sys.argv[2] if len(sys.argv) > 2 else "complete"
-remote = {"text": ""}
-candidates = []
-lock = threading.Lock()
-
-
-def emit(obj):
-    with lock:
-        sys.stdout.write(json.dumps(obj) + "\n")
-        sys.stdout.flush()
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-    def _send(self, body, ctype="text/plain"):
-        data = body.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self):
-        if self.path == "/":
-            self._send(PAGE, "text/html")
-        elif self.path == "/role":
-            self._send(role)
-        elif self.path == "/mode":
-            self._send(mode)
-        elif self.path == "/remote":
-            self._send(remote["text"])
-        elif self.path.startswith("/candidates?from="):
-            start = int(self.path.split("=", 1)[1])
-            with lock:
-                pending = candidates[start:]
-            self._send(json.dumps(pending), "application/json")
-        else:
-            self.send_error(404)
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
-        emit(json.loads(body))
-        self._send("ok")
-
-
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-if not chromium:
-    raise SystemExit("chromium is not installed (scripts/install-peers.sh installs it)")
-profile = tempfile.mkdtemp(prefix="swiftrtc-chromium-")
-browser = subprocess.Popen([
-    chromium, "--headless=new", "--no-sandbox", f"--user-data-dir={profile}", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--allow-loopback-in-peer-connection",
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-    *(["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"] if mode == "trickle" else []),
-    f"http://127.0.0.1:{server.server_address[1]}/",
-], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-try:
-    for line in sys.stdin:
-        line = line.strip()
-        if not line:
-            continue
-        if "candidate" in json.loads(line):
-            with lock:
-                candidates.append(json.loads(line))
-        else:
-            remote["text"] = line
-finally:
-    browser.terminate()
-    try:
-        browser.wait(5)
-    except subprocess.TimeoutExpired:
-        browser.kill()
-    shutil.rmtree(profile, ignore_errors=True)
+Relay(PAGE, {"role": role, "mode": mode}).run(fake_media=mode == "trickle")

@@ -17,7 +17,7 @@ const state = {
   peers: new Map(),        // peer id -> Peer
   localStream: null,
   iceServers: [],
-  report: { chatReceived: [], chatSent: [], filesReceived: [], filesSent: [], framesDecoded: {}, videoFrames: {}, errors: [], members: [] },
+  report: { chatReceived: [], chatSent: [], filesReceived: [], filesSent: [], framesDecoded: {}, videoFrames: {}, audioSamples: {}, errors: [], members: [] },
 };
 
 // ---------- UI helpers ----------
@@ -142,10 +142,16 @@ class Peer {
       } catch (e) { recordError("negotiation with " + id, e); } finally { this.makingOffer = false; }
     };
     this.pc.onconnectionstatechange = () => renderMembers();
-    this.pc.ontrack = (e) => this.showVideo(e.streams[0] || new MediaStream([e.track]));
+    this.pc.ontrack = (e) => {
+      if (e.track.kind === "audio") this.playAudio(e.track);
+      else this.showVideo(e.streams[0] || new MediaStream([e.track]));
+    };
     this.pc.ondatachannel = (e) => this.attach(e.channel);
     if (state.localStream) for (const t of state.localStream.getTracks()) this.pc.addTrack(t, state.localStream);
     if (initiator) {
+      // Ask to receive audio and video even without a camera (e.g. from `swiftrtc play`); a
+      // camera started later reuses these transceivers.
+      if (!state.localStream) for (const kind of ["audio", "video"]) this.pc.addTransceiver(kind, { direction: "recvonly" });
       this.attach(this.pc.createDataChannel("chat"));
       this.attach(this.pc.createDataChannel("file"));
     }
@@ -187,6 +193,10 @@ class Peer {
   async onFileData(data) {
     if (typeof data === "string") {
       const header = JSON.parse(data);
+      if (header.status) {  // a receipt for a file we sent
+        logChat(this.id + " " + (header.status === "ok" ? "confirmed" : "rejected") + " the file (" + header.size + " bytes)", "system");
+        return;
+      }
       this.incomingFile = { name: header.name, size: header.size, type: header.type, chunks: [], received: 0 };
       return;
     }
@@ -206,6 +216,8 @@ class Peer {
       li.append(a);
       $("files").append(li);
       state.report.filesReceived.push({ from: this.id, name: f.name, size: f.received, sha256: digest });
+      // The receipt of docs/file-transfer.md: the sender learns the file arrived intact.
+      if (this.file && this.file.readyState === "open") this.file.send(JSON.stringify({ sha256: digest, size: f.received, status: "ok" }));
       logChat("received file " + f.name + " from " + this.id, "system");
     }
   }
@@ -246,8 +258,19 @@ class Peer {
     if (video.srcObject !== stream) { video.srcObject = stream; video.play().catch(() => {}); }
   }
 
+  playAudio(track) {
+    if (!this.audio) {
+      this.audio = document.createElement("audio");
+      this.audio.autoplay = true;
+      document.body.append(this.audio);
+    }
+    this.audio.srcObject = new MediaStream([track]);
+    this.audio.play().catch(() => {});
+  }
+
   close() {
     this.pc.close();
+    if (this.audio) this.audio.remove();
     const figure = document.getElementById("video-" + this.id);
     if (figure) figure.remove();
   }
@@ -293,7 +316,7 @@ async function sendFileToAll(name, type, buffer) {
 
 async function startVideo() {
   if (state.localStream) return;
-  state.localStream = await navigator.mediaDevices.getUserMedia({ video: true, audio: false });
+  state.localStream = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
   const figure = document.createElement("figure");
   const video = document.createElement("video");
   video.autoplay = true; video.muted = true; video.playsInline = true;
@@ -347,6 +370,7 @@ async function collectStats() {
     const stats = await peer.pc.getStats();
     stats.forEach((s) => {
       if (s.type === "inbound-rtp" && s.kind === "video") state.report.framesDecoded[peer.id] = s.framesDecoded || 0;
+      if (s.type === "inbound-rtp" && s.kind === "audio") state.report.audioSamples[peer.id] = s.totalSamplesReceived || 0;
     });
   }
 }

@@ -1,25 +1,34 @@
 import Foundation
-import RTCTestSupport
 
 /// Runs Debian's ffmpeg and ffprobe on files a test wrote. A missing ffmpeg fails the test
 /// (InteropPeerMissing), in CI and locally: scripts/install-peers.sh installs it.
-enum FFmpegTool {
-    struct Result {
-        var status: Int32
-        var standardOutput: String
-        var standardError: String
+public enum FFmpegTool {
+    /// What a run printed and how it ended.
+    public struct Result: Sendable {
+        /// The exit status.
+        public var status: Int32
+        /// Everything written to standard output.
+        public var standardOutput: String
+        /// Everything written to standard error.
+        public var standardError: String
     }
 
     /// What ffprobe counts in the first stream of a file.
-    struct StreamCounts {
-        var codecName: String
-        var packets: Int
-        var frames: Int
-        var width: Int?
-        var height: Int?
+    public struct StreamCounts: Sendable {
+        /// ffprobe's codec name (`vp8`, `opus`, …).
+        public var codecName: String
+        /// Packets read.
+        public var packets: Int
+        /// Frames decoded.
+        public var frames: Int
+        /// Video width.
+        public var width: Int?
+        /// Video height.
+        public var height: Int?
     }
 
-    static func run(_ tool: String, _ arguments: [String]) throws -> Result {
+    /// Runs `tool` (ffmpeg or ffprobe) with `arguments` and waits for it.
+    public static func run(_ tool: String, _ arguments: [String]) throws -> Result {
         let executable = try InteropEnvironment.executable(tool, installHint: "apt-get install ffmpeg")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ffmpeg-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -41,20 +50,27 @@ enum FFmpegTool {
                       standardError: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
     }
 
+    /// Runs ffmpeg with `arguments` (after `-nostdin -v error -y`) and throws unless it succeeds:
+    /// how tests make media files (`-f lavfi -i testsrc…`).
+    public static func make(_ arguments: [String]) throws {
+        let result = try run("ffmpeg", ["-nostdin", "-v", "error", "-y"] + arguments)
+        guard result.status == 0 else { throw PeerProcessError(message: "ffmpeg \(arguments.joined(separator: " ")) failed", output: result.standardError) }
+    }
+
     /// `ffmpeg -v error -i FILE -f null -`: decodes every frame and prints only errors.
-    static func decode(_ path: String) throws -> Result {
+    public static func decode(_ path: String) throws -> Result {
         try run("ffmpeg", ["-nostdin", "-v", "error", "-i", path, "-f", "null", "-"])
     }
 
     /// ffprobe's packet and decoded-frame counts of the first stream.
-    static func probe(_ path: String) throws -> StreamCounts {
+    public static func probe(_ path: String) throws -> StreamCounts {
         let result = try run("ffprobe", ["-v", "error", "-count_frames", "-count_packets", "-select_streams", "0",
                                          "-show_entries", "stream=codec_name,nb_read_frames,nb_read_packets,width,height",
                                          "-of", "json", path])
         guard result.status == 0,
               let json = try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any],
               let stream = (json["streams"] as? [[String: Any]])?.first
-        else { throw FixtureError("ffprobe \(path) failed (\(result.status)): \(result.standardError)") }
+        else { throw PeerProcessError(message: "ffprobe \(path) failed (\(result.status))", output: result.standardError) }
         func int(_ key: String) -> Int? {
             (stream[key] as? String).flatMap(Int.init) ?? stream[key] as? Int
         }

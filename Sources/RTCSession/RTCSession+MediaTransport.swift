@@ -1,0 +1,241 @@
+import NIOCore
+import RTCCore
+import RTCDTLS
+import RTCRTP
+import RTCRTPStreams
+import RTCSDP
+import RTCSRTP
+
+extension RTCSession {
+    // MARK: SRTP keys (RFC 5764 §4.2)
+
+    /// Derives the SRTP and SRTCP contexts from the DTLS exporter once the handshake completed
+    /// with use_srtp; a peer that negotiated no SRTP profile (data channels only) gets none.
+    mutating func startSRTP() {
+        guard let material = try? dtls?.srtpKeyingMaterial() else { return }
+        let local = SRTPMasterKey(key: material.localKey, salt: material.localSalt)
+        let remote = SRTPMasterKey(key: material.remoteKey, salt: material.remoteSalt)
+        do {
+            srtpOut = try SRTPContext(profile: material.profile, master: local)
+            srtcpOut = try SRTCPContext(profile: material.profile, master: local)
+            srtpIn = try SRTPContext(profile: material.profile, master: remote)
+            srtcpIn = try SRTCPContext(profile: material.profile, master: remote)
+        } catch {
+            events.append(.media(.error(handle: nil, reason: "SRTP keys could not be derived: \(error)")))
+        }
+    }
+
+    // MARK: Receiving (RFC 7983, RFC 5761 §4, RFC 8843 §9.2)
+
+    /// Handles an SRTP or SRTCP datagram from the selected pair: unprotects it in place, then
+    /// routes RTP by mid, SSRC and payload type to a transceiver's receive stream and RTCP to
+    /// every stream it may concern. Whatever fails is dropped and counted.
+    mutating func handleMedia(_ payload: ByteBuffer, now: NIODeadline) {
+        guard srtpIn != nil, let second = payload.getInteger(at: payload.readerIndex + 1, as: UInt8.self) else {
+            statistics.mediaPacketsDropped += 1
+            return
+        }
+        var buffer = payload
+        if PacketKind.isRTCP(secondByte: second) {
+            do { try srtcpIn!.unprotect(&buffer) } catch {
+                statistics.mediaPacketsDropped += 1
+                return
+            }
+            guard let compound = try? RTCPCompoundPacket(parsing: buffer) else {
+                statistics.mediaPacketsDropped += 1
+                return
+            }
+            statistics.rtcpPacketsReceived += 1
+            for packet in compound.packets { routeRTCP(packet, now: now) }
+        } else {
+            do { try srtpIn!.unprotect(&buffer) } catch {
+                statistics.mediaPacketsDropped += 1
+                return
+            }
+            guard let packet = try? RTPPacket(parsing: buffer) else {
+                statistics.mediaPacketsDropped += 1
+                return
+            }
+            routeRTP(packet, now: now)
+        }
+        flushMedia(now: now)
+    }
+
+    private mutating func routeRTP(_ packet: RTPPacket, now: NIODeadline) {
+        let header = packet.header
+        var mid: String?
+        if let id = demux?.midExtensionID, id < 256, let value = header.headerExtension?.value(forID: UInt8(id)) {
+            mid = String(buffer: value)
+        }
+        guard let route = demux?.route(mid: mid, ssrc: header.ssrc, payloadType: header.payloadType),
+              let i = transceiverByMid[route.mid], i < transceivers.count, transceivers[i].remoteTrack != nil || transceivers[i].currentDirection?.receives == true
+        else {
+            statistics.mediaPacketsDropped += 1
+            return
+        }
+        if let id = twccReceiveExtensionID {
+            if twccFeedback == nil {
+                twccFeedback = TransportWideCCFeedbackGenerator(senderSSRC: transceivers[i].reportingSSRC, mediaSSRC: header.ssrc)
+            }
+            twccFeedback?.handleReceived(packet, extensionID: id, now: now)
+        }
+        let delivery = transceivers[i].delivery
+        if route.isRTX {
+            let mediaSSRC = transceivers[i].rtxToMedia[header.ssrc]
+                ?? (transceivers[i].receivers.count == 1 ? transceivers[i].receivers.keys.first : nil)
+            guard let mediaSSRC, transceivers[i].receivers[mediaSSRC] != nil else {
+                statistics.mediaPacketsDropped += 1
+                return
+            }
+            if transceivers[i].rtxToMedia[header.ssrc] == nil { transceivers[i].rtxToMedia[header.ssrc] = mediaSSRC }
+            if transceivers[i].receivers[mediaSSRC]?.stream.retransmissionSSRC != header.ssrc {
+                transceivers[i].receivers[mediaSSRC]?.stream.setRetransmission(ssrc: header.ssrc, payloadType: header.payloadType)
+            }
+            transceivers[i].receivers[mediaSSRC]?.stream.handleRTP(packet, now: now)
+            return
+        }
+        if delivery.contains(.packets) { events.append(.media(.packet(handle: transceivers[i].handle, packet))) }
+        guard delivery.contains(.frames) else { return }
+        if transceivers[i].receivers[header.ssrc]?.stream.configuration.payloadType != route.codecPayloadType {
+            // A new SSRC, or the peer switched codecs on it: a new receive stream.
+            guard let codec = transceivers[i].negotiated?.codec(payloadType: route.codecPayloadType)
+                .flatMap({ RTPCodec(encodingName: $0.name) }) else {
+                statistics.mediaPacketsDropped += 1
+                return
+            }
+            let rtx = transceivers[i].rtxToMedia.first { $0.value == header.ssrc }
+                .flatMap { pair in transceivers[i].negotiated?.codec(payloadType: route.codecPayloadType)?.rtxPayloadType.map { (pair.key, $0) } }
+            let isAudio = codec.kind == .audio
+            let configuration = RTPReceiveStream.Configuration(
+                localSSRC: transceivers[i].reportingSSRC, remoteSSRC: header.ssrc, payloadType: route.codecPayloadType,
+                format: codec.payloadFormat, rtx: rtx, isAudio: isAudio, nack: isAudio ? nil : NACKGenerator.Configuration(),
+                maxHold: isAudio ? .milliseconds(100) : .milliseconds(1_000))
+            transceivers[i].receivers[header.ssrc] = SessionTransceiver.Receiver(stream: RTPReceiveStream(configuration: configuration), codec: codec)
+        }
+        transceivers[i].receivers[header.ssrc]?.stream.handleRTP(packet, now: now)
+    }
+
+    private mutating func routeRTCP(_ packet: RTCPPacket, now: NIODeadline) {
+        if case .transportFeedback(.transportWideCC) = packet { return }  // no send-side estimator yet
+        for i in transceivers.indices {
+            if transceivers[i].sendStream != nil { transceivers[i].sendStream!.handleRTCP(packet, now: now) }
+            for ssrc in transceivers[i].receivers.keys { transceivers[i].receivers[ssrc]!.stream.handleRTCP(packet, now: now) }
+        }
+    }
+
+    // MARK: Sending what the streams produced
+
+    /// Moves every stream's packets and events out: RTP and RTCP protected and sent on the
+    /// selected pair, frames and requests reported.
+    mutating func flushMedia(now: NIODeadline) {
+        for i in transceivers.indices {
+            flushSendStream(i, now: now)
+            flushReceivers(i, now: now)
+        }
+        if twccFeedback != nil {
+            while let feedback = twccFeedback!.pollFeedback() { sendRTCP([.transportFeedback(.transportWideCC(feedback))], now: now) }
+        }
+    }
+
+    mutating func flushSendStream(_ i: Int, now: NIODeadline) {
+        guard transceivers[i].sendStream != nil else { return }
+        while let transmit = transceivers[i].sendStream!.pollTransmit(stampingWith: &transportSequencer) {
+            var bytes = transmit.bytes
+            switch transmit.kind {
+            case .rtp:
+                guard srtpOut != nil, (try? srtpOut!.protect(&bytes)) != nil else {
+                    statistics.mediaPacketsDropped += 1
+                    continue
+                }
+            case .rtcp:
+                guard srtcpOut != nil, (try? srtcpOut!.protect(&bytes)) != nil else {
+                    statistics.mediaPacketsDropped += 1
+                    continue
+                }
+            }
+            sendMediaDatagram(bytes, now: now)
+        }
+        while let event = transceivers[i].sendStream!.pollEvent() {
+            if case .keyFrameRequested = event {
+                transceivers[i].statistics.keyFrameRequestsReceived += 1
+                events.append(.media(.keyFrameRequested(handle: transceivers[i].handle)))
+            }
+        }
+    }
+
+    private mutating func flushReceivers(_ i: Int, now: NIODeadline) {
+        guard !transceivers[i].receivers.isEmpty else { return }
+        let handle = transceivers[i].handle
+        for ssrc in transceivers[i].receivers.keys {
+            var feedback: [RTCPPacket] = []
+            while let packet = transceivers[i].receivers[ssrc]!.stream.pollTransmit() { feedback.append(packet) }
+            if !feedback.isEmpty { sendRTCP(feedback, reducedSize: transceivers[i].negotiated?.rtcpReducedSize ?? false,
+                                            from: transceivers[i].reportingSSRC, now: now) }
+            let codec = transceivers[i].receivers[ssrc]!.codec
+            while let event = transceivers[i].receivers[ssrc]!.stream.pollEvent() {
+                if case .frame(let frame) = event {
+                    events.append(.media(.frame(handle: handle, ReceivedMediaFrame(codec: codec, frame: frame, ssrc: ssrc))))
+                }
+            }
+        }
+    }
+
+    /// Sends RTCP packets as one compound datagram (RFC 3550 §6.1): as they are when reduced
+    /// size was negotiated (RFC 5506) or they already start with a report, else behind an
+    /// empty RR and our CNAME.
+    private mutating func sendRTCP(_ packets: [RTCPPacket], reducedSize: Bool = true, from ssrc: UInt32 = 0, now: NIODeadline) {
+        var compound = packets
+        if !reducedSize, let first = packets.first {
+            switch first {
+            case .receiverReport, .senderReport: break
+            default: compound.insert(.receiverReport(RTCPReceiverReport(ssrc: ssrc)), at: 0)
+            }
+            compound.insert(.sourceDescription(RTCPSourceDescription(chunks: [
+                RTCPSDESChunk(source: ssrc, items: [RTCPSDESItem(type: RTCPSDESItem.cname, text: cname)])])), at: 1)
+        }
+        var bytes = RTCPCompoundPacket(packets: compound).serialized()
+        guard srtcpOut != nil, (try? srtcpOut!.protect(&bytes)) != nil else {
+            statistics.mediaPacketsDropped += 1
+            return
+        }
+        sendMediaDatagram(bytes, now: now)
+    }
+
+    private mutating func sendMediaDatagram(_ bytes: ByteBuffer, now: NIODeadline) {
+        if let transmit = ice.send(applicationData: bytes, now: now) {
+            transmits.append(transmit)
+        } else {
+            statistics.mediaPacketsDropped += 1
+        }
+    }
+
+    // MARK: Timers
+
+    /// The earliest deadline of any media stream.
+    var mediaDeadline: NIODeadline? {
+        var earliest = twccFeedback?.nextDeadline
+        for t in transceivers {
+            if let d = t.sendStream?.nextDeadline, earliest.map({ d < $0 }) ?? true { earliest = d }
+            for r in t.receivers.values {
+                if let d = r.stream.nextDeadline, earliest.map({ d < $0 }) ?? true { earliest = d }
+            }
+        }
+        return earliest
+    }
+
+    /// Runs the media timers due at `now`: sender reports, NACK retries, jitter-buffer holds,
+    /// PLI repeats, receiver reports, transport-wide feedback.
+    mutating func handleMediaTimeout(now: NIODeadline) {
+        guard !transceivers.isEmpty else { return }
+        for i in transceivers.indices {
+            if let d = transceivers[i].sendStream?.nextDeadline, d <= now { transceivers[i].sendStream!.handleTimeout(now: now) }
+            for ssrc in transceivers[i].receivers.keys {
+                if let d = transceivers[i].receivers[ssrc]!.stream.nextDeadline, d <= now {
+                    transceivers[i].receivers[ssrc]!.stream.handleTimeout(now: now)
+                }
+            }
+        }
+        if let d = twccFeedback?.nextDeadline, d <= now { twccFeedback!.handleTimeout(now: now) }
+        flushMedia(now: now)
+    }
+}

@@ -1,0 +1,50 @@
+import SwiftRTC
+
+extension RoomClient {
+    /// A member's track arriving or ending (``RoomClient/remoteTracks``).
+    public struct PeerTrack: Sendable {
+        /// The member at the other end.
+        public let peerID: String
+        /// `.add(track)` or `.remove(track)`.
+        public let event: TrackEvent
+    }
+
+    /// Our tracks and, when receiving, `recvonly` sections for the kinds we do not send: what an
+    /// offer of ours carries (`play` offers sendonly tracks, `record` recvonly transceivers).
+    func addMedia(toOffer connection: PeerConnection) async throws {
+        let streamID = configuration.mediaStreamID ?? localPeerID
+        var sent: Set<RTPCodec.Kind> = []
+        for track in configuration.tracks {
+            let sender = try await connection.addTrack(track, streamIDs: [streamID])
+            _ = sender
+            sent.insert(track.kind)
+        }
+        for transceiver in await connection.transceivers where !configuration.receivesMedia {
+            // Sending only: a member's answer cannot make us receive what we will not play.
+            try await transceiver.setDirection(.sendonly)
+        }
+        guard configuration.receivesMedia else { return }
+        for kind in [RTPCodec.Kind.audio, .video] where !sent.contains(kind) {
+            _ = try await connection.addTransceiver(kind: kind, direction: .recvonly)
+        }
+    }
+
+    /// Attaches our tracks to the m-sections of a member's offer that can take them (its
+    /// `recvonly` or `sendrecv` audio/video); an offer with none gets an answer without them.
+    func attachMedia(toAnswer connection: PeerConnection) async throws {
+        let streamID = configuration.mediaStreamID ?? localPeerID
+        for track in configuration.tracks {
+            _ = try await connection.attachTrack(track, streamIDs: [streamID])
+        }
+    }
+
+    /// Forwards a connection's track events to ``RoomClient/remoteTracks`` with the member's id.
+    nonisolated func forwardTracks(of connection: PeerConnection, peer id: String) -> Task<Void, Never> {
+        let sink = trackSink
+        return Task {
+            for await event in connection.trackEvents {
+                sink.yield(PeerTrack(peerID: id, event: event))
+            }
+        }
+    }
+}
