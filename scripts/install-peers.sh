@@ -32,9 +32,4 @@ if ! .venv/bin/python -c 'import aiortc, aioice' >/dev/null 2>&1; then
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check 'aiortc==1.16.*' 'aioice==0.13.*'
 fi
-# websockets: the signaling load script (scripts/signaling-load.py).
-if ! .venv/bin/python -c 'import websockets' >/dev/null 2>&1; then
-  echo "install-peers: adding websockets to .venv"
-  .venv/bin/pip install -q --disable-pip-version-check 'websockets>=12'
-fi
 echo "install-peers: ok (coturn $(turnserver --version 2>/dev/null | head -1), $(openssl version | cut -d' ' -f1-2), $(chromium --version 2>/dev/null | head -1), aiortc $(.venv/bin/python -c 'import aiortc; print(aiortc.__version__)'))"

@@ -24,6 +24,10 @@ public enum SignalingErrorCode: String, Sendable, Codable, CaseIterable {
     case tokenExpired = "token_expired"
     /// The client sends faster than the server's rate limit; repeated abuse closes the connection.
     case rateLimited = "rate_limited"
+    /// The server could not send to this client fast enough: more than its per-connection
+    /// bound of outbound bytes was waiting (the client does not read). The server closes the
+    /// connection (close code 1008) right after this error.
+    case queueOverflow = "queue_overflow"
     /// A code this client does not know (sent by a newer server).
     case unknown = "unknown"
 }

@@ -1,81 +1,169 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import RTCSignaling
 
-/// What a connection's writer sends next.
-enum SignalingOutboundFrame: Sendable {
-    /// A message to encode and send (encoded by the connection's writer, off the hub actor).
+/// A connection as the registry knows it: its event loop and its handler. The handler is
+/// touched only on `loop` (hence `@unchecked Sendable`).
+struct SignalingPeerRef: @unchecked Sendable {
+    let id: SignalingConnectionID
+    let loop: any EventLoop
+    let handler: SignalingSocketHandler
+}
+
+/// What a connection's outbound queue receives.
+enum SignalingOutbound: Sendable {
+    /// A message, still to be encoded (by the sending side, outside the lock).
     case message(SignalingMessage)
+    /// Bytes ready to send as one text frame (a relayed message spliced without re-encoding).
+    case text(ByteBuffer)
+    /// Close the connection after what is queued before it.
     case close(SignalingCloseReason)
 }
 
-/// The server's single owner of the ``SignalingHub``: gives each WebSocket an id and an
-/// outbox, feeds it the clock, and performs the hub's outputs (the thin IO layer).
-actor SignalingConnections {
-    private var hub: SignalingHub
-    private var outboxes: [SignalingConnectionID: AsyncStream<SignalingOutboundFrame>.Continuation] = [:]
-    private var nextID: UInt64 = 1
-    private let metrics = SignalingMetrics()
-    private let logger: Logger
+/// Counters of the server's outbound queues (for tests and benchmarks).
+public struct SignalingQueueStats: Sendable, Equatable {
+    /// The most bytes any connection's outbound queue has held (payload plus a fixed
+    /// per-message overhead), since the server started.
+    public var peakQueuedBytes: Int
+    /// Connections closed because their outbound queue overflowed.
+    public var overflowDisconnects: Int
+}
 
-    init(configuration: SignalingHubConfiguration, logger: Logger) {
-        self.hub = SignalingHub(configuration: configuration)
+/// The server's single owner of the ``SignalingHub``: gives each WebSocket an id, feeds the
+/// hub the clock under a lock (no actor hop, no task per message), and maps the hub's outputs
+/// to the connections they go to. Callers deliver them (``SignalingSocketHandler``).
+final class SignalingConnections: Sendable {
+    private struct State {
+        var hub: SignalingHub
+        var peers: [SignalingConnectionID: SignalingPeerRef] = [:]
+        var nextID: UInt64 = 1
+        var queue = SignalingQueueStats(peakQueuedBytes: 0, overflowDisconnects: 0)
+    }
+
+    private let state: NIOLockedValueBox<State>
+    private let metrics = SignalingMetrics()
+    let logger: Logger
+    /// Bound of each connection's outbound queue in bytes.
+    let maxQueuedBytes: Int
+
+    init(configuration: SignalingHubConfiguration, maxQueuedBytes: Int, logger: Logger) {
+        self.state = NIOLockedValueBox(State(hub: SignalingHub(configuration: configuration)))
+        self.maxQueuedBytes = maxQueuedBytes
         self.logger = logger
     }
 
-    var stats: SignalingHubStats { hub.stats }
+    var stats: SignalingHubStats { state.withLockedValue { $0.hub.stats } }
 
-    private var live: Set<SignalingConnectionID> = []
+    var queueStats: SignalingQueueStats { state.withLockedValue { $0.queue } }
 
-    /// WebSocket handlers still running (their client has not completed the close yet).
-    var openCount: Int { live.count }
+    /// WebSocket connections still open.
+    var openCount: Int { state.withLockedValue { $0.peers.count } }
 
-    func open() -> (SignalingConnectionID, AsyncStream<SignalingOutboundFrame>) {
-        let id = SignalingConnectionID(nextID)
-        nextID += 1
-        let (stream, continuation) = AsyncStream.makeStream(of: SignalingOutboundFrame.self, bufferingPolicy: .unbounded)
-        outboxes[id] = continuation
-        live.insert(id)
+    /// Registers a new connection; returns its id and what to deliver.
+    func open(_ handler: SignalingSocketHandler, on loop: any EventLoop) -> (SignalingConnectionID, [(SignalingPeerRef, SignalingOutbound)]) {
+        let (id, deliveries) = perform { state in
+            let id = SignalingConnectionID(state.nextID)
+            state.nextID += 1
+            state.peers[id] = SignalingPeerRef(id: id, loop: loop, handler: handler)
+            return (id, state.hub.connect(id, now: .now()))
+        }
         logger.debug("connection opened", metadata: ["connection": "\(id)"])
-        perform { $0.connect(id, now: .now()) }
-        return (id, stream)
+        return (id, deliveries)
     }
 
-    func receive(_ decoded: Result<SignalingMessage, SignalingProtocolError>, size: Int, from id: SignalingConnectionID) {
-        perform { $0.receive(decoded: decoded, size: size, from: id, now: .now(), unixTime: Int64(Date().timeIntervalSince1970)) }
+    /// A message arrived on connection `id`.
+    func receive(_ decoded: Result<SignalingMessage, SignalingProtocolError>, size: Int,
+                 from id: SignalingConnectionID) -> [(SignalingPeerRef, SignalingOutbound)] {
+        let unixTime = Int64(Date().timeIntervalSince1970)
+        return perform { state in
+            ((), state.hub.receive(decoded: decoded, size: size, from: id, now: .now(), unixTime: unixTime))
+        }.1
     }
 
-    func close(_ id: SignalingConnectionID) {
-        perform { $0.disconnect(id) }
-        outboxes.removeValue(forKey: id)?.finish()
-        live.remove(id)
+    /// A relayed message (`offer`, `answer`, `ice_candidate`) that ``SignalingRelayScanner``
+    /// read without decoding: the hub applies the same rules; on success the spliced copy
+    /// (made by `splice` with the sender's peer id) goes to the target.
+    func receiveRelay(type: String, target: String, size: Int, from id: SignalingConnectionID,
+                      splice: (String) -> ByteBuffer) -> [(SignalingPeerRef, SignalingOutbound)] {
+        performMapped { state -> ((), [Output]) in
+            switch state.hub.receiveRelay(type: type, target: target, size: size, from: id, now: .now()) {
+            case .forward(let targetID, let from):
+                // Encoded while holding the lock: a copy of the bytes, no JSON work.
+                return ((), [.sendText(splice(from), to: targetID)])
+            case .outputs(let outputs):
+                return ((), outputs.map(Output.init))
+            }
+        }.1
+    }
+
+    /// Connection `id` closed: forget it; the returned deliveries tell its room.
+    func close(_ id: SignalingConnectionID) -> [(SignalingPeerRef, SignalingOutbound)] {
+        let deliveries = perform { state in
+            state.peers[id] = nil
+            return ((), state.hub.disconnect(id))
+        }.1
         logger.debug("connection closed", metadata: ["connection": "\(id)"])
+        return deliveries
     }
 
-    /// Tells everyone about the shutdown; returns how many connections were told.
-    func shutdown() -> Int {
-        let before = hub.stats.connections
-        perform { $0.shutdown() }
-        return before
+    /// Tells everyone about the shutdown; returns how many connections were told and what to deliver.
+    func shutdown() -> (Int, [(SignalingPeerRef, SignalingOutbound)]) {
+        perform { state in (state.hub.stats.connections, state.hub.shutdown()) }
     }
 
-    private func perform(_ body: (inout SignalingHub) -> [SignalingOutput]) {
-        let before = hub.stats
-        let outputs = body(&hub)
-        for output in outputs {
-            switch output {
-            case .send(let message, let to):
-                if case .error(let code, let reason) = message {
-                    logger.debug("error reply", metadata: ["connection": "\(to)", "code": "\(code.rawValue)", "message": "\(reason)"])
+    /// Records a queue's size (the peak is kept).
+    func noteQueued(_ bytes: Int) {
+        state.withLockedValue { $0.queue.peakQueuedBytes = max($0.queue.peakQueuedBytes, bytes) }
+    }
+
+    /// Counts a connection closed for overflowing its queue.
+    func noteOverflow() {
+        state.withLockedValue { $0.queue.overflowDisconnects += 1 }
+    }
+
+    /// An output with the relayed-bytes case the IO layer adds.
+    private enum Output {
+        case hub(SignalingOutput)
+        case sendText(ByteBuffer, to: SignalingConnectionID)
+        init(_ output: SignalingOutput) { self = .hub(output) }
+    }
+
+    private func perform<R>(_ body: (inout State) -> (R, [SignalingOutput])) -> (R, [(SignalingPeerRef, SignalingOutbound)]) {
+        performMapped { state -> (R, [Output]) in
+            let (result, outputs) = body(&state)
+            return (result, outputs.map(Output.init))
+        }
+    }
+
+    private func performMapped<R>(_ body: (inout State) -> (R, [Output])) -> (R, [(SignalingPeerRef, SignalingOutbound)]) {
+        let (result, before, after, deliveries) = state.withLockedValue { state in
+            let before = state.hub.stats
+            let (result, outputs) = body(&state)
+            var deliveries: [(SignalingPeerRef, SignalingOutbound)] = []
+            deliveries.reserveCapacity(outputs.count)
+            for output in outputs {
+                switch output {
+                case .sendText(let bytes, let to):
+                    if let ref = state.peers[to] { deliveries.append((ref, .text(bytes))) }
+                case .hub(.send(let message, let to)):
+                    if let ref = state.peers[to] { deliveries.append((ref, .message(message))) }
+                case .hub(.close(let id, let reason)):
+                    if let ref = state.peers[id] { deliveries.append((ref, .close(reason))) }
                 }
-                outboxes[to]?.yield(.message(message))
-            case .close(let id, let reason):
-                if reason == .rateLimited { logger.warning("closing abusive client", metadata: ["connection": "\(id)"]) }
-                outboxes[id]?.yield(.close(reason))
-                outboxes.removeValue(forKey: id)?.finish()
+            }
+            return (result, before, state.hub.stats, deliveries)
+        }
+        for (ref, outbound) in deliveries {
+            if case .message(.error(let code, let reason)) = outbound {
+                logger.debug("error reply", metadata: ["connection": "\(ref.id)",
+                                                       "code": "\(code.rawValue)", "message": "\(reason)"])
+            } else if case .close(.rateLimited) = outbound {
+                logger.warning("closing abusive client", metadata: ["connection": "\(ref.id)"])
             }
         }
-        metrics.update(hub.stats, previous: before)
+        metrics.update(after, previous: before)
+        return (result, deliveries)
     }
 }

@@ -73,6 +73,14 @@ public enum SignalingOutput: Sendable, Equatable {
     case close(SignalingConnectionID, reason: SignalingCloseReason)
 }
 
+/// What ``SignalingHub/receiveRelay(type:target:size:from:now:)`` decided.
+public enum SignalingRelayDecision: Sendable, Equatable {
+    /// Forward the message to connection `to`, naming the sender `from`.
+    case forward(to: SignalingConnectionID, from: String)
+    /// Refused (or dropped): perform these outputs instead.
+    case outputs([SignalingOutput])
+}
+
 /// Counters a server exports as metrics.
 public struct SignalingHubStats: Sendable, Equatable {
     /// Open connections.
@@ -190,6 +198,27 @@ public struct SignalingHub: Sendable {
         }
     }
 
+    /// A relayed message (`type` is `offer`, `answer` or `ice_candidate`) arrived on connection
+    /// `id` and the transport read only its `type` and `target` (`size` is its length in bytes).
+    /// Same rules as ``receive(decoded:size:from:now:unixTime:)`` for a well-formed message of that
+    /// type; on success the transport forwards the message itself with `from` in place of `target`.
+    public mutating func receiveRelay(type: String, target: String, size: Int, from id: SignalingConnectionID,
+                                      now: NIODeadline) -> SignalingRelayDecision {
+        guard connections[id] != nil else { return .outputs([]) }
+        if let limited = rateLimit(id, now: now) { return .outputs(limited) }
+        guard size <= configuration.maxMessageBytes else {
+            return .outputs([reply(id, SignalingProtocolError(.messageTooLarge,
+                    "message of \(size) bytes exceeds the limit of \(configuration.maxMessageBytes) bytes"))])
+        }
+        switch route(from: id, target: target, type: type) {
+        case .success(let (targetID, peerID)):
+            relayed &+= 1
+            return .forward(to: targetID, from: peerID)
+        case .failure(let refused):
+            return .outputs([refused.output])
+        }
+    }
+
     /// Connection `id` closed: it leaves its room and the other members are told.
     public mutating func disconnect(_ id: SignalingConnectionID) -> [SignalingOutput] {
         guard connections[id] != nil else { return [] }
@@ -282,17 +311,30 @@ public struct SignalingHub: Sendable {
 
     private mutating func relay(from id: SignalingConnectionID, target: String?, type: String,
                                 make: (String) -> SignalingMessage) -> [SignalingOutput] {
+        switch route(from: id, target: target, type: type) {
+        case .success(let (targetID, peerID)):
+            relayed &+= 1
+            return [.send(make(peerID), to: targetID)]
+        case .failure(let refused):
+            return [refused.output]
+        }
+    }
+
+    private struct Refused: Error { var output: SignalingOutput }
+
+    /// The target's connection and the sender's peer id, or the error reply.
+    private mutating func route(from id: SignalingConnectionID, target: String?, type: String)
+        -> Result<(SignalingConnectionID, String), Refused> {
         guard let (roomID, peerID) = membership(of: id) else {
-            return [reply(id, SignalingProtocolError(.notJoined, "\"\(type)\" before \"join\""))]
+            return .failure(Refused(output: reply(id, SignalingProtocolError(.notJoined, "\"\(type)\" before \"join\""))))
         }
         guard let target else {
-            return [reply(id, SignalingProtocolError(.invalidMessage, "invalid \"\(type)\" message: missing field \"target\""))]
+            return .failure(Refused(output: reply(id, SignalingProtocolError(.invalidMessage, "invalid \"\(type)\" message: missing field \"target\""))))
         }
         guard let targetID = rooms[roomID]?.members[target], target != peerID else {
-            return [reply(id, SignalingProtocolError(.unknownTarget, "no peer \"\(target.prefix(64))\" in room \"\(roomID)\""))]
+            return .failure(Refused(output: reply(id, SignalingProtocolError(.unknownTarget, "no peer \"\(target.prefix(64))\" in room \"\(roomID)\""))))
         }
-        relayed &+= 1
-        return [.send(make(peerID), to: targetID)]
+        return .success((targetID, peerID))
     }
 
     private func validateID(_ value: String, name: String) -> SignalingProtocolError? {

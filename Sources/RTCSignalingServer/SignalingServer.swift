@@ -1,8 +1,9 @@
 import Foundation
 import Hummingbird
-import HummingbirdWebSocket
+import HummingbirdCore
 import Logging
 import NIOCore
+import NIOPosix
 import RTCSignaling
 import ServiceLifecycle
 import UnixSignals
@@ -27,7 +28,8 @@ public actor SignalingServer {
     public init(configuration: SignalingServerConfiguration = .init(), logger: Logger = Logger(label: "swiftrtc.signaling")) {
         self.configuration = configuration
         self.logger = logger
-        self.connections = SignalingConnections(configuration: configuration.hubConfiguration, logger: logger)
+        self.connections = SignalingConnections(configuration: configuration.hubConfiguration,
+                                                maxQueuedBytes: configuration.maxQueuedBytes, logger: logger)
     }
 
     /// Runs until graceful shutdown (SIGINT/SIGTERM when `handleSignals`, or ``shutdown()``).
@@ -60,7 +62,12 @@ public actor SignalingServer {
 
     /// Current room/peer/relay counters.
     public func stats() async -> SignalingHubStats {
-        await connections.stats
+        connections.stats
+    }
+
+    /// Outbound-queue counters: the largest queue seen and overflow disconnects.
+    public func queueStats() async -> SignalingQueueStats {
+        connections.queueStats
     }
 
     private func started(port: Int) {
@@ -86,7 +93,7 @@ public actor SignalingServer {
         let router = Router()
         router.add(middleware: FileMiddleware(Self.publicDirectory(configuration), searchForIndexHtml: true, logger: logger))
         router.get("/health") { _, _ -> Response in
-            let stats = await connections.stats
+            let stats = connections.stats
             return Self.json(HealthReport(status: "ok", connections: stats.connections, rooms: stats.rooms,
                                           peers: stats.peers, messagesRelayed: stats.messagesRelayed))
         }
@@ -109,62 +116,23 @@ public actor SignalingServer {
             }
         }
 
-        let wsRouter = Router(context: BasicWebSocketRequestContext.self)
-        let hardLimit = max(configuration.maxMessageBytes * 4, 1 << 20)
-        wsRouter.ws("/ws") { inbound, outbound, _ in
-            await Self.serve(inbound: inbound, outbound: outbound, connections: connections, hardLimit: hardLimit)
-        }
-
+        let maxFrameSize = max(configuration.maxMessageBytes * 4, 1 << 20)
+        let closeTimeout = TimeAmount.nanoseconds(Int64(configuration.webSocketCloseTimeout.components.seconds) * 1_000_000_000
+            + configuration.webSocketCloseTimeout.components.attoseconds / 1_000_000_000)
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: wsRouter,
-                configuration: .init(ws: .init(maxFrameSize: hardLimit, closeTimeout: configuration.webSocketCloseTimeout))
-            ),
+            server: HTTPServerBuilder { responder in
+                SignalingChildChannel(responder: responder, connections: connections,
+                                      maxFrameSize: maxFrameSize, closeTimeout: closeTimeout)
+            },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "swiftrtc"),
             onServerRunning: { [weak self] channel in
                 await self?.started(port: channel.localAddress?.port ?? 0)
             },
+            // A group of our own lives as long as the process (servers with it are long-lived).
+            eventLoopGroupProvider: configuration.eventLoopThreads.map { .shared(MultiThreadedEventLoopGroup(numberOfThreads: max(1, $0))) } ?? .singleton,
             logger: logger
         )
-    }
-
-    /// One WebSocket connection: a reader feeding the hub and a writer draining its outbox.
-    private static func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter,
-                              connections: SignalingConnections, hardLimit: Int) async {
-        let (id, outbox) = await connections.open()
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await frame in outbox {
-                    switch frame {
-                    case .message(let message):
-                        do { try await outbound.writeTextMessage(message.jsonString()) } catch { return }
-                    case .close(let reason):
-                        switch reason {
-                        case .shutdown: try? await outbound.close(.goingAway, reason: "server shutdown")
-                        case .rateLimited: try? await outbound.close(.policyViolation, reason: "rate limit exceeded")
-                        }
-                        return
-                    }
-                }
-            }
-            do {
-                for try await message in inbound.messages(maxSize: hardLimit) {
-                    let data: Data
-                    switch message {
-                    case .text(let text): data = Data(text.utf8)
-                    case .binary(let buffer): data = Data(buffer.readableBytesView)
-                    }
-                    let decoded = Result<SignalingMessage, SignalingProtocolError> { () throws(SignalingProtocolError) in
-                        try SignalingMessage.decode(data)
-                    }
-                    await connections.receive(decoded, size: data.count, from: id)
-                }
-            } catch {
-                // The client went away or broke the WebSocket protocol; treat as a disconnect.
-            }
-            await connections.close(id)
-        }
     }
 
     private static func publicDirectory(_ configuration: SignalingServerConfiguration) -> String {
@@ -207,10 +175,11 @@ struct ShutdownNotifier: Service {
 
     func run() async throws {
         try? await gracefulShutdown()
-        let closed = await connections.shutdown()
+        let (closed, deliveries) = connections.shutdown()
+        SignalingDeliveryBatch.dispatchDetached(deliveries)
         logger.info("signaling server shutting down", metadata: ["clients_notified": "\(closed)"])
         // Give clients a moment to complete the close handshake before the HTTP server stops.
-        for _ in 0..<50 where await connections.openCount > 0 {
+        for _ in 0..<50 where connections.openCount > 0 {
             try? await Task.sleep(for: .milliseconds(20))
         }
     }

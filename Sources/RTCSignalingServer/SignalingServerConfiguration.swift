@@ -18,6 +18,13 @@ public struct SignalingServerConfiguration: Sendable {
     public var turn: TURNConfiguration?
     /// Folder served as static files at `/`; `nil` serves the bundled demo page.
     public var publicDirectory: String?
+    /// Bound of each connection's outbound queue in bytes (messages waiting while the client
+    /// does not read; each counts its length plus 64 bytes). A message that does not fit closes
+    /// the connection with a `queue_overflow` error.
+    public var maxQueuedBytes: Int = 256 * 1024
+    /// Event-loop threads serving connections; `nil` uses NIO's shared group (one per core).
+    /// One thread avoids cross-thread hand-offs when the host has few cores to spare.
+    public var eventLoopThreads: Int?
     /// How long to wait for a client's close frame before dropping the connection.
     public var webSocketCloseTimeout: Duration = .seconds(5)
     /// Test configurations only: when set, `POST /test-report` passes each request body here

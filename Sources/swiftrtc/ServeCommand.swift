@@ -44,6 +44,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Serve static files from this folder instead of the bundled demo page.")
     var publicDir: String?
 
+    @Option(help: "Event-loop threads (default: one per core).")
+    var threads: Int?
+
+    @Option(help: "Bound of each connection's outbound queue in bytes; a client over it gets queue_overflow and is disconnected.")
+    var maxQueuedBytes: Int = 256 * 1024
+
     @Option(help: "Log level of the records written to standard error.")
     var logLevel: Logger.Level = .info
 
@@ -62,6 +68,8 @@ struct ServeCommand: AsyncParsableCommand {
             config.turn = TURNConfiguration(secret: secret, uris: turnURI, ttl: turnTTL)
         }
         config.publicDirectory = publicDir
+        config.eventLoopThreads = threads
+        config.maxQueuedBytes = maxQueuedBytes
         let server = SignalingServer(configuration: config, logger: CommandLogging.logger("swiftrtc.serve", level: logLevel))
         try await server.run(handleSignals: true)
     }

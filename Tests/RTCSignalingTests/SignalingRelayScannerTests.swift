@@ -1,0 +1,52 @@
+import NIOCore
+import RTCSession
+import RTCSignaling
+@testable import RTCSignalingServer
+import Testing
+
+/// The server forwards canonical relayed messages as bytes; the copy must decode to what the
+/// full decoder would have forwarded, and anything unusual must take the decoder instead.
+@Suite("Signaling relay scanner") struct SignalingRelayScannerTests {
+    static func forwarded(_ json: String, from: String) -> SignalingMessage? {
+        let buffer = ByteBuffer(string: json)
+        guard let relay = SignalingRelayScanner.scan(buffer) else { return nil }
+        let out = SignalingRelayScanner.splice(buffer, relay: relay, from: from, allocator: ByteBufferAllocator())
+        return try? SignalingMessage.decode(String(buffer: out))
+    }
+
+    @Test(arguments: [
+        SignalingMessage.offer(.init(type: .offer, sdp: "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=\"quoted\" \\ back\r\n"), target: "bob"),
+        .answer(.init(type: .answer, sdp: "v=0\r\n"), target: "bob"),
+        .answer(.init(type: .pranswer, sdp: ""), target: "bob"),
+        .iceCandidate(.init(candidate: "candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host", sdpMid: "0", sdpMLineIndex: 0), target: "bob"),
+        .iceCandidate(.init(candidate: "", sdpMid: nil, sdpMLineIndex: nil, usernameFragment: "uf"), target: "bob"),
+    ])
+    func canonicalMessagesAreForwardedAsTheDecoderWould(_ message: SignalingMessage) throws {
+        let json = message.jsonString()
+        let expected: SignalingMessage = switch message {
+        case .offer(let d, _, _): .offer(d, from: "al\"ice")
+        case .answer(let d, _, _): .answer(d, from: "al\"ice")
+        case .iceCandidate(let c, _, _): .iceCandidate(c, from: "al\"ice")
+        default: message
+        }
+        #expect(Self.forwarded(json, from: "al\"ice") == expected)
+        #expect(SignalingRelayScanner.scan(ByteBuffer(string: json))?.target == "bob")
+    }
+
+    @Test(arguments: [
+        #"{"type":"ice_candidate","target":"bob","from":"mallory","candidate":{"candidate":"x"}}"#,  // a client-set from
+        #"{"type":"ice_candidate","target":"bob","candidate":{"candidate":"x"},"extra":1}"#,         // unknown key
+        #"{"type":"ice_candidate","target":"b\u006fb","candidate":{"candidate":"x"}}"#,                // escaped target
+        #"{"type":"ice_candidate","target":"bob","candidate":{"candidate":"x","sdpMLineIndex":1.5}}"#, // not an Int
+        #"{"type":"ice_candidate","target":"bob","candidate":{"candidate":"x"}"#,                     // truncated
+        #"{"type":"ice_candidate","target":"bob","target":"eve","candidate":{"candidate":"x"}}"#,     // duplicate key
+        #"{"type":"offer","target":"bob","offer":{"type":"banana","sdp":"v=0"}}"#,                    // bad description type
+        #"{"type":"offer","target":"bob","answer":{"type":"answer","sdp":"v=0"}}"#,                   // wrong payload key
+        #"{"type":"offer","target":"bob","offer":{"type":"offer","sdp":"caf\#u{e9}"}}"#,                // non-ASCII
+        #"{"type":"join","peer_id":"a","room_id":"r"}"#,                                               // not relayed
+        #"{"type":"ice_candidate","candidate":{"candidate":"x"}}"#,                                    // no target
+    ])
+    func unusualMessagesTakeTheFullDecoder(_ json: String) {
+        #expect(SignalingRelayScanner.scan(ByteBuffer(string: json)) == nil)
+    }
+}
