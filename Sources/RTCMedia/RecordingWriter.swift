@@ -31,8 +31,9 @@ public enum RecordingError: Error, Hashable, Sendable, CustomStringConvertible {
 /// start where they started in the call; time never goes backwards within a track.
 ///
 /// WebM needs its video codec up front: audio that arrives before the first video frame is held
-/// (up to ``maximumHeldAudio`` packets, the oldest dropped beyond) and written once it is
-/// known, or as an audio-only file when the video track ends without a frame. Video before the
+/// and written once it is known — or, when the video track ends without a frame or no video
+/// came while ``maximumHeldAudio`` packets did (a peer with its camera off), as an audio-only
+/// file, whose later video frames are skipped and counted in ``videoFramesWithoutTrack``. Video before the
 /// first key frame is skipped (counted in ``skippedVideoFrames``): a decoder could not start there.
 public struct RecordingWriter: Sendable {
     /// The containers a recording can be written in.
@@ -79,8 +80,9 @@ public struct RecordingWriter: Sendable {
         }
     }
 
-    /// Audio packets held while a WebM recording waits for its first video frame (5 s of 20 ms packets).
-    public static let maximumHeldAudio = 250
+    /// Audio packets held while a WebM recording waits for its first video frame (30 s of
+    /// 20 ms packets, a few hundred kilobytes) before it gives up on video.
+    public static let maximumHeldAudio = 1_500
 
     /// The container being written.
     public let container: Container
@@ -90,13 +92,16 @@ public struct RecordingWriter: Sendable {
     public private(set) var audioFrames = 0
     /// Video frames skipped before the first key frame.
     public private(set) var skippedVideoFrames = 0
-    /// Audio packets dropped while waiting for the video codec (beyond ``maximumHeldAudio``).
-    public private(set) var droppedHeldAudio = 0
+    /// Video frames that came after a WebM recording had given up on video (see ``maximumHeldAudio``).
+    public private(set) var videoFramesWithoutTrack = 0
     /// Media time of the last frame written.
     public private(set) var duration: TimeAmount = .zero
     /// Whether ``finish(into:)`` was called.
     public private(set) var isFinished = false
 
+    /// Whether the recording was created for a video track.
+    private let declaresVideo: Bool
+    /// Whether video is still expected (false once a WebM recording gave up on it).
     private var expectsVideo: Bool
     private let expectsAudio: Bool
     private var start: NIODeadline?
@@ -134,6 +139,7 @@ public struct RecordingWriter: Sendable {
         if audio, !container.holds(.audio) { throw .unsupportedKind(.audio, container) }
         guard video || audio else { throw .writer(.invalidParameter("a recording needs a video or an audio track")) }
         self.container = container
+        declaresVideo = video
         expectsVideo = video
         expectsAudio = audio
         if container == .ogg { ogg = try Self.checked { try OggOpusWriter(serialNumber: 0x5357_5254) } }
@@ -147,7 +153,7 @@ public struct RecordingWriter: Sendable {
     public mutating func write(kind: RTPCodec.Kind, codec: RTPCodec, frame: ByteBuffer, isKeyFrame: Bool,
                                rtpTimestamp: UInt32, arrival: NIODeadline, into buffer: inout ByteBuffer) throws(RecordingError) -> Bool {
         guard !isFinished else { throw .writer(.finished) }
-        guard container.holds(kind), kind == .video ? expectsVideo : expectsAudio else { throw .unsupportedKind(kind, container) }
+        guard container.holds(kind), kind == .video ? declaresVideo : expectsAudio else { throw .unsupportedKind(kind, container) }
         guard codec.kind == kind, container.holds(codec) else { throw .unsupportedCodec(codec, container) }
         guard frame.readableBytes > 0 else { throw .writer(.emptyFrame) }
         let timestamp = time(of: kind, codec: codec, rtp: rtpTimestamp, arrival: arrival)
@@ -216,20 +222,21 @@ public struct RecordingWriter: Sendable {
                                     timestamp: TimeAmount, into buffer: inout ByteBuffer) throws(RecordingError) -> Bool {
         if kind == .audio {
             guard webm != nil else {
-                if expectsVideo {
+                if expectsVideo, heldAudio.count < Self.maximumHeldAudio {
                     heldAudio.append((frame, timestamp))
-                    if heldAudio.count > Self.maximumHeldAudio {
-                        heldAudio.removeFirst()
-                        droppedHeldAudio += 1
-                    }
                     return false
                 }
+                expectsVideo = false
                 try openWebM(videoCodec: nil, into: &buffer)
                 return try writeAudio(frame, timestamp, into: &buffer)
             }
             return try writeAudio(frame, timestamp, into: &buffer)
         }
-        if webm == nil { try openWebM(videoCodec: codec == .vp9 ? .vp9 : .vp8, into: &buffer) }
+        if webm == nil, expectsVideo { try openWebM(videoCodec: codec == .vp9 ? .vp9 : .vp8, into: &buffer) }
+        guard webm?.video != nil else {
+            videoFramesWithoutTrack += 1
+            return false
+        }
         guard webm?.video?.codec.rawValue == codec.rawValue else { throw .unsupportedCodec(codec, .webm) }
         let written = try Self.checked { try webm!.write(videoFrame: frame, isKeyFrame: isKeyFrame, timestamp: timestamp, into: &buffer) }
         if !written { skippedVideoFrames += 1 }

@@ -132,6 +132,36 @@ import Testing
             .standardOutput.isEmpty, "no video stream")
     }
 
+    /// A peer whose camera stays off: after ``RecordingWriter/maximumHeldAudio`` packets the
+    /// recording becomes audio-only with every packet, and a late video frame is skipped.
+    @Test func aWebMGivesUpOnVideoThatNeverComesWithoutLosingAudio() throws {
+        let dir = try Self.directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = try MediaTestFiles.make("in.ogg", in: dir, ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=32"]
+                                                + MediaTestFiles.opus)
+        let video = try MediaTestFiles.make("in.ivf", in: dir, MediaTestFiles.testPattern + MediaTestFiles.vp8)
+        let frames = try Self.received(input)
+        #expect(frames.count > RecordingWriter.maximumHeldAudio)
+        var writer = try RecordingWriter(container: .webm, video: true, audio: true)
+        let output = dir.appendingPathComponent("out.webm").path
+        let sink = try MediaFileSink(path: output)
+        var buffer = ByteBuffer()
+        for frame in frames {
+            try writer.write(kind: .audio, codec: .opus, frame: frame.data, isKeyFrame: true, rtpTimestamp: frame.rtp,
+                             arrival: frame.arrival, into: &buffer)
+        }
+        let late = try #require(try Self.received(video).first)
+        #expect(try !writer.write(kind: .video, codec: .vp8, frame: late.data, isKeyFrame: true, rtpTimestamp: 0,
+                                  arrival: frames.last!.arrival, into: &buffer))
+        try sink.write(&buffer)
+        try sink.apply(try writer.finish(into: &buffer), after: &buffer)
+        try sink.close()
+        #expect(writer.audioFrames == frames.count && writer.videoFrames == 0 && writer.videoFramesWithoutTrack == 1)
+        #expect(try FFmpegTool.probe(output, stream: "a:0").packets == frames.count)
+        let decode = try FFmpegTool.decode(output)
+        #expect(decode.status == 0 && decode.standardError.isEmpty, "\(decode.standardError)")
+    }
+
     /// IVF (VP9 here) skips what comes before the first key frame; Ogg keeps every packet;
     /// Annex B starts at the first IDR.
     @Test(arguments: [RecordingWriter.Container.ivf, .ogg, .annexB])
