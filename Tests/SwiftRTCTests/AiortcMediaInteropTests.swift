@@ -110,7 +110,10 @@ import Testing
         let pc = try await client.createPeerConnection()
         let videoTrack = try await client.createVideoTrack(source: .file(clip))
         let audioTrack = try await client.createAudioTrack(source: .file(tone))
-        let peer = try Self.startPeer(swiftOffers ? "answer" : "offer", params: "{\"recv\": true, \"codec\": \"\(codec)\"}")
+        // aiortc counts what it decodes and its MediaRecorder writes it to a Matroska file.
+        let recording = directory.appendingPathComponent("aiortc.mkv").path
+        let peer = try Self.startPeer(swiftOffers ? "answer" : "offer",
+                                      params: "{\"recv\": true, \"codec\": \"\(codec)\", \"record\": \"\(recording)\"}")
         defer { peer.terminate() }
         if swiftOffers {
             _ = try await pc.addTrack(audioTrack)
@@ -131,6 +134,11 @@ import Testing
         #expect(frames.width == 320 && frames.height == 240)
         #expect(frames.codec?.lowercased() == "video/\(codec.lowercased())", "aiortc's codec: \(frames.codec ?? "none")")
         #expect(frames.audio >= sent.audio / 2, "aiortc decoded \(frames.audio) audio frames of \(sent.audio) sent")
+        peer.closeInput()
+        _ = try await peer.waitForLine(timeout: 20) { $0.contains("\"recorded\"") }
+        let recordedVideo = try FFmpegTool.probe(recording, stream: "v:0")
+        #expect(Double(recordedVideo.frames) >= Double(sent.video) * 0.9, "aiortc's MediaRecorder wrote \(recordedVideo.frames) of \(sent.video) frames")
+        #expect(try FFmpegTool.probe(recording, stream: "a:0").packets > 0, "aiortc's MediaRecorder wrote audio")
         await pc.close()
     }
 }

@@ -2,11 +2,13 @@
 tests (complete descriptions, like aiortc_peer.py; loopback only).
 
 Usage: aiortc_media_peer.py offer|answer PARAMS_JSON
-  PARAMS_JSON: {"play": "FILE", "recv": true, "codec": "VP8"|"H264"}
+  PARAMS_JSON: {"play": "FILE", "recv": true, "codec": "VP8"|"H264", "record": "FILE.mkv"}
   - play: a media file aiortc's MediaPlayer reads; its audio and video tracks are sent
     (aiortc encodes them: VP8 or H.264 by codec preference, Opus);
   - recv: with role offer, ask for audio and video from the peer (recvonly if not playing);
-  - codec: the video codec aiortc prefers (setCodecPreferences).
+  - codec: the video codec aiortc prefers (setCodecPreferences);
+  - record: aiortc's MediaRecorder also writes the remote tracks to this file (closed on stdin
+    EOF, then {"event": "recorded"} is printed).
 Prints the local description, {"event": "track", "kind": ...} per remote track, and every
 500 ms {"event": "frames", "video": N, "audio": N, "width": W, "height": H, "codec": ...} with
 the frames aiortc decoded from each remote track so far. Exits on stdin EOF.
@@ -17,7 +19,7 @@ import sys
 
 import aioice.ice
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
-from aiortc.contrib.media import MediaPlayer
+from aiortc.contrib.media import MediaPlayer, MediaRecorder, MediaRelay
 
 aioice.ice.get_host_addresses = lambda use_ipv4=True, use_ipv6=False: ["127.0.0.1"]
 
@@ -66,10 +68,17 @@ async def main(role, params):
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     codec = params.get("codec")
 
+    recorder = MediaRecorder(params["record"]) if params.get("record") else None
+    relay = MediaRelay()
+
     @pc.on("track")
     def on_track(track):
         emit({"event": "track", "kind": track.kind})
-        asyncio.ensure_future(consume(track))
+        if recorder:
+            recorder.addTrack(relay.subscribe(track))
+            asyncio.ensure_future(consume(relay.subscribe(track)))
+        else:
+            asyncio.ensure_future(consume(track))
 
     player = MediaPlayer(params["play"]) if params.get("play") else None
     if role == "offer":
@@ -95,10 +104,15 @@ async def main(role, params):
             prefer(t, codec)
         await pc.setLocalDescription(await pc.createAnswer())
         emit({"type": "answer", "sdp": pc.localDescription.sdp})
+    if recorder:
+        await recorder.start()
     reporter = asyncio.ensure_future(report(pc))
     while await reader.readline():
         pass
     reporter.cancel()
+    if recorder:
+        await recorder.stop()
+        emit({"event": "recorded"})
     await pc.close()
 
 
