@@ -10,7 +10,7 @@ import Testing
 /// a Swift member offering to Pion. Every connection must open its channel and echo; none may
 /// hang. scripts/test.sh runs this suite with two interfaces (lo and a veth with 10.99.0.1) and
 /// again with loopback alone. `SWIFTRTC_PION_ATTEMPTS` sets the count (default 100).
-@Suite("Pion room interop", .serialized)
+@Suite("Pion room interop", .serialized, .heavyPeers)
 struct PionRoomInteropTests {
     static let attempts = ProcessInfo.processInfo.environment["SWIFTRTC_PION_ATTEMPTS"].flatMap(Int.init) ?? 100
     static let messages = 5

@@ -7,7 +7,7 @@ import Testing
 /// `swiftrtc play` and `swiftrtc record` as child processes in one room, whichever joins
 /// first: the recording of what `play` sent decodes, with the file's frame counts, and
 /// `record` finishes its file cleanly on SIGINT.
-@Suite("swiftrtc play and record", .serialized)
+@Suite("swiftrtc play and record", .serialized, .heavyPeers)
 struct PlayRecordCommandLineTests {
     @Test(arguments: [true, false])
     func recordWritesWhatPlaySends(playFirst: Bool) async throws {

@@ -4,7 +4,7 @@ import RTCTestSupport
 import Testing
 
 /// `swiftrtc echo` and the demo page in headless Chromium chat in one room.
-@Suite("swiftrtc echo with the demo page in Chromium", .serialized)
+@Suite("swiftrtc echo with the demo page in Chromium", .serialized, .heavyPeers)
 struct RoomEchoChromiumTests {
     /// The page (autotest mode) sends "hello from browser" when its chat channel opens and
     /// must get it back from `echo-bot`. Run with the browser joining second (it offers, with

@@ -6,7 +6,7 @@ import Testing
 /// `swiftrtc play` and `swiftrtc record` in a room with the demo page in headless Chromium:
 /// the page decodes and plays what `play` sends, and `record` writes the page's fake camera
 /// and microphone to a WebM file that ffmpeg decodes.
-@Suite("swiftrtc play and record with the demo page in Chromium", .serialized)
+@Suite("swiftrtc play and record with the demo page in Chromium", .serialized, .heavyPeers)
 struct RoomMediaChromiumTests {
     /// The page joins first; `play` joins later and offers its file's tracks sendonly.
     @Test func theDemoPageDecodesWhatPlaySends() async throws {

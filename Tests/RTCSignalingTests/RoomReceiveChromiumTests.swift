@@ -5,7 +5,7 @@ import Testing
 
 /// `swiftrtc receive` accepts a file sent from the demo page in headless Chromium (same
 /// header shape on the `file` channel, no SHA-256 in it).
-@Suite("swiftrtc receive with the demo page in Chromium", .serialized)
+@Suite("swiftrtc receive with the demo page in Chromium", .serialized, .heavyPeers)
 struct RoomReceiveChromiumTests {
     @Test func theDemoPageSendsAFileToSwiftrtcReceive() async throws {
         try InteropEnvironment.requirePrivateNamespace()

@@ -33,7 +33,7 @@ final class DemoPageReports: @unchecked Sendable {
     var dump: String { lock.withLock { raw.map { "\($0.key): \($0.value.prefix(2000))" }.joined(separator: "\n") } }
 }
 
-@Suite("Demo page in two headless Chromium pages", .serialized)
+@Suite("Demo page in two headless Chromium pages", .serialized, .heavyPeers)
 struct SignalingDemoPageChromiumTests {
     static func flags(profile: URL) -> [String] {
         ["--headless=new", "--no-sandbox", "--user-data-dir=\(profile.path)", "--no-first-run",

@@ -8,7 +8,7 @@ import Testing
 /// Audio and video between SwiftRTC and aiortc (its MediaPlayer encodes a file; it decodes
 /// what we send), in both offer/answer roles, VP8 and H.264 with Opus
 /// (scripts/interop/aiortc_media_peer.py).
-@Suite(.serialized) struct AiortcMediaInteropTests {
+@Suite(.serialized, .heavyPeers) struct AiortcMediaInteropTests {
     static func startPeer(_ role: String, params: String) throws -> PeerProcess {
         try InteropEnvironment.requirePrivateNamespace()
         let python = try InteropEnvironment.peerPython()

@@ -6,7 +6,7 @@ import Testing
 /// SwiftRTC against aiortc with both sides relay-only through one coturn (RFC 8656 over UDP):
 /// every path goes through the relay, so both stacks' TURN clients (permissions, channels or
 /// indications) have to interoperate with each other's relayed addresses.
-@Suite(.serialized) struct AiortcRelayInteropTests {
+@Suite(.serialized, .heavyPeers) struct AiortcRelayInteropTests {
     @Test func relayOnlySwiftOffersRelayOnlyAiortcAnswersAndEchoes() async throws {
         try InteropEnvironment.requirePrivateNamespace()
         let (coturn, server) = try SwiftToSwiftRelayTests.coturn(.longTerm)

@@ -5,7 +5,7 @@ import Testing
 
 /// SwiftRTC against headless Chromium (libwebrtc, usrsctp/dcsctp, BoringSSL) over 127.0.0.1,
 /// in both offer/answer roles.
-@Suite(.serialized) struct ChromiumDataChannelInteropTests {
+@Suite(.serialized, .heavyPeers) struct ChromiumDataChannelInteropTests {
     static func startPeer(_ role: String) throws -> PeerProcess {
         try InteropEnvironment.requirePrivateNamespace()
         _ = try InteropEnvironment.executable("chromium", installHint: "apt-get install chromium")

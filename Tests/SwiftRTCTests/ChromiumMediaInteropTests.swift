@@ -8,7 +8,7 @@ import Testing
 /// Audio and video between SwiftRTC and headless Chromium (fake camera and microphone), in
 /// both offer/answer roles, with trickle ICE, over loopback in a private namespace
 /// (scripts/interop/chromium_media_peer.py drives the page).
-@Suite(.serialized) struct ChromiumMediaInteropTests {
+@Suite(.serialized, .heavyPeers) struct ChromiumMediaInteropTests {
     static func startPeer(_ role: String, params: String) throws -> PeerProcess {
         try InteropEnvironment.requirePrivateNamespace()
         _ = try InteropEnvironment.executable("chromium", installHint: "apt-get install chromium")

@@ -13,7 +13,7 @@ import Testing
 /// names: with media permission Chromium does not hide addresses (without it, in a
 /// loopback-only namespace, it announces no candidate at all; ignoring mDNS candidates is
 /// covered by RTCSessionTests' SessionTrickleTests).
-@Suite(.serialized) struct ChromiumTrickleInteropTests {
+@Suite(.serialized, .heavyPeers) struct ChromiumTrickleInteropTests {
     static func startPeer(_ role: String) throws -> PeerProcess {
         try InteropEnvironment.requirePrivateNamespace()
         _ = try InteropEnvironment.executable("chromium", installHint: "apt-get install chromium")

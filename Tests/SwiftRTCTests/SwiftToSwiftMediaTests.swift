@@ -7,7 +7,7 @@ import Testing
 /// Two SwiftRTC peer connections over real sockets: audio, video and a data channel on one
 /// BUNDLE transport, both ways, for a minute — no frame lost on loopback — in both roles, plus
 /// `replaceTrack` without renegotiation and a track removed mid-call.
-@Suite struct SwiftToSwiftMediaTests {
+@Suite(.heavyPeers) struct SwiftToSwiftMediaTests {
     /// A frame whose bytes say which track and index it is (our stack never decodes).
     static func frame(_ tag: UInt8, _ index: Int, key: Bool, size: Int) -> ByteBuffer {
         var bytes = [UInt8](repeating: tag, count: size)
