@@ -19,20 +19,73 @@ public struct TestTimeout: Error, CustomStringConvertible {
 
 /// Runs `body`, failing with `TestTimeout` after `seconds` of wall-clock time (for tests over
 /// real sockets and real peers; the deterministic protocol tests run in virtual time and never
-/// sleep). `body` is cancelled when the time is up.
+/// sleep). `body` is cancelled when the time is up, and the timeout is thrown at once even if
+/// `body` ignores the cancellation (say it awaits an unstructured task's `value`, which
+/// cancellation does not interrupt): a test fails with a message, it never hangs.
 public func withTimeout<T: Sendable>(
     _ seconds: Double, _ what: @autoclosure () -> String,
     _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     let what = what()
-    return try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
-            throw TestTimeout(what: what, seconds: seconds)
+    let outcome = TimeoutOutcome<T>()
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            outcome.install(continuation)
+            let work = Task {
+                do { outcome.finish(.success(try await body())) } catch { outcome.finish(.failure(error)) }
+            }
+            let timer = Task {
+                try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+                if outcome.finish(.failure(TestTimeout(what: what, seconds: seconds))) { work.cancel() }
+            }
+            outcome.onFinish { work.cancel(); timer.cancel() }
         }
-        defer { group.cancelAll() }
-        return try await group.next()!
+    } onCancel: {
+        outcome.finish(.failure(CancellationError()))
+    }
+}
+
+/// The first of a body's result, its timeout or a cancellation, delivered once.
+private final class TimeoutOutcome<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<T, any Error>?
+    private var early: Result<T, any Error>?
+    private var done = false
+    private var cleanup: (@Sendable () -> Void)?
+
+    func install(_ continuation: CheckedContinuation<T, any Error>) {
+        let ready: Result<T, any Error>? = lock.withLock {
+            if let early { return early }
+            self.continuation = continuation
+            return nil
+        }
+        if let ready { continuation.resume(with: ready) }
+    }
+
+    func onFinish(_ action: @escaping @Sendable () -> Void) {
+        let finished: Bool = lock.withLock {
+            if done { return true }
+            cleanup = action
+            return false
+        }
+        if finished { action() }
+    }
+
+    /// Delivers `result` if nothing was delivered yet; returns whether it was this call.
+    @discardableResult
+    func finish(_ result: Result<T, any Error>) -> Bool {
+        let (first, waiting, action): (Bool, CheckedContinuation<T, any Error>?, (@Sendable () -> Void)?) = lock.withLock {
+            guard !done else { return (false, nil, nil) }
+            done = true
+            let waiting = continuation
+            continuation = nil
+            if waiting == nil { early = result }
+            return (true, waiting, cleanup)
+        }
+        guard first else { return false }
+        waiting?.resume(with: result)
+        action?()
+        return true
     }
 }
 
