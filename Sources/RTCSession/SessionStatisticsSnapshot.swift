@@ -1,7 +1,9 @@
 import NIOCore
 import RTCCore
 import RTCICE
+import RTCRTP
 import RTCRTPStreams
+import RTCDataChannel
 import RTCSDP
 
 /// Everything the session counts, as one value taken on request (`RTCSession.statisticsSnapshot`):

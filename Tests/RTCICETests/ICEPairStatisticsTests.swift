@@ -16,7 +16,10 @@ import Testing
         sim.b.startGathering(localAddresses: [sim.addressB], now: sim.now)
         #expect(sim.run(for: .seconds(5)) { $0.bothConnected })
         let texts = (0..<5).map { "data \($0) " + String(repeating: "x", count: $0 * 100) }
-        for text in texts { #expect(sim.sendData(text, from: .a)) }
+        for text in texts {
+            let queued = sim.sendData(text, from: .a)
+            #expect(queued)
+        }
         sim.run(for: .milliseconds(100))
         #expect(sim.dataB == texts)
         let bytes = texts.map(\.utf8.count).reduce(0, +)

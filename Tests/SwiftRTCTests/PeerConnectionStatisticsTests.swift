@@ -77,7 +77,7 @@ import Testing
             sentBytes += text.utf8.count
             try await chat.send(text)
         }
-        for i in 0..<5 { try await chatAtB.send(Data(repeating: UInt8(i), count: 100 + i)) }
+        for i in 0..<5 { try await chatAtB.send([UInt8](repeating: UInt8(i), count: 100 + i)) }
         async let playA: Void = SwiftToSwiftMediaTests.play(video: aVideo, audio: aAudio, tag: 0xA, seconds: seconds)
         async let playB: Void = SwiftToSwiftMediaTests.play(video: bVideo, audio: bAudio, tag: 0xB, seconds: seconds)
         try await playA
