@@ -52,7 +52,7 @@ extension SessionTransceiver {
         let inbound = receivers.keys.sorted().compactMap { ssrc -> SessionInboundStatistics? in
             guard let r = receivers[ssrc] else { return nil }
             let clockRate = max(1, r.stream.receiveStatistics.clockRate)
-            return SessionInboundStatistics(ssrc: ssrc, trackID: remoteTrack?.trackID,
+            return SessionInboundStatistics(ssrc: ssrc, rtxSSRC: r.stream.retransmissionSSRC, trackID: remoteTrack?.trackID,
                                             codec: negotiated?.codec(payloadType: r.stream.configuration.payloadType),
                                             counters: r.stream.statistics, packetsLost: r.stream.receiveStatistics.cumulativeLost,
                                             jitter: Double(r.stream.receiveStatistics.jitter) / Double(clockRate))
@@ -86,13 +86,14 @@ extension DTLSCipherSuite {
 }
 
 extension SRTPProtectionProfile {
-    /// The profile's name (RFC 5764 §4.1.2, RFC 7714 §14.2), W3C `srtpCipher`.
+    /// The profile's name in the IANA DTLS-SRTP protection profile registry (RFC 5764 §4.1.2,
+    /// RFC 7714 §14.2), W3C `srtpCipher`.
     var w3cName: String {
         switch self {
-        case .aes128CmHmacSha1_80: "AES_CM_128_HMAC_SHA1_80"
-        case .aes128CmHmacSha1_32: "AES_CM_128_HMAC_SHA1_32"
-        case .aeadAes128Gcm: "AEAD_AES_128_GCM"
-        case .aeadAes256Gcm: "AEAD_AES_256_GCM"
+        case .aes128CmHmacSha1_80: "SRTP_AES128_CM_HMAC_SHA1_80"
+        case .aes128CmHmacSha1_32: "SRTP_AES128_CM_HMAC_SHA1_32"
+        case .aeadAes128Gcm: "SRTP_AEAD_AES_128_GCM"
+        case .aeadAes256Gcm: "SRTP_AEAD_AES_256_GCM"
         }
     }
 }

@@ -134,6 +134,8 @@ public struct SessionOutboundStatistics: Sendable {
 public struct SessionInboundStatistics: Sendable {
     /// The peer's media SSRC.
     public var ssrc: UInt32
+    /// The peer's RTX SSRC for it, once known.
+    public var rtxSSRC: UInt32?
     /// The peer's track id (its `a=msid`).
     public var trackID: String?
     /// The negotiated codec it arrives in.

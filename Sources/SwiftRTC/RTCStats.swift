@@ -100,7 +100,8 @@ public struct RTCStats: Codable, Sendable, Hashable {
     public var nominated: Bool?
     /// The latest STUN round-trip time, in seconds.
     public var currentRoundTripTime: Double?
-    /// The sum of every STUN round-trip time measured, in seconds.
+    /// The sum of every round-trip time measured (STUN on a pair, reception reports for
+    /// remote-inbound-rtp), in seconds.
     public var totalRoundTripTime: Double?
     /// Connectivity-check and consent requests sent.
     public var requestsSent: Int?
@@ -210,7 +211,7 @@ public struct RTCStats: Codable, Sendable, Hashable {
     public var retransmittedPacketsSent: Int?
     /// Retransmitted bytes sent.
     public var retransmittedBytesSent: Int?
-    /// The RTX SSRC of an outbound stream.
+    /// The RTX SSRC of a stream.
     public var rtxSsrc: UInt32?
     /// The `media-source` entry feeding an outbound stream.
     public var mediaSourceId: String?
@@ -225,6 +226,8 @@ public struct RTCStats: Codable, Sendable, Hashable {
     public var fractionLost: Double?
     /// The round-trip time from the last report, in seconds.
     public var roundTripTime: Double?
+    /// How many reports gave a round-trip time (`totalRoundTripTime` sums them).
+    public var roundTripTimeMeasurements: Int?
 
     /// Creates an entry with only its id, type and timestamp; set the fields of its type.
     public init(id: String, type: RTCStatsType, timestamp: Double) {

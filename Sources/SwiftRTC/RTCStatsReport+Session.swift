@@ -130,6 +130,7 @@ extension RTCStatsReport {
                     (e.nackCount, e.pliCount, e.firCount) = (c.nacksSent, c.pictureLossIndicationsSent, 0)
                 }
                 e.lastPacketReceivedTimestamp = wall(c.lastPacketReceivedAt)
+                e.rtxSsrc = r.rtxSSRC
                 entries.append(e)
             }
             guard let o = m.outbound else { continue }
@@ -170,6 +171,10 @@ extension RTCStatsReport {
                 let clockRate = o.codec.map { Double(max(1, $0.clockRate)) } ?? (m.kind == .audio ? 48_000 : 90_000)
                 r.jitter = c.remoteJitter.map { Double($0) / clockRate }
                 r.roundTripTime = seconds(c.roundTripTime)
+                if c.roundTripTimeMeasurements > 0 {
+                    r.totalRoundTripTime = seconds(c.totalRoundTripTime)
+                    r.roundTripTimeMeasurements = Int(c.roundTripTimeMeasurements)
+                }
                 entries.append(r)
             }
             entries.append(e)

@@ -126,6 +126,8 @@ import Testing
             let bytes = Double(inbound.bytesReceived ?? 0)
             #expect(bytes >= lowBytes * 0.90 && bytes <= highBytes * 1.10, "\(kind) bytes: received \(bytes), Chromium sent \(lowBytes)…\(highBytes)")
         }
+        let theirVideoRTX = after.one("outbound-rtp", kind: "video")?["rtxSsrc"] as? NSNumber
+        #expect(ours.entries(ofType: .inboundRTP).first { $0.kind == "video" }?.rtxSsrc.map { NSNumber(value: $0) } == theirVideoRTX)
         // The data channel: every message both ways.
         let channel = try #require(ours.entries(ofType: .dataChannel).first)
         let theirs = try #require(after.one("data-channel"))

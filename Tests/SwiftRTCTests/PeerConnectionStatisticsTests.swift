@@ -156,6 +156,8 @@ import Testing
         let remoteInbound = try #require(reportAtA[videoOut.remoteId ?? ""])
         #expect(remoteInbound.type == .remoteInboundRTP && remoteInbound.localId == videoOut.id && remoteInbound.ssrc == videoOut.ssrc)
         #expect(remoteInbound.packetsLost == 0 && remoteInbound.fractionLost == 0 && (remoteInbound.roundTripTime ?? 0) > 0)
+        #expect((remoteInbound.roundTripTimeMeasurements ?? 0) >= 1 && (remoteInbound.totalRoundTripTime ?? 0) >= (remoteInbound.roundTripTime ?? 1))
+        #expect(videoOut.rtxSsrc != nil && videoIn.rtxSsrc == videoOut.rtxSsrc, "B knows A's RTX SSRC from the SDP")
 
         // JSON: W3C names, only the fields present, and it decodes back.
         let json = try JSONEncoder().encode(reportAtA)
