@@ -93,6 +93,14 @@ extension ICEAgent {
     /// restarts (only the packet and byte counters are kept).
     public var applicationDataCounters: ICECandidatePairCounters { applicationTotals }
 
+    /// The TURN server each relayed local candidate was allocated on, by the candidate's address
+    /// (W3C `url` and `relayProtocol` of a relayed local candidate).
+    public var relayServersByCandidate: [TransportAddress: ICERelayServer] {
+        var servers: [TransportAddress: ICERelayServer] = [:]
+        for relay in relays { if let candidate = relay.candidate { servers[candidate.address] = relay.server } }
+        return servers
+    }
+
     /// How many times a pair was selected (W3C `selectedCandidatePairChanges`).
     public var selectedPairChanges: Int { selectedPairChangeCount }
 

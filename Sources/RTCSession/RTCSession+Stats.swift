@@ -31,7 +31,8 @@ extension RTCSession {
             if let id = channels.streamID(of: handle) { channelStats[handle]?.streamID = id }
         }
         return SessionStatisticsSnapshot(
-            transport: transport, candidatePairs: pairs, localCandidates: locals, remoteCandidates: ice.remoteCandidates,
+            transport: transport, candidatePairs: pairs, localCandidates: locals, relayServers: ice.relayServersByCandidate,
+            remoteCandidates: ice.remoteCandidates,
             localUsernameFragment: ice.localCredentials.ufrag, remoteUsernameFragment: ice.remoteCredentials?.ufrag,
             localCertificate: SessionCertificateInfo(fingerprint: certificate.fingerprint, der: certificate.derBytes),
             remoteCertificate: info.map { SessionCertificateInfo(fingerprint: $0.remoteFingerprint, der: $0.remoteCertificate) },

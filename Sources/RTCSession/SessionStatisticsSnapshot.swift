@@ -18,6 +18,8 @@ public struct SessionStatisticsSnapshot: Sendable {
     /// Local candidates gathered (host, server-reflexive, relayed) and peer-reflexive ones
     /// learned from checks.
     public var localCandidates: [ICECandidate]
+    /// The TURN server of each relayed local candidate, by the candidate's address.
+    public var relayServers: [TransportAddress: ICERelayServer]
     /// Remote candidates signaled or learned (peer-reflexive).
     public var remoteCandidates: [ICECandidate]
     /// Our ICE username fragment.

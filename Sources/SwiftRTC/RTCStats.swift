@@ -141,8 +141,10 @@ public struct RTCStats: Codable, Sendable, Hashable {
     public var relatedAddress: String?
     /// The related port.
     public var relatedPort: Int?
-    /// How a relayed candidate reaches its TURN server (`udp`).
+    /// How a relayed local candidate reaches its TURN server (`udp` or `tcp`).
     public var relayProtocol: String?
+    /// The TURN server of a relayed local candidate (`turn:host:port?transport=udp`).
+    public var url: String?
 
     // MARK: certificate
 

@@ -3,6 +3,7 @@ import RTCCore
 import RTCICE
 import RTCSDP
 import RTCSession
+import RTCTURN
 
 extension RTCStatsReport {
     /// The id of the one (BUNDLE) transport.
@@ -32,7 +33,14 @@ extension RTCStatsReport {
 
         // Candidates and pairs.
         for c in snapshot.localCandidates {
-            entries.append(Self.candidate(c, local: true, ufrag: snapshot.localUsernameFragment, timestamp: wallMilliseconds))
+            var e = Self.candidate(c, local: true, ufrag: snapshot.localUsernameFragment, timestamp: wallMilliseconds)
+            if c.type == .relayed, let server = snapshot.relayServers[c.address] {
+                // How we reach the server, and its URL as a W3C `RTCIceServer` would name it.
+                let transport = server.transport == .udp ? "udp" : "tcp"
+                e.relayProtocol = transport
+                e.url = "turn:\(server.address)?transport=\(transport)"
+            }
+            entries.append(e)
         }
         for c in snapshot.remoteCandidates {
             entries.append(Self.candidate(c, local: false, ufrag: snapshot.remoteUsernameFragment, timestamp: wallMilliseconds))
@@ -214,7 +222,6 @@ extension RTCStatsReport {
             e.relatedAddress = "\(related.ip)"
             e.relatedPort = Int(related.port)
         }
-        if c.type == .relayed, local { e.relayProtocol = "udp" }
         return e
     }
 }

@@ -179,4 +179,33 @@ import Testing
         #expect(try Self.one(closed, .peerConnection).dataChannelsClosed == 1)
         #expect(try Self.one(closed, .dataChannel).state == "closed")
     }
+
+    /// Relay-only through coturn: the selected pair's local candidate is relayed and names its
+    /// TURN server (`url`, `relayProtocol`) and the host address it was allocated from.
+    @Test func relayedCandidateNamesItsServer() async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        let (coturn, server) = try SwiftToSwiftRelayTests.coturn(.longTerm)
+        defer { coturn.stop() }
+        let client = WebRTCClient(engine: .native)
+        let a = try await SwiftToSwiftRelayTests.relayOnly(client, server)
+        let b = try await SwiftToSwiftRelayTests.relayOnly(client, server)
+        let local = try await a.createDataChannel("relayed")
+        try await SwiftToSwiftDataChannelTests.connect(a, b)
+        let remote = try await SwiftToSwiftDataChannelTests.firstOpen(b)
+        try await local.send("through the relay")
+        #expect(try await withTimeout(5, "relayed text") { try await remote.receiveText() } == "through the relay")
+        for pc in [a, b] {
+            let report = await pc.statistics()
+            #expect(Self.danglingReferences(in: report).isEmpty)
+            let pair = try #require(report.selectedCandidatePair)
+            let candidate = try #require(report[pair.localCandidateId ?? ""])
+            #expect(candidate.candidateType == "relay" && candidate.relayProtocol == "udp")
+            #expect(candidate.url == "turn:127.0.0.1:\(coturn.port)?transport=udp", "\(candidate.url ?? "no url")")
+            #expect(candidate.address == "127.0.0.1" && candidate.relatedAddress != nil && candidate.relatedPort != nil)
+            #expect(report[pair.remoteCandidateId ?? ""]?.candidateType == "relay")
+            #expect((pair.bytesSent ?? 0) > 0 && (pair.bytesReceived ?? 0) > 0 && pair.currentRoundTripTime != nil)
+        }
+        await a.close()
+        await b.close()
+    }
 }
