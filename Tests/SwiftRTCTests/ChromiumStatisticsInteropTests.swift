@@ -164,6 +164,10 @@ import Testing
         let theirRemoteRTT = try #require(after.number("remote-inbound-rtp", kind: "video", "roundTripTime"))
         #expect(Self.sameMagnitude(remoteInbound.roundTripTime ?? 0, theirRemoteRTT),
                 "RTCP RTT: ours \(remoteInbound.roundTripTime ?? 0), Chromium's \(theirRemoteRTT)")
+        let video = ours.entries(ofType: .outboundRTP).first { $0.kind == "video" }
+        print("[stats] video sent \(video?.packetsSent ?? 0) packets / \(video?.bytesSent ?? 0) B, Chromium received",
+              "\(after.number("inbound-rtp", kind: "video", "packetsReceived") ?? 0) / \(after.number("inbound-rtp", kind: "video", "bytesReceived") ?? 0);",
+              "STUN RTT ours \(ourRTT) s, Chromium's \(theirRTT) s; RTCP RTT ours \(remoteInbound.roundTripTime ?? 0) s, Chromium's \(theirRemoteRTT) s")
         #expect(!peer.output.contains { $0.contains("\"event\": \"error\"") }, "\(peer.allOutput.suffix(2_000))")
         await pc.close()
     }
