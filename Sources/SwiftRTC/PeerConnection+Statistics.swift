@@ -15,6 +15,13 @@ extension PeerConnection {
     /// ```
     public func statistics() -> RTCStatsReport {
         let snapshot = driver.core.statisticsSnapshot
-        return RTCStatsReport(snapshot, now: .now(), wallMilliseconds: WallClock.unixSeconds() * 1000)
+        // The tracks the senders have now (replaceTrack changes them without the session knowing).
+        var sources: [Int: RTCStatsReport.MediaSource] = [:]
+        for (handle, transceiver) in events.transceivers {
+            if let track = transceiver.sender.track {
+                sources[handle] = RTCStatsReport.MediaSource(trackID: track.id, framesWritten: track.kind == .video ? track.framesWritten : nil)
+            }
+        }
+        return RTCStatsReport(snapshot, sources: sources, now: .now(), wallMilliseconds: WallClock.unixSeconds() * 1000)
     }
 }

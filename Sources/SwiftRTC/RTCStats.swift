@@ -220,6 +220,11 @@ public struct RTCStats: Codable, Sendable, Hashable {
     /// The `remote-inbound-rtp` entry of an outbound stream.
     public var remoteId: String?
 
+    // MARK: media-source
+
+    /// Video frames the source produced (written to the track).
+    public var frames: Int?
+
     // MARK: remote-inbound-rtp
 
     /// The `outbound-rtp` entry the peer's reports are about.

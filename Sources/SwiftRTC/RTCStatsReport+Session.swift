@@ -9,10 +9,18 @@ extension RTCStatsReport {
     /// The id of the one (BUNDLE) transport.
     static let transportID = "T01"
 
+    /// What the API layer knows of a sender's current track: its id and, for video, the
+    /// frames written to it (W3C media-source `frames`).
+    struct MediaSource {
+        var trackID: String
+        var framesWritten: Int?
+    }
+
     /// The W3C report of a session snapshot. `now` and `wallMilliseconds` are the same instant
     /// on the monotonic clock the session runs on and on the wall clock: every entry is
     /// stamped `wallMilliseconds`, and the session's times are moved onto the wall clock.
-    init(_ snapshot: SessionStatisticsSnapshot, now: NIODeadline, wallMilliseconds: Double) {
+    /// `sources` are the senders' current tracks by transceiver handle.
+    init(_ snapshot: SessionStatisticsSnapshot, sources: [Int: MediaSource], now: NIODeadline, wallMilliseconds: Double) {
         var entries: [RTCStats] = []
         func entry(_ id: String, _ type: RTCStatsType) -> RTCStats { RTCStats(id: id, type: type, timestamp: wallMilliseconds) }
         func wall(_ deadline: NIODeadline?) -> Double? {
@@ -188,7 +196,8 @@ extension RTCStatsReport {
             entries.append(e)
             var source = entry(sourceID, .mediaSource)
             source.kind = m.kind.rawValue
-            source.trackIdentifier = o.trackID
+            source.trackIdentifier = sources[m.handle]?.trackID ?? o.trackID
+            source.frames = sources[m.handle]?.framesWritten
             entries.append(source)
         }
         entries.append(contentsOf: codecs.values)

@@ -147,6 +147,7 @@ import Testing
             #expect(reportAtA[out.codecId ?? ""]?.payloadType == reportAtB[inb.codecId ?? ""]?.payloadType)
             let source = try #require(reportAtA[out.mediaSourceId ?? ""])
             #expect(source.type == .mediaSource && source.kind == kind)
+            #expect(source.frames == (kind == "video" ? 30 * seconds : nil))
             #expect(source.trackIdentifier == (kind == "video" ? aVideo.id : aAudio.id) && inb.trackIdentifier == source.trackIdentifier)
             #expect(inb.lastPacketReceivedTimestamp != nil)
         }
