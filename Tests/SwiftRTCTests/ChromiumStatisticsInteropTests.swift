@@ -44,7 +44,8 @@ import Testing
         abs(ours - theirs) <= fraction * max(ours, theirs)
     }
 
-    @Test func statisticsMatchChromiumGetStats() async throws {
+    @Test(arguments: [true, false])
+    func statisticsMatchChromiumGetStats(swiftOffers: Bool) async throws {
         let directory = try MediaFiles.directory("stats-media")
         defer { try? FileManager.default.removeItem(at: directory) }
         let clip = directory.appendingPathComponent("clip.webm").path
@@ -52,10 +53,15 @@ import Testing
         let client = WebRTCClient(engine: .native)
         let tracks = try await client.createTracks(fromFile: clip)
         let pc = try await client.createPeerConnection()
-        let peer = try ChromiumMediaInteropTests.startPeer("answer", params: #"{"send": ["video", "audio"], "recv": true, "fullStats": true}"#)
+        let peer = try ChromiumMediaInteropTests.startPeer(swiftOffers ? "answer" : "offer",
+                                                           params: #"{"send": ["video", "audio"], "recv": true, "fullStats": true}"#)
         defer { peer.terminate() }
-        for track in tracks { _ = try await pc.addTrack(track, streamIDs: ["files"]) }
-        let chat = try await pc.createDataChannel("chat")
+        // Offering, Swift creates the channel; answering, Chromium's offer brings it.
+        let created = swiftOffers ? try await pc.createDataChannel("chat") : nil
+        let opened = Task {
+            for await event in pc.dataChannelEvents { if case .open(let channel) = event { return channel as DataChannel? } }
+            return nil
+        }
         let remoteTracks = Task {
             var found: [RemoteTrack] = []
             for await event in pc.trackEvents {
@@ -64,7 +70,21 @@ import Testing
             }
             return found
         }
-        let remote = try await ChromiumMediaInteropTests.connect(pc, peer, swiftOffers: true)
+        let remote: ChromiumTrickleInteropTests.RemoteCandidates
+        if swiftOffers {
+            for track in tracks { _ = try await pc.addTrack(track, streamIDs: ["files"]) }
+            remote = try await ChromiumMediaInteropTests.connect(pc, peer, swiftOffers: true)
+        } else {
+            // Chromium offers sendrecv audio and video; our tracks go on the transceivers its offer made.
+            let forwarding = ChromiumTrickleInteropTests.forwardLocalCandidates(of: pc, to: peer)
+            _ = forwarding
+            remote = ChromiumTrickleInteropTests.RemoteCandidates(from: peer, to: pc)
+            try await pc.setRemoteDescription(try await AiortcDataChannelInteropTests.readDescription(peer, type: "offer"))
+            for track in tracks { _ = try await pc.addTrack(track, streamIDs: ["files"]) }
+            let answer = try await pc.createAnswer()
+            try await pc.setLocalDescription(answer)
+            try AiortcDataChannelInteropTests.write(peer, answer)
+        }
         defer { remote.stop() }
         try await withTimeout(20, "connected") {
             for await state in pc.connectionStateUpdates where state == .connected { return }
@@ -74,9 +94,8 @@ import Testing
             Task { for try await _ in track {} }
         }
         defer { readers.forEach { $0.cancel() } }
-        try await withTimeout(15, "chat open") {
-            for await event in pc.dataChannelEvents { if case .open = event { return } }
-        }
+        let chat = try #require(try await withTimeout(15, "chat open") { await opened.value })
+        #expect(created == nil || chat === created)
         var echoed = 0
         for i in 0..<30 {
             try await chat.send("message \(i) " + String(repeating: "x", count: i * 10))
@@ -154,11 +173,26 @@ import Testing
         #expect(ours[transport.localCertificateId ?? ""]?.fingerprint == ourCertificate)
 
         // Round-trip times: STUN on the selected pair, and RTCP reports on video.
+        // Chromium's entry for our selected pair: the one with the same two addresses, mirrored.
+        // (Which pair each side calls selected may differ: see the print.)
         let pair = try #require(ours.selectedCandidatePair)
-        let theirPair = try #require(after.entry(theirTransport["selectedCandidatePairId"]))
+        let ourLocal = try #require(ours[pair.localCandidateId ?? ""])
+        let ourRemote = try #require(ours[pair.remoteCandidateId ?? ""])
+        func endpoint(_ e: [String: Any]?) -> String { "\(e?["address"] ?? "?")/\((e?["port"] as? NSNumber)?.intValue ?? 0)" }
+        let theirPair = try #require(after.all("candidate-pair").first {
+            endpoint(after.entry($0["localCandidateId"])) == "\(ourRemote.address ?? "")/\(ourRemote.port ?? 0)"
+                && endpoint(after.entry($0["remoteCandidateId"])) == "\(ourLocal.address ?? "")/\(ourLocal.port ?? 0)"
+        }, "no Chromium pair for ours: \(after.all("candidate-pair").map { endpoint(after.entry($0["localCandidateId"])) + " ↔ " + endpoint(after.entry($0["remoteCandidateId"])) })")
+        let theirSelected = after.entry(theirTransport["selectedCandidatePairId"])
+        print("[stats] selected pair: ours \(ourLocal.address ?? "")/\(ourLocal.port ?? 0) → \(ourRemote.address ?? "")/\(ourRemote.port ?? 0);",
+              "Chromium's \(endpoint(after.entry(theirSelected?["localCandidateId"]))) → \(endpoint(after.entry(theirSelected?["remoteCandidateId"])))",
+              "(the same: \(theirSelected?["id"] as? String == theirPair["id"] as? String))")
         let ourRTT = try #require(pair.currentRoundTripTime)
-        let theirRTT = try #require((theirPair["currentRoundTripTime"] as? NSNumber)?.doubleValue)
+        // Chromium's current measurement is on the pair it selected (a pair it does not use is
+        // checked rarely, so its time may date from the busy start of the call).
+        let theirRTT = try #require((theirSelected?["currentRoundTripTime"] as? NSNumber)?.doubleValue)
         #expect(Self.sameMagnitude(ourRTT, theirRTT), "STUN RTT: ours \(ourRTT), Chromium's \(theirRTT)")
+        // What we sent on our pair arrived on its mirror at Chromium.
         #expect(Self.within(Double(pair.bytesSent ?? 0), (theirPair["bytesReceived"] as? NSNumber)?.doubleValue ?? 0, 0.10))
         let remoteInbound = try #require(ours.entries(ofType: .remoteInboundRTP).first { $0.kind == "video" })
         let theirRemoteRTT = try #require(after.number("remote-inbound-rtp", kind: "video", "roundTripTime"))
