@@ -159,7 +159,9 @@ import Testing
 
         // Transport: bytes one way match the other's count; each knows the other's certificate.
         let transport = try #require(ours.transport)
-        let theirTransport = try #require(after.one("transport"))
+        // The transport in use (until the answer bundles them, an offerer has one per m-section).
+        let theirTransport = try #require(after.all("transport").first { $0["dtlsState"] as? String == "connected" },
+                                          "Chromium's transports: \(after.all("transport"))")
         let theirReceived = try #require((theirTransport["bytesReceived"] as? NSNumber)?.doubleValue)
         #expect(Self.within(Double(transport.bytesSent ?? 0), theirReceived, 0.10), "transport: sent \(transport.bytesSent ?? 0), Chromium received \(theirReceived)")
         #expect(transport.dtlsCipher == theirTransport["dtlsCipher"] as? String, "\(transport.dtlsCipher ?? "") / \(theirTransport["dtlsCipher"] ?? "")")
