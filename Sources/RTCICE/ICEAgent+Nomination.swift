@@ -36,6 +36,7 @@ extension ICEAgent {
         if let current = selectedIndex, current == index { return }
         if let current = selectedIndex, priority(of: pairs[current]) > priority(of: pairs[index]) { return }
         selectedIndex = index
+        selectedPairChangeCount += 1
         selectedSend = (pairs[index].base, pairs[index].remote.address)
         lastConsent = now
         scheduleConsent(now: now)

@@ -76,6 +76,8 @@ extension ICEAgent {
         }
         respond(to: m, datagram, integrity: true)
         guard let index = pairIndex[PairKey(base: datagram.destination, remote: datagram.source)] else { return }
+        pairs[index].counters.requestsReceived += 1
+        pairs[index].counters.responsesSent += 1
         // Triggered check (RFC 8445 §7.3.1.4).
         switch pairs[index].state {
         case .succeeded:
@@ -146,12 +148,14 @@ extension ICEAgent {
                 }
                 return
             }
+            recordResponse(on: index, sentAt: t.lastSentAt, now: now)
             checkSucceeded(index, mapped: m.xorMappedAddress, useCandidate: useCandidate, now: now)
         case .consent(let index):
             guard let key = remoteKey, parsed.verifyIntegrity(key) else { statistics.badIntegrityResponsesDropped += 1; return }
             transactions[m.transactionID] = nil
             if m.type.messageClass == .successResponse, t.generation == generation, selectedIndex == index,
                datagram.source == pairs[index].remote.address {
+                recordResponse(on: index, sentAt: t.lastSentAt, now: now)
                 consentRefreshed(now: now)
             }
         }

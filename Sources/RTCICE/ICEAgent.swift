@@ -51,6 +51,8 @@ public struct ICEAgent: DatagramCore, Sendable {
         var nominated = false
         var nominateOnSuccess = false
         var useCandidateSent = false
+        /// Requests, responses, data and round-trip times (`candidatePairStatistics`).
+        var counters = ICECandidatePairCounters()
         var public_: ICECandidatePair { ICECandidatePair(local: local, localBase: base, remote: remote) }
         var foundation: String { local.foundation + "/" + remote.foundation }
     }
@@ -69,6 +71,8 @@ public struct ICEAgent: DatagramCore, Sendable {
         var rto: TimeAmount
         var next: NIODeadline
         var generation: Int
+        /// When the request last went out (a response measures the round-trip time from it).
+        var lastSentAt: NIODeadline? = nil
     }
 
     struct PairKey: Hashable {
@@ -98,6 +102,10 @@ public struct ICEAgent: DatagramCore, Sendable {
     var gatheringStarted = false
     var generation = 0
     var prflxCounter = 0
+    /// How many times a pair was selected (`selectedPairChanges`).
+    var selectedPairChangeCount = 0
+    /// Application data on every pair of every generation (`applicationDataCounters`).
+    var applicationTotals = ICECandidatePairCounters()
     var transmits: [Transmit] = []
     var events: [ICEEvent] = []
     /// TURN allocations, one per configured relay server (ICEAgent+Relay).
@@ -241,6 +249,13 @@ public struct ICEAgent: DatagramCore, Sendable {
     public mutating func send(applicationData: ByteBuffer, now: NIODeadline) -> Transmit? {
         guard let s = selectedSend, connectionState != .failed, connectionState != .closed else { return nil }
         let transmit = Transmit(source: s.base, destination: s.remote, payload: applicationData)
+        if let i = selectedIndex {
+            pairs[i].counters.packetsSent += 1
+            pairs[i].counters.bytesSent += applicationData.readableBytes
+            pairs[i].counters.lastPacketSentAt = now
+        }
+        applicationTotals.packetsSent += 1
+        applicationTotals.bytesSent += applicationData.readableBytes
         if relays.isEmpty { return transmit }
         lastNow = now
         return wrapForRelay(transmit)
@@ -299,6 +314,7 @@ public struct ICEAgent: DatagramCore, Sendable {
                 transmits.append(t.transmit)
                 if t.sent == 0, case .check = t.kind { statistics.checksSent += 1 }
                 t.sent += 1
+                t.lastSentAt = now
                 t.next = now + t.rto
                 t.rto = min(t.rto * 2, configuration.maxCheckRTO)
                 transactions[id] = t
@@ -430,8 +446,17 @@ public struct ICEAgent: DatagramCore, Sendable {
     mutating func start(_ t: Transaction, id: STUNTransactionID, now: NIODeadline) {
         var t = t
         transmits.append(t.transmit)
-        if case .check = t.kind { statistics.checksSent += 1 }
+        switch t.kind {
+        case .check(let pair, _):
+            statistics.checksSent += 1
+            recordRequest(on: pair, consent: false, now: now)
+        case .consent(let pair):
+            recordRequest(on: pair, consent: true, now: now)
+        case .gather:
+            break
+        }
         t.sent = 1
+        t.lastSentAt = now
         t.next = now + t.rto
         t.rto = min(t.rto * 2, configuration.maxCheckRTO)
         transactions[id] = t

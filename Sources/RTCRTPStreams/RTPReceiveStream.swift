@@ -176,6 +176,7 @@ public struct RTPReceiveStream: SansIOCore, Sendable {
             let sequence = unwrapper.unwrap(header.sequenceNumber)
             statistics.packetsReceived += 1
             statistics.payloadBytesReceived += packet.payload.readableBytes
+            statistics.lastPacketReceivedAt = now
             if packet.payload.readableBytes == 0 { statistics.paddingPacketsReceived += 1 }
             if nextReport == nil { nextReport = now + configuration.reportInterval }
             if configuration.nack != nil { nack.handleReceived(sequence, now: now) }

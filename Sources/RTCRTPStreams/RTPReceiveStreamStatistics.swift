@@ -1,3 +1,4 @@
+import NIOCore
 import RTCRTP
 
 /// Why a receive stream dropped an input instead of using it. Every drop is counted in
@@ -63,6 +64,9 @@ public struct RTPReceiveStreamStatistics: Hashable, Sendable {
     public var senderReportsReceived = 0
     /// Times the sender restarted its sequence (RFC 3550 A.1) and the stream started over.
     public var restarts = 0
+    /// When the last original media packet was accepted (W3C `lastPacketReceivedTimestamp`,
+    /// on the stream's own clock: the edge turns it into wall-clock time).
+    public var lastPacketReceivedAt: NIODeadline?
 
     /// Creates zeroed counters.
     public init() {}

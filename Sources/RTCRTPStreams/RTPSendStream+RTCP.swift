@@ -109,8 +109,11 @@ extension RTPSendStream {
             // else (a forged or stale LSR, or 0 before any SR arrived) would be noise.
             if recentSenderReports.contains(block.lastSenderReport),
                let units = block.roundTripTime(arrivalCompactNTP: NTPClock.compact(ntpClock.ntp(at: now))) {
-                rtt = NTPClock.duration(compactUnits: units)
-                roundTripTime = rtt
+                let measured = NTPClock.duration(compactUnits: units)
+                rtt = measured
+                roundTripTime = measured
+                counters.totalRoundTripTime = counters.totalRoundTripTime + measured
+                counters.roundTripTimeMeasurements += 1
             }
             counters.remoteFractionLost = block.fractionLost
             counters.remoteCumulativeLost = block.cumulativeLost

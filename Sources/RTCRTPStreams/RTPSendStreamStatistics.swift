@@ -35,6 +35,10 @@ public struct RTPSendStreamStatistics: Hashable, Sendable {
     public var receptionReportsReceived: UInt64 = 0
     /// The latest round-trip time from a reception report.
     public var roundTripTime: TimeAmount?
+    /// The sum of every round-trip time measured from reception reports.
+    public var totalRoundTripTime: TimeAmount = .zero
+    /// How many reception reports gave a round-trip time.
+    public var roundTripTimeMeasurements: UInt64 = 0
     /// The latest remote fraction lost, in 1/256.
     public var remoteFractionLost: UInt8?
     /// The latest remote cumulative loss.

@@ -27,15 +27,19 @@ extension RTCSession {
     mutating func handleDataChannel(_ event: DataChannelManagerEvent) {
         switch event {
         case .opened(let info), .peerOpened(let info):
+            statisticsCounters.opened(info)
             events.append(.dataChannel(.opened(info)))
         case .message(let handle, let message):
             statistics.messagesReceived += 1
+            statisticsCounters.received(message, on: handle)
             events.append(.dataChannel(.message(handle: handle, message)))
         case .bufferedAmountLow(let handle):
             events.append(.dataChannel(.bufferedAmountLow(handle: handle)))
         case .closing(let handle):
+            statisticsCounters.setState(.closing, of: handle)
             events.append(.dataChannel(.closing(handle: handle)))
         case .closed(let handle):
+            statisticsCounters.setState(.closed, of: handle)
             events.append(.dataChannel(.closed(handle: handle)))
         case .openFailed(let handle, let error):
             events.append(.dataChannel(.error(handle: handle, reason: error.description)))

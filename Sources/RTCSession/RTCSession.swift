@@ -87,6 +87,8 @@ public struct RTCSession: DatagramCore {
     static let maxPendingRemoteCandidates = 100
     /// Counters for `stats()`.
     public internal(set) var statistics = SessionStatistics()
+    /// Per-data-channel counters for `statisticsSnapshot` (RTCSession+Stats).
+    var statisticsCounters = SessionStatisticsCounters()
 
     /// Creates a session with a DTLS certificate (generate one with
     /// `DTLSCertificate.generateSelfSigned(now:)`; its fingerprint goes into every description).
@@ -305,6 +307,7 @@ public struct RTCSession: DatagramCore {
         guard !isClosed else { throw .closed }
         let handle: Int
         do { handle = try channels.createChannel(label: label, options: options, now: now) } catch { throw SessionError(error, handle: 0) }
+        statisticsCounters.created(handle, label: label, options: options)
         pump(now: now)
         return handle
     }
@@ -317,6 +320,7 @@ public struct RTCSession: DatagramCore {
         guard !isClosed else { throw .closed }
         do { try channels.send(message, on: handle, now: now) } catch { throw SessionError(error, handle: handle) }
         statistics.messagesSent += 1
+        statisticsCounters.sent(bytes: message.byteCount, on: handle)
         pump(now: now)
     }
 
@@ -325,6 +329,7 @@ public struct RTCSession: DatagramCore {
         guard !isClosed else { throw .closed }
         do { try channels.sendBinary(buffer, on: handle, now: now) } catch { throw SessionError(error, handle: handle) }
         statistics.messagesSent += 1
+        statisticsCounters.sent(bytes: buffer.readableBytes, on: handle)
         pump(now: now)
     }
 
@@ -352,9 +357,11 @@ public struct RTCSession: DatagramCore {
         case .stun:
             ice.handle(datagram, now: now)
         case .dtls where ice.acceptsApplicationData(from: datagram.source):
+            ice.countApplicationData(from: datagram.source, to: datagram.destination, bytes: datagram.payload.readableBytes, now: now)
             if dtlsPhase == .waiting { startTransportIfReady(now: now) }
             if dtls?.handle(datagram.payload, now: now) == nil { statistics.datagramsDropped += 1 }
         case .rtpOrRTCP where ice.acceptsApplicationData(from: datagram.source):
+            ice.countApplicationData(from: datagram.source, to: datagram.destination, bytes: datagram.payload.readableBytes, now: now)
             handleMedia(datagram.payload, now: now)
         default:
             statistics.datagramsDropped += 1  // an unknown source, or a kind nothing here speaks

@@ -208,8 +208,8 @@ public actor PeerConnection {
 
     // MARK: Stats
 
-    /// Counters of this connection (a subset of W3C webrtc-stats: transport, candidate pair,
-    /// data channels).
+    /// The session's own counters (datagrams, drops, ignored candidates, ICE restarts); the
+    /// W3C webrtc-stats report is ``statistics()``.
     public func stats() -> SessionStatistics { driver.core.statistics }
 
     // MARK: Closing

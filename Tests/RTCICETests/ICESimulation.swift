@@ -137,12 +137,15 @@ struct ICESimulation {
 
 extension ICEAgent {
     /// What an edge does with a datagram for a bare agent: STUN goes to the agent; anything else
-    /// is application data, returned when it comes from the peer the agent knows (RFC 7983).
+    /// is application data, returned (and counted against its pair) when it comes from the peer
+    /// the agent knows (RFC 7983).
     mutating func receive(_ datagram: ReceivedDatagram, now: NIODeadline) -> ReceivedDatagram? {
         if PacketKind(firstByte: datagram.payload.readableBytesView.first ?? 0) == .stun {
             handle(datagram, now: now)
             return nil
         }
-        return acceptsApplicationData(from: datagram.source) ? datagram : nil
+        guard acceptsApplicationData(from: datagram.source) else { return nil }
+        countApplicationData(from: datagram.source, to: datagram.destination, bytes: datagram.payload.readableBytes, now: now)
+        return datagram
     }
 }

@@ -6,7 +6,9 @@ Usage: chromium_media_peer.py offer|answer PARAMS_JSON
   - send: the fake camera (640x480) / microphone tracks Chromium sends (addTrack);
   - recv: with role offer, a recvonly transceiver per kind not sent, so the offer asks for
     audio and video either way; with role answer Chromium receives what it is offered;
-  - codec: the video codec Chromium prefers (setCodecPreferences) in what it offers or answers.
+  - codec: the video codec Chromium prefers (setCodecPreferences) in what it offers or answers;
+  - fullStats: also print, every 500 ms, {"event": "getstats", "stats": [...]}: every entry of
+    getStats() as JSON (what SwiftRTC's statistics() is compared with).
   The offer also carries a data channel "chat" (audio+video+data in one description).
 Prints the local description, trickled candidates, {"event": "track", "kind": ...} for each
 remote track, and every 500 ms {"event": "stats", "inbound": [...], "outbound": [...]} from
@@ -45,10 +47,12 @@ async function report(pc) {
       codec: codecs[s.codecId]});
   });
   post('/event', {event: 'stats', inbound, outbound});
+  if (window.fullStats) { const all = []; stats.forEach(s => all.push(s)); post('/event', {event: 'getstats', stats: all}); }
 }
 (async () => {
   const role = await (await fetch('/role')).text();
   const params = JSON.parse(await (await fetch('/params')).text());
+  window.fullStats = !!params.fullStats;
   const media = await navigator.mediaDevices.getUserMedia({audio: true, video: {width: 640, height: 480, frameRate: 30}});
   const pc = new RTCPeerConnection({iceServers: []});
   window.pc = pc;
