@@ -8,7 +8,7 @@ import Testing
 /// VP8 + Opus file and data-channel messages, Chromium sends its fake camera and microphone and
 /// echoes the messages. For every W3C type both report, our field names are among Chromium's,
 /// and what one side sent is what the other received.
-@Suite(.serialized) struct ChromiumStatisticsInteropTests {
+@Suite(.serialized, .heavyPeers) struct ChromiumStatisticsInteropTests {
     /// One `getStats()` of Chromium's, as it printed it, with where it is in the peer's output.
     struct ChromiumReport {
         var line: Int
@@ -36,8 +36,11 @@ import Testing
 
     /// Whether two round-trip times (seconds) agree within an order of magnitude (below 1 ms
     /// counts as 1 ms: loopback times are noise).
+    /// Round-trip times agree within 10×, where anything under 5 ms counts as 5 ms: on loopback
+    /// the true RTT is microseconds and what either stack reports is its own scheduling delay
+    /// (Chromium's RTCP timing alone has shown 20 ms on a busy machine).
     static func sameMagnitude(_ a: Double, _ b: Double) -> Bool {
-        max(a, b) <= 10 * max(min(a, b), 0.001)
+        max(a, b, 0.005) <= 10 * max(min(a, b), 0.005)
     }
 
     static func within(_ ours: Double, _ theirs: Double, _ fraction: Double) -> Bool {
