@@ -160,7 +160,7 @@ let package = Package(
 
         // MARK: Edges
         .target(name: "RTCUDP", dependencies: [
-            "RTCCore",
+            "RTCCore", "RTCTURN",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
@@ -170,7 +170,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .target(name: "SwiftRTC", dependencies: [
-            "RTCSession", "RTCCore", "RTCUDP", "RTCMedia",
+            "RTCSession", "RTCCore", "RTCUDP", "RTCMedia", "RTCTURN",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

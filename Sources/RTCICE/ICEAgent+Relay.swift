@@ -65,7 +65,10 @@ extension ICEAgent {
     /// socket of its family: preferably one whose loopback-ness matches the server's.
     mutating func startRelays(now: NIODeadline) {
         for server in configuration.relayServers where !relays.contains(where: { $0.server == server }) {
-            let family = bases.filter { $0.ip.isIPv4 == server.address.ip.isIPv4 }
+            // A UDP and a stream relay to the same server address must not share a socket: the
+            // edge tells their traffic apart only by (server, socket).
+            let taken = Set(relays.filter { $0.server.address == server.address }.map(\.socket))
+            let family = bases.filter { $0.ip.isIPv4 == server.address.ip.isIPv4 && !taken.contains($0) }
             guard let socket = family.first(where: { $0.ip.isLoopback == server.address.ip.isLoopback }) ?? family.first else { continue }
             let turn = TURNClientConfiguration(server: server.address, username: server.username, password: server.password,
                                                software: configuration.software, initialRTO: configuration.relayRTO,
@@ -112,6 +115,7 @@ extension ICEAgent {
         do {
             var wrapped = try relays[i].client.send(transmit.payload, to: transmit.destination, now: lastNow ?? .uptimeNanoseconds(0))
             wrapped.source = relays[i].socket
+            wrapped.viaStream = relays[i].server.transport == .stream
             return wrapped
         } catch {
             statistics.relayDropped += 1
@@ -125,6 +129,7 @@ extension ICEAgent {
         for i in relays.indices {
             if var t = relays[i].client.pollTransmit() {
                 t.source = relays[i].socket
+                t.viaStream = relays[i].server.transport == .stream
                 return t
             }
         }
@@ -182,10 +187,11 @@ extension ICEAgent {
         guard !localCandidates.contains(where: { $0.address == relayed }) else { return }
         // Local preference like host candidates: by order of the servers (RFC 8445 §5.1.2.1).
         let localPreference = UInt16(clamping: 65_535 - i * 10)
-        let candidate = ICECandidate(foundation: foundation(type: .relayed, base: relays[i].socket.ip, server: relays[i].server.address),
+        var candidate = ICECandidate(foundation: foundation(type: .relayed, base: relays[i].socket.ip, server: relays[i].server.address),
                                      priority: ICECandidate.priority(type: .relayed, localPreference: localPreference),
                                      address: relayed, type: .relayed,
                                      relatedAddress: allocation.serverReflexiveAddress ?? relays[i].socket)
+        candidate.relayProtocol = relays[i].server.transport == .stream ? "tcp" : "udp"
         relays[i].candidate = candidate
         baseCandidates[relayed] = candidate
         localCandidates.append(candidate)
@@ -224,7 +230,9 @@ extension ICEAgent {
 /// Over `.stream` (TCP or TLS to the server) the agent is the same; the edge carries what the
 /// agent sends to `address` from the allocation's socket over one connection to the server,
 /// split what it reads with `TURNStreamFramer`, and hands each message back as a datagram
-/// from `address` to that socket. (SwiftRTC's UDP edge does not do this yet.)
+/// from `address` to that socket. The agent marks those transmits `viaStream` (RTCUDP's
+/// `UDPDriver` opens the TCP connection for them) and reports the relayed candidate with
+/// `relayProtocol` `tcp`.
 public struct ICERelayServer: Sendable, Hashable {
     /// The server's address.
     public var address: TransportAddress

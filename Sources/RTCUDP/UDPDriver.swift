@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import RTCCore
+import RTCTURN
 
 /// The UDP edge of one sans-IO core (`DatagramCore`: a bare `ICEAgent`, an `RTCSession`, later
 /// an SFU's per-peer core): owns one socket per local address, the one timer, and the pump
@@ -40,6 +41,8 @@ public final class UDPDriver<Core: DatagramCore> {
     @usableFromInline var timerDeadline: NIODeadline?
     /// How the sockets and the timer reach `self` without keeping it alive (made on the loop, once).
     @usableFromInline var callbacksStorage: NIOLoopBound<UDPDriverCallbacks>?
+    /// TCP connections for transmits marked `viaStream` (TURN over TCP), by (local socket, server).
+    @usableFromInline var streams: [StreamKey: StreamConnection] = [:]
 
     /// Creates a driver for `core`; no socket is bound until ``bind(_:isolation:)``.
     /// - Parameters:
@@ -58,6 +61,7 @@ public final class UDPDriver<Core: DatagramCore> {
         // Dropped without close(): release the sockets and the timer.
         timer?.cancel()
         for channel in sockets.values { channel.close(promise: nil) }
+        for stream in streams.values { stream.channel?.close(promise: nil) }
     }
 
     // MARK: Sockets
@@ -95,8 +99,10 @@ public final class UDPDriver<Core: DatagramCore> {
         timer = nil
         timerDeadline = nil
         channelsToFlush.removeAll()
-        let channels = Array(sockets.values)
+        let channels = Array(sockets.values) + streams.values.compactMap(\.channel)
         sockets.removeAll()
+        for stream in streams.values { stream.failed = true }
+        streams.removeAll()
         for channel in channels { try? await channel.close() }
     }
 
@@ -131,6 +137,10 @@ public final class UDPDriver<Core: DatagramCore> {
     @inlinable
     func writeTransmits() {
         while let transmit = core.pollTransmit() {
+            if transmit.viaStream {
+                writeStream(transmit)
+                continue
+            }
             guard let channel = channel(for: transmit) else { continue }
             let destination: SocketAddress
             if let known = socketAddresses[transmit.destination] {

@@ -2,6 +2,7 @@ import Logging
 import RTCCore
 import RTCDTLS
 import RTCSession
+import RTCTURN
 
 /// A STUN or TURN server an ICE agent may use (W3C `RTCIceServer`).
 public struct ICEServer: Sendable, Hashable {
@@ -74,9 +75,10 @@ extension ConnectionConfiguration {
     /// The engine settings for this configuration. STUN and TURN servers must be IP literals
     /// (`stun:127.0.0.1:3478`, `turn:127.0.0.1:3478?transport=udp`; `localhost` is taken as
     /// 127.0.0.1); a `turn:` server needs `username` and `credential` (long-term or
-    /// time-limited REST credentials). Settings the session cannot honour yet are refused with
-    /// `WebRTCError.notSupportedYet` instead of being ignored: `turns:` servers and TURN over
-    /// TCP (`?transport=tcp`).
+    /// time-limited REST credentials). `?transport=tcp` reaches the TURN server over TCP (the
+    /// `UDPDriver` opens one connection per server and framing is RFC 8656 §12.5's). Settings
+    /// the session cannot honour yet are refused with `WebRTCError.notSupportedYet` instead of
+    /// being ignored: `turns:` servers (TURN over TLS).
     func sessionConfiguration() throws -> SessionConfiguration {
         var session = SessionConfiguration()
         session.includeLoopback = includeLoopbackCandidates
@@ -85,7 +87,7 @@ extension ConnectionConfiguration {
         for server in iceServers {
             for url in server.urls {
                 if url.hasPrefix("turns:") {
-                    throw WebRTCError.notSupportedYet("TURN over TLS (\(url)): use a turn: URL with ?transport=udp")
+                    throw WebRTCError.notSupportedYet("TURN over TLS (\(url)): use a turn: URL with ?transport=udp or ?transport=tcp")
                 }
                 guard url.hasPrefix("stun:") || url.hasPrefix("turn:") else {
                     throw WebRTCError.invalidICEServer(url: url, reason: "the scheme must be stun: or turn: (RFC 7064, RFC 7065)")
@@ -105,18 +107,19 @@ extension ConnectionConfiguration {
                     session.stunServers.append(address)
                     continue
                 }
+                let transport: TURNTransport
                 switch query.lowercased() {
                 case "", "transport=udp":
-                    break
+                    transport = .udp
                 case "transport=tcp":
-                    throw WebRTCError.notSupportedYet("TURN over TCP (\(url)): use ?transport=udp")
+                    transport = .stream
                 default:
                     throw WebRTCError.invalidICEServer(url: url, reason: "the query must be transport=udp or transport=tcp (RFC 7065)")
                 }
                 guard let username = server.username, let credential = server.credential else {
                     throw WebRTCError.invalidICEServer(url: url, reason: "a turn: server needs username and credential")
                 }
-                session.turnServers.append(ICERelayServer(address: address, username: username, password: credential))
+                session.turnServers.append(ICERelayServer(address: address, username: username, password: credential, transport: transport))
             }
         }
         return session

@@ -18,6 +18,8 @@ struct ICEWithApplicationData: DatagramCore {
     init(agent: ICEAgent) { self.agent = agent }
 
     mutating func handle(_ datagram: ReceivedDatagram, now: NIODeadline) {
+        // What a TURN server delivers is unwrapped first (a no-op without relays).
+        guard let datagram = agent.unwrapRelayed(datagram, now: now) else { return }
         if PacketKind(firstByte: datagram.payload.readableBytesView.first ?? 0) == .stun {
             agent.handle(datagram, now: now)
         } else if agent.acceptsApplicationData(from: datagram.source) {

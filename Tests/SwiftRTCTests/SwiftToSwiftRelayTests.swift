@@ -107,4 +107,63 @@ import Testing
         #expect(mine.contains { $0.level == .error && $0.message == "ICE state failed" && ($0["reason"] ?? "").contains("401") }, "\(mine)")
         await a.close()
     }
+
+    /// `turn:…?transport=tcp` (RFC 8656 over TCP, `UDPDriver`'s stream connections): two
+    /// relay-only connections move 4 MiB through coturn's TCP listener and the receiver's
+    /// SHA-256 matches; the selected pairs are relayed and coturn logged TCP allocations.
+    @Test func relayOnlyPeersMoveDataThroughCoturnOverTCP() async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        let coturn = try CoturnServer(CoturnConfiguration(verbose: true))
+        defer { coturn.stop() }
+        try await coturn.waitUntilListening()
+        let server = ICEServer(urls: ["turn:127.0.0.1:\(coturn.port)?transport=tcp"], username: "alice", credential: "wonderland")
+        let client = WebRTCClient(engine: .native)
+        let a = try await Self.relayOnly(client, server)
+        let b = try await Self.relayOnly(client, server)
+        _ = try await a.createDataChannel("first")
+        let echo = SwiftEchoPeer(b)
+        try await SwiftToSwiftDataChannelTests.connect(a, b)
+        for pc in [a, b] {
+            let lines = try await Self.candidates(pc)
+            #expect(!lines.isEmpty && lines.allSatisfy { $0.contains(" typ relay ") }, "relay only: \(lines)")
+        }
+        try await BulkTransfer.run(on: a, total: 4 << 20, chunk: 16 * 1024)
+        for pc in [a, b] {
+            let stats = await pc.stats()
+            #expect(stats.selectedLocalCandidateType == "relay" && stats.selectedRemoteCandidateType == "relay")
+            #expect(stats.iceCandidateErrors == 0)
+        }
+        let log = coturn.process.allOutput
+        #expect(log.contains("TCP") && log.contains("ALLOCATE"), "\(log.suffix(3000))")
+        await a.close()
+        await b.close()
+        _ = echo
+    }
+
+    /// The common browser-style configuration, one TURN server over UDP *and* TCP: both
+    /// allocations are made (from different sockets, so the edge tells their traffic apart),
+    /// each side signals two relayed candidates, and the connection carries data.
+    @Test func aServerOverUDPAndTCPGivesTwoRelayedCandidates() async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        let coturn = try CoturnServer(CoturnConfiguration(verbose: true))
+        defer { coturn.stop() }
+        try await coturn.waitUntilListening()
+        let server = ICEServer(urls: ["turn:127.0.0.1:\(coturn.port)?transport=udp", "turn:127.0.0.1:\(coturn.port)?transport=tcp"],
+                               username: "alice", credential: "wonderland")
+        let client = WebRTCClient(engine: .native)
+        let a = try await Self.relayOnly(client, server)
+        let b = try await Self.relayOnly(client, server)
+        let local = try await a.createDataChannel("both")
+        try await SwiftToSwiftDataChannelTests.connect(a, b)
+        for pc in [a, b] {
+            let lines = try await Self.candidates(pc)
+            #expect(lines.count == 2 && lines.allSatisfy { $0.contains(" typ relay ") }, "\(lines)")
+            #expect(await pc.stats().iceCandidateErrors == 0)
+        }
+        let remote = try await SwiftToSwiftDataChannelTests.firstOpen(b)
+        try await local.send("over one of two relays")
+        #expect(try await withTimeout(5, "relayed text") { try await remote.receiveText() } == "over one of two relays")
+        await a.close()
+        await b.close()
+    }
 }
