@@ -191,7 +191,7 @@ extension ICEAgent {
                                      priority: ICECandidate.priority(type: .relayed, localPreference: localPreference),
                                      address: relayed, type: .relayed,
                                      relatedAddress: allocation.serverReflexiveAddress ?? relays[i].socket)
-        candidate.relayProtocol = relays[i].server.transport == .stream ? "tcp" : "udp"
+        candidate.relayProtocol = relays[i].server.transport == .stream ? (relays[i].server.usesTLS ? "tls" : "tcp") : "udp"
         relays[i].candidate = candidate
         baseCandidates[relayed] = candidate
         localCandidates.append(candidate)
@@ -232,7 +232,7 @@ extension ICEAgent {
 /// split what it reads with `TURNStreamFramer`, and hands each message back as a datagram
 /// from `address` to that socket. The agent marks those transmits `viaStream` (RTCUDP's
 /// `UDPDriver` opens the TCP connection for them) and reports the relayed candidate with
-/// `relayProtocol` `tcp`.
+/// `relayProtocol` `tcp` (`tls` with `usesTLS`).
 public struct ICERelayServer: Sendable, Hashable {
     /// The server's address.
     public var address: TransportAddress
@@ -242,13 +242,17 @@ public struct ICERelayServer: Sendable, Hashable {
     public var password: String
     /// UDP (the default), or a TCP/TLS stream the edge frames.
     public var transport: TURNTransport
+    /// The stream is TLS (`turns:`): the agent does not care, the edge does, and the relayed
+    /// candidate's `relayProtocol` is `tls`.
+    public var usesTLS: Bool
 
     /// Creates a server entry.
-    public init(address: TransportAddress, username: String, password: String, transport: TURNTransport = .udp) {
+    public init(address: TransportAddress, username: String, password: String, transport: TURNTransport = .udp, usesTLS: Bool = false) {
         self.address = address
         self.username = username
         self.password = password
         self.transport = transport
+        self.usesTLS = usesTLS
     }
 }
 

@@ -61,6 +61,8 @@ public actor RoomClient {
         /// Which candidates every connection may use; `.relay` (relay only) hides the host's
         /// addresses and needs a TURN server (configured or fetched).
         public var iceTransportPolicy: ICETransportPolicy = .all
+        /// What `turns:` servers' certificates are verified against (the system's store by default).
+        public var turnTLSTrustRoots: TURNTLSTrustRoots = .system
         /// Where to fetch time-limited TURN credentials (a signaling server's
         /// `/turn-credentials`): fetched by ``RoomClient/join()`` before any connection is
         /// created, and again for new connections when they near expiry. `nil`: none.
@@ -397,10 +399,11 @@ public actor RoomClient {
 
     private func makePeer(_ id: String) async throws -> Peer {
         let servers = await iceServers()
-        let policy = configuration.iceTransportPolicy
+        let (policy, trustRoots) = (configuration.iceTransportPolicy, configuration.turnTLSTrustRoots)
         let connection = try await webRTC.createPeerConnection {
             $0.iceServers += servers
             $0.iceTransportPolicy = policy
+            $0.turnTLSTrustRoots = trustRoots
         }
         if isClosed {
             // close() ran while the connection was being created: it must not outlive the room.

@@ -66,12 +66,14 @@ extension UDPDriver {
             connection?.channel = nil
         }, eventLoop: eventLoop)
         let socketCounter = socketCounter
+        let setup = streamPipelineSetup[key.remote]
         let future = ClientBootstrap(group: eventLoop)
             .connectTimeout(.seconds(10))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(to: bindAddress.socketAddress)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try setup?(channel)
                     let handler = UDPDriverStreamHandler(key: key, callbacks: callbacks.value, closed: closed.value, socketCounter: socketCounter)
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }

@@ -43,6 +43,11 @@ public final class UDPDriver<Core: DatagramCore> {
     @usableFromInline var callbacksStorage: NIOLoopBound<UDPDriverCallbacks>?
     /// TCP connections for transmits marked `viaStream` (TURN over TCP), by (local socket, server).
     @usableFromInline var streams: [StreamKey: StreamConnection] = [:]
+    /// Handlers a stream connection to a server needs below the TURN framing, by the server's
+    /// address: e.g. a TLS client handler for `turns:` (RFC 8656 §3.1; the owner makes it, so
+    /// this module links no TLS). Called on the loop while the connection's pipeline is built;
+    /// set before the first transmit to that server.
+    public var streamPipelineSetup: [TransportAddress: @Sendable (any Channel) throws -> Void] = [:]
 
     /// Creates a driver for `core`; no socket is bound until ``bind(_:isolation:)``.
     /// - Parameters:

@@ -27,6 +27,9 @@ struct RoomOptions: ParsableArguments {
                                discussion: "HOST is an IP address or localhost; the port defaults to 3478 (5349 for turns:). When the signaling server hands out TURN credentials (/turn-credentials, derived from a ws:// --signal URL) they are fetched and used too."))
     var iceServerURLs: [String] = []
 
+    @Option(help: "PEM certificate(s) that turns: servers' certificates must chain to, instead of the system's trust store (e.g. a private CA or a self-signed server certificate).")
+    var turnsCAFile: String?
+
     @Flag(help: "Use relayed (TURN) candidates only, hiding this host's addresses; needs a TURN server from --ice-server or the signaling server.")
     var relayOnly = false
 
@@ -44,6 +47,9 @@ struct RoomOptions: ParsableArguments {
         }
         guard !room.isEmpty, room.utf8.count <= 64 else { throw ValidationError("--room must be 1–64 bytes") }
         if let peerID, peerID.isEmpty || peerID.utf8.count > 64 { throw ValidationError("--peer-id must be 1–64 bytes") }
+        if let turnsCAFile, (try? String(contentsOfFile: turnsCAFile, encoding: .utf8))?.contains("-----BEGIN CERTIFICATE-----") != true {
+            throw ValidationError("--turns-ca-file: \(turnsCAFile) is not a readable PEM certificate file")
+        }
         let hasTURN = servers.contains { $0.urls.contains { !$0.hasPrefix("stun:") } }
         if relayOnly, !hasTURN, TURNCredentialsSource.credentialsURL(forSignalingURL: signal) == nil {
             throw ValidationError("--relay-only needs a TURN server: give --ice-server turn:USER:PASS@HOST:PORT (a wss:// server's TURN credentials cannot be fetched)")
@@ -63,6 +69,9 @@ struct RoomOptions: ParsableArguments {
         let servers = (try? iceServers()) ?? []  // validate() has refused bad ones
         configuration.iceServers = servers
         configuration.iceTransportPolicy = relayOnly ? .relay : .all
+        if let turnsCAFile, let pem = try? String(contentsOfFile: turnsCAFile, encoding: .utf8) {
+            configuration.turnTLSTrustRoots = .pem(pem)
+        }
         if let url = TURNCredentialsSource.credentialsURL(forSignalingURL: signal) {
             // Fetched when the server hands them out; required when relay-only has no other TURN server.
             let hasTURN = servers.contains { $0.urls.contains { !$0.hasPrefix("stun:") } }

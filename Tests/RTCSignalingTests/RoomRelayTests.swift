@@ -86,6 +86,15 @@ struct RoomRelayTests {
                 "\(echo.allOutput)")
     }
 
+    /// A `--turns-ca-file` that is not a PEM certificate is refused before anything connects.
+    @Test func aRoomCommandRefusesABadCAFile() async throws {
+        let binary = try swiftrtcExecutable()
+        let echo = try PeerProcess("swiftrtc echo", executable: binary, arguments:
+            ["echo", "--signal", "ws://127.0.0.1:9/ws", "--room", "r", "--turns-ca-file", "/nonexistent/ca.pem"])
+        #expect(try await echo.waitForExit(timeout: 30) != 0)
+        #expect(echo.allOutput.contains("--turns-ca-file: /nonexistent/ca.pem is not a readable PEM certificate file"), "\(echo.allOutput)")
+    }
+
     // MARK: Live, with coturn
 
     /// coturn with REST credentials (`use-auth-secret`) and a signaling server handing them out.
@@ -202,6 +211,43 @@ struct RoomRelayTests {
             #expect(members.isEmpty)
             #expect(await lenient.room.turnCredentials == nil)
             await lenient.close()
+        }
+    }
+
+    /// `swiftrtc echo --relay-only --ice-server turns:… --turns-ca-file CERT` and a relay-only
+    /// `RoomClient` trusting the same self-signed certificate connect through coturn's TLS
+    /// listener (long-term credentials in the URL) and echo.
+    @Test func echoRelayOnlyOverTURNSWithAPrivateCA() async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        let binary = try swiftrtcExecutable()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftrtc-room-turns-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let tls = try CoturnTLS.make(in: directory)
+        let coturn = try CoturnServer(CoturnConfiguration(verbose: true, tls: tls))
+        defer { coturn.stop() }
+        try await coturn.process.waitForLine(timeout: 15) { $0.contains("TLS/TCP listener opened") }
+        let url = "turns:alice:wonderland@127.0.0.1:\(tls.port)"
+        try await withSignalingServer { _, port in
+            let echo = try PeerProcess("swiftrtc echo", executable: binary, arguments:
+                ["echo", "--relay-only", "--ice-server", url, "--turns-ca-file", tls.certificatePath]
+                + RoomCommandLineTests.roomArguments(port: port, room: "turns", peer: "echo"))
+            defer { echo.terminate() }
+            try await echo.waitForLine(timeout: 30) { $0.contains("joined room turns as echo") }
+            let server = try ICEServer(commandLineURL: url)
+            let me = RoomPeer(port: port, id: "me", room: "turns") {
+                $0.iceServers = [server]
+                $0.iceTransportPolicy = .relay
+                $0.turnTLSTrustRoots = .pem(tls.certificatePEM)
+            }
+            #expect(try await me.join() == ["echo"])
+            let chat = try await me.channel(with: "echo", timeout: 30)
+            try await chat.send("over TLS")
+            #expect(try await withTimeout(10, "echo over turns") { try await chat.receive() } == .text("over TLS"))
+            let pc = try #require(await me.room.connection(to: "echo"))
+            #expect(await pc.stats().selectedLocalCandidateType == "relay")
+            #expect(coturn.process.allOutput.contains("TLS"))
+            await me.close()
         }
     }
 }
