@@ -47,6 +47,16 @@ extension ICEAgent {
         return ReceivedDatagram(source: data.peer, destination: relayed, payload: data.payload)
     }
 
+    /// The edge's connection to a TURN server over TCP/TLS (from `local`, the allocation's
+    /// socket, to `remote`, the server) could not be opened, failed or closed: that relay
+    /// fails at once (`candidateError` with `TURNError.connectionClosed`; its pairs fail).
+    public mutating func streamClosed(local: TransportAddress, remote: TransportAddress, reason: String, now: NIODeadline) {
+        guard let i = relays.firstIndex(where: { $0.server.transport == .stream && $0.server.address == remote && $0.socket == local }) else { return }
+        lastNow = now
+        relays[i].client.streamClosed(reason: reason, now: now)
+        _ = drainRelayEvents(i, now: now)
+    }
+
     /// The relays' allocations (relayed address → TURN server), for statistics and tests.
     public var relayAllocations: [(server: TransportAddress, relayed: TransportAddress?, error: TURNError?)] {
         relays.map { ($0.server.address, $0.candidate?.address, $0.error) }

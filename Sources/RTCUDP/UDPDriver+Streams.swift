@@ -20,7 +20,7 @@ struct StreamKey: Hashable, Sendable {
 /// One TCP connection of a driver (loop-confined): what waits for the connection, the channel
 /// once connected, and whether it failed or closed (then its transmits are dropped: a TURN
 /// allocation over TCP lives and dies with its connection, RFC 8656 §3.1, so it is not
-/// reconnected; the core's timers notice and report the failure).
+/// reconnected; the core is told at once with `DatagramCore.streamClosed`).
 @usableFromInline
 final class StreamConnection {
     var channel: (any Channel)?
@@ -61,9 +61,11 @@ extension UDPDriver {
         var bindAddress = key.local
         bindAddress.port = 0
         let callbacks = callbacks()
-        let closed = NIOLoopBound({ [weak connection] in
-            connection?.failed = true
-            connection?.channel = nil
+        let closed = NIOLoopBound({ [weak self, weak connection] (reason: String) in
+            guard let connection, !connection.failed else { return }
+            connection.failed = true
+            connection.channel = nil
+            self?.streamFailed(key, reason: reason)
         }, eventLoop: eventLoop)
         let socketCounter = socketCounter
         let setup = streamPipelineSetup[key.remote]
@@ -94,13 +96,23 @@ extension UDPDriver {
                 for payload in connection.pending { channel.write(payload, promise: nil) }
                 connection.pending.removeAll()
                 channel.flush()
-            case .failure:
-                // Unreachable: the core's request times out (RFC 8489 §6.2.2 Ti) and reports it.
+            case .failure(let error):
+                guard !connection.failed else { return }
                 connection.failed = true
                 connection.pending.removeAll()
+                self?.streamFailed(key, reason: "cannot connect: \(error)")
             }
         }, eventLoop: eventLoop)
         future.whenComplete { connected.value($0) }
+    }
+}
+
+extension UDPDriver {
+    /// Tells the core a stream connection is gone (not when the driver itself is closing).
+    func streamFailed(_ key: StreamKey, reason: String) {
+        guard !isClosed else { return }
+        core.streamClosed(local: key.local, remote: key.remote, reason: reason, now: .now())
+        pump()
     }
 }
 
@@ -110,11 +122,13 @@ final class UDPDriverStreamHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     private let key: StreamKey
     private let callbacks: UDPDriverCallbacks
-    private let closed: () -> Void
+    private let closed: (String) -> Void
+    /// The last error the pipeline reported (a TLS handshake failure, a reset), for the reason.
+    private var lastError: (any Error)?
     private let socketCounter: (@Sendable (_ delta: Int) -> Void)?
     private var framer = TURNStreamFramer()
 
-    init(key: StreamKey, callbacks: UDPDriverCallbacks, closed: @escaping () -> Void, socketCounter: (@Sendable (_ delta: Int) -> Void)?) {
+    init(key: StreamKey, callbacks: UDPDriverCallbacks, closed: @escaping (String) -> Void, socketCounter: (@Sendable (_ delta: Int) -> Void)?) {
         self.key = key
         self.callbacks = callbacks
         self.closed = closed
@@ -132,6 +146,7 @@ final class UDPDriverStreamHandler: ChannelInboundHandler {
             }
         } catch {
             // Out of step: nothing after can be trusted.
+            lastError = error
             context.close(promise: nil)
         }
     }
@@ -141,11 +156,12 @@ final class UDPDriverStreamHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        closed()
+        closed(lastError.map { "\($0)" } ?? "closed by the server")
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if lastError == nil { lastError = error }
         context.close(promise: nil)
     }
 }

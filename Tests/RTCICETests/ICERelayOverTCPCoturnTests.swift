@@ -8,7 +8,8 @@ import Testing
 
 /// Two relay-only ICE agents, each on RTCUDP's `UDPDriver`, reaching coturn over TCP
 /// (`ICERelayServer.transport = .stream`): the driver opens one TCP connection per agent and
-/// frames it, the relayed candidates say `relayProtocol` `tcp`, and data crosses the relays.
+/// frames it, the relayed candidates say `relayProtocol` `tcp`, and data crosses the relays;
+/// a connection that closes (or never opens) fails its relay at once.
 @Suite(.serialized) struct ICERelayOverTCPCoturnTests {
     static func agent(_ role: ICERole, server: ICERelayServer) -> ICEAgent {
         var configuration = ICEConfiguration()
@@ -55,7 +56,35 @@ import Testing
         // coturn saw TCP allocations (its session lines name the transport).
         let log = coturn.process.allOutput
         #expect(log.contains("ALLOCATE") && log.contains("TCP"), "\(log.suffix(3000))")
+        // The server goes away: the closed connections fail the relays, and with them ICE, at
+        // once (not after consent expires).
+        let stopped = ContinuousClock.now
+        coturn.stop()
+        for recorder in [ra, rb] {
+            try await recorder.wait("ICE failed", timeout: 5) { $0.events.contains(.connectionStateChanged(.failed)) }
+            #expect(recorder.events.contains { if case .candidateError(let e) = $0, case .connectionClosed = e.error { true } else { false } })
+        }
+        #expect(ContinuousClock.now - stopped < .seconds(3))
         await a.close()
         await b.close()
+    }
+
+    /// Nothing listens on the server's TCP port: the refused connection fails the relay at
+    /// once (`TURNError.connectionClosed` in a `candidateError`), not after the Ti timeout.
+    @Test func aRefusedConnectionFailsTheRelayAtOnce() async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        let server = ICERelayServer(address: TransportAddress(ip: .loopbackV4, port: InteropEnvironment.freePort(udp: false)),
+                                    username: "alice", password: "wonderland", transport: .stream)
+        let recorder = ICETransportRecorder()
+        let peer = ICEUDPPeer(agent: Self.agent(.controlling, server: server), recorder: recorder)
+        let started = ContinuousClock.now
+        try await peer.start(bindAddresses: [.loopbackV4])
+        try await recorder.wait("the candidate error", timeout: 5) { recorder in
+            recorder.events.contains { if case .candidateError(let e) = $0, case .connectionClosed = e.error { true } else { false } }
+        }
+        #expect(ContinuousClock.now - started < .seconds(2))
+        try await recorder.wait("gathering") { $0.gatheringComplete }
+        #expect(recorder.candidates.isEmpty)
+        await peer.close()
     }
 }

@@ -40,6 +40,10 @@ struct ICEWithApplicationData: DatagramCore {
 
     mutating func handleTimeout(now: NIODeadline) { agent.handleTimeout(now: now) }
 
+    mutating func streamClosed(local: TransportAddress, remote: TransportAddress, reason: String, now: NIODeadline) {
+        agent.streamClosed(local: local, remote: remote, reason: reason, now: now)
+    }
+
     /// Queues application data on the selected pair; dropped (as UDP would) without one.
     mutating func send(_ data: ByteBuffer, now: NIODeadline) {
         if let transmit = agent.send(applicationData: data, now: now) { outgoing.append(transmit) }

@@ -231,11 +231,16 @@ import Testing
         let server = ICEServer(urls: ["turns:127.0.0.1:\(tls.port)"], username: "alice", credential: "wonderland")
         let a = try await Self.relayOnly(WebRTCClient(engine: .native), server)
         _ = try await a.createDataChannel("never")
+        let started = ContinuousClock.now
         try await a.setLocalDescription(try await a.createOffer())
         try await withTimeout(20, "ICE to fail") {
             for await state in a.iceConnectionStateUpdates where state == .failed { return }
             throw TestTimeout(what: "iceConnectionStateUpdates ended")
         }
+        // The failed handshake closes the connection, and the edge says so at once.
+        #expect(ContinuousClock.now - started < .seconds(3))
+        let reason = await a.failureReason ?? ""
+        #expect(reason.contains("the connection to the server closed"), "\(reason)")
         #expect(await a.stats().iceCandidateErrors == 1)
         #expect(try await Self.candidates(a).isEmpty)
         #expect(!coturn.process.output.contains { $0.contains("ALLOCATE") && $0.contains("success") })
