@@ -250,4 +250,27 @@ struct RoomRelayTests {
             await me.close()
         }
     }
+
+    /// Credentials that near expiry are fetched again before the next connection is made
+    /// (here: a 2 s lifetime, so a member joining 2.5 s later gets a connection with new ones).
+    @Test func credentialsNearExpiryAreFetchedAgainForNewConnections() async throws {
+        try await withSignalingServer({
+            $0.turn = TURNConfiguration(secret: "s", uris: ["turn:127.0.0.1:9?transport=udp"], ttl: 2)
+        }) { _, port in
+            let a = RoomPeer(port: port, id: "a", room: "refresh") {
+                $0.turnCredentials = TURNCredentialsSource(url: "http://127.0.0.1:\(port)/turn-credentials", user: "a")
+            }
+            try await a.join()
+            let first = try #require(await a.room.turnCredentials)
+            #expect(first.ttl == 2 && first.username.hasSuffix(":a"))
+            try await Task.sleep(for: .milliseconds(2500))
+            let b = RoomPeer(port: port, id: "b", room: "refresh")
+            try await b.join()  // b offers; a answers on a new connection
+            _ = try await waitForValue(10, "a's connection to b") { await a.room.connection(to: "b") }
+            let second = try #require(await a.room.turnCredentials)
+            #expect(second.username != first.username && (second.expiry ?? 0) > (first.expiry ?? 0), "\(first) → \(second)")
+            await a.close()
+            await b.close()
+        }
+    }
 }
