@@ -43,6 +43,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.24.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.27.0"),
     ],
     targets: [
         // MARK: Foundation
@@ -160,7 +161,7 @@ let package = Package(
 
         // MARK: Edges
         .target(name: "RTCUDP", dependencies: [
-            "RTCCore",
+            "RTCCore", "RTCTURN",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
@@ -170,9 +171,10 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .target(name: "SwiftRTC", dependencies: [
-            "RTCSession", "RTCCore", "RTCUDP", "RTCMedia",
+            "RTCSession", "RTCCore", "RTCUDP", "RTCMedia", "RTCTURN",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "SwiftRTCTests", dependencies: [
@@ -188,6 +190,8 @@ let package = Package(
             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         // The signaling server (Hummingbird HTTP + WebSocket, rooms, join tokens, TURN
         // credentials, the demo page).

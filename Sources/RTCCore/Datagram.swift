@@ -10,12 +10,19 @@ public struct Transmit: Sendable, Equatable {
     public var destination: TransportAddress
     /// The datagram's bytes.
     public var payload: ByteBuffer
+    /// `true`: the bytes go over the edge's stream connection (TCP, or TLS) from `source`'s IP
+    /// to `destination` — TURN over TCP (RFC 8656 §3.1) — instead of as a UDP datagram from
+    /// `source`. The edge opens that connection on first use, writes each payload as it is
+    /// (the core frames it), splits what it reads into messages and hands each back as a
+    /// datagram from `destination` to `source`.
+    public var viaStream: Bool
 
     /// Creates a transmit.
-    public init(source: TransportAddress? = nil, destination: TransportAddress, payload: ByteBuffer) {
+    public init(source: TransportAddress? = nil, destination: TransportAddress, payload: ByteBuffer, viaStream: Bool = false) {
         self.source = source
         self.destination = destination
         self.payload = payload
+        self.viaStream = viaStream
     }
 }
 

@@ -43,4 +43,14 @@ public protocol SansIOCore {
 }
 
 /// A core that exchanges addressed UDP datagrams: what a UDP driver can run (ICE, the session).
-public protocol DatagramCore: SansIOCore where Input == ReceivedDatagram, Output == Transmit {}
+public protocol DatagramCore: SansIOCore where Input == ReceivedDatagram, Output == Transmit {
+    /// The edge's stream connection for `Transmit.viaStream` transmits from `local` to
+    /// `remote` (TURN over TCP/TLS) could not be opened, failed or closed, at `now`; `reason`
+    /// is the edge's explanation. Cores that send nothing `viaStream` ignore it (the default).
+    mutating func streamClosed(local: TransportAddress, remote: TransportAddress, reason: String, now: NIODeadline)
+}
+
+extension DatagramCore {
+    /// Ignores it: the core sends nothing over a stream.
+    public mutating func streamClosed(local: TransportAddress, remote: TransportAddress, reason: String, now: NIODeadline) {}
+}

@@ -47,6 +47,16 @@ extension ICEAgent {
         return ReceivedDatagram(source: data.peer, destination: relayed, payload: data.payload)
     }
 
+    /// The edge's connection to a TURN server over TCP/TLS (from `local`, the allocation's
+    /// socket, to `remote`, the server) could not be opened, failed or closed: that relay
+    /// fails at once (`candidateError` with `TURNError.connectionClosed`; its pairs fail).
+    public mutating func streamClosed(local: TransportAddress, remote: TransportAddress, reason: String, now: NIODeadline) {
+        guard let i = relays.firstIndex(where: { $0.server.transport == .stream && $0.server.address == remote && $0.socket == local }) else { return }
+        lastNow = now
+        relays[i].client.streamClosed(reason: reason, now: now)
+        _ = drainRelayEvents(i, now: now)
+    }
+
     /// The relays' allocations (relayed address → TURN server), for statistics and tests.
     public var relayAllocations: [(server: TransportAddress, relayed: TransportAddress?, error: TURNError?)] {
         relays.map { ($0.server.address, $0.candidate?.address, $0.error) }
@@ -65,7 +75,10 @@ extension ICEAgent {
     /// socket of its family: preferably one whose loopback-ness matches the server's.
     mutating func startRelays(now: NIODeadline) {
         for server in configuration.relayServers where !relays.contains(where: { $0.server == server }) {
-            let family = bases.filter { $0.ip.isIPv4 == server.address.ip.isIPv4 }
+            // A UDP and a stream relay to the same server address must not share a socket: the
+            // edge tells their traffic apart only by (server, socket).
+            let taken = Set(relays.filter { $0.server.address == server.address }.map(\.socket))
+            let family = bases.filter { $0.ip.isIPv4 == server.address.ip.isIPv4 && !taken.contains($0) }
             guard let socket = family.first(where: { $0.ip.isLoopback == server.address.ip.isLoopback }) ?? family.first else { continue }
             let turn = TURNClientConfiguration(server: server.address, username: server.username, password: server.password,
                                                software: configuration.software, initialRTO: configuration.relayRTO,
@@ -112,6 +125,7 @@ extension ICEAgent {
         do {
             var wrapped = try relays[i].client.send(transmit.payload, to: transmit.destination, now: lastNow ?? .uptimeNanoseconds(0))
             wrapped.source = relays[i].socket
+            wrapped.viaStream = relays[i].server.transport == .stream
             return wrapped
         } catch {
             statistics.relayDropped += 1
@@ -125,6 +139,7 @@ extension ICEAgent {
         for i in relays.indices {
             if var t = relays[i].client.pollTransmit() {
                 t.source = relays[i].socket
+                t.viaStream = relays[i].server.transport == .stream
                 return t
             }
         }
@@ -182,10 +197,11 @@ extension ICEAgent {
         guard !localCandidates.contains(where: { $0.address == relayed }) else { return }
         // Local preference like host candidates: by order of the servers (RFC 8445 §5.1.2.1).
         let localPreference = UInt16(clamping: 65_535 - i * 10)
-        let candidate = ICECandidate(foundation: foundation(type: .relayed, base: relays[i].socket.ip, server: relays[i].server.address),
+        var candidate = ICECandidate(foundation: foundation(type: .relayed, base: relays[i].socket.ip, server: relays[i].server.address),
                                      priority: ICECandidate.priority(type: .relayed, localPreference: localPreference),
                                      address: relayed, type: .relayed,
                                      relatedAddress: allocation.serverReflexiveAddress ?? relays[i].socket)
+        candidate.relayProtocol = relays[i].server.transport == .stream ? (relays[i].server.usesTLS ? "tls" : "tcp") : "udp"
         relays[i].candidate = candidate
         baseCandidates[relayed] = candidate
         localCandidates.append(candidate)
@@ -224,7 +240,9 @@ extension ICEAgent {
 /// Over `.stream` (TCP or TLS to the server) the agent is the same; the edge carries what the
 /// agent sends to `address` from the allocation's socket over one connection to the server,
 /// split what it reads with `TURNStreamFramer`, and hands each message back as a datagram
-/// from `address` to that socket. (SwiftRTC's UDP edge does not do this yet.)
+/// from `address` to that socket. The agent marks those transmits `viaStream` (RTCUDP's
+/// `UDPDriver` opens the TCP connection for them) and reports the relayed candidate with
+/// `relayProtocol` `tcp` (`tls` with `usesTLS`).
 public struct ICERelayServer: Sendable, Hashable {
     /// The server's address.
     public var address: TransportAddress
@@ -234,13 +252,17 @@ public struct ICERelayServer: Sendable, Hashable {
     public var password: String
     /// UDP (the default), or a TCP/TLS stream the edge frames.
     public var transport: TURNTransport
+    /// The stream is TLS (`turns:`): the agent does not care, the edge does, and the relayed
+    /// candidate's `relayProtocol` is `tls`.
+    public var usesTLS: Bool
 
     /// Creates a server entry.
-    public init(address: TransportAddress, username: String, password: String, transport: TURNTransport = .udp) {
+    public init(address: TransportAddress, username: String, password: String, transport: TURNTransport = .udp, usesTLS: Bool = false) {
         self.address = address
         self.username = username
         self.password = password
         self.transport = transport
+        self.usesTLS = usesTLS
     }
 }
 

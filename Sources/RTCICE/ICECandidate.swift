@@ -56,6 +56,9 @@ public struct ICECandidate: Hashable, Sendable, CustomStringConvertible {
     /// Further `name value` extension pairs (e.g. `tcptype`, `generation`, `ufrag`), kept in order.
     public var extensions: [(String, String)] { get { extensionPairs.map { ($0.name, $0.value) } } set { extensionPairs = newValue.map { Ext(name: $0.0, value: $0.1) } } }
     private var extensionPairs: [Ext]
+    /// For a local relayed candidate: how the agent reaches its TURN server (`udp`, `tcp` or `tls`;
+    /// W3C `RTCIceCandidate.relayProtocol`). Not part of the SDP form; `nil` otherwise.
+    public var relayProtocol: String?
 
     private struct Ext: Hashable, Sendable {
         var name: String

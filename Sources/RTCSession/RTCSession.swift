@@ -379,6 +379,14 @@ public struct RTCSession: DatagramCore {
         pump(now: now)
     }
 
+    /// The edge's stream connection to a TURN server over TCP/TLS could not be opened, failed
+    /// or closed: ICE fails that relay at once (RTCICE `ICEAgent.streamClosed`).
+    public mutating func streamClosed(local: TransportAddress, remote: TransportAddress, reason: String, now: NIODeadline) {
+        guard !isClosed else { return }
+        ice.streamClosed(local: local, remote: remote, reason: reason, now: now)
+        pump(now: now)
+    }
+
     /// The next datagram to send, or `nil`.
     public mutating func pollTransmit() -> Transmit? {
         guard let t = transmits.popFirst() else { return nil }

@@ -55,6 +55,18 @@ public actor RoomClient {
         /// `recvonly` audio and video sections for kinds we do not send. Offers we answer are
         /// received from whatever they send, either way.
         public var receivesMedia = false
+        /// STUN/TURN servers given to every connection (W3C `iceServers`), besides those of
+        /// ``turnCredentials``.
+        public var iceServers: [ICEServer] = []
+        /// Which candidates every connection may use; `.relay` (relay only) hides the host's
+        /// addresses and needs a TURN server (configured or fetched).
+        public var iceTransportPolicy: ICETransportPolicy = .all
+        /// What `turns:` servers' certificates are verified against (the system's store by default).
+        public var turnTLSTrustRoots: TURNTLSTrustRoots = .system
+        /// Where to fetch time-limited TURN credentials (a signaling server's
+        /// `/turn-credentials`): fetched by ``RoomClient/join()`` before any connection is
+        /// created, and again for new connections when they near expiry. `nil`: none.
+        public var turnCredentials: TURNCredentialsSource?
 
         /// The defaults: a `"chat"` channel on every offered connection.
         public init() {}
@@ -153,6 +165,8 @@ public actor RoomClient {
     private var joinWaiters: [CheckedContinuation<[String], any Error>] = []
     private var signalingTask: Task<Void, Never>?
     private var eventTask: Task<Void, Never>?
+    /// The TURN credentials last fetched from ``Configuration/turnCredentials``, and when (Unix seconds).
+    private var fetchedCredentials: (credentials: FetchedTURNCredentials, at: Int64)?
 
     /// One member's connection and its negotiation state.
     final class Peer {
@@ -205,12 +219,21 @@ public actor RoomClient {
     /// client stops first (e.g. the server refused the join, or its reconnect policy gave up;
     /// with a policy that never gives up it waits until the server is reachable). Calling it
     /// again returns the member list of the first join.
+    ///
+    /// With ``Configuration/turnCredentials`` the credentials are fetched first; a failure
+    /// throws ``TURNCredentialsError`` (a server without TURN, 404, is no failure when the
+    /// source is `optional`).
     @discardableResult
     public func join() async throws -> [String] {
         if isClosed { throw RoomError.closed }
         if let joinedPeers { return joinedPeers }
         if let joinError { throw RoomError.joinFailed(joinError) }
         if !started {
+            if let source = configuration.turnCredentials, fetchedCredentials == nil {
+                try await fetchCredentials(source)
+                if isClosed { throw RoomError.closed }
+                if started { return try await join() }  // another join() started meanwhile
+            }
             started = true
             let signaling = signaling
             signalingTask = Task { await signaling.run() }
@@ -341,8 +364,47 @@ public actor RoomClient {
 
     // MARK: - Negotiation
 
+    /// The TURN credentials currently in use (fetched from ``Configuration/turnCredentials``).
+    public var turnCredentials: FetchedTURNCredentials? { fetchedCredentials?.credentials }
+
+    /// Fetches credentials from `source`; a 404 is fine when the source is optional.
+    private func fetchCredentials(_ source: TURNCredentialsSource) async throws(TURNCredentialsError) {
+        do {
+            let credentials = try await TURNCredentialsFetcher.fetch(from: source.url, user: source.user)
+            fetchedCredentials = (credentials, TURNCredentialsFetcher.unixNow())
+            logger.info("fetched TURN credentials", metadata: ["uris": "\(credentials.uris)", "ttl": "\(credentials.ttl)"])
+        } catch .notConfigured(let url) where source.optional {
+            logger.debug("the signaling server hands out no TURN credentials", metadata: ["url": "\(url)"])
+        } catch .unreachable(let url, let reason) where source.optional {
+            // The signaling connection will say what is wrong with the server.
+            logger.warning("cannot fetch TURN credentials", metadata: ["url": "\(url)", "reason": "\(reason)"])
+        }
+    }
+
+    /// The ICE servers for a new connection: the configured ones and the fetched credentials,
+    /// fetched again first when they expire within the refresh margin (a failed refresh keeps
+    /// the old ones and is logged: the TURN server will say whether they still work).
+    private func iceServers() async -> [ICEServer] {
+        if let source = configuration.turnCredentials, let fetched = fetchedCredentials {
+            let expiry = fetched.credentials.expiry ?? (fetched.at + Int64(fetched.credentials.ttl))
+            let margin = Int64(min(source.refreshMargin, max(fetched.credentials.ttl / 4, 1)))
+            if TURNCredentialsFetcher.unixNow() >= expiry - margin {
+                do { try await fetchCredentials(source) } catch {
+                    logger.warning("cannot refresh TURN credentials", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        return configuration.iceServers + (fetchedCredentials.map { [$0.credentials.iceServer] } ?? [])
+    }
+
     private func makePeer(_ id: String) async throws -> Peer {
-        let connection = try await webRTC.createPeerConnection()
+        let servers = await iceServers()
+        let (policy, trustRoots) = (configuration.iceTransportPolicy, configuration.turnTLSTrustRoots)
+        let connection = try await webRTC.createPeerConnection {
+            $0.iceServers += servers
+            $0.iceTransportPolicy = policy
+            $0.turnTLSTrustRoots = trustRoots
+        }
         if isClosed {
             // close() ran while the connection was being created: it must not outlive the room.
             await connection.close()

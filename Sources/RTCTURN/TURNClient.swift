@@ -200,6 +200,14 @@ public struct TURNClient: DatagramCore, Sendable {
         return Transmit(destination: configuration.server, payload: message.encoded())
     }
 
+    /// Over a stream: the edge's connection to the server failed or closed (`reason` says
+    /// how). The allocation is gone with it (RFC 8656 §3.1): `.failed(.connectionClosed)` at
+    /// once, instead of waiting for a request to time out. Nothing happens once closed or
+    /// failed.
+    public mutating func streamClosed(reason: String, now: NIODeadline) {
+        fail(.connectionClosed(reason))
+    }
+
     /// Releases the allocation (RFC 8656 §7.2: Refresh with LIFETIME 0). `.closed` follows
     /// the response (or the request's timeout). Closes at once when nothing was allocated.
     public mutating func close(now: NIODeadline) {

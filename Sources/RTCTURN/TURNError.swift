@@ -52,6 +52,10 @@ public enum TURNError: Error, Hashable, Sendable, CustomStringConvertible {
     case channelNumbersExhausted
     /// The payload does not fit a ChannelData message or DATA attribute (at most 65 535 bytes).
     case payloadTooLarge(Int)
+    /// The TCP or TLS connection to the server could not be opened, failed its handshake or
+    /// closed (RFC 8656 §3.1: an allocation over a stream lives and dies with it); the edge's
+    /// reason.
+    case connectionClosed(String)
 
     /// Maps an error response's ERROR-CODE to a case (RFC 8656 §19, RFC 8489 §14.8). The
     /// client handles a 401 challenge and 438 before this, so a 401 here means wrong credentials.
@@ -101,6 +105,7 @@ public enum TURNError: Error, Hashable, Sendable, CustomStringConvertible {
         case .noPermission(let ip): return "TURN: no permission for \(ip)"
         case .channelNumbersExhausted: return "TURN: no free channel number"
         case .payloadTooLarge(let n): return "TURN: payload of \(n) bytes is too large"
+        case .connectionClosed(let reason): return "TURN: the connection to the server closed: \(reason)"
         }
     }
 }

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import RTCCore
+import RTCTURN
 
 /// The UDP edge of one sans-IO core (`DatagramCore`: a bare `ICEAgent`, an `RTCSession`, later
 /// an SFU's per-peer core): owns one socket per local address, the one timer, and the pump
@@ -40,6 +41,13 @@ public final class UDPDriver<Core: DatagramCore> {
     @usableFromInline var timerDeadline: NIODeadline?
     /// How the sockets and the timer reach `self` without keeping it alive (made on the loop, once).
     @usableFromInline var callbacksStorage: NIOLoopBound<UDPDriverCallbacks>?
+    /// TCP connections for transmits marked `viaStream` (TURN over TCP), by (local socket, server).
+    @usableFromInline var streams: [StreamKey: StreamConnection] = [:]
+    /// Handlers a stream connection to a server needs below the TURN framing, by the server's
+    /// address: e.g. a TLS client handler for `turns:` (RFC 8656 §3.1; the owner makes it, so
+    /// this module links no TLS). Called on the loop while the connection's pipeline is built;
+    /// set before the first transmit to that server.
+    public var streamPipelineSetup: [TransportAddress: @Sendable (any Channel) throws -> Void] = [:]
 
     /// Creates a driver for `core`; no socket is bound until ``bind(_:isolation:)``.
     /// - Parameters:
@@ -58,6 +66,7 @@ public final class UDPDriver<Core: DatagramCore> {
         // Dropped without close(): release the sockets and the timer.
         timer?.cancel()
         for channel in sockets.values { channel.close(promise: nil) }
+        for stream in streams.values { stream.channel?.close(promise: nil) }
     }
 
     // MARK: Sockets
@@ -95,8 +104,10 @@ public final class UDPDriver<Core: DatagramCore> {
         timer = nil
         timerDeadline = nil
         channelsToFlush.removeAll()
-        let channels = Array(sockets.values)
+        let channels = Array(sockets.values) + streams.values.compactMap(\.channel)
         sockets.removeAll()
+        for stream in streams.values { stream.failed = true }
+        streams.removeAll()
         for channel in channels { try? await channel.close() }
     }
 
@@ -131,6 +142,10 @@ public final class UDPDriver<Core: DatagramCore> {
     @inlinable
     func writeTransmits() {
         while let transmit = core.pollTransmit() {
+            if transmit.viaStream {
+                writeStream(transmit)
+                continue
+            }
             guard let channel = channel(for: transmit) else { continue }
             let destination: SocketAddress
             if let known = socketAddresses[transmit.destination] {

@@ -81,6 +81,9 @@ public actor PeerConnection {
         let certificate = try configuration.certificate ?? DTLSCertificate.generateSelfSigned(now: .now)
         self.localFingerprint = certificate.fingerprint.sdpValue
         var sessionConfiguration = try configuration.sessionConfiguration()
+        let tlsSetups = try sessionConfiguration.turnServers.filter(\.usesTLS).map {
+            ($0.address, try configuration.turnTLSPipelineSetup(url: "turns:\($0.address)"))
+        }
         sessionConfiguration.ntpClock = NTPClock(reference: .now(), unixSeconds: WallClock.unixSeconds())
         let session = RTCSession(configuration: sessionConfiguration, certificate: certificate, rng: SystemRandomNumberGenerator())
         let loggers = ConnectionLoggers(base: configuration.logger, id: ConnectionLoggers.makeID())
@@ -94,6 +97,7 @@ public actor PeerConnection {
         self.driver = UDPDriver(core: session, eventLoop: eventLoop, socketCounter: { [liveObjects] delta in
             if delta > 0 { liveObjects.created(.socketHandler) } else { liveObjects.destroyed(.socketHandler) }
         }, onEvent: { events.handle($0) })
+        for (server, setup) in tlsSetups { driver.streamPipelineSetup[server] = setup }  // turns: (TLS under the TURN framing)
         liveObjects.created(.peerConnection)
         events.connection = self
         events.observe(driver)

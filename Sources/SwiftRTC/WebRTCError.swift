@@ -12,8 +12,8 @@ public enum WebRTCError: Error, Sendable, Hashable, CustomStringConvertible {
     case noUsableNetworkInterface
     /// An ICE server URL could not be used.
     case invalidICEServer(url: String, reason: String)
-    /// A setting this version accepts in its type but cannot honour yet (e.g. `turn:` servers,
-    /// `iceTransportPolicy = .relay`): refused rather than silently ignored.
+    /// A setting this version accepts in its type but cannot honour yet: refused rather than
+    /// silently ignored (no ICE server setting throws it any more).
     case notSupportedYet(String)
     /// A track that cannot be used where it was given (wrong kind, other codec than negotiated).
     case invalidTrack(String)

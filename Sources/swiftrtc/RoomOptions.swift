@@ -22,12 +22,38 @@ struct RoomOptions: ParsableArguments {
                                discussion: "The default, warning, keeps the command's progress output clean; info shows connection, ICE, DTLS and channel events, debug also candidates and descriptions."))
     var logLevel: Logger.Level = .warning
 
+    @Option(name: .customLong("ice-server"),
+            help: ArgumentHelp("A STUN or TURN server (repeatable): \(ICEServer.commandLineURLForms).",
+                               discussion: "HOST is an IP address or localhost; the port defaults to 3478 (5349 for turns:). When the signaling server hands out TURN credentials (/turn-credentials, derived from a ws:// --signal URL) they are fetched and used too."))
+    var iceServerURLs: [String] = []
+
+    @Option(help: "PEM certificate(s) that turns: servers' certificates must chain to, instead of the system's trust store (e.g. a private CA or a self-signed server certificate).")
+    var turnsCAFile: String?
+
+    @Flag(help: "Use relayed (TURN) candidates only, hiding this host's addresses; needs a TURN server from --ice-server or the signaling server.")
+    var relayOnly = false
+
+    /// The parsed `--ice-server` entries.
+    func iceServers() throws -> [ICEServer] {
+        try iceServerURLs.map { url in
+            do { return try ICEServer(commandLineURL: url) } catch { throw ValidationError("--ice-server: \(error)") }
+        }
+    }
+
     func validate() throws {
+        let servers = try iceServers()
         guard signal.hasPrefix("ws://") || signal.hasPrefix("wss://") else {
             throw ValidationError("--signal must be a ws:// or wss:// URL, e.g. ws://127.0.0.1:8080/ws")
         }
         guard !room.isEmpty, room.utf8.count <= 64 else { throw ValidationError("--room must be 1–64 bytes") }
         if let peerID, peerID.isEmpty || peerID.utf8.count > 64 { throw ValidationError("--peer-id must be 1–64 bytes") }
+        if let turnsCAFile, (try? String(contentsOfFile: turnsCAFile, encoding: .utf8))?.contains("-----BEGIN CERTIFICATE-----") != true {
+            throw ValidationError("--turns-ca-file: \(turnsCAFile) is not a readable PEM certificate file")
+        }
+        let hasTURN = servers.contains { $0.urls.contains { !$0.hasPrefix("stun:") } }
+        if relayOnly, !hasTURN, TURNCredentialsSource.credentialsURL(forSignalingURL: signal) == nil {
+            throw ValidationError("--relay-only needs a TURN server: give --ice-server turn:USER:PASS@HOST:PORT (a wss:// server's TURN credentials cannot be fetched)")
+        }
     }
 
     /// A room client for these options; `channelLabel` is the channel created on each offered
@@ -40,6 +66,18 @@ struct RoomOptions: ParsableArguments {
                                         logger: CommandLogging.logger("swiftrtc.signaling", level: logLevel))
         var configuration = RoomClient.Configuration()
         configuration.channelLabel = channelLabel
+        let servers = (try? iceServers()) ?? []  // validate() has refused bad ones
+        configuration.iceServers = servers
+        configuration.iceTransportPolicy = relayOnly ? .relay : .all
+        if let turnsCAFile, let pem = try? String(contentsOfFile: turnsCAFile, encoding: .utf8) {
+            configuration.turnTLSTrustRoots = .pem(pem)
+        }
+        if let url = TURNCredentialsSource.credentialsURL(forSignalingURL: signal) {
+            // Fetched when the server hands them out; required when relay-only has no other TURN server.
+            let hasTURN = servers.contains { $0.urls.contains { !$0.hasPrefix("stun:") } }
+            configuration.turnCredentials = TURNCredentialsSource(url: url, user: id.replacingOccurrences(of: ":", with: "-"),
+                                                                  optional: !relayOnly || hasTURN)
+        }
         configure(&configuration)
         let webRTC = WebRTCClient(engine: .native)  // its connections log through the bootstrapped LoggingSystem
         return RoomClient(webRTC: webRTC, signaling: signaling, configuration: configuration,

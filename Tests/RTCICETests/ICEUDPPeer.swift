@@ -18,6 +18,8 @@ struct ICEWithApplicationData: DatagramCore {
     init(agent: ICEAgent) { self.agent = agent }
 
     mutating func handle(_ datagram: ReceivedDatagram, now: NIODeadline) {
+        // What a TURN server delivers is unwrapped first (a no-op without relays).
+        guard let datagram = agent.unwrapRelayed(datagram, now: now) else { return }
         if PacketKind(firstByte: datagram.payload.readableBytesView.first ?? 0) == .stun {
             agent.handle(datagram, now: now)
         } else if agent.acceptsApplicationData(from: datagram.source) {
@@ -37,6 +39,10 @@ struct ICEWithApplicationData: DatagramCore {
     var nextDeadline: NIODeadline? { agent.nextDeadline }
 
     mutating func handleTimeout(now: NIODeadline) { agent.handleTimeout(now: now) }
+
+    mutating func streamClosed(local: TransportAddress, remote: TransportAddress, reason: String, now: NIODeadline) {
+        agent.streamClosed(local: local, remote: remote, reason: reason, now: now)
+    }
 
     /// Queues application data on the selected pair; dropped (as UDP would) without one.
     mutating func send(_ data: ByteBuffer, now: NIODeadline) {

@@ -23,18 +23,21 @@ public struct CoturnConfiguration: Sendable {
     public var verbose: Bool
     /// Further `turnserver` options, e.g. `--stale-nonce=2`.
     public var extraArguments: [String]
+    /// A TLS listener (`turns:`) with this certificate; `nil`: `--no-tls`.
+    public var tls: CoturnTLS?
 
     /// A configuration; every part has a default.
     public init(authentication: Authentication = .longTerm(username: "alice", password: "wonderland"),
                 realm: String = "swiftrtc.test", listeningPort: UInt16? = nil,
                 relayPorts: ClosedRange<UInt16> = 40000...49999, verbose: Bool = false,
-                extraArguments: [String] = []) {
+                extraArguments: [String] = [], tls: CoturnTLS? = nil) {
         self.authentication = authentication
         self.realm = realm
         self.listeningPort = listeningPort
         self.relayPorts = relayPorts
         self.verbose = verbose
         self.extraArguments = extraArguments
+        self.tls = tls
     }
 
     /// The `turnserver` command line, with its database and pid file in `directory`.
@@ -42,7 +45,7 @@ public struct CoturnConfiguration: Sendable {
         var arguments = [
             "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", "--listening-port=\(port)",
             "--min-port=\(relayPorts.lowerBound)", "--max-port=\(relayPorts.upperBound)", "--realm=\(realm)",
-            "--no-cli", "--no-tls", "--no-dtls", "--allow-loopback-peers", "--no-multicast-peers",
+            "--no-cli", "--no-dtls", "--allow-loopback-peers", "--no-multicast-peers",
             "--userdb=\(directory.path)/turndb", "--pidfile=\(directory.path)/turnserver.pid",
             "--log-file=stdout", "--simple-log",
         ]
@@ -52,9 +55,52 @@ public struct CoturnConfiguration: Sendable {
         case .restSecret(let secret):
             arguments += ["--use-auth-secret", "--static-auth-secret=\(secret)"]
         }
-        if verbose { arguments.append("--verbose") }
+        if let tls {
+            arguments += ["--cert=\(tls.certificatePath)", "--pkey=\(tls.privateKeyPath)", "--tls-listening-port=\(tls.port)"]
+        } else {
+            arguments.append("--no-tls")
+        }
+                if verbose { arguments.append("--verbose") }
         return arguments + extraArguments
     }
+}
+
+/// coturn's TLS listener: a PEM certificate and key (see ``make(in:)``) and the port.
+public struct CoturnTLS: Sendable {
+    /// The certificate file (PEM).
+    public var certificatePath: String
+    /// The private key file (PEM, unencrypted).
+    public var privateKeyPath: String
+    /// The TLS port at 127.0.0.1.
+    public var port: UInt16
+    /// The certificate's PEM text, for a client to trust it.
+    public var certificatePEM: String
+
+    /// A fresh self-signed P-256 certificate for `IP:127.0.0.1` (openssl), in `directory`,
+    /// on a free port.
+    public static func make(in directory: URL) throws -> CoturnTLS {
+        let exe = try InteropEnvironment.executable("openssl", installHint: "apt-get install openssl")
+        let cert = directory.appendingPathComponent("turn-cert.pem").path
+        let key = directory.appendingPathComponent("turn-key.pem").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: exe)
+        process.arguments = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                             "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=swiftrtc-turn-test",
+                             "-addext", "subjectAltName=IP:127.0.0.1"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw CertificateNotMade(status: process.terminationStatus) }
+        return CoturnTLS(certificatePath: cert, privateKeyPath: key, port: InteropEnvironment.freePort(udp: false),
+                         certificatePEM: try String(contentsOfFile: cert, encoding: .utf8))
+    }
+}
+
+/// openssl could not make the test certificate.
+public struct CertificateNotMade: Error {
+    /// openssl's exit status.
+    public var status: Int32
 }
 
 /// A real coturn (`turnserver`) on 127.0.0.1, started for one test: the one way every test

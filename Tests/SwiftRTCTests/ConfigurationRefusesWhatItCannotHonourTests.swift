@@ -9,19 +9,28 @@ import Testing
         await pc.close()
     }
 
-    @Test(arguments: ["turn:127.0.0.1:3478?transport=tcp", "turns:127.0.0.1:5349"])
-    func turnOverTCPAndTLSAreNotSupportedYet(_ url: String) async {
+    @Test func turnsIsAcceptedAndItsTrustRootsMustBeCertificates() async throws {
+        let server = ICEServer(urls: ["turns:127.0.0.1:5349", "turns:127.0.0.1", "turns:127.0.0.1?transport=tcp"], username: "u", credential: "p")
+        try await create { $0.iceServers = [server] }
         await #expect {
-            try await create { $0.iceServers = [ICEServer(urls: [url], username: "u", credential: "p")] }
+            try await create {
+                $0.iceServers = [server]
+                $0.turnTLSTrustRoots = .pem("not a certificate")
+            }
         } throws: { error in
-            guard case WebRTCError.notSupportedYet(let what) = error else { return false }
-            return what.contains(url)
+            if case WebRTCError.invalidICEServer(let url, let reason) = error { url.hasPrefix("turns:") && reason.contains("turnTLSTrustRoots") } else { false }
+        }
+        await #expect {
+            try await create { $0.iceServers = [ICEServer(urls: ["turns:127.0.0.1?transport=udp"], username: "u", credential: "p")] }
+        } throws: { error in
+            if case WebRTCError.invalidICEServer = error { true } else { false }
         }
     }
 
-    @Test func turnOverUDPAndRelayOnlyAreAccepted() async throws {
+    @Test func turnOverUDPAndTCPAndRelayOnlyAreAccepted() async throws {
         try await create {
-            $0.iceServers = [ICEServer(urls: ["turn:127.0.0.1:3478?transport=udp", "turn:127.0.0.1"], username: "u", credential: "p")]
+            $0.iceServers = [ICEServer(urls: ["turn:127.0.0.1:3478?transport=udp", "turn:127.0.0.1", "turn:127.0.0.1:3478?transport=tcp"],
+                                       username: "u", credential: "p")]
             $0.iceTransportPolicy = .relay
         }
     }

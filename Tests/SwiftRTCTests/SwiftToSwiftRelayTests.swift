@@ -107,4 +107,143 @@ import Testing
         #expect(mine.contains { $0.level == .error && $0.message == "ICE state failed" && ($0["reason"] ?? "").contains("401") }, "\(mine)")
         await a.close()
     }
+
+    /// `turn:…?transport=tcp` (RFC 8656 over TCP, `UDPDriver`'s stream connections): two
+    /// relay-only connections move 4 MiB through coturn's TCP listener and the receiver's
+    /// SHA-256 matches; the selected pairs are relayed and coturn logged TCP allocations.
+    @Test func relayOnlyPeersMoveDataThroughCoturnOverTCP() async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        let coturn = try CoturnServer(CoturnConfiguration(verbose: true))
+        defer { coturn.stop() }
+        try await coturn.waitUntilListening()
+        let server = ICEServer(urls: ["turn:127.0.0.1:\(coturn.port)?transport=tcp"], username: "alice", credential: "wonderland")
+        let client = WebRTCClient(engine: .native)
+        let a = try await Self.relayOnly(client, server)
+        let b = try await Self.relayOnly(client, server)
+        _ = try await a.createDataChannel("first")
+        let echo = SwiftEchoPeer(b)
+        try await SwiftToSwiftDataChannelTests.connect(a, b)
+        for pc in [a, b] {
+            let lines = try await Self.candidates(pc)
+            #expect(!lines.isEmpty && lines.allSatisfy { $0.contains(" typ relay ") }, "relay only: \(lines)")
+        }
+        try await BulkTransfer.run(on: a, total: 4 << 20, chunk: 16 * 1024)
+        for pc in [a, b] {
+            let stats = await pc.stats()
+            #expect(stats.selectedLocalCandidateType == "relay" && stats.selectedRemoteCandidateType == "relay")
+            #expect(stats.iceCandidateErrors == 0)
+        }
+        let log = coturn.process.allOutput
+        #expect(log.contains("TCP") && log.contains("ALLOCATE"), "\(log.suffix(3000))")
+        await a.close()
+        await b.close()
+        _ = echo
+    }
+
+    /// The common browser-style configuration, one TURN server over UDP *and* TCP: both
+    /// allocations are made (from different sockets, so the edge tells their traffic apart),
+    /// each side signals two relayed candidates, and the connection carries data.
+    @Test func aServerOverUDPAndTCPGivesTwoRelayedCandidates() async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        let coturn = try CoturnServer(CoturnConfiguration(verbose: true))
+        defer { coturn.stop() }
+        try await coturn.waitUntilListening()
+        let server = ICEServer(urls: ["turn:127.0.0.1:\(coturn.port)?transport=udp", "turn:127.0.0.1:\(coturn.port)?transport=tcp"],
+                               username: "alice", credential: "wonderland")
+        let client = WebRTCClient(engine: .native)
+        let a = try await Self.relayOnly(client, server)
+        let b = try await Self.relayOnly(client, server)
+        let local = try await a.createDataChannel("both")
+        try await SwiftToSwiftDataChannelTests.connect(a, b)
+        for pc in [a, b] {
+            let lines = try await Self.candidates(pc)
+            #expect(lines.count == 2 && lines.allSatisfy { $0.contains(" typ relay ") }, "\(lines)")
+            #expect(await pc.stats().iceCandidateErrors == 0)
+        }
+        let remote = try await SwiftToSwiftDataChannelTests.firstOpen(b)
+        try await local.send("over one of two relays")
+        #expect(try await withTimeout(5, "relayed text") { try await remote.receiveText() } == "over one of two relays")
+        await a.close()
+        await b.close()
+    }
+
+    /// coturn with a TLS listener and a fresh self-signed certificate for 127.0.0.1.
+    static func coturnWithTLS() async throws -> (CoturnServer, CoturnTLS, URL) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftrtc-turns-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let tls = try CoturnTLS.make(in: directory)
+        let coturn = try CoturnServer(CoturnConfiguration(verbose: true, tls: tls))
+        try await coturn.process.waitForLine(timeout: 15) { $0.contains("TLS/TCP listener opened") }
+        return (coturn, tls, directory)
+    }
+
+    /// `turns:` (TURN over TLS, swift-nio-ssl under the TURN framing) to a coturn whose
+    /// self-signed certificate is given as `turnTLSTrustRoots`: two relay-only connections move
+    /// 2 MiB with a matching SHA-256; coturn logged TLS sessions.
+    @Test func relayOnlyPeersMoveDataThroughCoturnOverTLS() async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        let (coturn, tls, directory) = try await Self.coturnWithTLS()
+        defer {
+            coturn.stop()
+            try? FileManager.default.removeItem(at: directory)
+        }
+        let server = ICEServer(urls: ["turns:127.0.0.1:\(tls.port)"], username: "alice", credential: "wonderland")
+        let client = WebRTCClient(engine: .native)
+        func make() async throws -> PeerConnection {
+            try await client.createPeerConnection {
+                $0.iceServers = [server]
+                $0.iceTransportPolicy = .relay
+                $0.turnTLSTrustRoots = .pem(tls.certificatePEM)
+            }
+        }
+        let a = try await make()
+        let b = try await make()
+        _ = try await a.createDataChannel("first")
+        let echo = SwiftEchoPeer(b)
+        try await SwiftToSwiftDataChannelTests.connect(a, b)
+        for pc in [a, b] {
+            let lines = try await Self.candidates(pc)
+            #expect(!lines.isEmpty && lines.allSatisfy { $0.contains(" typ relay ") }, "relay only: \(lines)")
+        }
+        try await BulkTransfer.run(on: a, total: 2 << 20, chunk: 16 * 1024)
+        for pc in [a, b] {
+            let stats = await pc.stats()
+            #expect(stats.selectedLocalCandidateType == "relay" && stats.selectedRemoteCandidateType == "relay")
+            #expect(stats.iceCandidateErrors == 0)
+        }
+        let log = coturn.process.allOutput
+        #expect(log.contains("TLS") && log.contains("ALLOCATE"), "\(log.suffix(3000))")
+        await a.close()
+        await b.close()
+        _ = echo
+    }
+
+    /// The same server with the system's trust roots: its self-signed certificate is refused
+    /// (verification is never switched off), so the relay is a typed candidate error and a
+    /// relay-only connection fails ICE, not hangs.
+    @Test func anUntrustedTURNCertificateFailsICE() async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        let (coturn, tls, directory) = try await Self.coturnWithTLS()
+        defer {
+            coturn.stop()
+            try? FileManager.default.removeItem(at: directory)
+        }
+        let server = ICEServer(urls: ["turns:127.0.0.1:\(tls.port)"], username: "alice", credential: "wonderland")
+        let a = try await Self.relayOnly(WebRTCClient(engine: .native), server)
+        _ = try await a.createDataChannel("never")
+        let started = ContinuousClock.now
+        try await a.setLocalDescription(try await a.createOffer())
+        try await withTimeout(20, "ICE to fail") {
+            for await state in a.iceConnectionStateUpdates where state == .failed { return }
+            throw TestTimeout(what: "iceConnectionStateUpdates ended")
+        }
+        // The failed handshake closes the connection, and the edge says so at once.
+        #expect(ContinuousClock.now - started < .seconds(3))
+        let reason = await a.failureReason ?? ""
+        #expect(reason.contains("the connection to the server closed"), "\(reason)")
+        #expect(await a.stats().iceCandidateErrors == 1)
+        #expect(try await Self.candidates(a).isEmpty)
+        #expect(!coturn.process.output.contains { $0.contains("ALLOCATE") && $0.contains("success") })
+        await a.close()
+    }
 }
