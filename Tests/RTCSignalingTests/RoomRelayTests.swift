@@ -7,7 +7,7 @@ import Testing
 
 /// ICE servers and relay-only rooms: `--ice-server` URLs with credentials, and TURN credentials
 /// fetched from the signaling server's `/turn-credentials` by `RoomClient` and the room commands.
-@Suite("Room ICE servers and relay-only rooms", .serialized)
+@Suite("Room ICE servers and relay-only rooms", .serialized, .heavyPeers)
 struct RoomRelayTests {
     // MARK: Parsing
 

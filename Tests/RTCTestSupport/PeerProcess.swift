@@ -108,6 +108,11 @@ public final class PeerProcess: @unchecked Sendable {
             }
             try await Task.sleep(nanoseconds: 20_000_000)
         }
+        // What it printed just before exiting may still be in the pipe: read to its end (a
+        // child that inherited the pipe can keep it open, so wait at most 2 s for that).
+        for _ in 0..<100 where !lock.withLock({ reachedEnd }) {
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
         return process.terminationStatus
     }
 

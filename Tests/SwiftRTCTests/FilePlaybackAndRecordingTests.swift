@@ -95,7 +95,9 @@ import Testing
         #expect(abs(video.frames - videoArrived) * 50 <= videoArrived, "within 2 %: \(video.frames) of \(videoArrived)")
         #expect(abs(audio.packets - audioArrived) * 50 <= audioArrived, "within 2 %: \(audio.packets) of \(audioArrived)")
         let seconds = try FFmpegTool.formatDuration(output)
-        #expect(seconds > 3.5 && seconds < 4.6, "duration \(seconds)")
+        // 4 s of media; a starved player moves its clock on rather than bursting (MediaPacer's
+        // lateness rebasing), which stretches the recording on a loaded machine.
+        #expect(seconds > 3.5 && seconds < 6, "duration \(seconds)")
     }
 
     /// A room broadcast: one file track on three connections is read and paced once — it

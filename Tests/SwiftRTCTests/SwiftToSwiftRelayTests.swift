@@ -7,7 +7,7 @@ import Testing
 /// Two SwiftRTC peer connections with `iceTransportPolicy = .relay` through a real coturn
 /// (RFC 8656 over UDP): only relayed candidates are signaled and the selected pair is relayed
 /// on both sides; wrong credentials end in a typed error and ICE `failed`, never a hang.
-@Suite(.serialized) struct SwiftToSwiftRelayTests {
+@Suite(.serialized, .heavyPeers) struct SwiftToSwiftRelayTests {
     enum Credentials: String, CaseIterable, Sendable {
         case longTerm
         case rest
