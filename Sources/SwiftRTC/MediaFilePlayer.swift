@@ -1,11 +1,14 @@
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 import RTCMedia
 
 /// Plays a media file into its local tracks in real time: the edge around RTCMedia's
-/// sans-IO ``MediaPacer``. One task per file (not per frame or per connection) sleeps until
-/// the next sample is due and writes it to the track of its kind, which fans it out to every
-/// connection the track is on — so a file sent to a whole room is read and paced once.
+/// sans-IO ``MediaPacer``. One NIO timer at a time on one event loop (no task per frame, per
+/// file or per connection, and nothing waiting for Swift's cooperative thread pool, which busy
+/// async code elsewhere in the process could starve) fires when the next sample is due and
+/// writes it to the track of its kind, which fans it out to every connection the track is on
+/// — so a file sent to a whole room is read and paced once.
 ///
 /// Playback starts when a sender of one of its tracks can first reach its peer and stops when the
 /// file ends (unless it loops) or every one of its tracks was stopped. A pacer that falls more
@@ -19,13 +22,15 @@ final class MediaFilePlayer: Sendable {
     }
     private struct State {
         var source: MediaFileSource?
+        var pacer: MediaPacer<MediaFileSource>?
         var tracks: [RTPCodec.Kind: WeakTrack] = [:]
-        var task: Task<Void, Never>?
     }
     private let state: NIOLockedValueBox<State>
+    private let eventLoop: any EventLoop
 
-    init(source: MediaFileSource) {
+    init(source: MediaFileSource, eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next()) {
         path = source.path
+        self.eventLoop = eventLoop
         state = NIOLockedValueBox(State(source: source))
     }
 
@@ -36,11 +41,13 @@ final class MediaFilePlayer: Sendable {
 
     /// Starts playback (once; later calls do nothing).
     func start() {
-        state.withLockedValue { s in
-            guard s.task == nil, let source = s.source else { return }
+        let started: Bool = state.withLockedValue { s in
+            guard s.pacer == nil, let source = s.source else { return false }
             s.source = nil
-            s.task = Task { [self] in await play(source) }
+            s.pacer = MediaPacer(source: source, start: .now(), maximumLateness: .milliseconds(200))
+            return true
         }
+        if started { eventLoop.execute { self.tick() } }
     }
 
     /// The tracks still playing, by kind.
@@ -48,22 +55,29 @@ final class MediaFilePlayer: Sendable {
         state.withLockedValue { s in s.tracks.compactMapValues { $0.track.flatMap { $0.isEnded ? nil : $0 } } }
     }
 
-    private func play(_ source: MediaFileSource) async {
-        var pacer = MediaPacer(source: source, start: .now(), maximumLateness: .milliseconds(200))
-        while let deadline = pacer.nextDeadline, !Task.isCancelled {
-            let wait = deadline - .now()
-            if wait > .zero {
-                do { try await Task.sleep(nanoseconds: UInt64(wait.nanoseconds)) } catch { break }
+    /// Releases what is due, then sets the timer for the next sample (on the event loop).
+    private func tick() {
+        let tracks = liveTracks
+        let (due, next, finished): ([(sample: MediaSample, captureTime: NIODeadline)], NIODeadline?, Bool) = state.withLockedValue { s in
+            guard var pacer = s.pacer else { return ([], nil, false) }
+            guard !tracks.isEmpty else {
+                s.pacer = nil
+                return ([], nil, false)
             }
-            let tracks = liveTracks
-            if tracks.isEmpty { break }
+            var due: [(sample: MediaSample, captureTime: NIODeadline)] = []
             while let sample = pacer.pollSample(now: .now()) {
-                tracks[sample.kind]?.write(sample.data, isKeyFrame: sample.isKeyFrame,
-                                            captureTime: pacer.start + sample.timestamp)
+                due.append((sample, pacer.start + sample.timestamp))  // start as shifted for this sample
             }
+            s.pacer = pacer
+            return (due, pacer.nextDeadline, pacer.isFinished)
         }
-        if pacer.isFinished {
-            for track in liveTracks.values { track.finishedSource() }
+        for (sample, captureTime) in due {
+            tracks[sample.kind]?.write(sample.data, isKeyFrame: sample.isKeyFrame, captureTime: captureTime)
         }
+        if finished {
+            for track in tracks.values { track.finishedSource() }
+            return
+        }
+        if let next { eventLoop.scheduleTask(deadline: next) { self.tick() } }
     }
 }

@@ -73,9 +73,19 @@ import Testing
         let recorder = try Recorder(path: output, video: received.first { $0.kind == .video }, audio: received.first { $0.kind == .audio })
         let recording = Task { try await recorder.run() }
         // The file is 4 s long and does not loop: its tracks end, then the call is hung up.
-        try await withTimeout(30, "the file to end") {
-            while !tracks.allSatisfy(\.isEnded) { try await Task.sleep(for: .milliseconds(50)) }
+        // How long playback really took bounds the recording's duration (a starved player
+        // moves its clock on rather than bursting, so on a busy machine it takes longer).
+        let clock = ContinuousClock()
+        let firstFrame = try await withTimeout(15, "the first frame") {
+            while (received.first?.framesReceived ?? 0) + (received.last?.framesReceived ?? 0) == 0 {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            return clock.now
         }
+        try await withTimeout(30, "the file to end") {
+            while !tracks.allSatisfy(\.isEnded) { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        let played = clock.now - firstFrame
         try await Task.sleep(for: .milliseconds(500))
         let videoArrived = try #require(received.first { $0.kind == .video }).framesReceived
         let audioArrived = try #require(received.first { $0.kind == .audio }).framesReceived
@@ -95,9 +105,8 @@ import Testing
         #expect(abs(video.frames - videoArrived) * 50 <= videoArrived, "within 2 %: \(video.frames) of \(videoArrived)")
         #expect(abs(audio.packets - audioArrived) * 50 <= audioArrived, "within 2 %: \(audio.packets) of \(audioArrived)")
         let seconds = try FFmpegTool.formatDuration(output)
-        // 4 s of media; a starved player moves its clock on rather than bursting (MediaPacer's
-        // lateness rebasing), which stretches the recording on a loaded machine.
-        #expect(seconds > 3.5 && seconds < 6, "duration \(seconds)")
+        let playedSeconds = Double(played.components.seconds) + Double(played.components.attoseconds) / 1e18
+        #expect(seconds > 3.5 && seconds < playedSeconds + 0.5, "duration \(seconds) s; playback took \(playedSeconds) s")
     }
 
     /// A room broadcast: one file track on three connections is read and paced once — it
