@@ -106,7 +106,8 @@ import Testing
         #expect(abs(audio.packets - audioArrived) * 50 <= audioArrived, "within 2 %: \(audio.packets) of \(audioArrived)")
         let seconds = try FFmpegTool.formatDuration(output)
         let playedSeconds = Double(played.components.seconds) + Double(played.components.attoseconds) / 1e18
-        #expect(seconds > 3.5 && seconds < playedSeconds + 0.5, "duration \(seconds) s; playback took \(playedSeconds) s")
+        // (`played` starts at the first frame seen here, a little after playback began.)
+        #expect(seconds > 3.5 && seconds < max(4.6, playedSeconds + 0.5), "duration \(seconds) s; playback took \(playedSeconds) s")
     }
 
     /// A room broadcast: one file track on three connections is read and paced once — it
