@@ -166,7 +166,7 @@ public actor RoomClient {
     private var signalingTask: Task<Void, Never>?
     private var eventTask: Task<Void, Never>?
     /// The TURN credentials last fetched from ``Configuration/turnCredentials``, and when (Unix seconds).
-    private var fetchedCredentials: (credentials: FetchedTURNCredentials, at: Int64)?
+    private var fetchedCredentials: (credentials: TURNCredentials, at: Int64)?
 
     /// One member's connection and its negotiation state.
     final class Peer {
@@ -365,7 +365,7 @@ public actor RoomClient {
     // MARK: - Negotiation
 
     /// The TURN credentials currently in use (fetched from ``Configuration/turnCredentials``).
-    public var turnCredentials: FetchedTURNCredentials? { fetchedCredentials?.credentials }
+    public var turnCredentials: TURNCredentials? { fetchedCredentials?.credentials }
 
     /// Fetches credentials from `source`; a 404 is fine when the source is optional.
     private func fetchCredentials(_ source: TURNCredentialsSource) async throws(TURNCredentialsError) {

@@ -4,10 +4,11 @@ import NIOHTTP1
 import NIOPosix
 import SwiftRTC
 
-/// Time-limited TURN credentials as a signaling server's `GET /turn-credentials?user=NAME`
-/// hands them out (`docs/signaling-server.md`; the JSON of RTCSignalingServer's
-/// `TURNCredentials`: TURN REST API shape, draft-uberti-behave-turn-rest-00 §2.2).
-public struct FetchedTURNCredentials: Sendable, Hashable, Decodable {
+/// Time-limited TURN credentials, the JSON body of a signaling server's
+/// `GET /turn-credentials?user=NAME` (`docs/signaling-server.md`; the TURN REST API shape,
+/// draft-uberti-behave-turn-rest-00 §2.2): the one type the server encodes (RTCSignalingServer
+/// derives them) and clients decode.
+public struct TURNCredentials: Sendable, Hashable, Codable {
     /// `"<unix expiry>:<user>"`.
     public var username: String
     /// base64(HMAC-SHA1(secret, username)).
@@ -106,7 +107,7 @@ public enum TURNCredentialsFetcher {
     /// Fetches credentials for `user` from `url` (an `http://` URL), within `timeout`.
     public static func fetch(from url: String, user: String, timeout: TimeAmount = .seconds(10),
                              eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton)
-        async throws(TURNCredentialsError) -> FetchedTURNCredentials {
+        async throws(TURNCredentialsError) -> TURNCredentials {
         guard url.lowercased().hasPrefix("http://") else { throw .invalidURL(url) }
         let rest = url.dropFirst(7)
         let authority = String(rest.prefix { $0 != "/" && $0 != "?" })
@@ -127,7 +128,7 @@ public enum TURNCredentialsFetcher {
         if status == 404 { throw .notConfigured(url: url) }
         guard status == 200 else { throw .httpStatus(url: url, status: status, body: String(text.prefix(200))) }
         do {
-            let credentials = try JSONDecoder().decode(FetchedTURNCredentials.self, from: Data(text.utf8))
+            let credentials = try JSONDecoder().decode(TURNCredentials.self, from: Data(text.utf8))
             guard !credentials.uris.isEmpty else { throw TURNCredentialsError.invalidResponse(url: url, reason: "no TURN URIs") }
             return credentials
         } catch let error as TURNCredentialsError {

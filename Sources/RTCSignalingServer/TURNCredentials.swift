@@ -1,28 +1,11 @@
+import RTCSignaling
 import RTCTURN
 
-/// The JSON body of `GET /turn-credentials`: time-limited TURN credentials in the shape of the
-/// TURN REST API (draft-uberti-behave-turn-rest-00 §2.2), as coturn checks them with
-/// `use-auth-secret`, plus their lifetime and the TURN URIs. The user name and password are
-/// RTCTURN's ``TURNRESTCredentials`` (`"<expiry>:<user>"`, base64(HMAC-SHA1(secret, username)));
-/// clients use them as long-term credentials (RFC 8489 §9.2) with a TURN server (RFC 8656).
-public struct TURNCredentials: Codable, Sendable, Equatable {
-    /// `"<unix expiry>:<user>"`.
-    public var username: String
-    /// base64(HMAC-SHA1(secret, username)).
-    public var password: String
-    /// Lifetime in seconds from the moment they were made.
-    public var ttl: Int
-    /// The TURN server URIs (RFC 7065), e.g. `turn:127.0.0.1:3478?transport=udp`.
-    public var uris: [String]
-
-    /// Creates credentials from their parts.
-    public init(username: String, password: String, ttl: Int, uris: [String]) {
-        self.username = username
-        self.password = password
-        self.ttl = ttl
-        self.uris = uris
-    }
-
+/// The server's side of RTCSignaling's ``TURNCredentials`` (the one JSON body of
+/// `GET /turn-credentials`): deriving them with RTCTURN's ``TURNRESTCredentials``
+/// (`"<expiry>:<user>"`, base64(HMAC-SHA1(secret, username)), as coturn checks them with
+/// `use-auth-secret`).
+extension TURNCredentials {
     /// Wraps REST credentials derived by RTCTURN with their lifetime and URIs.
     public init(_ credentials: TURNRESTCredentials, ttl: Int, uris: [String]) {
         self.init(username: credentials.username, password: credentials.password, ttl: ttl, uris: uris)
