@@ -94,6 +94,11 @@ public struct RecordingWriter: Sendable {
     public private(set) var skippedVideoFrames = 0
     /// Video frames that came after a WebM recording had given up on video (see ``maximumHeldAudio``).
     public private(set) var videoFramesWithoutTrack = 0
+    /// Video frames whose RTP time did not advance at least a millisecond past the previous
+    /// frame's (a camera's first frames can be captured within one): they are kept — a decoder
+    /// needs every frame — and written a millisecond after the previous one, so the file's
+    /// timestamps keep increasing.
+    public private(set) var retimedVideoFrames = 0
     /// Media time of the last frame written.
     public private(set) var duration: TimeAmount = .zero
     /// Whether ``finish(into:)`` was called.
@@ -119,16 +124,27 @@ public struct RecordingWriter: Sendable {
         var lastRTP: UInt32
         var ticks: Int64 = 0
         var last: TimeAmount
+        /// The least time between two frames of the track (zero: frames may share a time).
+        let minimumStep: TimeAmount
+        var started = false
 
-        mutating func time(of rtp: UInt32) -> TimeAmount {
+        /// The recording time of `rtp`, and whether it was moved forward to keep the track's
+        /// times at least ``minimumStep`` apart.
+        mutating func time(of rtp: UInt32) -> (time: TimeAmount, retimed: Bool) {
             let step = Int64(Int32(bitPattern: rtp &- lastRTP))
             if step > 0 {
                 ticks += step
                 lastRTP = rtp
             }
             let time = anchor + .nanoseconds(ticks * 1_000_000_000 / clockRate)
-            last = max(last, time)
-            return last
+            guard started else {
+                started = true
+                last = max(last, time)
+                return (last, false)
+            }
+            let earliest = last + minimumStep
+            last = max(earliest, time)
+            return (last, time < earliest)
         }
     }
 
@@ -211,9 +227,14 @@ public struct RecordingWriter: Sendable {
         self.start = start
         if clocks[kind] == nil {
             let anchor = max(arrival - start, .zero)
-            clocks[kind] = TrackClock(anchor: anchor, clockRate: Int64(codec.clockRate), lastRTP: rtp, last: anchor)
+            // Containers keep video in milliseconds (WebM) or 90 kHz ticks (IVF): a video frame
+            // must land at least a millisecond after the one before, or muxers see a repeat.
+            clocks[kind] = TrackClock(anchor: anchor, clockRate: Int64(codec.clockRate), lastRTP: rtp, last: anchor,
+                                      minimumStep: kind == .video ? .milliseconds(1) : .zero)
         }
-        return clocks[kind]!.time(of: rtp)
+        let (time, retimed) = clocks[kind]!.time(of: rtp)
+        if retimed { retimedVideoFrames += 1 }
+        return time
     }
 
     // MARK: Containers

@@ -103,6 +103,29 @@ import Testing
         #expect(seconds > 2.1 && seconds < 2.5, "2 s of media starting 0.3 s in: \(seconds)")
     }
 
+    /// A camera's first frames can carry one RTP time (or times under a millisecond apart):
+    /// every frame is kept and the file's times still increase, so ffmpeg remuxes it silently.
+    @Test(arguments: [RecordingWriter.Container.webm, .ivf])
+    func videoFramesSharingAnRTPTimeAreKeptInIncreasingOrder(container: RecordingWriter.Container) throws {
+        let dir = try Self.directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = try MediaTestFiles.make("in.webm", in: dir, MediaTestFiles.testPattern + MediaTestFiles.vp8)
+        var frames = try Self.received(input).filter { $0.kind == .video }
+        // Frames 1 and 2 share frame 0's RTP time; frame 3 is 36 ticks (0.4 ms) after them.
+        for index in 1...2 { frames[index].rtp = frames[0].rtp }
+        frames[3].rtp = frames[0].rtp &+ 36
+        let output = dir.appendingPathComponent("out.\(container == .webm ? "webm" : "ivf")").path
+        let writer = try Self.record(frames, to: output, container: container, video: true, audio: false)
+        #expect(writer.videoFrames == frames.count)
+        #expect(writer.retimedVideoFrames == 3)
+        let decode = try FFmpegTool.decode(output)
+        #expect(decode.status == 0 && decode.standardError.isEmpty, "\(decode.standardError)")
+        #expect(try FFmpegTool.probe(output, stream: "v:0").frames == frames.count)
+        let times = try FFmpegTool.packetTimes(output, stream: "v:0")
+        #expect(times.count == frames.count)
+        #expect(zip(times, times.dropFirst()).allSatisfy { $0 < $1 }, "packet times must increase: \(times.prefix(6))")
+    }
+
     /// The video track ends before any frame came: the held audio becomes an audio-only file.
     @Test func aWebMWhoseVideoNeverCameHoldsTheAudio() throws {
         let dir = try Self.directory()

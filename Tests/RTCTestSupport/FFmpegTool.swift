@@ -120,4 +120,15 @@ extension FFmpegTool {
         }
         return seconds
     }
+
+    /// The presentation times (seconds) of the packets of the stream `selector` selects, in
+    /// file order.
+    public static func packetTimes(_ path: String, stream selector: String) throws -> [Double] {
+        let result = try run("ffprobe", ["-v", "error", "-select_streams", selector, "-show_entries", "packet=pts_time",
+                                         "-of", "csv=p=0", path])
+        guard result.status == 0 else {
+            throw PeerProcessError(message: "ffprobe packet times of \(path) failed (\(result.status))", output: result.standardError)
+        }
+        return result.standardOutput.split(separator: "\n").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+    }
 }
