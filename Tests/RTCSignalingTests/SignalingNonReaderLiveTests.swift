@@ -58,10 +58,10 @@ struct SignalingNonReaderLiveTests {
 
             // The flooder is still connected and relays to a new member.
             let fresh = LiveClient(port: port, peer: "fresh")
-            try await fresh.recorder.wait("fresh joined") { if case .joined = $0 { true } else { false } }
+            try await fresh.recorder.wait(timeout: 30, "fresh joined") { if case .joined = $0 { true } else { false } }
             let hello = ICECandidateInit(candidate: "candidate:1 1 udp 1 127.0.0.1 9 typ host", sdpMid: "0", sdpMLineIndex: 0)
             try await flood.client.sendCandidate(hello, to: "fresh")
-            try await fresh.recorder.wait("relay after the flood") { $0 == .iceCandidate(hello, from: "flood") }
+            try await fresh.recorder.wait(timeout: 30, "relay after the flood") { $0 == .iceCandidate(hello, from: "flood") }
             #expect(!flood.recorder.all.contains { if case .disconnected = $0 { true } else { false } })
             await fresh.stop()
             await flood.stop()
