@@ -209,7 +209,13 @@ public struct ICEAgent: DatagramCore, Sendable {
     /// credentials and candidates forgotten, checks start over. The previously selected pair
     /// keeps carrying data until a new one is selected. Signal the new credentials and local
     /// candidates to the peer.
-    public mutating func restart(localCredentials newCredentials: ICECredentials? = nil, now: NIODeadline) {
+    ///
+    /// `localAddresses`, when given, are the addresses the edge has sockets on now (see
+    /// ``replaceLocalAddresses(_:now:)``): candidates of addresses that went away are not
+    /// reported again, and new addresses are gathered on.
+    public mutating func restart(localCredentials newCredentials: ICECredentials? = nil, localAddresses: [TransportAddress]? = nil,
+                                 now: NIODeadline) {
+        if let localAddresses { forget(bases: Set(bases.filter { !localAddresses.contains($0) })) }
         generation += 1
         localCredentials = newCredentials ?? ICECredentials.random(using: &rng)
         localKey = .shortTerm(password: localCredentials.password)
@@ -229,6 +235,7 @@ public struct ICEAgent: DatagramCore, Sendable {
         if connectionState == .failed || connectionState == .connected || connectionState == .disconnected { setState(.checking) }
         for c in localCandidates { events.append(.candidateGathered(c)) }
         if gatheringState == .complete { events.append(.gatheringStateChanged(.complete)) }
+        if let localAddresses { replaceLocalAddresses(localAddresses, now: now) }
     }
 
     /// Stops the agent: no more deadlines or data. TURN allocations are released (RFC 8656

@@ -72,4 +72,39 @@ import Testing
         #expect(ran8)
         #expect(sim.dataB.contains("during"))
     }
+
+    /// B's address is replaced (10.0.0.2 removed, 10.0.0.3 added) while connected: both go
+    /// `disconnected`; a restart that gives B its new addresses reports a host candidate on the
+    /// new one only, and the pair through it is selected.
+    @Test func restartWithNewLocalAddressesReconnectsAfterTheOldOneWentAway() {
+        var sim = ICESimulation(conditions: .perfect)
+        sim.start()
+        let connected = sim.run(for: .seconds(5)) { $0.bothConnected }
+        #expect(connected)
+        let moved = TransportAddress("10.0.0.3:6001")!
+        sim.pair.b.addresses = [moved]
+        let silent = sim.run(for: .seconds(10)) { $0.a.connectionState == .disconnected && $0.b.connectionState == .disconnected }
+        #expect(silent)
+        let eventsBefore = sim.eventsB.count
+        sim.pair.withA { a, now in a.agent.restart(now: now) }
+        let changedAgain = sim.pair.withB { [moved] b, now in
+            b.agent.restart(localAddresses: [moved], now: now)
+            return b.agent.replaceLocalAddresses([moved], now: now)
+        }
+        #expect(!changedAgain, "the same set again changes nothing")
+        sim.pair.withA { [bCredentials = sim.b.localCredentials] a, now in a.agent.setRemoteCredentials(bCredentials, now: now) }
+        sim.pair.withB { [aCredentials = sim.a.localCredentials] b, now in b.agent.setRemoteCredentials(aCredentials, now: now) }
+        let reconnected = sim.run(for: .seconds(10)) { $0.bothConnected }
+        #expect(reconnected)
+        #expect(sim.b.localCandidates.map(\.address) == [moved])
+        #expect(sim.b.selectedPair?.localBase == moved)
+        #expect(sim.a.selectedPair?.remote.address == moved)
+        let gathered = sim.eventsB[eventsBefore...].compactMap { if case .candidateGathered(let c) = $0 { c.address } else { nil } }
+        #expect(!gathered.contains(sim.addressB), "the address that went away is not signaled again")
+        #expect(gathered.contains(moved))
+        let sent = sim.sendData("after the move", from: .a)
+        #expect(sent)
+        sim.run(for: .milliseconds(100))
+        #expect(sim.dataB.contains("after the move"))
+    }
 }

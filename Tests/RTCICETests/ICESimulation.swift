@@ -10,16 +10,24 @@ import RTCTestSupport
 struct ICEEndpoint: DatagramCore {
     var agent: ICEAgent
     var received: [String] = []
+    /// The addresses the endpoint has now, when a test moves it: datagrams to other addresses
+    /// are lost and transmits from them cannot leave (as the kernel refuses a removed address).
+    var addresses: Set<TransportAddress>?
     private var outgoing: [Transmit] = []
 
     init(_ agent: ICEAgent) { self.agent = agent }
 
     mutating func handle(_ datagram: ReceivedDatagram, now: NIODeadline) {
+        if let addresses, !addresses.contains(datagram.destination) { return }
         if let data = agent.receive(datagram, now: now) { received.append(String(buffer: data.payload)) }
     }
 
     mutating func pollTransmit() -> Transmit? {
-        outgoing.isEmpty ? agent.pollTransmit() : outgoing.removeFirst()
+        while true {
+            guard let transmit = outgoing.isEmpty ? agent.pollTransmit() : outgoing.removeFirst() else { return nil }
+            if let addresses, let source = transmit.source, !addresses.contains(source) { continue }
+            return transmit
+        }
     }
 
     mutating func pollEvent() -> ICEEvent? { agent.pollEvent() }

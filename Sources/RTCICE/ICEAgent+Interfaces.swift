@@ -1,0 +1,59 @@
+import NIOCore
+import RTCCore
+
+/// Network changes: the edge's addresses are not fixed for the life of a connection (a laptop
+/// leaves one Wi-Fi for another, a phone moves to cellular). An ICE restart is where the agent
+/// learns the new set (RFC 8445 §9: a restart is how ICE recovers from a changed address).
+extension ICEAgent {
+    /// The addresses the edge has sockets on now, replacing those given before. A base that is
+    /// gone loses its host candidate, the server-reflexive and relayed candidates learned
+    /// through it, its pending STUN queries and its TURN allocation (the socket is gone: it
+    /// cannot be released); its pairs fail. A new address becomes a host candidate, queries the
+    /// STUN servers and, for a TURN server that lost its socket, allocates again — reported as
+    /// `candidateGathered` events like any gathered candidate.
+    ///
+    /// An ICE restart takes them too (``restart(localCredentials:localAddresses:now:)``), so
+    /// that the candidates signaled with the new credentials are the current ones; called
+    /// alone, new addresses are added to the running checks and pairs on lost ones fail.
+    /// Returns whether anything changed.
+    @discardableResult
+    public mutating func replaceLocalAddresses(_ addresses: [TransportAddress], now: NIODeadline) -> Bool {
+        lastNow = now
+        let current = Set(addresses)
+        let gone = Set(bases.filter { !current.contains($0) })
+        let new = addresses.filter { !bases.contains($0) }
+        if !gone.isEmpty { forget(bases: gone) }
+        guard !gone.isEmpty || !new.isEmpty else { return false }
+        for address in new { addBase(address, now: now) }
+        startRelays(now: now)
+        updateChecking()
+        updateFailure()
+        checkGatheringComplete()
+        return true
+    }
+
+    mutating func forget(bases gone: Set<TransportAddress>) {
+        bases.removeAll { gone.contains($0) }
+        for base in gone {
+            baseCandidates[base] = nil
+            serverReflexiveAddresses[base] = nil
+        }
+        let relayed = Set(relays.filter { gone.contains($0.socket) }.compactMap { $0.candidate?.address })
+        relays.removeAll { gone.contains($0.socket) }
+        localCandidates.removeAll { candidate in
+            switch candidate.type {
+            case .host, .peerReflexive: gone.contains(candidate.address)
+            case .serverReflexive: candidate.relatedAddress.map { gone.contains($0) } ?? false
+            case .relayed: relayed.contains(candidate.address)
+            }
+        }
+        transactions = transactions.filter { _, transaction in
+            if case .gather(let base, _) = transaction.kind { return !gone.contains(base) }
+            return true
+        }
+        for index in pairs.indices where gone.contains(pairs[index].base) || relayed.contains(pairs[index].base) {
+            pairs[index].state = .failed
+        }
+        triggered.removeAll { pairs[$0].state == .failed }
+    }
+}
