@@ -22,6 +22,14 @@ extension RTCSession {
         pendingICECredentials = credentials
     }
 
+    /// The addresses the edge has sockets on now: an edge re-reads its interfaces before it
+    /// applies a description that may restart ICE (a network change is the usual reason for a
+    /// restart). The next restart gathers on them, and candidates of addresses that went away
+    /// are not signaled again (ICEAgent's `replaceLocalAddresses`).
+    public mutating func updateLocalAddresses(_ addresses: [TransportAddress]) {
+        localAddressesForRestart = addresses
+    }
+
     /// Whether a restart asked for by `restartICE(now:)` still waits for its offer to be applied.
     public var isICERestartPending: Bool { pendingICECredentials != nil }
 
@@ -76,6 +84,7 @@ extension RTCSession {
         // Gathering starts over under the new credentials: the candidates are reported again,
         // then `complete` (or later, if gathering had not finished).
         if ice.gatheringState == .complete { events.append(.ice(.gatheringStateChanged(.gathering))) }
-        ice.restart(localCredentials: localCredentials, now: now)
+        ice.restart(localCredentials: localCredentials, localAddresses: localAddressesForRestart, now: now)
+        localAddressesForRestart = nil
     }
 }

@@ -81,6 +81,8 @@ public struct RTCSession: DatagramCore {
     var pendingICECredentials: ICECredentials?
     /// The credentials before a local offer restarted ICE, restored if that offer is rolled back.
     var credentialsBeforeRestart: (local: ICECredentials, remote: ICECredentials)?
+    /// The edge's current addresses, for the next ICE restart (RTCSession+Restart.swift).
+    var localAddressesForRestart: [TransportAddress]?
     /// Candidates trickled before the remote description, applied with it (RFC 8838 §11.4).
     var pendingRemoteCandidates: [(ICECandidateInit, ICECandidateAttribute?)] = []
     /// How many early candidates are kept; a peer sending more before its description is misbehaving.

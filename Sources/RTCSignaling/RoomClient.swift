@@ -32,6 +32,12 @@ import SwiftRTC
 /// await room.close()
 /// ```
 ///
+/// Connections heal themselves: when one goes `disconnected` (the peer's address changed, a
+/// network went away), the side that offered it restarts ICE and sends the restart offer;
+/// one that went `failed` is replaced by a new connection (RoomClient+Restart.swift). The room
+/// client reads each connection's `iceConnectionStateUpdates`: read `iceConnectionState`
+/// instead.
+///
 /// A rejoin after a signaling reconnect closes the old connections and offers afresh to every
 /// listed member (they saw us leave). An offer on an established connection with the same DTLS
 /// fingerprint is a renegotiation (a browser adding video) and is answered on that connection.
@@ -143,8 +149,8 @@ public actor RoomClient {
     let trackSink: AsyncStream<PeerTrack>.Continuation
 
     private let webRTC: WebRTCClient
-    private let signaling: SignalingClient
-    private let logger: Logger
+    let signaling: SignalingClient
+    let logger: Logger
     private let memberSink: AsyncStream<MemberEvent>.Continuation
     private let channelSink: AsyncStream<PeerChannel>.Continuation
 
@@ -154,12 +160,16 @@ public actor RoomClient {
     /// How many offers on an established connection were answered (renegotiations, e.g. a
     /// browser adding a video track; unsupported m-sections are rejected in the answer).
     public private(set) var renegotiationsAnswered = 0
+    /// How many ICE restart offers this client sent for connections that went `disconnected`.
+    public internal(set) var iceRestartsSent = 0
+    /// How many connections that went `failed` this client replaced with a new one.
+    public internal(set) var connectionsReplaced = 0
 
-    private var peers: [String: Peer] = [:]
+    var peers: [String: Peer] = [:]
     private var memberIDs: [String] = []
     private var nextConnectionID = 0
     private var started = false
-    private var isClosed = false
+    var isClosed = false
     private var joinedPeers: [String]?
     private var joinError: String?
     private var joinWaiters: [CheckedContinuation<[String], any Error>] = []
@@ -182,6 +192,13 @@ public actor RoomClient {
         var candidateTask: Task<Void, Never>?
         var channelTask: Task<Void, Never>?
         var trackTask: Task<Void, Never>?
+        /// Whether we made this connection's first offer: that side restarts ICE (RoomClient+Restart.swift).
+        var offeredByUs = false
+        /// Whether ICE connected at least once (a `failed` connection is replaced only then).
+        var wasConnected = false
+        /// Reads the connection's ICE states; the restart loop while it is disconnected.
+        var iceTask: Task<Void, Never>?
+        var restartTask: Task<Void, Never>?
         var openWaiters: [ObjectIdentifier: CheckedContinuation<Void, any Error>] = [:]
 
         init(id: String, connectionID: Int, connection: PeerConnection) {
@@ -422,12 +439,14 @@ public actor RoomClient {
             await self?.channelEventsEnded(peer: id, connectionID: connectionID)
         }
         peer.trackTask = forwardTracks(of: connection, peer: id)
+        peer.iceTask = watchICE(of: connection, peer: id, connectionID: connectionID)
         return peer
     }
 
-    private func offer(to id: String) async {
+    func offer(to id: String) async {
         do {
             let peer = try await makePeer(id)
+            peer.offeredByUs = true
             if let label = configuration.channelLabel {
                 _ = try await peer.connection.createDataChannel(label, options: configuration.channelOptions)
             }
@@ -586,13 +605,16 @@ public actor RoomClient {
 
     /// Closes a connection that is no longer in `peers` and waits for its tasks, which end as
     /// its streams finish.
-    private func shutDown(_ peer: Peer) async {
+    func shutDown(_ peer: Peer) async {
         failOpenWaiters(peer)
+        peer.restartTask?.cancel()
         await peer.connection.close()
-        let tasks = [peer.candidateTask, peer.channelTask, peer.trackTask]
+        let tasks = [peer.candidateTask, peer.channelTask, peer.trackTask, peer.iceTask, peer.restartTask]
         peer.candidateTask = nil
         peer.channelTask = nil
         peer.trackTask = nil
+        peer.iceTask = nil
+        peer.restartTask = nil
         for task in tasks { await task?.value }
     }
 

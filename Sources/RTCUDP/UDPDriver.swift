@@ -95,6 +95,22 @@ public final class UDPDriver<Core: DatagramCore> {
         return bound
     }
 
+    /// The addresses sockets are bound on (with their ports).
+    public var boundAddresses: [TransportAddress] { Array(sockets.keys) }
+
+    /// Closes the sockets bound on `addresses` (their interface went away), and any TURN
+    /// stream connection made from them. Call on `eventLoop`.
+    public func closeSockets(on addresses: [TransportAddress]) {
+        for address in addresses {
+            sockets.removeValue(forKey: address)?.close(promise: nil)
+            for (key, stream) in streams where key.local == address {
+                stream.failed = true
+                stream.channel?.close(promise: nil)
+                streams[key] = nil
+            }
+        }
+    }
+
     /// Stops the driver: datagrams and timers no longer reach the core, and every socket is
     /// closed (awaited). Drain the core (e.g. its close_notify) with ``pump()`` before.
     public func close(isolation: isolated (any Actor)? = #isolation) async {

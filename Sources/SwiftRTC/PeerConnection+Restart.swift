@@ -1,5 +1,6 @@
 import NIOCore
 import RTCSession
+import RTCUDP
 
 extension PeerConnection {
     /// Restarts ICE (W3C `restartIce()`, RFC 8445 §9): the next `createOffer()` carries a new
@@ -17,5 +18,26 @@ extension PeerConnection {
     public func restartIce() throws {
         if driver.isClosed { throw WebRTCError.closed }
         driver.core.restartICE(now: .now())
+    }
+
+    /// Reads the host's interfaces again before a description that may restart ICE is applied
+    /// (a network change is the usual reason for a restart): sockets are bound on new
+    /// addresses and closed on addresses that went away, and the session's next restart
+    /// gathers on what is bound now — a peer that moved to a new address signals it, and no
+    /// longer signals the old one.
+    func refreshLocalAddresses() async {
+        guard let addresses = try? LocalInterfaces.hostAddresses(includeLoopback: configuration.includeLoopbackCandidates,
+                                                                 includeIPv6: configuration.includeIPv6) else { return }
+        let bound = driver.boundAddresses
+        let wanted = Set(addresses.map(\.ip))
+        let boundIPs = Set(bound.map(\.ip))
+        let lost = bound.filter { !wanted.contains($0.ip) }
+        let new = addresses.filter { !boundIPs.contains($0.ip) }
+        guard !lost.isEmpty || !new.isEmpty else { return }
+        driver.closeSockets(on: lost)
+        let added = new.isEmpty ? [] : await driver.bind(new)
+        guard !driver.isClosed else { return }
+        events.log.ice.info("network interfaces changed", metadata: ["lost": "\(lost)", "added": "\(added)"])
+        driver.core.updateLocalAddresses(driver.boundAddresses.sorted { $0.description < $1.description })
     }
 }

@@ -71,7 +71,7 @@ public actor PeerConnection {
     let driver: UDPDriver<RTCSession>
     /// The session's events as the API publishes them (streams, states, channels, waiters).
     let events: ConnectionEvents
-    private var gatheringStarted = false
+    var gatheringStarted = false
     private var closed: Bool { driver.isClosed }
 
     init(configuration: ConnectionConfiguration, eventLoop: any EventLoop, liveObjects: LiveObjects) async throws {
@@ -127,6 +127,7 @@ public actor PeerConnection {
     /// Applies a local description; the first one starts candidate gathering.
     public func setLocalDescription(_ description: SessionDescription) async throws {
         try checkOpen()
+        if gatheringStarted, driver.core.isICERestartPending { await refreshLocalAddresses() }
         try driver.core.setLocalDescription(description, now: .now())
         events.log.peerConnection.debug("applied local description", metadata: ["type": "\(description.type)"])
         driver.pump()
@@ -136,8 +137,11 @@ public actor PeerConnection {
         }
     }
 
-    /// Applies the peer's description; DTLS and SCTP start once ICE connects.
-    public func setRemoteDescription(_ description: SessionDescription) throws {
+    /// Applies the peer's description; DTLS and SCTP start once ICE connects. Before a
+    /// renegotiation offer (which may restart ICE) the host's interfaces are read again.
+    public func setRemoteDescription(_ description: SessionDescription) async throws {
+        try checkOpen()
+        if gatheringStarted, description.type == .offer { await refreshLocalAddresses() }
         try checkOpen()
         try driver.core.setRemoteDescription(description, now: .now())
         events.log.peerConnection.debug("applied remote description", metadata: ["type": "\(description.type)"])

@@ -71,20 +71,28 @@ struct ProgressBar {
 
     init(total: Int) { self.total = total }
 
+    /// A terminal gets one redrawn bar; a pipe or file gets a line per second instead.
+    private let redraws = isatty(STDERR_FILENO) == 1
+
     mutating func update(_ done: Int, force: Bool = false) {
         let now = monotonicSeconds()
-        guard force || now - lastDraw >= 0.2 else { return }
+        guard force || now - lastDraw >= (redraws ? 0.2 : 1) else { return }
         lastDraw = now
         let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 1
+        let mib = { (bytes: Int) in String(format: "%.1f", Double(bytes) / 1_048_576) }
+        let figures = "\(String(format: "%3d", Int(fraction * 100)))%  \(mib(done))/\(mib(total)) MiB  \(megabitsPerSecond(done, now - start))"
+        guard redraws else {
+            Console.error("progress: \(figures)\n")
+            return
+        }
         let width = 30
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        let mib = { (bytes: Int) in String(format: "%.1f", Double(bytes) / 1_048_576) }
-        Console.error("\r[\(bar)] \(String(format: "%3d", Int(fraction * 100)))%  \(mib(done))/\(mib(total)) MiB  \(megabitsPerSecond(done, now - start))  ")
+        Console.error("\r[\(bar)] \(figures)  ")
     }
 
     mutating func finish(_ done: Int) {
         update(done, force: true)
-        Console.error("\n")
+        if redraws { Console.error("\n") }
     }
 }

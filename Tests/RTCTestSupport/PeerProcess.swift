@@ -116,6 +116,9 @@ public final class PeerProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// The process id (0 before it started).
+    public var processIdentifier: Int32 { process.processIdentifier }
+
     /// Kills the process at once with SIGKILL, as a crash would: it sends nothing more.
     public func killAbruptly() {
         let pid = process.processIdentifier
