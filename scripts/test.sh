@@ -23,5 +23,5 @@ ns=(unshare --net)
   exec swift test --skip-build "$@"' swift-test "$@"
 if [ $# -eq 0 ]; then
   echo "test.sh: the real-peer room suites again, with loopback alone"
-  "${ns[@]}" bash -c 'ip link set lo up && exec swift test --skip-build --filter "PionRoomInteropTests|RoomEchoChromiumTests"'
+  "${ns[@]}" bash -c 'ip link set lo up && exec swift test --skip-build --filter "PionRoomInteropTests|PionMediaInteropTests|RoomEchoChromiumTests"'
 fi

@@ -4,8 +4,10 @@
 // answers the first offer it gets. It trickles candidates both ways, sends COUNT messages on the
 // channel once it opens and expects every one echoed back (or, with -echo, echoes what arrives
 // and ends when the peer leaves the room). Lines on stdout: "JOINED <members>", "OPEN <label>",
-// "ECHOED <n>", "DONE", or "FAIL <reason>" and exit status 1.
+// "ECHOED <n>", "DONE", or "FAIL <reason>" and exit status 1. Media (media.go): -send-ivf FILE
+// sends a VP8 file, -record-ivf FILE records the VP8 track received.
 // Usage: pion-room -signal ws://127.0.0.1:8080/ws -room R -peer P [-count N] [-echo] [-timeout S]
+//        [-send-ivf F] [-record-ivf F -record-seconds S]
 package main
 
 import (
@@ -44,6 +46,11 @@ type member struct {
 	echo    bool
 	api     *webrtc.API
 	done    chan string
+
+	media      mediaOptions
+	videoTrack *webrtc.TrackLocalStaticSample
+	recording  bool
+	sending    bool
 }
 
 func fail(reason string) {
@@ -59,7 +66,7 @@ func (m *member) send(msg message) {
 	}
 }
 
-func (m *member) newPeerConnection(remote string) {
+func (m *member) newPeerConnection(remote string, offering bool) {
 	pc, err := m.api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		fail("new peer connection: " + err.Error())
@@ -72,8 +79,13 @@ func (m *member) newPeerConnection(remote string) {
 		init := c.ToJSON()
 		m.send(message{Type: "ice_candidate", Target: remote, Candidate: &init})
 	})
+	m.addMedia(offering)
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		fmt.Printf("STATE %s\n", s.String())
+		if s == webrtc.PeerConnectionStateConnected && m.videoTrack != nil && !m.sending {
+			m.sending = true
+			go m.sendFile()
+		}
 		if s == webrtc.PeerConnectionStateFailed {
 			m.done <- "FAIL connection failed"
 		}
@@ -147,6 +159,10 @@ func main() {
 	echo := flag.Bool("echo", false, "echo messages instead of sending")
 	timeout := flag.Int("timeout", 30, "seconds before giving up")
 	loopback := flag.Bool("loopback", false, "gather loopback candidates too (a loopback-only host)")
+	var media mediaOptions
+	flag.StringVar(&media.sendIVF, "send-ivf", "", "send this VP8 IVF file on a video track")
+	flag.StringVar(&media.recordIVF, "record-ivf", "", "record the VP8 track received into this IVF file")
+	flag.IntVar(&media.recordSeconds, "record-seconds", 8, "how long to record")
 	flag.Parse()
 
 	var settings webrtc.SettingEngine
@@ -156,8 +172,11 @@ func main() {
 	if err != nil {
 		fail("signaling dial: " + err.Error())
 	}
-	m := &member{ws: ws, count: *count, echo: *echo, done: make(chan string, 4),
+	m := &member{ws: ws, count: *count, echo: *echo, done: make(chan string, 4), media: media,
 		api: webrtc.NewAPI(webrtc.WithSettingEngine(settings))}
+	if media.sendIVF != "" || media.recordIVF != "" {
+		m.api = newMediaAPI(settings)
+	}
 	m.send(message{Type: "join", PeerID: *peer, RoomID: *room})
 
 	var pcMu sync.Mutex
@@ -176,7 +195,7 @@ func main() {
 			case "room_peers":
 				fmt.Printf("JOINED %d\n", len(msg.Peers))
 				if len(msg.Peers) > 0 && m.pc == nil {
-					m.newPeerConnection(msg.Peers[0])
+					m.newPeerConnection(msg.Peers[0], true)
 					d, err := m.pc.CreateDataChannel("chat", nil)
 					if err != nil {
 						fail("create channel: " + err.Error())
@@ -193,7 +212,7 @@ func main() {
 				}
 			case "offer":
 				if m.pc == nil {
-					m.newPeerConnection(msg.From)
+					m.newPeerConnection(msg.From, false)
 				}
 				if err := m.pc.SetRemoteDescription(*msg.Offer); err != nil {
 					fail("set remote offer: " + err.Error())
