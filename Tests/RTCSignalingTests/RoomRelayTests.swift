@@ -99,6 +99,7 @@ struct RoomRelayTests {
 
     /// coturn with REST credentials (`use-auth-secret`) and a signaling server handing them out.
     static func withRelay<T: Sendable>(secret serverSecret: String? = nil, ttl: Int = 600, transport: String = "udp",
+                                       configure: @escaping (inout SignalingServerConfiguration) -> Void = { _ in },
                                        _ body: @Sendable (_ signalingPort: Int, _ coturn: CoturnServer) async throws -> T) async throws -> T {
         try InteropEnvironment.requirePrivateNamespace()
         let secret = "room-relay-\(UInt32.random(in: 0...UInt32.max))"
@@ -108,6 +109,7 @@ struct RoomRelayTests {
         let uri = "turn:127.0.0.1:\(coturn.port)?transport=\(transport)"
         return try await withSignalingServer({
             $0.turn = TURNConfiguration(secret: serverSecret ?? secret, uris: [uri], ttl: ttl)
+            configure(&$0)
         }) { _, port in try await body(port, coturn) }
     }
 

@@ -14,6 +14,8 @@ struct DemoPageReport: Decodable, Sendable {
     var framesDecoded: [String: Int]
     var videoFrames: [String: Int]
     var audioSamples: [String: Int]?
+    /// The selected pair's local/remote candidate types per member (`relay/relay`), from getStats.
+    var selectedCandidateTypes: [String: String]?
     var errors: [String]
     var members: [String]
 }

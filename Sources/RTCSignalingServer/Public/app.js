@@ -7,6 +7,9 @@
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const autotest = params.get("autotest") === "1";
+// `?relay=1`: relayed candidates only (W3C iceTransportPolicy "relay"), through the TURN server
+// whose credentials /turn-credentials hands out.
+const relayOnly = params.get("relay") === "1";
 const CHUNK = 16 * 1024;
 const HIGH_WATER = 1024 * 1024;
 
@@ -17,7 +20,7 @@ const state = {
   peers: new Map(),        // peer id -> Peer
   localStream: null,
   iceServers: [],
-  report: { chatReceived: [], chatSent: [], filesReceived: [], filesSent: [], framesDecoded: {}, videoFrames: {}, audioSamples: {}, errors: [], members: [] },
+  report: { chatReceived: [], chatSent: [], filesReceived: [], filesSent: [], framesDecoded: {}, videoFrames: {}, audioSamples: {}, selectedCandidateTypes: {}, errors: [], members: [] },
 };
 
 // ---------- UI helpers ----------
@@ -132,7 +135,7 @@ class Peer {
     this.ignoreOffer = false;
     this.incomingFile = null;
     this.fileOpen = new Promise((resolve) => { this.resolveFileOpen = resolve; });
-    this.pc = new RTCPeerConnection({ iceServers: state.iceServers });
+    this.pc = new RTCPeerConnection({ iceServers: state.iceServers, iceTransportPolicy: relayOnly ? "relay" : "all" });
     this.pc.onicecandidate = (e) => { if (e.candidate) send({ type: "ice_candidate", target: id, candidate: e.candidate.toJSON() }); };
     this.pc.onnegotiationneeded = async () => {
       try {
@@ -369,6 +372,11 @@ async function collectStats() {
   for (const peer of state.peers.values()) {
     const stats = await peer.pc.getStats();
     stats.forEach((s) => {
+      if (s.type === "transport" && s.selectedCandidatePairId) {
+        const pair = stats.get(s.selectedCandidatePairId);
+        const local = pair && stats.get(pair.localCandidateId), remote = pair && stats.get(pair.remoteCandidateId);
+        if (local && remote) state.report.selectedCandidateTypes[peer.id] = local.candidateType + "/" + remote.candidateType;
+      }
       if (s.type === "inbound-rtp" && s.kind === "video") state.report.framesDecoded[peer.id] = s.framesDecoded || 0;
       if (s.type === "inbound-rtp" && s.kind === "audio") state.report.audioSamples[peer.id] = s.totalSamplesReceived || 0;
     });
