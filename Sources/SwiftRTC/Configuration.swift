@@ -55,6 +55,11 @@ public struct ConnectionConfiguration: Sendable {
     public var includeLoopbackCandidates: Bool = true
     /// Whether IPv6 host candidates are gathered.
     public var includeIPv6: Bool = true
+    /// Whether the peer's `.local` host candidates (browsers hide their addresses behind
+    /// multicast DNS names by default) are resolved with a multicast DNS query on every
+    /// interface before they are added (`PeerConnection+MDNS.swift`). Off: they are ignored,
+    /// and such a browser is reached only through its peer-reflexive or server candidates.
+    public var resolvesMDNSCandidates: Bool = true
     /// The `max-message-size` advertised for data channels (RFC 8841), in bytes.
     public var maxMessageSize: Int = 262_144
     /// `send` on a data channel suspends while its buffered amount is above this many bytes.

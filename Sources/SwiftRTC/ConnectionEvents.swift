@@ -289,7 +289,10 @@ extension ConnectionEvents {
     /// Reads the selected pair and the DTLS role from `driver`'s session when a state change
     /// is logged (weakly: the driver owns the closure that calls `handle(_:)`).
     func observe(_ driver: UDPDriver<RTCSession>) {
-        selectedPair = { [weak driver] in driver?.core.statistics.selectedCandidatePair }
+        selectedPair = { [weak driver] in
+            guard let statistics = driver?.core.statistics, let pair = statistics.selectedCandidatePair else { return nil }
+            return "\(pair) (\(statistics.selectedLocalCandidateType ?? "?")/\(statistics.selectedRemoteCandidateType ?? "?"))"
+        }
         dtlsRole = { [weak driver] in
             guard let core = driver?.core else { return nil }
             return Self.dtlsRole(local: core.localDescription?.sdp, remote: core.remoteDescription?.sdp)

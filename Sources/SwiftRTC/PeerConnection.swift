@@ -72,6 +72,9 @@ public actor PeerConnection {
     /// The session's events as the API publishes them (streams, states, channels, waiters).
     let events: ConnectionEvents
     var gatheringStarted = false
+    /// `.local` candidates being resolved, and an end-of-candidates held until they are added.
+    var mdnsResolutions = 0
+    var heldEndOfCandidates: ICECandidateInit?
     private var closed: Bool { driver.isClosed }
 
     init(configuration: ConnectionConfiguration, eventLoop: any EventLoop, liveObjects: LiveObjects) async throws {
@@ -145,17 +148,21 @@ public actor PeerConnection {
         try checkOpen()
         try driver.core.setRemoteDescription(description, now: .now())
         events.log.peerConnection.debug("applied remote description", metadata: ["type": "\(description.type)"])
+        resolveMDNSCandidates(in: description)
         events.dataMid = driver.core.transportMid  // a remote description may name the transport's m-section
         driver.pump()
     }
 
     /// Adds a candidate the peer trickled; an empty candidate string means end-of-candidates
     /// (RFC 8838 §11.4). It may come before the remote description (signaling can reorder):
-    /// it is then kept and applied with it. Candidates this stack cannot use (TCP, mDNS
-    /// `.local` names) are ignored and counted in `stats().remoteCandidatesIgnored`; only text
-    /// that is no candidate at all throws.
+    /// it is then kept and applied with it. A `.local` host candidate (a browser hiding its
+    /// address) is resolved with multicast DNS first and added once resolved
+    /// (``ConnectionConfiguration/resolvesMDNSCandidates``). Candidates this stack cannot use
+    /// (TCP, unresolved names) are ignored and counted in `stats().remoteCandidatesIgnored`;
+    /// only text that is no candidate at all throws.
     public func addIceCandidate(_ candidate: ICECandidateInit) throws {
         try checkOpen()
+        if resolvingMDNS(candidate) { return }
         try driver.core.addRemoteCandidate(candidate, now: .now())
         events.log.ice.debug("added remote candidate", metadata: ["candidate": "\(candidate.candidate)"])
         driver.pump()

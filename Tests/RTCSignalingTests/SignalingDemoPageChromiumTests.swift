@@ -16,6 +16,8 @@ struct DemoPageReport: Decodable, Sendable {
     var audioSamples: [String: Int]?
     /// The selected pair's local/remote candidate types per member (`relay/relay`), from getStats.
     var selectedCandidateTypes: [String: String]?
+    /// The addresses of the page's own candidates (`….local` names when Chromium hides them).
+    var localCandidateAddresses: [String]?
     var errors: [String]
     var members: [String]
 }

@@ -20,7 +20,7 @@ const state = {
   peers: new Map(),        // peer id -> Peer
   localStream: null,
   iceServers: [],
-  report: { chatReceived: [], chatSent: [], filesReceived: [], filesSent: [], framesDecoded: {}, videoFrames: {}, audioSamples: {}, selectedCandidateTypes: {}, errors: [], members: [] },
+  report: { chatReceived: [], chatSent: [], filesReceived: [], filesSent: [], framesDecoded: {}, videoFrames: {}, audioSamples: {}, selectedCandidateTypes: {}, localCandidateAddresses: [], errors: [], members: [] },
 };
 
 // ---------- UI helpers ----------
@@ -136,7 +136,11 @@ class Peer {
     this.incomingFile = null;
     this.fileOpen = new Promise((resolve) => { this.resolveFileOpen = resolve; });
     this.pc = new RTCPeerConnection({ iceServers: state.iceServers, iceTransportPolicy: relayOnly ? "relay" : "all" });
-    this.pc.onicecandidate = (e) => { if (e.candidate) send({ type: "ice_candidate", target: id, candidate: e.candidate.toJSON() }); };
+    this.pc.onicecandidate = (e) => {
+      if (!e.candidate) return;
+      if (e.candidate.address) state.report.localCandidateAddresses.push(e.candidate.address);
+      send({ type: "ice_candidate", target: id, candidate: e.candidate.toJSON() });
+    };
     this.pc.onnegotiationneeded = async () => {
       try {
         this.makingOffer = true;
@@ -365,7 +369,7 @@ function onChatOpen(peer) {
     for (let i = 0; i < buffer.length; i++) buffer[i] = (i * 31 + 7) & 0xff;
     sendFileToAll("test.bin", "application/octet-stream", buffer.buffer).catch((e) => recordError("autotest file", e));
   }
-  startVideo().catch((e) => recordError("autotest video", e));
+  if (params.get("video") !== "0") startVideo().catch((e) => recordError("autotest video", e));
 }
 
 async function collectStats() {
