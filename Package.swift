@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "RTCMedia", targets: ["RTCMedia"]),
         .library(name: "RTCSession", targets: ["RTCSession"]),
         .library(name: "RTCSignaling", targets: ["RTCSignaling"]),
+        .library(name: "RTCSFU", targets: ["RTCSFU"]),
         // Test support (virtual-time pair, simulated link, real-peer launchers), like NIOTestUtils:
         // for tests and fuzz targets, never for apps.
         .library(name: "RTCTestSupport", targets: ["RTCTestSupport"]),
@@ -182,6 +183,19 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The SFU: SFURouter (sans-IO forwarding: SSRC/sequence/timestamp rewriting, layer and
+        // source switches at key frames, key-frame throttling, NACK answers) and, at the edge,
+        // many sessions on one socket.
+        .target(name: "RTCSFU", dependencies: [
+            "RTCCore", "RTCRTP", "RTCRTPStreams",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "DequeModule", package: "swift-collections"),
+        ]),
+        .testTarget(name: "RTCSFUTests", dependencies: [
+            "RTCSFU", "RTCRTP", "RTCRTPStreams", "RTCTestSupport", "SwiftRTC",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         // The signaling protocol and its clients (SignalingClient, RoomClient): no HTTP server.
         // HummingbirdWSClient is only the WebSocket client (swift-websocket's WSClient over NIO).
