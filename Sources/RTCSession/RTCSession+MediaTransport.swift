@@ -94,7 +94,10 @@ extension RTCSession {
             transceivers[i].receivers[mediaSSRC]?.stream.handleRTP(packet, now: now)
             return
         }
-        if delivery.contains(.packets) { events.append(.media(.packet(handle: transceivers[i].handle, packet))) }
+        if delivery.contains(.packets) {
+            transceivers[i].packetSSRC = header.ssrc
+            events.append(.media(.packet(handle: transceivers[i].handle, packet)))
+        }
         guard delivery.contains(.frames) else { return }
         if transceivers[i].receivers[header.ssrc]?.stream.configuration.payloadType != route.codecPayloadType {
             // A new SSRC, or the peer switched codecs on it: a new receive stream.
@@ -183,7 +186,7 @@ extension RTCSession {
     /// Sends RTCP packets as one compound datagram (RFC 3550 §6.1): as they are when reduced
     /// size was negotiated (RFC 5506) or they already start with a report, else behind an
     /// empty RR and our CNAME.
-    private mutating func sendRTCP(_ packets: [RTCPPacket], reducedSize: Bool = true, from ssrc: UInt32 = 0, now: NIODeadline) {
+    mutating func sendRTCP(_ packets: [RTCPPacket], reducedSize: Bool = true, from ssrc: UInt32 = 0, now: NIODeadline) {
         var compound = packets
         if !reducedSize, let first = packets.first {
             switch first {
