@@ -188,12 +188,13 @@ let package = Package(
         // source switches at key frames, key-frame throttling, NACK answers) and, at the edge,
         // many sessions on one socket.
         .target(name: "RTCSFU", dependencies: [
-            "RTCCore", "RTCRTP", "RTCRTPStreams",
+            "RTCCore", "RTCRTP", "RTCRTPStreams", "RTCSTUN", "RTCSession", "RTCUDP",
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "DequeModule", package: "swift-collections"),
         ]),
         .testTarget(name: "RTCSFUTests", dependencies: [
-            "RTCSFU", "RTCRTP", "RTCRTPStreams", "RTCTestSupport", "SwiftRTC",
+            "RTCSFU", "RTCRTP", "RTCRTPStreams", "RTCSTUN", "RTCSession", "RTCDTLS", "RTCTestSupport", "SwiftRTC",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
