@@ -89,8 +89,11 @@ extension RTCSession {
     }
 
     /// Says what a receiving transceiver hands up: frames (the default), packets, or both.
+    /// Packets only (a forwarder's) keeps receive streams for reports, NACK/RTX repair and key
+    /// frames but assembles no frame; a change between that and frames starts them afresh.
     public mutating func setDelivery(_ delivery: MediaDelivery, on handle: Int) throws(SessionError) {
         guard let i = transceiverIndex(handle) else { throw .unknownTransceiver(handle) }
+        if delivery.contains(.frames) != transceivers[i].delivery.contains(.frames) { transceivers[i].receivers.removeAll() }
         transceivers[i].delivery = delivery
     }
 
@@ -162,17 +165,10 @@ extension RTCSession {
     }
 
     /// Asks the peer for a key frame on what a transceiver receives (PLI, repeated until one
-    /// arrives) — for a recorder that starts, or a forwarder that gained a subscriber. A
-    /// transceiver that hands up raw packets only (a forwarder's, which throttles its own
-    /// requests) sends one PLI for the SSRC of its latest packet, at once.
+    /// arrives) — for a recorder that starts, or a forwarder that gained a subscriber.
     public mutating func requestKeyFrame(on handle: Int, now: NIODeadline) throws(SessionError) {
         guard let i = transceiverIndex(handle) else { throw .unknownTransceiver(handle) }
         for ssrc in transceivers[i].receivers.keys { transceivers[i].receivers[ssrc]?.stream.requestKeyFrame(now: now) }
-        if transceivers[i].receivers.isEmpty, let ssrc = transceivers[i].packetSSRC, srtcpOut != nil {
-            let pli = RTCPPictureLossIndication(senderSSRC: transceivers[i].reportingSSRC, mediaSSRC: ssrc)
-            sendRTCP([.payloadSpecificFeedback(.pictureLossIndication(pli))],
-                     reducedSize: transceivers[i].negotiated?.rtcpReducedSize ?? false, from: transceivers[i].reportingSSRC, now: now)
-        }
         pump(now: now)
     }
 

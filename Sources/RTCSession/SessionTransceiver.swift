@@ -37,9 +37,6 @@ struct SessionTransceiver {
     /// The track the peer sends, while it does.
     var remoteTrack: SessionRemoteTrack?
     var delivery: MediaDelivery = .frames
-    /// The media SSRC of the latest packet handed up raw (`.packets` delivery), so a key frame
-    /// can be asked for when no receive stream runs.
-    var packetSSRC: UInt32?
     /// The codecs this transceiver offers and accepts, in preference order (W3C
     /// `setCodecPreferences`); `nil` means every codec of the capabilities.
     var codecPreferences: [RTPCodec]?
