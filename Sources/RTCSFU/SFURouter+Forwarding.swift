@@ -54,51 +54,23 @@ extension SFURouter {
             if isKeyFrameStart == true { tracks[source.track]!.layers[source.layer].keyFrames.keyFrameReceived() }
         }
         for id in subscribers {
-            guard legs[id] != nil else { continue }
-            if legs[id]!.target == source {
-                let isKey: Bool
-                if let isKeyFrameStart { isKey = isKeyFrameStart } else {
-                    isKey = format.isKeyFrameStart(packet.payload)
-                    isKeyFrameStart = isKey
-                }
-                if isKey {
-                    let previous = legs[id]!.current
-                    legs[id]!.startSegment(source, first: extended, timestamp: packet.header.timestamp, now: now)
-                    if let previous, previous.track != source.track { tracks[previous.track]?.subscribers.removeAll { $0 == id } }
-                } else if legs[id]!.current != source {
-                    if legs[id]!.current == nil { drop(.waitingForKeyFrame) }
-                    continue
-                }
+            // One in-place access per subscription: the leg decides and rewrites.
+            guard let verdict = legs[id]?.take(packet, from: source, extended: extended, format: format,
+                                               isKeyFrameStart: &isKeyFrameStart, now: now)
+            else { continue }
+            switch verdict {
+            case .forwarded(let rewritten, let leftTrack):
+                if let leftTrack { tracks[leftTrack]?.subscribers.removeAll { $0 == id } }
+                let bytes = rewritten.payload.readableBytes
+                statistics.packetsForwarded += 1
+                statistics.payloadBytesForwarded += bytes
+                outputs.append(.forward(id, rewritten))
+            case .dropped(let reason):
+                drop(reason)
+            case .ignored:
+                break
             }
-            guard legs[id]!.current == source else { continue }
-            forward(packet, extended: extended, to: id, now: now)
         }
-    }
-
-    private mutating func forward(_ packet: RTPPacket, extended: Int64, to id: SFUSubscriptionID, now: NIODeadline) {
-        guard let segment = legs[id]!.segments.last, extended >= segment.firstSource else {
-            drop(.precedesSwitch)
-            return
-        }
-        let output = extended + segment.offset
-        var rewritten = packet
-        rewritten.header.ssrc = legs[id]!.ssrc
-        rewritten.header.payloadType = legs[id]!.payloadType
-        rewritten.header.sequenceNumber = UInt16(truncatingIfNeeded: output)
-        rewritten.header.timestamp = packet.header.timestamp &+ legs[id]!.timestampOffset
-        rewritten.header.headerExtension = nil
-        if legs[id]!.highestOutput.map({ output > $0 }) ?? true {
-            legs[id]!.highestOutput = output
-            legs[id]!.lastTimestamp = rewritten.header.timestamp
-            legs[id]!.lastSentAt = now
-        }
-        if legs[id]!.cache != nil { legs[id]!.cache!.store(rewritten.serialized(), now: now) }
-        let bytes = packet.payload.readableBytes
-        legs[id]!.statistics.packetsForwarded += 1
-        legs[id]!.statistics.payloadBytesForwarded += bytes
-        statistics.packetsForwarded += 1
-        statistics.payloadBytesForwarded += bytes
-        outputs.append(.forward(id, rewritten))
     }
 
     mutating func drop(_ reason: SFUDropReason) {

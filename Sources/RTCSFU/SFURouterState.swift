@@ -91,6 +91,55 @@ extension SFURouter {
             statistics.sourceSwitches += 1
         }
 
+        /// What a leg did with a packet of a source it receives or waits for.
+        enum Verdict {
+            /// Rewritten for the subscriber; `leftTrack` is the track it just switched away from.
+            case forwarded(RTPPacket, leftTrack: SFUTrackID?)
+            /// Not forwarded, for this reason.
+            case dropped(SFUDropReason)
+            /// Not for this leg (the old source of a finished switch, or one it waits for while
+            /// another still plays).
+            case ignored
+        }
+
+        /// Takes one packet of `source` (extended sequence number `extended`): a packet starting a
+        /// key frame of the source the leg waits for switches it there; a packet of the current
+        /// source is rewritten — SSRC, payload type, sequence number and timestamp shifted by the
+        /// segment's offsets, header extension removed — cached when the leg caches, and counted.
+        /// `isKeyFrameStart` memoizes the key-frame test across the legs of one packet.
+        mutating func take(_ packet: RTPPacket, from source: SFUSource, extended: Int64, format: any RTPPayloadFormat.Type,
+                           isKeyFrameStart: inout Bool?, now: NIODeadline) -> Verdict {
+            var leftTrack: SFUTrackID?
+            if target == source {
+                let isKey = isKeyFrameStart ?? format.isKeyFrameStart(packet.payload)
+                isKeyFrameStart = isKey
+                if isKey {
+                    if let previous = current, previous.track != source.track { leftTrack = previous.track }
+                    startSegment(source, first: extended, timestamp: packet.header.timestamp, now: now)
+                } else if current != source {
+                    return current == nil ? .dropped(.waitingForKeyFrame) : .ignored
+                }
+            }
+            guard current == source else { return .ignored }
+            guard let segment = segments.last, extended >= segment.firstSource else { return .dropped(.precedesSwitch) }
+            let output = extended + segment.offset
+            var rewritten = packet
+            rewritten.header.ssrc = ssrc
+            rewritten.header.payloadType = payloadType
+            rewritten.header.sequenceNumber = UInt16(truncatingIfNeeded: output)
+            rewritten.header.timestamp = packet.header.timestamp &+ timestampOffset
+            rewritten.header.headerExtension = nil
+            if highestOutput.map({ output > $0 }) ?? true {
+                highestOutput = output
+                lastTimestamp = rewritten.header.timestamp
+                lastSentAt = now
+            }
+            if cache != nil { cache!.store(rewritten.serialized(), now: now) }
+            statistics.packetsForwarded += 1
+            statistics.payloadBytesForwarded += packet.payload.readableBytes
+            return .forwarded(rewritten, leftTrack: leftTrack)
+        }
+
         /// The extended value of an output sequence number, nearest to the newest output.
         func extendedOutput(_ sequenceNumber: UInt16) -> Int64? {
             guard let highestOutput else { return nil }
