@@ -1,14 +1,15 @@
 import NIOCore
 import NIOPosix
 import RTCCore
+import RTCRTP
 import RTCSession
 import RTCUDP
 
 extension RTCSession: SFUMultiplexedSession {}
 
-/// The UDP edge of an SFU: one socket, many `RTCSession`s behind an ``SFUSessionMultiplexer``,
-/// run by RTCUDP's `UDPDriver` on one event loop (this actor's executor, so commands and
-/// datagrams share one serial executor with no hop per packet).
+/// The UDP edge of an SFU: one socket, many `RTCSession`s and the router between them (an
+/// ``SFUCore``), run by RTCUDP's `UDPDriver` on one event loop (this actor's executor, so
+/// commands and datagrams share one serial executor, and forwarding has no hop per packet).
 ///
 /// ```swift
 /// let edge = SFUEdge { event in … }                       // every session's events, on the loop
@@ -20,6 +21,8 @@ extension RTCSession: SFUMultiplexedSession {}
 ///     try s.setLocalDescription(answer, now: .now())
 ///     return s.localDescription
 /// }
+/// let track = try edge.publish(SFUTransceiver(session: member, handle: h), codec: .vp8)   // on `.trackAdded`
+/// try edge.subscribe(SFUTransceiver(session: other, handle: sendingHandle), to: track)
 /// ```
 public actor SFUEdge {
     /// The loop the socket, the timer and every session run on.
@@ -29,14 +32,15 @@ public actor SFUEdge {
     /// The bound socket addresses, which every session offers as its host candidates.
     public private(set) var localAddresses: [TransportAddress] = []
 
-    private let driver: UDPDriver<SFUSessionMultiplexer<RTCSession>>
+    private let driver: UDPDriver<SFUCore>
 
-    /// Creates an edge with no socket yet; `onEvent` gets every session's events, tagged with the
-    /// session, on ``eventLoop`` in order.
+    /// Creates an edge with no socket yet; `onEvent` gets every session's events (but the packets
+    /// and key-frame requests forwarding consumes), tagged with the session, on ``eventLoop`` in order.
     public init(eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(),
+                router configuration: SFURouterConfiguration = SFURouterConfiguration(),
                 onEvent: @escaping @Sendable (SFUSessionEvent<SessionEvent>) -> Void) {
         self.eventLoop = eventLoop
-        driver = UDPDriver(core: SFUSessionMultiplexer(), eventLoop: eventLoop, onEvent: onEvent)
+        driver = UDPDriver(core: SFUCore(configuration: configuration), eventLoop: eventLoop, onEvent: onEvent)
     }
 
     /// Binds the socket on an ephemeral port of `address`'s IP (the driver binds port 0) and
@@ -45,8 +49,8 @@ public actor SFUEdge {
     public func bind(_ address: TransportAddress) async -> TransportAddress? {
         guard let bound = await driver.bind([address]).first else { return nil }
         localAddresses.append(bound)
-        for key in driver.core.sessionKeys {
-            driver.core.withSession(key) { $0.addLocalAddresses([bound], now: .now()) }
+        for key in driver.core.sessions.sessionKeys {
+            driver.core.withSession(key, now: .now()) { $0.addLocalAddresses([bound], now: .now()) }
         }
         driver.pump()
         return bound
@@ -54,10 +58,10 @@ public actor SFUEdge {
 
     /// Adds a session served on the socket; it gathers the bound addresses as host candidates.
     public func addSession(_ session: RTCSession) -> SFUSessionKey {
-        let key = driver.core.addSession(session)
+        let key = driver.core.addSession(session, now: .now())
         if !localAddresses.isEmpty {
             let addresses = localAddresses
-            driver.core.withSession(key) { $0.addLocalAddresses(addresses, now: .now()) }
+            driver.core.withSession(key, now: .now()) { $0.addLocalAddresses(addresses, now: .now()) }
         }
         driver.pump()
         return key
@@ -67,22 +71,42 @@ public actor SFUEdge {
     /// sends what it produced; nil for an unknown key.
     public func withSession<R: Sendable, E: Error>(_ key: SFUSessionKey, _ body: (inout RTCSession) throws(E) -> R) throws(E) -> R? {
         defer { driver.pump() }
-        return try driver.core.withSession(key, body)
+        return try driver.core.withSession(key, now: .now(), body)
     }
+
+    /// Publishes what a member's receiving transceiver gets (on its `.media(.trackAdded)`).
+    ///
+    /// - Throws: ``SFUCoreError``.
+    public func publish(_ transceiver: SFUTransceiver, codec: RTPCodec) throws(SFUCoreError) -> SFUTrackID {
+        defer { driver.pump() }
+        return try driver.core.publish(transceiver, codec: codec, now: .now())
+    }
+
+    /// Sends a published track on another member's sending transceiver of the same codec.
+    ///
+    /// - Throws: ``SFUCoreError``.
+    @discardableResult
+    public func subscribe(_ transceiver: SFUTransceiver, to track: SFUTrackID) throws(SFUCoreError) -> SFUSubscriptionID {
+        defer { driver.pump() }
+        return try driver.core.subscribe(transceiver, to: track, now: .now())
+    }
+
+    /// The router's counters.
+    public var routerStatistics: SFURouterStatistics { driver.core.router.statistics }
 
     /// Closes one session (its DTLS close_notify and SCTP/RTCP goodbyes go out) and removes it.
     public func removeSession(_ key: SFUSessionKey) {
-        driver.core.withSession(key) { $0.close(now: .now()) }
+        driver.core.withSession(key, now: .now()) { $0.close(now: .now()) }
         driver.pump()
         driver.core.removeSession(key)
     }
 
     /// Datagrams the multiplexer dropped, by reason.
-    public var drops: [SFUMultiplexerDropReason: Int] { driver.core.drops }
+    public var drops: [SFUMultiplexerDropReason: Int] { driver.core.sessions.drops }
 
     /// Closes every session and the socket.
     public func close() async {
-        for key in driver.core.sessionKeys { driver.core.withSession(key) { $0.close(now: .now()) } }
+        for key in driver.core.sessions.sessionKeys { driver.core.withSession(key, now: .now()) { $0.close(now: .now()) } }
         driver.pump()
         await driver.close()
     }

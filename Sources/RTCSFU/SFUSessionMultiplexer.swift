@@ -150,6 +150,9 @@ public struct SFUSessionMultiplexer<Session: SFUMultiplexedSession>: DatagramCor
     /// The next session event.
     public mutating func pollEvent() -> Event? { events.popFirst() }
 
+    /// Whether session events wait to be polled.
+    public var hasEvents: Bool { !events.isEmpty }
+
     /// The earliest deadline of any session.
     public var nextDeadline: NIODeadline? {
         var earliest: NIODeadline?
