@@ -75,6 +75,9 @@ public struct SFUSessionMultiplexer<Session: SFUMultiplexedSession>: DatagramCor
     private var byUsernameFragment: [String: SFUSessionKey] = [:]
     private var byAddress: [TransportAddress: SFUSessionKey] = [:]
     private var addressesOf: [SFUSessionKey: [TransportAddress]] = [:]
+    /// Each session's next deadline as of its last interaction (only interactions change it),
+    /// so the driver's timer needs no call into every session.
+    private var deadlines: [SFUSessionKey: NIODeadline] = [:]
     private var transmits = Deque<Transmit>()
     private var events = Deque<Event>()
     private var nextKey = 1
@@ -106,6 +109,7 @@ public struct SFUSessionMultiplexer<Session: SFUMultiplexedSession>: DatagramCor
     @discardableResult
     public mutating func removeSession(_ key: SFUSessionKey) -> Session? {
         guard let session = sessions.removeValue(forKey: key) else { return nil }
+        deadlines[key] = nil
         for (ufrag, owner) in byUsernameFragment where owner == key { byUsernameFragment[ufrag] = nil }
         for address in addressesOf.removeValue(forKey: key) ?? [] where byAddress[address] == key { byAddress[address] = nil }
         return session
@@ -154,18 +158,12 @@ public struct SFUSessionMultiplexer<Session: SFUMultiplexedSession>: DatagramCor
     public var hasEvents: Bool { !events.isEmpty }
 
     /// The earliest deadline of any session.
-    public var nextDeadline: NIODeadline? {
-        var earliest: NIODeadline?
-        for session in sessions.values {
-            if let d = session.nextDeadline, earliest.map({ d < $0 }) ?? true { earliest = d }
-        }
-        return earliest
-    }
+    public var nextDeadline: NIODeadline? { deadlines.values.min() }
 
     /// Runs the timers of every session that has one due at `now`.
     public mutating func handleTimeout(now: NIODeadline) {
-        for key in Array(sessions.keys) {
-            guard let d = sessions[key]?.nextDeadline, d <= now else { continue }
+        for (key, deadline) in deadlines where deadline <= now {
+            guard sessions[key] != nil else { continue }
             sessions[key]!.handleTimeout(now: now)
             collect(key)
         }
@@ -229,5 +227,6 @@ public struct SFUSessionMultiplexer<Session: SFUMultiplexedSession>: DatagramCor
             transmits.append(transmit)
         }
         while let event = sessions[key]!.pollEvent() { events.append(SFUSessionEvent(session: key, event: event)) }
+        deadlines[key] = sessions[key]!.nextDeadline
     }
 }
