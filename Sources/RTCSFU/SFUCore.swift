@@ -152,6 +152,16 @@ public struct SFUCore: DatagramCore {
         return leg
     }
 
+    /// Switches a subscription to another published track of the same codec (e.g. the active
+    /// speaker's) at that track's next key frame, asked for now; the subscriber's stream goes on
+    /// without a gap.
+    ///
+    /// - Throws: ``SFUCoreError/router(_:)``.
+    public mutating func switchSource(of leg: SFUSubscriptionID, to track: SFUTrackID, now: NIODeadline) throws(SFUCoreError) {
+        do { try router.switchSource(of: leg, to: SFUSource(track: track), now: now) } catch { throw .router(error) }
+        process(now: now)
+    }
+
     /// Ends a subscription.
     public mutating func unsubscribe(_ leg: SFUSubscriptionID) {
         guard let transceiver = legs.removeValue(forKey: leg) else { return }

@@ -91,6 +91,14 @@ public actor SFUEdge {
         return try driver.core.subscribe(transceiver, to: track, now: .now())
     }
 
+    /// Switches a subscription to another published track of the same codec, at its next key frame.
+    ///
+    /// - Throws: ``SFUCoreError``.
+    public func switchSource(of leg: SFUSubscriptionID, to track: SFUTrackID) throws(SFUCoreError) {
+        defer { driver.pump() }
+        try driver.core.switchSource(of: leg, to: track, now: .now())
+    }
+
     /// The router's counters.
     public var routerStatistics: SFURouterStatistics { driver.core.router.statistics }
 

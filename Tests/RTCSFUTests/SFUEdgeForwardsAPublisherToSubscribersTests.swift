@@ -1,8 +1,6 @@
-import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import RTCCore
-import RTCDTLS
 import RTCSession
 import RTCSFU
 import RTCTestSupport
@@ -17,75 +15,20 @@ import Testing
 @Suite(.heavyPeers) struct SFUEdgeForwardsAPublisherToSubscribersTests {
     @Test func aPublishersTracksReachTwoSubscribersThroughTheEdge() async throws {
         try InteropEnvironment.requirePrivateNamespace()
-        let seen = NIOLockedValueBox<[(SFUSessionKey, SessionEvent)]>([])
-        let edge = SFUEdge { event in seen.withLockedValue { $0.append((event.session, event.event)) } }
-        _ = try #require(await edge.bind(TransportAddress(ip: IPAddress("10.99.0.1")!, port: 0)))
-        let certificate = try DTLSCertificate.generateSelfSigned(now: Date())
-        let client = WebRTCClient(engine: .native)
-
-        // The publisher offers its two tracks to its session.
-        let publisher = try await client.createPeerConnection()
-        let video = try await client.createVideoTrack(source: .frames(codec: .vp8))
-        let audio = try await client.createAudioTrack(source: .frames(codec: .opus))
-        _ = try await publisher.addTrack(video, streamIDs: ["pub"])
-        _ = try await publisher.addTrack(audio, streamIDs: ["pub"])
-        try await publisher.setLocalDescription(try await publisher.createOffer())
-        try await withTimeout(10, "gathering") { try await publisher.awaitIceGatheringComplete() }
-        let offer = try #require(await publisher.localDescription)
-        let publisherKey = await edge.addSession(RTCSession(certificate: certificate))
-        let answer = try await edge.withSession(publisherKey) { s throws(SessionError) -> SessionDescription? in
-            try s.setRemoteDescription(offer, now: .now())
-            try s.setLocalDescription(try s.createAnswer(), now: .now())
-            return s.localDescription
-        }
-        try await publisher.setRemoteDescription(try #require(answer ?? nil))
-        let added = seen.withLockedValue { events in
-            events.compactMap { key, event -> SessionRemoteTrack? in
-                if key == publisherKey, case .media(.trackAdded(let track)) = event { return track }
-                return nil
-            }
-        }
-        #expect(added.count == 2)
-        var tracks: [RTPCodec.Kind: SFUTrackID] = [:]
-        for track in added {
-            tracks[track.kind] = try await edge.publish(SFUTransceiver(session: publisherKey, handle: track.handle),
-                                                        codec: track.kind == .video ? .vp8 : .opus)
-        }
+        let harness = try await SFUEdgeHarness()
+        let edge = harness.edge
+        let video = try await harness.client.createVideoTrack(source: .frames(codec: .vp8))
+        let audio = try await harness.client.createAudioTrack(source: .frames(codec: .opus))
+        let (publisher, tracks) = try await harness.connectPublisher([video, audio])
 
         // Each subscriber: the server adds a sending transceiver per track and offers.
         var subscribers: [PeerConnection] = []
         var received: [Task<[RTPCodec.Kind: [Int]], Never>] = []
         for _ in 0..<2 {
-            let key = await edge.addSession(RTCSession(certificate: certificate))
-            let made = try await edge.withSession(key) { s throws(SessionError) -> ([Int], SessionDescription?) in
-                let handles = [
-                    try s.addTransceiver(kind: .video, direction: .sendonly,
-                                         sender: SessionMediaSender(trackID: "pub-video", streamIDs: ["pub"], codec: .vp8), now: .now()),
-                    try s.addTransceiver(kind: .audio, direction: .sendonly,
-                                         sender: SessionMediaSender(trackID: "pub-audio", streamIDs: ["pub"], codec: .opus), now: .now()),
-                ]
-                try s.setLocalDescription(try s.createOffer(), now: .now())
-                return (handles, s.localDescription)
-            }
-            let (handles, serverOffer) = try #require(made)
-            let subscriber = try await client.createPeerConnection()
+            let (subscriber, transceivers, remote) = try await harness.connectSubscriber([.vp8, .opus])
             subscribers.append(subscriber)
-            let arriving = Task { () -> [RemoteTrack] in
-                var found: [RemoteTrack] = []
-                for await event in subscriber.trackEvents {
-                    if case .add(let t) = event { found.append(t) }
-                    if found.count == 2 { break }
-                }
-                return found
-            }
-            try await subscriber.setRemoteDescription(try #require(serverOffer))
-            try await subscriber.setLocalDescription(try await subscriber.createAnswer())
-            try await withTimeout(10, "gathering") { try await subscriber.awaitIceGatheringComplete() }
-            let subscriberAnswer = try #require(await subscriber.localDescription)
-            _ = try await edge.withSession(key) { s throws(SessionError) in try s.setRemoteDescription(subscriberAnswer, now: .now()) }
-            try await edge.subscribe(SFUTransceiver(session: key, handle: handles[0]), to: try #require(tracks[.video]))
-            try await edge.subscribe(SFUTransceiver(session: key, handle: handles[1]), to: try #require(tracks[.audio]))
-            let remote = try await withTimeout(15, "the subscriber's tracks") { await arriving.value }
+            try await edge.subscribe(transceivers[0], to: try #require(tracks[.video]))
+            try await edge.subscribe(transceivers[1], to: try #require(tracks[.audio]))
             received.append(Task {
                 await withTaskGroup(of: (RTPCodec.Kind, [Int]).self) { group in
                     for track in remote {
@@ -107,12 +50,7 @@ import Testing
             })
         }
         let everyone = [publisher] + subscribers
-        try await withTimeout(15, "everyone connected") {
-            for pc in everyone {
-                for await state in pc.connectionStateUpdates where state == .connected { break }
-            }
-        }
-        try await Task.sleep(for: .milliseconds(300))  // negotiation settled on every side
+        try await SFUEdgeHarness.connected(everyone)
 
         // 3 s of 25 fps video (a key frame first and every second) and 50 fps audio.
         let start = NIODeadline.now()
