@@ -206,7 +206,7 @@ import Testing
         #expect(results[0][1] == Array(0...149), "subscriber 0's audio: \(results[0][1].count) frames")
         // The late joiner starts at the key frame its joining asked for, then has every frame.
         let joinKey = try #require(keyFrames.first { $0 >= 25 }, "a key frame after the join: \(keyFrames), \(statistics)")
-        #expect(joinKey < 40, "the key frame came within 0.6 s of the join: \(keyFrames)")
+        #expect(joinKey < 55, "the key frame came within a second of the join: \(keyFrames)")
         #expect(results[1][0] == Array(joinKey...74), "subscriber 1's video: \(results[1][0])")
         #expect(results[1][1].count >= 95 && results[1][1] == Array((results[1][1].first ?? 0)...149), "subscriber 1's audio")
         #expect(forwarder.keyFrameRequestsToPublisher.withLockedValue { $0 } > requestsBeforeJoin)
