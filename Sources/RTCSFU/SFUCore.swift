@@ -38,9 +38,10 @@ public enum SFUCoreError: Error, Hashable, Sendable {
 /// A published transceiver hands its packets up raw (`.packets` delivery: its receive streams
 /// still report, NACK the publisher and repair through RTX); they go through the router and out
 /// with `sendRTP` on each subscribing transceiver, whose send stream caches them for the
-/// subscriber's NACKs. A subscriber's PLI/FIR reaches the router (throttled there) and the
-/// publisher's session as a key-frame request. Those packet and request events are consumed;
-/// every other session event comes out tagged with its session.
+/// subscriber's NACKs. A subscriber's PLI/FIR — or its transceiver's negotiation settling, before
+/// which packets were dropped — reaches the router (throttled there) and the publisher's session
+/// as a key-frame request. Those packet and request events are consumed; every other session
+/// event comes out tagged with its session.
 public struct SFUCore: DatagramCore {
     /// A datagram from the socket.
     public typealias Input = ReceivedDatagram
@@ -215,6 +216,13 @@ public struct SFUCore: DatagramCore {
                     } else {
                         events.append(tagged)
                     }
+                case .media(.sending(let handle, _, _)):
+                    // Negotiation (re)settled a subscribing transceiver: what it dropped before
+                    // needs a key frame to be decodable.
+                    if let leg = subscriptionOf[SFUTransceiver(session: tagged.session, handle: handle)] {
+                        router.handleKeyFrameRequest(from: leg, now: now)
+                    }
+                    events.append(tagged)
                 default:
                     events.append(tagged)
                 }
