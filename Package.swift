@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "RTCMedia", targets: ["RTCMedia"]),
         .library(name: "RTCSession", targets: ["RTCSession"]),
         .library(name: "RTCSignaling", targets: ["RTCSignaling"]),
+        .library(name: "RTCSFU", targets: ["RTCSFU"]),
         // Test support (virtual-time pair, simulated link, real-peer launchers), like NIOTestUtils:
         // for tests and fuzz targets, never for apps.
         .library(name: "RTCTestSupport", targets: ["RTCTestSupport"]),
@@ -183,6 +184,20 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The SFU: SFURouter (sans-IO forwarding: SSRC/sequence/timestamp rewriting, layer and
+        // source switches at key frames, key-frame throttling, NACK answers) and, at the edge,
+        // many sessions on one socket.
+        .target(name: "RTCSFU", dependencies: [
+            "RTCCore", "RTCRTP", "RTCRTPStreams", "RTCSTUN", "RTCSession", "RTCUDP",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "DequeModule", package: "swift-collections"),
+        ]),
+        .testTarget(name: "RTCSFUTests", dependencies: [
+            "RTCSFU", "RTCRTP", "RTCRTPStreams", "RTCSTUN", "RTCSession", "RTCDTLS", "RTCTestSupport", "SwiftRTC",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
         // The signaling protocol and its clients (SignalingClient, RoomClient): no HTTP server.
         // HummingbirdWSClient is only the WebSocket client (swift-websocket's WSClient over NIO).
         .target(name: "RTCSignaling", dependencies: [
@@ -223,7 +238,7 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .executableTarget(name: "swiftrtc-bench", dependencies: [
-            "SwiftRTC", "RTCSRTP", "RTCCore", "RTCMedia",
+            "SwiftRTC", "RTCSRTP", "RTCCore", "RTCMedia", "RTCSFU", "RTCRTP",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),

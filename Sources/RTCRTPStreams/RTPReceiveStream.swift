@@ -40,6 +40,10 @@ public struct RTPReceiveStream: SansIOCore, Sendable {
         public var keyFrameRequestInterval: TimeAmount
         /// Receiver Report interval.
         public var reportInterval: TimeAmount
+        /// Hand packets out as they arrive (``Event/packet(_:)``, retransmissions unwrapped from
+        /// RTX among them) instead of assembling frames — what a forwarder wants. Statistics,
+        /// RRs, NACKs and PLI (repeated until a key frame starts) work as for frames.
+        public var forwardsPackets = false
 
         /// Creates a configuration; video defaults: NACK on, 1 s hold, wait for key frames.
         public init(localSSRC: UInt32, remoteSSRC: UInt32, payloadType: UInt8, format: any RTPPayloadFormat.Type,
@@ -77,6 +81,9 @@ public struct RTPReceiveStream: SansIOCore, Sendable {
     public enum Event: Hashable, Sendable {
         /// A whole frame, in order.
         case frame(ReceivedFrame)
+        /// A packet as it arrived, or unwrapped from its RTX retransmission (with
+        /// ``Configuration/forwardsPackets``).
+        case packet(RTPPacket)
         /// Frames that were dropped instead.
         case framesDropped(FrameDrop)
     }
@@ -254,6 +261,11 @@ public struct RTPReceiveStream: SansIOCore, Sendable {
     }
 
     private mutating func insert(_ packet: RTPPacket, sequence: Int64, now: NIODeadline) {
+        if configuration.forwardsPackets {
+            if keyFrames.isOutstanding, configuration.format.isKeyFrameStart(packet.payload) { keyFrames.keyFrameReceived() }
+            events.append(.packet(packet))
+            return
+        }
         let result = assembler.insert(sequence: sequence, timestamp: packet.header.timestamp, marker: packet.header.marker,
                                       payload: packet.payload, now: now)
         switch result {
@@ -268,7 +280,7 @@ public struct RTPReceiveStream: SansIOCore, Sendable {
     private mutating func collect(now: NIODeadline) {
         while let lost = nack.pollGiveUp() {
             statistics.nackGiveUps += 1
-            assembler.declareLost(lost, now: now)
+            if !configuration.forwardsPackets { assembler.declareLost(lost, now: now) }
         }
         while let request = nack.pollNACK() {
             statistics.nacksSent += 1

@@ -150,11 +150,37 @@ public struct RTPSendStream: SansIOCore, Sendable {
         queuePacket(payload, timestamp: timestamp, marker: marker, now: now)
     }
 
+    /// Queues one payload with the sequence number and RTP timestamp a forwarder chose (an SFU
+    /// leg: gaps it leaves are losses upstream, which the receiver may NACK). The stream's SSRC,
+    /// payload type and header extensions are written; the packet is cached for NACKs under its
+    /// sequence number. Later packets number on from the newest given. The media clock is
+    /// re-anchored on each newer timestamp, so sender reports extrapolate from the latest frame.
+    /// Ignored after ``stop(now:)``.
+    public mutating func sendPayload(_ payload: ByteBuffer, sequenceNumber: UInt16, timestamp: UInt32, marker: Bool,
+                                     now: NIODeadline) {
+        guard !isStopped else { return }
+        if mediaClock == nil {
+            mediaClock = RTPMediaClock(clockRate: configuration.clockRate, anchorTime: now, anchorTimestamp: timestamp)
+        } else if let anchor = mediaClock?.anchorTimestamp, Int32(bitPattern: timestamp &- anchor) > 0 {
+            mediaClock?.reanchor(timestamp: timestamp, at: now)
+        }
+        if counters.packetsSent == 0 || Int16(bitPattern: sequenceNumber &- nextSequenceNumber) >= 0 {
+            nextSequenceNumber = sequenceNumber &+ 1
+        }
+        queuePacket(payload, sequenceNumber: sequenceNumber, timestamp: timestamp, marker: marker, now: now)
+    }
+
     private mutating func queuePacket(_ payload: ByteBuffer, timestamp: UInt32, marker: Bool, now: NIODeadline) {
-        lastNow = now
-        let header = RTPHeader(marker: marker, payloadType: configuration.payloadType, sequenceNumber: nextSequenceNumber,
-                               timestamp: timestamp, ssrc: configuration.ssrc, headerExtension: template.block)
+        let sequenceNumber = nextSequenceNumber
         nextSequenceNumber &+= 1
+        queuePacket(payload, sequenceNumber: sequenceNumber, timestamp: timestamp, marker: marker, now: now)
+    }
+
+    private mutating func queuePacket(_ payload: ByteBuffer, sequenceNumber: UInt16, timestamp: UInt32, marker: Bool,
+                                      now: NIODeadline) {
+        lastNow = now
+        let header = RTPHeader(marker: marker, payloadType: configuration.payloadType, sequenceNumber: sequenceNumber,
+                               timestamp: timestamp, ssrc: configuration.ssrc, headerExtension: template.block)
         var bytes = ByteBufferAllocator().buffer(capacity: template.headerSize + payload.readableBytes)
         RTPPacket(header: header, payload: payload).serialize(into: &bytes)
         counters.packetsSent += 1

@@ -89,8 +89,11 @@ extension RTCSession {
     }
 
     /// Says what a receiving transceiver hands up: frames (the default), packets, or both.
+    /// Packets only (a forwarder's) keeps receive streams for reports, NACK/RTX repair and key
+    /// frames but assembles no frame; a change between that and frames starts them afresh.
     public mutating func setDelivery(_ delivery: MediaDelivery, on handle: Int) throws(SessionError) {
         guard let i = transceiverIndex(handle) else { throw .unknownTransceiver(handle) }
+        if delivery.contains(.frames) != transceivers[i].delivery.contains(.frames) { transceivers[i].receivers.removeAll() }
         transceivers[i].delivery = delivery
     }
 

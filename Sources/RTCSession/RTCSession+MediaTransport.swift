@@ -94,8 +94,13 @@ extension RTCSession {
             transceivers[i].receivers[mediaSSRC]?.stream.handleRTP(packet, now: now)
             return
         }
-        if delivery.contains(.packets) { events.append(.media(.packet(handle: transceivers[i].handle, packet))) }
-        guard delivery.contains(.frames) else { return }
+        // Frames and packets: packets as they arrive, frames from the receive stream. Packets
+        // only (a forwarder): the receive stream hands them out, RTX-repaired ones included,
+        // and still reports, NACKs and asks for key frames.
+        if delivery.contains(.packets), delivery.contains(.frames) {
+            events.append(.media(.packet(handle: transceivers[i].handle, packet)))
+        }
+        let forwardsPackets = !delivery.contains(.frames)
         if transceivers[i].receivers[header.ssrc]?.stream.configuration.payloadType != route.codecPayloadType {
             // A new SSRC, or the peer switched codecs on it: a new receive stream.
             guard let codec = transceivers[i].negotiated?.codec(payloadType: route.codecPayloadType)
@@ -110,7 +115,10 @@ extension RTCSession {
                 localSSRC: transceivers[i].reportingSSRC, remoteSSRC: header.ssrc, payloadType: route.codecPayloadType,
                 format: codec.payloadFormat, rtx: rtx, isAudio: isAudio, nack: isAudio ? nil : NACKGenerator.Configuration(),
                 maxHold: isAudio ? .milliseconds(100) : .milliseconds(1_000))
-            transceivers[i].receivers[header.ssrc] = SessionTransceiver.Receiver(stream: RTPReceiveStream(configuration: configuration), codec: codec)
+            var streamConfiguration = configuration
+            streamConfiguration.forwardsPackets = forwardsPackets
+            transceivers[i].receivers[header.ssrc] = SessionTransceiver.Receiver(stream: RTPReceiveStream(configuration: streamConfiguration),
+                                                                                 codec: codec)
         }
         transceivers[i].receivers[header.ssrc]?.stream.handleRTP(packet, now: now)
     }
@@ -173,8 +181,13 @@ extension RTCSession {
                                             from: transceivers[i].reportingSSRC, now: now) }
             let codec = transceivers[i].receivers[ssrc]!.codec
             while let event = transceivers[i].receivers[ssrc]!.stream.pollEvent() {
-                if case .frame(let frame) = event {
+                switch event {
+                case .frame(let frame):
                     events.append(.media(.frame(handle: handle, ReceivedMediaFrame(codec: codec, frame: frame, ssrc: ssrc))))
+                case .packet(let packet):
+                    events.append(.media(.packet(handle: handle, packet)))
+                case .framesDropped:
+                    break
                 }
             }
         }

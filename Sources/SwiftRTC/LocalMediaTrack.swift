@@ -15,6 +15,9 @@ import RTCSession
 /// let camera = try await client.createVideoTrack(source: .file("clip.ivf", loop: true))
 /// let sender = try await pc.addTrack(camera, streamIDs: ["stream"])
 /// ```
+///
+/// A forwarder (an SFU's leg to one subscriber) feeds a track with RTP packets instead:
+/// ``MediaTrackSource/rtp(codec:)`` and ``writeRTP(_:)``.
 public final class LocalMediaTrack: Sendable, CustomStringConvertible {
     /// The track id (`a=msid` appdata).
     public let id: String
@@ -39,8 +42,12 @@ public final class LocalMediaTrack: Sendable, CustomStringConvertible {
     /// Plays the file this track comes from (nil for frames the app writes).
     private let player: MediaFilePlayer?
 
-    init(id: String, codec: RTPCodec, player: MediaFilePlayer?) {
+    /// Whether the track carries RTP packets (``MediaTrackSource/rtp(codec:)``) rather than frames.
+    public let carriesRTP: Bool
+
+    init(id: String, codec: RTPCodec, player: MediaFilePlayer?, carriesRTP: Bool = false) {
         self.id = id
+        self.carriesRTP = carriesRTP
         self.kind = codec.kind
         self.codec = codec
         self.player = player
@@ -60,13 +67,28 @@ public final class LocalMediaTrack: Sendable, CustomStringConvertible {
     /// Sends one encoded frame to every connection the track is on. `captureTime` stamps its
     /// RTP timestamp (on the codec's clock); give frames their real spacing. Connections whose
     /// negotiation has not settled yet drop it.
+    /// Ignored on a track that carries RTP packets.
     public func write(_ frame: ByteBuffer, isKeyFrame: Bool, captureTime: NIODeadline = .now()) {
         let senders: [RTPSender] = state.withLockedValue { s in
-            guard !s.ended else { return [] }
+            guard !s.ended, !carriesRTP else { return [] }
             s.framesWritten += 1
             return Array(s.senders.values)
         }
         for sender in senders { sender.deliver(frame, isKeyFrame: isKeyFrame, captureTime: captureTime) }
+    }
+
+    /// Sends one RTP packet to every connection the track is on, for a track made with
+    /// ``MediaTrackSource/rtp(codec:)``: payload, marker, sequence number and timestamp go out
+    /// as given — the forwarder keeps them continuous and starts video at a key frame — while
+    /// each connection writes its own SSRC, payload type and header extensions, caches the
+    /// packet for NACKs and reports it in sender reports. Connections whose negotiation has not
+    /// settled drop it. Ignored on a track of frames.
+    public func writeRTP(_ packet: RTPPacket) {
+        let senders: [RTPSender] = state.withLockedValue { s in
+            guard !s.ended, carriesRTP else { return [] }
+            return Array(s.senders.values)
+        }
+        for sender in senders { sender.deliver(packet) }
     }
 
     /// Ends the track: its source stops, senders send nothing more (the peer's track goes quiet).
@@ -102,12 +124,19 @@ public final class LocalMediaTrack: Sendable, CustomStringConvertible {
 public struct MediaTrackSource: Sendable {
     enum Storage: Sendable {
         case frames(RTPCodec)
+        case rtp(RTPCodec)
         case file(path: String, loop: Bool, frameRate: Double?)
     }
     let storage: Storage
 
     /// Frames the app writes with ``LocalMediaTrack/write(_:isKeyFrame:captureTime:)``, in `codec`.
     public static func frames(codec: RTPCodec) -> MediaTrackSource { MediaTrackSource(storage: .frames(codec)) }
+
+    /// RTP packets of `codec` the app writes with ``LocalMediaTrack/writeRTP(_:)`` — what a
+    /// forwarder (an SFU) sends: sequence numbers and timestamps are the app's, SSRC, payload type
+    /// and header extensions each connection's. Key-frame requests from peers arrive on
+    /// ``LocalMediaTrack/keyFrameRequests`` as for frames.
+    public static func rtp(codec: RTPCodec) -> MediaTrackSource { MediaTrackSource(storage: .rtp(codec)) }
 
     /// A media file played in real time: IVF (VP8, VP9, AV1), Ogg/Opus, WebM (VP8/VP9/AV1 +
     /// Opus; the track takes the file's track of its kind) or an H.264 Annex B stream, which

@@ -89,6 +89,21 @@ extension PeerConnection {
         driver.pump()
     }
 
+    /// Sends one forwarded RTP packet of a sender's track. Packets before negotiation settled
+    /// are dropped (the forwarder starts video at a key frame, which the sender asked for).
+    func sendRTP(_ packet: RTPPacket, on handle: Int) {
+        guard !driver.isClosed else { return }
+        do {
+            try driver.core.sendRTP(packet, on: handle, now: .now())
+        } catch SessionError.mediaNotSending {
+            return
+        } catch {
+            events.log.peerConnection.warning("RTP packet not sent", metadata: ["transceiver": "\(handle)", "reason": "\(error)"])
+            return
+        }
+        driver.pump()
+    }
+
     func senderTrackReplaced(handle: Int, track: LocalMediaTrack) throws {
         try checkOpen()
         if driver.core.transceiverInfo(handle)?.sender == nil {
@@ -154,6 +169,11 @@ extension WebRTCClient {
                 throw WebRTCError.invalidTrack("a \(kind.rawValue) track cannot carry \(codec), a \(codec.kind.rawValue) codec")
             }
             return LocalMediaTrack(id: id ?? Self.makeTrackID(), codec: codec, player: nil)
+        case .rtp(let codec):
+            guard codec.kind == kind else {
+                throw WebRTCError.invalidTrack("a \(kind.rawValue) track cannot carry \(codec), a \(codec.kind.rawValue) codec")
+            }
+            return LocalMediaTrack(id: id ?? Self.makeTrackID(), codec: codec, player: nil, carriesRTP: true)
         case .file(let path, let loop, let frameRate):
             let file = try Self.openMediaFile(path, kinds: [kind], loop: loop, frameRate: frameRate)
             let codec = file.tracks[0].codec

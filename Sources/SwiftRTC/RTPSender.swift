@@ -129,6 +129,16 @@ public final class RTPSender: Sendable, CustomStringConvertible {
         }
     }
 
+    /// Hands a forwarded RTP packet of the track to the connection, on its event loop. No key-frame
+    /// gating: the forwarder starts and switches its streams at key frames itself.
+    func deliver(_ packet: RTPPacket) {
+        guard let connection = state.withLockedValue({ $0.connection }) else { return }
+        let handle = self.handle
+        connection.eventLoop.execute {
+            connection.assumeIsolated { $0.sendRTP(packet, on: handle) }
+        }
+    }
+
     /// Frames that must start over at a key frame (the connection could not send the last one).
     func needKeyFrame() {
         state.withLockedValue { s in s.waitingForKeyFrame = kind == .video }

@@ -68,6 +68,12 @@ struct Benchmark {
             SRTPBenchmark.run(packets: args.count > 2 ? Int(args[2]) ?? 200_000 : 200_000)
             return
         }
+        // `swiftrtc-bench sfu-router [PACKETS] [SUBSCRIBERS]`: forwarding through SFURouter alone.
+        if args.count > 1, args[1] == "sfu-router" {
+            SFURouterBenchmark.run(packets: args.count > 2 ? Int(args[2]) ?? 1_000_000 : 1_000_000,
+                                   subscribers: args.count > 3 ? Int(args[3]) ?? 10 : 10)
+            return
+        }
         // `swiftrtc-bench media-recv|media-send …`: the media benchmark (scripts/bench-media.sh).
         if args.count > 1, args[1] == "media-recv" || args[1] == "media-send" {
             try await MediaBenchmark.run(args)

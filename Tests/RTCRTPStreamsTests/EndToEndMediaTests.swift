@@ -211,6 +211,7 @@ import Testing
                         out.captureTimeErrors.append(Int64(bitPattern: capture &- expected))
                     }
                 case .framesDropped(let drop): out.videoDrops.append(drop)
+                case .packet: break  // only with forwardsPackets
                 }
             }
             while let event = audioRx.pollEvent() {

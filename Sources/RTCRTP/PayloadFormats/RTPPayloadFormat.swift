@@ -27,11 +27,20 @@ public protocol RTPPayloadFormat: Sendable {
     /// to resume after a loss. The default says yes, which suits formats whose every payload
     /// is a whole frame (Opus).
     static func isFrameStart(_ payload: ByteBuffer) -> Bool
+
+    /// Whether `payload` is the first payload of a key frame — a frame a decoder can start at —
+    /// judged from this one payload (never throws; a malformed payload is not one). A forwarder
+    /// uses it to start or switch a subscriber's stream. The default is ``isFrameStart(_:)``,
+    /// which suits formats whose every frame is a key frame (Opus).
+    static func isKeyFrameStart(_ payload: ByteBuffer) -> Bool
 }
 
 extension RTPPayloadFormat {
     /// Every payload starts a frame unless the format says otherwise.
     public static func isFrameStart(_ payload: ByteBuffer) -> Bool { true }
+
+    /// Every frame start is a key-frame start unless the format says otherwise.
+    public static func isKeyFrameStart(_ payload: ByteBuffer) -> Bool { isFrameStart(payload) }
 }
 
 extension RTPPayloadFormat {

@@ -1,0 +1,121 @@
+import NIOCore
+import NIOPosix
+import RTCCore
+import RTCRTP
+import RTCSession
+import RTCUDP
+
+extension RTCSession: SFUMultiplexedSession {}
+
+/// The UDP edge of an SFU: one socket, many `RTCSession`s and the router between them (an
+/// ``SFUCore``), run by RTCUDP's `UDPDriver` on one event loop (this actor's executor, so
+/// commands and datagrams share one serial executor, and forwarding has no hop per packet).
+///
+/// ```swift
+/// let edge = SFUEdge { event in … }                       // every session's events, on the loop
+/// let local = await edge.bind(TransportAddress(ip: "0.0.0.0", port: 0))
+/// let member = edge.addSession(RTCSession(certificate: certificate))
+/// let answer = try edge.withSession(member) { s in
+///     try s.setRemoteDescription(offer, now: .now())
+///     let answer = try s.createAnswer()
+///     try s.setLocalDescription(answer, now: .now())
+///     return s.localDescription
+/// }
+/// let track = try edge.publish(SFUTransceiver(session: member, handle: h), codec: .vp8)   // on `.trackAdded`
+/// try edge.subscribe(SFUTransceiver(session: other, handle: sendingHandle), to: track)
+/// ```
+public actor SFUEdge {
+    /// The loop the socket, the timer and every session run on.
+    public nonisolated let eventLoop: any EventLoop
+    /// Runs the actor on ``eventLoop``.
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { eventLoop.executor.asUnownedSerialExecutor() }
+    /// The bound socket addresses, which every session offers as its host candidates.
+    public private(set) var localAddresses: [TransportAddress] = []
+
+    private let driver: UDPDriver<SFUCore>
+
+    /// Creates an edge with no socket yet; `onEvent` gets every session's events (but the packets
+    /// and key-frame requests forwarding consumes), tagged with the session, on ``eventLoop`` in order.
+    public init(eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(),
+                router configuration: SFURouterConfiguration = SFURouterConfiguration(),
+                onEvent: @escaping @Sendable (SFUSessionEvent<SessionEvent>) -> Void) {
+        self.eventLoop = eventLoop
+        driver = UDPDriver(core: SFUCore(configuration: configuration), eventLoop: eventLoop, onEvent: onEvent)
+    }
+
+    /// Binds the socket on an ephemeral port of `address`'s IP (the driver binds port 0) and
+    /// returns the bound address, or nil when it cannot be bound. Sessions added before get it
+    /// as a host candidate too.
+    public func bind(_ address: TransportAddress) async -> TransportAddress? {
+        guard let bound = await driver.bind([address]).first else { return nil }
+        localAddresses.append(bound)
+        for key in driver.core.sessions.sessionKeys {
+            driver.core.withSession(key, now: .now()) { $0.addLocalAddresses([bound], now: .now()) }
+        }
+        driver.pump()
+        return bound
+    }
+
+    /// Adds a session served on the socket; it gathers the bound addresses as host candidates.
+    public func addSession(_ session: RTCSession) -> SFUSessionKey {
+        let key = driver.core.addSession(session, now: .now())
+        if !localAddresses.isEmpty {
+            let addresses = localAddresses
+            driver.core.withSession(key, now: .now()) { $0.addLocalAddresses(addresses, now: .now()) }
+        }
+        driver.pump()
+        return key
+    }
+
+    /// Runs a command on one session (descriptions, candidates, data channels, `sendRTP`) and
+    /// sends what it produced; nil for an unknown key.
+    public func withSession<R: Sendable, E: Error>(_ key: SFUSessionKey, _ body: (inout RTCSession) throws(E) -> R) throws(E) -> R? {
+        defer { driver.pump() }
+        return try driver.core.withSession(key, now: .now(), body)
+    }
+
+    /// Publishes what a member's receiving transceiver gets (on its `.media(.trackAdded)`).
+    ///
+    /// - Throws: ``SFUCoreError``.
+    public func publish(_ transceiver: SFUTransceiver, codec: RTPCodec) throws(SFUCoreError) -> SFUTrackID {
+        defer { driver.pump() }
+        return try driver.core.publish(transceiver, codec: codec, now: .now())
+    }
+
+    /// Sends a published track on another member's sending transceiver of the same codec.
+    ///
+    /// - Throws: ``SFUCoreError``.
+    @discardableResult
+    public func subscribe(_ transceiver: SFUTransceiver, to track: SFUTrackID) throws(SFUCoreError) -> SFUSubscriptionID {
+        defer { driver.pump() }
+        return try driver.core.subscribe(transceiver, to: track, now: .now())
+    }
+
+    /// Switches a subscription to another published track of the same codec, at its next key frame.
+    ///
+    /// - Throws: ``SFUCoreError``.
+    public func switchSource(of leg: SFUSubscriptionID, to track: SFUTrackID) throws(SFUCoreError) {
+        defer { driver.pump() }
+        try driver.core.switchSource(of: leg, to: track, now: .now())
+    }
+
+    /// The router's counters.
+    public var routerStatistics: SFURouterStatistics { driver.core.router.statistics }
+
+    /// Closes one session (its DTLS close_notify and SCTP/RTCP goodbyes go out) and removes it.
+    public func removeSession(_ key: SFUSessionKey) {
+        driver.core.withSession(key, now: .now()) { $0.close(now: .now()) }
+        driver.pump()
+        driver.core.removeSession(key)
+    }
+
+    /// Datagrams the multiplexer dropped, by reason.
+    public var drops: [SFUMultiplexerDropReason: Int] { driver.core.sessions.drops }
+
+    /// Closes every session and the socket.
+    public func close() async {
+        for key in driver.core.sessions.sessionKeys { driver.core.withSession(key, now: .now()) { $0.close(now: .now()) } }
+        driver.pump()
+        await driver.close()
+    }
+}
