@@ -233,7 +233,21 @@ public struct ICEAgent: DatagramCore, Sendable {
         remoteEnded = false
         checkingSince = nil
         if connectionState == .failed || connectionState == .connected || connectionState == .disconnected { setState(.checking) }
+        // A TURN allocation that failed (server unreachable then, a TCP/TLS connection that
+        // closed, refused credentials) is tried again: a restart is when a new one is wanted.
+        let failed = relays.filter { $0.error != nil }
+        if !failed.isEmpty {
+            let dead = Set(failed.compactMap { $0.candidate?.address })
+            relays.removeAll { $0.error != nil }
+            localCandidates.removeAll { $0.type == .relayed && dead.contains($0.address) }
+            statistics.relayRetries += failed.count
+        }
         for c in localCandidates { events.append(.candidateGathered(c)) }
+        if !failed.isEmpty {
+            startRelays(now: now)
+            // The caller announced `gathering` with the restart; `complete` follows the allocations.
+            if relays.contains(where: \.isPending) { gatheringState = .gathering }
+        }
         if gatheringState == .complete { events.append(.gatheringStateChanged(.complete)) }
         if let localAddresses { replaceLocalAddresses(localAddresses, now: now) }
     }

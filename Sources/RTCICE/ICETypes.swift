@@ -158,6 +158,8 @@ public struct ICEAgentStatistics: Sendable, Hashable {
     public var checksReceived = 0
     /// TURN servers that gave no relayed candidate, or relays lost (`candidateError` events).
     public var relayGatheringFailures = 0
+    /// Failed TURN allocations tried again at an ICE restart.
+    public var relayRetries = 0
     /// Datagrams on a relayed candidate the relay could not carry (its allocation is gone).
     public var relayDropped = 0
     /// CreatePermission or ChannelBind requests the TURN server refused or never answered.

@@ -163,6 +163,34 @@ import Testing
         #expect(net.dataB == ["after restart"])
     }
 
+    /// The TURN server was unreachable when the connection started (it connected on host
+    /// candidates); an ICE restart allocates again and the relayed candidate is gathered.
+    @Test func anICERestartRetriesAnAllocationThatFailed() throws {
+        var net = ICERelayNetwork(configurationA: ICERelayNetwork.configuration(relayOnly: false),
+                                  configurationB: ICERelayNetwork.configuration(relayOnly: false))
+        net.relay.unreachable = true
+        net.start()
+        let failed = net.run(for: .seconds(30), until: { $0.bothConnected && $0.a.gatheringState == .complete })
+        #expect(failed)
+        #expect(net.a.relayAllocations.count == 1 && net.a.relayAllocations.allSatisfy { $0.error != nil && $0.relayed == nil })
+        #expect(!net.a.localCandidates.contains { $0.type == .relayed })
+        let allocationsBefore = net.relay.requests(.allocate).count
+        net.relay.unreachable = false
+        let eventsBefore = net.eventsA.count
+        net.a.restart(now: net.now)
+        net.b.restart(now: net.now)
+        #expect(net.a.gatheringState == .gathering, "the new allocation is pending")
+        net.a.setRemoteCredentials(net.b.localCredentials, now: net.now)
+        net.b.setRemoteCredentials(net.a.localCredentials, now: net.now)
+        net.flush()
+        let gathered = net.run(for: .seconds(10), until: { $0.a.gatheringState == .complete && $0.bothConnected })
+        #expect(gathered)
+        #expect(net.relay.requests(.allocate).count > allocationsBefore)
+        #expect(Self.candidates(Array(net.eventsA[eventsBefore...])).map(\.type).contains(.relayed))
+        #expect(net.a.statistics.relayRetries == 1)
+        #expect(net.a.relayAllocations.count == 1 && net.a.relayAllocations.first?.relayed != nil)
+    }
+
     @Test func theTURNServerCanAlsoBeTheSTUNServer() {
         var configuration = ICERelayNetwork.configuration(relayOnly: false)
         configuration.stunServers = [ICERelayNetwork.relayAddress]
