@@ -23,8 +23,7 @@ struct RoomAddressMoveTests {
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("swiftrtc-move-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: tmp) }
-        var generator = SystemRandomNumberGenerator()
-        let original = Data((0..<(50 << 20) / 8).flatMap { _ in withUnsafeBytes(of: generator.next() as UInt64) { Array($0) } })
+        let original = try randomTestData(count: 50 << 20)
         let input = tmp.appendingPathComponent("input.bin")
         let output = tmp.appendingPathComponent("output.bin")
         try original.write(to: input)

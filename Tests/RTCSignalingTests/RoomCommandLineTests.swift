@@ -18,8 +18,7 @@ struct RoomCommandLineTests {
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("swiftrtc-files-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: tmp) }
-        var generator = SystemRandomNumberGenerator()
-        let original = Data((0..<(5 << 20) / 8).flatMap { _ in withUnsafeBytes(of: generator.next() as UInt64) { Array($0) } })
+        let original = try randomTestData(count: 5 << 20)
         let input = tmp.appendingPathComponent("input.bin")
         let output = tmp.appendingPathComponent("output.bin")
         try original.write(to: input)

@@ -17,8 +17,7 @@ struct RoomRelayChromiumTests {
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("swiftrtc-relay-browser-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: tmp) }
-        var generator = SystemRandomNumberGenerator()
-        let original = Data((0..<(50 << 20) / 8).flatMap { _ in withUnsafeBytes(of: generator.next() as UInt64) { Array($0) } })
+        let original = try randomTestData(count: 50 << 20)
         let input = tmp.appendingPathComponent("relayed.bin")
         try original.write(to: input)
         let digest = SHA256.hash(data: original).map { String(format: "%02x", $0) }.joined()

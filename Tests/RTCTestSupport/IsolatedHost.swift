@@ -86,3 +86,18 @@ public final class IsolatedHost: @unchecked Sendable {
         }
     }
 }
+
+/// `count` random bytes from the kernel (`/dev/urandom`): fast enough for the 50 MiB that
+/// transfer tests send, where building them one `UInt64` at a time in a debug build costs
+/// seconds of CPU that other suites running beside it would miss.
+public func randomTestData(count: Int) throws -> Data {
+    guard let handle = FileHandle(forReadingAtPath: "/dev/urandom") else {
+        throw PeerProcessError(message: "cannot open /dev/urandom", output: "")
+    }
+    defer { try? handle.close() }
+    var data = Data()
+    while data.count < count, let chunk = try handle.read(upToCount: min(count - data.count, 1 << 20)), !chunk.isEmpty {
+        data.append(chunk)
+    }
+    return data
+}
