@@ -3,12 +3,26 @@ import Foundation
 import SwiftRTC
 
 /// SwiftRTC data-channel benchmark: two peer connections in one process over UDP on loopback.
-/// Prints offer→open time (median of N) and bulk throughput for 16 KiB and 64 KiB messages,
+/// Prints offer→open time (p50/p95/max of N) and bulk throughput for 16 KiB and 64 KiB messages,
 /// in the same format as scripts/bench/aiortc_datachannel.py. Run with scripts/bench.sh.
 @main
 struct Benchmark {
-    static func connect() async throws -> (PeerConnection, PeerConnection, DataChannel, DataChannel, Double) {
-        let client = WebRTCClient(engine: .native)
+    /// Two connected peer connections with an open data channel between them.
+    struct Pair {
+        let a: PeerConnection
+        let b: PeerConnection
+        let tx: DataChannel
+        let rx: DataChannel
+        /// Offer→open in milliseconds.
+        let ms: Double
+
+        func close() async {
+            await a.close()
+            await b.close()
+        }
+    }
+
+    static func connect(client: WebRTCClient = WebRTCClient(engine: .native)) async throws -> Pair {
         let a = try await client.createPeerConnection()
         let b = try await client.createPeerConnection()
         let start = ContinuousClock.now
@@ -24,11 +38,12 @@ struct Benchmark {
         for await event in a.dataChannelEvents { if case .open = event { break } }
         let elapsed = ContinuousClock.now - start
         let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-        return (a, b, channel, remote!, ms)
+        return Pair(a: a, b: b, tx: channel, rx: remote!, ms: ms)
     }
 
     static func bulk(messageSize: Int, total: Int) async throws -> (mbit: Double, cpu: Double, ok: Bool) {
-        let (a, b, tx, rx, _) = try await connect()
+        let pair = try await connect()
+        let (tx, rx) = (pair.tx, pair.rx)
         let receiver = Task { () -> (String, Int) in
             var hasher = SHA256()
             var received = 0
@@ -55,8 +70,7 @@ struct Benchmark {
         let elapsed = ContinuousClock.now - start
         let cpu = Double(clock() - cpu0) / Double(CLOCKS_PER_SEC)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        await a.close()
-        await b.close()
+        await pair.close()
         let ok = digest == expected.finalize().map { String(format: "%02x", $0) }.joined()
         return (Double(total) * 8 / seconds / 1e6, cpu, ok)
     }
@@ -73,20 +87,26 @@ struct Benchmark {
             try await MediaBenchmark.run(args)
             return
         }
+        // `swiftrtc-bench memory [PAIRS] [CYCLES]`: RSS per idle connection and over connect/close cycles.
+        if args.count > 1, args[1] == "memory" {
+            try await MemoryBenchmark.run(pairs: args.count > 2 ? Int(args[2]) ?? 1000 : 1000,
+                                          cycles: args.count > 3 ? Int(args[3]) ?? 1000 : 1000)
+            return
+        }
         let runs = args.count > 1 ? Int(args[1]) ?? 20 : 20
         let total = args.count > 2 ? Int(args[2]) ?? (50 << 20) : (50 << 20)
         // An optional third argument runs one part only (for profiling): open, bulk16 or bulk64.
         let only = args.count > 3 ? args[3] : nil
         var times: [Double] = []
         for _ in 0..<(only == nil || only == "open" ? runs : 0) {
-            let (a, b, _, _, ms) = try await connect()
-            times.append(ms)
-            await a.close()
-            await b.close()
+            let pair = try await connect()
+            times.append(pair.ms)
+            await pair.close()
         }
         times.sort()
         if !times.isEmpty {
-            print(String(format: "swiftrtc offer->open: median %.1f ms over %d connections", times[times.count / 2], runs))
+            print(String(format: "swiftrtc offer->open: median %.1f ms over %d connections, p95 %.1f ms, max %.1f ms",
+                         times[times.count / 2], runs, times[(times.count * 95 + 99) / 100 - 1], times.last!))
         }
         for size in [16 << 10, 64 << 10] where only == nil || only == "bulk\(size >> 10)" {
             let r = try await bulk(messageSize: size, total: total)

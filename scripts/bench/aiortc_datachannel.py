@@ -3,7 +3,10 @@
 Prints, in the same format as the Swift benchmark:
   offer->open median of N connections (ms) and bulk throughput (Mbit/s) for 50 MiB sent in
   16 KiB and 64 KiB messages. Loopback only (run inside `unshare --net`, see scripts/bench.sh).
+With `memory [PAIRS] [CYCLES]`: RSS per idle connected RTCPeerConnection and RSS over
+connect/close cycles, as `swiftrtc-bench memory` measures them (gc.collect() before each reading).
 """
+import gc
 import asyncio
 import hashlib
 import statistics
@@ -81,7 +84,53 @@ async def bulk(message_size, total):
     return mbit, cpu, ok
 
 
+def rss_kib():
+    gc.collect()
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return -1
+
+
+async def close_pair(a, b):
+    await a.close()
+    await b.close()
+
+
+async def memory(pairs, cycles):
+    for _ in range(50):
+        a, b, _, _, _ = await connect_pair()
+        await close_pair(a, b)
+    warm = rss_kib()
+    marks = []
+    for cycle in range(1, cycles + 1):
+        a, b, _, _, _ = await connect_pair()
+        await close_pair(a, b)
+        if cycle % max(cycles // 4, 1) == 0:
+            marks.append(rss_kib())
+    end = rss_kib()
+    print(f"aiortc cycles: {cycles} connect/close cycles: RSS {warm} KiB after warm-up -> {end} KiB "
+          f"({(end - warm) * 100 / warm:+.1f} %) [{' '.join(map(str, marks))} KiB]", flush=True)
+    before = rss_kib()
+    held = [await connect_pair() for _ in range(pairs)]
+    await asyncio.sleep(2)
+    after = rss_kib()
+    print(f"aiortc memory: {pairs} idle pairs: RSS {before} KiB -> {after} KiB = "
+          f"{(after - before) / (2 * pairs):.1f} KiB per idle connected PeerConnection", flush=True)
+    for a, b, _, _, _ in held:
+        await close_pair(a, b)
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[(len(ordered) * p + 99) // 100 - 1]
+
+
 async def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "memory":
+        await memory(int(sys.argv[2]) if len(sys.argv) > 2 else 1000, int(sys.argv[3]) if len(sys.argv) > 3 else 1000)
+        return
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 20
     total = int(sys.argv[2]) if len(sys.argv) > 2 else 50 << 20
     times = []
@@ -90,7 +139,8 @@ async def main():
         times.append(ms)
         await a.close()
         await b.close()
-    print(f"aiortc offer->open: median {statistics.median(times):.1f} ms over {runs} connections")
+    print(f"aiortc offer->open: median {statistics.median(times):.1f} ms over {runs} connections, "
+          f"p95 {percentile(times, 95):.1f} ms, max {max(times):.1f} ms", flush=True)
     for size in (16 << 10, 64 << 10):
         mbit, cpu, ok = await bulk(size, total)
         print(f"aiortc bulk {size >> 10} KiB messages: {mbit:.1f} Mbit/s, {cpu:.2f} CPU-s for {total >> 20} MiB, sha256 {'match' if ok else 'MISMATCH'}")

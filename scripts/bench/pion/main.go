@@ -5,6 +5,9 @@
 // io.ReadWriter API) so a 64 KiB message fits the read buffer: Pion's callback API reads into a
 // 65535-byte buffer and cannot receive a 65536-byte message. Loopback only (run inside
 // `unshare --net`, see scripts/bench.sh). Usage: pion-bench [RUNS] [TOTAL_BYTES]
+// or pion-bench memory [PAIRS] [CYCLES]: RSS per idle connected PeerConnection and RSS over
+// connect/close cycles, as swiftrtc-bench memory measures them (see MemoryBenchmark.swift); Go's
+// garbage is collected (runtime.GC) before each RSS reading.
 package main
 
 import (
@@ -13,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sort"
 	"strconv"
 	"syscall"
@@ -159,7 +163,70 @@ func bulk(api *webrtc.API, size, total int) (float64, float64, bool) {
 	return float64(total) * 8 / r.at.Sub(t0).Seconds() / 1e6, cpu, ok
 }
 
+func rssKiB() int {
+	runtime.GC()
+	status, err := os.ReadFile("/proc/self/status")
+	must(err)
+	for _, line := range bytes.Split(status, []byte("\n")) {
+		if bytes.HasPrefix(line, []byte("VmRSS:")) {
+			fields := bytes.Fields(line)
+			n, _ := strconv.Atoi(string(fields[1]))
+			return n
+		}
+	}
+	return -1
+}
+
+func closePair(p pair) {
+	p.a.Close()
+	p.b.Close()
+}
+
+func memory(api *webrtc.API, pairs, cycles int) {
+	for i := 0; i < 50; i++ {
+		closePair(connect(api))
+	}
+	warm := rssKiB()
+	marks := ""
+	quarter := cycles / 4
+	if quarter < 1 {
+		quarter = 1
+	}
+	for i := 1; i <= cycles; i++ {
+		closePair(connect(api))
+		if i%quarter == 0 {
+			marks += fmt.Sprintf(" %d", rssKiB())
+		}
+	}
+	end := rssKiB()
+	fmt.Printf("pion cycles: %d connect/close cycles: RSS %d KiB after warm-up -> %d KiB (%+.1f %%) [%s KiB]\n",
+		cycles, warm, end, float64(end-warm)*100/float64(warm), marks[1:])
+	before := rssKiB()
+	held := make([]pair, 0, pairs)
+	for i := 0; i < pairs; i++ {
+		held = append(held, connect(api))
+	}
+	time.Sleep(2 * time.Second)
+	after := rssKiB()
+	fmt.Printf("pion memory: %d idle pairs: RSS %d KiB -> %d KiB = %.1f KiB per idle connected PeerConnection\n",
+		pairs, before, after, float64(after-before)/float64(2*pairs))
+	for _, p := range held {
+		closePair(p)
+	}
+}
+
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "memory" {
+		pairs, cycles := 1000, 1000
+		if len(os.Args) > 2 {
+			pairs, _ = strconv.Atoi(os.Args[2])
+		}
+		if len(os.Args) > 3 {
+			cycles, _ = strconv.Atoi(os.Args[3])
+		}
+		memory(newAPI(), pairs, cycles)
+		return
+	}
 	runs, total := 20, 50<<20
 	if len(os.Args) > 1 {
 		runs, _ = strconv.Atoi(os.Args[1])
@@ -176,7 +243,8 @@ func main() {
 		p.b.Close()
 	}
 	sort.Float64s(times)
-	fmt.Printf("pion offer->open: median %.1f ms over %d connections\n", times[len(times)/2], runs)
+	fmt.Printf("pion offer->open: median %.1f ms over %d connections, p95 %.1f ms, max %.1f ms\n",
+		times[len(times)/2], runs, times[(len(times)*95+99)/100-1], times[len(times)-1])
 	for _, size := range []int{16 << 10, 64 << 10} {
 		mbit, cpu, ok := bulk(api, size, total)
 		match := "match"
