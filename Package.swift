@@ -226,6 +226,7 @@ let package = Package(
             "SwiftRTC", "RTCSRTP", "RTCCore", "RTCMedia",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // Load generator for the signaling server (scripts/bench-signaling.sh): NIO WebSocket clients.
         .executableTarget(name: "swiftrtc-loadgen", dependencies: [

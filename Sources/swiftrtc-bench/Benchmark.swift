@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Logging
 import SwiftRTC
 
 /// SwiftRTC data-channel benchmark: two peer connections in one process over UDP on loopback.
@@ -76,6 +77,13 @@ struct Benchmark {
     }
 
     static func main() async throws {
+        // Connections log state changes at info (a few lines per connection); the benchmark
+        // shows warnings only, as Pion and aiortc log nothing by default.
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return handler
+        }
         let args = CommandLine.arguments
         // `swiftrtc-bench srtp [PACKETS]`: SRTP protect/unprotect (scripts/bench-srtp.sh).
         if args.count > 1, args[1] == "srtp" {
@@ -87,10 +95,11 @@ struct Benchmark {
             try await MediaBenchmark.run(args)
             return
         }
-        // `swiftrtc-bench memory [PAIRS] [CYCLES]`: RSS per idle connection and over connect/close cycles.
+        // `swiftrtc-bench memory [PAIRS] [CYCLES] [IDLE_SECONDS]`: RSS per idle connection and over connect/close cycles.
         if args.count > 1, args[1] == "memory" {
             try await MemoryBenchmark.run(pairs: args.count > 2 ? Int(args[2]) ?? 1000 : 1000,
-                                          cycles: args.count > 3 ? Int(args[3]) ?? 1000 : 1000)
+                                          cycles: args.count > 3 ? Int(args[3]) ?? 1000 : 1000,
+                                          idleSeconds: args.count > 4 ? Int(args[4]) ?? 2 : 2)
             return
         }
         let runs = args.count > 1 ? Int(args[1]) ?? 20 : 20
