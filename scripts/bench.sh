@@ -11,18 +11,23 @@
 #                                               pairs held open in one process, after a warm-up)
 #                                               and RSS over CYCLES connect/close cycles, which
 #                                               should stay flat (defaults: 1000 and 1000)
+#   scripts/bench.sh two-process [TOTAL_BYTES]  bulk throughput of TOTAL bytes (default 200 MiB) in
+#                                               16 KiB and 64 KiB messages with the offerer
+#                                               (sender) and the answerer (receiver) in two OS
+#                                               processes: Mbit/s and CPU-seconds per GiB (both
+#                                               processes, user + system, over the transfer)
 #
 # Pion is built when Go and the Pion sources are installed (this script installs them with
 # apt-get if it can); otherwise its column says why it was not run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=throughput
-if [ "${1:-}" = memory ]; then mode=memory; shift; fi
-if [ "$mode" = memory ]; then
-  a1="memory ${1:-1000} ${2:-1000}"
-else
-  a1="${1:-100} ${2:-52428800}"
-fi
+case "${1:-}" in memory|two-process) mode="$1"; shift;; esac
+case "$mode" in
+  memory) a1="memory ${1:-1000} ${2:-1000}";;
+  two-process) total="${1:-209715200}";;
+  *) a1="${1:-100} ${2:-52428800}";;
+esac
 bash scripts/install-peers.sh >/dev/null
 swift build -c release --product swiftrtc-bench 2>&1 | tail -1
 bin="$(swift build -c release --show-bin-path)/swiftrtc-bench"
@@ -44,9 +49,25 @@ fi
 
 echo "data-channel benchmark ($mode): $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 ns=(unshare --net); [ "$(id -u)" -eq 0 ] || ns=(unshare --net --map-root-user)
+if [ "$mode" = two-process ]; then
+  # One receiver process and one sender process per stack and message size, signaling through
+  # two named pipes (offers: sender -> receiver, answers: receiver -> sender).
+  pipes="$(mktemp -d)"; trap 'rm -rf "$pipes"' EXIT
+  "${ns[@]}" bash -c "ip link set lo up
+    pair() { rm -f '$pipes/o' '$pipes/a'; mkfifo '$pipes/o' '$pipes/a'
+             \"\$@\" dc-recv '$pipes/o' '$pipes/a' & r=\$!
+             \"\$@\" dc-send '$pipes/o' '$pipes/a' \$size $total; wait \$r; }
+    for size in 16384 65536; do
+      pair '$bin'
+      pair .venv/bin/python scripts/bench/aiortc_datachannel.py
+      if [ -n '$pion_bin' ]; then pair '$pion_bin'; else echo 'pion: not run: $pion_note'; fi
+    done" \
+    | tee /dev/stderr | .venv/bin/python scripts/bench/table.py
+else
 "${ns[@]}" bash -c "ip link set lo up
   '$bin' $a1
   .venv/bin/python scripts/bench/aiortc_datachannel.py $a1
   if [ -n '$pion_bin' ]; then '$pion_bin' $a1; else echo 'pion: not run: $pion_note'; fi" \
   | tee /dev/stderr | .venv/bin/python scripts/bench/table.py
+fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

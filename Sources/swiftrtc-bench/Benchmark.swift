@@ -16,6 +16,8 @@ struct Benchmark {
         let rx: DataChannel
         /// Offer→open in milliseconds.
         let ms: Double
+        /// Milliseconds from the offer to each step (``phaseNames``), on the offerer's side.
+        var phases: [Double] = []
 
         func close() async {
             await a.close()
@@ -23,23 +25,50 @@ struct Benchmark {
         }
     }
 
-    static func connect(client: WebRTCClient = WebRTCClient(engine: .native)) async throws -> Pair {
+    /// The steps of opening a connection whose times `connect(client:phases:)` records.
+    static let phaseNames = ["offerer gathered", "answerer gathered", "answer applied", "ICE connected",
+                             "DTLS connected", "channel open"]
+
+    static func milliseconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+    }
+
+    /// Connects a pair over loopback and opens a channel. With `phases`, the offerer's ICE and
+    /// connection states are watched by two tasks that note when they reach `connected` (off
+    /// the connection's path: they only read its state streams).
+    static func connect(client: WebRTCClient = WebRTCClient(engine: .native), phases: Bool = false) async throws -> Pair {
         let a = try await client.createPeerConnection()
         let b = try await client.createPeerConnection()
         let start = ContinuousClock.now
+        let iceWatch = phases ? Task { () -> Double? in
+            for await state in a.iceConnectionStateUpdates where state == .connected { return milliseconds(.now - start) }
+            return nil
+        } : nil
+        let dtlsWatch = phases ? Task { () -> Double? in
+            for await state in a.connectionStateUpdates where state == .connected { return milliseconds(.now - start) }
+            return nil
+        } : nil
+        var marks: [Double] = []
         let channel = try await a.createDataChannel("bench")
         try await a.setLocalDescription(try await a.createOffer())
         try await a.awaitIceGatheringComplete()
+        marks.append(milliseconds(.now - start))
         try await b.setRemoteDescription(await a.localDescription!)
         try await b.setLocalDescription(try await b.createAnswer())
         try await b.awaitIceGatheringComplete()
+        marks.append(milliseconds(.now - start))
         try await a.setRemoteDescription(await b.localDescription!)
+        marks.append(milliseconds(.now - start))
         var remote: DataChannel?
         for await event in b.dataChannelEvents { if case .open(let c) = event { remote = c; break } }
         for await event in a.dataChannelEvents { if case .open = event { break } }
-        let elapsed = ContinuousClock.now - start
-        let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-        return Pair(a: a, b: b, tx: channel, rx: remote!, ms: ms)
+        let ms = milliseconds(.now - start)
+        if let iceWatch, let dtlsWatch {
+            marks.append(await iceWatch.value ?? .nan)
+            marks.append(await dtlsWatch.value ?? .nan)
+            marks.append(ms)
+        }
+        return Pair(a: a, b: b, tx: channel, rx: remote!, ms: ms, phases: phases ? marks : [])
     }
 
     static func bulk(messageSize: Int, total: Int) async throws -> (mbit: Double, cpu: Double, ok: Bool) {
@@ -95,6 +124,11 @@ struct Benchmark {
             try await MediaBenchmark.run(args)
             return
         }
+        // `swiftrtc-bench dc-recv|dc-send …`: bulk between two processes (scripts/bench.sh two-process).
+        if args.count > 1, args[1] == "dc-recv" || args[1] == "dc-send" {
+            try await TwoProcessBenchmark.run(args)
+            return
+        }
         // `swiftrtc-bench memory [PAIRS] [CYCLES] [IDLE_SECONDS]`: RSS per idle connection and over connect/close cycles.
         if args.count > 1, args[1] == "memory" {
             try await MemoryBenchmark.run(pairs: args.count > 2 ? Int(args[2]) ?? 1000 : 1000,
@@ -106,16 +140,28 @@ struct Benchmark {
         let total = args.count > 2 ? Int(args[2]) ?? (50 << 20) : (50 << 20)
         // An optional third argument runs one part only (for profiling): open, bulk16 or bulk64.
         let only = args.count > 3 ? args[3] : nil
+        // Offer->open, then the same again with the steps timed (watching the states costs two
+        // tasks per connection, so the headline figure is taken without them).
         var times: [Double] = []
-        for _ in 0..<(only == nil || only == "open" ? runs : 0) {
+        var phases: [[Double]] = []
+        let openRuns = only == nil || only == "open" ? runs : 0
+        for _ in 0..<openRuns {
             let pair = try await connect()
             times.append(pair.ms)
+            await pair.close()
+        }
+        for _ in 0..<openRuns {
+            let pair = try await connect(phases: true)
+            phases.append(pair.phases)
             await pair.close()
         }
         times.sort()
         if !times.isEmpty {
             print(String(format: "swiftrtc offer->open: median %.1f ms over %d connections, p95 %.1f ms, max %.1f ms",
                          times[times.count / 2], runs, times[(times.count * 95 + 99) / 100 - 1], times.last!))
+            let medians = phaseNames.indices.map { i in phases.map { $0[i] }.sorted()[phases.count / 2] }
+            print("swiftrtc offer->open steps (median ms from the offer, \(runs) more connections): "
+                  + zip(phaseNames, medians).map { String(format: "%@ %.2f", $0, $1) }.joined(separator: ", "))
         }
         for size in [16 << 10, 64 << 10] where only == nil || only == "bulk\(size >> 10)" {
             let r = try await bulk(messageSize: size, total: total)

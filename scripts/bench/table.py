@@ -25,6 +25,13 @@ for line in sys.stdin:
         r[f"cpu{m[2]}"] = f"{m[4]} CPU-s"
         total = m[5]
         continue
+    m = re.match(r"(\w+) two-process bulk (\d+) KiB messages: ([\d.]+) Mbit/s, .* for (\d+) MiB = ([\d.]+) CPU-s per GiB, sha256 (\w+)", line)
+    if m:
+        r = results.setdefault(m[1], {})
+        r[f"two{m[2]}"] = f"{m[3]} Mbit/s" + ("" if m[6] == "match" else " (SHA MISMATCH)")
+        r[f"twocpu{m[2]}"] = f"{m[5]} CPU-s/GiB"
+        total = m[4]
+        continue
     m = re.match(r"(\w+) memory: (\d+) idle pairs: RSS (\d+) KiB -> (\d+) KiB = ([\d.-]+) KiB", line)
     if m:
         results.setdefault(m[1], {})["memory"] = f"{m[5]} KiB"
@@ -49,6 +56,10 @@ rows = [("offer->open, median of %s" % (runs or "?"), "open"),
         ("  CPU time (both peers)", "cpu16"),
         ("bulk %s MiB, 64 KiB messages" % (total or "?"), "bulk64"),
         ("  CPU time (both peers)", "cpu64"),
+        ("two processes, %s MiB, 16 KiB messages" % (total or "?"), "two16"),
+        ("  CPU (both processes)", "twocpu16"),
+        ("two processes, %s MiB, 64 KiB messages" % (total or "?"), "two64"),
+        ("  CPU (both processes)", "twocpu64"),
         ("RSS per idle connected PC (%s pairs)" % (pairs or "?"), "memory"),
         ("RSS over %s connect/close cycles" % (cycles or "?"), "cycles"),
         ("  change after warm-up", "drift")]

@@ -8,11 +8,18 @@
 // or pion-bench memory [PAIRS] [CYCLES]: RSS per idle connected PeerConnection and RSS over
 // connect/close cycles, as swiftrtc-bench memory measures them (see MemoryBenchmark.swift); Go's
 // garbage is collected (runtime.GC) before each RSS reading.
+// Two processes (scripts/bench.sh two-process): pion-bench dc-recv OFFERS ANSWERS and
+// pion-bench dc-send OFFERS ANSWERS SIZE TOTAL, as swiftrtc-bench dc-recv/dc-send (see
+// TwoProcessBenchmark.swift): signaling as JSON lines through two named pipes, the receiver
+// answers `done CPU SHA256` once it has TOTAL bytes.
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -215,7 +222,147 @@ func memory(api *webrtc.API, pairs, cycles int) {
 	}
 }
 
+func readLine(r *bufio.Reader) string {
+	line, err := r.ReadString('\n')
+	if err != nil && line == "" {
+		must(fmt.Errorf("signaling pipe closed: %v", err))
+	}
+	return string(bytes.TrimRight([]byte(line), "\n"))
+}
+
+func writeDescription(w *os.File, d *webrtc.SessionDescription) {
+	j, err := json.Marshal(d)
+	must(err)
+	_, err = w.Write(append(j, '\n'))
+	must(err)
+}
+
+func readDescription(r *bufio.Reader) webrtc.SessionDescription {
+	var d webrtc.SessionDescription
+	must(json.Unmarshal([]byte(readLine(r)), &d))
+	return d
+}
+
+func twoProcessReceive(offers, answers string) {
+	in, err := os.Open(offers)
+	must(err)
+	out, err := os.OpenFile(answers, os.O_WRONLY, 0)
+	must(err)
+	r := bufio.NewReaderSize(in, 1<<20)
+	total, err := strconv.Atoi(readLine(r))
+	must(err)
+	offer := readDescription(r)
+	pc, err := newAPI().NewPeerConnection(webrtc.Configuration{})
+	must(err)
+	rxc := make(chan datachannel.ReadWriteCloser, 1)
+	pc.OnDataChannel(func(d *webrtc.DataChannel) { detachOnOpen(d, rxc) })
+	must(pc.SetRemoteDescription(offer))
+	answer, err := pc.CreateAnswer(nil)
+	must(err)
+	g := webrtc.GatheringCompletePromise(pc)
+	must(pc.SetLocalDescription(answer))
+	<-g
+	writeDescription(out, pc.LocalDescription())
+	rx := <-rxc
+	cpu0 := cpuSeconds()
+	h := sha256.New()
+	buf := make([]byte, 1<<20)
+	for received := 0; received < total; {
+		n, err := rx.Read(buf)
+		if err != nil && err != io.EOF {
+			must(fmt.Errorf("read: %v", err))
+		}
+		h.Write(buf[:n])
+		received += n
+		if err == io.EOF {
+			break
+		}
+	}
+	fmt.Fprintf(out, "done %.3f %s\n", cpuSeconds()-cpu0, hex.EncodeToString(h.Sum(nil)))
+	for {
+		if _, err := r.ReadString('\n'); err != nil {
+			break
+		}
+	}
+	pc.Close()
+}
+
+func twoProcessSend(offers, answers string, size, total int) {
+	out, err := os.OpenFile(offers, os.O_WRONLY, 0)
+	must(err)
+	in, err := os.Open(answers)
+	must(err)
+	r := bufio.NewReaderSize(in, 1<<20)
+	pc, err := newAPI().NewPeerConnection(webrtc.Configuration{})
+	must(err)
+	txc := make(chan datachannel.ReadWriteCloser, 1)
+	tx, err := pc.CreateDataChannel("bench", nil)
+	must(err)
+	detachOnOpen(tx, txc)
+	offer, err := pc.CreateOffer(nil)
+	must(err)
+	g := webrtc.GatheringCompletePromise(pc)
+	must(pc.SetLocalDescription(offer))
+	<-g
+	fmt.Fprintf(out, "%d\n", total)
+	writeDescription(out, pc.LocalDescription())
+	must(pc.SetRemoteDescription(readDescription(r)))
+	txIO := <-txc
+	payload := make([]byte, size)
+	for i := range payload {
+		payload[i] = byte(i % 251)
+	}
+	expected := sha256.New()
+	low := make(chan struct{}, 1)
+	tx.SetBufferedAmountLowThreshold(1 << 20)
+	tx.OnBufferedAmountLow(func() {
+		select {
+		case low <- struct{}{}:
+		default:
+		}
+	})
+	cpu0 := cpuSeconds()
+	t0 := time.Now()
+	for sent := 0; sent < total; sent += size {
+		for tx.BufferedAmount() > 4<<20 {
+			select {
+			case <-low:
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		_, err := txIO.Write(payload)
+		must(err)
+		expected.Write(payload)
+	}
+	fields := bytes.Fields([]byte(readLine(r)))
+	elapsed := time.Since(t0).Seconds()
+	cpu := cpuSeconds() - cpu0
+	if len(fields) != 3 || string(fields[0]) != "done" {
+		must(fmt.Errorf("unexpected line from the receiver"))
+	}
+	receiverCPU, err := strconv.ParseFloat(string(fields[1]), 64)
+	must(err)
+	match := "match"
+	if string(fields[2]) != hex.EncodeToString(expected.Sum(nil)) {
+		match = "MISMATCH"
+	}
+	fmt.Printf("pion two-process bulk %d KiB messages: %.1f Mbit/s, %.2f + %.2f CPU-s (sender + receiver) for %d MiB = %.2f CPU-s per GiB, sha256 %s\n",
+		size>>10, float64(total)*8/elapsed/1e6, cpu, receiverCPU, total>>20, (cpu+receiverCPU)*float64(1<<30)/float64(total), match)
+	out.Close()
+	pc.Close()
+}
+
 func main() {
+	if len(os.Args) > 3 && os.Args[1] == "dc-recv" {
+		twoProcessReceive(os.Args[2], os.Args[3])
+		return
+	}
+	if len(os.Args) > 5 && os.Args[1] == "dc-send" {
+		size, _ := strconv.Atoi(os.Args[4])
+		total, _ := strconv.Atoi(os.Args[5])
+		twoProcessSend(os.Args[2], os.Args[3], size, total)
+		return
+	}
 	if len(os.Args) > 1 && os.Args[1] == "memory" {
 		pairs, cycles := 1000, 1000
 		if len(os.Args) > 2 {
