@@ -114,6 +114,12 @@ public final class UDPDriver<Core: DatagramCore> {
         for channel in channels { try? await channel.close() }
     }
 
+    /// How many of the sockets read in vectors now (recvmmsg, after they got busy; see
+    /// ``UDPDriverHandler``); the others read one datagram at a time. Call on `eventLoop`.
+    public var vectorReadingSocketCount: Int {
+        sockets.values.filter { ((try? $0.syncOptions?.getOption(.datagramVectorReadMessageCount)) ?? 0) > 1 }.count
+    }
+
     // MARK: The pump
 
     /// Hands the core's events to `onEvent`, writes its transmits, flushes the sockets written
