@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Logging
+import RTCDTLS
 import SwiftRTC
 
 /// SwiftRTC data-channel benchmark: two peer connections in one process over UDP on loopback.
@@ -69,6 +70,32 @@ struct Benchmark {
             marks.append(ms)
         }
         return Pair(a: a, b: b, tx: channel, rx: remote!, ms: ms, phases: phases ? marks : [])
+    }
+
+    /// What a connection costs before the offer (not in offer->open): its DTLS certificate
+    /// (ECDSA P-256 key, self-signed X.509) unless one is shared, and `createPeerConnection`.
+    static func printSetUpCosts(runs: Int) async throws {
+        var generate: [Double] = []
+        for _ in 0..<runs {
+            let start = ContinuousClock.now
+            _ = try DTLSCertificate.generateSelfSigned(now: Date())
+            generate.append(milliseconds(.now - start))
+        }
+        let shared = try DTLSCertificate.generateSelfSigned(now: Date())
+        var fresh: [Double] = [], reused: [Double] = []
+        for reuse in [false, true] {
+            let client = WebRTCClient(engine: .native) { if reuse { $0.defaultConnectionConfiguration.certificate = shared } }
+            for _ in 0..<runs {
+                let start = ContinuousClock.now
+                let pc = try await client.createPeerConnection()
+                let ms = milliseconds(.now - start)
+                if reuse { reused.append(ms) } else { fresh.append(ms) }
+                await pc.close()
+            }
+        }
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        print(String(format: "swiftrtc set-up before the offer (median of %d): certificate generation %.2f ms; createPeerConnection %.2f ms, %.2f ms with a certificate shared by the client (ConnectionConfiguration.certificate)",
+                     runs, median(generate), median(fresh), median(reused)))
     }
 
     static func bulk(messageSize: Int, total: Int) async throws -> (mbit: Double, cpu: Double, ok: Bool) {
@@ -162,6 +189,7 @@ struct Benchmark {
             let medians = phaseNames.indices.map { i in phases.map { $0[i] }.sorted()[phases.count / 2] }
             print("swiftrtc offer->open steps (median ms from the offer, \(runs) more connections): "
                   + zip(phaseNames, medians).map { String(format: "%@ %.2f", $0, $1) }.joined(separator: ", "))
+            try await printSetUpCosts(runs: runs)
         }
         for size in [16 << 10, 64 << 10] where only == nil || only == "bulk\(size >> 10)" {
             let r = try await bulk(messageSize: size, total: total)
