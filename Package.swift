@@ -238,9 +238,10 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .executableTarget(name: "swiftrtc-bench", dependencies: [
-            "SwiftRTC", "RTCSRTP", "RTCCore", "RTCMedia", "RTCSFU", "RTCRTP",
+            "SwiftRTC", "RTCSRTP", "RTCCore", "RTCMedia", "RTCSFU", "RTCRTP", "RTCDTLS",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // Load generator for the signaling server (scripts/bench-signaling.sh): NIO WebSocket clients.
         .executableTarget(name: "swiftrtc-loadgen", dependencies: [

@@ -20,12 +20,24 @@ public struct CertificateFingerprint: Hashable, Sendable, CustomStringConvertibl
         let parts = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
         guard parts.count == 2, !parts[0].isEmpty,
               parts[0].unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }) else { return nil }
-        let pairs = parts[1].split(separator: ":", omittingEmptySubsequences: false)
+        // "XX:XX:…:XX": two hex digits, then a colon before every further pair. Read byte by
+        // byte (this runs for every description applied; a generic radix parse per pair was a
+        // measurable part of a connection's set-up).
+        let hex = parts[1].utf8
+        guard (hex.count + 1) % 3 == 0 else { return nil }
         var digest: [UInt8] = []
-        digest.reserveCapacity(pairs.count)
-        for pair in pairs {
-            guard pair.utf8.count == 2, pair.utf8.allSatisfy(\.isHexDigit), let byte = UInt8(pair, radix: 16) else { return nil }
-            digest.append(byte)
+        digest.reserveCapacity((hex.count + 1) / 3)
+        var index = hex.startIndex
+        while index != hex.endIndex {
+            if !digest.isEmpty {
+                guard hex[index] == UInt8(ascii: ":") else { return nil }
+                index = hex.index(after: index)
+            }
+            guard let high = hex[index].hexValue else { return nil }
+            index = hex.index(after: index)
+            guard let low = hex[index].hexValue else { return nil }
+            index = hex.index(after: index)
+            digest.append(high << 4 | low)
         }
         self.init(algorithm: String(parts[0]), digest: digest)
     }
@@ -41,8 +53,13 @@ public struct CertificateFingerprint: Hashable, Sendable, CustomStringConvertibl
 }
 
 extension UInt8 {
-    /// Whether this ASCII byte is `0-9`, `a-f` or `A-F`.
-    fileprivate var isHexDigit: Bool {
-        (0x30...0x39).contains(self) || (0x41...0x46).contains(self) || (0x61...0x66).contains(self)
+    /// The value of this ASCII byte as a hex digit (`0-9`, `a-f`, `A-F`), else `nil`.
+    fileprivate var hexValue: UInt8? {
+        switch self {
+        case 0x30...0x39: self - 0x30
+        case 0x41...0x46: self - 0x41 + 10
+        case 0x61...0x66: self - 0x61 + 10
+        default: nil
+        }
     }
 }

@@ -21,8 +21,11 @@ import RTCTURN
 /// The datagram path has no task, actor hop or allocation of its own: each socket's handler
 /// hands a datagram straight to the core (the source address conversion is cached), events go
 /// to the owner's `onEvent` synchronously, and writes are batched and flushed once per read
-/// burst. Sockets use vector reads and 4 MiB kernel buffers. The pump is `@inlinable`, so the
-/// owner's module runs a copy specialized for its core.
+/// burst. Sockets have 4 MiB kernel buffers (kernel memory, not the process's RSS) and read one
+/// datagram at a time into a 2 KiB buffer until they get busy: a socket whose reads come in
+/// full bursts switches to vector reads of 32 datagrams (``UDPDriverHandler``), so an idle
+/// connection keeps no 64 KiB read buffer and no vector-read arrays. The pump is `@inlinable`,
+/// so the owner's module runs a copy specialized for its core.
 public final class UDPDriver<Core: DatagramCore> {
     /// The loop the sockets, the timer and the core run on.
     public let eventLoop: any EventLoop
@@ -125,6 +128,12 @@ public final class UDPDriver<Core: DatagramCore> {
         for stream in streams.values { stream.failed = true }
         streams.removeAll()
         for channel in channels { try? await channel.close() }
+    }
+
+    /// How many of the sockets read in vectors now (recvmmsg, after they got busy; see
+    /// ``UDPDriverHandler``); the others read one datagram at a time. Call on `eventLoop`.
+    public var vectorReadingSocketCount: Int {
+        sockets.values.filter { ((try? $0.syncOptions?.getOption(.datagramVectorReadMessageCount)) ?? 0) > 1 }.count
     }
 
     // MARK: The pump
@@ -241,15 +250,19 @@ final class UDPDriverCallbacks {
         self.timerFired = timerFired
     }
 
-    /// A bootstrap for a driver's sockets: vector reads, 4 MiB kernel buffers, and a handler
-    /// that calls `callbacks`.
+    /// A bootstrap for a driver's sockets: single reads into a 2 KiB buffer until the socket
+    /// gets busy (then vector reads, see ``UDPDriverHandler``), 4 MiB kernel buffers, and a
+    /// handler that calls `callbacks`.
     @usableFromInline
     static func bootstrap(on eventLoop: any EventLoop, callbacks: NIOLoopBound<UDPDriverCallbacks>,
                           socketCounter: (@Sendable (_ delta: Int) -> Void)?) -> DatagramBootstrap {
+        // No SO_REUSEADDR: every socket binds an ephemeral port, and on Linux a port-0 bind with
+        // SO_REUSEADDR may be given a port another SO_REUSEADDR socket already has; datagrams for
+        // one of them then reach the other (seen with 2,000 connections in one process: ~70 lost
+        // consent and failed).
         DatagramBootstrap(group: eventLoop)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelOption(.datagramVectorReadMessageCount, value: 32)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 2048))
+            .channelOption(.maxMessagesPerRead, value: UInt(UDPDriverHandler.busyBurst))
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: UDPDriverHandler.datagramCapacity))
             .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
             .channelOption(.socketOption(.so_sndbuf), value: 4 << 20)
             .channelInitializer { channel in
@@ -263,14 +276,35 @@ final class UDPDriverCallbacks {
 
 /// One socket's handler: hands each datagram to the driver synchronously (we are on its loop)
 /// and lets it flush once per read burst.
+///
+/// It also sizes the socket's reads. A socket starts with single reads into one 2 KiB buffer
+/// (what an idle connection — consent checks every few seconds — needs). When
+/// `busyBurstsToVectorize` read bursts in a row each hit the read limit (`busyBurst`
+/// datagrams), data is flowing: the socket switches to vector reads of `vectorReadCount`
+/// datagrams into one `vectorReadCount × datagramCapacity` buffer (recvmmsg) for the rest of
+/// its life. NIO keeps that buffer and the vector-read arrays (about 80 KiB) while the socket is
+/// open, which is why idle sockets do without them.
 final class UDPDriverHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    /// Bytes read per datagram (an MTU-sized datagram fits; larger ones are truncated).
+    static let datagramCapacity = 2048
+    /// Datagrams read per readable event before vector reads (NIO's `maxMessagesPerRead`).
+    static let busyBurst = 4
+    /// Consecutive full bursts that switch the socket to vector reads.
+    static let busyBurstsToVectorize = 2
+    /// Datagrams per vector read once busy.
+    static let vectorReadCount = 32
+
     private let callbacks: UDPDriverCallbacks
     private let socketCounter: (@Sendable (_ delta: Int) -> Void)?
     private var local: TransportAddress?
     // The last source converted: a data-channel flow comes from one address, and converting an
     // IPv6 socket address costs more than the rest of receiving the datagram.
     private var lastSource: (socket: SocketAddress, transport: TransportAddress)?
+    /// Datagrams read in the current burst, and full bursts in a row (until vectorized).
+    private var burstDatagrams = 0
+    private var fullBursts = 0
+    private var vectorized = false
 
     init(callbacks: UDPDriverCallbacks, socketCounter: (@Sendable (_ delta: Int) -> Void)?) {
         self.callbacks = callbacks
@@ -296,11 +330,25 @@ final class UDPDriverHandler: ChannelInboundHandler {
             lastSource = (envelope.remoteAddress, converted)
             source = converted
         }
+        burstDatagrams += 1
         callbacks.receive(ReceivedDatagram(source: source, destination: local, payload: envelope.data))
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        if !vectorized {
+            fullBursts = burstDatagrams >= Self.busyBurst ? fullBursts + 1 : 0
+            if fullBursts >= Self.busyBurstsToVectorize { vectorize(context.channel) }
+        }
+        burstDatagrams = 0
         callbacks.readComplete()
+    }
+
+    /// Switches the socket to vector reads (we are on its loop, so the options apply at once).
+    private func vectorize(_ channel: any Channel) {
+        vectorized = true
+        guard let options = channel.syncOptions else { return }
+        try? options.setOption(.datagramVectorReadMessageCount, value: Self.vectorReadCount)
+        try? options.setOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.vectorReadCount * Self.datagramCapacity))
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -1,34 +1,106 @@
 import Crypto
 import Foundation
+import Logging
+import RTCDTLS
 import SwiftRTC
 
 /// SwiftRTC data-channel benchmark: two peer connections in one process over UDP on loopback.
-/// Prints offer→open time (median of N) and bulk throughput for 16 KiB and 64 KiB messages,
+/// Prints offer→open time (p50/p95/max of N) and bulk throughput for 16 KiB and 64 KiB messages,
 /// in the same format as scripts/bench/aiortc_datachannel.py. Run with scripts/bench.sh.
 @main
 struct Benchmark {
-    static func connect() async throws -> (PeerConnection, PeerConnection, DataChannel, DataChannel, Double) {
-        let client = WebRTCClient(engine: .native)
+    /// Two connected peer connections with an open data channel between them.
+    struct Pair {
+        let a: PeerConnection
+        let b: PeerConnection
+        let tx: DataChannel
+        let rx: DataChannel
+        /// Offer→open in milliseconds.
+        let ms: Double
+        /// Milliseconds from the offer to each step (``phaseNames``), on the offerer's side.
+        var phases: [Double] = []
+
+        func close() async {
+            await a.close()
+            await b.close()
+        }
+    }
+
+    /// The steps of opening a connection whose times `connect(client:phases:)` records.
+    static let phaseNames = ["offerer gathered", "answerer gathered", "answer applied", "ICE connected",
+                             "DTLS connected", "channel open"]
+
+    static func milliseconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+    }
+
+    /// Connects a pair over loopback and opens a channel. With `phases`, the offerer's ICE and
+    /// connection states are watched by two tasks that note when they reach `connected` (off
+    /// the connection's path: they only read its state streams).
+    static func connect(client: WebRTCClient = WebRTCClient(engine: .native), phases: Bool = false) async throws -> Pair {
         let a = try await client.createPeerConnection()
         let b = try await client.createPeerConnection()
         let start = ContinuousClock.now
+        let iceWatch = phases ? Task { () -> Double? in
+            for await state in a.iceConnectionStateUpdates where state == .connected { return milliseconds(.now - start) }
+            return nil
+        } : nil
+        let dtlsWatch = phases ? Task { () -> Double? in
+            for await state in a.connectionStateUpdates where state == .connected { return milliseconds(.now - start) }
+            return nil
+        } : nil
+        var marks: [Double] = []
         let channel = try await a.createDataChannel("bench")
         try await a.setLocalDescription(try await a.createOffer())
         try await a.awaitIceGatheringComplete()
+        marks.append(milliseconds(.now - start))
         try await b.setRemoteDescription(await a.localDescription!)
         try await b.setLocalDescription(try await b.createAnswer())
         try await b.awaitIceGatheringComplete()
+        marks.append(milliseconds(.now - start))
         try await a.setRemoteDescription(await b.localDescription!)
+        marks.append(milliseconds(.now - start))
         var remote: DataChannel?
         for await event in b.dataChannelEvents { if case .open(let c) = event { remote = c; break } }
         for await event in a.dataChannelEvents { if case .open = event { break } }
-        let elapsed = ContinuousClock.now - start
-        let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-        return (a, b, channel, remote!, ms)
+        let ms = milliseconds(.now - start)
+        if let iceWatch, let dtlsWatch {
+            marks.append(await iceWatch.value ?? .nan)
+            marks.append(await dtlsWatch.value ?? .nan)
+            marks.append(ms)
+        }
+        return Pair(a: a, b: b, tx: channel, rx: remote!, ms: ms, phases: phases ? marks : [])
+    }
+
+    /// What a connection costs before the offer (not in offer->open): its DTLS certificate
+    /// (ECDSA P-256 key, self-signed X.509) unless one is shared, and `createPeerConnection`.
+    static func printSetUpCosts(runs: Int) async throws {
+        var generate: [Double] = []
+        for _ in 0..<runs {
+            let start = ContinuousClock.now
+            _ = try DTLSCertificate.generateSelfSigned(now: Date())
+            generate.append(milliseconds(.now - start))
+        }
+        let shared = try DTLSCertificate.generateSelfSigned(now: Date())
+        var fresh: [Double] = [], reused: [Double] = []
+        for reuse in [false, true] {
+            let client = WebRTCClient(engine: .native) { if reuse { $0.defaultConnectionConfiguration.certificate = shared } }
+            for _ in 0..<runs {
+                let start = ContinuousClock.now
+                let pc = try await client.createPeerConnection()
+                let ms = milliseconds(.now - start)
+                if reuse { reused.append(ms) } else { fresh.append(ms) }
+                await pc.close()
+            }
+        }
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        print(String(format: "swiftrtc set-up before the offer (median of %d): certificate generation %.2f ms; createPeerConnection %.2f ms, %.2f ms with a certificate shared by the client (ConnectionConfiguration.certificate)",
+                     runs, median(generate), median(fresh), median(reused)))
     }
 
     static func bulk(messageSize: Int, total: Int) async throws -> (mbit: Double, cpu: Double, ok: Bool) {
-        let (a, b, tx, rx, _) = try await connect()
+        let pair = try await connect()
+        let (tx, rx) = (pair.tx, pair.rx)
         let receiver = Task { () -> (String, Int) in
             var hasher = SHA256()
             var received = 0
@@ -55,13 +127,19 @@ struct Benchmark {
         let elapsed = ContinuousClock.now - start
         let cpu = Double(clock() - cpu0) / Double(CLOCKS_PER_SEC)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        await a.close()
-        await b.close()
+        await pair.close()
         let ok = digest == expected.finalize().map { String(format: "%02x", $0) }.joined()
         return (Double(total) * 8 / seconds / 1e6, cpu, ok)
     }
 
     static func main() async throws {
+        // Connections log state changes at info (a few lines per connection); the benchmark
+        // shows warnings only, as Pion and aiortc log nothing by default.
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return handler
+        }
         let args = CommandLine.arguments
         // `swiftrtc-bench srtp [PACKETS]`: SRTP protect/unprotect (scripts/bench-srtp.sh).
         if args.count > 1, args[1] == "srtp" {
@@ -79,20 +157,45 @@ struct Benchmark {
             try await MediaBenchmark.run(args)
             return
         }
+        // `swiftrtc-bench dc-recv|dc-send …`: bulk between two processes (scripts/bench.sh two-process).
+        if args.count > 1, args[1] == "dc-recv" || args[1] == "dc-send" {
+            try await TwoProcessBenchmark.run(args)
+            return
+        }
+        // `swiftrtc-bench memory [PAIRS] [CYCLES] [IDLE_SECONDS]`: RSS per idle connection and over connect/close cycles.
+        if args.count > 1, args[1] == "memory" {
+            try await MemoryBenchmark.run(pairs: args.count > 2 ? Int(args[2]) ?? 1000 : 1000,
+                                          cycles: args.count > 3 ? Int(args[3]) ?? 1000 : 1000,
+                                          idleSeconds: args.count > 4 ? Int(args[4]) ?? 2 : 2)
+            return
+        }
         let runs = args.count > 1 ? Int(args[1]) ?? 20 : 20
         let total = args.count > 2 ? Int(args[2]) ?? (50 << 20) : (50 << 20)
         // An optional third argument runs one part only (for profiling): open, bulk16 or bulk64.
         let only = args.count > 3 ? args[3] : nil
+        // Offer->open, then the same again with the steps timed (watching the states costs two
+        // tasks per connection, so the headline figure is taken without them).
         var times: [Double] = []
-        for _ in 0..<(only == nil || only == "open" ? runs : 0) {
-            let (a, b, _, _, ms) = try await connect()
-            times.append(ms)
-            await a.close()
-            await b.close()
+        var phases: [[Double]] = []
+        let openRuns = only == nil || only == "open" ? runs : 0
+        for _ in 0..<openRuns {
+            let pair = try await connect()
+            times.append(pair.ms)
+            await pair.close()
+        }
+        for _ in 0..<openRuns {
+            let pair = try await connect(phases: true)
+            phases.append(pair.phases)
+            await pair.close()
         }
         times.sort()
         if !times.isEmpty {
-            print(String(format: "swiftrtc offer->open: median %.1f ms over %d connections", times[times.count / 2], runs))
+            print(String(format: "swiftrtc offer->open: median %.1f ms over %d connections, p95 %.1f ms, max %.1f ms",
+                         times[times.count / 2], runs, times[(times.count * 95 + 99) / 100 - 1], times.last!))
+            let medians = phaseNames.indices.map { i in phases.map { $0[i] }.sorted()[phases.count / 2] }
+            print("swiftrtc offer->open steps (median ms from the offer, \(runs) more connections): "
+                  + zip(phaseNames, medians).map { String(format: "%@ %.2f", $0, $1) }.joined(separator: ", "))
+            try await printSetUpCosts(runs: runs)
         }
         for size in [16 << 10, 64 << 10] where only == nil || only == "bulk\(size >> 10)" {
             let r = try await bulk(messageSize: size, total: total)

@@ -6,12 +6,16 @@ import sys
 ORDER = ["swiftrtc", "aiortc", "pion"]
 NAMES = {"swiftrtc": "SwiftRTC<->SwiftRTC", "aiortc": "aiortc<->aiortc", "pion": "Pion<->Pion"}
 results = {}
-runs = total = None
+runs = total = pairs = cycles = None
 for line in sys.stdin:
     line = line.strip()
-    m = re.match(r"(\w+) offer->open: median ([\d.]+) ms over (\d+) connections", line)
+    m = re.match(r"(\w+) offer->open: median ([\d.]+) ms over (\d+) connections(?:, p95 ([\d.]+) ms, max ([\d.]+) ms)?", line)
     if m:
-        results.setdefault(m[1], {})["open"] = f"{m[2]} ms"
+        r = results.setdefault(m[1], {})
+        r["open"] = f"{m[2]} ms"
+        if m[4]:
+            r["p95"] = f"{m[4]} ms"
+            r["max"] = f"{m[5]} ms"
         runs = m[3]
         continue
     m = re.match(r"(\w+) bulk (\d+) KiB messages: ([\d.]+) Mbit/s, ([\d.]+) CPU-s for (\d+) MiB, sha256 (\w+)", line)
@@ -21,17 +25,46 @@ for line in sys.stdin:
         r[f"cpu{m[2]}"] = f"{m[4]} CPU-s"
         total = m[5]
         continue
+    m = re.match(r"(\w+) two-process bulk (\d+) KiB messages: ([\d.]+) Mbit/s, .* for (\d+) MiB = ([\d.]+) CPU-s per GiB, sha256 (\w+)", line)
+    if m:
+        r = results.setdefault(m[1], {})
+        r[f"two{m[2]}"] = f"{m[3]} Mbit/s" + ("" if m[6] == "match" else " (SHA MISMATCH)")
+        r[f"twocpu{m[2]}"] = f"{m[5]} CPU-s/GiB"
+        total = m[4]
+        continue
+    m = re.match(r"(\w+) memory: (\d+) idle pairs: RSS (\d+) KiB -> (\d+) KiB = ([\d.-]+) KiB", line)
+    if m:
+        results.setdefault(m[1], {})["memory"] = f"{m[5]} KiB"
+        pairs = m[2]
+        continue
+    m = re.match(r"(\w+) cycles: (\d+) connect/close cycles: RSS (\d+) KiB after warm-up -> (\d+) KiB \(([+\-\d.]+) %\)", line)
+    if m:
+        r = results.setdefault(m[1], {})
+        r["cycles"] = f"{int(m[3]) // 1024}->{int(m[4]) // 1024} MiB"
+        r["drift"] = f"{m[5]} %"
+        cycles = m[2]
+        continue
     m = re.match(r"(\w+): not run: (.*)", line)
     if m:
         results.setdefault(m[1], {})["note"] = m[2]
 
 columns = [c for c in ORDER if c in results]
 rows = [("offer->open, median of %s" % (runs or "?"), "open"),
+        ("  p95", "p95"),
+        ("  max", "max"),
         ("bulk %s MiB, 16 KiB messages" % (total or "?"), "bulk16"),
         ("  CPU time (both peers)", "cpu16"),
         ("bulk %s MiB, 64 KiB messages" % (total or "?"), "bulk64"),
-        ("  CPU time (both peers)", "cpu64")]
-width = max(len(r[0]) for r in rows) + 2
+        ("  CPU time (both peers)", "cpu64"),
+        ("two processes, %s MiB, 16 KiB messages" % (total or "?"), "two16"),
+        ("  CPU (both processes)", "twocpu16"),
+        ("two processes, %s MiB, 64 KiB messages" % (total or "?"), "two64"),
+        ("  CPU (both processes)", "twocpu64"),
+        ("RSS per idle connected PC (%s pairs)" % (pairs or "?"), "memory"),
+        ("RSS over %s connect/close cycles" % (cycles or "?"), "cycles"),
+        ("  change after warm-up", "drift")]
+rows = [r for r in rows if any(r[1] in results[c] for c in columns)]
+width = max(len(r[0]) for r in rows) + 2 if rows else 0
 print()
 print("".ljust(width) + "".join(NAMES[c].rjust(22) for c in columns))
 for label, key in rows:
