@@ -9,3 +9,18 @@ extension RTCSession {
     /// finds the session a new peer address belongs to.
     public var localUsernameFragment: String { ice.localCredentials.ufrag }
 }
+
+extension RTCSession {
+    /// Whether a new offer/answer exchange is needed to carry what changed (W3C webrtc-pc
+    /// §4.7.3) — what `.negotiationNeeded` reports once per change, asked at any time: a server
+    /// that drives renegotiation itself checks it when signaling is stable again.
+    public var isNegotiationNeeded: Bool { !isClosed && negotiationIsNeeded }
+
+    /// The id a transceiver's negotiated header extension `uri` has in its packets (RFC 8285 §5),
+    /// or nil when the extension is not negotiated (yet) on it.
+    public func headerExtensionID(_ uri: String, on handle: Int) -> UInt8? {
+        guard let i = transceiverIndex(handle),
+              let found = transceivers[i].negotiatedExtensions?.first(where: { $0.uri == uri }) else { return nil }
+        return UInt8(exactly: found.id)
+    }
+}
