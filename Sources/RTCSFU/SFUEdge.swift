@@ -161,6 +161,11 @@ public actor SFUEdge {
     /// Datagrams the multiplexer dropped, by reason.
     public var drops: [SFUMultiplexerDropReason: Int] { driver.core.sessions.drops }
 
+    /// Datagrams dropped on the way out because the socket's queue in the process was full
+    /// (``SFURoomConfiguration`` does not set it: the driver's 4 MiB bound): a slow or absent
+    /// subscriber cannot grow the server's memory.
+    public var datagramsDroppedUnwritable: Int { driver.datagramsDroppedUnwritable }
+
     /// Closes every session and the socket.
     public func close() async {
         for key in driver.core.sessions.sessionKeys { driver.core.withSession(key, now: .now()) { $0.close(now: .now()) } }
