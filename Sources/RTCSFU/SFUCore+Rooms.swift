@@ -46,7 +46,8 @@ extension SFUCore {
     /// offers, once the member's first negotiation is complete), each track it receives — from
     /// now, or already — is published to the others, and its data-channel messages are relayed
     /// to the other members' channels of the same label. Join before applying the member's
-    /// first offer.
+    /// first offer. A member whose connection fails or closes leaves by itself (the event still
+    /// comes out: remove the session then).
     ///
     /// - Throws: ``SFUCoreError/unknownSession(_:)``, ``SFUCoreError/alreadyInRoom(_:_:)``,
     ///   ``SFUCoreError/roomFull(_:limit:)`` (the session is left alone: close and remove it).
@@ -194,6 +195,10 @@ extension SFUCore {
             return false
         case .signalingStateChanged(.stable):
             unsettledMembers.insert(key)
+        case .connectionStateChanged(.failed), .connectionStateChanged(.closed):
+            // Gone (close_notify, consent expired, DTLS failed): out of the room, so the others
+            // stop receiving for it; the owner removes the session on this event.
+            leaveRoom(key, now: now)
         default:
             break
         }

@@ -13,7 +13,8 @@ import Testing
 /// (it forwards the room's offers and answers in order, and the members' answers back): each
 /// member's video reaches the two others on transceivers the server added and offered; a
 /// member's chat message on its own data channel reaches the others' channels of that label;
-/// when a member leaves, the server offers the others descriptions that end its track.
+/// when a member closes its connection the room drops it by itself, and when the server removes
+/// one, the server offers the others descriptions that end its track.
 @Suite(.heavyPeers) struct SFURoomRenegotiatesAndRelaysChatTests {
     /// One member: its peer connection, its session at the server, its track and chat channel,
     /// and the remote tracks it has seen added and removed.
@@ -136,11 +137,13 @@ import Testing
         }
         #expect(await edge.roomStatistics.messagesRelayed == 4)
 
-        // a leaves: b and c are offered descriptions that end a's track, and keep the other's.
+        // a closes its connection (close_notify): the room drops it by itself, and b and c are
+        // offered descriptions that end a's track, and keep the other's.
         let leaver = members[0]
         await leaver.pc.close()
-        await edge.removeSession(leaver.key)
-        #expect(await edge.members(of: room) == [members[1].key, members[2].key])
+        try await withTimeout(10, "a out of the room") {
+            while await edge.members(of: room) != [members[1].key, members[2].key] { try await Task.sleep(for: .milliseconds(20)) }
+        }
         try await withTimeout(15, "a's track ending at b and c") {
             while !members.dropFirst().allSatisfy({ $0.removed.withLockedValue { $0.count } == 1 }) {
                 try await Task.sleep(for: .milliseconds(50))
@@ -158,14 +161,27 @@ import Testing
                 while try #require(kept.first).framesReceived <= before { try await Task.sleep(for: .milliseconds(50)) }
             }
         }
+        await edge.removeSession(leaver.key)
+
+        // The server removes b: c's track of b ends too, c is alone.
+        await edge.removeSession(members[1].key)
+        #expect(await edge.members(of: room) == [members[2].key])
+        try await withTimeout(15, "b's track ending at c") {
+            while members[2].removed.withLockedValue({ $0.count }) < 2 { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(members[2].removed.withLockedValue { $0.map(\.streamIDs) }
+                == [["member-\(leaver.key.rawValue)"], ["member-\(members[1].key.rawValue)"]])
         let offers = speakers.withLockedValue { $0 }.filter { if case .offer = $0 { return true } else { return false } }
-        #expect(offers.count >= 4, "offers: joins of b and c to earlier members, and a's leaving to b and c")
+        #expect(offers.count >= 5, "offers: joins of b and c to earlier members, a's leaving to b and c, b's to c")
         #expect(await edge.roomStatistics.rollbacks == 0)
 
         writing.cancel()
         signaling.cancel()
         roomSink.finish()
         for member in members.dropFirst() { await member.pc.close() }
+        try await withTimeout(10, "c out of the room after its close_notify") {
+            while await !edge.members(of: room).isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+        }
         await edge.close()
     }
 }
