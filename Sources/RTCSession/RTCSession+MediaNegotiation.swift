@@ -130,7 +130,8 @@ extension RTCSession {
         let extensions = RTPSendStreamConfiguration.HeaderExtensions(
             midID: id(JSEPHeaderExtension.midURI), mid: m.mid,
             transportWideSequenceNumberID: id(JSEPHeaderExtension.transportWideCCURI),
-            absoluteSendTimeID: id(JSEPHeaderExtension.absoluteSendTimeURI))
+            absoluteSendTimeID: id(JSEPHeaderExtension.absoluteSendTimeURI),
+            audioLevelID: sender.sendsAudioLevel ? id(JSEPHeaderExtension.audioLevelURI) : nil)
         let rtx = codec.rtxPayloadType.map { RTPSendStreamConfiguration.Retransmission(ssrc: transceivers[i].rtxSSRC, payloadType: $0) }
         var configuration = RTPSendStreamConfiguration(ssrc: transceivers[i].ssrc, payloadType: codec.payloadType,
                                                        clockRate: sender.codec.clockRate, cname: cname,
