@@ -16,6 +16,15 @@ extension RTCSession {
     /// that drives renegotiation itself checks it when signaling is stable again.
     public var isNegotiationNeeded: Bool { !isClosed && negotiationIsNeeded }
 
+    /// The rids (RFC 8851) the peer sends on a receiving transceiver as simulcast layers, in the
+    /// order of its offer, once negotiation accepted them (``SessionConfiguration/acceptsSimulcast``);
+    /// empty without simulcast. Each layer's packets carry its rid in the RtpStreamId header
+    /// extension (``headerExtensionID(_:on:)`` of `urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id`).
+    public func receivedRIDs(on handle: Int) -> [String] {
+        guard let i = transceiverIndex(handle) else { return [] }
+        return transceivers[i].negotiated?.remoteRIDs ?? []
+    }
+
     /// The id a transceiver's negotiated header extension `uri` has in its packets (RFC 8285 §5),
     /// or nil when the extension is not negotiated (yet) on it.
     public func headerExtensionID(_ uri: String, on handle: Int) -> UInt8? {
