@@ -10,6 +10,12 @@ struct SFUPublication {
     var room: SFURoomID?
     /// The negotiated audio-level extension id: 0 until the first packet, `0xFF` for none.
     var audioLevelID: UInt8 = 0
+    /// The simulcast layers' rids, in the router's layer order; empty without simulcast.
+    var rids: [String] = []
+    /// The negotiated RtpStreamId extension id: 0 until needed, `0xFF` for none.
+    var ridID: UInt8 = 0
+    /// The layer of each SSRC seen, learnt from the rid its first packets carry (RFC 8852).
+    var ssrcLayers: [(ssrc: UInt32, layer: Int)] = []
 }
 
 /// One track published in a room.
@@ -261,6 +267,49 @@ extension SFUCore {
                 events.append(.room(.offer(key, offer)))
             }
         }
+    }
+
+    /// The simulcast layer of a published transceiver's packet: by its SSRC once learnt, else by
+    /// the rid it carries (RFC 8852 §3.1); nil when neither says.
+    mutating func simulcastLayer(of packet: RTPPacket, on transceiver: SFUTransceiver) -> Int? {
+        guard var publication = published[transceiver] else { return nil }
+        let ssrc = packet.header.ssrc
+        if let known = publication.ssrcLayers.first(where: { $0.ssrc == ssrc }) { return known.layer }
+        if publication.ridID == 0 {
+            publication.ridID = sessions.session(transceiver.session)?
+                .headerExtensionID(RTPHeaderExtensionURI.rtpStreamID, on: transceiver.handle) ?? 0xFF
+            published[transceiver] = publication
+        }
+        guard publication.ridID != 0xFF, let element = packet.header.headerExtension?.element(id: publication.ridID),
+              let layer = publication.rids.firstIndex(of: element.text) else { return nil }
+        publication.ssrcLayers.append((ssrc, layer))
+        published[transceiver] = publication
+        return layer
+    }
+
+    // MARK: Simulcast
+
+    /// The simulcast layers (rids, RFC 8851) of a published track, in layer order; empty
+    /// without simulcast (the publisher's session must accept it: `SessionConfiguration.acceptsSimulcast`).
+    public func rids(of track: SFUTrackID) -> [String] { router.layers(of: track)?.compactMap(\.rid) ?? [] }
+
+    /// A room member's subscription to a track (the leg the server made for it).
+    public func subscription(of member: SFUSessionKey, to track: SFUTrackID) -> SFUSubscriptionID? {
+        guard let handle = members[member]?.outgoing[track] else { return nil }
+        return subscriptionOf[SFUTransceiver(session: member, handle: handle)]
+    }
+
+    /// Makes a subscription forward another simulcast layer of its track (by rid) from that
+    /// layer's next key frame, asked for now; the subscriber's stream goes on without a gap.
+    ///
+    /// - Throws: ``SFUCoreError/unknownLayer(_:)``; ``SFUCoreError/router(_:)``.
+    public mutating func selectLayer(_ rid: String, for leg: SFUSubscriptionID, now: NIODeadline) throws(SFUCoreError) {
+        guard let source = router.pendingSource(of: leg) ?? router.currentSource(of: leg) else {
+            throw .router(.unknownSubscription(leg))
+        }
+        guard let layer = rids(of: source.track).firstIndex(of: rid) else { throw .unknownLayer(rid) }
+        do { try router.selectLayer(layer, for: leg, now: now) } catch { throw .router(error) }
+        process(now: now)
     }
 
     /// Feeds a room's active-speaker detector with an audio packet's level (RFC 6464).

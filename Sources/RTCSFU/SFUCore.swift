@@ -39,6 +39,8 @@ public enum SFUCoreError: Error, Hashable, Sendable {
     case notInRoom(SFUSessionKey)
     /// The session refused a description (see the `SessionError`).
     case negotiation(SFUSessionKey, SessionError)
+    /// The track has no simulcast layer with this rid.
+    case unknownLayer(String)
 }
 
 /// An SFU's data path, sans-IO: many `RTCSession`s on one socket (``SFUSessionMultiplexer``)
@@ -69,7 +71,7 @@ public struct SFUCore: DatagramCore {
     /// The sessions.
     public internal(set) var sessions = SFUSessionMultiplexer<RTCSession>()
     /// The router (its statistics, sources and subscriptions).
-    public private(set) var router: SFURouter
+    public internal(set) var router: SFURouter
 
     var published: [SFUTransceiver: SFUPublication] = [:]
     var publisherOf: [SFUTrackID: SFUTransceiver] = [:]
@@ -78,6 +80,8 @@ public struct SFUCore: DatagramCore {
     var events = Deque<Event>()
     var rng: any RandomNumberGenerator & Sendable
 
+    /// Packets of a simulcast track dropped because neither their SSRC nor a rid said their layer.
+    public internal(set) var simulcastPacketsWithoutLayer = 0
     /// The rooms' limits and codecs.
     public let roomConfiguration: SFURoomConfiguration
     /// The rooms' counters.
@@ -150,9 +154,15 @@ public struct SFUCore: DatagramCore {
             throw .unknownTransceiver(transceiver)
         }
         guard found != nil else { throw .unknownTransceiver(transceiver) }
+        // Simulcast (accepted by the session's answer): one router layer per rid.
+        let rids = sessions.session(transceiver.session)?.receivedRIDs(on: transceiver.handle) ?? []
         let track: SFUTrackID
-        do { track = try router.publish(codec: codec) } catch { throw .router(error) }
-        published[transceiver] = SFUPublication(track: track, room: codec.kind == .audio ? room : nil)
+        do {
+            track = try router.publish(codec: codec, layers: rids.isEmpty ? [SFULayer()] : rids.map { SFULayer(rid: $0) })
+        } catch {
+            throw .router(error)
+        }
+        published[transceiver] = SFUPublication(track: track, room: codec.kind == .audio ? room : nil, rids: rids)
         publisherOf[track] = transceiver
         return track
     }
@@ -248,7 +258,15 @@ public struct SFUCore: DatagramCore {
                 case .media(.packet(let handle, let packet)):
                     let transceiver = SFUTransceiver(session: tagged.session, handle: handle)
                     if let publication = published[transceiver] {
-                        router.handleRTP(packet, from: SFUSource(track: publication.track), now: now)
+                        var layer = 0
+                        if !publication.rids.isEmpty {
+                            guard let found = simulcastLayer(of: packet, on: transceiver) else {
+                                simulcastPacketsWithoutLayer += 1
+                                continue
+                            }
+                            layer = found
+                        }
+                        router.handleRTP(packet, from: SFUSource(track: publication.track, layer: layer), now: now)
                         if publication.room != nil { observeAudioLevel(packet, of: transceiver, now: now) }
                     } else {
                         events.append(.session(tagged))

@@ -108,6 +108,25 @@ public actor SFUEdge {
         try driver.core.switchSource(of: leg, to: track, now: .now())
     }
 
+    /// The simulcast layers (rids) of a published track, in layer order; empty without simulcast.
+    public func rids(of track: SFUTrackID) -> [String] { driver.core.rids(of: track) }
+
+    /// Makes a subscription forward another simulcast layer (by rid) from its next key frame.
+    ///
+    /// - Throws: ``SFUCoreError``.
+    public func selectLayer(_ rid: String, for leg: SFUSubscriptionID) throws(SFUCoreError) {
+        defer { driver.pump() }
+        try driver.core.selectLayer(rid, for: leg, now: .now())
+    }
+
+    /// Packets of simulcast tracks dropped because neither their SSRC nor a rid said their layer.
+    public var simulcastPacketsWithoutLayer: Int { driver.core.simulcastPacketsWithoutLayer }
+
+    /// A room member's subscription to a track.
+    public func subscription(of member: SFUSessionKey, to track: SFUTrackID) -> SFUSubscriptionID? {
+        driver.core.subscription(of: member, to: track)
+    }
+
     /// The router's counters.
     public var routerStatistics: SFURouterStatistics { driver.core.router.statistics }
 
