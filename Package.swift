@@ -238,7 +238,7 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .executableTarget(name: "swiftrtc-bench", dependencies: [
-            "SwiftRTC", "RTCSRTP", "RTCCore", "RTCMedia", "RTCSFU", "RTCRTP", "RTCDTLS",
+            "SwiftRTC", "RTCSRTP", "RTCCore", "RTCMedia", "RTCSFU", "RTCRTP", "RTCSession", "RTCDTLS",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),

@@ -10,12 +10,14 @@ struct RTPSendHeaderExtensionTemplate: Sendable {
     let transportWideSequenceNumberOffset: Int?
     /// Offset of the 3-byte abs-send-time value from the start of a packet without CSRCs.
     let absoluteSendTimeOffset: Int?
+    /// Offset of the 1-byte audio level from the start of a packet without CSRCs.
+    let audioLevelOffset: Int?
 
     /// Bytes of the RTP header: the fixed 12 plus the extension block.
     var headerSize: Int { 12 + (block?.serializedSize ?? 0) }
 
     init(_ extensions: RTPSendStreamConfiguration.HeaderExtensions) {
-        enum Kind { case mid, transportWide, absoluteSendTime }
+        enum Kind { case mid, transportWide, absoluteSendTime, audioLevel }
         var elements: [(Kind, RTPHeaderExtensionElement)] = []
         if let id = extensions.midID, id != 0, let mid = extensions.mid, (1...255).contains(mid.utf8.count) {
             elements.append((.mid, .text(id: id, mid)))
@@ -26,27 +28,34 @@ struct RTPSendHeaderExtensionTemplate: Sendable {
         if let id = extensions.absoluteSendTimeID, id != 0 {
             elements.append((.absoluteSendTime, .absoluteSendTime(id: id, 0)))
         }
+        if let id = extensions.audioLevelID, id != 0 {
+            elements.append((.audioLevel, .audioLevel(id: id, voiceActivity: false, level: 127)))
+        }
         guard !elements.isEmpty, let block = try? RTPHeaderExtension(elements: elements.map(\.1)) else {
             self.block = nil
             transportWideSequenceNumberOffset = nil
             absoluteSendTimeOffset = nil
+            audioLevelOffset = nil
             return
         }
         let elementHeader = block.profile == RTPHeaderExtension.oneByteProfile ? 1 : 2
         var offset = 12 + 4
         var transportWide: Int?
         var absoluteSendTime: Int?
+        var audioLevel: Int?
         for (kind, element) in elements {
             offset += elementHeader
             switch kind {
             case .mid: break
             case .transportWide: transportWide = offset
             case .absoluteSendTime: absoluteSendTime = offset
+            case .audioLevel: audioLevel = offset
             }
             offset += element.value.readableBytes
         }
         self.block = block
         transportWideSequenceNumberOffset = transportWide
         absoluteSendTimeOffset = absoluteSendTime
+        audioLevelOffset = audioLevel
     }
 }

@@ -155,9 +155,10 @@ public struct RTPSendStream: SansIOCore, Sendable {
     /// payload type and header extensions are written; the packet is cached for NACKs under its
     /// sequence number. Later packets number on from the newest given. The media clock is
     /// re-anchored on each newer timestamp, so sender reports extrapolate from the latest frame.
-    /// Ignored after ``stop(now:)``.
+    /// `audioLevel` (voice activity, −dBov) goes in the audio level extension when the stream
+    /// sends it (RFC 6464). Ignored after ``stop(now:)``.
     public mutating func sendPayload(_ payload: ByteBuffer, sequenceNumber: UInt16, timestamp: UInt32, marker: Bool,
-                                     now: NIODeadline) {
+                                     audioLevel: (voiceActivity: Bool, level: UInt8)? = nil, now: NIODeadline) {
         guard !isStopped else { return }
         if mediaClock == nil {
             mediaClock = RTPMediaClock(clockRate: configuration.clockRate, anchorTime: now, anchorTimestamp: timestamp)
@@ -167,7 +168,7 @@ public struct RTPSendStream: SansIOCore, Sendable {
         if counters.packetsSent == 0 || Int16(bitPattern: sequenceNumber &- nextSequenceNumber) >= 0 {
             nextSequenceNumber = sequenceNumber &+ 1
         }
-        queuePacket(payload, sequenceNumber: sequenceNumber, timestamp: timestamp, marker: marker, now: now)
+        queuePacket(payload, sequenceNumber: sequenceNumber, timestamp: timestamp, marker: marker, audioLevel: audioLevel, now: now)
     }
 
     private mutating func queuePacket(_ payload: ByteBuffer, timestamp: UInt32, marker: Bool, now: NIODeadline) {
@@ -177,12 +178,15 @@ public struct RTPSendStream: SansIOCore, Sendable {
     }
 
     private mutating func queuePacket(_ payload: ByteBuffer, sequenceNumber: UInt16, timestamp: UInt32, marker: Bool,
-                                      now: NIODeadline) {
+                                      audioLevel: (voiceActivity: Bool, level: UInt8)? = nil, now: NIODeadline) {
         lastNow = now
         let header = RTPHeader(marker: marker, payloadType: configuration.payloadType, sequenceNumber: sequenceNumber,
                                timestamp: timestamp, ssrc: configuration.ssrc, headerExtension: template.block)
         var bytes = ByteBufferAllocator().buffer(capacity: template.headerSize + payload.readableBytes)
         RTPPacket(header: header, payload: payload).serialize(into: &bytes)
+        if let offset = template.audioLevelOffset, let audioLevel {
+            bytes.setInteger((audioLevel.voiceActivity ? 0x80 : 0) | (audioLevel.level & 0x7F) as UInt8, at: bytes.readerIndex + offset)
+        }
         counters.packetsSent += 1
         counters.payloadBytesSent += UInt64(payload.readableBytes)
         counters.bytesSent += UInt64(bytes.readableBytes)

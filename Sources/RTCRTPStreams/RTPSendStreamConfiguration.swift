@@ -33,14 +33,19 @@ public struct RTPSendStreamConfiguration: Hashable, Sendable {
         /// The identifier of abs-send-time (webrtc.org); the stream writes the send time in
         /// every packet when it is polled.
         public var absoluteSendTimeID: UInt8?
+        /// The identifier of the client-to-mixer audio level (RFC 6464); the stream reserves the
+        /// byte in every packet and writes the level given with each payload (silence, 127, when
+        /// none is given).
+        public var audioLevelID: UInt8?
 
         /// Creates the set of negotiated extensions; all are off by default.
         public init(midID: UInt8? = nil, mid: String? = nil, transportWideSequenceNumberID: UInt8? = nil,
-                    absoluteSendTimeID: UInt8? = nil) {
+                    absoluteSendTimeID: UInt8? = nil, audioLevelID: UInt8? = nil) {
             self.midID = midID
             self.mid = mid
             self.transportWideSequenceNumberID = transportWideSequenceNumberID
             self.absoluteSendTimeID = absoluteSendTimeID
+            self.audioLevelID = audioLevelID
         }
     }
 

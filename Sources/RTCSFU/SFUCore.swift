@@ -29,6 +29,18 @@ public enum SFUCoreError: Error, Hashable, Sendable {
     case transceiverInUse(SFUTransceiver)
     /// The router refused.
     case router(SFURouterError)
+    /// No session with this key.
+    case unknownSession(SFUSessionKey)
+    /// The room has its configured maximum of members already (``SFURoomConfiguration/maximumMembers``).
+    case roomFull(SFURoomID, limit: Int)
+    /// The session is a member of a room already.
+    case alreadyInRoom(SFUSessionKey, SFURoomID)
+    /// The session is not a member of any room.
+    case notInRoom(SFUSessionKey)
+    /// The session refused a description (see the `SessionError`).
+    case negotiation(SFUSessionKey, SessionError)
+    /// The track has no simulcast layer with this rid.
+    case unknownLayer(String)
 }
 
 /// An SFU's data path, sans-IO: many `RTCSession`s on one socket (``SFUSessionMultiplexer``)
@@ -42,31 +54,50 @@ public enum SFUCoreError: Error, Hashable, Sendable {
 /// which packets were dropped — reaches the router (throttled there) and the publisher's session
 /// as a key-frame request. Those packet and request events are consumed; every other session
 /// event comes out tagged with its session.
+///
+/// Sessions that ``join(_:room:now:)`` a room are served by the core alone
+/// (`SFUCore+Rooms.swift`): their tracks are published and sent to every other member on
+/// transceivers the core adds and removes, renegotiating from the server (``SFURoomEvent/offer(_:_:)``,
+/// perfect negotiation with the server as the polite peer), their data-channel messages are
+/// relayed to the other members, and their audio levels elect the room's active speaker.
 public struct SFUCore: DatagramCore {
     /// A datagram from the socket.
     public typealias Input = ReceivedDatagram
     /// A datagram for the socket.
     public typealias Output = Transmit
     /// One session's event (other than the packets and key-frame requests the core consumes).
-    public typealias Event = SFUSessionEvent<SessionEvent>
+    public typealias Event = SFUEvent
 
     /// The sessions.
-    public private(set) var sessions = SFUSessionMultiplexer<RTCSession>()
+    public internal(set) var sessions = SFUSessionMultiplexer<RTCSession>()
     /// The router (its statistics, sources and subscriptions).
-    public private(set) var router: SFURouter
+    public internal(set) var router: SFURouter
 
-    private var published: [SFUTransceiver: SFUTrackID] = [:]
-    private var publisherOf: [SFUTrackID: SFUTransceiver] = [:]
-    private var subscriptionOf: [SFUTransceiver: SFUSubscriptionID] = [:]
-    private var legs: [SFUSubscriptionID: SFUTransceiver] = [:]
-    private var events = Deque<Event>()
-    private var rng: any RandomNumberGenerator & Sendable
+    var published: [SFUTransceiver: SFUPublication] = [:]
+    var publisherOf: [SFUTrackID: SFUTransceiver] = [:]
+    var subscriptionOf: [SFUTransceiver: SFUSubscriptionID] = [:]
+    var legs: [SFUSubscriptionID: SFUTransceiver] = [:]
+    var events = Deque<Event>()
+    var rng: any RandomNumberGenerator & Sendable
+
+    /// Packets of a simulcast track dropped because neither their SSRC nor a rid said their layer.
+    public internal(set) var simulcastPacketsWithoutLayer = 0
+    /// The rooms' limits and codecs.
+    public let roomConfiguration: SFURoomConfiguration
+    /// The rooms' counters.
+    public internal(set) var roomStatistics = SFURoomStatistics()
+    var rooms: [SFURoomID: SFURoomState] = [:]
+    var members: [SFUSessionKey: SFUMemberState] = [:]
+    /// Members whose negotiation may need the server's attention (an event or a change since).
+    var unsettledMembers: Set<SFUSessionKey> = []
 
     /// Creates a core with no session; the router's own leg caches are off (each subscribing
     /// transceiver's send stream caches what it sends). `rng` draws each leg's first sequence
     /// number and timestamp.
     public init(configuration: SFURouterConfiguration = SFURouterConfiguration(),
+                rooms roomConfiguration: SFURoomConfiguration = SFURoomConfiguration(),
                 rng: some RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()) {
+        self.roomConfiguration = roomConfiguration
         var configuration = configuration
         configuration.legCacheCapacity = 0
         router = SFURouter(configuration: configuration)
@@ -89,12 +120,15 @@ public struct SFUCore: DatagramCore {
         return try sessions.withSession(key, body)
     }
 
-    /// Removes a session: what it published is unpublished (its subscribers wait for another
-    /// source), what it subscribed is unsubscribed. Close it first to say goodbye.
-    public mutating func removeSession(_ key: SFUSessionKey) {
-        for (transceiver, track) in published where transceiver.session == key { unpublish(track) }
+    /// Removes a session: it leaves its room (the other members are offered descriptions without
+    /// its tracks), what it published is unpublished (its subscribers wait for another source),
+    /// what it subscribed is unsubscribed. Close it first to say goodbye.
+    public mutating func removeSession(_ key: SFUSessionKey, now: NIODeadline) {
+        leaveRoom(key, now: now)
+        for (transceiver, publication) in published where transceiver.session == key { unpublish(publication.track) }
         for (transceiver, leg) in subscriptionOf where transceiver.session == key { unsubscribe(leg) }
         sessions.removeSession(key)
+        process(now: now)
     }
 
     // MARK: Publishing and subscribing
@@ -104,6 +138,12 @@ public struct SFUCore: DatagramCore {
     ///
     /// - Throws: ``SFUCoreError``.
     public mutating func publish(_ transceiver: SFUTransceiver, codec: RTPCodec, now: NIODeadline) throws(SFUCoreError) -> SFUTrackID {
+        defer { process(now: now) }
+        return try publishTrack(transceiver, codec: codec, room: nil)
+    }
+
+    /// ``publish(_:codec:now:)`` without processing what it produced.
+    mutating func publishTrack(_ transceiver: SFUTransceiver, codec: RTPCodec, room: SFURoomID?) throws(SFUCoreError) -> SFUTrackID {
         guard published[transceiver] == nil, subscriptionOf[transceiver] == nil else { throw .transceiverInUse(transceiver) }
         let found: Void?
         do {
@@ -114,11 +154,16 @@ public struct SFUCore: DatagramCore {
             throw .unknownTransceiver(transceiver)
         }
         guard found != nil else { throw .unknownTransceiver(transceiver) }
+        // Simulcast (accepted by the session's answer): one router layer per rid.
+        let rids = sessions.session(transceiver.session)?.receivedRIDs(on: transceiver.handle) ?? []
         let track: SFUTrackID
-        do { track = try router.publish(codec: codec) } catch { throw .router(error) }
-        published[transceiver] = track
+        do {
+            track = try router.publish(codec: codec, layers: rids.isEmpty ? [SFULayer()] : rids.map { SFULayer(rid: $0) })
+        } catch {
+            throw .router(error)
+        }
+        published[transceiver] = SFUPublication(track: track, room: codec.kind == .audio ? room : nil, rids: rids)
         publisherOf[track] = transceiver
-        process(now: now)
         return track
     }
 
@@ -135,6 +180,13 @@ public struct SFUCore: DatagramCore {
     /// - Throws: ``SFUCoreError``.
     public mutating func subscribe(_ transceiver: SFUTransceiver, to track: SFUTrackID,
                                    now: NIODeadline) throws(SFUCoreError) -> SFUSubscriptionID {
+        defer { process(now: now) }
+        return try subscribeLeg(transceiver, to: track, now: now)
+    }
+
+    /// ``subscribe(_:to:now:)`` without processing what it produced.
+    mutating func subscribeLeg(_ transceiver: SFUTransceiver, to track: SFUTrackID,
+                               now: NIODeadline) throws(SFUCoreError) -> SFUSubscriptionID {
         guard published[transceiver] == nil, subscriptionOf[transceiver] == nil else { throw .transceiverInUse(transceiver) }
         guard let info = sessions.session(transceiver.session)?.transceiverInfo(transceiver.handle) else {
             throw .unknownTransceiver(transceiver)
@@ -149,7 +201,6 @@ public struct SFUCore: DatagramCore {
         }
         subscriptionOf[transceiver] = leg
         legs[leg] = transceiver
-        process(now: now)
         return leg
     }
 
@@ -200,21 +251,31 @@ public struct SFUCore: DatagramCore {
 
     /// Takes the sessions' events — packets of published transceivers into the router, key-frame
     /// requests of subscribing ones to it — and performs what the router asks, until both are quiet.
-    private mutating func process(now: NIODeadline) {
+    mutating func process(now: NIODeadline) {
         repeat {
             while let tagged = sessions.pollEvent() {
                 switch tagged.event {
                 case .media(.packet(let handle, let packet)):
-                    if let track = published[SFUTransceiver(session: tagged.session, handle: handle)] {
-                        router.handleRTP(packet, from: SFUSource(track: track), now: now)
+                    let transceiver = SFUTransceiver(session: tagged.session, handle: handle)
+                    if let publication = published[transceiver] {
+                        var layer = 0
+                        if !publication.rids.isEmpty {
+                            guard let found = simulcastLayer(of: packet, on: transceiver) else {
+                                simulcastPacketsWithoutLayer += 1
+                                continue
+                            }
+                            layer = found
+                        }
+                        router.handleRTP(packet, from: SFUSource(track: publication.track, layer: layer), now: now)
+                        if publication.room != nil { observeAudioLevel(packet, of: transceiver, now: now) }
                     } else {
-                        events.append(tagged)
+                        events.append(.session(tagged))
                     }
                 case .media(.keyFrameRequested(let handle)):
                     if let leg = subscriptionOf[SFUTransceiver(session: tagged.session, handle: handle)] {
                         router.handleKeyFrameRequest(from: leg, now: now)
                     } else {
-                        events.append(tagged)
+                        events.append(.session(tagged))
                     }
                 case .media(.sending(let handle, _, _)):
                     // Negotiation (re)settled a subscribing transceiver: what it dropped before
@@ -222,12 +283,15 @@ public struct SFUCore: DatagramCore {
                     if let leg = subscriptionOf[SFUTransceiver(session: tagged.session, handle: handle)] {
                         router.handleKeyFrameRequest(from: leg, now: now)
                     }
-                    events.append(tagged)
+                    events.append(.session(tagged))
                 default:
-                    events.append(tagged)
+                    if members[tagged.session] == nil || roomHandles(tagged, now: now) {
+                        events.append(.session(tagged))
+                    }
                 }
             }
             while let output = router.poll() { perform(output, now: now) }
+            if !unsettledMembers.isEmpty { settleMembers(now: now) }
         } while sessions.hasEvents
     }
 

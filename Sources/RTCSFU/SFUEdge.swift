@@ -35,12 +35,21 @@ public actor SFUEdge {
     private let driver: UDPDriver<SFUCore>
 
     /// Creates an edge with no socket yet; `onEvent` gets every session's events (but the packets
-    /// and key-frame requests forwarding consumes), tagged with the session, on ``eventLoop`` in order.
+    /// and key-frame requests forwarding consumes, and what rooms consume), tagged with the
+    /// session, on ``eventLoop`` in order; `onRoomEvent` gets the rooms' events there too
+    /// (offers to send to members, publications, active-speaker changes).
     public init(eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(),
                 router configuration: SFURouterConfiguration = SFURouterConfiguration(),
-                onEvent: @escaping @Sendable (SFUSessionEvent<SessionEvent>) -> Void) {
+                rooms roomConfiguration: SFURoomConfiguration = SFURoomConfiguration(),
+                onEvent: @escaping @Sendable (SFUSessionEvent<SessionEvent>) -> Void,
+                onRoomEvent: @escaping @Sendable (SFURoomEvent) -> Void = { _ in }) {
         self.eventLoop = eventLoop
-        driver = UDPDriver(core: SFUCore(configuration: configuration), eventLoop: eventLoop, onEvent: onEvent)
+        driver = UDPDriver(core: SFUCore(configuration: configuration, rooms: roomConfiguration), eventLoop: eventLoop) { event in
+            switch event {
+            case .session(let tagged): onEvent(tagged)
+            case .room(let roomEvent): onRoomEvent(roomEvent)
+            }
+        }
     }
 
     /// Binds the socket on an ephemeral port of `address`'s IP (the driver binds port 0) and
@@ -99,18 +108,82 @@ public actor SFUEdge {
         try driver.core.switchSource(of: leg, to: track, now: .now())
     }
 
+    /// The simulcast layers (rids) of a published track, in layer order; empty without simulcast.
+    public func rids(of track: SFUTrackID) -> [String] { driver.core.rids(of: track) }
+
+    /// Makes a subscription forward another simulcast layer (by rid) from its next key frame.
+    ///
+    /// - Throws: ``SFUCoreError``.
+    public func selectLayer(_ rid: String, for leg: SFUSubscriptionID) throws(SFUCoreError) {
+        defer { driver.pump() }
+        try driver.core.selectLayer(rid, for: leg, now: .now())
+    }
+
+    /// Packets of simulcast tracks dropped because neither their SSRC nor a rid said their layer.
+    public var simulcastPacketsWithoutLayer: Int { driver.core.simulcastPacketsWithoutLayer }
+
+    /// A room member's subscription to a track.
+    public func subscription(of member: SFUSessionKey, to track: SFUTrackID) -> SFUSubscriptionID? {
+        driver.core.subscription(of: member, to: track)
+    }
+
     /// The router's counters.
     public var routerStatistics: SFURouterStatistics { driver.core.router.statistics }
 
-    /// Closes one session (its DTLS close_notify and SCTP/RTCP goodbyes go out) and removes it.
+    /// Closes one session (its DTLS close_notify and SCTP/RTCP goodbyes go out) and removes it;
+    /// a member leaves its room first (the others are offered descriptions without its tracks).
     public func removeSession(_ key: SFUSessionKey) {
+        driver.core.leave(key, now: .now())
+        driver.pump()
         driver.core.withSession(key, now: .now()) { $0.close(now: .now()) }
         driver.pump()
-        driver.core.removeSession(key)
+        driver.core.removeSession(key, now: .now())
+        driver.pump()
     }
+
+    // MARK: Rooms
+
+    /// Makes a session a member of a room (see ``SFUCore/join(_:room:now:)``): join before
+    /// applying the member's first offer with ``handleRemoteDescription(_:from:)``.
+    ///
+    /// - Throws: ``SFUCoreError`` (``SFUCoreError/roomFull(_:limit:)`` over the configured limit).
+    public func join(_ key: SFUSessionKey, room: SFURoomID) throws(SFUCoreError) {
+        defer { driver.pump() }
+        try driver.core.join(key, room: room, now: .now())
+    }
+
+    /// Takes a member out of its room; the others are offered descriptions without its tracks.
+    public func leave(_ key: SFUSessionKey) {
+        driver.core.leave(key, now: .now())
+        driver.pump()
+    }
+
+    /// Applies a member's offer or answer with perfect negotiation, the server being polite
+    /// (see ``SFUCore/handleRemoteDescription(_:from:now:)``); the answer to an offer comes out
+    /// as ``SFURoomEvent/answer(_:_:)``, in order with the offers.
+    ///
+    /// - Throws: ``SFUCoreError``.
+    public func handleRemoteDescription(_ description: SessionDescription, from key: SFUSessionKey) throws(SFUCoreError) {
+        defer { driver.pump() }
+        try driver.core.handleRemoteDescription(description, from: key, now: .now())
+    }
+
+    /// The members of a room, in joining order.
+    public func members(of room: SFURoomID) -> [SFUSessionKey] { driver.core.members(of: room) }
+
+    /// A room's dominant speaker now.
+    public func activeSpeaker(of room: SFURoomID) -> SFUSessionKey? { driver.core.activeSpeaker(of: room) }
+
+    /// The rooms' counters (relayed and dropped messages, offers, rollbacks).
+    public var roomStatistics: SFURoomStatistics { driver.core.roomStatistics }
 
     /// Datagrams the multiplexer dropped, by reason.
     public var drops: [SFUMultiplexerDropReason: Int] { driver.core.sessions.drops }
+
+    /// Datagrams dropped on the way out because the socket's queue in the process was full
+    /// (``SFURoomConfiguration`` does not set it: the driver's 4 MiB bound): a slow or absent
+    /// subscriber cannot grow the server's memory.
+    public var datagramsDroppedUnwritable: Int { driver.datagramsDroppedUnwritable }
 
     /// Closes every session and the socket.
     public func close() async {

@@ -46,7 +46,7 @@ extension RTCSession {
         }
         let transport = transportParameters(setup: setup, credentials: ice.localCredentials)
         let options = JSEPAnswerOptions(acceptsData: true, sctpPort: 5000, maxMessageSize: UInt64(configuration.maxMessageSize),
-                                        defaultDirection: .recvonly)
+                                        defaultDirection: .recvonly, acceptsSimulcast: configuration.acceptsSimulcast)
         let answer: JSEPAnswer
         do {
             answer = try JSEP.answer(to: remote, transceivers: transceivers.map { $0.jsepTransceiver(capabilities: capabilities, cname: cname) },

@@ -130,7 +130,8 @@ extension RTCSession {
         let extensions = RTPSendStreamConfiguration.HeaderExtensions(
             midID: id(JSEPHeaderExtension.midURI), mid: m.mid,
             transportWideSequenceNumberID: id(JSEPHeaderExtension.transportWideCCURI),
-            absoluteSendTimeID: id(JSEPHeaderExtension.absoluteSendTimeURI))
+            absoluteSendTimeID: id(JSEPHeaderExtension.absoluteSendTimeURI),
+            audioLevelID: sender.sendsAudioLevel ? id(JSEPHeaderExtension.audioLevelURI) : nil)
         let rtx = codec.rtxPayloadType.map { RTPSendStreamConfiguration.Retransmission(ssrc: transceivers[i].rtxSSRC, payloadType: $0) }
         var configuration = RTPSendStreamConfiguration(ssrc: transceivers[i].ssrc, payloadType: codec.payloadType,
                                                        clockRate: sender.codec.clockRate, cname: cname,
@@ -157,19 +158,25 @@ extension RTCSession {
     /// change while signaling is stable.
     mutating func updateNegotiationNeeded() {
         guard !isClosed, signaling.state == .stable else { return }
-        var sections = transceivers.filter { $0.mid != nil || !$0.isStopped }.map {
-            JSEPLocalSection.media($0.jsepTransceiver(capabilities: capabilities, cname: cname))
-        }
-        if offersData { sections.append(.data(dataSection)) }
-        // A transceiver without a mid is new: it needs an offer.
-        let needed = transceivers.contains { $0.mid == nil && !$0.isStopped }
-            || JSEP.isNegotiationNeeded(sections: sections.filter { !$0.mid.isEmpty }, localDescription: localSDP,
-                                        remoteDescription: remoteSDP, localIsOfferer: localType == .offer)
+        let needed = negotiationIsNeeded
         if needed, !negotiationNeededReported {
             negotiationNeededReported = true
             events.append(.negotiationNeeded)
         } else if !needed {
             negotiationNeededReported = false
         }
+    }
+
+    /// Whether transceivers or channels changed in a way only a new offer/answer exchange can
+    /// carry (W3C webrtc-pc §4.7.3), whatever the signaling state.
+    var negotiationIsNeeded: Bool {
+        var sections = transceivers.filter { $0.mid != nil || !$0.isStopped }.map {
+            JSEPLocalSection.media($0.jsepTransceiver(capabilities: capabilities, cname: cname))
+        }
+        if offersData { sections.append(.data(dataSection)) }
+        // A transceiver without a mid is new: it needs an offer.
+        return transceivers.contains { $0.mid == nil && !$0.isStopped }
+            || JSEP.isNegotiationNeeded(sections: sections.filter { !$0.mid.isEmpty }, localDescription: localSDP,
+                                        remoteDescription: remoteSDP, localIsOfferer: localType == .offer)
     }
 }

@@ -18,6 +18,10 @@ public struct SessionConfiguration: Sendable {
     public var includeLoopback: Bool = true
     /// The `max-message-size` we advertise (RFC 8841 §6), in bytes.
     public var maxMessageSize: Int = 262_144
+    /// Whether an offered simulcast video section (`a=simulcast:send` with `a=rid … send`,
+    /// RFC 8853/8851) is answered `recv` for the same rids, so the peer sends every layer (an
+    /// SFU's choice); otherwise the answer omits simulcast and the peer sends one stream.
+    public var acceptsSimulcast = false
     /// The largest DTLS datagram we send.
     public var dtlsMTU: Int = 1200
     /// A channel reports `bufferedAmountLow` when its queued bytes fall to this or below.

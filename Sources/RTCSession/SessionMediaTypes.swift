@@ -18,12 +18,16 @@ public struct SessionMediaSender: Hashable, Sendable {
     public var streamIDs: [String]
     /// The codec of the frames the app will send; the transceiver offers this codec only.
     public var codec: RTPCodec
+    /// Whether packets carry the client-to-mixer audio level (RFC 6464) when negotiated, as
+    /// given to `sendRTP` (what a mixer or an SFU's active-speaker detection reads).
+    public var sendsAudioLevel = false
 
     /// Creates a sender description.
-    public init(trackID: String, streamIDs: [String] = [], codec: RTPCodec) {
+    public init(trackID: String, streamIDs: [String] = [], codec: RTPCodec, sendsAudioLevel: Bool = false) {
         self.trackID = trackID
         self.streamIDs = streamIDs
         self.codec = codec
+        self.sendsAudioLevel = sendsAudioLevel
     }
 }
 

@@ -35,6 +35,13 @@ public final class UDPDriver<Core: DatagramCore> {
     public private(set) var isClosed = false
 
     @usableFromInline let onEvent: (Core.Event) -> Void
+    /// The most bytes a socket queues in the process (written, not yet taken by the kernel).
+    public let maximumPendingWriteBytes: Int
+    /// Datagrams dropped because their socket's queue held ``maximumPendingWriteBytes``
+    /// already (a peer, or the kernel, not keeping up): memory stays bounded, the sender's own
+    /// congestion control and retransmissions recover.
+    public var datagramsDroppedUnwritable: Int { droppedUnwritable }
+    @usableFromInline var droppedUnwritable = 0
     @usableFromInline let socketCounter: (@Sendable (_ delta: Int) -> Void)?
     @usableFromInline var sockets: [TransportAddress: any Channel] = [:]
     @usableFromInline var channelsToFlush: [ObjectIdentifier: any Channel] = [:]
@@ -54,11 +61,14 @@ public final class UDPDriver<Core: DatagramCore> {
 
     /// Creates a driver for `core`; no socket is bound until ``bind(_:isolation:)``.
     /// - Parameters:
+    ///   - maximumPendingWriteBytes: bound of each socket's queue in the process (4 MiB);
+    ///     transmits beyond it are dropped and counted in ``datagramsDroppedUnwritable``.
     ///   - onEvent: receives every event the core reports, on `eventLoop`, in order.
     ///   - socketCounter: told `+1` when a socket's handler is made and `-1` when it is
     ///     released, so an owner can prove that closing released every socket.
     public init(core: Core, eventLoop: any EventLoop, socketCounter: (@Sendable (_ delta: Int) -> Void)? = nil,
-                onEvent: @escaping (Core.Event) -> Void) {
+                maximumPendingWriteBytes: Int = 4 << 20, onEvent: @escaping (Core.Event) -> Void) {
+        self.maximumPendingWriteBytes = max(maximumPendingWriteBytes, 2)
         self.core = core
         self.eventLoop = eventLoop
         self.socketCounter = socketCounter
@@ -79,7 +89,8 @@ public final class UDPDriver<Core: DatagramCore> {
     /// cannot be bound (e.g. IPv6 disabled) is skipped. Call on `eventLoop`.
     @inlinable
     public func bind(_ addresses: [TransportAddress], isolation: isolated (any Actor)? = #isolation) async -> [TransportAddress] {
-        let bootstrap = UDPDriverCallbacks.bootstrap(on: eventLoop, callbacks: callbacks(), socketCounter: socketCounter)
+        let bootstrap = UDPDriverCallbacks.bootstrap(on: eventLoop, callbacks: callbacks(), socketCounter: socketCounter,
+                                                     maximumPendingWriteBytes: maximumPendingWriteBytes)
         let binding = addresses.map { address in
             var any = address
             any.port = 0
@@ -172,6 +183,10 @@ public final class UDPDriver<Core: DatagramCore> {
                 continue
             }
             guard let channel = channel(for: transmit) else { continue }
+            guard channel.isWritable else {
+                droppedUnwritable += 1
+                continue
+            }
             let destination: SocketAddress
             if let known = socketAddresses[transmit.destination] {
                 destination = known
@@ -251,16 +266,18 @@ final class UDPDriverCallbacks {
     }
 
     /// A bootstrap for a driver's sockets: single reads into a 2 KiB buffer until the socket
-    /// gets busy (then vector reads, see ``UDPDriverHandler``), 4 MiB kernel buffers, and a
-    /// handler that calls `callbacks`.
+    /// gets busy (then vector reads, see ``UDPDriverHandler``), 4 MiB kernel buffers, a bounded
+    /// queue in the process, and a handler that calls `callbacks`.
     @usableFromInline
     static func bootstrap(on eventLoop: any EventLoop, callbacks: NIOLoopBound<UDPDriverCallbacks>,
-                          socketCounter: (@Sendable (_ delta: Int) -> Void)?) -> DatagramBootstrap {
+                          socketCounter: (@Sendable (_ delta: Int) -> Void)?, maximumPendingWriteBytes: Int) -> DatagramBootstrap {
         // No SO_REUSEADDR: every socket binds an ephemeral port, and on Linux a port-0 bind with
         // SO_REUSEADDR may be given a port another SO_REUSEADDR socket already has; datagrams for
         // one of them then reach the other (seen with 2,000 connections in one process: ~70 lost
         // consent and failed).
         DatagramBootstrap(group: eventLoop)
+            .channelOption(.writeBufferWaterMark,
+                           value: ChannelOptions.Types.WriteBufferWaterMark(low: maximumPendingWriteBytes / 2, high: maximumPendingWriteBytes))
             .channelOption(.maxMessagesPerRead, value: UInt(UDPDriverHandler.busyBurst))
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: UDPDriverHandler.datagramCapacity))
             .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)

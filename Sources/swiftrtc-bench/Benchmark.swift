@@ -152,6 +152,12 @@ struct Benchmark {
                                    subscribers: args.count > 3 ? Int(args[3]) ?? 10 : 10)
             return
         }
+        // `swiftrtc-bench sfu-core [PACKETS] [SUBSCRIBERS]`: the SFU's data path (sessions, SRTP, router) in memory.
+        if args.count > 1, args[1] == "sfu-core" {
+            try SFUCoreBenchmark.run(packets: args.count > 2 ? Int(args[2]) ?? 20_000 : 20_000,
+                                     subscribers: args.count > 3 ? Int(args[3]) ?? 10 : 10)
+            return
+        }
         // `swiftrtc-bench media-recv|media-send …`: the media benchmark (scripts/bench-media.sh).
         if args.count > 1, args[1] == "media-recv" || args[1] == "media-send" {
             try await MediaBenchmark.run(args)

@@ -45,9 +45,11 @@ enum SFURouterBenchmark {
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - wall0) / 1e9
             let cpu = Double(clock() - cpu0) / Double(CLOCKS_PER_SEC)
-            print(String(format: "sfu-router %@ subscribers=%d in=%d forwarded=%d: %.0f in/s, %.0f forwarded/s, cpu %.2f s (check %llu)",
+            let perCPUSecond = Double(forwarded) / max(cpu, 1e-9)
+            print(String(format: "sfu-router %@ subscribers=%d in=%d forwarded=%d: %.0f in/s, %.0f forwarded/s, "
+                         + "%.0f forwarded per CPU-second (one core), %.0f subscribers per core at 250 pkt/s (router only, no SRTP), cpu %.2f s (check %llu)",
                          cached ? "leg-cache" : "no-cache", subscribers, packets, forwarded,
-                         Double(packets) / seconds, Double(forwarded) / seconds, cpu, checksum))
+                         Double(packets) / seconds, Double(forwarded) / seconds, perCPUSecond, perCPUSecond / 250, cpu, checksum))
         }
     }
 }

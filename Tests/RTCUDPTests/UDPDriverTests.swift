@@ -58,13 +58,15 @@ actor DriverHost {
     nonisolated let recorder: DriverRecorder
     private let driver: UDPDriver<EchoCore>
 
-    init(eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next()) {
+    init(eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(), maximumPendingWriteBytes: Int = 4 << 20) {
         self.eventLoop = eventLoop
         let recorder = DriverRecorder()
         self.recorder = recorder
         driver = UDPDriver(core: EchoCore(), eventLoop: eventLoop, socketCounter: { recorder.count($0) },
-                           onEvent: { recorder.record($0) })
+                           maximumPendingWriteBytes: maximumPendingWriteBytes, onEvent: { recorder.record($0) })
     }
+
+    var droppedUnwritable: Int { driver.datagramsDroppedUnwritable }
 
     func bind(_ addresses: [TransportAddress]) async -> [TransportAddress] { await driver.bind(addresses) }
 

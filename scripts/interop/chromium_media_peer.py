@@ -7,6 +7,8 @@ Usage: chromium_media_peer.py offer|answer PARAMS_JSON
   - recv: with role offer, a recvonly transceiver per kind not sent, so the offer asks for
     audio and video either way; with role answer Chromium receives what it is offered;
   - codec: the video codec Chromium prefers (setCodecPreferences) in what it offers or answers;
+  - simulcast: rids, e.g. ["h", "l"]: with role offer, the camera is sent as simulcast layers
+    (sendEncodings), the first at full resolution and each next one halved;
   - fullStats: also print, every 500 ms, {"event": "getstats", "stats": [...]}: every entry of
     getStats() as JSON (what SwiftRTC's statistics() is compared with).
   The offer also carries a data channel "chat" (audio+video+data in one description).
@@ -76,7 +78,9 @@ async function report(pc) {
   for (const kind of ['audio', 'video']) {
     const track = media.getTracks().find(t => t.kind === kind);
     if ((params.send || []).includes(kind)) {
-      if (role === 'offer') prefer(pc.addTransceiver(track, {direction: params.recv ? 'sendrecv' : 'sendonly', streams: [media]}), params.codec);
+      // params.simulcast: rid layers, full resolution first, then each halved (RFC 8853).
+      const sendEncodings = kind === 'video' && params.simulcast ? params.simulcast.map((rid, i) => ({rid, scaleResolutionDownBy: 2 ** i})) : undefined;
+      if (role === 'offer') prefer(pc.addTransceiver(track, {direction: params.recv ? 'sendrecv' : 'sendonly', streams: [media], sendEncodings}), params.codec);
       else pc.addTrack(track, media);
     } else if (role === 'offer' && params.recv) {
       prefer(pc.addTransceiver(kind, {direction: 'recvonly'}), params.codec);
