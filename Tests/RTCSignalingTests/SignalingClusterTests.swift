@@ -231,7 +231,7 @@ func withClusterServers<T: Sendable>(
     _ body: @Sendable ([SignalingServer], [Int]) async throws -> T
 ) async throws -> T {
     var logger = Logger(label: "test.cluster")
-    logger.logLevel = .warning
+    logger.logLevel = ProcessInfo.processInfo.environment["SWIFTRTC_TEST_CLUSTER_LOG"] == "debug" ? .debug : .warning
     var servers: [SignalingServer] = []
     for _ in 0..<count {
         var configuration = SignalingServerConfiguration()

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A throwaway PostgreSQL cluster for one test: `initdb` into a temporary directory, then
 /// `pg_ctl start` listening on 127.0.0.1 only (a free port; its Unix socket in that
@@ -77,22 +80,37 @@ public final class PostgresServer: @unchecked Sendable {
         return try Self.run(exe, arguments, what: tool)
     }
 
+    /// Runs a tool to its end and returns its output. Not with Foundation's `Process`: that
+    /// gives the child one end of a socket pair and waits for it to close, and the server
+    /// `pg_ctl start` leaves running would inherit it (the call would never return). Here the
+    /// child is spawned with every descriptor above 2 closed (by a small shell prologue) and
+    /// reaped with `waitpid`; its output goes to a file.
     @discardableResult
     private static func run(_ executable: String, _ arguments: [String], what: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        // PostgreSQL's tools want a working directory the postgres user can read.
-        process.currentDirectoryURL = URL(fileURLWithPath: "/")
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw PeerProcessError(message: "\(what) failed with status \(process.terminationStatus)", output: output)
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("swiftrtc-pg-\(UUID().uuidString).out").path
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        let prologue = #"cd /; for fd in /proc/self/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-" 2>/dev/null; done; exec "$@""#
+        let argv = ["/bin/bash", "-c", prologue, "swiftrtc-pg", executable] + arguments
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var cArguments = argv.map { strdup($0) } + [nil]
+        defer { for pointer in cArguments { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, "/bin/bash", &actions, nil, &cArguments, environ)
+        guard spawned == 0 else {
+            throw PeerProcessError(message: "\(what): cannot start \(executable) (errno \(spawned))", output: "")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        let exited = status & 0x7f == 0
+        let code = (status >> 8) & 0xff
+        guard exited, code == 0 else {
+            throw PeerProcessError(message: "\(what) failed (wait status \(status))", output: output)
         }
         return output
     }
