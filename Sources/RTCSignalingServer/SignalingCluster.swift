@@ -83,6 +83,14 @@ final class SignalingCluster: Sendable {
 
     var status: SignalingClusterStatus { statusBox.withLockedValue { $0 } }
 
+    /// Waits until this instance has registered (or the task is cancelled): the server says
+    /// it is listening only then, so a client that connects at once can join.
+    func waitUntilRegistered() async {
+        while !Task.isCancelled, statusBox.withLockedValue({ $0.instance == nil && $0.databaseLosses == 0 }) {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
     // MARK: - Lifecycle
 
     /// Connects, migrates the schema and returns the first session's connections; throws
@@ -179,10 +187,11 @@ final class SignalingCluster: Sendable {
                 metrics.healthy.record(1)
                 logger.info("joined the cluster", metadata: ["instance": "\(session.id)", "members": "\(members.count)",
                                                              "endpoint": "\(endpoint)"])
+                let signals = outbox.makeSignals()
                 return try await withThrowingTaskGroup(of: String.self) { group in
                     group.addTask { try await self.heartbeats(session) }
-                    group.addTask { try await self.directoryRequests(session) }
-                    group.addTask { try await self.sendNotices(session) }
+                    group.addTask { try await self.directoryRequests(session, wakeUps: signals.requests) }
+                    group.addTask { try await self.sendNotices(session, wakeUps: signals.notices) }
                     group.addTask {
                         for try await notification in notifications {
                             try await self.received(notification.payload, session: session)
@@ -300,8 +309,8 @@ final class SignalingCluster: Sendable {
         }
     }
 
-    private func directoryRequests(_ session: Session) async throws -> String {
-        for await _ in outbox.requestsReady {
+    private func directoryRequests(_ session: Session, wakeUps: AsyncStream<Void>) async throws -> String {
+        for await _ in wakeUps {
             for request in outbox.takeRequests() {
                 switch request {
                 case .join(let connection, let roomID, let peerID):
@@ -329,8 +338,8 @@ final class SignalingCluster: Sendable {
         return "stopped"
     }
 
-    private func sendNotices(_ session: Session) async throws -> String {
-        for await _ in outbox.noticesReady {
+    private func sendNotices(_ session: Session, wakeUps: AsyncStream<Void>) async throws -> String {
+        for await _ in wakeUps {
             let notices = outbox.takeNotices()
             var channels: [String] = []
             var payloads: [String] = []

@@ -28,31 +28,42 @@ final class SignalingClusterOutbox: Sendable {
     private struct Queues {
         var requests: [SignalingDirectoryRequest] = []
         var notices: [Notice] = []
+        var requestsContinuation: AsyncStream<Void>.Continuation?
+        var noticesContinuation: AsyncStream<Void>.Continuation?
     }
 
     private let queues = NIOLockedValueBox(Queues())
-    /// Wakes the directory-request task (coalesced).
-    let requestsReady: AsyncStream<Void>
-    /// Wakes the notice task (coalesced).
-    let noticesReady: AsyncStream<Void>
-    private let requestsContinuation: AsyncStream<Void>.Continuation
-    private let noticesContinuation: AsyncStream<Void>.Continuation
 
-    init() {
-        (requestsReady, requestsContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        (noticesReady, noticesContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    init() {}
+
+    /// New wake-up streams for a database session's two tasks (an `AsyncStream` has one
+    /// consumer and ends when its consuming task is cancelled, so each session gets its own);
+    /// the previous session's streams finish.
+    func makeSignals() -> (requests: AsyncStream<Void>, notices: AsyncStream<Void>) {
+        let (requests, requestsContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let (notices, noticesContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let old = queues.withLockedValue { q in
+            defer {
+                q.requestsContinuation = requestsContinuation
+                q.noticesContinuation = noticesContinuation
+            }
+            if !q.requests.isEmpty { requestsContinuation.yield() }
+            if !q.notices.isEmpty { noticesContinuation.yield() }
+            return (q.requestsContinuation, q.noticesContinuation)
+        }
+        old.0?.finish()
+        old.1?.finish()
+        return (requests, notices)
     }
 
     func add(_ request: SignalingDirectoryRequest) {
-        queues.withLockedValue { $0.requests.append(request) }
-        requestsContinuation.yield()
+        queues.withLockedValue { $0.requests.append(request); $0.requestsContinuation?.yield() }
     }
 
     func add(_ relay: Relay) { add(.relay(relay)) }
 
     func add(_ notice: Notice) {
-        queues.withLockedValue { $0.notices.append(notice) }
-        noticesContinuation.yield()
+        queues.withLockedValue { $0.notices.append(notice); $0.noticesContinuation?.yield() }
     }
 
     /// Everything queued for the directory, oldest first.

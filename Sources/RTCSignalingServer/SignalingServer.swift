@@ -161,6 +161,7 @@ public actor SignalingServer {
             },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "swiftrtc"),
             onServerRunning: { [weak self] channel in
+                await cluster?.waitUntilRegistered()
                 await self?.started(port: channel.localAddress?.port ?? 0)
             },
             // A group of our own lives as long as the process (servers with it are long-lived).

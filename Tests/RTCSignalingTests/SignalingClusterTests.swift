@@ -75,9 +75,9 @@ struct SignalingClusterTests {
         defer { database.shutdown() }
         try await withClusterServers(2, database: database) { _, ports in
             let a = LiveClient(port: ports[0], peer: "a", room: "order")
+            try await a.recorder.wait { if case .joined(_, []) = $0 { true } else { false } }
             let b = LiveClient(port: ports[1], peer: "b", room: "order")
             defer { Task { await a.stop(); await b.stop() } }
-            try await a.recorder.wait { if case .joined(_, []) = $0 { true } else { false } }
             try await b.recorder.wait { if case .joined(_, ["a"]) = $0 { true } else { false } }
             try await a.recorder.wait { $0 == .peerJoined("b") }
 
@@ -135,11 +135,14 @@ struct SignalingClusterTests {
 
         let fast = SignalingReconnectPolicy(initialDelay: .milliseconds(200), maxDelay: .milliseconds(500))
         let a = LiveClient(port: ports[0], peer: "a", room: "crash")
+        try await a.recorder.wait { if case .joined = $0 { true } else { false } }
         let b = LiveClient(port: ports[1], peer: "b", room: "crash")
+        try await b.recorder.wait { if case .joined = $0 { true } else { false } }
         let c = SignalingClient(url: "ws://127.0.0.1:\(ports[2])/ws", peerID: "c", roomID: "crash", reconnectPolicy: fast,
                                 fallbackURLs: ["ws://127.0.0.1:\(ports[0])/ws"])
         let cEvents = EventRecorder(c)
         let cTask = Task { await c.run() }
+        try await cEvents.wait { if case .joined = $0 { true } else { false } }
         let d = LiveClient(port: ports[2], peer: "d", room: "crash")
         defer { Task { await a.stop(); await b.stop(); await d.stop(); await c.close(); _ = await cTask.value } }
         try await a.recorder.waitCount(3) { if case .peerJoined = $0 { true } else { false } }
@@ -196,6 +199,7 @@ struct SignalingClusterTests {
         try await withClusterServers(2, database: database) { servers, ports in
             let fast = SignalingReconnectPolicy(initialDelay: .milliseconds(200), maxDelay: .milliseconds(500))
             let a = LiveClient(port: ports[0], peer: "a", room: "flaky", reconnect: fast)
+            try await a.recorder.wait { if case .joined = $0 { true } else { false } }
             let b = LiveClient(port: ports[1], peer: "b", room: "flaky", reconnect: fast)
             defer { Task { await a.stop(); await b.stop() } }
             try await a.recorder.wait { $0 == .peerJoined("b") }
