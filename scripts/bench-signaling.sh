@@ -80,6 +80,7 @@ start_postgres() {
   (cd / && "${pg_as[@]}" "$pg_bin/initdb" -D "$pgdir/data" -U swiftrtc --auth=trust -E UTF8 --no-sync --locale=C >/dev/null)
   (cd / && "${pg_as[@]}" "$pg_bin/pg_ctl" start -w -D "$pgdir/data" -l "$pgdir/log" \
     -o "-c listen_addresses=127.0.0.1 -p 15432 -k $pgdir -c fsync=off -c synchronous_commit=off -c max_connections=200" >/dev/null)
+  (cd / && "${pg_as[@]}" "$pg_bin/createdb" -h 127.0.0.1 -p 15432 -U swiftrtc swiftrtc)
   pg_ctl_bin="$pg_bin/pg_ctl"
 }
 stop_postgres() {

@@ -232,6 +232,7 @@ struct SignalingClusterTests {
 /// Runs `count` in-process signaling servers sharing `database` around `body`.
 func withClusterServers<T: Sendable>(
     _ count: Int, database: PostgresServer,
+    configure: (inout SignalingServerConfiguration) -> Void = { _ in },
     _ body: @Sendable ([SignalingServer], [Int]) async throws -> T
 ) async throws -> T {
     var logger = Logger(label: "test.cluster")
@@ -241,6 +242,7 @@ func withClusterServers<T: Sendable>(
         var configuration = SignalingServerConfiguration()
         configuration.port = 0
         configuration.cluster = SignalingClusterTests.clusterConfiguration(database)
+        configure(&configuration)
         servers.append(SignalingServer(configuration: configuration, logger: logger))
     }
     let started = servers
@@ -282,4 +284,40 @@ struct ClusterHealthReply: Sendable {
 func clusterHealth(port: Int) async throws -> ClusterHealthReply {
     let (status, text) = try await httpGET(port: port, "/health")
     return ClusterHealthReply(status: status, body: try? JSONDecoder().decode(ClusterHealthReply.Body.self, from: Data(text.utf8)))
+}
+
+/// The demo page in two headless Chromium pages, each served by (and signaling through) a
+/// different instance of one cluster: they chat both ways and each lists the other.
+@Suite("Demo page across two cluster instances", .serialized, .heavyPeers)
+struct SignalingClusterChromiumTests {
+    @Test func twoPagesOnDifferentInstancesChat() async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        let chromium = try InteropEnvironment.executable("chromium", installHint: "apt-get install chromium")
+        let database = try PostgresServer()
+        defer { database.shutdown() }
+        let reports = DemoPageReports()
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("swiftrtc-cluster-demo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: tmp) }
+
+        try await withClusterServers(2, database: database, configure: { $0.testReportHandler = { reports.store($0) } }) { _, ports in
+            func page(_ peer: String, port: Int) throws -> PeerProcess {
+                try PeerProcess("chromium \(peer)", executable: chromium, arguments: SignalingDemoPageChromiumTests.flags(
+                    profile: tmp.appendingPathComponent(peer)) + ["http://127.0.0.1:\(port)/?autotest=1&room=cluster-chat&peer=\(peer)"])
+            }
+            let alice = try page("alice", port: ports[0])
+            defer { alice.terminate() }
+            try await waitUntil(60, "alice's first report", every: .milliseconds(100)) { reports["alice"] != nil }
+            let bob = try page("bob", port: ports[1])
+            defer { bob.terminate() }
+            let done = (try? await waitUntil(90, "the pages' chat", every: .milliseconds(100)) {
+                guard let a = reports["alice"], let b = reports["bob"] else { return false }
+                return a.chatReceived.contains { $0.text == "hello from bob" } && b.chatReceived.contains { $0.text == "hello from alice" }
+            }) != nil
+            let context = "reports:\n\(reports.dump)\n--- alice ---\n\(alice.allOutput.suffix(1500))\n--- bob ---\n\(bob.allOutput.suffix(1500))"
+            #expect(done, "pages did not chat in time\n\(context)")
+            #expect(reports["alice"]?.members == ["bob"])
+            #expect(reports["bob"]?.members == ["alice"])
+        }
+    }
 }
