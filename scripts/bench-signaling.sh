@@ -10,7 +10,13 @@
 #   3. offer    like 1 with ~2.7 KB offers instead of ~300-byte candidates
 #   4. idle     IDLE clients (default 10,000) connected and joined: server RSS per idle client
 #               (VmRSS from /proc, after a warm-up of 200 connections)
-# Prints a table at the end. Usage: scripts/bench-signaling.sh
+#   5. cmax     like 1 across a cluster: three `swiftrtc serve --cluster` instances sharing a
+#               throwaway PostgreSQL (initdb in a temporary directory, loopback only), the two
+#               members of every room on different instances, so every message crosses
+#               instances through LISTEN/NOTIFY (docs/cluster.md); server CPU is the three
+#               servers' together (PostgreSQL's own CPU is not counted)
+#   6. crate    like 2 across the same cluster
+# Prints a table at the end. Usage: scripts/bench-signaling.sh (CLUSTER=0 skips phases 5 and 6)
 # Environment: CLIENTS (1000) WINDOW (8) RATE (50000) IDLE (10000) DURATION (5 s per phase)
 # LOADGEN_THREADS (1) SERVER_THREADS (server event loops, default 1: on a 2-core host shared
 # with the generator one loop relays more and faster than two, which hand messages across
@@ -42,7 +48,14 @@ else
   ulimit -n "$need"
 fi
 tick="$(getconf CLK_TCK)"
-results="$(mktemp)"; trap 'rm -f "$results"; [ -n "${server:-}" ] && kill "$server" 2>/dev/null || true' EXIT
+results="$(mktemp)"; pgdir=""; cluster_pids=()
+cleanup() {
+  rm -f "$results"
+  [ -n "${server:-}" ] && kill "$server" 2>/dev/null || true
+  for pid in "${cluster_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  stop_postgres
+}
+trap cleanup EXIT
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
@@ -58,6 +71,47 @@ start_server() {  # port, extra flags...
 }
 
 stop_server() { kill "$server"; wait "$server" 2>/dev/null || true; server=""; }
+
+# A throwaway PostgreSQL on 127.0.0.1:15432 (as the postgres user when we are root: it refuses root).
+pg_as=(); [ "$(id -u)" -eq 0 ] && pg_as=(runuser -u postgres --)
+start_postgres() {
+  local pg_bin; pg_bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+  pgdir="$(mktemp -d)"; [ "$(id -u)" -eq 0 ] && chown postgres "$pgdir"
+  (cd / && "${pg_as[@]}" "$pg_bin/initdb" -D "$pgdir/data" -U swiftrtc --auth=trust -E UTF8 --no-sync --locale=C >/dev/null)
+  (cd / && "${pg_as[@]}" "$pg_bin/pg_ctl" start -w -D "$pgdir/data" -l "$pgdir/log" \
+    -o "-c listen_addresses=127.0.0.1 -p 15432 -k $pgdir -c fsync=off -c synchronous_commit=off -c max_connections=200" >/dev/null)
+  (cd / && "${pg_as[@]}" "$pg_bin/createdb" -h 127.0.0.1 -p 15432 -U swiftrtc swiftrtc)
+  pg_ctl_bin="$pg_bin/pg_ctl"
+}
+stop_postgres() {
+  [ -n "$pgdir" ] || return 0
+  (cd / && "${pg_as[@]}" "$pg_ctl_bin" stop -m immediate -D "$pgdir/data" >/dev/null 2>&1) || true
+  rm -rf "$pgdir"; pgdir=""
+}
+
+# run_cluster_phase NAME FIRST_PORT SERVER_FLAGS -- LOADGEN_FLAGS: three instances, a fresh database.
+run_cluster_phase() {
+  local name="$1" port="$2"; shift 2
+  local sflags=() lflags=()
+  while [ "$1" != "--" ]; do sflags+=("$1"); shift; done; shift
+  lflags=("$@")
+  start_postgres
+  cluster_pids=()
+  local p
+  for p in "$port" $((port + 1)) $((port + 2)); do
+    start_server "$p" --cluster "postgres://swiftrtc@127.0.0.1:15432/swiftrtc" "${sflags[@]}"
+    cluster_pids+=("$server"); server=""
+  done
+  local t0 c0=0 t1 c1=0 out pid
+  t0="$(date +%s.%N)"; for pid in "${cluster_pids[@]}"; do c0=$((c0 + $(cpu_ticks "$pid"))); done
+  out="$("$bin/swiftrtc-loadgen" --ports "$port,$((port + 1)),$((port + 2))" --threads "$threads" --duration "$duration" "${lflags[@]}")"
+  t1="$(date +%s.%N)"; for pid in "${cluster_pids[@]}"; do c1=$((c1 + $(cpu_ticks "$pid"))); done
+  echo "$out" | grep -v '^RESULT' | sed "s/^/[$name] /"
+  echo "$out" | grep '^RESULT' | sed "s/^RESULT/RESULT name=$name server_cpu=$(awk -v a="$c0" -v b="$c1" -v s="$t0" -v e="$t1" -v t="$tick" 'BEGIN{printf "%.2f", (b-a)/t/(e-s)}')/" >> "$results"
+  for pid in "${cluster_pids[@]}"; do kill "$pid"; wait "$pid" 2>/dev/null || true; done
+  cluster_pids=()
+  stop_postgres
+}
 
 # run_phase NAME PORT SERVER_FLAGS -- LOADGEN_FLAGS
 run_phase() {
@@ -82,6 +136,10 @@ run_phase max 18080 "${unlimited[@]}" -- --phase max --clients "$clients" --wind
 run_phase rate 18081 -- --phase rate --clients "$clients" --rate "$rate"
 run_phase offer 18082 "${unlimited[@]}" -- --phase max --clients "$clients" --window "$window" --message offer
 run_phase idle 18083 -- --phase idle --clients "$idle" --connect-concurrency 256
+if [ "${CLUSTER:-1}" != 0 ]; then
+  run_cluster_phase cmax 18090 "${unlimited[@]}" -- --phase max --clients "$clients" --window "$window"
+  run_cluster_phase crate 18095 -- --phase rate --clients "$clients" --rate "$rate"
+fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
@@ -97,6 +155,8 @@ while read -r line; do
   fi
   case "$name" in
     max) load="closed loop, $(echo "$line" | field window)/client, $(echo "$line" | field clients) clients, ice" ;;
+    cmax) load="3 instances, closed loop, $(echo "$line" | field window)/client, ice" ;;
+    crate) load="3 instances, $(echo "$line" | field offered) msg/s offered, ice" ;;
     rate) load="$(echo "$line" | field offered) msg/s offered, $(echo "$line" | field clients) clients, ice" ;;
     offer) load="closed loop, $(echo "$line" | field window)/client, $(echo "$line" | field clients) clients, offer" ;;
   esac

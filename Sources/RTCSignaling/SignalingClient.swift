@@ -104,6 +104,10 @@ extension Duration {
 public actor SignalingClient {
     /// The WebSocket URL, e.g. `ws://127.0.0.1:8080/ws`.
     public nonisolated let url: String
+    /// Further servers of the same cluster (`docs/cluster.md`): each reconnect after a
+    /// failure tries the next URL of `[url] + fallbackURLs`, round robin, so a member whose
+    /// server died keeps its room through another one.
+    public nonisolated let fallbackURLs: [String]
     /// The peer id this client joins as.
     public nonisolated let peerID: String
     /// The room this client joins.
@@ -122,14 +126,17 @@ public actor SignalingClient {
     private var fatal: SignalingProtocolError?
     private var attempts = 0
     private var isJoined = false
+    /// Index into `[url] + fallbackURLs` of the server to connect to next.
+    private var urlIndex = 0
 
     /// Creates a client; call ``run()`` to connect. `logger` (with `peer` and `room` metadata
     /// added) records connects, reconnects with their back-off, joins, members coming and
     /// going, and errors from the server.
     public init(url: String, peerID: String, roomID: String, token: String? = nil,
                 reconnectPolicy: SignalingReconnectPolicy = .init(),
-                logger: Logger = Logger(label: "swiftrtc.signaling")) {
+                logger: Logger = Logger(label: "swiftrtc.signaling"), fallbackURLs: [String] = []) {
         self.url = url
+        self.fallbackURLs = fallbackURLs
         self.peerID = peerID
         self.roomID = roomID
         self.token = token
@@ -156,8 +163,9 @@ public actor SignalingClient {
             do {
                 try await connectOnce()
             } catch {
-                if !stopped { logger.warning("signaling connection failed", metadata: ["url": "\(url)", "error": "\(error)"]) }
+                if !stopped { logger.warning("signaling connection failed", metadata: ["url": "\(currentURL)", "error": "\(error)"]) }
             }
+            urlIndex = (urlIndex + 1) % (fallbackURLs.count + 1)  // the next server of the cluster, if any
             outbox = nil
             isJoined = false
             if stopped || fatal != nil || Task.isCancelled {
@@ -218,13 +226,16 @@ public actor SignalingClient {
 
     // MARK: - One connection
 
+    /// The server this client connects to next.
+    private var currentURL: String { urlIndex == 0 ? url : fallbackURLs[urlIndex - 1] }
+
     private func connectOnce() async throws {
         let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .unbounded)
         continuation.yield(SignalingMessage.join(peerID: peerID, roomID: roomID, token: token).jsonString())
         outbox = continuation
         defer { continuation.finish() }
         try await WebSocketClient.connect(
-            url: url,
+            url: currentURL,
             configuration: .init(maxFrameSize: 1 << 20, closeTimeout: .seconds(2), autoPing: .enabled(timePeriod: .seconds(20))),
             logger: logger
         ) { inbound, outbound, _ in
@@ -245,7 +256,7 @@ public actor SignalingClient {
     }
 
     private func opened() {
-        logger.info("connected to the signaling server", metadata: ["url": "\(url)"])
+        logger.info("connected to the signaling server", metadata: ["url": "\(currentURL)"])
         eventsContinuation.yield(.connected)
     }
 
@@ -285,8 +296,9 @@ public actor SignalingClient {
                     // Retrying the same join cannot succeed.
                     fatal = error
                     outbox?.finish()
-                case .duplicatePeerID:
-                    // Probably our previous connection, not yet timed out: reconnect later.
+                case .duplicatePeerID, .unavailable:
+                    // Probably our previous connection, not yet timed out, or a server that
+                    // lost its cluster database: reconnect later.
                     outbox?.finish()
                 default:
                     break

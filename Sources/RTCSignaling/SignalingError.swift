@@ -28,6 +28,10 @@ public enum SignalingErrorCode: String, Sendable, Codable, CaseIterable {
     /// bound of outbound bytes was waiting (the client does not read). The server closes the
     /// connection (close code 1008) right after this error.
     case queueOverflow = "queue_overflow"
+    /// The server cannot reach the room directory it shares with other server instances
+    /// (a cluster's database): nothing was stored or relayed. The server closes the connection
+    /// (close code 1013, try again later); reconnect — to any instance — and join again.
+    case unavailable = "unavailable"
     /// A code this client does not know (sent by a newer server).
     case unknown = "unknown"
 }

@@ -47,11 +47,36 @@ final class SignalingConnections: Sendable {
     let logger: Logger
     /// Bound of each connection's outbound queue in bytes.
     let maxQueuedBytes: Int
+    /// Cluster mode: where joins, leaves and messages for other instances go (filled under
+    /// the lock, so in the hub's order). `nil` on a single instance.
+    let outbox: SignalingClusterOutbox?
 
-    init(configuration: SignalingHubConfiguration, maxQueuedBytes: Int, logger: Logger) {
+    init(configuration: SignalingHubConfiguration, maxQueuedBytes: Int, logger: Logger, outbox: SignalingClusterOutbox? = nil) {
         self.state = NIOLockedValueBox(State(hub: SignalingHub(configuration: configuration)))
         self.maxQueuedBytes = maxQueuedBytes
         self.logger = logger
+        self.outbox = outbox
+    }
+
+    // MARK: - Cluster (the directory reports; called by SignalingCluster)
+
+    /// Applies what the room directory reported and delivers the hub's outputs.
+    func applyDirectory(_ body: (inout SignalingHub) -> [SignalingOutput]) {
+        SignalingDeliveryBatch.dispatchDetached(perform { state in ((), body(&state.hub)) }.1)
+    }
+
+    /// Reads the hub (cluster bookkeeping).
+    func withHub<R>(_ body: (SignalingHub) -> R) -> R { state.withLockedValue { body($0.hub) } }
+
+    /// A message relayed by another instance for member `target` of `roomID`: delivered to
+    /// its connection as `text`. Returns `false` when that member is not a client here (any more).
+    func deliverRemote(roomID: String, target: String, text: ByteBuffer) -> Bool {
+        let ref: SignalingPeerRef? = state.withLockedValue { state in
+            state.hub.localConnection(roomID: roomID, peerID: target).flatMap { state.peers[$0] }
+        }
+        guard let ref else { return false }
+        SignalingDeliveryBatch.dispatchDetached([(ref, .text(text))])
+        return true
     }
 
     var stats: SignalingHubStats { state.withLockedValue { $0.hub.stats } }
@@ -92,6 +117,10 @@ final class SignalingConnections: Sendable {
             case .forward(let targetID, let from):
                 // Encoded while holding the lock: a copy of the bytes, no JSON work.
                 return ((), [.sendText(splice(from), to: targetID)])
+            case .forwardRemote(let instance, let roomID, let target, let from):
+                let text = String(buffer: splice(from))
+                return ((), [.remoteRelay(SignalingClusterOutbox.Relay(instance: instance, roomID: roomID, target: target,
+                                                                       text: text, origin: id))])
             case .outputs(let outputs):
                 return ((), outputs.map(Output.init))
             }
@@ -127,6 +156,7 @@ final class SignalingConnections: Sendable {
     private enum Output {
         case hub(SignalingOutput)
         case sendText(ByteBuffer, to: SignalingConnectionID)
+        case remoteRelay(SignalingClusterOutbox.Relay)
         init(_ output: SignalingOutput) { self = .hub(output) }
     }
 
@@ -151,6 +181,13 @@ final class SignalingConnections: Sendable {
                     if let ref = state.peers[to] { deliveries.append((ref, .message(message))) }
                 case .hub(.close(let id, let reason)):
                     if let ref = state.peers[id] { deliveries.append((ref, .close(reason))) }
+                case .hub(.directory(let request)):
+                    outbox?.add(request)
+                case .hub(.sendRemote(let message, let instance, let roomID, let target, let origin)):
+                    outbox?.add(SignalingClusterOutbox.Relay(instance: instance, roomID: roomID, target: target,
+                                                             text: message.jsonString(), origin: origin))
+                case .remoteRelay(let relay):
+                    outbox?.add(relay)
                 }
             }
             return (result, before, state.hub.stats, deliveries)

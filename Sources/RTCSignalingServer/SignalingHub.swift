@@ -45,15 +45,65 @@ public struct SignalingHubConfiguration: Sendable, Equatable {
     public var joinTokenSecret: String?
     /// Longest peer or room id, in UTF-8 bytes.
     public var maxIDLength: Int
+    /// Where room membership is decided: in this hub alone (the default), or by a shared
+    /// directory (several server instances, `docs/cluster.md`).
+    public var membership: SignalingMembership
 
     /// Creates a configuration; the defaults need no setup (no authentication).
     public init(maxRoomSize: Int = 16, maxMessageBytes: Int = 64 * 1024, rateLimit: SignalingRateLimit = .init(),
-                joinTokenSecret: String? = nil, maxIDLength: Int = 64) {
+                joinTokenSecret: String? = nil, maxIDLength: Int = 64, membership: SignalingMembership = .local) {
         self.maxRoomSize = maxRoomSize
         self.maxMessageBytes = maxMessageBytes
         self.rateLimit = rateLimit
         self.joinTokenSecret = joinTokenSecret
         self.maxIDLength = maxIDLength
+        self.membership = membership
+    }
+}
+
+/// Who decides room membership for a ``SignalingHub``.
+public enum SignalingMembership: Sendable, Equatable {
+    /// The hub alone: one server instance owns its rooms (the default, no database).
+    case local
+    /// A directory shared by several instances: the hub asks it to store joins and leaves
+    /// (``SignalingOutput/directory(_:)``) and applies the membership events it reports, in
+    /// the directory's order, for every room of the cluster. Members on other instances are
+    /// reached through ``SignalingOutput/sendRemote(_:instance:roomID:target:origin:)``.
+    case directory
+}
+
+/// A request from a ``SignalingHub`` to its shared room directory (``SignalingMembership/directory``).
+public enum SignalingDirectoryRequest: Sendable, Equatable {
+    /// Store that `connection` joins `roomID` as `peerID` (or refuse it: duplicate id, room
+    /// full); the outcome comes back as ``SignalingHub/directoryJoined(_:)`` or
+    /// ``SignalingHub/directoryJoinRefused(_:error:)``.
+    case join(SignalingConnectionID, roomID: String, peerID: String)
+    /// Remove this instance's member `peerID` from `roomID`; reported back as
+    /// ``SignalingHub/directoryLeft(roomID:peerID:seq:)``.
+    case leave(roomID: String, peerID: String)
+}
+
+/// One member as a shared room directory reports it.
+public struct SignalingDirectoryMember: Sendable, Equatable {
+    /// The room.
+    public var roomID: String
+    /// The member's peer id.
+    public var peerID: String
+    /// The server instance whose client it is.
+    public var instance: String
+    /// The client's connection on that instance.
+    public var connection: SignalingConnectionID
+    /// The directory's sequence number of this join (orders members by join time; names the
+    /// membership in a later leave).
+    public var seq: Int64
+
+    /// Creates a member record.
+    public init(roomID: String, peerID: String, instance: String, connection: SignalingConnectionID, seq: Int64) {
+        self.roomID = roomID
+        self.peerID = peerID
+        self.instance = instance
+        self.connection = connection
+        self.seq = seq
     }
 }
 
@@ -63,6 +113,9 @@ public enum SignalingCloseReason: Sendable, Equatable {
     case rateLimited
     /// The server is shutting down.
     case shutdown
+    /// The shared room directory is unreachable: the client should reconnect (perhaps to
+    /// another instance) and join again.
+    case unavailable
 }
 
 /// What the hub asks its transport to do.
@@ -71,12 +124,20 @@ public enum SignalingOutput: Sendable, Equatable {
     case send(SignalingMessage, to: SignalingConnectionID)
     /// Close connection `id` (after the sends before it); the hub has already forgotten it.
     case close(SignalingConnectionID, reason: SignalingCloseReason)
+    /// Ask the shared room directory to store a join or leave (``SignalingMembership/directory`` only).
+    case directory(SignalingDirectoryRequest)
+    /// Send `message` to member `target` of `roomID`, a client of server instance `instance`
+    /// (``SignalingMembership/directory`` only); `origin` sent it and hears of failures.
+    case sendRemote(SignalingMessage, instance: String, roomID: String, target: String, origin: SignalingConnectionID)
 }
 
 /// What ``SignalingHub/receiveRelay(type:target:size:from:now:)`` decided.
 public enum SignalingRelayDecision: Sendable, Equatable {
     /// Forward the message to connection `to`, naming the sender `from`.
     case forward(to: SignalingConnectionID, from: String)
+    /// Forward the message, naming the sender `from`, to member `target` of `roomID`, a client
+    /// of another server instance (``SignalingMembership/directory`` only).
+    case forwardRemote(instance: String, roomID: String, target: String, from: String)
     /// Refused (or dropped): perform these outputs instead.
     case outputs([SignalingOutput])
 }
@@ -87,18 +148,22 @@ public struct SignalingHubStats: Sendable, Equatable {
     public var connections = 0
     /// Rooms with at least one peer.
     public var rooms = 0
-    /// Peers in rooms.
+    /// Peers in rooms (clients of this instance).
     public var peers = 0
+    /// Members of rooms on every instance (with ``SignalingMembership/local``, equal to ``peers``).
+    public var members = 0
     /// Offers, answers and candidates forwarded.
     public var messagesRelayed: UInt64 = 0
     /// Error replies sent.
     public var errorsSent: UInt64 = 0
 
     /// Creates counters.
-    public init(connections: Int = 0, rooms: Int = 0, peers: Int = 0, messagesRelayed: UInt64 = 0, errorsSent: UInt64 = 0) {
+    public init(connections: Int = 0, rooms: Int = 0, peers: Int = 0, members: Int = 0, messagesRelayed: UInt64 = 0,
+                errorsSent: UInt64 = 0) {
         self.connections = connections
         self.rooms = rooms
         self.peers = peers
+        self.members = members
         self.messagesRelayed = messagesRelayed
         self.errorsSent = errorsSent
     }
@@ -110,6 +175,12 @@ public struct SignalingHubStats: Sendable, Equatable {
 /// ``disconnect(_:)``, ``shutdown(message:)`` — and perform the ``SignalingOutput``s it returns
 /// in order. It reads no clock: `now` drives the rate limit and `unixTime` (seconds) the
 /// join-token expiry.
+///
+/// With ``SignalingMembership/directory`` the rooms are the cluster's: joins and leaves go to
+/// the directory as ``SignalingOutput/directory(_:)`` and take effect when the directory
+/// reports them back (``directoryJoined(_:)``, ``directoryLeft(roomID:peerID:seq:)``); until
+/// ``directoryReset(instance:members:)`` and after ``directoryLost()`` joins are refused
+/// with `unavailable`.
 public struct SignalingHub: Sendable {
     private struct Connection: Sendable {
         var peerID: String?
@@ -117,12 +188,26 @@ public struct SignalingHub: Sendable {
         var tokens: Double
         var lastRefill: NIODeadline
         var violations = 0
+        /// Directory mode: a join sent to the directory and not yet reported back.
+        var pendingJoin: (roomID: String, peerID: String)?
+    }
+
+    private enum Location: Sendable {
+        /// A client of this instance.
+        case local(SignalingConnectionID)
+        /// A client of another instance.
+        case remote(String)
+    }
+
+    private struct Member: Sendable {
+        var location: Location
+        var seq: Int64
     }
 
     private struct Room: Sendable {
         /// Members in join order.
         var order: [String] = []
-        var members: [String: SignalingConnectionID] = [:]
+        var members: [String: Member] = [:]
     }
 
     /// The rules in force.
@@ -132,8 +217,13 @@ public struct SignalingHub: Sendable {
     private var relayed: UInt64 = 0
     private var errors: UInt64 = 0
     private var peerCount = 0
+    private var memberCount = 0
     /// `true` after ``shutdown(message:)``: new connections are refused.
     public private(set) var isShutDown = false
+    /// Directory mode: this instance's id in the directory, `nil` while the directory is
+    /// unreachable (joins are refused then).
+    public private(set) var directoryInstance: String?
+    private var usesDirectory: Bool { configuration.membership == .directory }
 
     /// Creates a hub with no connections.
     public init(configuration: SignalingHubConfiguration = .init()) {
@@ -143,7 +233,7 @@ public struct SignalingHub: Sendable {
     /// Current counters.
     public var stats: SignalingHubStats {
         SignalingHubStats(connections: connections.count, rooms: rooms.count,
-                          peers: peerCount,
+                          peers: peerCount, members: usesDirectory ? memberCount : peerCount,
                           messagesRelayed: relayed, errorsSent: errors)
     }
 
@@ -211,9 +301,13 @@ public struct SignalingHub: Sendable {
                     "message of \(size) bytes exceeds the limit of \(configuration.maxMessageBytes) bytes"))])
         }
         switch route(from: id, target: target, type: type) {
-        case .success(let (targetID, peerID)):
+        case .success(let (target, peerID)):
             relayed &+= 1
-            return .forward(to: targetID, from: peerID)
+            switch target {
+            case .local(let targetID): return .forward(to: targetID, from: peerID)
+            case .remote(let instance, let roomID, let targetPeer):
+                return .forwardRemote(instance: instance, roomID: roomID, target: targetPeer, from: peerID)
+            }
         case .failure(let refused):
             return .outputs([refused.output])
         }
@@ -238,6 +332,159 @@ public struct SignalingHub: Sendable {
         connections.removeAll()
         rooms.removeAll()
         peerCount = 0
+        memberCount = 0
+        return outputs
+    }
+
+    // MARK: - Shared room directory (SignalingMembership.directory)
+
+    /// The directory is reachable (again) and this instance is registered in it as `instance`;
+    /// `members` is every member of every room at that moment. Call it before any other
+    /// directory event, and after ``directoryLost()`` (the hub then has no members of its own).
+    public mutating func directoryReset(instance: String, members: [SignalingDirectoryMember]) {
+        directoryInstance = instance
+        rooms.removeAll()
+        memberCount = 0
+        for member in members.sorted(by: { $0.seq < $1.seq }) {
+            var room = rooms[member.roomID] ?? Room()
+            guard room.members[member.peerID] == nil else { continue }
+            room.order.append(member.peerID)
+            room.members[member.peerID] = Member(location: .remote(member.instance), seq: member.seq)
+            rooms[member.roomID] = room
+            memberCount += 1
+        }
+    }
+
+    /// The directory stored a join (of any instance, in the cluster's order): the room's
+    /// other local members get `peer_joined`; when it is this instance's pending join, the
+    /// joiner gets `room_peers`. A join whose connection left or closed meanwhile is undone
+    /// (a ``SignalingDirectoryRequest/leave(roomID:peerID:)`` output).
+    public mutating func directoryJoined(_ member: SignalingDirectoryMember) -> [SignalingOutput] {
+        var room = rooms[member.roomID] ?? Room()
+        if let existing = room.members[member.peerID] {
+            // Already known (the same join reported twice): nothing changes.
+            if existing.seq == member.seq { return [] }
+            room.order.removeAll { $0 == member.peerID }
+            memberCount -= 1
+        }
+        var outputs: [SignalingOutput] = []
+        let isMine = member.instance == directoryInstance
+        var joiner: SignalingConnectionID?
+        if isMine, let pending = connections[member.connection]?.pendingJoin,
+           pending.roomID == member.roomID, pending.peerID == member.peerID {
+            joiner = member.connection
+            outputs.append(.send(.roomPeers(roomID: member.roomID, peers: room.order), to: member.connection))
+        }
+        for other in room.order {
+            if case .local(let otherID)? = room.members[other]?.location, isAttached(otherID, roomID: member.roomID, peerID: other) {
+                outputs.append(.send(.peerJoined(peerID: member.peerID), to: otherID))
+            }
+        }
+        room.order.append(member.peerID)
+        room.members[member.peerID] = Member(location: isMine ? .local(member.connection) : .remote(member.instance), seq: member.seq)
+        rooms[member.roomID] = room
+        memberCount += 1
+        if let joiner {
+            connections[joiner]?.pendingJoin = nil
+            connections[joiner]?.roomID = member.roomID
+            connections[joiner]?.peerID = member.peerID
+            peerCount += 1
+        } else if isMine {
+            outputs.append(.directory(.leave(roomID: member.roomID, peerID: member.peerID)))
+        }
+        return outputs
+    }
+
+    /// The directory refused this instance's pending join of connection `id` (duplicate peer
+    /// id, room full, or the directory is unavailable).
+    public mutating func directoryJoinRefused(_ id: SignalingConnectionID, error: SignalingProtocolError) -> [SignalingOutput] {
+        guard connections[id]?.pendingJoin != nil else { return [] }
+        connections[id]?.pendingJoin = nil
+        if error.code == .unavailable {
+            return dropUnavailable(id, message: error.message)
+        }
+        return [reply(id, error)]
+    }
+
+    /// The directory removed a member (it left, disconnected, or its instance died): the
+    /// room's local members get `peer_left`. `seq` is that member's join ``SignalingDirectoryMember/seq``;
+    /// a stale report (another membership of the same peer id) changes nothing.
+    public mutating func directoryLeft(roomID: String, peerID: String, seq: Int64) -> [SignalingOutput] {
+        guard var room = rooms[roomID], let member = room.members[peerID], member.seq == seq else { return [] }
+        room.order.removeAll { $0 == peerID }
+        room.members[peerID] = nil
+        rooms[roomID] = room.order.isEmpty ? nil : room
+        memberCount -= 1
+        var outputs: [SignalingOutput] = []
+        if case .local(let id) = member.location, isAttached(id, roomID: roomID, peerID: peerID) {
+            // Removed behind our back (this instance was presumed dead): the client must join again.
+            connections[id]?.roomID = nil
+            connections[id]?.peerID = nil
+            peerCount -= 1
+            outputs += dropUnavailable(id, message: "this server lost its membership in the room directory; reconnect and join again")
+        }
+        for other in room.order {
+            if case .local(let otherID)? = room.members[other]?.location, isAttached(otherID, roomID: roomID, peerID: other) {
+                outputs.append(.send(.peerLeft(peerID: peerID), to: otherID))
+            }
+        }
+        return outputs
+    }
+
+    /// The directory became unreachable: no joins until ``directoryReset(instance:members:)``;
+    /// every client in a room (or joining one) is told `unavailable` and disconnected, so it
+    /// reconnects — perhaps to another instance — and joins again. Clients outside rooms stay.
+    public mutating func directoryLost(message: String = "the room directory is unavailable; reconnect and join again") -> [SignalingOutput] {
+        directoryInstance = nil
+        var outputs: [SignalingOutput] = []
+        for id in connections.keys.sorted() where connections[id]?.roomID != nil || connections[id]?.pendingJoin != nil {
+            outputs += dropUnavailable(id, message: message)
+        }
+        rooms.removeAll()
+        peerCount = 0
+        memberCount = 0
+        return outputs
+    }
+
+    /// The local connection of member `peerID` of `roomID`, when it is this instance's client
+    /// and still in the room (where a message relayed from another instance goes).
+    public func localConnection(roomID: String, peerID: String) -> SignalingConnectionID? {
+        guard case .local(let id)? = rooms[roomID]?.members[peerID]?.location,
+              isAttached(id, roomID: roomID, peerID: peerID) else { return nil }
+        return id
+    }
+
+    /// Another instance could not deliver what connection `id` sent (or the directory could
+    /// not carry it): the client gets `error` as if this instance had refused the message.
+    public mutating func remoteRefused(_ id: SignalingConnectionID, error: SignalingProtocolError) -> [SignalingOutput] {
+        guard connections[id] != nil else { return [] }
+        return [reply(id, error)]
+    }
+
+    private mutating func requestJoin(_ id: SignalingConnectionID, peerID: String, roomID: String) -> [SignalingOutput] {
+        guard directoryInstance != nil else {
+            return dropUnavailable(id, message: "the room directory is unavailable; reconnect and join again")
+        }
+        // The directory decides; these checks only spare it requests it would refuse.
+        if let room = rooms[roomID] {
+            if room.members[peerID] != nil {
+                return [reply(id, SignalingProtocolError(.duplicatePeerID, "peer id \"\(peerID)\" is already in room \"\(roomID)\""))]
+            }
+            if room.order.count >= configuration.maxRoomSize {
+                return [reply(id, SignalingProtocolError(.roomFull, "room \"\(roomID)\" is full (\(configuration.maxRoomSize) peers)"))]
+            }
+        }
+        connections[id]?.pendingJoin = (roomID, peerID)
+        return [.directory(.join(id, roomID: roomID, peerID: peerID))]
+    }
+
+    /// `unavailable` to connection `id`, then close it (the hub forgets it; a member's leave
+    /// goes to the directory).
+    private mutating func dropUnavailable(_ id: SignalingConnectionID, message: String) -> [SignalingOutput] {
+        var outputs = [reply(id, SignalingProtocolError(.unavailable, message))]
+        if directoryInstance != nil { outputs += leaveRoom(id) }
+        connections[id] = nil
+        outputs.append(.close(id, reason: .unavailable))
         return outputs
     }
 
@@ -248,7 +495,7 @@ public struct SignalingHub: Sendable {
         case .join(let peerID, let roomID, let token):
             return join(id, peerID: peerID, roomID: roomID, token: token, unixTime: unixTime)
         case .leave:
-            guard connections[id]?.roomID != nil else {
+            guard connections[id]?.roomID != nil || connections[id]?.pendingJoin != nil else {
                 return [reply(id, SignalingProtocolError(.notJoined, "\"leave\" before \"join\""))]
             }
             return leaveRoom(id)
@@ -264,7 +511,7 @@ public struct SignalingHub: Sendable {
     }
 
     private mutating func join(_ id: SignalingConnectionID, peerID: String, roomID: String, token: String?, unixTime: Int64) -> [SignalingOutput] {
-        if let current = connections[id]?.roomID {
+        if let current = connections[id]?.roomID ?? connections[id]?.pendingJoin?.roomID {
             return [reply(id, SignalingProtocolError(.alreadyJoined, "already in room \"\(current)\"; send \"leave\" first"))]
         }
         if let problem = validateID(peerID, name: "peer_id") ?? validateID(roomID, name: "room_id") {
@@ -277,6 +524,9 @@ public struct SignalingHub: Sendable {
                 return [reply(id, error)]
             }
         }
+        if usesDirectory {
+            return requestJoin(id, peerID: peerID, roomID: roomID)
+        }
         var room = rooms[roomID] ?? Room()
         if room.members[peerID] != nil {
             return [reply(id, SignalingProtocolError(.duplicatePeerID, "peer id \"\(peerID)\" is already in room \"\(roomID)\""))]
@@ -286,10 +536,10 @@ public struct SignalingHub: Sendable {
         }
         var outputs: [SignalingOutput] = [.send(.roomPeers(roomID: roomID, peers: room.order), to: id)]
         for other in room.order {
-            if let otherID = room.members[other] { outputs.append(.send(.peerJoined(peerID: peerID), to: otherID)) }
+            if case .local(let otherID)? = room.members[other]?.location { outputs.append(.send(.peerJoined(peerID: peerID), to: otherID)) }
         }
         room.order.append(peerID)
-        room.members[peerID] = id
+        room.members[peerID] = Member(location: .local(id), seq: 0)
         rooms[roomID] = room
         connections[id]?.peerID = peerID
         connections[id]?.roomID = roomID
@@ -298,6 +548,17 @@ public struct SignalingHub: Sendable {
     }
 
     private mutating func leaveRoom(_ id: SignalingConnectionID) -> [SignalingOutput] {
+        if usesDirectory {
+            // A join still on its way: forgetting it here makes its completion a leave.
+            connections[id]?.pendingJoin = nil
+            guard let connection = connections[id], let roomID = connection.roomID, let peerID = connection.peerID else { return [] }
+            // Detached now (it can neither send nor receive); the room hears of it when the
+            // directory reports the leave, in the cluster's order.
+            connections[id]?.roomID = nil
+            connections[id]?.peerID = nil
+            peerCount -= 1
+            return [.directory(.leave(roomID: roomID, peerID: peerID))]
+        }
         guard let connection = connections[id], let roomID = connection.roomID, let peerID = connection.peerID,
               var room = rooms[roomID] else { return [] }
         room.order.removeAll { $0 == peerID }
@@ -306,35 +567,61 @@ public struct SignalingHub: Sendable {
         connections[id]?.roomID = nil
         connections[id]?.peerID = nil
         peerCount -= 1
-        return room.order.compactMap { other in room.members[other].map { .send(.peerLeft(peerID: peerID), to: $0) } }
+        return room.order.compactMap { other in
+            guard case .local(let otherID)? = room.members[other]?.location else { return nil }
+            return .send(.peerLeft(peerID: peerID), to: otherID)
+        }
     }
 
     private mutating func relay(from id: SignalingConnectionID, target: String?, type: String,
                                 make: (String) -> SignalingMessage) -> [SignalingOutput] {
         switch route(from: id, target: target, type: type) {
-        case .success(let (targetID, peerID)):
+        case .success(let (destination, peerID)):
             relayed &+= 1
-            return [.send(make(peerID), to: targetID)]
+            switch destination {
+            case .local(let targetID): return [.send(make(peerID), to: targetID)]
+            case .remote(let instance, let roomID, let targetPeer):
+                return [.sendRemote(make(peerID), instance: instance, roomID: roomID, target: targetPeer, origin: id)]
+            }
         case .failure(let refused):
             return [refused.output]
         }
+    }
+
+    private enum Destination {
+        case local(SignalingConnectionID)
+        case remote(instance: String, roomID: String, peerID: String)
     }
 
     private struct Refused: Error { var output: SignalingOutput }
 
     /// The target's connection and the sender's peer id, or the error reply.
     private mutating func route(from id: SignalingConnectionID, target: String?, type: String)
-        -> Result<(SignalingConnectionID, String), Refused> {
+        -> Result<(Destination, String), Refused> {
         guard let (roomID, peerID) = membership(of: id) else {
             return .failure(Refused(output: reply(id, SignalingProtocolError(.notJoined, "\"\(type)\" before \"join\""))))
         }
         guard let target else {
             return .failure(Refused(output: reply(id, SignalingProtocolError(.invalidMessage, "invalid \"\(type)\" message: missing field \"target\""))))
         }
-        guard let targetID = rooms[roomID]?.members[target], target != peerID else {
+        guard let member = rooms[roomID]?.members[target], target != peerID else {
             return .failure(Refused(output: reply(id, SignalingProtocolError(.unknownTarget, "no peer \"\(target.prefix(64))\" in room \"\(roomID)\""))))
         }
-        return .success((targetID, peerID))
+        switch member.location {
+        case .local(let targetID):
+            // With a directory, a member that left is listed until the directory says so.
+            if usesDirectory, !isAttached(targetID, roomID: roomID, peerID: target) {
+                return .failure(Refused(output: reply(id, SignalingProtocolError(.unknownTarget, "no peer \"\(target.prefix(64))\" in room \"\(roomID)\""))))
+            }
+            return .success((.local(targetID), peerID))
+        case .remote(let instance):
+            return .success((.remote(instance: instance, roomID: roomID, peerID: target), peerID))
+        }
+    }
+
+    private func isAttached(_ id: SignalingConnectionID, roomID: String, peerID: String) -> Bool {
+        guard let c = connections[id] else { return false }
+        return c.roomID == roomID && c.peerID == peerID
     }
 
     private func validateID(_ value: String, name: String) -> SignalingProtocolError? {

@@ -19,6 +19,8 @@ public actor SignalingServer {
     public nonisolated let configuration: SignalingServerConfiguration
     private let logger: Logger
     private let connections: SignalingConnections
+    private let outbox: SignalingClusterOutbox?
+    private var cluster: SignalingCluster?
     private var group: ServiceGroup?
     private var port: Int?
     private var portWaiters: [CheckedContinuation<Int, any Error>] = []
@@ -28,18 +30,37 @@ public actor SignalingServer {
     public init(configuration: SignalingServerConfiguration = .init(), logger: Logger = Logger(label: "swiftrtc.signaling")) {
         self.configuration = configuration
         self.logger = logger
+        let outbox = configuration.cluster == nil ? nil : SignalingClusterOutbox()
+        self.outbox = outbox
         self.connections = SignalingConnections(configuration: configuration.hubConfiguration,
-                                                maxQueuedBytes: configuration.maxQueuedBytes, logger: logger)
+                                                maxQueuedBytes: configuration.maxQueuedBytes, logger: logger, outbox: outbox)
     }
 
     /// Runs until graceful shutdown (SIGINT/SIGTERM when `handleSignals`, or ``shutdown()``).
+    ///
+    /// With ``SignalingServerConfiguration/cluster`` it first connects to the database and
+    /// migrates its schema; it throws ``SignalingClusterError`` (and does not listen) when it cannot.
     public func run(handleSignals: Bool = true) async throws {
+        var services: [any Service] = []
+        if let clusterConfiguration = configuration.cluster, let outbox {
+            let cluster = try SignalingCluster(configuration: clusterConfiguration, connections: connections, outbox: outbox,
+                                               maxRoomSize: configuration.maxRoomSize, logger: logger)
+            let first: SignalingCluster.Session
+            do {
+                first = try await cluster.start(address: "\(configuration.host):\(configuration.port)")
+            } catch {
+                markFinished()
+                throw error
+            }
+            self.cluster = cluster
+            services.append(SignalingClusterService(cluster: cluster, first: first))
+        }
         let app = makeApplication()
         let notifier = ShutdownNotifier(connections: connections, logger: logger)
         // Services shut down in reverse order: the notifier closes every WebSocket first,
-        // then the HTTP server stops.
+        // then the HTTP server stops, then the cluster leaves the database.
         let group = ServiceGroup(
-            services: [app, notifier],
+            services: services + [app, notifier],
             gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
             logger: logger
         )
@@ -63,6 +84,11 @@ public actor SignalingServer {
     /// Current room/peer/relay counters.
     public func stats() async -> SignalingHubStats {
         connections.stats
+    }
+
+    /// The cluster as this instance sees it; `nil` without ``SignalingServerConfiguration/cluster``.
+    public func clusterStatus() async -> SignalingClusterStatus? {
+        cluster?.status
     }
 
     /// Outbound-queue counters: the largest queue seen and overflow disconnects.
@@ -89,13 +115,21 @@ public actor SignalingServer {
         let configuration = self.configuration
         let connections = self.connections
         let logger = self.logger
+        let cluster = self.cluster
 
         let router = Router()
         router.add(middleware: FileMiddleware(Self.publicDirectory(configuration), searchForIndexHtml: true, logger: logger))
         router.get("/health") { _, _ -> Response in
             let stats = connections.stats
-            return Self.json(HealthReport(status: "ok", connections: stats.connections, rooms: stats.rooms,
-                                          peers: stats.peers, messagesRelayed: stats.messagesRelayed))
+            guard let cluster else {
+                return Self.json(HealthReport(status: "ok", connections: stats.connections, rooms: stats.rooms,
+                                              peers: stats.peers, messagesRelayed: stats.messagesRelayed))
+            }
+            let status = cluster.status
+            let report = HealthReport(status: status.healthy ? "ok" : "unavailable", connections: stats.connections,
+                                      rooms: stats.rooms, peers: stats.peers, messagesRelayed: stats.messagesRelayed,
+                                      cluster: ClusterHealth(status, rooms: stats.rooms, members: stats.members))
+            return Self.json(report, status: status.healthy ? .ok : .serviceUnavailable)
         }
         router.get("/turn-credentials") { request, _ -> Response in
             guard let turn = configuration.turn else {
@@ -127,6 +161,7 @@ public actor SignalingServer {
             },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "swiftrtc"),
             onServerRunning: { [weak self] channel in
+                await cluster?.waitUntilRegistered()
                 await self?.started(port: channel.localAddress?.port ?? 0)
             },
             // A group of our own lives as long as the process (servers with it are long-lived).
@@ -156,10 +191,59 @@ struct HealthReport: Codable {
     var rooms: Int
     var peers: Int
     var messagesRelayed: UInt64
+    var cluster: ClusterHealth?
 
     enum CodingKeys: String, CodingKey {
-        case status, connections, rooms, peers
+        case status, connections, rooms, peers, cluster
         case messagesRelayed = "messages_relayed"
+    }
+}
+
+/// The `cluster` object of `GET /health` (cluster mode only).
+struct ClusterHealth: Codable {
+    var healthy: Bool
+    var instance: String?
+    var instances: Int
+    var rooms: Int
+    var members: Int
+    var relayedOut: UInt64
+    var relayedIn: UInt64
+    var undeliverable: UInt64
+    var databaseLosses: UInt64
+    var lastError: String?
+
+    init(_ status: SignalingClusterStatus, rooms: Int, members: Int) {
+        self.rooms = rooms
+        healthy = status.healthy
+        instance = status.instance
+        instances = status.instances
+        self.members = members
+        relayedOut = status.relayedOut
+        relayedIn = status.relayedIn
+        undeliverable = status.undeliverable
+        databaseLosses = status.databaseLosses
+        lastError = status.lastError
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case healthy, instance, instances, rooms, members, undeliverable
+        case relayedOut = "relayed_out"
+        case relayedIn = "relayed_in"
+        case databaseLosses = "database_losses"
+        case lastError = "last_error"
+    }
+}
+
+/// Runs the cluster's database sessions as a service: it stops (leaving the cluster) after
+/// the HTTP server has.
+struct SignalingClusterService: Service {
+    let cluster: SignalingCluster
+    let first: SignalingCluster.Session
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await cluster.run(first: first)
+        }
     }
 }
 

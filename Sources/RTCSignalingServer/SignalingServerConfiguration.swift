@@ -27,6 +27,9 @@ public struct SignalingServerConfiguration: Sendable {
     public var eventLoopThreads: Int?
     /// How long to wait for a client's close frame before dropping the connection.
     public var webSocketCloseTimeout: Duration = .seconds(5)
+    /// When set, this instance shares its rooms with other instances through PostgreSQL
+    /// (`docs/cluster.md`); `nil` (the default) keeps rooms in this process, no database.
+    public var cluster: SignalingClusterConfiguration?
     /// Test configurations only: when set, `POST /test-report` passes each request body here
     /// (the browser demo-page test reports its results this way). `nil` disables the route.
     public var testReportHandler: (@Sendable (String) -> Void)?
@@ -37,6 +40,7 @@ public struct SignalingServerConfiguration: Sendable {
     /// The room rules derived from this configuration.
     public var hubConfiguration: SignalingHubConfiguration {
         SignalingHubConfiguration(maxRoomSize: maxRoomSize, maxMessageBytes: maxMessageBytes,
-                                  rateLimit: rateLimit, joinTokenSecret: joinTokenSecret)
+                                  rateLimit: rateLimit, joinTokenSecret: joinTokenSecret,
+                                  membership: cluster == nil ? .local : .directory)
     }
 }

@@ -150,6 +150,9 @@ final class SignalingSocketHandler: ChannelInboundHandler {
             case .rateLimited:
                 data.write(webSocketErrorCode: .policyViolation)
                 data.writeString("rate limit exceeded")
+            case .unavailable:
+                data.write(webSocketErrorCode: WebSocketErrorCode(codeNumber: 1013))  // try again later
+                data.writeString("room directory unavailable")
             }
             queue.append(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))
             queuedBytes += Self.perMessageOverhead + data.readableBytes

@@ -27,6 +27,8 @@ struct LoadGenerator: AsyncParsableCommand {
 
     @Option(help: "Server host (loopback only).") var host = "127.0.0.1"
     @Option(help: "Server port.") var port: Int = 8080
+    @Option(help: "Ports of several servers of one cluster, comma-separated (e.g. 18090,18091,18092): the two members of each room connect to different servers, so every message crosses instances. Overrides --port.")
+    var ports: String?
     @Option(help: "max | rate | idle.") var phase: Phase = .max
     @Option(help: "Client connections (an even number: rooms of two).") var clients = 1000
     @Option(help: "Event loops (threads).") var threads = 1
@@ -42,6 +44,9 @@ struct LoadGenerator: AsyncParsableCommand {
         guard ["127.0.0.1", "::1", "localhost"].contains(host) else { throw ValidationError("loopback servers only") }
         guard clients >= 2, clients % 2 == 0 else { throw ValidationError("--clients must be even and at least 2") }
         guard LoadMessages.Kind(rawValue: message) != nil else { throw ValidationError("--message is ice or offer") }
+        if let ports, ports.split(separator: ",").contains(where: { Int($0) == nil }) || ports.split(separator: ",").count < 2 {
+            throw ValidationError("--ports takes two or more comma-separated port numbers")
+        }
     }
 
     func run() async throws {
@@ -66,6 +71,7 @@ struct LoadGenerator: AsyncParsableCommand {
     /// Connects `count` clients (pairs on the same loop, in rooms `<prefix>r<k>`) and waits until each joined.
     private func connect(_ count: Int, workers: [LoadWorker], prefix: String) async throws {
         let started = ContinuousClock.now
+        let servers = ports.map { $0.split(separator: ",").compactMap { Int($0) } } ?? [port]
         try await withThrowingTaskGroup(of: Void.self) { group in
             var pair = 0
             var inFlight = 0
@@ -78,8 +84,8 @@ struct LoadGenerator: AsyncParsableCommand {
                 let k = pair
                 group.addTask {
                     let a = "\(prefix)\(k)a", b = "\(prefix)\(k)b", room = "\(prefix)r\(k)"
-                    try await openClient(peer: a, room: room, target: b, worker: worker).get()
-                    try await openClient(peer: b, room: room, target: a, worker: worker).get()
+                    try await openClient(peer: a, room: room, target: b, worker: worker, port: servers[k % servers.count]).get()
+                    try await openClient(peer: b, room: room, target: a, worker: worker, port: servers[(k + 1) % servers.count]).get()
                 }
                 inFlight += 1
                 pair += 1
@@ -91,8 +97,9 @@ struct LoadGenerator: AsyncParsableCommand {
     }
 
     /// One WebSocket client on `worker`'s loop; the future completes when it has joined.
-    private func openClient(peer: String, room: String, target: String, worker: LoadWorker) async throws -> EventLoopFuture<Void> {
-        let host = self.host, port = self.port
+    private func openClient(peer: String, room: String, target: String, worker: LoadWorker,
+                            port: Int) async throws -> EventLoopFuture<Void> {
+        let host = self.host
         let upgraded: EventLoopFuture<EventLoopFuture<Void>?> = try await ClientBootstrap(group: worker.loop)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)

@@ -50,6 +50,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Bound of each connection's outbound queue in bytes; a client over it gets queue_overflow and is disconnected.")
     var maxQueuedBytes: Int = 256 * 1024
 
+    @Option(help: "Share rooms with other instances through PostgreSQL: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (env SWIFTRTC_CLUSTER). Without it, rooms live in this process and no database is needed.")
+    var cluster: String?
+
+    @Option(help: "Cluster mode: seconds between this instance's heartbeats.")
+    var heartbeatInterval: Double = 1
+
+    @Option(help: "Cluster mode: seconds without a heartbeat after which an instance is dead and its members leave their rooms.")
+    var heartbeatTimeout: Double = 5
+
     @Option(help: "Log level of the records written to standard error.")
     var logLevel: Logger.Level = .info
 
@@ -70,7 +79,26 @@ struct ServeCommand: AsyncParsableCommand {
         config.publicDirectory = publicDir
         config.eventLoopThreads = threads
         config.maxQueuedBytes = maxQueuedBytes
-        let server = SignalingServer(configuration: config, logger: CommandLogging.logger("swiftrtc.serve", level: logLevel))
-        try await server.run(handleSignals: true)
+        if let url = cluster ?? environment["SWIFTRTC_CLUSTER"], !url.isEmpty {
+            guard heartbeatInterval > 0, heartbeatTimeout > heartbeatInterval else {
+                throw ValidationError("--heartbeat-timeout must be longer than --heartbeat-interval (both in seconds, > 0)")
+            }
+            config.cluster = SignalingClusterConfiguration(databaseURL: url, heartbeatInterval: .milliseconds(Int64(heartbeatInterval * 1000)),
+                                                           heartbeatTimeout: .milliseconds(Int64(heartbeatTimeout * 1000)))
+        }
+        let logger = CommandLogging.logger("swiftrtc.serve", level: logLevel)
+        let server = SignalingServer(configuration: config, logger: logger)
+        do {
+            try await server.run(handleSignals: true)
+        } catch let error as SignalingClusterError {
+            // A clear message and a distinct exit status: 69 (EX_UNAVAILABLE) when the database
+            // cannot be reached, 78 (EX_CONFIG) when the URL or the schema is wrong.
+            logger.critical("cannot start in cluster mode", metadata: ["reason": "\(error)"])
+            FileHandle.standardError.write(Data("swiftrtc serve: \(error)\n".utf8))
+            switch error {
+            case .databaseUnreachable, .databaseError: throw ExitCode(69)
+            case .invalidDatabaseURL, .schemaTooNew: throw ExitCode(78)
+            }
+        }
     }
 }
