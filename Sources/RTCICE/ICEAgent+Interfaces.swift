@@ -32,6 +32,40 @@ extension ICEAgent {
         return true
     }
 
+    /// The STUN and TURN servers to gather from, replacing the configured ones (W3C
+    /// `setConfiguration` with new `iceServers`; usually the same servers with fresh
+    /// time-limited credentials). It takes effect where an allocation is made, never on a
+    /// working one: an allocation keeps the credentials it was made with (the server checks
+    /// them when it creates the allocation, and its username may not change while it lives),
+    /// and one made later — at a restart after an allocation failed, for a new local address —
+    /// uses the new entry. A server that is no longer listed is released at the next restart
+    /// (``restart(localCredentials:localAddresses:now:)``), a new one allocated then.
+    /// STUN servers (`stun`) are queried for the addresses gathered from now on.
+    public mutating func updateServers(stun: [TransportAddress], relay servers: [ICERelayServer]) {
+        configuration.stunServers = stun
+        configuration.relayServers = servers
+    }
+
+    /// At a restart: releases the allocations of servers that are no longer configured
+    /// (Refresh with LIFETIME 0 in the transmits) and drops their candidates and pairs;
+    /// returns whether a configured server has no allocation yet.
+    mutating func releaseUnlistedRelays(now: NIODeadline) -> Bool {
+        let listed = Set(configuration.relayServers.map(\.endpoint))
+        let unlisted = relays.indices.filter { !listed.contains(relays[$0].server.endpoint) }
+        if !unlisted.isEmpty {
+            var dead = Set<TransportAddress>()
+            for i in unlisted {
+                if let address = relays[i].candidate?.address { dead.insert(address) }
+                relays[i].client.close(now: now)
+                while let t = pollRelayTransmit() { transmits.append(t) }
+            }
+            relays.removeAll { !listed.contains($0.server.endpoint) }
+            localCandidates.removeAll { $0.type == .relayed && dead.contains($0.address) }
+            for index in pairs.indices where dead.contains(pairs[index].base) { pairs[index].state = .failed }
+        }
+        return configuration.relayServers.contains { server in !relays.contains { $0.server.endpoint == server.endpoint } }
+    }
+
     mutating func forget(bases gone: Set<TransportAddress>) {
         bases.removeAll { gone.contains($0) }
         for base in gone {

@@ -74,7 +74,7 @@ extension ICEAgent {
     /// Starts an allocation on every configured TURN server that has none yet and has a local
     /// socket of its family: preferably one whose loopback-ness matches the server's.
     mutating func startRelays(now: NIODeadline) {
-        for server in configuration.relayServers where !relays.contains(where: { $0.server == server }) {
+        for server in configuration.relayServers where !relays.contains(where: { $0.server.endpoint == server.endpoint }) {
             // A UDP and a stream relay to the same server address must not share a socket: the
             // edge tells their traffic apart only by (server, socket).
             let taken = Set(relays.filter { $0.server.address == server.address }.map(\.socket))
@@ -255,6 +255,21 @@ public struct ICERelayServer: Sendable, Hashable {
     /// The stream is TLS (`turns:`): the agent does not care, the edge does, and the relayed
     /// candidate's `relayProtocol` is `tls`.
     public var usesTLS: Bool
+
+    /// What identifies the server apart from its credentials: its address, and how it is
+    /// reached (UDP, a TCP stream, TLS). New credentials for the same endpoint are the same
+    /// server (``ICEAgent/updateServers(stun:relay:)``).
+    public var endpoint: Endpoint { Endpoint(address: address, transport: transport, usesTLS: usesTLS) }
+
+    /// A server's identity without credentials (see ``endpoint``).
+    public struct Endpoint: Sendable, Hashable {
+        /// The server's address.
+        public var address: TransportAddress
+        /// UDP or a stream.
+        public var transport: TURNTransport
+        /// The stream is TLS.
+        public var usesTLS: Bool
+    }
 
     /// Creates a server entry.
     public init(address: TransportAddress, username: String, password: String, transport: TURNTransport = .udp, usesTLS: Bool = false) {

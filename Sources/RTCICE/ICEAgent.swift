@@ -12,7 +12,7 @@ public struct ICEAgent: DatagramCore, Sendable {
     // MARK: Public state
 
     /// The configuration.
-    public let configuration: ICEConfiguration
+    public internal(set) var configuration: ICEConfiguration
     /// The current role (may change on a role conflict, RFC 8445 §7.3.1.1).
     public internal(set) var role: ICERole
     /// Our credentials (change on `restart`).
@@ -242,8 +242,9 @@ public struct ICEAgent: DatagramCore, Sendable {
             localCandidates.removeAll { $0.type == .relayed && dead.contains($0.address) }
             statistics.relayRetries += failed.count
         }
+        let missing = releaseUnlistedRelays(now: now)
         for c in localCandidates { events.append(.candidateGathered(c)) }
-        if !failed.isEmpty {
+        if missing {
             startRelays(now: now)
             // The caller announced `gathering` with the restart; `complete` follows the allocations.
             if relays.contains(where: \.isPending) { gatheringState = .gathering }

@@ -30,6 +30,18 @@ extension RTCSession {
         localAddressesForRestart = addresses
     }
 
+    /// The STUN and TURN servers to gather from, replacing the configured ones (W3C
+    /// `setConfiguration` with new `iceServers`, usually fresh time-limited TURN credentials).
+    /// Working allocations keep theirs; allocations made from now on — at the next restart, for
+    /// a failed allocation or a new address, or a server added — use these, servers no longer
+    /// listed are released at the next restart, and STUN servers are asked for addresses
+    /// gathered from now on (ICEAgent's `updateServers(stun:relay:)`).
+    public mutating func updateICEServers(stun: [TransportAddress], turn: [ICERelayServer]) {
+        configuration.stunServers = stun
+        configuration.turnServers = turn
+        ice.updateServers(stun: stun, relay: turn)
+    }
+
     /// Whether a restart asked for by `restartICE(now:)` still waits for its offer to be applied.
     public var isICERestartPending: Bool { pendingICECredentials != nil }
 

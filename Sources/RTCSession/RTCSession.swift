@@ -22,7 +22,7 @@ import RTCSRTP
 /// keys come from the DTLS exporter (RFC 5764) and SRTP carries the audio/video transceivers'
 /// RTP and RTCP on the same BUNDLE transport (RFC 8843).
 public struct RTCSession: DatagramCore {
-    let configuration: SessionConfiguration
+    var configuration: SessionConfiguration
     let certificate: DTLSCertificate
     var ice: ICEAgent
     /// The DTLS connection, once `dtlsPhase` has left `.waiting`.

@@ -75,6 +75,7 @@ extension RoomClient {
                 try await connection.setLocalDescription(SessionDescription(type: .rollback, sdp: ""))
             }
             guard await connection.signalingState == .stable else { return true }
+            _ = await iceServers()  // credentials about to expire are fetched again first
             try await connection.restartIce()
             let offer = try await connection.createOffer()
             try await connection.setLocalDescription(offer)

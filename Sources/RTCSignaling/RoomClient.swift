@@ -398,15 +398,26 @@ public actor RoomClient {
         }
     }
 
-    /// The ICE servers for a new connection: the configured ones and the fetched credentials,
-    /// fetched again first when they expire within the refresh margin (a failed refresh keeps
-    /// the old ones and is logged: the TURN server will say whether they still work).
-    private func iceServers() async -> [ICEServer] {
+    /// The ICE servers for a new connection or an ICE restart: the configured ones and the
+    /// fetched credentials, fetched again first when they expire within the refresh margin —
+    /// then every existing connection is given them too (`setICEServers`), for the
+    /// allocations its next restart makes (a failed refresh keeps the old ones and is logged:
+    /// the TURN server will say whether they still work).
+    func iceServers() async -> [ICEServer] {
         if let source = configuration.turnCredentials, let fetched = fetchedCredentials {
             let expiry = fetched.credentials.expiry ?? (fetched.at + Int64(fetched.credentials.ttl))
             let margin = Int64(min(source.refreshMargin, max(fetched.credentials.ttl / 4, 1)))
             if TURNCredentialsFetcher.unixNow() >= expiry - margin {
-                do { try await fetchCredentials(source) } catch {
+                do {
+                    try await fetchCredentials(source)
+                    // The connections take them for their next allocation (an ICE restart).
+                    let servers = configuration.iceServers + (fetchedCredentials.map { [$0.credentials.iceServer] } ?? [])
+                    for peer in peers.values {
+                        do { try await peer.connection.setICEServers(servers) } catch {
+                            logger.warning("cannot give a connection new ICE servers", metadata: ["member": "\(peer.id)", "error": "\(error)"])
+                        }
+                    }
+                } catch {
                     logger.warning("cannot refresh TURN credentials", metadata: ["error": "\(error)"])
                 }
             }
@@ -478,8 +489,10 @@ public actor RoomClient {
                 peers[id] = nil
                 await shutDown(existing)
             } else if state == .stable, existing.remoteDescriptionSet, fingerprint == existing.remoteFingerprint {
-                // Renegotiation on the same connection (e.g. a browser adding a video track):
-                // answer it; unsupported m-sections are rejected in the answer.
+                // Renegotiation on the same connection (e.g. a browser adding a video track, or
+                // an ICE restart, which may allocate again: credentials about to expire are
+                // fetched again first): answer it; unsupported m-sections are rejected.
+                _ = await iceServers()
                 if await answer(description, on: existing) { renegotiationsAnswered += 1 }
                 return
             } else {

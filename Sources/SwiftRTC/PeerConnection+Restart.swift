@@ -20,6 +20,30 @@ extension PeerConnection {
         driver.core.restartICE(now: .now())
     }
 
+    /// Replaces the ICE servers (W3C `setConfiguration` with new `iceServers`): usually the
+    /// same TURN servers with fresh time-limited credentials, fetched before a restart once the
+    /// old ones expired. Like a browser, the connection uses them the next time it gathers: a
+    /// working TURN allocation keeps the credentials it was made with (a TURN server checks
+    /// them when it creates the allocation), and the next ICE restart allocates with the new
+    /// ones where an allocation failed or a local address is new, releases servers no longer
+    /// listed and allocates on servers added. STUN servers are asked for addresses gathered from
+    /// now on.
+    ///
+    /// Throws `WebRTCError.invalidICEServer` for a server the connection could not have been
+    /// created with, `WebRTCError.closed` after `close()`.
+    public func setICEServers(_ servers: [ICEServer]) throws {
+        if driver.isClosed { throw WebRTCError.closed }
+        var updated = configuration
+        updated.iceServers = servers
+        let session = try updated.sessionConfiguration()
+        for server in session.turnServers where server.usesTLS && driver.streamPipelineSetup[server.address] == nil {
+            driver.streamPipelineSetup[server.address] = try updated.turnTLSPipelineSetup(url: "turns:\(server.address)")
+        }
+        driver.core.updateICEServers(stun: session.stunServers, turn: session.turnServers)
+        events.log.ice.info("ICE servers replaced", metadata: ["turn": "\(session.turnServers.map(\.address))",
+                                                             "stun": "\(session.stunServers)"])
+    }
+
     /// Reads the host's interfaces again before a description that may restart ICE is applied
     /// (a network change is the usual reason for a restart): sockets are bound on new
     /// addresses and closed on addresses that went away, and the session's next restart

@@ -10,9 +10,13 @@ import Testing
 /// cluster per test, `PostgresServer`): clients spread over the instances behave as on one.
 @Suite("Signaling cluster over PostgreSQL", .serialized)
 struct SignalingClusterTests {
+    /// Instances in one test process beside the rest of the suite: a heartbeat timeout that a
+    /// loaded machine cannot miss (with 2 s, a CI run starved an instance's heartbeat, the others
+    /// presumed it dead and its clients were told `unavailable`). The test that kills an
+    /// instance runs processes with a short timeout of their own.
     static func clusterConfiguration(_ database: PostgresServer) -> SignalingClusterConfiguration {
         SignalingClusterConfiguration(databaseURL: database.url, heartbeatInterval: .milliseconds(300),
-                                      heartbeatTimeout: .seconds(2), reconnectDelay: .milliseconds(200),
+                                      heartbeatTimeout: .seconds(8), reconnectDelay: .milliseconds(200),
                                       maxReconnectDelay: .seconds(1), connectTimeout: .seconds(2))
     }
 
@@ -218,7 +222,7 @@ struct SignalingClusterTests {
             }
             #expect(await servers[0].clusterStatus()?.databaseLosses ?? 0 >= 1)
             // Both rejoined (each reconnects with back-off): they see each other again.
-            try await waitUntil(20, "a and b together again; a: \(a.recorder.all.suffix(5)) b: \(b.recorder.all.suffix(5))") {
+            try await waitUntil(30, "a and b together again; a: \(a.recorder.all.suffix(5)) b: \(b.recorder.all.suffix(5))") {
                 let joinedA = a.recorder.all.last { if case .joined = $0 { true } else { false } }
                 let joinedB = b.recorder.all.last { if case .joined = $0 { true } else { false } }
                 guard case .joined(_, let pa)? = joinedA, case .joined(_, let pb)? = joinedB else { return false }
@@ -226,7 +230,7 @@ struct SignalingClusterTests {
             }
             // The old instances' rows (the database restarted under them) are reaped after the
             // heartbeat timeout; then only the two new memberships remain.
-            try await waitUntil(10, "only a's and b's new memberships left") {
+            try await waitUntil(30, "only a's and b's new memberships left") {
                 try database.psql("SELECT count(*) FROM swiftrtc_members") == "2"
                     && database.psql("SELECT count(*) FROM swiftrtc_instances") == "2"
             }

@@ -57,9 +57,13 @@ public enum FFmpegTool {
         guard result.status == 0 else { throw PeerProcessError(message: "ffmpeg \(arguments.joined(separator: " ")) failed", output: result.standardError) }
     }
 
-    /// `ffmpeg -v error -i FILE -f null -`: decodes every frame and prints only errors.
+    /// `ffmpeg -v error -i FILE -enc_time_base -1 -f null -`: decodes every frame and prints
+    /// only errors. The frames keep the file's time base (`-enc_time_base -1`): by default
+    /// ffmpeg re-times decoded video in 1/frame-rate units, and two frames of a live camera
+    /// that came closer than that (a variable frame rate, distinct in the file) then "repeat"
+    /// a time stamp and draw a false "non monotonically increasing dts" complaint.
     public static func decode(_ path: String) throws -> Result {
-        try run("ffmpeg", ["-nostdin", "-v", "error", "-i", path, "-f", "null", "-"])
+        try run("ffmpeg", ["-nostdin", "-v", "error", "-i", path, "-enc_time_base", "-1", "-f", "null", "-"])
     }
 
     /// ffprobe's packet and decoded-frame counts of the first stream.
