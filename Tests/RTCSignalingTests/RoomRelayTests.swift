@@ -98,15 +98,21 @@ struct RoomRelayTests {
     // MARK: Live, with coturn
 
     /// coturn with REST credentials (`use-auth-secret`) and a signaling server handing them out.
-    static func withRelay<T: Sendable>(secret serverSecret: String? = nil, ttl: Int = 600, transport: String = "udp",
+    static func withRelay<T: Sendable>(secret serverSecret: String? = nil, ttl: Int = 600, transport: String = "udp",  // udp, tcp, tls
                                        configure: @escaping (inout SignalingServerConfiguration) -> Void = { _ in },
                                        _ body: @Sendable (_ signalingPort: Int, _ coturn: CoturnServer) async throws -> T) async throws -> T {
         try InteropEnvironment.requirePrivateNamespace()
         let secret = "room-relay-\(UInt32.random(in: 0...UInt32.max))"
-        let coturn = try CoturnServer(CoturnConfiguration(authentication: .restSecret(secret), verbose: true))
+        // "tls": coturn's TLS listener with a fresh self-signed certificate (`turns:`).
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftrtc-room-relay-\(UUID().uuidString)")
+        if transport == "tls" { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
+        let tls = transport == "tls" ? try CoturnTLS.make(in: directory) : nil
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let coturn = try CoturnServer(CoturnConfiguration(authentication: .restSecret(secret), verbose: true, tls: tls))
         defer { coturn.stop() }
         try await coturn.waitUntilListening()
-        let uri = "turn:127.0.0.1:\(coturn.port)?transport=\(transport)"
+        if tls != nil { try await coturn.process.waitForLine(timeout: 15) { $0.contains("TLS/TCP listener opened") } }
+        let uri = tls.map { "turns:127.0.0.1:\($0.port)?transport=tcp" } ?? "turn:127.0.0.1:\(coturn.port)?transport=\(transport)"
         return try await withSignalingServer({
             $0.turn = TURNConfiguration(secret: serverSecret ?? secret, uris: [uri], ttl: ttl)
             configure(&$0)
