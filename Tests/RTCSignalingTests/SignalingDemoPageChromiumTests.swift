@@ -16,6 +16,9 @@ struct DemoPageReport: Decodable, Sendable {
     var audioSamples: [String: Int]?
     /// The selected pair's local/remote candidate types per member (`relay/relay`), from getStats.
     var selectedCandidateTypes: [String: String]?
+    /// Per member, how the page reaches its TURN server when the selected local candidate is
+    /// relayed (`udp`, `tcp`, `tls`: the stats' `relayProtocol`).
+    var selectedRelayProtocols: [String: String]?
     /// The addresses of the page's own candidates (`….local` names when Chromium hides them).
     var localCandidateAddresses: [String]?
     var errors: [String]

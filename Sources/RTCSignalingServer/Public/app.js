@@ -20,7 +20,7 @@ const state = {
   peers: new Map(),        // peer id -> Peer
   localStream: null,
   iceServers: [],
-  report: { chatReceived: [], chatSent: [], filesReceived: [], filesSent: [], framesDecoded: {}, videoFrames: {}, audioSamples: {}, selectedCandidateTypes: {}, localCandidateAddresses: [], errors: [], members: [] },
+  report: { chatReceived: [], chatSent: [], filesReceived: [], filesSent: [], framesDecoded: {}, videoFrames: {}, audioSamples: {}, selectedCandidateTypes: {}, selectedRelayProtocols: {}, localCandidateAddresses: [], errors: [], members: [] },
 };
 
 // ---------- UI helpers ----------
@@ -380,6 +380,7 @@ async function collectStats() {
         const pair = stats.get(s.selectedCandidatePairId);
         const local = pair && stats.get(pair.localCandidateId), remote = pair && stats.get(pair.remoteCandidateId);
         if (local && remote) state.report.selectedCandidateTypes[peer.id] = local.candidateType + "/" + remote.candidateType;
+        if (local && local.relayProtocol) state.report.selectedRelayProtocols[peer.id] = local.relayProtocol;
       }
       if (s.type === "inbound-rtp" && s.kind === "video") state.report.framesDecoded[peer.id] = s.framesDecoded || 0;
       if (s.type === "inbound-rtp" && s.kind === "audio") state.report.audioSamples[peer.id] = s.totalSamplesReceived || 0;
