@@ -82,13 +82,13 @@ import Testing
     /// libx264 streams (`-f h264`, Annex B) — with B-frames, and with four slices per picture —
     /// split into the access units ffprobe counts, key frames where it sees them.
     @Test(arguments: [[], ["-x264-params", "slices=4"]])
-    func x264StreamsSplitIntoTheFramesFFprobeCounts(extra: [String]) throws {
+    func x264StreamsSplitIntoTheFramesFFprobeCounts(extra: [String]) async throws {
         let (directory, cleanUp) = try ChromiumPayloadsDecodeWithFFmpegTests.temporaryDirectory()
         defer { cleanUp() }
-        let path = try MediaTestFiles.make("x264.h264", in: directory, MediaTestFiles.testPattern
+        let path = try await MediaTestFiles.make("x264.h264", in: directory, MediaTestFiles.testPattern
             + ["-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-sc_threshold", "0", "-bf", "2"] + extra + ["-bsf:v", "h264_mp4toannexb", "-f", "h264"])
         let units = try Self.readAll(try MediaTestFiles.contents(path))
-        let probe = try FFmpegTool.probe(path, stream: "v:0")
+        let probe = try await FFmpegTool.probe(path, stream: "v:0")
         #expect(units.count == probe.frames && units.count == 50)
         #expect(units.count { $0.isKeyFrame } == 2)
         let first = try #require(units.first)

@@ -53,11 +53,11 @@ import Testing
 
     /// Asserts ffmpeg decodes `path` silently and ffprobe counts `frames` packets and decoded frames.
     static func expectDecodes(_ path: String, codecName: String, frames: Int,
-                              width: Int? = nil, height: Int? = nil) throws {
-        let decoded = try FFmpegTool.decode(path)
+                              width: Int? = nil, height: Int? = nil) async throws {
+        let decoded = try await FFmpegTool.decode(path)
         #expect(decoded.status == 0, "ffmpeg exit status")
         #expect(decoded.standardError.isEmpty, "ffmpeg -v error printed: \(decoded.standardError)")
-        let counts = try FFmpegTool.probe(path)
+        let counts = try await FFmpegTool.probe(path)
         #expect(counts.codecName == codecName)
         #expect(counts.packets == frames, "ffprobe packets")
         #expect(counts.frames == frames, "ffprobe decoded frames")
@@ -66,7 +66,7 @@ import Testing
     }
 
     @Test(arguments: [("VP8", IVFWriter.Codec.vp8, "vp8"), ("VP9", .vp9, "vp9"), ("AV1", .av1, "av1")])
-    func videoInIVFDecodes(codec: String, container: IVFWriter.Codec, ffmpegName: String) throws {
+    func videoInIVFDecodes(codec: String, container: IVFWriter.Codec, ffmpegName: String) async throws {
         let stream = try RTPFixtureStream(codec: codec)
         let frames = try Self.encodedFrames(stream)
         let first = try #require(frames.first)
@@ -98,10 +98,10 @@ import Testing
             read += 1
         }
         #expect(read == frames.count)
-        try Self.expectDecodes(path, codecName: ffmpegName, frames: frames.count, width: width, height: height)
+        try await Self.expectDecodes(path, codecName: ffmpegName, frames: frames.count, width: width, height: height)
     }
 
-    @Test func h264InAnnexBDecodes() throws {
+    @Test func h264InAnnexBDecodes() async throws {
         let stream = try RTPFixtureStream(codec: "H264")
         let types = Set(stream.packets.compactMap { H264PayloadFormat.type(of: $0.payload) })
         #expect(types.isSuperset(of: [1, H264PayloadFormat.NALUnitType.stapA, H264PayloadFormat.NALUnitType.fuA]),
@@ -122,10 +122,10 @@ import Testing
         #expect(writer.accessUnitCount == frames.count)
         #expect(writer.skippedAccessUnitCount == 0)
         #expect(writer.sequenceParameterSet != nil && writer.pictureParameterSet != nil)
-        try Self.expectDecodes(path, codecName: "h264", frames: frames.count, width: stream.entry.width, height: stream.entry.height)
+        try await Self.expectDecodes(path, codecName: "h264", frames: frames.count, width: stream.entry.width, height: stream.entry.height)
     }
 
-    @Test func opusInOggDecodes() throws {
+    @Test func opusInOggDecodes() async throws {
         let stream = try RTPFixtureStream(codec: "opus")
         let frames = try Self.encodedFrames(stream)
         let (directory, cleanUp) = try Self.temporaryDirectory()
@@ -150,13 +150,13 @@ import Testing
         while let (packet, _) = try reader.nextPacket() { packets.append(packet) }
         #expect(packets.count == frames.count + 2, "OpusHead, OpusTags and every packet")
         #expect(Array(packets.dropFirst(2)) == frames.map(\.frame.data))
-        try Self.expectDecodes(path, codecName: "opus", frames: frames.count)
+        try await Self.expectDecodes(path, codecName: "opus", frames: frames.count)
     }
 
     /// The check above can fail: with the key frame's start code damaged (RFC 6386 §9.1),
     /// ffmpeg reports errors. (Cutting a frame short is not enough: ffmpeg's VP8 decoder
     /// conceals that silently.)
-    @Test func aDamagedKeyFrameMakesFFmpegComplain() throws {
+    @Test func aDamagedKeyFrameMakesFFmpegComplain() async throws {
         let stream = try RTPFixtureStream(codec: "VP8")
         var frames = try Self.encodedFrames(stream)
         frames[0].frame.data.setBytes([0, 0, 0], at: frames[0].frame.data.readerIndex + 3)
@@ -164,7 +164,7 @@ import Testing
         defer { cleanUp() }
         let path = directory.appendingPathComponent("damaged.ivf").path
         try Self.writeIVF(frames, codec: .vp8, width: 320, height: 240, path: path)
-        let decoded = try FFmpegTool.decode(path)
+        let decoded = try await FFmpegTool.decode(path)
         #expect(decoded.status != 0 || !decoded.standardError.isEmpty)
     }
 

@@ -31,10 +31,10 @@ import Testing
     ]
 
     @Test(arguments: cases)
-    func yieldsEveryFrameInOrder(_ file: Case) throws {
+    func yieldsEveryFrameInOrder(_ file: Case) async throws {
         let (directory, cleanUp) = try ChromiumPayloadsDecodeWithFFmpegTests.temporaryDirectory()
         defer { cleanUp() }
-        let path = try MediaTestFiles.make(file.file, in: directory, file.arguments)
+        let path = try await MediaTestFiles.make(file.file, in: directory, file.arguments)
         var source = try MediaFileSource(path: path, kinds: Set(file.codecs.map(\.kind)), h264FramesPerSecond: 25)
         #expect(source.format == file.format)
         #expect(Set(source.tracks.map(\.codec)) == Set(file.codecs))
@@ -46,7 +46,7 @@ import Testing
         #expect(samples.allSatisfy { $0.duration != nil && $0.duration! > .zero && $0.data.readableBytes > 0 })
         for codec in file.codecs {
             let track = samples.filter { $0.codec == codec }
-            let probe = try FFmpegTool.probe(path, stream: codec == .opus ? "a:0" : "v:0")
+            let probe = try await FFmpegTool.probe(path, stream: codec == .opus ? "a:0" : "v:0")
             #expect(track.count == probe.packets, "\(codec): ffprobe's packet count")
             if codec == .opus {
                 #expect(track.allSatisfy { $0.kind == .audio && $0.isKeyFrame && $0.duration == .milliseconds(20) })
@@ -60,10 +60,10 @@ import Testing
         #expect(abs(Double(source.duration.nanoseconds) / 1e9 - 2) < 0.05, "one pass lasts the 2 s ffmpeg made")
     }
 
-    @Test func loopingKeepsTimeGrowing() throws {
+    @Test func loopingKeepsTimeGrowing() async throws {
         let (directory, cleanUp) = try ChromiumPayloadsDecodeWithFFmpegTests.temporaryDirectory()
         defer { cleanUp() }
-        let path = try MediaTestFiles.make("loop.webm", in: directory, Self.cases[3].arguments)
+        let path = try await MediaTestFiles.make("loop.webm", in: directory, Self.cases[3].arguments)
         var source = try MediaFileSource(path: path, loops: true)
         let count = source.samples.count
         var samples: [MediaSample] = []

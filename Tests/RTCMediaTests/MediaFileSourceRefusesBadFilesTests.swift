@@ -47,13 +47,13 @@ import Testing
         #expect(Self.problem(noSlice) == .malformed(.annexB, .malformed("no H.264 access unit (no coded slice)")))
     }
 
-    @Test func truncatedFilesOfEachContainer() throws {
+    @Test func truncatedFilesOfEachContainer() async throws {
         let (directory, cleanUp) = try ChromiumPayloadsDecodeWithFFmpegTests.temporaryDirectory()
         defer { cleanUp() }
         let files = [
-            try MediaTestFiles.make("cut.webm", in: directory, MediaTestFiles.testPattern + MediaTestFiles.tone + MediaTestFiles.vp8 + MediaTestFiles.opus),
-            try MediaTestFiles.make("cut.ivf", in: directory, MediaTestFiles.testPattern + MediaTestFiles.vp8),
-            try MediaTestFiles.make("cut.ogg", in: directory, MediaTestFiles.tone + MediaTestFiles.opus),
+            try await MediaTestFiles.make("cut.webm", in: directory, MediaTestFiles.testPattern + MediaTestFiles.tone + MediaTestFiles.vp8 + MediaTestFiles.opus),
+            try await MediaTestFiles.make("cut.ivf", in: directory, MediaTestFiles.testPattern + MediaTestFiles.vp8),
+            try await MediaTestFiles.make("cut.ogg", in: directory, MediaTestFiles.tone + MediaTestFiles.opus),
         ]
         for (path, format) in zip(files, [MediaContainerFormat.webm, .ivf, .ogg]) {
             let whole = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -67,7 +67,7 @@ import Testing
             #expect(error.description.contains("\(format.displayName) file is damaged: truncated"), "\(error)")
         }
         // A damaged Ogg page: the checksum catches it.
-        let ogg = try MediaTestFiles.make("damaged.ogg", in: directory, MediaTestFiles.tone + MediaTestFiles.opus)
+        let ogg = try await MediaTestFiles.make("damaged.ogg", in: directory, MediaTestFiles.tone + MediaTestFiles.opus)
         var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: ogg)))
         bytes[bytes.count / 2] ^= 0x40
         try Data(bytes).write(to: URL(fileURLWithPath: ogg))
@@ -79,25 +79,25 @@ import Testing
         return nil
     }
 
-    @Test func unsupportedCodecsAndMissingTracks() throws {
+    @Test func unsupportedCodecsAndMissingTracks() async throws {
         let (directory, cleanUp) = try ChromiumPayloadsDecodeWithFFmpegTests.temporaryDirectory()
         defer { cleanUp() }
-        let vorbisOgg = try MediaTestFiles.make("vorbis.ogg", in: directory, MediaTestFiles.tone + ["-c:a", "libvorbis"])
+        let vorbisOgg = try await MediaTestFiles.make("vorbis.ogg", in: directory, MediaTestFiles.tone + ["-c:a", "libvorbis"])
         #expect(Self.problem(vorbisOgg) == .unsupportedCodec("Vorbis"))
-        let vorbisWebM = try MediaTestFiles.make("vorbis.webm", in: directory, MediaTestFiles.tone + ["-c:a", "libvorbis"])
+        let vorbisWebM = try await MediaTestFiles.make("vorbis.webm", in: directory, MediaTestFiles.tone + ["-c:a", "libvorbis"])
         #expect(Self.problem(vorbisWebM) == .unsupportedCodec("A_VORBIS"))
         #expect(Self.error(vorbisWebM)?.description == "\(vorbisWebM): unsupported codec A_VORBIS (VP8, VP9, AV1, H.264 and Opus are supported)")
 
-        var ivf = Array(try Data(contentsOf: URL(fileURLWithPath: try MediaTestFiles.make("h263.ivf", in: directory,
+        var ivf = Array(try Data(contentsOf: URL(fileURLWithPath: try await MediaTestFiles.make("h263.ivf", in: directory,
                                                                                           MediaTestFiles.testPattern + MediaTestFiles.vp8))))
         ivf.replaceSubrange(8..<12, with: Array("H263".utf8))
         #expect(Self.problem(try Self.write(ivf, "h263.ivf", in: directory)) == .unsupportedCodec("H263"))
 
-        let ogg = try MediaTestFiles.make("audio.ogg", in: directory, MediaTestFiles.tone + MediaTestFiles.opus)
+        let ogg = try await MediaTestFiles.make("audio.ogg", in: directory, MediaTestFiles.tone + MediaTestFiles.opus)
         #expect(Self.problem(ogg, kinds: [.video]) == .missingTrack(.video))
         #expect(Self.error(ogg) == nil, "without kinds, the tracks the file has")
         #expect(Self.problem(ogg, kinds: [.audio, .video]) == .missingTrack(.video))
-        let videoOnly = try MediaTestFiles.make("video.webm", in: directory, MediaTestFiles.testPattern + MediaTestFiles.vp8)
+        let videoOnly = try await MediaTestFiles.make("video.webm", in: directory, MediaTestFiles.testPattern + MediaTestFiles.vp8)
         #expect(Self.problem(videoOnly, kinds: [.audio]) == .missingTrack(.audio))
         #expect(try MediaFileSource(path: videoOnly, kinds: [.video]).tracks.map(\.codec) == [.vp8])
     }

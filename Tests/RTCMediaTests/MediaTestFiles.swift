@@ -9,9 +9,9 @@ import RTCRTP
 enum MediaTestFiles {
     /// Runs `ffmpeg -nostdin -v error -y ARGUMENTS… OUTPUT` and returns OUTPUT's path; a
     /// failure (or a missing ffmpeg) throws.
-    static func make(_ name: String, in directory: URL, _ arguments: [String]) throws -> String {
+    static func make(_ name: String, in directory: URL, _ arguments: [String]) async throws -> String {
         let path = directory.appendingPathComponent(name).path
-        let result = try FFmpegTool.run("ffmpeg", ["-nostdin", "-v", "error", "-y"] + arguments + [path])
+        let result = try await FFmpegTool.run("ffmpeg", ["-nostdin", "-v", "error", "-y"] + arguments + [path])
         guard result.status == 0 else { throw FixtureError("ffmpeg making \(name) failed (\(result.status)): \(result.standardError)") }
         return path
     }

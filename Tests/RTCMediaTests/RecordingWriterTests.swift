@@ -79,10 +79,10 @@ import Testing
     /// Audio first (held until the video codec is known), then video from its arrival time
     /// on: both streams decode, every frame is there, and the RTP clock wrapping past 2³²
     /// does not disturb the timing.
-    @Test func aWebMOfAudioAndVideoDecodesWithEveryFrame() throws {
+    @Test func aWebMOfAudioAndVideoDecodesWithEveryFrame() async throws {
         let dir = try Self.directory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let input = try MediaTestFiles.make("in.webm", in: dir, MediaTestFiles.testPattern + MediaTestFiles.tone + MediaTestFiles.vp8 + MediaTestFiles.opus)
+        let input = try await MediaTestFiles.make("in.webm", in: dir, MediaTestFiles.testPattern + MediaTestFiles.tone + MediaTestFiles.vp8 + MediaTestFiles.opus)
         var frames = try Self.received(input, rtpStart: UInt32.max - 45_000)
         // The video starts 300 ms late, as it does when the key frame request takes a round trip.
         frames = frames.map { f in
@@ -95,21 +95,21 @@ import Testing
         let output = dir.appendingPathComponent("out.webm").path
         let writer = try Self.record(frames, to: output, container: .webm, video: true, audio: true)
         #expect(writer.videoFrames == videoCount && writer.audioFrames == audioCount)
-        let decode = try FFmpegTool.decode(output)
+        let decode = try await FFmpegTool.decode(output)
         #expect(decode.status == 0 && decode.standardError.isEmpty, "\(decode.standardError)")
-        #expect(try FFmpegTool.probe(output, stream: "v:0").frames == videoCount)
-        #expect(try FFmpegTool.probe(output, stream: "a:0").packets == audioCount)
-        let seconds = try FFmpegTool.formatDuration(output)
+        #expect(try await FFmpegTool.probe(output, stream: "v:0").frames == videoCount)
+        #expect(try await FFmpegTool.probe(output, stream: "a:0").packets == audioCount)
+        let seconds = try await FFmpegTool.formatDuration(output)
         #expect(seconds > 2.1 && seconds < 2.5, "2 s of media starting 0.3 s in: \(seconds)")
     }
 
     /// A camera's first frames can carry one RTP time (or times under a millisecond apart):
     /// every frame is kept and the file's times still increase, so ffmpeg remuxes it silently.
     @Test(arguments: [RecordingWriter.Container.webm, .ivf])
-    func videoFramesSharingAnRTPTimeAreKeptInIncreasingOrder(container: RecordingWriter.Container) throws {
+    func videoFramesSharingAnRTPTimeAreKeptInIncreasingOrder(container: RecordingWriter.Container) async throws {
         let dir = try Self.directory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let input = try MediaTestFiles.make("in.webm", in: dir, MediaTestFiles.testPattern + MediaTestFiles.vp8)
+        let input = try await MediaTestFiles.make("in.webm", in: dir, MediaTestFiles.testPattern + MediaTestFiles.vp8)
         var frames = try Self.received(input).filter { $0.kind == .video }
         // Frames 1 and 2 share frame 0's RTP time; frame 3 is 36 ticks (0.4 ms) after them.
         for index in 1...2 { frames[index].rtp = frames[0].rtp }
@@ -118,19 +118,19 @@ import Testing
         let writer = try Self.record(frames, to: output, container: container, video: true, audio: false)
         #expect(writer.videoFrames == frames.count)
         #expect(writer.retimedVideoFrames == 3)
-        let decode = try FFmpegTool.decode(output)
+        let decode = try await FFmpegTool.decode(output)
         #expect(decode.status == 0 && decode.standardError.isEmpty, "\(decode.standardError)")
-        #expect(try FFmpegTool.probe(output, stream: "v:0").frames == frames.count)
-        let times = try FFmpegTool.packetTimes(output, stream: "v:0")
+        #expect(try await FFmpegTool.probe(output, stream: "v:0").frames == frames.count)
+        let times = try await FFmpegTool.packetTimes(output, stream: "v:0")
         #expect(times.count == frames.count)
         #expect(zip(times, times.dropFirst()).allSatisfy { $0 < $1 }, "packet times must increase: \(times.prefix(6))")
     }
 
     /// The video track ends before any frame came: the held audio becomes an audio-only file.
-    @Test func aWebMWhoseVideoNeverCameHoldsTheAudio() throws {
+    @Test func aWebMWhoseVideoNeverCameHoldsTheAudio() async throws {
         let dir = try Self.directory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let input = try MediaTestFiles.make("in.ogg", in: dir, MediaTestFiles.tone + MediaTestFiles.opus)
+        let input = try await MediaTestFiles.make("in.ogg", in: dir, MediaTestFiles.tone + MediaTestFiles.opus)
         let frames = try Self.received(input)
         var writer = try RecordingWriter(container: .webm, video: true, audio: true)
         let output = dir.appendingPathComponent("out.webm").path
@@ -149,20 +149,20 @@ import Testing
         try sink.apply(try writer.finish(into: &buffer), after: &buffer)
         try sink.close()
         #expect(writer.audioFrames == frames.count)
-        let probe = try FFmpegTool.probe(output, stream: "a:0")
+        let probe = try await FFmpegTool.probe(output, stream: "a:0")
         #expect(probe.codecName == "opus" && probe.packets == frames.count)
-        #expect(try FFmpegTool.run("ffprobe", ["-v", "error", "-select_streams", "v", "-show_entries", "stream=index", "-of", "csv=p=0", output])
+        #expect(try await FFmpegTool.run("ffprobe", ["-v", "error", "-select_streams", "v", "-show_entries", "stream=index", "-of", "csv=p=0", output])
             .standardOutput.isEmpty, "no video stream")
     }
 
     /// A peer whose camera stays off: after ``RecordingWriter/maximumHeldAudio`` packets the
     /// recording becomes audio-only with every packet, and a late video frame is skipped.
-    @Test func aWebMGivesUpOnVideoThatNeverComesWithoutLosingAudio() throws {
+    @Test func aWebMGivesUpOnVideoThatNeverComesWithoutLosingAudio() async throws {
         let dir = try Self.directory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let input = try MediaTestFiles.make("in.ogg", in: dir, ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=32"]
+        let input = try await MediaTestFiles.make("in.ogg", in: dir, ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=32"]
                                                 + MediaTestFiles.opus)
-        let video = try MediaTestFiles.make("in.ivf", in: dir, MediaTestFiles.testPattern + MediaTestFiles.vp8)
+        let video = try await MediaTestFiles.make("in.ivf", in: dir, MediaTestFiles.testPattern + MediaTestFiles.vp8)
         let frames = try Self.received(input)
         #expect(frames.count > RecordingWriter.maximumHeldAudio)
         var writer = try RecordingWriter(container: .webm, video: true, audio: true)
@@ -180,22 +180,22 @@ import Testing
         try sink.apply(try writer.finish(into: &buffer), after: &buffer)
         try sink.close()
         #expect(writer.audioFrames == frames.count && writer.videoFrames == 0 && writer.videoFramesWithoutTrack == 1)
-        #expect(try FFmpegTool.probe(output, stream: "a:0").packets == frames.count)
-        let decode = try FFmpegTool.decode(output)
+        #expect(try await FFmpegTool.probe(output, stream: "a:0").packets == frames.count)
+        let decode = try await FFmpegTool.decode(output)
         #expect(decode.status == 0 && decode.standardError.isEmpty, "\(decode.standardError)")
     }
 
     /// IVF (VP9 here) skips what comes before the first key frame; Ogg keeps every packet;
     /// Annex B starts at the first IDR.
     @Test(arguments: [RecordingWriter.Container.ivf, .ogg, .annexB])
-    func singleTrackContainersDecode(container: RecordingWriter.Container) throws {
+    func singleTrackContainersDecode(container: RecordingWriter.Container) async throws {
         let dir = try Self.directory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let input: String
         switch container {
-        case .ivf: input = try MediaTestFiles.make("in.ivf", in: dir, MediaTestFiles.testPattern + MediaTestFiles.vp9)
-        case .ogg: input = try MediaTestFiles.make("in.ogg", in: dir, MediaTestFiles.tone + MediaTestFiles.opus)
-        default: input = try MediaTestFiles.make("in.h264", in: dir, MediaTestFiles.testPattern + ["-c:v", "libx264", "-bf", "0", "-g", "25", "-f", "h264"])
+        case .ivf: input = try await MediaTestFiles.make("in.ivf", in: dir, MediaTestFiles.testPattern + MediaTestFiles.vp9)
+        case .ogg: input = try await MediaTestFiles.make("in.ogg", in: dir, MediaTestFiles.tone + MediaTestFiles.opus)
+        default: input = try await MediaTestFiles.make("in.h264", in: dir, MediaTestFiles.testPattern + ["-c:v", "libx264", "-bf", "0", "-g", "25", "-f", "h264"])
         }
         var frames = try Self.received(input)
         // A receiver joining late: the first frames are not key frames.
@@ -215,9 +215,9 @@ import Testing
         #expect(writer.skippedVideoFrames == skipped)
         let written = container == .ogg ? writer.audioFrames : writer.videoFrames
         #expect(written == frames.count - skipped)
-        let decode = try FFmpegTool.decode(output)
+        let decode = try await FFmpegTool.decode(output)
         #expect(decode.status == 0 && decode.standardError.isEmpty, "\(decode.standardError)")
-        let probe = try FFmpegTool.probe(output, stream: "0")
+        let probe = try await FFmpegTool.probe(output, stream: "0")
         #expect((container == .ogg ? probe.packets : probe.frames) == written)
     }
 }

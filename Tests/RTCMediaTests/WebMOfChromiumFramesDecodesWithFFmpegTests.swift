@@ -9,7 +9,7 @@ import Testing
 /// reports the duration written; the file seeks (SeekHead → Cues → key-frame clusters).
 @Suite struct WebMOfChromiumFramesDecodesWithFFmpegTests {
     @Test(arguments: [("VP8", WebMWriter.VideoCodec.vp8, "vp8"), ("VP9", .vp9, "vp9")])
-    func videoAndOpusInOneFileDecode(codec: String, webmCodec: WebMWriter.VideoCodec, ffmpegName: String) throws {
+    func videoAndOpusInOneFileDecode(codec: String, webmCodec: WebMWriter.VideoCodec, ffmpegName: String) async throws {
         let video = try FixtureFrames.timed(codec)
         let audio = try FixtureFrames.timed("opus")
         let (directory, cleanUp) = try ChromiumPayloadsDecodeWithFFmpegTests.temporaryDirectory()
@@ -19,22 +19,22 @@ import Testing
         #expect(writer.videoFrameCount == video.count && writer.audioPacketCount == audio.count)
         #expect(writer.width == 320 && writer.height == 240, "read from the first key frame")
 
-        let decoded = try FFmpegTool.decode(path)
+        let decoded = try await FFmpegTool.decode(path)
         #expect(decoded.status == 0)
         #expect(decoded.standardError.isEmpty, "ffmpeg -v error printed: \(decoded.standardError)")
-        let videoStream = try FFmpegTool.probe(path, stream: "v:0")
+        let videoStream = try await FFmpegTool.probe(path, stream: "v:0")
         #expect(videoStream.codecName == ffmpegName)
         #expect(videoStream.packets == video.count && videoStream.frames == video.count)
         #expect(videoStream.width == 320 && videoStream.height == 240)
         #expect(videoStream.keyPackets == video.count { $0.frame.isKeyFrame })
-        let audioStream = try FFmpegTool.probe(path, stream: "a:0")
+        let audioStream = try await FFmpegTool.probe(path, stream: "a:0")
         #expect(audioStream.codecName == "opus")
         #expect(audioStream.packets == audio.count && audioStream.frames == audio.count)
 
         let written = writer.durationMilliseconds / 1_000
         let lastAudio = Double(audio.last!.time.nanoseconds) / 1e9 + 0.02
         #expect(abs(written - max(lastAudio, Double(video.last!.time.nanoseconds) / 1e9)) < 0.05, "duration is the end of the last frame")
-        #expect(abs(try FFmpegTool.formatDuration(path) - written) < 0.002, "ffprobe reports Info's Duration")
+        #expect(abs(try await FFmpegTool.formatDuration(path) - written) < 0.002, "ffprobe reports Info's Duration")
 
         // Played back: the file our recorder would write is a source for a track.
         let source = try MediaFileSource(path: path)
@@ -44,11 +44,11 @@ import Testing
         #expect(source.samples.filter { $0.kind == .video }.map(\.data) == video.map(\.frame.data))
 
         try Self.expectSeekable(path, videoTrack: 1)
-        let seek = try FFmpegTool.run("ffmpeg", ["-nostdin", "-v", "error", "-ss", "2", "-i", path, "-f", "null", "-"])
+        let seek = try await FFmpegTool.run("ffmpeg", ["-nostdin", "-v", "error", "-ss", "2", "-i", path, "-f", "null", "-"])
         #expect(seek.status == 0 && seek.standardError.isEmpty, "seeking: \(seek.standardError)")
     }
 
-    @Test func audioOnlyAndVideoOnlyFilesDecode() throws {
+    @Test func audioOnlyAndVideoOnlyFilesDecode() async throws {
         let video = try FixtureFrames.timed("VP8")
         let audio = try FixtureFrames.timed("opus")
         let (directory, cleanUp) = try ChromiumPayloadsDecodeWithFFmpegTests.temporaryDirectory()
@@ -59,19 +59,19 @@ import Testing
         let videoPath = directory.appendingPathComponent("video.webm").path
         try FixtureFrames.writeWebM(video: video, codec: .vp8, audio: [], path: videoPath)
         for (path, selector, count) in [(audioPath, "a:0", audio.count), (videoPath, "v:0", video.count)] {
-            let decoded = try FFmpegTool.decode(path)
+            let decoded = try await FFmpegTool.decode(path)
             #expect(decoded.status == 0 && decoded.standardError.isEmpty, "\(path): \(decoded.standardError)")
-            let stream = try FFmpegTool.probe(path, stream: selector)
+            let stream = try await FFmpegTool.probe(path, stream: selector)
             #expect(stream.packets == count && stream.frames == count)
             try Self.expectSeekable(path, videoTrack: selector == "v:0" ? 1 : nil)
         }
-        #expect(abs(try FFmpegTool.formatDuration(audioPath) - audioWriter.durationMilliseconds / 1_000) < 0.002)
+        #expect(abs(try await FFmpegTool.formatDuration(audioPath) - audioWriter.durationMilliseconds / 1_000) < 0.002)
     }
 
     /// A recording that never finished (the process died before `finish`): no patches, so
     /// unknown Segment and Cluster sizes, no Duration, no SeekHead, no Cues. ffmpeg still
     /// decodes every frame that was written.
-    @Test func anUnfinishedRecordingStillDecodes() throws {
+    @Test func anUnfinishedRecordingStillDecodes() async throws {
         let video = try FixtureFrames.timed("VP8")
         let audio = try FixtureFrames.timed("opus")
         var writer = try WebMWriter(video: .init(codec: .vp8), audio: .init())
@@ -88,10 +88,10 @@ import Testing
         defer { cleanUp() }
         let path = directory.appendingPathComponent("unfinished.webm").path
         try Data(file.readableBytesView).write(to: URL(fileURLWithPath: path))
-        let decoded = try FFmpegTool.decode(path)
+        let decoded = try await FFmpegTool.decode(path)
         #expect(decoded.status == 0 && decoded.standardError.isEmpty, "ffmpeg: \(decoded.standardError)")
-        #expect(try FFmpegTool.probe(path, stream: "v:0").frames == video.count)
-        #expect(try FFmpegTool.probe(path, stream: "a:0").frames == a)
+        #expect(try await FFmpegTool.probe(path, stream: "v:0").frames == video.count)
+        #expect(try await FFmpegTool.probe(path, stream: "a:0").frames == a)
     }
 
     /// Checks the structure a player seeks with: the SeekHead points at Info, Tracks and Cues;

@@ -9,10 +9,10 @@ import Testing
 /// timestamps that grow per track and end near the file's duration.
 @Suite struct WebMReaderReadsFFmpegFilesTests {
     @Test(arguments: [("vp8", MediaTestFiles.vp8, "webm"), ("vp9", MediaTestFiles.vp9, "webm"), ("vp8", MediaTestFiles.vp8, "mkv")])
-    func framesAndTimestampsMatchFFprobe(codec: String, encoder: [String], container: String) throws {
+    func framesAndTimestampsMatchFFprobe(codec: String, encoder: [String], container: String) async throws {
         let (directory, cleanUp) = try ChromiumPayloadsDecodeWithFFmpegTests.temporaryDirectory()
         defer { cleanUp() }
-        let path = try MediaTestFiles.make("\(codec).\(container)", in: directory,
+        let path = try await MediaTestFiles.make("\(codec).\(container)", in: directory,
                                            MediaTestFiles.testPattern + MediaTestFiles.tone + encoder + MediaTestFiles.opus)
         var reader = try WebMReader(try MediaTestFiles.contents(path))
         #expect(reader.docType == (container == "mkv" ? "matroska" : "webm"))
@@ -20,14 +20,14 @@ import Testing
         #expect(reader.tracks[0].width == 160 && reader.tracks[0].height == 120)
         #expect(reader.tracks[1].codecPrivate?.getString(at: reader.tracks[1].codecPrivate!.readerIndex, length: 8) == "OpusHead")
         let duration = try #require(reader.duration)
-        #expect(abs(Double(duration.nanoseconds) / 1e9 - (try FFmpegTool.formatDuration(path))) < 0.001)
+        #expect(abs(Double(duration.nanoseconds) / 1e9 - (try await FFmpegTool.formatDuration(path))) < 0.001)
 
         var frames: [UInt64: [WebMReader.Frame]] = [:]
         while let frame = try reader.nextFrame() { frames[frame.trackNumber, default: []].append(frame) }
         let video = frames[reader.tracks[0].number] ?? []
         let audio = frames[reader.tracks[1].number] ?? []
-        let videoProbe = try FFmpegTool.probe(path, stream: "v:0")
-        let audioProbe = try FFmpegTool.probe(path, stream: "a:0")
+        let videoProbe = try await FFmpegTool.probe(path, stream: "v:0")
+        let audioProbe = try await FFmpegTool.probe(path, stream: "a:0")
         #expect(video.count == videoProbe.packets && video.count == 50)
         #expect(audio.count == audioProbe.packets && audio.count >= 100)
         #expect(video.count { $0.isKeyFrame } == videoProbe.keyPackets && videoProbe.keyPackets == 2)
@@ -86,13 +86,13 @@ import Testing
         return out
     }
 
-    @Test func unsupportedCodecsAndBrokenFilesAreTypedErrors() throws {
+    @Test func unsupportedCodecsAndBrokenFilesAreTypedErrors() async throws {
         let (directory, cleanUp) = try ChromiumPayloadsDecodeWithFFmpegTests.temporaryDirectory()
         defer { cleanUp() }
-        let vorbis = try MediaTestFiles.make("vorbis.webm", in: directory, MediaTestFiles.tone + ["-c:a", "libvorbis"])
+        let vorbis = try await MediaTestFiles.make("vorbis.webm", in: directory, MediaTestFiles.tone + ["-c:a", "libvorbis"])
         #expect(throws: MediaReaderError.unsupportedCodec("A_VORBIS")) { _ = try WebMReader(try MediaTestFiles.contents(vorbis)) }
 
-        let good = try MediaTestFiles.make("good.webm", in: directory, MediaTestFiles.testPattern + MediaTestFiles.vp8)
+        let good = try await MediaTestFiles.make("good.webm", in: directory, MediaTestFiles.testPattern + MediaTestFiles.vp8)
         let file = try MediaTestFiles.contents(good)
         #expect(throws: MediaReaderError.badSignature(expected: "1A45DFA3 (EBML)")) { _ = try WebMReader(file.getSlice(at: 1, length: 100)!) }
         var cut = try WebMReader(file.getSlice(at: 0, length: file.readableBytes / 2)!)

@@ -8,12 +8,12 @@ import Testing
 /// own IVF writer. ffmpeg decodes both recordings without an error, with the frames expected.
 @Suite("Pion media interop", .serialized, .heavyPeers)
 struct PionMediaInteropTests {
-    static func clip(in directory: URL, name: String, seconds: Int) throws -> String {
+    static func clip(in directory: URL, name: String, seconds: Int) async throws -> String {
         let path = directory.appendingPathComponent(name).path
         var arguments = ["-f", "lavfi", "-i", "testsrc=size=320x240:rate=30"]
         if name.hasSuffix(".webm") { arguments += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-c:a", "libopus"] }
         arguments += ["-t", "\(seconds)", "-c:v", "libvpx", "-b:v", "500k", "-g", "30", "-deadline", "realtime", path]
-        try FFmpegTool.make(arguments)
+        try await FFmpegTool.make(arguments)
         return path
     }
 
@@ -31,7 +31,7 @@ struct PionMediaInteropTests {
         let binary = try swiftrtcExecutable()
         let tmp = try Self.directory()
         defer { try? FileManager.default.removeItem(at: tmp) }
-        let clip = try Self.clip(in: tmp, name: "clip.ivf", seconds: 5)
+        let clip = try await Self.clip(in: tmp, name: "clip.ivf", seconds: 5)
         let out = tmp.appendingPathComponent("recordings")
         try await withSignalingServer { _, port in
             let recorder = try PeerProcess("swiftrtc record", executable: binary, arguments:
@@ -49,9 +49,9 @@ struct PionMediaInteropTests {
             _ = try await recorder.waitForLine(timeout: 20) { $0.contains("\(path) finished") }
             recorder.interrupt()
             #expect(try await recorder.waitForExit(timeout: 20) == 0, "record: \(recorder.allOutput.suffix(2000))")
-            let decoded = try FFmpegTool.decode(path)
+            let decoded = try await FFmpegTool.decode(path)
             #expect(decoded.status == 0 && decoded.standardError.isEmpty, "\(decoded.standardError)")
-            let video = try FFmpegTool.probe(path, stream: "v:0")
+            let video = try await FFmpegTool.probe(path, stream: "v:0")
             #expect(video.codecName == "vp8" && video.frames >= 140 && video.frames <= 150, "video frames \(video.frames) of 150")
         }
     }
@@ -64,7 +64,7 @@ struct PionMediaInteropTests {
         let binary = try swiftrtcExecutable()
         let tmp = try Self.directory()
         defer { try? FileManager.default.removeItem(at: tmp) }
-        let clip = try Self.clip(in: tmp, name: "clip.webm", seconds: 10)
+        let clip = try await Self.clip(in: tmp, name: "clip.webm", seconds: 10)
         let recording = tmp.appendingPathComponent("pion.ivf").path
         try await withSignalingServer { _, port in
             let recorder = try PeerProcess("pion", executable: pion, arguments: [
@@ -79,9 +79,9 @@ struct PionMediaInteropTests {
             #expect(try await recorder.waitForExit(timeout: 45) == 0, "pion: \(recorder.allOutput.suffix(2000))")
             #expect(recorder.output.contains { $0.hasPrefix("TRACK video/VP8") }, "\(recorder.allOutput.suffix(2000))")
             #expect(recorder.output.contains { $0.hasPrefix("TRACK audio/opus") }, "\(recorder.allOutput.suffix(2000))")
-            let decoded = try FFmpegTool.decode(recording)
+            let decoded = try await FFmpegTool.decode(recording)
             #expect(decoded.status == 0 && decoded.standardError.isEmpty, "\(decoded.standardError)")
-            let video = try FFmpegTool.probe(recording, stream: "v:0")
+            let video = try await FFmpegTool.probe(recording, stream: "v:0")
             #expect(video.codecName == "vp8" && video.frames >= 160 && video.frames <= 185, "video frames \(video.frames) in 6 s")
             player.interrupt()
             _ = try await player.waitForExit(timeout: 20)

@@ -18,7 +18,7 @@ struct PlayRecordCommandLineTests {
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: tmp) }
         let clip = tmp.appendingPathComponent("clip.webm").path
-        try FFmpegTool.make(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+        try await FFmpegTool.make(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
                              "-t", "4", "-c:v", "libvpx", "-b:v", "500k", "-g", "30", "-deadline", "realtime", "-c:a", "libopus", clip])
         try await withSignalingServer { _, port in
             func start(_ name: String) throws -> PeerProcess {
@@ -40,10 +40,10 @@ struct PlayRecordCommandLineTests {
             recorder.interrupt()
             #expect(try await recorder.waitForExit(timeout: 20) == 0, "record: \(recorder.allOutput.suffix(2000))")
             #expect(recorder.allOutput.contains("kbit/s"), "progress on stderr: \(recorder.allOutput.suffix(2000))")
-            let decoded = try FFmpegTool.decode(path)
+            let decoded = try await FFmpegTool.decode(path)
             #expect(decoded.status == 0 && decoded.standardError.isEmpty, "\(decoded.standardError)")
-            let video = try FFmpegTool.probe(path, stream: "v:0")
-            let audio = try FFmpegTool.probe(path, stream: "a:0")
+            let video = try await FFmpegTool.probe(path, stream: "v:0")
+            let audio = try await FFmpegTool.probe(path, stream: "a:0")
             #expect(video.codecName == "vp8" && video.frames >= 117 && video.frames <= 120, "video frames \(video.frames)")
             #expect(audio.codecName == "opus" && audio.packets >= 195 && audio.packets <= 201, "audio packets \(audio.packets)")
         }
@@ -59,7 +59,7 @@ struct PlayRecordCommandLineTests {
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: tmp) }
         let clip = tmp.appendingPathComponent("clip.ivf").path
-        try FFmpegTool.make(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-t", "1", "-c:v", "libvpx", "-g", "15",
+        try await FFmpegTool.make(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-t", "1", "-c:v", "libvpx", "-g", "15",
                              "-deadline", "realtime", clip])
         try await withSignalingServer { _, port in
             let recorder = try PeerProcess("swiftrtc record", executable: binary, arguments:
@@ -76,11 +76,11 @@ struct PlayRecordCommandLineTests {
             player.interrupt()
             #expect(try await player.waitForExit(timeout: 20) == 0, "play: \(player.allOutput.suffix(2000))")
             let path = out.appendingPathComponent("looper.webm").path
-            let decoded = try FFmpegTool.decode(path)
+            let decoded = try await FFmpegTool.decode(path)
             #expect(decoded.status == 0 && decoded.standardError.isEmpty, "\(decoded.standardError)")
-            let frames = try FFmpegTool.probe(path, stream: "v:0").frames
+            let frames = try await FFmpegTool.probe(path, stream: "v:0").frames
             #expect(frames >= 60, "about 3 s of a looping 30 fps file: \(frames) frames")
-            let seconds = try FFmpegTool.formatDuration(path)
+            let seconds = try await FFmpegTool.formatDuration(path)
             #expect(abs(seconds - Double(frames) / 30) < 0.3, "duration \(seconds) s for \(frames) frames")
         }
     }

@@ -18,7 +18,7 @@ struct RoomMediaChromiumTests {
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: tmp) }
         let clip = tmp.appendingPathComponent("clip.webm").path
-        try FFmpegTool.make(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+        try await FFmpegTool.make(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
                              "-t", "3", "-c:v", "libvpx", "-b:v", "500k", "-g", "30", "-deadline", "realtime", "-c:a", "libopus", clip])
         try await withSignalingServer({ config in
             config.testReportHandler = { reports.store($0) }
@@ -72,10 +72,10 @@ struct RoomMediaChromiumTests {
             recorder.interrupt()
             let context = "record:\n\(recorder.allOutput.suffix(3000))\nreport:\n\(reports.dump)"
             #expect(try await recorder.waitForExit(timeout: 20) == 0, "\(context)")
-            let decoded = try FFmpegTool.decode(path)
+            let decoded = try await FFmpegTool.decode(path)
             #expect(decoded.status == 0 && decoded.standardError.isEmpty, "\(decoded.standardError)\n\(context)")
-            let video = try FFmpegTool.probe(path, stream: "v:0")
-            let audio = try FFmpegTool.probe(path, stream: "a:0")
+            let video = try await FFmpegTool.probe(path, stream: "v:0")
+            let audio = try await FFmpegTool.probe(path, stream: "a:0")
             #expect(video.frames >= 75, "about 5 s of the fake camera (20 fps by default): \(video.frames) frames\n\(context)")
             #expect(audio.codecName == "opus" && audio.packets >= 200, "audio packets \(audio.packets)\n\(context)")
         }

@@ -26,12 +26,12 @@ struct SignalingClusterTests {
     /// instances, 1 room, 6 members); when everyone has left, no member row is left behind.
     @Test func sixRoomClientsOnThreeInstancesFormAMeshThatEchoes() async throws {
         try InteropEnvironment.requirePrivateNamespace()
-        let database = try PostgresServer()
+        let database = try await PostgresServer.started()
         defer { database.shutdown() }
         try await withClusterServers(3, database: database) { _, ports in
             try await Self.meshOfSix(ports: ports, database: database)
         }
-        #expect(try database.psql("SELECT count(*) FROM swiftrtc_instances") == "0", "instances deregister on shutdown")
+        #expect(try await database.psql("SELECT count(*) FROM swiftrtc_instances") == "0", "instances deregister on shutdown")
     }
 
     static func meshOfSix(ports: [Int], database: PostgresServer) async throws {
@@ -66,7 +66,7 @@ struct SignalingClusterTests {
             }
             for peer in peers { await peer.close() }
             try await waitUntil(10, "member rows removed") {
-                try database.psql("SELECT count(*) FROM swiftrtc_members") == "0"
+                try await database.psql("SELECT count(*) FROM swiftrtc_members") == "0"
             }
     }
 
@@ -75,7 +75,7 @@ struct SignalingClusterTests {
     /// errors are the ones of a single server (duplicate id across instances, unknown target).
     @Test func messagesCrossInstancesInOrderAndLargeOnesGoThroughATable() async throws {
         try InteropEnvironment.requirePrivateNamespace()
-        let database = try PostgresServer()
+        let database = try await PostgresServer.started()
         defer { database.shutdown() }
         try await withClusterServers(2, database: database) { _, ports in
             let a = LiveClient(port: ports[0], peer: "a", room: "order")
@@ -103,7 +103,7 @@ struct SignalingClusterTests {
             }
             let expected = (0..<40).flatMap { n in n == 20 ? ["candidate:20", "big"] : ["candidate:\(n)"] }
             #expect(received == expected)
-            #expect(try database.psql("SELECT count(*) FROM swiftrtc_relay") == "0")
+            #expect(try await database.psql("SELECT count(*) FROM swiftrtc_relay") == "0")
 
             // The same peer id on the other instance is a duplicate; a stranger is unknown.
             let dup = LiveClient(port: ports[0], peer: "b", room: "order")
@@ -122,7 +122,7 @@ struct SignalingClusterTests {
     @Test func aKilledInstanceIsNoticedAndItsMembersCanComeBackElsewhere() async throws {
         try InteropEnvironment.requirePrivateNamespace()
         let binary = try swiftrtcExecutable()
-        let database = try PostgresServer()
+        let database = try await PostgresServer.started()
         defer { database.shutdown() }
         var servers: [PeerProcess] = []
         defer { for server in servers { server.terminate() } }
@@ -151,7 +151,7 @@ struct SignalingClusterTests {
         defer { Task { await a.stop(); await b.stop(); await d.stop(); await c.close(); _ = await cTask.value } }
         try await a.recorder.waitCount(3) { if case .peerJoined = $0 { true } else { false } }
         try await b.recorder.waitCount(2) { if case .peerJoined = $0 { true } else { false } }
-        #expect(try database.psql("SELECT count(*) FROM swiftrtc_members") == "4")
+        #expect(try await database.psql("SELECT count(*) FROM swiftrtc_members") == "4")
 
         let killed = ContinuousClock.now
         servers[2].killAbruptly()
@@ -161,13 +161,13 @@ struct SignalingClusterTests {
         }
         let noticed = ContinuousClock.now - killed
         #expect(noticed < .seconds(5), "noticed after \(noticed) (timeout 2 s, heartbeat 0.3 s)")
-        #expect(try database.psql("SELECT count(*) FROM swiftrtc_instances") == "2")
+        #expect(try await database.psql("SELECT count(*) FROM swiftrtc_instances") == "2")
 
         // c reconnects to instance 0 and is back in the room.
         try await cEvents.wait(timeout: 15, "c joined again") { if case .joined(_, let peers) = $0 { peers.sorted() == ["a", "b"] } else { false } }
         try await b.recorder.waitCount(2, timeout: 10) { $0 == .peerJoined("c") }
         try await waitUntil(5, "rows of the dead instance gone") {
-            try database.psql("SELECT string_agg(peer_id, ',' ORDER BY peer_id) FROM swiftrtc_members") == "a,b,c"
+            try await database.psql("SELECT string_agg(peer_id, ',' ORDER BY peer_id) FROM swiftrtc_members") == "a,b,c"
         }
         try await c.sendCandidate(ICECandidateInit(candidate: "candidate:9 1 udp 1 127.0.0.1 9 typ host", sdpMid: "0", sdpMLineIndex: 0), to: "b")
         try await b.recorder.wait { if case .iceCandidate(_, "c") = $0 { true } else { false } }
@@ -198,7 +198,7 @@ struct SignalingClusterTests {
     /// again, with a member of another instance.
     @Test func aLostDatabaseStopsJoinsUntilItIsBack() async throws {
         try InteropEnvironment.requirePrivateNamespace()
-        let database = try PostgresServer()
+        let database = try await PostgresServer.started()
         defer { database.shutdown() }
         try await withClusterServers(2, database: database) { servers, ports in
             let fast = SignalingReconnectPolicy(initialDelay: .milliseconds(200), maxDelay: .milliseconds(500))
@@ -208,14 +208,14 @@ struct SignalingClusterTests {
             defer { Task { await a.stop(); await b.stop() } }
             try await a.recorder.wait { $0 == .peerJoined("b") }
 
-            try database.stop()
+            try await database.stop()
             try await a.recorder.wait(timeout: 10, "unavailable") { if case .error(let e) = $0 { e.code == .unavailable } else { false } }
             try await waitUntil(10, "instance 0 unhealthy") { try await clusterHealth(port: ports[0]).status == 503 }
             let health = try await clusterHealth(port: ports[0])
             #expect(health.body?.status == "unavailable")
             #expect(await servers[0].clusterStatus()?.healthy == false)
 
-            try database.start()
+            try await database.start()
             try await waitUntil(20, "both instances healthy again") {
                 for port in ports where try await clusterHealth(port: port).status != 200 { return false }
                 return true
@@ -231,8 +231,9 @@ struct SignalingClusterTests {
             // The old instances' rows (the database restarted under them) are reaped after the
             // heartbeat timeout; then only the two new memberships remain.
             try await waitUntil(30, "only a's and b's new memberships left") {
-                try database.psql("SELECT count(*) FROM swiftrtc_members") == "2"
-                    && database.psql("SELECT count(*) FROM swiftrtc_instances") == "2"
+                let members = try await database.psql("SELECT count(*) FROM swiftrtc_members")
+                let instances = try await database.psql("SELECT count(*) FROM swiftrtc_instances")
+                return members == "2" && instances == "2"
             }
         }
     }
@@ -302,7 +303,7 @@ struct SignalingClusterChromiumTests {
     @Test func twoPagesOnDifferentInstancesChat() async throws {
         try InteropEnvironment.requirePrivateNamespace()
         let chromium = try InteropEnvironment.executable("chromium", installHint: "apt-get install chromium")
-        let database = try PostgresServer()
+        let database = try await PostgresServer.started()
         defer { database.shutdown() }
         let reports = DemoPageReports()
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("swiftrtc-cluster-demo-\(UUID().uuidString)")

@@ -27,8 +27,13 @@ public enum FFmpegTool {
         public var height: Int?
     }
 
-    /// Runs `tool` (ffmpeg or ffprobe) with `arguments` and waits for it.
-    public static func run(_ tool: String, _ arguments: [String]) throws -> Result {
+    /// Runs `tool` (ffmpeg or ffprobe) with `arguments` and waits for it, off the cooperative
+    /// pool (``runOffThePool(_:)``: encoding a test file can take seconds of a loaded machine).
+    public static func run(_ tool: String, _ arguments: [String]) async throws -> Result {
+        try await runOffThePool { try runBlocking(tool, arguments) }
+    }
+
+    private static func runBlocking(_ tool: String, _ arguments: [String]) throws -> Result {
         let executable = try InteropEnvironment.executable(tool, installHint: "apt-get install ffmpeg")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ffmpeg-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -52,8 +57,8 @@ public enum FFmpegTool {
 
     /// Runs ffmpeg with `arguments` (after `-nostdin -v error -y`) and throws unless it succeeds:
     /// how tests make media files (`-f lavfi -i testsrc…`).
-    public static func make(_ arguments: [String]) throws {
-        let result = try run("ffmpeg", ["-nostdin", "-v", "error", "-y"] + arguments)
+    public static func make(_ arguments: [String]) async throws {
+        let result = try await run("ffmpeg", ["-nostdin", "-v", "error", "-y"] + arguments)
         guard result.status == 0 else { throw PeerProcessError(message: "ffmpeg \(arguments.joined(separator: " ")) failed", output: result.standardError) }
     }
 
@@ -62,13 +67,13 @@ public enum FFmpegTool {
     /// ffmpeg re-times decoded video in 1/frame-rate units, and two frames of a live camera
     /// that came closer than that (a variable frame rate, distinct in the file) then "repeat"
     /// a time stamp and draw a false "non monotonically increasing dts" complaint.
-    public static func decode(_ path: String) throws -> Result {
-        try run("ffmpeg", ["-nostdin", "-v", "error", "-i", path, "-enc_time_base", "-1", "-f", "null", "-"])
+    public static func decode(_ path: String) async throws -> Result {
+        try await run("ffmpeg", ["-nostdin", "-v", "error", "-i", path, "-enc_time_base", "-1", "-f", "null", "-"])
     }
 
     /// ffprobe's packet and decoded-frame counts of the first stream.
-    public static func probe(_ path: String) throws -> StreamCounts {
-        let result = try run("ffprobe", ["-v", "error", "-count_frames", "-count_packets", "-select_streams", "0",
+    public static func probe(_ path: String) async throws -> StreamCounts {
+        let result = try await run("ffprobe", ["-v", "error", "-count_frames", "-count_packets", "-select_streams", "0",
                                          "-show_entries", "stream=codec_name,nb_read_frames,nb_read_packets,width,height",
                                          "-of", "json", path])
         guard result.status == 0,
@@ -101,8 +106,8 @@ extension FFmpegTool {
     }
 
     /// ffprobe's packet, decoded-frame and key-packet counts of the stream `selector` selects.
-    public static func probe(_ path: String, stream selector: String) throws -> ProbedStream {
-        let result = try run("ffprobe", ["-v", "error", "-count_frames", "-count_packets", "-select_streams", selector,
+    public static func probe(_ path: String, stream selector: String) async throws -> ProbedStream {
+        let result = try await run("ffprobe", ["-v", "error", "-count_frames", "-count_packets", "-select_streams", selector,
                                          "-show_entries", "stream=codec_name,nb_read_frames,nb_read_packets,width,height",
                                          "-of", "json", path])
         guard result.status == 0,
@@ -110,15 +115,15 @@ extension FFmpegTool {
               let stream = (json["streams"] as? [[String: Any]])?.first
         else { throw PeerProcessError(message: "ffprobe \(selector) of \(path) failed (\(result.status))", output: result.standardError) }
         func int(_ key: String) -> Int? { (stream[key] as? String).flatMap(Int.init) ?? stream[key] as? Int }
-        let flags = try run("ffprobe", ["-v", "error", "-select_streams", selector, "-show_entries", "packet=flags", "-of", "csv=p=0", path])
+        let flags = try await run("ffprobe", ["-v", "error", "-select_streams", selector, "-show_entries", "packet=flags", "-of", "csv=p=0", path])
         let keys = flags.standardOutput.split(separator: "\n").filter { $0.hasPrefix("K") }.count
         return ProbedStream(codecName: stream["codec_name"] as? String ?? "", packets: int("nb_read_packets") ?? -1,
                             frames: int("nb_read_frames") ?? -1, width: int("width"), height: int("height"), keyPackets: keys)
     }
 
     /// The container's duration in seconds as ffprobe reports it (`format=duration`).
-    public static func formatDuration(_ path: String) throws -> Double {
-        let result = try run("ffprobe", ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path])
+    public static func formatDuration(_ path: String) async throws -> Double {
+        let result = try await run("ffprobe", ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path])
         guard result.status == 0, let seconds = Double(result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw PeerProcessError(message: "ffprobe duration of \(path): \(result.standardOutput)", output: result.standardError)
         }
@@ -127,8 +132,8 @@ extension FFmpegTool {
 
     /// The presentation times (seconds) of the packets of the stream `selector` selects, in
     /// file order.
-    public static func packetTimes(_ path: String, stream selector: String) throws -> [Double] {
-        let result = try run("ffprobe", ["-v", "error", "-select_streams", selector, "-show_entries", "packet=pts_time",
+    public static func packetTimes(_ path: String, stream selector: String) async throws -> [Double] {
+        let result = try await run("ffprobe", ["-v", "error", "-select_streams", selector, "-show_entries", "packet=pts_time",
                                          "-of", "csv=p=0", path])
         guard result.status == 0 else {
             throw PeerProcessError(message: "ffprobe packet times of \(path) failed (\(result.status))", output: result.standardError)

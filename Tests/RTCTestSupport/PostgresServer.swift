@@ -25,7 +25,14 @@ public final class PostgresServer: @unchecked Sendable {
     private var dataDirectory: String { directory.appendingPathComponent("data").path }
     private var logFile: String { directory.appendingPathComponent("postgres.log").path }
 
-    /// Creates the cluster (`initdb`), starts it and creates the database `swiftrtc`.
+    /// Creates the cluster, starts it and creates the database `swiftrtc` (``init()``), off the
+    /// cooperative pool (``runOffThePool(_:)``: `initdb` and `pg_ctl start` take seconds).
+    public static func started() async throws -> PostgresServer {
+        try await runOffThePool { try PostgresServer() }
+    }
+
+    /// Creates the cluster (`initdb`), starts it and creates the database `swiftrtc`; blocks
+    /// its thread meanwhile (tests call ``started()``).
     public init() throws {
         binaries = try Self.findBinaries()
         runAs = getuid() == 0 ? "postgres" : nil
@@ -36,25 +43,33 @@ public final class PostgresServer: @unchecked Sendable {
             try Self.run("/bin/chown", [runAs, directory.path], what: "chown the PostgreSQL directory")
         }
         try run("initdb", ["-D", dataDirectory, "-U", "swiftrtc", "--auth=trust", "-E", "UTF8", "--no-sync", "--locale=C"])
-        try start()
+        try startBlocking()
         try run("createdb", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "swiftrtc", "swiftrtc"])
     }
 
-    /// Starts (or restarts) the server and waits until it accepts connections.
-    public func start() throws {
+    /// Starts (or restarts) the server and waits until it accepts connections (off the pool).
+    public func start() async throws {
+        try await runOffThePool { try self.startBlocking() }
+    }
+
+    private func startBlocking() throws {
         let options = "-c listen_addresses=127.0.0.1 -p \(port) -k \(directory.path) -c fsync=off -c synchronous_commit=off "
             + "-c full_page_writes=off -c max_connections=200 -c log_min_messages=log"
         try run("pg_ctl", ["start", "-w", "-t", "30", "-D", dataDirectory, "-l", logFile, "-o", options])
     }
 
     /// Stops the server at once (`pg_ctl stop -m immediate`: connections drop, like a crash).
-    public func stop() throws {
-        try run("pg_ctl", ["stop", "-w", "-m", "immediate", "-D", dataDirectory])
+    public func stop() async throws {
+        _ = try await runOffThePool { try self.run("pg_ctl", ["stop", "-w", "-m", "immediate", "-D", self.dataDirectory]) }
     }
 
     /// Runs one SQL statement with `psql` and returns its unaligned, tuples-only output.
     @discardableResult
-    public func psql(_ sql: String) throws -> String {
+    public func psql(_ sql: String) async throws -> String {
+        try await runOffThePool { try self.psqlBlocking(sql) }
+    }
+
+    private func psqlBlocking(_ sql: String) throws -> String {
         try run("psql", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "swiftrtc", "-d", "swiftrtc", "-X", "-A", "-t", "-q",
                          "-v", "ON_ERROR_STOP=1", "-c", sql])
             .trimmingCharacters(in: .whitespacesAndNewlines)

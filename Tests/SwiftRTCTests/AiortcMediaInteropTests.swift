@@ -53,7 +53,7 @@ import Testing
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let source = directory.appendingPathComponent("source.mkv").path
-        try FFmpegTool.make(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+        try await FFmpegTool.make(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
                              "-t", "8", "-c:v", "libvpx", "-b:v", "800k", "-c:a", "libopus", source])
         let params = "{\"play\": \"\(source)\", \"recv\": false, \"codec\": \"\(codec)\"}"
         let peer = try Self.startPeer(swiftOffers ? "answer" : "offer", params: params)
@@ -84,12 +84,12 @@ import Testing
         #expect(video.codec == expected, "negotiated \(String(describing: video.codec))")
         #expect(recorded[0].videoArrived >= 100, "video frames from aiortc in 5 s: \(recorded[0].videoArrived)")
         #expect(recorded[1].audioArrived >= 200, "Opus frames from aiortc in 5 s: \(recorded[1].audioArrived)")
-        let decodedAudio = try FFmpegTool.decode(audioPath)
+        let decodedAudio = try await FFmpegTool.decode(audioPath)
         #expect(decodedAudio.status == 0 && decodedAudio.standardError.isEmpty, "\(decodedAudio.standardError)")
-        #expect(abs(try FFmpegTool.probe(audioPath, stream: "a:0").packets - recorded[1].audioArrived) * 50 <= recorded[1].audioArrived)
-        let decoded = try FFmpegTool.decode(videoPath)
+        #expect(abs(try await FFmpegTool.probe(audioPath, stream: "a:0").packets - recorded[1].audioArrived) * 50 <= recorded[1].audioArrived)
+        let decoded = try await FFmpegTool.decode(videoPath)
         #expect(decoded.status == 0 && decoded.standardError.isEmpty, "\(decoded.standardError)")
-        let probe = try FFmpegTool.probe(videoPath)
+        let probe = try await FFmpegTool.probe(videoPath)
         let written = recorded[0].progress.videoFrames
         #expect(abs(probe.frames - written) <= max(2, written / 50), "ffprobe \(probe.frames) vs \(written) written")
         #expect(written + recorded[0].progress.skippedVideoFrames >= recorded[0].videoArrived - 1)
@@ -104,8 +104,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let clip = directory.appendingPathComponent(codec == "H264" ? "clip.h264" : "clip.ivf").path
         let tone = directory.appendingPathComponent("tone.ogg").path
-        try FFmpegTool.make(MediaFiles.video(codec, seconds: 5) + [clip])
-        try FFmpegTool.make(MediaFiles.tone(seconds: 5) + [tone])
+        try await FFmpegTool.make(MediaFiles.video(codec, seconds: 5) + [clip])
+        try await FFmpegTool.make(MediaFiles.tone(seconds: 5) + [tone])
         let client = WebRTCClient(engine: .native)
         let pc = try await client.createPeerConnection()
         let videoTrack = try await client.createVideoTrack(source: .file(clip))
@@ -136,9 +136,9 @@ import Testing
         #expect(frames.audio >= sent.audio / 2, "aiortc decoded \(frames.audio) audio frames of \(sent.audio) sent")
         peer.closeInput()
         _ = try await peer.waitForLine(timeout: 20) { $0.contains("\"recorded\"") }
-        let recordedVideo = try FFmpegTool.probe(recording, stream: "v:0")
+        let recordedVideo = try await FFmpegTool.probe(recording, stream: "v:0")
         #expect(Double(recordedVideo.frames) >= Double(sent.video) * 0.9, "aiortc's MediaRecorder wrote \(recordedVideo.frames) of \(sent.video) frames")
-        #expect(try FFmpegTool.probe(recording, stream: "a:0").packets > 0, "aiortc's MediaRecorder wrote audio")
+        #expect(try await FFmpegTool.probe(recording, stream: "a:0").packets > 0, "aiortc's MediaRecorder wrote audio")
         await pc.close()
     }
 }

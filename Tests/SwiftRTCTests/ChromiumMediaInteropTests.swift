@@ -115,15 +115,15 @@ import Testing
         #expect(audioArrived >= 450, "Opus frames in 10 s: \(audioArrived)")
         #expect(video.codec == .vp8 && audio.codec == .opus)
         for path in paths {
-            let decoded = try FFmpegTool.decode(path)
+            let decoded = try await FFmpegTool.decode(path)
             #expect(decoded.status == 0 && decoded.standardError.isEmpty, "\(path): \(decoded.standardError)")
         }
         let videoPath = paths[0]
         let audioPath = paths.last!
-        let videoCounts = try FFmpegTool.probe(videoPath, stream: "v:0")
+        let videoCounts = try await FFmpegTool.probe(videoPath, stream: "v:0")
         #expect(abs(videoCounts.frames - videoArrived) * 50 <= videoArrived, "ffprobe \(videoCounts.frames) video frames, \(videoArrived) arrived")
         #expect(videoCounts.width ?? 0 > 0)
-        let audioCounts = try FFmpegTool.probe(audioPath, stream: "a:0")
+        let audioCounts = try await FFmpegTool.probe(audioPath, stream: "a:0")
         #expect(abs(audioCounts.packets - audioArrived) * 50 <= audioArrived, "ffprobe \(audioCounts.packets) audio packets, \(audioArrived) arrived")
         let frames = (videoArrived, audioArrived)
         let stats = try #require(await video.stats())
@@ -148,13 +148,13 @@ import Testing
         var tracks: [LocalMediaTrack]
         if codec == "VP8" || codec == "VP9" {
             let clip = directory.appendingPathComponent("clip.webm").path
-            try FFmpegTool.make(MediaFiles.pattern(seconds: 6) + MediaFiles.sine(seconds: 6) + MediaFiles.videoCodec(codec) + MediaFiles.opus + [clip])
+            try await FFmpegTool.make(MediaFiles.pattern(seconds: 6) + MediaFiles.sine(seconds: 6) + MediaFiles.videoCodec(codec) + MediaFiles.opus + [clip])
             tracks = try await client.createTracks(fromFile: clip)
         } else {
             let clip = directory.appendingPathComponent(codec == "H264" ? "clip.h264" : "clip.ivf").path
             let tone = directory.appendingPathComponent("tone.ogg").path
-            try FFmpegTool.make(MediaFiles.video(codec, seconds: 6) + [clip])
-            try FFmpegTool.make(MediaFiles.tone(seconds: 6) + [tone])
+            try await FFmpegTool.make(MediaFiles.video(codec, seconds: 6) + [clip])
+            try await FFmpegTool.make(MediaFiles.tone(seconds: 6) + [tone])
             tracks = [try await client.createVideoTrack(source: .file(clip)), try await client.createAudioTrack(source: .file(tone))]
         }
         #expect(tracks.map(\.codec.encodingName) == [codec, "opus"])
@@ -211,9 +211,9 @@ extension ChromiumMediaInteropTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let camera = directory.appendingPathComponent("camera.ivf").path
         let screen = directory.appendingPathComponent("screen.ivf").path
-        try FFmpegTool.make(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-t", "4", "-c:v", "libvpx", "-g", "30",
+        try await FFmpegTool.make(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-t", "4", "-c:v", "libvpx", "-g", "30",
                              "-deadline", "realtime", camera])
-        try FFmpegTool.make(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-t", "4", "-c:v", "libvpx", "-g", "30",
+        try await FFmpegTool.make(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-t", "4", "-c:v", "libvpx", "-g", "30",
                              "-deadline", "realtime", screen])
         let client = WebRTCClient(engine: .native)
         let pc = try await client.createPeerConnection()

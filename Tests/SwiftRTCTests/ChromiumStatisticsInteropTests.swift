@@ -52,7 +52,7 @@ import Testing
         let directory = try MediaFiles.directory("stats-media")
         defer { try? FileManager.default.removeItem(at: directory) }
         let clip = directory.appendingPathComponent("clip.webm").path
-        try FFmpegTool.make(MediaFiles.pattern(seconds: 8) + MediaFiles.sine(seconds: 8) + MediaFiles.videoCodec("VP8") + MediaFiles.opus + [clip])
+        try await FFmpegTool.make(MediaFiles.pattern(seconds: 8) + MediaFiles.sine(seconds: 8) + MediaFiles.videoCodec("VP8") + MediaFiles.opus + [clip])
         let client = WebRTCClient(engine: .native)
         let tracks = try await client.createTracks(fromFile: clip)
         let pc = try await client.createPeerConnection()

@@ -34,7 +34,7 @@ import Testing
         let dir = try Self.directory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let input = dir.appendingPathComponent("in.webm").path
-        try FFmpegTool.make(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=30:duration=4",
+        try await FFmpegTool.make(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=30:duration=4",
                              "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=4",
                              "-c:v", "libvpx", "-b:v", "500k", "-g", "30", "-c:a", "libopus", "-ac", "2", input])
         let client = WebRTCClient(engine: .native)
@@ -97,14 +97,14 @@ import Testing
         #expect(progress.videoFrames + progress.skippedVideoFrames == videoArrived)
         #expect(progress.audioFrames == audioArrived)
         #expect(progress.bytesWritten == (try FileManager.default.attributesOfItem(atPath: output)[.size] as? Int))
-        let decode = try FFmpegTool.decode(output)
+        let decode = try await FFmpegTool.decode(output)
         #expect(decode.status == 0 && decode.standardError.isEmpty, "\(decode.standardError)")
-        let video = try FFmpegTool.probe(output, stream: "v:0")
-        let audio = try FFmpegTool.probe(output, stream: "a:0")
+        let video = try await FFmpegTool.probe(output, stream: "v:0")
+        let audio = try await FFmpegTool.probe(output, stream: "a:0")
         #expect(video.codecName == "vp8" && video.width == 320 && video.height == 240)
         #expect(abs(video.frames - videoArrived) * 50 <= videoArrived, "within 2 %: \(video.frames) of \(videoArrived)")
         #expect(abs(audio.packets - audioArrived) * 50 <= audioArrived, "within 2 %: \(audio.packets) of \(audioArrived)")
-        let seconds = try FFmpegTool.formatDuration(output)
+        let seconds = try await FFmpegTool.formatDuration(output)
         let playedSeconds = Double(played.components.seconds) + Double(played.components.attoseconds) / 1e18
         // (`played` starts at the first frame seen here, a little after playback began.)
         #expect(seconds > 3.5 && seconds < max(4.6, playedSeconds + 0.5), "duration \(seconds) s; playback took \(playedSeconds) s")
@@ -118,7 +118,7 @@ import Testing
         let dir = try Self.directory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let clip = dir.appendingPathComponent("clip.ivf").path
-        try FFmpegTool.make(["-f", "lavfi", "-i", "testsrc=size=160x120:rate=30:duration=15", "-c:v", "libvpx", "-g", "10", clip])
+        try await FFmpegTool.make(["-f", "lavfi", "-i", "testsrc=size=160x120:rate=30:duration=15", "-c:v", "libvpx", "-g", "10", clip])
         let client = WebRTCClient(engine: .native)
         let track = try await client.createVideoTrack(source: .file(clip))
         var pairs: [(sender: PeerConnection, receiver: PeerConnection, frames: Task<Int, any Error>)] = []
@@ -165,7 +165,7 @@ import Testing
         let text = dir.appendingPathComponent("notes.txt").path
         try Data("not a video".utf8).write(to: URL(fileURLWithPath: text))
         let ogg = dir.appendingPathComponent("tone.ogg").path
-        try FFmpegTool.make(["-f", "lavfi", "-i", "sine=duration=1", "-c:a", "libopus", ogg])
+        try await FFmpegTool.make(["-f", "lavfi", "-i", "sine=duration=1", "-c:a", "libopus", ogg])
         let missing = dir.appendingPathComponent("missing.ivf").path
         for (path, reason) in [(text, "not a media file"), (ogg, "no video track"), (missing, "cannot be read")] {
             do {
