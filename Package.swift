@@ -213,7 +213,7 @@ let package = Package(
         // The signaling server (Hummingbird HTTP + WebSocket, rooms, join tokens, TURN
         // credentials, the demo page).
         .target(name: "RTCSignalingServer", dependencies: [
-            "RTCSignaling", "RTCTURN",
+            "RTCSignaling", "RTCTURN", "RTCSFU", "RTCSession", "RTCSDP", "RTCDTLS", "RTCRTP", "RTCCore",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -22,6 +22,8 @@ struct SFUPublication {
 struct SFURoomTrack {
     var owner: SFUSessionKey
     var codec: RTPCodec
+    /// The MediaStream id the other members receive it under (`a=msid`): its owner's.
+    var streamID: String
 }
 
 /// One room: its members in joining order, its tracks in publishing order, its speaker.
@@ -36,6 +38,8 @@ struct SFURoomState {
 /// tracks and the tracks still to add.
 struct SFUMemberState {
     var room: SFURoomID
+    /// The MediaStream id the member's tracks reach the others under.
+    var streamID: String
     /// Open data channels: handle → label.
     var channels: [Int: String] = [:]
     /// Other members' tracks this member receives: track → sending transceiver's handle.
@@ -53,11 +57,13 @@ extension SFUCore {
     /// now, or already — is published to the others, and its data-channel messages are relayed
     /// to the other members' channels of the same label. Join before applying the member's
     /// first offer. A member whose connection fails or closes leaves by itself (the event still
-    /// comes out: remove the session then).
+    /// comes out: remove the session then). The other members receive its tracks in the
+    /// MediaStream `streamID` (`a=msid`; `member-<key>` when nil), which tells them whose they are.
     ///
     /// - Throws: ``SFUCoreError/unknownSession(_:)``, ``SFUCoreError/alreadyInRoom(_:_:)``,
     ///   ``SFUCoreError/roomFull(_:limit:)`` (the session is left alone: close and remove it).
-    public mutating func join(_ key: SFUSessionKey, room: SFURoomID, now: NIODeadline) throws(SFUCoreError) {
+    public mutating func join(_ key: SFUSessionKey, room: SFURoomID, streamID: String? = nil,
+                              now: NIODeadline) throws(SFUCoreError) {
         guard let session = sessions.session(key) else { throw .unknownSession(key) }
         if let member = members[key] { throw .alreadyInRoom(key, member.room) }
         var state = rooms[room] ?? SFURoomState(speaker: SFUActiveSpeakerDetector(configuration: roomConfiguration.activeSpeaker))
@@ -66,7 +72,7 @@ extension SFUCore {
         }
         state.members.append(key)
         rooms[room] = state
-        var member = SFUMemberState(room: room)
+        var member = SFUMemberState(room: room, streamID: streamID ?? "member-\(key.rawValue)")
         member.pending = state.trackOrder
         members[key] = member
         for info in session.transceiverInfos where !info.isStopped && info.currentDirection?.receives == true {
@@ -152,11 +158,11 @@ extension SFUCore {
 
     /// Publishes a member's received track to its room and queues it for the other members.
     mutating func publishMemberTrack(of key: SFUSessionKey, handle: Int, kind: RTPCodec.Kind) {
-        guard let room = members[key]?.room else { return }
+        guard let room = members[key]?.room, let streamID = members[key]?.streamID else { return }
         let codec = kind == .video ? roomConfiguration.videoCodec : roomConfiguration.audioCodec
         let transceiver = SFUTransceiver(session: key, handle: handle)
         guard published[transceiver] == nil, let track = try? publishTrack(transceiver, codec: codec, room: room) else { return }
-        rooms[room]?.tracks[track] = SFURoomTrack(owner: key, codec: codec)
+        rooms[room]?.tracks[track] = SFURoomTrack(owner: key, codec: codec, streamID: streamID)
         rooms[room]?.trackOrder.append(track)
         events.append(.room(.published(room, key, track, kind)))
         for other in rooms[room]?.members ?? [] where other != key {
@@ -242,7 +248,7 @@ extension SFUCore {
                 guard s.remoteDescription != nil, s.signalingState == .stable || s.signalingState == .haveLocalOffer else { return nil }
                 var added: [(SFUTrackID, Int)] = []
                 for (track, info) in wanted {
-                    let sender = SessionMediaSender(trackID: "track-\(track.rawValue)", streamIDs: ["member-\(info.owner.rawValue)"],
+                    let sender = SessionMediaSender(trackID: "track-\(track.rawValue)", streamIDs: [info.streamID],
                                                     codec: info.codec)
                     if let handle = try? s.addTransceiver(kind: info.codec.kind, direction: .sendonly, sender: sender, now: now) {
                         added.append((track, handle))

@@ -144,12 +144,13 @@ public actor SFUEdge {
     // MARK: Rooms
 
     /// Makes a session a member of a room (see ``SFUCore/join(_:room:now:)``): join before
-    /// applying the member's first offer with ``handleRemoteDescription(_:from:)``.
+    /// applying the member's first offer with ``handleRemoteDescription(_:from:)``. The others
+    /// receive its tracks in the MediaStream `streamID` (`member-<key>` when nil).
     ///
     /// - Throws: ``SFUCoreError`` (``SFUCoreError/roomFull(_:limit:)`` over the configured limit).
-    public func join(_ key: SFUSessionKey, room: SFURoomID) throws(SFUCoreError) {
+    public func join(_ key: SFUSessionKey, room: SFURoomID, streamID: String? = nil) throws(SFUCoreError) {
         defer { driver.pump() }
-        try driver.core.join(key, room: room, now: .now())
+        try driver.core.join(key, room: room, streamID: streamID, now: .now())
     }
 
     /// Takes a member out of its room; the others are offered descriptions without its tracks.

@@ -19,11 +19,12 @@ extension RoomClient {
             _ = sender
             sent.insert(track.kind)
         }
-        for transceiver in await connection.transceivers where !configuration.receivesMedia {
+        // The SFU offers the members' tracks itself: nothing to ask for.
+        for transceiver in await connection.transceivers where !configuration.receivesMedia || isSFU {
             // Sending only: a member's answer cannot make us receive what we will not play.
             try await transceiver.setDirection(.sendonly)
         }
-        guard configuration.receivesMedia else { return }
+        guard configuration.receivesMedia, !isSFU else { return }
         for kind in [RTPCodec.Kind.audio, .video] where !sent.contains(kind) {
             _ = try await connection.addTransceiver(kind: kind, direction: .recvonly)
         }
@@ -38,12 +39,20 @@ extension RoomClient {
         }
     }
 
-    /// Forwards a connection's track events to ``RoomClient/remoteTracks`` with the member's id.
+    /// Forwards a connection's track events to ``RoomClient/remoteTracks`` with the member's id
+    /// (on the SFU's connection, the MediaStream id it sends a member's tracks in: its peer id).
     nonisolated func forwardTracks(of connection: PeerConnection, peer id: String) -> Task<Void, Never> {
         let sink = trackSink
         return Task {
             for await event in connection.trackEvents {
-                sink.yield(PeerTrack(peerID: id, event: event))
+                guard id == SignalingClient.server else {
+                    sink.yield(PeerTrack(peerID: id, event: event))
+                    continue
+                }
+                let track: RemoteTrack = switch event {
+                case .add(let track), .remove(let track): track
+                }
+                sink.yield(PeerTrack(peerID: track.streamIDs.first ?? id, event: event))
             }
         }
     }

@@ -38,6 +38,14 @@ import SwiftRTC
 /// client reads each connection's `iceConnectionStateUpdates`: read `iceConnectionState`
 /// instead.
 ///
+/// **SFU rooms.** With a signaling client whose mode is `.sfu`, the room client holds one
+/// connection, to the server's SFU (its peer id is ``SignalingClient/server``): it offers its
+/// tracks and channel to the server on joining, answers the server's offers (a member joined or
+/// left: tracks come and go on that one connection) and is the impolite side of a glare (the
+/// server is polite). Members' tracks arrive on ``remoteTracks`` under their peer id (the
+/// MediaStream id the server gives them); ``dataChannels`` yields the channel to the server,
+/// which relays its messages to the other members; ``speakerEvents`` says who speaks.
+///
 /// A rejoin after a signaling reconnect closes the old connections and offers afresh to every
 /// listed member (they saw us leave). An offer on an established connection with the same DTLS
 /// fingerprint is a renegotiation (a browser adding video) and is answered on that connection.
@@ -147,6 +155,12 @@ public actor RoomClient {
     /// Members' tracks arriving and ending, on any member's connection (unbounded). Finishes on ``close()``.
     public nonisolated let remoteTracks: AsyncStream<PeerTrack>
     let trackSink: AsyncStream<PeerTrack>.Continuation
+    /// SFU rooms: the room's dominant speaker as the server elects it (nil: nobody), in order
+    /// (unbounded: a change takes at least one detection window). Finishes on ``close()``.
+    public nonisolated let speakerEvents: AsyncStream<String?>
+    private let speakerSink: AsyncStream<String?>.Continuation
+    /// Whether the room is served by the server's SFU (the signaling client's mode).
+    public nonisolated var isSFU: Bool { signaling.mode == .sfu }
 
     private let webRTC: WebRTCClient
     let signaling: SignalingClient
@@ -223,6 +237,7 @@ public actor RoomClient {
         (memberEvents, memberSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         (dataChannels, channelSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
         (remoteTracks, trackSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+        (speakerEvents, speakerSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
     }
 
     /// Whether `local` is the polite side towards `remote` in a glare: the greater id is
@@ -300,6 +315,7 @@ public actor RoomClient {
         memberSink.finish()
         channelSink.finish()
         trackSink.finish()
+        speakerSink.finish()
         await signalingTask?.value
         await eventTask?.value
     }
@@ -314,7 +330,7 @@ public actor RoomClient {
         case .peerJoined(let id):
             if let stale = peers.removeValue(forKey: id) { await shutDown(stale) }  // it reconnected
             addMember(id)
-            if configuration.offersToNewMembers { await offer(to: id) }
+            if configuration.offersToNewMembers, !isSFU { await offer(to: id) }
         case .peerLeft(let id):
             await removeMember(id)
         case .offer(let description, let from):
@@ -326,6 +342,8 @@ public actor RoomClient {
         case .error(let error):
             logger.warning("signaling server refused a message", metadata: ["error": "\(error)"])
             if joinedPeers == nil { joinError = "\(error)" }
+        case .speakerChanged(let id):
+            speakerSink.yield(id)
         case .connected, .serverShutdown, .disconnected:
             break
         }
@@ -344,6 +362,13 @@ public actor RoomClient {
         // After a reconnect the others have seen us leave and dropped their connections:
         // forget members that are gone and offer afresh to everyone listed.
         for id in memberIDs where !others.contains(id) { await removeMember(id) }
+        if isSFU {
+            // One connection, to the server, which sends every member's tracks on it.
+            for id in others { addMember(id) }
+            if let stale = peers.removeValue(forKey: SignalingClient.server) { await shutDown(stale) }
+            await offer(to: SignalingClient.server)
+            return
+        }
         for id in others {
             if let stale = peers.removeValue(forKey: id) { await shutDown(stale) }
             addMember(id)
@@ -479,7 +504,8 @@ public actor RoomClient {
             if state == .haveLocalOffer {
                 // Glare: both offered.
                 glaresResolved += 1
-                if !Self.isPolite(local: localPeerID, remote: id) {
+                // The SFU is always the polite side: it rolls its offer back and answers ours.
+                if isSFU || !Self.isPolite(local: localPeerID, remote: id) {
                     logger.info("glare: ignoring the offer (impolite)", metadata: ["member": "\(id)"])
                     existing.ignoringOffer = true
                     existing.pendingCandidates.removeAll()
@@ -502,7 +528,7 @@ public actor RoomClient {
                 await shutDown(existing)
             }
         }
-        addMember(id)
+        if id != SignalingClient.server { addMember(id) }
         do {
             let peer = try await makePeer(id)
             await answer(description, on: peer)
@@ -520,7 +546,8 @@ public actor RoomClient {
             peer.remoteFingerprint = Self.certificateFingerprint(inSDP: description.sdp)
             peer.ignoringOffer = false
             await flushCandidates(peer)
-            try await attachMedia(toAnswer: peer.connection)
+            // The SFU's offers bring other members' tracks; ours are on the transceivers we offered.
+            if !isSFU { try await attachMedia(toAnswer: peer.connection) }
             let answer = try await peer.connection.createAnswer()
             try await peer.connection.setLocalDescription(answer)
             try await signaling.sendAnswer(answer, to: peer.id)

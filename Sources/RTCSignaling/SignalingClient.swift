@@ -36,12 +36,15 @@ public enum SignalingClientEvent: Sendable, Equatable {
     case peerJoined(String)
     /// A peer left the room.
     case peerLeft(String)
-    /// An SDP offer from a peer.
+    /// An SDP offer from a peer; `from` is ``SignalingClient/server`` (empty) for the server's
+    /// own offer in an SFU room.
     case offer(SessionDescription, from: String)
-    /// An SDP answer from a peer.
+    /// An SDP answer from a peer (``SignalingClient/server`` in an SFU room).
     case answer(SessionDescription, from: String)
-    /// A trickled ICE candidate from a peer.
+    /// A trickled ICE candidate from a peer (``SignalingClient/server`` in an SFU room).
     case iceCandidate(ICECandidateInit, from: String)
+    /// SFU rooms: the room's dominant speaker is now this member (nil: nobody).
+    case speakerChanged(String?)
     /// The server refused something this client sent.
     case error(SignalingProtocolError)
     /// The server announced it is shutting down.
@@ -114,6 +117,12 @@ public actor SignalingClient {
     public nonisolated let roomID: String
     /// The join token, when the server requires one.
     public nonisolated let token: String?
+    /// How the room connects its members: a mesh, or through the server's SFU.
+    public nonisolated let mode: SignalingRoomMode
+    /// The peer id the server has in an SFU room: offers, answers and candidates sent "to" it
+    /// go to the server (no `target` on the wire), and the server's arrive "from" it. Empty,
+    /// which no member's id can be.
+    public static let server = ""
     /// How reconnects are spaced.
     public nonisolated let reconnectPolicy: SignalingReconnectPolicy
     /// Everything that happens, in order (one consumer; unbounded buffer — signaling is low-rate).
@@ -131,10 +140,13 @@ public actor SignalingClient {
 
     /// Creates a client; call ``run()`` to connect. `logger` (with `peer` and `room` metadata
     /// added) records connects, reconnects with their back-off, joins, members coming and
-    /// going, and errors from the server.
+    /// going, and errors from the server. `mode` is sent with every `join`: `.sfu` joins an SFU
+    /// room, where the server is this client's only peer (``server``).
     public init(url: String, peerID: String, roomID: String, token: String? = nil,
                 reconnectPolicy: SignalingReconnectPolicy = .init(),
-                logger: Logger = Logger(label: "swiftrtc.signaling"), fallbackURLs: [String] = []) {
+                logger: Logger = Logger(label: "swiftrtc.signaling"), fallbackURLs: [String] = [],
+                mode: SignalingRoomMode = .mesh) {
+        self.mode = mode
         self.url = url
         self.fallbackURLs = fallbackURLs
         self.peerID = peerID
@@ -201,22 +213,26 @@ public actor SignalingClient {
         outbox.yield(text)
     }
 
-    /// Sends an SDP offer to `peer`: the description `PeerConnection.createOffer()` returned
-    /// (its `type` should be `.offer`; it is sent as given).
+    /// Sends an SDP offer to `peer` (``server``: to the SFU of an SFU room): the description
+    /// `PeerConnection.createOffer()` returned (its `type` should be `.offer`; it is sent as given).
     public func sendOffer(_ offer: SessionDescription, to peer: String) throws(SignalingClientError) {
-        try send(.offer(offer, target: peer))
+        try send(.offer(offer, target: Self.target(peer)))
     }
 
-    /// Sends an SDP answer to `peer`: the description `PeerConnection.createAnswer()` returned
-    /// (its `type` should be `.answer`; it is sent as given).
+    /// Sends an SDP answer to `peer` (``server``: to the SFU of an SFU room): the description
+    /// `PeerConnection.createAnswer()` returned (its `type` should be `.answer`; it is sent as given).
     public func sendAnswer(_ answer: SessionDescription, to peer: String) throws(SignalingClientError) {
-        try send(.answer(answer, target: peer))
+        try send(.answer(answer, target: Self.target(peer)))
     }
 
-    /// Trickles an ICE candidate (as `PeerConnection.iceCandidates` yields it) to `peer`.
+    /// Trickles an ICE candidate (as `PeerConnection.iceCandidates` yields it) to `peer`
+    /// (``server``: to the SFU of an SFU room).
     public func sendCandidate(_ candidate: ICECandidateInit, to peer: String) throws(SignalingClientError) {
-        try send(.iceCandidate(candidate, target: peer))
+        try send(.iceCandidate(candidate, target: Self.target(peer)))
     }
+
+    /// The `target` field for `peer`: none for ``server``.
+    private static func target(_ peer: String) -> String? { peer == server ? nil : peer }
 
     /// Leaves the room and closes the connection for good (no reconnect).
     public func close() {
@@ -231,7 +247,7 @@ public actor SignalingClient {
 
     private func connectOnce() async throws {
         let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .unbounded)
-        continuation.yield(SignalingMessage.join(peerID: peerID, roomID: roomID, token: token).jsonString())
+        continuation.yield(SignalingMessage.join(peerID: peerID, roomID: roomID, token: token, mode: mode).jsonString())
         outbox = continuation
         defer { continuation.finish() }
         try await WebSocketClient.connect(
@@ -280,19 +296,21 @@ public actor SignalingClient {
         case .peerLeft(let peer):
             logger.debug("member left", metadata: ["member": "\(peer)"])
             eventsContinuation.yield(.peerLeft(peer))
-        case .offer(let description, _, let from?):
-            eventsContinuation.yield(.offer(description, from: from))
-        case .answer(let description, _, let from?):
-            eventsContinuation.yield(.answer(description, from: from))
-        case .iceCandidate(let candidate, _, let from?):
-            eventsContinuation.yield(.iceCandidate(candidate, from: from))
+        case .offer(let description, _, let from):
+            eventsContinuation.yield(.offer(description, from: from ?? Self.server))
+        case .answer(let description, _, let from):
+            eventsContinuation.yield(.answer(description, from: from ?? Self.server))
+        case .iceCandidate(let candidate, _, let from):
+            eventsContinuation.yield(.iceCandidate(candidate, from: from ?? Self.server))
+        case .speakerChanged(let peer):
+            eventsContinuation.yield(.speakerChanged(peer))
         case .error(let code, let reason):
             let error = SignalingProtocolError(code, reason)
             logger.warning("error from the signaling server", metadata: ["code": "\(code.rawValue)", "reason": "\(reason)"])
             eventsContinuation.yield(.error(error))
             if !isJoined {
                 switch code {
-                case .unauthorized, .tokenExpired, .invalidMessage, .roomFull:
+                case .unauthorized, .tokenExpired, .invalidMessage, .roomFull, .roomModeMismatch, .sfuUnavailable:
                     // Retrying the same join cannot succeed.
                     fatal = error
                     outbox?.finish()
@@ -307,7 +325,7 @@ public actor SignalingClient {
         case .shutdown(let reason):
             logger.notice("the signaling server is shutting down", metadata: ["message": "\(reason)"])
             eventsContinuation.yield(.serverShutdown(message: reason))
-        case .join, .leave, .offer, .answer, .iceCandidate:
+        case .join, .leave:
             logger.warning("unexpected message from the server", metadata: ["type": "\(message.type)"])
         }
     }

@@ -32,6 +32,15 @@ public enum SignalingErrorCode: String, Sendable, Codable, CaseIterable {
     /// (a cluster's database): nothing was stored or relayed. The server closes the connection
     /// (close code 1013, try again later); reconnect — to any instance — and join again.
     case unavailable = "unavailable"
+    /// `join` asked for another ``SignalingRoomMode`` than the room has (a mesh room joined
+    /// with `"mode":"sfu"`, or the other way round).
+    case roomModeMismatch = "room_mode_mismatch"
+    /// `join` asked for an SFU room and this server runs no SFU (started without it, or in
+    /// cluster mode).
+    case sfuUnavailable = "sfu_unavailable"
+    /// In an SFU room: the server could not apply the member's description or candidate
+    /// (malformed SDP, an unsupported offer). The member's connection to the server stays as it was.
+    case negotiationFailed = "negotiation_failed"
     /// A code this client does not know (sent by a newer server).
     case unknown = "unknown"
 }

@@ -11,11 +11,14 @@ import RTCSession
 /// so what `PeerConnection` produces is what goes on the wire.
 public enum SignalingMessage: Sendable, Hashable {
     /// Client → server: join `roomID` as `peerID`; `token` is required when the server checks
-    /// join tokens (`SignalingJoinToken` in RTCSignalingServer mints and checks them).
-    case join(peerID: String, roomID: String, token: String? = nil)
+    /// join tokens (`SignalingJoinToken` in RTCSignalingServer mints and checks them); `mode`
+    /// says whether the room is a mesh (members connect to each other) or an SFU room (the
+    /// server is every member's only peer). The first member's mode is the room's.
+    case join(peerID: String, roomID: String, token: String? = nil, mode: SignalingRoomMode = .mesh)
     /// Client → server: leave the current room (the connection stays open).
     case leave
-    /// An SDP offer: `target` when sent by a client, `from` when forwarded by the server.
+    /// An SDP offer: `target` when sent by a client, `from` when forwarded by the server. In an
+    /// SFU room neither is set: the member and the server negotiate with each other.
     case offer(SessionDescription, target: String? = nil, from: String? = nil)
     /// An SDP answer: `target` when sent by a client, `from` when forwarded by the server.
     case answer(SessionDescription, target: String? = nil, from: String? = nil)
@@ -31,6 +34,9 @@ public enum SignalingMessage: Sendable, Hashable {
     case error(code: SignalingErrorCode, message: String)
     /// Server → every client: the server is shutting down; the connection closes next.
     case shutdown(message: String)
+    /// Server → members of an SFU room: the room's dominant speaker (from the members' audio
+    /// levels, RFC 6464) is now `peerID`; nil when nobody speaks any more.
+    case speakerChanged(peerID: String?)
 
     /// The value of the JSON `type` field for this message.
     public var type: String {
@@ -45,12 +51,14 @@ public enum SignalingMessage: Sendable, Hashable {
         case .peerLeft: "peer_left"
         case .error: "error"
         case .shutdown: "shutdown"
+        case .speakerChanged: "speaker_changed"
         }
     }
 
     /// Every `type` value of the protocol.
     public static let allTypes: Set<String> = [
         "join", "leave", "offer", "answer", "ice_candidate", "room_peers", "peer_joined", "peer_left", "error", "shutdown",
+        "speaker_changed",
     ]
 
     /// The `type` values a client may send to the server.
@@ -137,7 +145,7 @@ public enum SignalingMessage: Sendable, Hashable {
 
 extension SignalingMessage: Codable {
     private enum CodingKeys: String, CodingKey {
-        case type, target, from, offer, answer, candidate, peers, code, message, token
+        case type, target, from, offer, answer, candidate, peers, code, message, token, mode
         case peerID = "peer_id"
         case roomID = "room_id"
     }
@@ -150,7 +158,8 @@ extension SignalingMessage: Codable {
         case "join":
             self = .join(peerID: try c.decode(String.self, forKey: .peerID),
                          roomID: try c.decode(String.self, forKey: .roomID),
-                         token: try c.decodeIfPresent(String.self, forKey: .token))
+                         token: try c.decodeIfPresent(String.self, forKey: .token),
+                         mode: try c.decodeIfPresent(SignalingRoomMode.self, forKey: .mode) ?? .mesh)
         case "leave":
             self = .leave
         case "offer":
@@ -178,6 +187,8 @@ extension SignalingMessage: Codable {
                           message: try c.decodeIfPresent(String.self, forKey: .message) ?? "")
         case "shutdown":
             self = .shutdown(message: try c.decodeIfPresent(String.self, forKey: .message) ?? "")
+        case "speaker_changed":
+            self = .speakerChanged(peerID: try c.decodeIfPresent(String.self, forKey: .peerID))
         default:
             throw SignalingProtocolError(.unknownType, "unknown message type \"\(type.prefix(64))\"")
         }
@@ -188,10 +199,12 @@ extension SignalingMessage: Codable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(type, forKey: .type)
         switch self {
-        case .join(let peerID, let roomID, let token):
+        case .join(let peerID, let roomID, let token, let mode):
             try c.encode(peerID, forKey: .peerID)
             try c.encode(roomID, forKey: .roomID)
             try c.encodeIfPresent(token, forKey: .token)
+            // A mesh join keeps the original wire form.
+            if mode != .mesh { try c.encode(mode, forKey: .mode) }
         case .leave:
             break
         case .offer(let description, let target, let from):
@@ -216,6 +229,17 @@ extension SignalingMessage: Codable {
             try c.encode(message, forKey: .message)
         case .shutdown(let message):
             try c.encode(message, forKey: .message)
+        case .speakerChanged(let peerID):
+            try c.encodeIfPresent(peerID, forKey: .peerID)
         }
     }
+}
+
+/// How a signaling room connects its members (`docs/signaling-protocol.md`).
+public enum SignalingRoomMode: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Every member holds a peer connection to every other member (the default).
+    case mesh
+    /// Every member holds one peer connection, to the server's SFU, which forwards each
+    /// member's tracks to the others and negotiates with each member itself.
+    case sfu
 }

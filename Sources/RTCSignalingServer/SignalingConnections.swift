@@ -50,12 +50,24 @@ final class SignalingConnections: Sendable {
     /// Cluster mode: where joins, leaves and messages for other instances go (filled under
     /// the lock, so in the hub's order). `nil` on a single instance.
     let outbox: SignalingClusterOutbox?
+    /// The SFU that serves SFU rooms (given the hub's requests under the lock, so in the
+    /// hub's order); `nil` when the server runs none.
+    let sfu: SignalingSFU?
 
-    init(configuration: SignalingHubConfiguration, maxQueuedBytes: Int, logger: Logger, outbox: SignalingClusterOutbox? = nil) {
+    init(configuration: SignalingHubConfiguration, maxQueuedBytes: Int, logger: Logger, outbox: SignalingClusterOutbox? = nil,
+         sfu: SignalingSFU? = nil) {
         self.state = NIOLockedValueBox(State(hub: SignalingHub(configuration: configuration)))
         self.maxQueuedBytes = maxQueuedBytes
         self.logger = logger
         self.outbox = outbox
+        self.sfu = sfu
+    }
+
+    /// Sends a message of the server's own (the SFU's side of a member's negotiation) to
+    /// connection `id`, if it is still open.
+    func deliver(_ message: SignalingMessage, to id: SignalingConnectionID) {
+        guard let ref = state.withLockedValue({ $0.peers[id] }) else { return }
+        SignalingDeliveryBatch.dispatchDetached([(ref, .message(message))])
     }
 
     // MARK: - Cluster (the directory reports; called by SignalingCluster)
@@ -188,6 +200,8 @@ final class SignalingConnections: Sendable {
                                                              text: message.jsonString(), origin: origin))
                 case .remoteRelay(let relay):
                     outbox?.add(relay)
+                case .hub(.sfu(let request)):
+                    sfu?.submit(request)
                 }
             }
             return (result, before, state.hub.stats, deliveries)

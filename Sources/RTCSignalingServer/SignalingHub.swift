@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import RTCSignaling
+import RTCSession
 
 /// Identifies one client connection to a ``SignalingHub`` (assigned by the transport layer).
 public struct SignalingConnectionID: Hashable, Sendable, Comparable, CustomStringConvertible {
@@ -48,10 +49,15 @@ public struct SignalingHubConfiguration: Sendable, Equatable {
     /// Where room membership is decided: in this hub alone (the default), or by a shared
     /// directory (several server instances, `docs/cluster.md`).
     public var membership: SignalingMembership
+    /// Whether SFU rooms (`"mode":"sfu"`) can be joined: the server runs an SFU that performs
+    /// the hub's ``SignalingOutput/sfu(_:)`` requests. Never with ``SignalingMembership/directory``.
+    public var sfuAvailable: Bool
 
-    /// Creates a configuration; the defaults need no setup (no authentication).
+    /// Creates a configuration; the defaults need no setup (no authentication, no SFU).
     public init(maxRoomSize: Int = 16, maxMessageBytes: Int = 64 * 1024, rateLimit: SignalingRateLimit = .init(),
-                joinTokenSecret: String? = nil, maxIDLength: Int = 64, membership: SignalingMembership = .local) {
+                joinTokenSecret: String? = nil, maxIDLength: Int = 64, membership: SignalingMembership = .local,
+                sfuAvailable: Bool = false) {
+        self.sfuAvailable = sfuAvailable
         self.maxRoomSize = maxRoomSize
         self.maxMessageBytes = maxMessageBytes
         self.rateLimit = rateLimit
@@ -107,6 +113,20 @@ public struct SignalingDirectoryMember: Sendable, Equatable {
     }
 }
 
+/// What a ``SignalingHub`` asks the server's SFU to do for a member of an SFU room, in the
+/// hub's order (``SignalingOutput/sfu(_:)``).
+public enum SignalingSFURequest: Sendable, Equatable {
+    /// Connection `id` joined SFU room `roomID` as `peerID`: give it a session at the SFU
+    /// (before its first description arrives).
+    case join(SignalingConnectionID, roomID: String, peerID: String)
+    /// Connection `id` left its SFU room (or closed): end its session.
+    case leave(SignalingConnectionID)
+    /// The member's offer or answer, for its session at the SFU.
+    case description(SessionDescription, from: SignalingConnectionID)
+    /// A candidate the member trickled (empty: end of candidates), for its session at the SFU.
+    case candidate(ICECandidateInit, from: SignalingConnectionID)
+}
+
 /// Why the hub closes a connection.
 public enum SignalingCloseReason: Sendable, Equatable {
     /// The client exceeded the rate limit again and again.
@@ -129,6 +149,8 @@ public enum SignalingOutput: Sendable, Equatable {
     /// Send `message` to member `target` of `roomID`, a client of server instance `instance`
     /// (``SignalingMembership/directory`` only); `origin` sent it and hears of failures.
     case sendRemote(SignalingMessage, instance: String, roomID: String, target: String, origin: SignalingConnectionID)
+    /// Hand this to the server's SFU (members of SFU rooms only; in order with the other outputs).
+    case sfu(SignalingSFURequest)
 }
 
 /// What ``SignalingHub/receiveRelay(type:target:size:from:now:)`` decided.
@@ -181,6 +203,11 @@ public struct SignalingHubStats: Sendable, Equatable {
 /// reports them back (``directoryJoined(_:)``, ``directoryLeft(roomID:peerID:seq:)``); until
 /// ``directoryReset(instance:members:)`` and after ``directoryLost()`` joins are refused
 /// with `unavailable`.
+///
+/// A room is a mesh or an SFU room (``SignalingRoomMode``, the first member's `join`): in an SFU
+/// room members' descriptions and candidates carry no `target` and go to the server's SFU as
+/// ``SignalingOutput/sfu(_:)`` requests, in order with its joins and leaves
+/// (``SignalingHubConfiguration/sfuAvailable``; never with a directory).
 public struct SignalingHub: Sendable {
     private struct Connection: Sendable {
         var peerID: String?
@@ -205,6 +232,8 @@ public struct SignalingHub: Sendable {
     }
 
     private struct Room: Sendable {
+        /// Mesh, or served by the SFU (the first member's choice).
+        var mode: SignalingRoomMode = .mesh
         /// Members in join order.
         var order: [String] = []
         var members: [String: Member] = [:]
@@ -236,6 +265,9 @@ public struct SignalingHub: Sendable {
                           peers: peerCount, members: usesDirectory ? memberCount : peerCount,
                           messagesRelayed: relayed, errorsSent: errors)
     }
+
+    /// The mode of `roomID` (nil when the room does not exist).
+    public func mode(of roomID: String) -> SignalingRoomMode? { rooms[roomID]?.mode }
 
     /// The peer ids in `roomID`, in join order (empty when the room does not exist).
     public func peers(in roomID: String) -> [String] { rooms[roomID]?.order ?? [] }
@@ -492,25 +524,37 @@ public struct SignalingHub: Sendable {
 
     private mutating func apply(_ message: SignalingMessage, from id: SignalingConnectionID, unixTime: Int64) -> [SignalingOutput] {
         switch message {
-        case .join(let peerID, let roomID, let token):
-            return join(id, peerID: peerID, roomID: roomID, token: token, unixTime: unixTime)
+        case .join(let peerID, let roomID, let token, let mode):
+            return join(id, peerID: peerID, roomID: roomID, token: token, mode: mode, unixTime: unixTime)
         case .leave:
             guard connections[id]?.roomID != nil || connections[id]?.pendingJoin != nil else {
                 return [reply(id, SignalingProtocolError(.notJoined, "\"leave\" before \"join\""))]
             }
             return leaveRoom(id)
+        case .offer(let description, nil, _) where isInSFURoom(id),
+             .answer(let description, nil, _) where isInSFURoom(id):
+            return [.sfu(.description(description, from: id))]
+        case .iceCandidate(let candidate, nil, _) where isInSFURoom(id):
+            return [.sfu(.candidate(candidate, from: id))]
         case .offer(let description, let target, _):
             return relay(from: id, target: target, type: "offer") { .offer(description, from: $0) }
         case .answer(let description, let target, _):
             return relay(from: id, target: target, type: "answer") { .answer(description, from: $0) }
         case .iceCandidate(let candidate, let target, _):
             return relay(from: id, target: target, type: "ice_candidate") { .iceCandidate(candidate, from: $0) }
-        case .roomPeers, .peerJoined, .peerLeft, .error, .shutdown:
+        case .roomPeers, .peerJoined, .peerLeft, .error, .shutdown, .speakerChanged:
             return [reply(id, SignalingProtocolError(.unknownType, "\"\(message.type)\" is sent by the server, not by clients"))]
         }
     }
 
-    private mutating func join(_ id: SignalingConnectionID, peerID: String, roomID: String, token: String?, unixTime: Int64) -> [SignalingOutput] {
+    /// Whether connection `id` is a member of an SFU room.
+    private func isInSFURoom(_ id: SignalingConnectionID) -> Bool {
+        guard let roomID = connections[id]?.roomID else { return false }
+        return rooms[roomID]?.mode == .sfu
+    }
+
+    private mutating func join(_ id: SignalingConnectionID, peerID: String, roomID: String, token: String?,
+                               mode: SignalingRoomMode, unixTime: Int64) -> [SignalingOutput] {
         if let current = connections[id]?.roomID ?? connections[id]?.pendingJoin?.roomID {
             return [reply(id, SignalingProtocolError(.alreadyJoined, "already in room \"\(current)\"; send \"leave\" first"))]
         }
@@ -524,10 +568,17 @@ public struct SignalingHub: Sendable {
                 return [reply(id, error)]
             }
         }
+        if mode == .sfu, !configuration.sfuAvailable || usesDirectory {
+            return [reply(id, SignalingProtocolError(.sfuUnavailable, "this server runs no SFU; join room \"\(roomID)\" without \"mode\":\"sfu\""))]
+        }
+        if let existing = rooms[roomID]?.mode, existing != mode {
+            return [reply(id, SignalingProtocolError(.roomModeMismatch,
+                    "room \"\(roomID)\" is a \(existing.rawValue) room; join it with \"mode\":\"\(existing.rawValue)\""))]
+        }
         if usesDirectory {
             return requestJoin(id, peerID: peerID, roomID: roomID)
         }
-        var room = rooms[roomID] ?? Room()
+        var room = rooms[roomID] ?? Room(mode: mode)
         if room.members[peerID] != nil {
             return [reply(id, SignalingProtocolError(.duplicatePeerID, "peer id \"\(peerID)\" is already in room \"\(roomID)\""))]
         }
@@ -544,6 +595,7 @@ public struct SignalingHub: Sendable {
         connections[id]?.peerID = peerID
         connections[id]?.roomID = roomID
         peerCount += 1
+        if mode == .sfu { outputs.append(.sfu(.join(id, roomID: roomID, peerID: peerID))) }
         return outputs
     }
 
@@ -567,10 +619,11 @@ public struct SignalingHub: Sendable {
         connections[id]?.roomID = nil
         connections[id]?.peerID = nil
         peerCount -= 1
-        return room.order.compactMap { other in
-            guard case .local(let otherID)? = room.members[other]?.location else { return nil }
-            return .send(.peerLeft(peerID: peerID), to: otherID)
+        var outputs: [SignalingOutput] = room.mode == .sfu ? [.sfu(.leave(id))] : []
+        for other in room.order {
+            if case .local(let otherID)? = room.members[other]?.location { outputs.append(.send(.peerLeft(peerID: peerID), to: otherID)) }
         }
+        return outputs
     }
 
     private mutating func relay(from id: SignalingConnectionID, target: String?, type: String,
@@ -603,6 +656,10 @@ public struct SignalingHub: Sendable {
         }
         guard let target else {
             return .failure(Refused(output: reply(id, SignalingProtocolError(.invalidMessage, "invalid \"\(type)\" message: missing field \"target\""))))
+        }
+        if rooms[roomID]?.mode == .sfu {
+            return .failure(Refused(output: reply(id, SignalingProtocolError(.invalidMessage,
+                "in SFU room \"\(roomID)\" \"\(type)\" goes to the server: omit \"target\""))))
         }
         guard let member = rooms[roomID]?.members[target], target != peerID else {
             return .failure(Refused(output: reply(id, SignalingProtocolError(.unknownTarget, "no peer \"\(target.prefix(64))\" in room \"\(roomID)\""))))

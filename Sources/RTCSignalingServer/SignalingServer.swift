@@ -4,6 +4,7 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import NIOPosix
+import RTCCore
 import RTCSignaling
 import ServiceLifecycle
 import UnixSignals
@@ -20,6 +21,9 @@ public actor SignalingServer {
     private let logger: Logger
     private let connections: SignalingConnections
     private let outbox: SignalingClusterOutbox?
+    /// The SFU for SFU rooms (``SignalingServerConfiguration/sfu``, not in cluster mode).
+    private let sfu: SignalingSFU?
+    private let sfuFailure: SignalingSFUError?
     private var cluster: SignalingCluster?
     private var group: ServiceGroup?
     private var port: Int?
@@ -32,16 +36,48 @@ public actor SignalingServer {
         self.logger = logger
         let outbox = configuration.cluster == nil ? nil : SignalingClusterOutbox()
         self.outbox = outbox
+        var sfu: SignalingSFU?
+        var sfuFailure: SignalingSFUError?
+        if let sfuConfiguration = configuration.sfu, configuration.hubConfiguration.sfuAvailable {
+            do {
+                sfu = try SignalingSFU(configuration: sfuConfiguration, maxRoomSize: configuration.maxRoomSize, logger: logger)
+            } catch {
+                sfuFailure = error
+            }
+        }
+        self.sfu = sfu
+        self.sfuFailure = sfuFailure
         self.connections = SignalingConnections(configuration: configuration.hubConfiguration,
-                                                maxQueuedBytes: configuration.maxQueuedBytes, logger: logger, outbox: outbox)
+                                                maxQueuedBytes: configuration.maxQueuedBytes, logger: logger, outbox: outbox,
+                                                sfu: sfu)
+    }
+
+    /// The UDP addresses the SFU serves members on (empty without an SFU, or before it runs).
+    public func sfuAddresses() async -> [TransportAddress] {
+        await sfu?.edge.localAddresses ?? []
     }
 
     /// Runs until graceful shutdown (SIGINT/SIGTERM when `handleSignals`, or ``shutdown()``).
     ///
     /// With ``SignalingServerConfiguration/cluster`` it first connects to the database and
     /// migrates its schema; it throws ``SignalingClusterError`` (and does not listen) when it cannot.
+    /// With ``SignalingServerConfiguration/sfu`` it first binds the SFU's UDP socket; it throws
+    /// ``SignalingSFUError`` when it cannot.
     public func run(handleSignals: Bool = true) async throws {
         var services: [any Service] = []
+        if let sfuFailure {
+            markFinished()
+            throw sfuFailure
+        }
+        if let sfu {
+            do {
+                try await sfu.start()
+            } catch {
+                markFinished()
+                throw error
+            }
+            services.append(SignalingSFUService(sfu: sfu, connections: connections))
+        }
         if let clusterConfiguration = configuration.cluster, let outbox {
             let cluster = try SignalingCluster(configuration: clusterConfiguration, connections: connections, outbox: outbox,
                                                maxRoomSize: configuration.maxRoomSize, logger: logger)
@@ -243,6 +279,19 @@ struct SignalingClusterService: Service {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             await cluster.run(first: first)
+        }
+    }
+}
+
+/// Runs the SFU's task as a service: it stops (closing every member's session and the socket)
+/// after the HTTP server has.
+struct SignalingSFUService: Service {
+    let sfu: SignalingSFU
+    let connections: SignalingConnections
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await sfu.run(connections: connections)
         }
     }
 }

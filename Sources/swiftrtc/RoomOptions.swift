@@ -30,6 +30,10 @@ struct RoomOptions: ParsableArguments {
     @Option(help: "PEM certificate(s) that turns: servers' certificates must chain to, instead of the system's trust store (e.g. a private CA or a self-signed server certificate).")
     var turnsCAFile: String?
 
+    @Flag(help: ArgumentHelp("Join an SFU room: one connection, to the signaling server's SFU, which forwards every member's tracks.",
+                             discussion: "The room must be an SFU room (or new); the server must run its SFU (swiftrtc serve does unless --no-sfu)."))
+    var sfu = false
+
     @Flag(help: "Use relayed (TURN) candidates only, hiding this host's addresses; needs a TURN server from --ice-server or the signaling server.")
     var relayOnly = false
 
@@ -63,7 +67,8 @@ struct RoomOptions: ParsableArguments {
         let id = peerID ?? "\(command)-\(String(UInt32.random(in: 0x1000_0000...UInt32.max), radix: 16))"
         let signaling = SignalingClient(url: signal, peerID: id, roomID: room,
                                         reconnectPolicy: SignalingReconnectPolicy(maxAttempts: maxReconnects),
-                                        logger: CommandLogging.logger("swiftrtc.signaling", level: logLevel))
+                                        logger: CommandLogging.logger("swiftrtc.signaling", level: logLevel),
+                                        mode: sfu ? .sfu : .mesh)
         var configuration = RoomClient.Configuration()
         configuration.channelLabel = channelLabel
         let servers = (try? iceServers()) ?? []  // validate() has refused bad ones

@@ -8,7 +8,7 @@ import RTCSignalingServer
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the signaling server (WebSocket /ws, /health, /turn-credentials, demo page at /)."
+        abstract: "Run the signaling server (WebSocket /ws, /health, /turn-credentials, demo page at /) and its SFU."
     )
 
     @Option(help: "Address to listen on.")
@@ -59,6 +59,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Cluster mode: seconds without a heartbeat after which an instance is dead and its members leave their rooms.")
     var heartbeatTimeout: Double = 5
 
+    @Option(name: .customLong("sfu-ip"),
+            help: ArgumentHelp("IP address the SFU's UDP socket binds (repeatable); members of SFU rooms reach the server there.",
+                               discussion: "Default: --host, or 127.0.0.1 when --host is a wildcard address. The port is ephemeral."))
+    var sfuIPs: [String] = []
+
+    @Flag(help: "Run no SFU: joins with \"mode\":\"sfu\" are refused with sfu_unavailable (mesh rooms only). Cluster mode runs none.")
+    var noSFU = false
+
     @Option(help: "Log level of the records written to standard error.")
     var logLevel: Logger.Level = .info
 
@@ -86,10 +94,18 @@ struct ServeCommand: AsyncParsableCommand {
             config.cluster = SignalingClusterConfiguration(databaseURL: url, heartbeatInterval: .milliseconds(Int64(heartbeatInterval * 1000)),
                                                            heartbeatTimeout: .milliseconds(Int64(heartbeatTimeout * 1000)))
         }
+        if !noSFU, config.cluster == nil {
+            let wildcard = ["0.0.0.0", "::", "[::]"].contains(host) || host == "localhost"
+            config.sfu = SignalingSFUConfiguration(addresses: sfuIPs.isEmpty ? [wildcard ? "127.0.0.1" : host] : sfuIPs)
+        }
         let logger = CommandLogging.logger("swiftrtc.serve", level: logLevel)
         let server = SignalingServer(configuration: config, logger: logger)
         do {
             try await server.run(handleSignals: true)
+        } catch let error as SignalingSFUError {
+            logger.critical("cannot start the SFU", metadata: ["reason": "\(error)"])
+            FileHandle.standardError.write(Data("swiftrtc serve: \(error) (or run with --no-sfu)\n".utf8))
+            throw ExitCode(78)
         } catch let error as SignalingClusterError {
             // A clear message and a distinct exit status: 69 (EX_UNAVAILABLE) when the database
             // cannot be reached, 78 (EX_CONFIG) when the URL or the schema is wrong.

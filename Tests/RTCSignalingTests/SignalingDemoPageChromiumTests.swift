@@ -23,6 +23,10 @@ struct DemoPageReport: Decodable, Sendable {
     var localCandidateAddresses: [String]?
     var errors: [String]
     var members: [String]
+    /// SFU mode: per member, the server's transceivers still receiving its tracks.
+    var liveTracks: [String: Int]?
+    /// SFU mode: every `speaker_changed` the page got (nil: nobody).
+    var speakers: [String?]?
 }
 
 /// The latest report of each page.

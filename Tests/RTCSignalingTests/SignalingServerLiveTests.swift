@@ -178,6 +178,7 @@ extension SignalingClientEvent: CustomStringConvertible {
         case .iceCandidate(let c, let f): "candidate \(c.candidate) from \(f)"
         case .error(let e): "error \(e)"
         case .serverShutdown(let m): "shutdown \(m)"
+        case .speakerChanged(let p): "speaker_changed(\(p ?? "nobody"))"
         case .disconnected(let d): "disconnected, reconnect in \(String(describing: d))"
         }
     }

@@ -1,6 +1,9 @@
 // SwiftRTC demo page: joins a room on the signaling server (JSON over WebSocket, see
 // docs/signaling-protocol.md), builds an RTCPeerConnection mesh (the joiner offers), trickles
 // ICE, chats and sends files over data channels, and starts a video call on demand.
+// SFU mode (`?sfu=1` or the "SFU" checkbox): one RTCPeerConnection, to the server's SFU, which
+// sends every member's tracks on it (each in a MediaStream named by the member's id) and says
+// who the active speaker is (`speaker_changed`, highlighted).
 // Plain browser JavaScript, no build step.
 "use strict";
 
@@ -10,6 +13,12 @@ const autotest = params.get("autotest") === "1";
 // `?relay=1`: relayed candidates only (W3C iceTransportPolicy "relay"), through the TURN server
 // whose credentials /turn-credentials hands out.
 const relayOnly = params.get("relay") === "1";
+// `?small=1`: a 320×240, 15 fps camera (tests with several pages on a small machine).
+const smallVideo = params.get("small") === "1";
+// `?tone=1`: send a steady 440 Hz tone instead of the microphone (a clear active speaker in tests).
+const tone = params.get("tone") === "1";
+// The SFU's peer id: its messages carry no "from", ours to it no "target".
+const SERVER = "";
 const CHUNK = 16 * 1024;
 const HIGH_WATER = 1024 * 1024;
 
@@ -17,10 +26,15 @@ const state = {
   ws: null,
   me: null,
   room: null,
-  peers: new Map(),        // peer id -> Peer
+  peers: new Map(),        // peer id -> Peer (SFU mode: SERVER -> the one connection)
+  sfu: false,
+  members: [],             // SFU mode: the other members' ids
+  speaker: null,           // SFU mode: the active speaker's id
+  midToMember: new Map(),  // SFU mode: receiving transceiver's mid -> member id
+  trackToMember: new Map(), // SFU mode: remote track id -> member id
   localStream: null,
   iceServers: [],
-  report: { chatReceived: [], chatSent: [], filesReceived: [], filesSent: [], framesDecoded: {}, videoFrames: {}, audioSamples: {}, selectedCandidateTypes: {}, selectedRelayProtocols: {}, localCandidateAddresses: [], errors: [], members: [] },
+  report: { chatReceived: [], chatSent: [], filesReceived: [], filesSent: [], framesDecoded: {}, videoFrames: {}, audioSamples: {}, selectedCandidateTypes: {}, selectedRelayProtocols: {}, localCandidateAddresses: [], errors: [], members: [], liveTracks: {}, speakers: [] },
 };
 
 // ---------- UI helpers ----------
@@ -39,16 +53,23 @@ function renderMembers() {
   me.className = "me";
   me.textContent = state.me + " (you)";
   ul.append(me);
-  for (const [id, peer] of state.peers) {
+  const server = state.peers.get(SERVER);
+  const rows = state.sfu ? state.members.map((id) => [id, server]) : [...state.peers];
+  for (const [id, peer] of rows) {
     const li = document.createElement("li");
     li.textContent = id;
+    if (id === state.speaker) li.className = "speaking";
     const s = document.createElement("span");
     s.className = "state";
-    s.textContent = peer.pc.connectionState;
+    s.textContent = peer ? peer.pc.connectionState : "";
     li.append(s);
     ul.append(li);
   }
-  state.report.members = [...state.peers.keys()];
+  if (state.sfu) me.className = "me" + (state.speaker === state.me ? " speaking" : "");
+  for (const figure of document.querySelectorAll("#videos figure")) {
+    figure.classList.toggle("speaking", state.speaker !== null && figure.dataset.member === state.speaker);
+  }
+  state.report.members = state.sfu ? [...state.members] : [...state.peers.keys()];
   const anyOpen = [...state.peers.values()].some((p) => p.chat && p.chat.readyState === "open");
   for (const id of ["chat-input", "chat-send", "file-input", "file-send"]) $(id).disabled = !anyOpen;
   $("video-button").disabled = !state.me || !!state.localStream;
@@ -64,10 +85,16 @@ function recordError(where, error) {
 function send(message) {
   if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(message));
 }
+// A description or candidate for `id`: in SFU mode the server, which takes no "target".
+function sendTo(id, message) {
+  if (id !== SERVER) message.target = id;
+  send(message);
+}
 
-async function join(peerID, roomID) {
+async function join(peerID, roomID, sfu) {
   state.me = peerID;
   state.room = roomID;
+  state.sfu = sfu;
   try {
     const response = await fetch("/turn-credentials?user=" + encodeURIComponent(peerID));
     if (response.ok) {
@@ -78,7 +105,10 @@ async function join(peerID, roomID) {
   const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
   state.ws = ws;
   let queue = Promise.resolve();
-  ws.onopen = () => { setStatus("connected"); send({ type: "join", peer_id: peerID, room_id: roomID }); };
+  ws.onopen = () => {
+    setStatus("connected");
+    send(Object.assign({ type: "join", peer_id: peerID, room_id: roomID }, sfu ? { mode: "sfu" } : {}));
+  };
   ws.onclose = () => { setStatus("disconnected"); };
   ws.onmessage = (event) => {
     let message;
@@ -91,30 +121,43 @@ async function join(peerID, roomID) {
 async function onSignal(m) {
   switch (m.type) {
     case "room_peers":
-      setStatus("in room " + m.room_id);
+      setStatus("in room " + m.room_id + (state.sfu ? " (SFU)" : ""));
       logChat("joined room " + m.room_id + (m.peers.length ? " with " + m.peers.join(", ") : " (empty)"), "system");
-      // The joiner offers to everyone already there.
-      for (const id of m.peers) createPeer(id, true);
+      if (state.sfu) {
+        // One connection, to the server; we offer it our tracks and a chat channel.
+        state.members = [...m.peers];
+        createPeer(SERVER, true);
+      } else {
+        // The joiner offers to everyone already there.
+        for (const id of m.peers) createPeer(id, true);
+      }
       break;
     case "peer_joined":
       logChat(m.peer_id + " joined", "system");
-      createPeer(m.peer_id, false);
+      if (state.sfu) { if (!state.members.includes(m.peer_id)) state.members.push(m.peer_id); }
+      else createPeer(m.peer_id, false);
       break;
     case "peer_left":
       logChat(m.peer_id + " left", "system");
-      removePeer(m.peer_id);
+      if (state.sfu) { state.members = state.members.filter((id) => id !== m.peer_id); removeMedia(m.peer_id); }
+      else removePeer(m.peer_id);
       break;
     case "offer":
     case "answer": {
-      const peer = state.peers.get(m.from) || createPeer(m.from, false);
+      const from = m.from === undefined ? SERVER : m.from;
+      const peer = state.peers.get(from) || createPeer(from, false);
       await peer.onDescription(m.type === "offer" ? m.offer : m.answer);
       break;
     }
     case "ice_candidate": {
-      const peer = state.peers.get(m.from);
+      const peer = state.peers.get(m.from === undefined ? SERVER : m.from);
       if (peer) await peer.onCandidate(m.candidate);
       break;
     }
+    case "speaker_changed":
+      state.speaker = m.peer_id === undefined ? null : m.peer_id;
+      state.report.speakers.push(state.speaker);
+      break;
     case "error":
       recordError("server error " + m.code, m.message);
       break;
@@ -130,7 +173,8 @@ async function onSignal(m) {
 class Peer {
   constructor(id, initiator) {
     this.id = id;
-    this.polite = state.me > id;
+    // The SFU is always the polite side.
+    this.polite = id !== SERVER && state.me > id;
     this.makingOffer = false;
     this.ignoreOffer = false;
     this.incomingFile = null;
@@ -139,28 +183,35 @@ class Peer {
     this.pc.onicecandidate = (e) => {
       if (!e.candidate) return;
       if (e.candidate.address) state.report.localCandidateAddresses.push(e.candidate.address);
-      send({ type: "ice_candidate", target: id, candidate: e.candidate.toJSON() });
+      sendTo(id, { type: "ice_candidate", candidate: e.candidate.toJSON() });
     };
     this.pc.onnegotiationneeded = async () => {
       try {
         this.makingOffer = true;
         await this.pc.setLocalDescription();
-        send({ type: "offer", target: id, offer: this.pc.localDescription.toJSON() });
+        sendTo(id, { type: "offer", offer: this.pc.localDescription.toJSON() });
       } catch (e) { recordError("negotiation with " + id, e); } finally { this.makingOffer = false; }
     };
     this.pc.onconnectionstatechange = () => renderMembers();
     this.pc.ontrack = (e) => {
-      if (e.track.kind === "audio") this.playAudio(e.track);
-      else this.showVideo(e.streams[0] || new MediaStream([e.track]));
+      // From the SFU, the stream id names the member whose track it is.
+      const member = id === SERVER ? (e.streams[0] ? e.streams[0].id : "?") : id;
+      if (id === SERVER) {
+        state.midToMember.set(e.transceiver.mid, member);
+        state.trackToMember.set(e.track.id, member);
+      }
+      if (e.track.kind === "audio") playAudio(member, e.track);
+      else showVideo(member, e.streams[0] || new MediaStream([e.track]));
     };
     this.pc.ondatachannel = (e) => this.attach(e.channel);
     if (state.localStream) for (const t of state.localStream.getTracks()) this.pc.addTrack(t, state.localStream);
     if (initiator) {
       // Ask to receive audio and video even without a camera (e.g. from `swiftrtc play`); a
       // camera started later reuses these transceivers.
-      if (!state.localStream) for (const kind of ["audio", "video"]) this.pc.addTransceiver(kind, { direction: "recvonly" });
+      // (The SFU adds the members' tracks itself.)
+      if (!state.localStream && id !== SERVER) for (const kind of ["audio", "video"]) this.pc.addTransceiver(kind, { direction: "recvonly" });
       this.attach(this.pc.createDataChannel("chat"));
-      this.attach(this.pc.createDataChannel("file"));
+      if (id !== SERVER) this.attach(this.pc.createDataChannel("file"));
     }
   }
 
@@ -171,7 +222,7 @@ class Peer {
     await this.pc.setRemoteDescription(description);
     if (description.type === "offer") {
       await this.pc.setLocalDescription();
-      send({ type: "answer", target: this.id, answer: this.pc.localDescription.toJSON() });
+      sendTo(this.id, { type: "answer", answer: this.pc.localDescription.toJSON() });
     }
   }
 
@@ -182,10 +233,11 @@ class Peer {
   attach(channel) {
     if (channel.label === "chat") {
       this.chat = channel;
-      channel.onopen = () => { logChat("chat with " + this.id + " open", "system"); renderMembers(); onChatOpen(this); };
+      channel.onopen = () => { logChat("chat with " + (this.id === SERVER ? "the room (SFU)" : this.id) + " open", "system"); renderMembers(); onChatOpen(this); };
       channel.onmessage = (e) => {
-        logChat(this.id + ": " + e.data);
-        state.report.chatReceived.push({ from: this.id, text: e.data });
+        const from = this.id === SERVER ? "room" : this.id;
+        logChat(from + ": " + e.data);
+        state.report.chatReceived.push({ from, text: e.data });
       };
     } else if (channel.label === "file") {
       this.file = channel;
@@ -244,43 +296,63 @@ class Peer {
     }
   }
 
-  showVideo(stream) {
-    let figure = document.getElementById("video-" + this.id);
-    if (!figure) {
-      figure = document.createElement("figure");
-      figure.id = "video-" + this.id;
-      const video = document.createElement("video");
-      video.autoplay = true;
-      video.muted = true;
-      video.playsInline = true;
-      const caption = document.createElement("figcaption");
-      caption.textContent = this.id;
-      figure.append(video, caption);
-      $("videos").append(figure);
-      state.report.videoFrames[this.id] = 0;
-      const count = () => { state.report.videoFrames[this.id] += 1; video.requestVideoFrameCallback(count); };
-      if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(count);
-    }
-    const video = figure.querySelector("video");
-    if (video.srcObject !== stream) { video.srcObject = stream; video.play().catch(() => {}); }
-  }
-
-  playAudio(track) {
-    if (!this.audio) {
-      this.audio = document.createElement("audio");
-      this.audio.autoplay = true;
-      document.body.append(this.audio);
-    }
-    this.audio.srcObject = new MediaStream([track]);
-    this.audio.play().catch(() => {});
-  }
-
   close() {
     this.pc.close();
-    if (this.audio) this.audio.remove();
-    const figure = document.getElementById("video-" + this.id);
-    if (figure) figure.remove();
+    removeMedia(this.id);
   }
+}
+
+// ---------- Members' media (a member's video figure and audio element) ----------
+function showVideo(member, stream) {
+  let figure = document.getElementById("video-" + member);
+  if (!figure) {
+    figure = document.createElement("figure");
+    figure.id = "video-" + member;
+    figure.dataset.member = member;
+    const video = document.createElement("video");
+    video.autoplay = true;
+    video.muted = true;
+    video.playsInline = true;
+    const caption = document.createElement("figcaption");
+    caption.textContent = member;
+    figure.append(video, caption);
+    $("videos").append(figure);
+    state.report.videoFrames[member] = state.report.videoFrames[member] || 0;
+    const count = () => { state.report.videoFrames[member] += 1; video.requestVideoFrameCallback(count); };
+    if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(count);
+  }
+  const video = figure.querySelector("video");
+  if (video.srcObject !== stream) { video.srcObject = stream; video.play().catch(() => {}); }
+}
+
+function playAudio(member, track) {
+  let audio = document.getElementById("audio-" + member);
+  if (!audio) {
+    audio = document.createElement("audio");
+    audio.id = "audio-" + member;
+    audio.autoplay = true;
+    document.body.append(audio);
+  }
+  audio.srcObject = new MediaStream([track]);
+  audio.play().catch(() => {});
+}
+
+function removeMedia(member) {
+  for (const id of ["video-" + member, "audio-" + member]) {
+    const element = document.getElementById(id);
+    if (element) element.remove();
+  }
+}
+
+// SFU mode: a member's track the server stopped sending (it left, or stopped the track).
+function isEnded(transceiver) {
+  return transceiver.currentDirection === "stopped" || transceiver.currentDirection === "inactive"
+    || transceiver.receiver.track.readyState === "ended";
+}
+
+function isReceiving(transceiver) {
+  return (transceiver.currentDirection === "recvonly" || transceiver.currentDirection === "sendrecv")
+    && transceiver.receiver.track.readyState === "live";
 }
 
 function createPeer(id, initiator) {
@@ -323,7 +395,19 @@ async function sendFileToAll(name, type, buffer) {
 
 async function startVideo() {
   if (state.localStream) return;
-  state.localStream = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
+  const constraints = smallVideo ? { width: 320, height: 240, frameRate: 15 } : true;
+  state.localStream = await navigator.mediaDevices.getUserMedia({ video: constraints, audio: true });
+  if (tone) {
+    const context = new AudioContext();
+    const oscillator = context.createOscillator();
+    const destination = context.createMediaStreamDestination();
+    oscillator.frequency.value = 440;
+    oscillator.connect(destination);
+    oscillator.start();
+    await context.resume().catch(() => {});
+    for (const t of state.localStream.getAudioTracks()) { state.localStream.removeTrack(t); t.stop(); }
+    state.localStream.addTrack(destination.stream.getAudioTracks()[0]);
+  }
   const figure = document.createElement("figure");
   const video = document.createElement("video");
   video.autoplay = true; video.muted = true; video.playsInline = true;
@@ -344,7 +428,11 @@ $("join-form").addEventListener("submit", (e) => {
   $("join-button").disabled = true;
   $("peer-id").disabled = true;
   $("room-id").disabled = true;
-  join($("peer-id").value.trim(), $("room-id").value.trim()).catch((err) => recordError("join", err));
+  $("sfu-mode").disabled = true;
+  const sfu = $("sfu-mode").checked;
+  // In an SFU room the camera starts before the one offer to the server (fewer renegotiations).
+  const ready = sfu && autotest && params.get("video") !== "0" ? startVideo() : Promise.resolve();
+  ready.then(() => join($("peer-id").value.trim(), $("room-id").value.trim(), sfu)).catch((err) => recordError("join", err));
 });
 $("chat-form").addEventListener("submit", (e) => {
   e.preventDefault();
@@ -373,6 +461,28 @@ function onChatOpen(peer) {
 }
 
 async function collectStats() {
+  const server = state.peers.get(SERVER);
+  if (server) {
+    // Per member, by the receiving transceiver's mid.
+    const stats = await server.pc.getStats();
+    stats.forEach((s) => {
+      const member = s.type === "inbound-rtp" ? (state.midToMember.get(s.mid) || state.trackToMember.get(s.trackIdentifier)) : undefined;
+      if (member === undefined) return;
+      if (s.kind === "video") state.report.framesDecoded[member] = s.framesDecoded || 0;
+      if (s.kind === "audio") state.report.audioSamples[member] = s.totalSamplesReceived || 0;
+    });
+    const live = {}, ended = new Set();
+    for (const t of server.pc.getTransceivers()) {
+      const member = state.midToMember.get(t.mid);
+      if (member === undefined) continue;
+      if (isReceiving(t)) live[member] = (live[member] || 0) + 1;
+      else if (isEnded(t)) ended.add(member);
+    }
+    // A member whose tracks all ended loses its video and audio elements.
+    for (const member of ended) if (!live[member]) removeMedia(member);
+    state.report.liveTracks = live;
+    return;
+  }
   for (const peer of state.peers.values()) {
     const stats = await peer.pc.getStats();
     stats.forEach((s) => {
@@ -390,6 +500,7 @@ async function collectStats() {
 
 if (params.get("peer")) $("peer-id").value = params.get("peer");
 if (params.get("room")) $("room-id").value = params.get("room");
+if (params.get("sfu") === "1") $("sfu-mode").checked = true;
 if (autotest) {
   $("join-form").requestSubmit();
   setInterval(async () => {
