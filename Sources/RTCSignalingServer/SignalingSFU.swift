@@ -139,6 +139,12 @@ final class SignalingSFU: Sendable {
                 }
                 members[id] = Member(key: key, roomID: roomID, peerID: peerID)
                 connectionOf[key] = id
+                // The others were told when the speaker changed; a member joining now is told who
+                // speaks (seen in a loaded run: the tone's page was elected before the rest joined).
+                if let speakerKey = await edge.activeSpeaker(of: SFURoomID(roomID)),
+                   let speaker = connectionOf[speakerKey].flatMap({ members[$0]?.peerID }) {
+                    send(.speakerChanged(peerID: speaker), to: id)
+                }
             case .request(.leave(let id)):
                 guard let member = members.removeValue(forKey: id) else { continue }
                 connectionOf[member.key] = nil

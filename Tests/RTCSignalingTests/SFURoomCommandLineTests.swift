@@ -13,9 +13,9 @@ import Testing
 @Suite("SFU rooms with swiftrtc play, record and RoomClient", .serialized, .heavyPeers)
 struct SFURoomCommandLineTests {
     /// A 320×240 VP8 + Opus clip of `seconds`.
-    static func makeClip(in directory: URL, seconds: Int = 3) throws -> String {
+    static func makeClip(in directory: URL, seconds: Int = 3) async throws -> String {
         let clip = directory.appendingPathComponent("clip.webm").path
-        try FFmpegTool.make(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+        try await FFmpegTool.make(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
                              "-t", "\(seconds)", "-c:v", "libvpx", "-b:v", "300k", "-g", "30", "-deadline", "realtime", "-c:a", "libopus", clip])
         return clip
     }
@@ -30,7 +30,7 @@ struct SFURoomCommandLineTests {
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("swiftrtc-sfu-play-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: tmp) }
-        let clip = try Self.makeClip(in: tmp)
+        let clip = try await Self.makeClip(in: tmp)
         try await withSignalingServer({ $0.sfu = SignalingSFUConfiguration() }) { _, port in
             let player = try PeerProcess("swiftrtc play", executable: binary, arguments:
                 ["play", clip, "--loop"] + Self.sfuRoomArguments(port: port, room: "sfu-play", peer: "player"))
@@ -88,7 +88,7 @@ struct SFURoomCommandLineTests {
         let out = tmp.appendingPathComponent("recordings")
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: tmp) }
-        let clip = try Self.makeClip(in: tmp, seconds: 2)
+        let clip = try await Self.makeClip(in: tmp, seconds: 2)
         try await withSignalingServer({ $0.sfu = SignalingSFUConfiguration() }) { _, port in
             let recorder = try PeerProcess("swiftrtc record", executable: binary, arguments:
                 ["record", "--out", out.path] + Self.sfuRoomArguments(port: port, room: "sfu-record", peer: "recorder"))
@@ -109,10 +109,10 @@ struct SFURoomCommandLineTests {
             let context = "record:\n\(recorder.allOutput.suffix(3000))"
             #expect(try await recorder.waitForExit(timeout: 20) == 0, "\(context)")
             for path in paths {
-                let decoded = try FFmpegTool.decode(path)
+                let decoded = try await FFmpegTool.decode(path)
                 #expect(decoded.status == 0 && decoded.standardError.isEmpty, "\(path): \(decoded.standardError)\n\(context)")
-                let video = try FFmpegTool.probe(path, stream: "v:0")
-                let audio = try FFmpegTool.probe(path, stream: "a:0")
+                let video = try await FFmpegTool.probe(path, stream: "v:0")
+                let audio = try await FFmpegTool.probe(path, stream: "a:0")
                 #expect(video.codecName == "vp8" && video.frames >= 30, "\(path): video frames \(video.frames)\n\(context)")
                 #expect(audio.codecName == "opus" && audio.packets >= 50, "\(path): audio packets \(audio.packets)\n\(context)")
             }
