@@ -48,7 +48,15 @@ public enum InteropEnvironment {
     /// loopback and, optionally, the veth pair `d0`/`d1` that scripts/test.sh adds (both ends
     /// in this namespace, so it reaches nothing outside; it gives hosts a second address,
     /// 10.99.0.1, as real machines have).
-    public static var isPrivateLoopbackNamespace: Bool {
+    public static var isPrivateLoopbackNamespace: Bool { privateNamespaceAtFirstLook }
+
+    /// Looked at once, when the first test asks: the process does not change namespace, and
+    /// tests that give a peer a host of its own (`IsolatedHost`) add veth ends to this namespace
+    /// while they run — looking again then would refuse every other interop test meanwhile
+    /// (seen in CI: two suites failed "must run in a private network namespace" mid-run).
+    private static let privateNamespaceAtFirstLook: Bool = lookAtNamespace()
+
+    private static func lookAtNamespace() -> Bool {
         // /proc/self/net/dev lists the interfaces of this process's network namespace
         // (/sys/class/net would show the namespace sysfs was mounted in).
         guard let text = try? String(contentsOfFile: "/proc/self/net/dev", encoding: .utf8) else { return false }

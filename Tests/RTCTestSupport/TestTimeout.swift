@@ -1,6 +1,6 @@
 import Foundation
 
-/// A test waited too long (wall clock) for something the other side should have done.
+/// A test waited too long (running time, see ``RunningTime``) for something the other side should have done.
 public struct TestTimeout: Error, CustomStringConvertible {
     /// What the test was waiting for.
     public var what: String
@@ -17,9 +17,38 @@ public struct TestTimeout: Error, CustomStringConvertible {
     }
 }
 
-/// Runs `body`, failing with `TestTimeout` after `seconds` of wall-clock time (for tests over
-/// real sockets and real peers; the deterministic protocol tests run in virtual time and never
-/// sleep). `body` is cancelled when the time is up, and the timeout is thrown at once even if
+/// Time a test waited while its process was running: wall-clock time in steps, each step
+/// counted up to `maximumStep`. A CI machine with two cores stalls a whole test process now
+/// and then (the cooperative pool busy with CPU-heavy virtual-time suites, many peers
+/// starting at once); a wall-clock deadline then passes while the awaited work was never
+/// scheduled, and unrelated tests time out together. A stall counts as one step here, so a
+/// timeout means the process had `seconds` of running time and the thing still did not happen.
+struct RunningTime {
+    let budget: Duration
+    let maximumStep: Duration = .seconds(1)
+    private let clock = ContinuousClock()
+    private var last: ContinuousClock.Instant
+    private(set) var waited: Duration = .zero
+
+    init(seconds: Double) {
+        budget = .milliseconds(Int64(seconds * 1000))
+        last = clock.now
+    }
+
+    /// Counts the time since the last call, at most `maximumStep`.
+    mutating func tick() {
+        let now = clock.now
+        waited += min(now - last, maximumStep)
+        last = now
+    }
+
+    var isSpent: Bool { waited >= budget }
+}
+
+/// Runs `body`, failing with `TestTimeout` after `seconds` of running time (``RunningTime``:
+/// wall-clock time, except that a stall of the whole process counts one second; for tests
+/// over real sockets and real peers; the deterministic protocol tests run in virtual time and
+/// never sleep). `body` is cancelled when the time is up, and the timeout is thrown at once even if
 /// `body` ignores the cancellation (say it awaits an unstructured task's `value`, which
 /// cancellation does not interrupt): a test fails with a message, it never hangs.
 public func withTimeout<T: Sendable>(
@@ -35,7 +64,12 @@ public func withTimeout<T: Sendable>(
                 do { outcome.finish(.success(try await body())) } catch { outcome.finish(.failure(error)) }
             }
             let timer = Task {
-                try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+                var time = RunningTime(seconds: seconds)
+                while !time.isSpent {
+                    try? await Task.sleep(for: .milliseconds(100))
+                    if Task.isCancelled { return }
+                    time.tick()
+                }
                 if outcome.finish(.failure(TestTimeout(what: what, seconds: seconds))) { work.cancel() }
             }
             outcome.onFinish { work.cancel(); timer.cancel() }
@@ -90,16 +124,16 @@ private final class TimeoutOutcome<T: Sendable>: @unchecked Sendable {
 }
 
 /// Polls `probe` every `interval` until it returns a value and returns it; throws `TestTimeout`
-/// after `seconds` (`what` is evaluated only then, so it can describe what did arrive).
+/// after `seconds` of running time (``RunningTime``; `what` is evaluated only then, so it can describe what did arrive).
 public func waitForValue<T>(
     _ seconds: Double, _ what: @autoclosure () -> String, every interval: Duration = .milliseconds(10),
     _ probe: () async throws -> T?
 ) async throws -> T {
-    let clock = ContinuousClock()
-    let end = clock.now + .milliseconds(Int64(seconds * 1000))
-    while clock.now < end {
+    var time = RunningTime(seconds: seconds)
+    while !time.isSpent {
         if let value = try await probe() { return value }
         try await Task.sleep(for: interval)
+        time.tick()
     }
     if let value = try await probe() { return value }
     throw TestTimeout(what: what(), seconds: seconds)
