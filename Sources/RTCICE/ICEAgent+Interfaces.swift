@@ -46,24 +46,27 @@ extension ICEAgent {
         configuration.relayServers = servers
     }
 
-    /// At a restart: releases the allocations of servers that are no longer configured
-    /// (Refresh with LIFETIME 0 in the transmits) and drops their candidates and pairs;
-    /// returns whether a configured server has no allocation yet.
-    mutating func releaseUnlistedRelays(now: NIODeadline) -> Bool {
+    /// At a restart (the pairs are gone already): releases the allocations of servers that
+    /// are no longer configured (Refresh with LIFETIME 0 in the transmits) and drops them with
+    /// their relayed candidates.
+    mutating func releaseUnlistedRelays(now: NIODeadline) {
         let listed = Set(configuration.relayServers.map(\.endpoint))
-        let unlisted = relays.indices.filter { !listed.contains(relays[$0].server.endpoint) }
-        if !unlisted.isEmpty {
-            var dead = Set<TransportAddress>()
-            for i in unlisted {
-                if let address = relays[i].candidate?.address { dead.insert(address) }
-                relays[i].client.close(now: now)
-                while let t = pollRelayTransmit() { transmits.append(t) }
-            }
-            relays.removeAll { !listed.contains($0.server.endpoint) }
-            localCandidates.removeAll { $0.type == .relayed && dead.contains($0.address) }
-            for index in pairs.indices where dead.contains(pairs[index].base) { pairs[index].state = .failed }
+        for i in relays.indices where !listed.contains(relays[i].server.endpoint) {
+            relays[i].client.close(now: now)
+            while let t = pollRelayTransmit() { transmits.append(t) }
         }
-        return configuration.relayServers.contains { server in !relays.contains { $0.server.endpoint == server.endpoint } }
+        removeRelays { !listed.contains($0.server.endpoint) }
+    }
+
+    /// Drops the relays `matching` and their relayed candidates; returns how many.
+    @discardableResult
+    mutating func removeRelays(where matching: (Relay) -> Bool) -> Int {
+        let gone = relays.filter(matching)
+        guard !gone.isEmpty else { return 0 }
+        let dead = Set(gone.compactMap { $0.candidate?.address })
+        relays.removeAll(where: matching)
+        localCandidates.removeAll { $0.type == .relayed && dead.contains($0.address) }
+        return gone.count
     }
 
     mutating func forget(bases gone: Set<TransportAddress>) {

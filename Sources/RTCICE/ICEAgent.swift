@@ -235,16 +235,10 @@ public struct ICEAgent: DatagramCore, Sendable {
         if connectionState == .failed || connectionState == .connected || connectionState == .disconnected { setState(.checking) }
         // A TURN allocation that failed (server unreachable then, a TCP/TLS connection that
         // closed, refused credentials) is tried again: a restart is when a new one is wanted.
-        let failed = relays.filter { $0.error != nil }
-        if !failed.isEmpty {
-            let dead = Set(failed.compactMap { $0.candidate?.address })
-            relays.removeAll { $0.error != nil }
-            localCandidates.removeAll { $0.type == .relayed && dead.contains($0.address) }
-            statistics.relayRetries += failed.count
-        }
-        let missing = releaseUnlistedRelays(now: now)
+        statistics.relayRetries += removeRelays { $0.error != nil }
+        releaseUnlistedRelays(now: now)
         for c in localCandidates { events.append(.candidateGathered(c)) }
-        if missing {
+        if configuration.relayServers.contains(where: { server in !relays.contains { $0.server.endpoint == server.endpoint } }) {
             startRelays(now: now)
             // The caller announced `gathering` with the restart; `complete` follows the allocations.
             if relays.contains(where: \.isPending) { gatheringState = .gathering }

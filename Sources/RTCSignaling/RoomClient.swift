@@ -190,7 +190,7 @@ public actor RoomClient {
     private var signalingTask: Task<Void, Never>?
     private var eventTask: Task<Void, Never>?
     /// The TURN credentials last fetched from ``Configuration/turnCredentials``, and when (Unix seconds).
-    private var fetchedCredentials: (credentials: TURNCredentials, at: Int64)?
+    var fetchedCredentials: (credentials: TURNCredentials, at: Int64)?
 
     /// One member's connection and its negotiation state.
     final class Peer {
@@ -405,50 +405,6 @@ public actor RoomClient {
     }
 
     // MARK: - Negotiation
-
-    /// The TURN credentials currently in use (fetched from ``Configuration/turnCredentials``).
-    public var turnCredentials: TURNCredentials? { fetchedCredentials?.credentials }
-
-    /// Fetches credentials from `source`; a 404 is fine when the source is optional.
-    private func fetchCredentials(_ source: TURNCredentialsSource) async throws(TURNCredentialsError) {
-        do {
-            let credentials = try await TURNCredentialsFetcher.fetch(from: source.url, user: source.user)
-            fetchedCredentials = (credentials, TURNCredentialsFetcher.unixNow())
-            logger.info("fetched TURN credentials", metadata: ["uris": "\(credentials.uris)", "ttl": "\(credentials.ttl)"])
-        } catch .notConfigured(let url) where source.optional {
-            logger.debug("the signaling server hands out no TURN credentials", metadata: ["url": "\(url)"])
-        } catch .unreachable(let url, let reason) where source.optional {
-            // The signaling connection will say what is wrong with the server.
-            logger.warning("cannot fetch TURN credentials", metadata: ["url": "\(url)", "reason": "\(reason)"])
-        }
-    }
-
-    /// The ICE servers for a new connection or an ICE restart: the configured ones and the
-    /// fetched credentials, fetched again first when they expire within the refresh margin —
-    /// then every existing connection is given them too (`setICEServers`), for the
-    /// allocations its next restart makes (a failed refresh keeps the old ones and is logged:
-    /// the TURN server will say whether they still work).
-    func iceServers() async -> [ICEServer] {
-        if let source = configuration.turnCredentials, let fetched = fetchedCredentials {
-            let expiry = fetched.credentials.expiry ?? (fetched.at + Int64(fetched.credentials.ttl))
-            let margin = Int64(min(source.refreshMargin, max(fetched.credentials.ttl / 4, 1)))
-            if TURNCredentialsFetcher.unixNow() >= expiry - margin {
-                do {
-                    try await fetchCredentials(source)
-                    // The connections take them for their next allocation (an ICE restart).
-                    let servers = configuration.iceServers + (fetchedCredentials.map { [$0.credentials.iceServer] } ?? [])
-                    for peer in peers.values {
-                        do { try await peer.connection.setICEServers(servers) } catch {
-                            logger.warning("cannot give a connection new ICE servers", metadata: ["member": "\(peer.id)", "error": "\(error)"])
-                        }
-                    }
-                } catch {
-                    logger.warning("cannot refresh TURN credentials", metadata: ["error": "\(error)"])
-                }
-            }
-        }
-        return configuration.iceServers + (fetchedCredentials.map { [$0.credentials.iceServer] } ?? [])
-    }
 
     private func makePeer(_ id: String) async throws -> Peer {
         let servers = await iceServers()

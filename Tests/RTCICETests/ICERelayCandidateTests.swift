@@ -147,11 +147,7 @@ import Testing
         #expect(connected)
         let relayedA = try #require(net.a.selectedPair?.local.address)
         let eventsBefore = net.eventsA.count
-        net.a.restart(now: net.now)
-        net.b.restart(now: net.now)
-        net.a.setRemoteCredentials(net.b.localCredentials, now: net.now)
-        net.b.setRemoteCredentials(net.a.localCredentials, now: net.now)
-        net.flush()  // the relayed candidates are signaled again and paired anew
+        net.restartBoth()
         let reselected = net.run(for: .seconds(10), until: { $0.a.selectedPair != nil && $0.b.selectedPair != nil })
         #expect(reselected)
         #expect(Self.candidates(Array(net.eventsA[eventsBefore...])).map(\.address) == [relayedA])

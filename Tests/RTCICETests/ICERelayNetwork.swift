@@ -65,6 +65,15 @@ struct ICERelayNetwork {
         flush()
     }
 
+    /// An ICE restart on both sides: new credentials exchanged, candidates signaled again.
+    mutating func restartBoth() {
+        a.restart(now: now)
+        b.restart(now: now)
+        a.setRemoteCredentials(b.localCredentials, now: now)
+        b.setRemoteCredentials(a.localCredentials, now: now)
+        flush()
+    }
+
     var bothConnected: Bool { a.connectionState == .connected && b.connectionState == .connected }
 
     /// Sends `text` on A's (or B's) selected pair; `false` when there is none.

@@ -34,11 +34,7 @@ import Testing
 
         net.a.updateServers(stun: [], relay: [Self.server("bob", "fresh")])
         let eventsBefore = net.eventsA.count
-        net.a.restart(now: net.now)
-        net.b.restart(now: net.now)
-        net.a.setRemoteCredentials(net.b.localCredentials, now: net.now)
-        net.b.setRemoteCredentials(net.a.localCredentials, now: net.now)
-        net.flush()
+        net.restartBoth()
         let gathered = net.run(for: .seconds(10), until: { $0.a.gatheringState == .complete && $0.bothConnected })
         #expect(gathered)
         #expect(Self.allocatingUsers(net.relay).last == "bob")
@@ -61,11 +57,7 @@ import Testing
         // Same server, new credentials: nothing is allocated again, the candidate is kept.
         net.a.updateServers(stun: [], relay: [Self.server("alice", "renewed")])
         var eventsBefore = net.eventsA.count
-        net.a.restart(now: net.now)
-        net.b.restart(now: net.now)
-        net.a.setRemoteCredentials(net.b.localCredentials, now: net.now)
-        net.b.setRemoteCredentials(net.a.localCredentials, now: net.now)
-        net.flush()
+        net.restartBoth()
         let again = net.run(for: .seconds(10), until: { $0.bothConnected })
         #expect(again)
         #expect(net.relay.requests(.allocate).count == allocations)
@@ -75,11 +67,7 @@ import Testing
         net.a.updateServers(stun: [], relay: [])
         eventsBefore = net.eventsA.count
         let releasesBefore = net.relay.requests(.refresh).filter { $0.message.uint32(.lifetime) == 0 }.count
-        net.a.restart(now: net.now)
-        net.b.restart(now: net.now)
-        net.a.setRemoteCredentials(net.b.localCredentials, now: net.now)
-        net.b.setRemoteCredentials(net.a.localCredentials, now: net.now)
-        net.flush()
+        net.restartBoth()
         let hostOnly = net.run(for: .seconds(10), until: { $0.bothConnected })
         #expect(hostOnly)
         let releases = net.relay.requests(.refresh).filter { $0.message.uint32(.lifetime) == 0 }.count
