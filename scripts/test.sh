@@ -3,8 +3,8 @@
 # simulations and interop) inside a private network namespace, so no test can send traffic
 # anywhere else. Like a real host, the namespace has a second interface besides loopback: a veth
 # pair d0/d1 (both ends inside) with 10.99.0.1/24 on d0 and the default route through it. Then
-# the real-peer room suites run once more with loopback alone. Extra arguments go to the first
-# `swift test` (e.g. `scripts/test.sh --filter STUN`).
+# the real-peer room suites run once more with loopback alone. Extra arguments replace the
+# stages with one `swift test` in the namespace (e.g. `scripts/test.sh --filter STUN`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-peers.sh
@@ -17,11 +17,21 @@ export SWIFTRTC_PEER_PYTHON="$PWD/.venv/bin/python"
 export SWIFTRTC_PION_ROOM="$PWD/.build/pion-room"
 ns=(unshare --net)
 [ "$(id -u)" -eq 0 ] || ns=(unshare --net --map-root-user)
-"${ns[@]}" bash -c 'set -e; ip link set lo up
-  ip link add d0 type veth peer name d1; ip addr add 10.99.0.1/24 dev d0
-  ip link set d0 up; ip link set d1 up; ip route add default dev d0
-  exec swift test --skip-build "$@"' swift-test "$@"
-if [ $# -eq 0 ]; then
-  echo "test.sh: the real-peer room suites again, with loopback alone"
-  "${ns[@]}" bash -c 'ip link set lo up && exec swift test --skip-build --filter "PionRoomInteropTests|PionMediaInteropTests|RoomEchoChromiumTests"'
-fi
+in_namespace() {
+  "${ns[@]}" bash -c 'set -e; ip link set lo up
+    ip link add d0 type veth peer name d1; ip addr add 10.99.0.1/24 dev d0
+    ip link set d0 up; ip link set d1 up; ip route add default dev d0
+    exec swift test --skip-build "$@"' swift-test "$@"
+}
+if [ $# -gt 0 ]; then in_namespace "$@"; exit; fi
+# The namespace runs in two stages so that the CPU-heavy deterministic suites (payload formats, 20 MiB SCTP
+# transfers, fuzz seeds: two minutes of a debug build's CPU) do not starve the timing-bound
+# real-peer suites on a 2-core machine. First the protocol cores and their single-peer interop
+# (OpenSSL, coturn, libsrtp, aioice); then sessions, media, signaling, the SFU and the browsers.
+whole_stack='^(RTCMediaTests|RTCSFUTests|RTCSignalingTests|SwiftRTCTests)\.'
+echo "test.sh: stage 1 of 3, the protocol cores"
+in_namespace --skip "$whole_stack"
+echo "test.sh: stage 2 of 3, the whole stack with real peers"
+in_namespace --filter "$whole_stack"
+echo "test.sh: stage 3 of 3, the real-peer room suites again, with loopback alone"
+"${ns[@]}" bash -c 'ip link set lo up && exec swift test --skip-build --filter "PionRoomInteropTests|PionMediaInteropTests|RoomEchoChromiumTests"'
