@@ -21,7 +21,7 @@ aioice.ice.get_host_addresses = lambda use_ipv4=True, use_ipv6=False: ["127.0.0.
 
 
 def fetch_credentials(base):
-    with urllib.request.urlopen(base + "/turn-credentials?user=relay-test", timeout=5) as response:
+    with urllib.request.urlopen(base + "/turn-credentials?user=relay-test", timeout=20) as response:
         return json.loads(response.read())
 
 

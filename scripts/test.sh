@@ -15,13 +15,17 @@ mkdir -p .build && cc -O2 -Wall -o .build/libsrtp-harness scripts/libsrtp-harnes
 export SWIFTRTC_LIBSRTP_HARNESS="$PWD/.build/libsrtp-harness"
 export SWIFTRTC_PEER_PYTHON="$PWD/.venv/bin/python"
 export SWIFTRTC_PION_ROOM="$PWD/.build/pion-room"
-ns=(unshare --net)
-[ "$(id -u)" -eq 0 ] || ns=(unshare --net --map-root-user)
+# Each stage also gets its own PID namespace: when it ends, every process the tests started
+# and lost track of (a Chromium renderer whose test failed) ends with it, instead of eating
+# the CPU of the next stage and of the machine for hours. bash stays PID 1 to reap orphans.
+ns=(unshare --net --pid --fork --mount-proc)
+[ "$(id -u)" -eq 0 ] || ns=(unshare --net --pid --fork --mount-proc --map-root-user)
 in_namespace() {
   "${ns[@]}" bash -c 'set -e; ip link set lo up
     ip link add d0 type veth peer name d1; ip addr add 10.99.0.1/24 dev d0
     ip link set d0 up; ip link set d1 up; ip route add default dev d0
-    exec swift test --skip-build "$@"' swift-test "$@"
+    swift test --skip-build "$@" && status=0 || status=$?
+    exit $status' swift-test "$@"
 }
 if [ $# -gt 0 ]; then in_namespace "$@"; exit; fi
 # The namespace runs in two stages so that the CPU-heavy deterministic suites (payload formats, 20 MiB SCTP
@@ -29,9 +33,15 @@ if [ $# -gt 0 ]; then in_namespace "$@"; exit; fi
 # real-peer suites on a 2-core machine. First the protocol cores and their single-peer interop
 # (OpenSSL, coturn, libsrtp, aioice); then sessions, media, signaling, the SFU and the browsers.
 whole_stack='^(RTCMediaTests|RTCSFUTests|RTCSignalingTests|SwiftRTCTests)\.'
+# Every stage runs even when an earlier one failed (all the failures are seen in one run).
+failed=0
 echo "test.sh: stage 1 of 3, the protocol cores"
-in_namespace --skip "$whole_stack"
+in_namespace --skip "$whole_stack" || failed=1
 echo "test.sh: stage 2 of 3, the whole stack with real peers"
-in_namespace --filter "$whole_stack"
+in_namespace --filter "$whole_stack" || failed=1
 echo "test.sh: stage 3 of 3, the real-peer room suites again, with loopback alone"
-"${ns[@]}" bash -c 'ip link set lo up && exec swift test --skip-build --filter "PionRoomInteropTests|PionMediaInteropTests|RoomEchoChromiumTests"'
+"${ns[@]}" bash -c 'ip link set lo up || exit 1
+  swift test --skip-build --filter "PionRoomInteropTests|PionMediaInteropTests|RoomEchoChromiumTests" && status=0 || status=$?
+  exit $status' || failed=1
+[ "$failed" -eq 0 ] || echo "test.sh: a stage failed (see its ✘ lines above)"
+exit "$failed"

@@ -10,7 +10,8 @@ import SwiftRTC
 /// progress completes. While the connection stays disconnected the restart is offered again
 /// every ``RoomClient/iceRestartInterval``. A connection that went `failed` after having
 /// connected (its consent expired, its channels are closed) is replaced by a new one offered
-/// by the same side. The answering side needs nothing: a restart offer is a renegotiation of
+/// by the same side; in an SFU room so is one that failed before connecting (the server
+/// replaces its session for the member when the new connection's offer arrives). The answering side needs nothing: a restart offer is a renegotiation of
 /// the existing connection.
 extension RoomClient {
     /// How long a restart offer is given before it is sent again while the connection stays
@@ -49,16 +50,29 @@ extension RoomClient {
         case .failed:
             peer.restartTask?.cancel()
             peer.restartTask = nil
-            guard peer.offeredByUs, peer.wasConnected else { return }
+            // In a mesh, a connection that never connected is left failed (the member is not
+            // reachable; offering again would only fail again). The SFU is reachable by design:
+            // a failure there (a loaded server, a lost path) is worth a new connection.
+            guard peer.offeredByUs, peer.wasConnected || isSFU else { return }
             logger.warning("connection failed: replacing it with a new one", metadata: ["member": "\(id)", "pc": "\(peer.connection.logID)"])
-            peers[id] = nil
-            await shutDown(peer)
-            guard !isClosed, peers[id] == nil, members.contains(id) else { return }
-            connectionsReplaced += 1
-            await offer(to: id)
+            await replaceConnection(to: id)
         default:
             break
         }
+    }
+
+    /// Closes the connection to `id` and offers a new one (a new certificate, so the other side
+    /// — a member, or the SFU — tells it from a renegotiation and replaces its own).
+    func replaceConnection(to id: String) async {
+        if let peer = peers[id] {
+            peers[id] = nil
+            await shutDown(peer)
+        }
+        // In an SFU room the one connection is to the server, which is no member.
+        let stillThere = isSFU ? id == SignalingClient.server : members.contains(id)
+        guard !isClosed, peers[id] == nil, stillThere else { return }
+        connectionsReplaced += 1
+        await offer(to: id)
     }
 
     /// Sends an ICE restart offer on the member's connection; false when there is nothing to

@@ -618,7 +618,7 @@ public actor RoomClient {
     /// the session-level one, else the first media section's. It identifies the peer connection
     /// that made the description, which tells a renegotiation from a new connection.
     /// `nil` when the SDP does not parse or carries none.
-    static func certificateFingerprint(inSDP sdp: String) -> CertificateFingerprint? {
+    public static func certificateFingerprint(inSDP sdp: String) -> CertificateFingerprint? {
         guard let document = try? SDPDocument(parsing: sdp) else { return nil }
         if let sessionLevel = document.attributes.fingerprints.first { return sessionLevel }
         return document.media.lazy.compactMap { $0.attributes.fingerprints.first }.first

@@ -51,6 +51,7 @@ final class SignalingSFU: Sendable {
         case request(SignalingSFURequest)
         case room(SFURoomEvent)
         case localCandidate(SFUSessionKey, ICECandidateInit)
+        case sessionEnded(SFUSessionKey, PeerConnectionState)
     }
 
     /// One member as the SFU task knows it.
@@ -61,6 +62,12 @@ final class SignalingSFU: Sendable {
         /// The server's candidates wait until the member has one of its descriptions.
         var described = false
         var pendingCandidates: [ICECandidateInit] = []
+        /// The certificate fingerprint of the member's connection (from its first offer): an
+        /// offer with another one comes from a new connection, which gets a new session.
+        var remoteFingerprint: CertificateFingerprint?
+        /// The member's session failed or closed (consent expired, DTLS failed): its next
+        /// offer — from the new connection its client makes — gets a new session.
+        var sessionEnded = false
     }
 
     let configuration: SignalingSFUConfiguration
@@ -85,7 +92,12 @@ final class SignalingSFU: Sendable {
         rooms.maximumMembers = maxRoomSize
         edge = SFUEdge(rooms: rooms, onEvent: { tagged in
             // Only what the members must hear of; the rest (states, channels) stays at the server.
-            if case .ice(.localCandidate(let candidate)) = tagged.event { work.yield(.localCandidate(tagged.session, candidate)) }
+            switch tagged.event {
+            case .ice(.localCandidate(let candidate)): work.yield(.localCandidate(tagged.session, candidate))
+            case .connectionStateChanged(let state) where state == .failed || state == .closed:
+                work.yield(.sessionEnded(tagged.session, state))
+            default: break
+            }
         }, onRoomEvent: { work.yield(.room($0)) })
     }
 
@@ -115,6 +127,26 @@ final class SignalingSFU: Sendable {
         return session
     }
 
+    /// A new session at the server for a member, joined to its room; nil (the member told why)
+    /// when the SFU refuses it (the room is full, …).
+    private func newSession(room roomID: String, peer peerID: String, connection id: SignalingConnectionID,
+                            connections: SignalingConnections) async -> SFUSessionKey? {
+        let key = await edge.addSession(RTCSession(configuration: sessionConfiguration, certificate: certificate))
+        do {
+            try await edge.join(key, room: SFURoomID(roomID), streamID: peerID)
+            return key
+        } catch {
+            logger.warning("SFU refused a member", metadata: ["room": "\(roomID)", "peer": "\(peerID)", "error": "\(error)"])
+            await edge.removeSession(key)
+            let code: SignalingErrorCode = switch error {
+            case .roomFull: .roomFull
+            default: .negotiationFailed
+            }
+            connections.deliver(.error(code: code, message: "the SFU cannot take \"\(peerID)\" into room \"\(roomID)\": \(error)"), to: id)
+            return nil
+        }
+    }
+
     /// Performs requests and room events until cancelled (the server's shutdown), then closes the edge.
     func run(connections: SignalingConnections) async {
         var members: [SignalingConnectionID: Member] = [:]
@@ -124,19 +156,7 @@ final class SignalingSFU: Sendable {
         for await item in queue {
             switch item {
             case .request(.join(let id, let roomID, let peerID)):
-                let key = await edge.addSession(RTCSession(configuration: sessionConfiguration, certificate: certificate))
-                do {
-                    try await edge.join(key, room: SFURoomID(roomID), streamID: peerID)
-                } catch {
-                    logger.warning("SFU refused a member", metadata: ["room": "\(roomID)", "peer": "\(peerID)", "error": "\(error)"])
-                    await edge.removeSession(key)
-                    let code: SignalingErrorCode = switch error {
-                    case .roomFull: .roomFull
-                    default: .negotiationFailed
-                    }
-                    send(.error(code: code, message: "the SFU cannot take \"\(peerID)\" into room \"\(roomID)\": \(error)"), to: id)
-                    continue
-                }
+                guard let key = await newSession(room: roomID, peer: peerID, connection: id, connections: connections) else { continue }
                 members[id] = Member(key: key, roomID: roomID, peerID: peerID)
                 connectionOf[key] = id
                 // The others were told when the speaker changed; a member joining now is told who
@@ -150,14 +170,32 @@ final class SignalingSFU: Sendable {
                 connectionOf[member.key] = nil
                 await edge.removeSession(member.key)
             case .request(.description(let description, let id)):
-                guard let member = members[id] else { continue }
+                guard var member = members[id] else { continue }
+                let fingerprint = description.type == .offer ? RoomClient.certificateFingerprint(inSDP: description.sdp) : nil
+                if description.type == .offer,
+                   member.sessionEnded || (member.remoteFingerprint != nil && fingerprint != nil && fingerprint != member.remoteFingerprint) {
+                    // The member's client replaced its connection (ours failed, or its own did):
+                    // a new session joins the room in place of the old one.
+                    logger.info("a member's new connection replaces its SFU session",
+                                metadata: ["room": "\(member.roomID)", "peer": "\(member.peerID)", "ended": "\(member.sessionEnded)"])
+                    connectionOf[member.key] = nil
+                    await edge.removeSession(member.key)
+                    guard let key = await newSession(room: member.roomID, peer: member.peerID, connection: id, connections: connections) else {
+                        members[id] = nil
+                        continue
+                    }
+                    member = Member(key: key, roomID: member.roomID, peerID: member.peerID)
+                    connectionOf[key] = id
+                }
+                if let fingerprint { member.remoteFingerprint = fingerprint }
+                members[id] = member
                 do {
                     try await edge.handleRemoteDescription(description, from: member.key)
                 } catch {
                     send(.error(code: .negotiationFailed, message: "the SFU cannot apply the \(description.type.rawValue): \(error)"), to: id)
                 }
             case .request(.candidate(let candidate, let id)):
-                guard let member = members[id] else { continue }
+                guard let member = members[id], !member.sessionEnded else { continue }
                 do {
                     _ = try await edge.withSession(member.key) { s throws(SessionError) in try s.addRemoteCandidate(candidate, now: .now()) }
                 } catch {
@@ -179,6 +217,15 @@ final class SignalingSFU: Sendable {
                 } else {
                     members[id]?.pendingCandidates.append(candidate)
                 }
+            case .sessionEnded(let key, let state):
+                // The core has taken the member out of the room (the others stop receiving its
+                // tracks). The member stays in the signaling room: its client notices its own
+                // connection failing and offers a new one, which gets a new session.
+                guard let id = connectionOf.removeValue(forKey: key), var member = members[id] else { continue }
+                member.sessionEnded = true
+                members[id] = member
+                logger.warning("a member's SFU session ended", metadata: ["room": "\(member.roomID)", "peer": "\(member.peerID)", "state": "\(state)"])
+                await edge.removeSession(key)
             case .room(.activeSpeakerChanged(let room, let key)):
                 let speaker = key.flatMap { connectionOf[$0] }.flatMap { members[$0]?.peerID }
                 for (id, member) in members where member.roomID == room.name { send(.speakerChanged(peerID: speaker), to: id) }

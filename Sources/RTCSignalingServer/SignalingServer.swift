@@ -29,6 +29,8 @@ public actor SignalingServer {
     private var port: Int?
     private var portWaiters: [CheckedContinuation<Int, any Error>] = []
     private var finished = false
+    /// Why ``run(handleSignals:)`` ended before listening (what ``waitUntilRunning()`` throws).
+    private var startFailure: (any Error)?
 
     /// Creates a server (it starts with ``run(handleSignals:)``).
     public init(configuration: SignalingServerConfiguration = .init(), logger: Logger = Logger(label: "swiftrtc.signaling")) {
@@ -66,26 +68,27 @@ public actor SignalingServer {
     public func run(handleSignals: Bool = true) async throws {
         var services: [any Service] = []
         if let sfuFailure {
-            markFinished()
+            markFinished(sfuFailure)
             throw sfuFailure
         }
         if let sfu {
             do {
                 try await sfu.start()
             } catch {
-                markFinished()
+                markFinished(error)
                 throw error
             }
             services.append(SignalingSFUService(sfu: sfu, connections: connections))
         }
         if let clusterConfiguration = configuration.cluster, let outbox {
-            let cluster = try SignalingCluster(configuration: clusterConfiguration, connections: connections, outbox: outbox,
-                                               maxRoomSize: configuration.maxRoomSize, logger: logger)
+            let cluster: SignalingCluster
             let first: SignalingCluster.Session
             do {
+                cluster = try SignalingCluster(configuration: clusterConfiguration, connections: connections, outbox: outbox,
+                                               maxRoomSize: configuration.maxRoomSize, logger: logger)
                 first = try await cluster.start(address: "\(configuration.host):\(configuration.port)")
             } catch {
-                markFinished()
+                markFinished(error)
                 throw error
             }
             self.cluster = cluster
@@ -101,8 +104,13 @@ public actor SignalingServer {
             logger: logger
         )
         self.group = group
-        defer { markFinished() }
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            markFinished(error)
+            throw error
+        }
+        markFinished(nil)
     }
 
     /// Starts a graceful shutdown: clients are told, connections closed, the server stops.
@@ -110,10 +118,12 @@ public actor SignalingServer {
         await group?.triggerGracefulShutdown()
     }
 
-    /// Waits until the server listens and returns its TCP port.
+    /// Waits until the server listens and returns its TCP port. Throws why the server ended
+    /// when it stopped first (the database unreachable, the SFU's socket not bound, …), or
+    /// `CancellationError` when it was shut down before listening.
     public func waitUntilRunning() async throws -> Int {
         if let port { return port }
-        if finished { throw CancellationError() }
+        if finished { throw startFailure ?? CancellationError() }
         return try await withCheckedThrowingContinuation { portWaiters.append($0) }
     }
 
@@ -139,9 +149,10 @@ public actor SignalingServer {
         portWaiters.removeAll()
     }
 
-    private func markFinished() {
+    private func markFinished(_ failure: (any Error)?) {
         finished = true
-        for waiter in portWaiters { waiter.resume(throwing: CancellationError()) }
+        if port == nil, startFailure == nil { startFailure = failure }
+        for waiter in portWaiters { waiter.resume(throwing: failure ?? CancellationError()) }
         portWaiters.removeAll()
     }
 

@@ -11,8 +11,11 @@ enum MediaTestFiles {
     /// failure (or a missing ffmpeg) throws.
     static func make(_ name: String, in directory: URL, _ arguments: [String]) async throws -> String {
         let path = directory.appendingPathComponent(name).path
-        let result = try await FFmpegTool.run("ffmpeg", ["-nostdin", "-v", "error", "-y"] + arguments + [path])
-        guard result.status == 0 else { throw FixtureError("ffmpeg making \(name) failed (\(result.status)): \(result.standardError)") }
+        do {
+            try await FFmpegTool.make(arguments + [path])
+        } catch let error as PeerProcessError {
+            throw FixtureError("ffmpeg making \(name) failed: \(error.output)")
+        }
         return path
     }
 

@@ -53,6 +53,15 @@ final class EventRecorder: @unchecked Sendable {
 
     var all: [SignalingClientEvent] { lock.withLock { events } }
 
+    /// Whether an event recorded since the last call with `cursor` matches `predicate`; moves
+    /// `cursor` past every event looked at (no copy of the list: flood loops call it often).
+    func contains(since cursor: inout Int, where predicate: (SignalingClientEvent) -> Bool) -> Bool {
+        lock.withLock {
+            defer { cursor = events.count }
+            return events.dropFirst(cursor).contains(where: predicate)
+        }
+    }
+
     /// Waits until an event matches `predicate` (counting from the start) and returns it.
     @discardableResult
     func wait(timeout: Double = 10, _ what: String = "event", where predicate: (SignalingClientEvent) -> Bool) async throws -> SignalingClientEvent {

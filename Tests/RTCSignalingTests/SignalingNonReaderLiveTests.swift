@@ -28,14 +28,34 @@ struct SignalingNonReaderLiveTests {
             slow.stopReading()
 
             // 8 KiB candidates until the server drops the non-reader (at most 40 MiB: kernel
-            // socket buffers on loopback absorb a few MiB before the server's queue fills).
+            // socket buffers on loopback absorb a few MiB before the server's queue fills). The
+            // flood goes in batches the server has relayed before the next one starts — a
+            // candidate to an unknown peer after each batch comes back as an error once the
+            // server has handled everything before it — and stops once the non-reader is gone:
+            // an unpaced flood queued 40 MiB in the flooder, kept the server busy for a minute
+            // after the non-reader was dropped and starved every test running beside it.
             let padding = String(repeating: "x", count: 8 * 1024)
+            let probe = ICECandidateInit(candidate: "candidate:0 1 udp 1 127.0.0.1 9 typ host", sdpMid: "0", sdpMLineIndex: 0)
             var sent = 0
-            while sent < 5000, !flood.recorder.all.contains(.peerLeft("slow")) {
-                try await flood.client.sendCandidate(ICECandidateInit(candidate: "candidate:\(sent) 1 udp 1 127.0.0.1 9 typ host \(padding)",
-                                                                sdpMid: "0", sdpMLineIndex: 0), to: "slow")
-                sent += 1
-                if sent % 10 == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            var batches = 0
+            var seen = 0
+            while sent < 5000 {
+                for _ in 0..<25 {
+                    try await flood.client.sendCandidate(ICECandidateInit(candidate: "candidate:\(sent) 1 udp 1 127.0.0.1 9 typ host \(padding)",
+                                                                    sdpMid: "0", sdpMLineIndex: 0), to: "slow")
+                    sent += 1
+                }
+                batches += 1
+                try await flood.client.sendCandidate(probe, to: "nobody")
+                try await flood.recorder.waitCount(batches, timeout: 30) { event in
+                    if case .error(let error) = event { error.code == .unknownTarget && error.message.contains("\"nobody\"") } else { false }
+                }
+                let gone = flood.recorder.contains(since: &seen) { event in
+                    if event == .peerLeft("slow") { return true }
+                    if case .error(let error) = event { return error.code == .unknownTarget && error.message.contains("\"slow\"") }
+                    return false
+                }
+                if gone { break }
             }
             try await flood.recorder.wait(timeout: 30, "slow dropped") { $0 == .peerLeft("slow") }
             let stats = await server.queueStats()

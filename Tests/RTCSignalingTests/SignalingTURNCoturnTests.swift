@@ -23,7 +23,7 @@ struct SignalingTURNCoturnTests {
             let script = InteropEnvironment.repositoryRoot.appendingPathComponent("scripts/signaling-turn-relay.py").path
             let peers = try PeerProcess("aiortc relay peers", executable: python, arguments: [script, "http://127.0.0.1:\(port)"])
             defer { peers.terminate() }
-            let credentials = try await peers.waitForLine(timeout: 10) { $0.hasPrefix("CREDENTIALS ") }
+            let credentials = try await peers.waitForLine(timeout: 30) { $0.hasPrefix("CREDENTIALS ") }
             let result = try await peers.waitForLine(timeout: 40) { $0.hasPrefix("RELAY ") }
             #expect(result.hasPrefix("RELAY OK relay"), "\(peers.allOutput)\n--- coturn ---\n\(coturn.allOutput.suffix(3000))")
             // coturn saw our time-limited username in an authenticated allocation.

@@ -111,7 +111,10 @@ import Testing
         let recorded = try await MediaFiles.record(recorders, seconds: 10)
         let videoArrived = recorded.map(\.videoArrived).reduce(0, +)
         let audioArrived = recorded.map(\.audioArrived).reduce(0, +)
-        #expect(videoArrived >= 250, "video frames in 10 s: \(videoArrived)")
+        // The fake camera gives 30 frames/s, but Chromium's encoder lowers the frame rate when
+        // the CPU is busy (its overuse detector: 149 of 300 in a loaded CI run), so this asks
+        // for flowing video (10 frames/s), not for a speed; the file is checked frame by frame below.
+        #expect(videoArrived >= 100, "video frames in 10 s: \(videoArrived)")
         #expect(audioArrived >= 450, "Opus frames in 10 s: \(audioArrived)")
         #expect(video.codec == .vp8 && audio.codec == .opus)
         for path in paths {

@@ -34,7 +34,7 @@ const state = {
   trackToMember: new Map(), // SFU mode: remote track id -> member id
   localStream: null,
   iceServers: [],
-  report: { chatReceived: [], chatSent: [], filesReceived: [], filesSent: [], framesDecoded: {}, videoFrames: {}, audioSamples: {}, selectedCandidateTypes: {}, selectedRelayProtocols: {}, localCandidateAddresses: [], errors: [], members: [], liveTracks: {}, speakers: [] },
+  report: { chatReceived: [], chatSent: [], filesReceived: [], filesSent: [], framesDecoded: {}, videoFrames: {}, audioSamples: {}, selectedCandidateTypes: {}, selectedRelayProtocols: {}, localCandidateAddresses: [], errors: [], members: [], liveTracks: {}, speakers: [], sfuReconnects: 0 },
 };
 
 // ---------- UI helpers ----------
@@ -192,7 +192,21 @@ class Peer {
         sendTo(id, { type: "offer", offer: this.pc.localDescription.toJSON() });
       } catch (e) { recordError("negotiation with " + id, e); } finally { this.makingOffer = false; }
     };
-    this.pc.onconnectionstatechange = () => renderMembers();
+    this.pc.onconnectionstatechange = () => {
+      renderMembers();
+      // SFU mode: a failed connection to the server is replaced by a new one (the server gives
+      // the new connection's offer a new session); a failed mesh connection stays failed.
+      if (id === SERVER && this.pc.connectionState === "failed" && state.peers.get(SERVER) === this) {
+        logChat("the connection to the SFU failed: connecting again", "system");
+        state.report.sfuReconnects += 1;
+        this.pc.close();
+        for (const member of state.members) removeMedia(member);
+        state.midToMember.clear();
+        state.trackToMember.clear();
+        state.peers.delete(SERVER);
+        setTimeout(() => { if (state.sfu && !state.peers.has(SERVER)) createPeer(SERVER, true); }, 1000);
+      }
+    };
     this.pc.ontrack = (e) => {
       // From the SFU, the stream id names the member whose track it is.
       const member = id === SERVER ? (e.streams[0] ? e.streams[0].id : "?") : id;
