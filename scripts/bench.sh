@@ -15,7 +15,10 @@
 #                                               16 KiB and 64 KiB messages with the offerer
 #                                               (sender) and the answerer (receiver) in two OS
 #                                               processes: Mbit/s and CPU-seconds per GiB (both
-#                                               processes, user + system, over the transfer)
+#                                               processes, user + system, over the transfer);
+#                                               first the kernel's own figure for 1,200-byte UDP
+#                                               datagrams between two processes (our udp-blast,
+#                                               sendmmsg/recvmmsg; and iperf3 when installed)
 #
 # Pion is built when Go and the Pion sources are installed (this script installs them with
 # apt-get if it can); otherwise its column says why it was not run.
@@ -53,7 +56,10 @@ if [ "$mode" = two-process ]; then
   # One receiver process and one sender process per stack and message size, signaling through
   # two named pipes (offers: sender -> receiver, answers: receiver -> sender).
   pipes="$(mktemp -d)"; trap 'rm -rf "$pipes"' EXIT
+  # The kernel's figure: what two processes move through loopback UDP with nothing on top.
+  cc -O2 -o .build/udp-blast scripts/bench/udp-blast.c
   "${ns[@]}" bash -c "ip link set lo up
+    bash scripts/bench/kernel-udp.sh .build/udp-blast $total
     pair() { rm -f '$pipes/o' '$pipes/a'; mkfifo '$pipes/o' '$pipes/a'
              \"\$@\" dc-recv '$pipes/o' '$pipes/a' & r=\$!
              \"\$@\" dc-send '$pipes/o' '$pipes/a' \$size $total; wait \$r; }

@@ -61,8 +61,17 @@ public struct DTLSConnection: SansIOCore {
     /// Processes one received datagram (RFC 6347 §4.1: it may hold several records).
     public mutating func handle(_ datagram: ByteBuffer, now: NIODeadline) {
         guard isOpen else { return }
-        let bytes = Array(datagram.readableBytesView)
         flights.datagramArrived()
+        var buffer = datagram
+        // Application data once connected: opened in place in the datagram's buffer, the
+        // plaintext handed on as a slice of it. Whatever else the datagram holds (from the
+        // first record that is not such a record on) takes the general path below.
+        let handled = state == .connected && records.opensInPlace ? handleApplicationRecordsInPlace(&buffer) : 0
+        guard handled < buffer.readableBytes else {
+            records.finishDatagram()
+            return
+        }
+        let bytes = buffer.getBytes(at: buffer.readerIndex + handled, length: buffer.readableBytes - handled)!
         var offset = 0
         while offset < bytes.count, isOpen {
             let record: DTLSRecord
@@ -73,6 +82,37 @@ public struct DTLSConnection: SansIOCore {
             process(record: record, now: now)
         }
         records.finishDatagram()
+    }
+
+    /// Opens the application-data records at the start of `buffer` in place (epoch 1, keys on
+    /// CRTCCrypto) and queues their plaintext as slices of it; returns how many bytes (whole
+    /// records) it handled. Stops at the first record that is not application data of epoch 1
+    /// or whose header or length the general path should judge.
+    private mutating func handleApplicationRecordsInPlace(_ buffer: inout ByteBuffer) -> Int {
+        var offset = 0
+        while buffer.readableBytes - offset >= DTLSRecord.headerLength {
+            let at = buffer.readerIndex + offset
+            guard buffer.getInteger(at: at, as: UInt8.self) == DTLSContentType.applicationData.rawValue,
+                  let version = buffer.getInteger(at: at + 1, as: UInt16.self), version >> 8 == 0xFE,
+                  buffer.getInteger(at: at + 3, as: UInt16.self) == 1,
+                  let sequenceHigh = buffer.getInteger(at: at + 5, as: UInt16.self),
+                  let sequenceLow = buffer.getInteger(at: at + 7, as: UInt32.self),
+                  let length = buffer.getInteger(at: at + 11, as: UInt16.self).map(Int.init),
+                  length <= 16384 + 2048, DTLSRecord.headerLength + length <= buffer.readableBytes - offset else { break }
+            let sequence = UInt64(sequenceHigh) << 32 | UInt64(sequenceLow)
+            switch records.receiveInPlace(&buffer, offset: offset + DTLSRecord.headerLength, length: length, sequence: sequence,
+                                          version: version) {
+            case .deliver(let plaintextOffset, let plaintextLength):
+                statistics.applicationRecordsReceived += 1
+                events.append(.applicationData(buffer.getSlice(at: buffer.readerIndex + plaintextOffset, length: plaintextLength)!))
+            case .droppedReplay:
+                statistics.recordsDroppedReplay += 1
+            case .droppedBadMAC:
+                statistics.recordsDroppedBadMAC += 1
+            }
+            offset += DTLSRecord.headerLength + length
+        }
+        return offset
     }
 
     /// Call when `nextDeadline` has passed: retransmits the last flight with exponential

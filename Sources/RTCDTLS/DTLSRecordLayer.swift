@@ -110,6 +110,36 @@ struct DTLSRecordLayer {
         return .droppedWrongEpoch
     }
 
+    /// Whether application-data records of the current epoch can be opened in place
+    /// (``receiveInPlace(_:offset:length:sequence:version:)``): epoch 1 is being read and its
+    /// keys run on CRTCCrypto.
+    var opensInPlace: Bool { readEpoch == 1 && readProtection?.native != nil }
+
+    /// What became of an epoch-1 record opened in place.
+    enum InPlaceInbound {
+        /// Authenticated and fresh: the plaintext is at this reader offset and length of the buffer.
+        case deliver(offset: Int, length: Int)
+        /// Dropped by the anti-replay window (RFC 6347 §4.1.2.6).
+        case droppedReplay
+        /// Dropped: authentication failed (or the fragment is too short to hold a tag).
+        case droppedBadMAC
+    }
+
+    /// Unprotects the epoch-1 record whose fragment is the `length` bytes at reader offset
+    /// `offset` of `buffer`, decrypting it there (RFC 6347 §4.1.2): the same checks, in the same
+    /// order, as ``receive(_:handshaking:)`` for a record of the current epoch, without copying
+    /// the fragment out. Only when ``opensInPlace``.
+    mutating func receiveInPlace(_ buffer: inout ByteBuffer, offset: Int, length: Int, sequence: UInt64, version: UInt16) -> InPlaceInbound {
+        guard replay[1].check(sequence) else { return .droppedReplay }
+        guard let protection = readProtection,
+              let plaintext = protection.openInPlace(&buffer, offset: offset, length: length, epoch: 1, sequence: sequence,
+                                                     type: DTLSContentType.applicationData.rawValue, version: version) else {
+            return .droppedBadMAC
+        }
+        replay[1].accept(sequence)
+        return .deliver(offset: plaintext.offset, length: plaintext.length)
+    }
+
     // MARK: - Records out
 
     /// Bytes protection adds to a handshake fragment of `epoch`.
@@ -166,12 +196,9 @@ struct DTLSRecordLayer {
     }
 
     private mutating func writeHeader(type: UInt8, epoch: UInt16, seq: UInt64, length: Int) {
-        current.writeInteger(type)
-        current.writeInteger(DTLSRecord.version12)
-        current.writeInteger(epoch)
-        current.writeInteger(UInt16(truncatingIfNeeded: seq >> 32))
-        current.writeInteger(UInt32(truncatingIfNeeded: seq))
-        current.writeInteger(UInt16(truncatingIfNeeded: length))
+        // The 13 bytes in one write (each `writeInteger` is a separate bounds-checked copy).
+        current.writeMultipleIntegers(type, DTLSRecord.version12, epoch, UInt16(truncatingIfNeeded: seq >> 32),
+                                      UInt32(truncatingIfNeeded: seq), UInt16(truncatingIfNeeded: length))
     }
 
     private mutating func writeRecord(type: UInt8, epoch: UInt16, plaintext: [UInt8]) {

@@ -1,7 +1,9 @@
+import CRTCCrypto
+
 /// CRC32c (Castagnoli), the SCTP packet checksum. RFC 9260 §6.8 and Appendix B.
 ///
-/// Table-driven, slicing-by-8: eight 256-entry tables let the loop fold eight input bytes per
-/// step. The value is computed as in RFC 9260 Appendix B (reflected polynomial 0x82F63B78,
+/// With SSE4.2's CRC32 instruction where the CPU has it (CRTCCrypto), else table-driven,
+/// slicing-by-8: eight 256-entry tables let the loop fold eight input bytes per step. The value is computed as in RFC 9260 Appendix B (reflected polynomial 0x82F63B78,
 /// initial value and final XOR 0xFFFFFFFF) and stored in the packet least-significant byte first.
 public enum CRC32C {
     private static let table: [UInt32] = {
@@ -28,9 +30,19 @@ public enum CRC32C {
         return copy.withUnsafeBytes { ~update(0xFFFF_FFFF, $0) }
     }
 
+    /// `true` when the SSE4.2 CRC32 instruction computes the checksum (CRTCCrypto), else the tables.
+    public static let usesHardware = crtc_cpu_has_crc32c() != 0
+
     /// Folds `bytes` into a running (non-inverted) CRC register `crc`. Start with
     /// `0xFFFFFFFF` and invert the final register to get the checksum. RFC 9260 Appendix B.
     public static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        guard usesHardware else { return updateWithTables(crc, bytes) }
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return crc }
+        return crtc_crc32c_update(crc, base.assumingMemoryBound(to: UInt8.self), bytes.count)
+    }
+
+    /// ``update(_:_:)`` with the slicing-by-8 tables (every CPU; the reference for the hardware path).
+    public static func updateWithTables(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var crc = crc
         var count = bytes.count
         guard count > 0, let base = bytes.baseAddress else { return crc }

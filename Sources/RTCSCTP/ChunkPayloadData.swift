@@ -69,13 +69,9 @@ public struct DataChunk: Equatable, Sendable {
     static func write(flags: UInt8, tsn: UInt32, stream: UInt16, ssn: UInt16, ppid: UInt32,
                       userData: ByteBuffer, to buffer: inout ByteBuffer) {
         let start = buffer.writerIndex
-        buffer.writeInteger(SCTPChunkType.data)
-        buffer.writeInteger(flags)
-        buffer.writeInteger(UInt16(truncatingIfNeeded: headerSize + userData.readableBytes))
-        buffer.writeInteger(tsn)
-        buffer.writeInteger(stream)
-        buffer.writeInteger(ssn)
-        buffer.writeInteger(ppid)
+        // The 16-byte header in one write (each `writeInteger` is a separate bounds-checked copy).
+        buffer.writeMultipleIntegers(SCTPChunkType.data, flags, UInt16(truncatingIfNeeded: headerSize + userData.readableBytes),
+                                     tsn, stream, ssn, ppid)
         buffer.writeImmutableBuffer(userData)
         buffer.writeSCTPPadding(from: start)
     }

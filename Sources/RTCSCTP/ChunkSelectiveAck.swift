@@ -66,14 +66,10 @@ public struct SelectiveAckChunk: Equatable, Sendable {
     /// Writes the chunk. RFC 9260 §3.3.4.
     public func write(to buffer: inout ByteBuffer) {
         SCTPChunk.writeChunk(type: SCTPChunkType.sack, flags: 0, to: &buffer) { b in
-            b.writeInteger(cumulativeTSNAck)
-            b.writeInteger(advertisedReceiverWindowCredit)
-            b.writeInteger(UInt16(truncatingIfNeeded: gapAckBlocks.count))
-            b.writeInteger(UInt16(truncatingIfNeeded: duplicateTSNs.count))
-            for g in gapAckBlocks {
-                b.writeInteger(g.start)
-                b.writeInteger(g.end)
-            }
+            // One write for the fixed fields (each `writeInteger` is a separate bounds-checked copy).
+            b.writeMultipleIntegers(cumulativeTSNAck, advertisedReceiverWindowCredit,
+                                    UInt16(truncatingIfNeeded: gapAckBlocks.count), UInt16(truncatingIfNeeded: duplicateTSNs.count))
+            for g in gapAckBlocks { b.writeMultipleIntegers(g.start, g.end) }
             for d in duplicateTSNs { b.writeInteger(d) }
         }
     }

@@ -1,5 +1,23 @@
 import NIOCore
 
+/// Consecutive fragments of one message held for reassembly, from its B chunk `begin` to
+/// `end`, none of them its E chunk (see `SCTPAssociation.reassemblyRun`).
+struct ReassemblyRun {
+    var begin: UInt32
+    var end: UInt32
+    /// User data bytes from `begin` to `end`.
+    var total: Int
+    var stream: UInt16
+    var unordered: Bool
+    var ssn: UInt16
+
+    /// `true` when `chunk` is the next fragment, in TSN order, of this run's message.
+    func continues(with chunk: DataChunk, tsn: UInt32) -> Bool {
+        tsn == end &+ 1 && !chunk.isBeginning && chunk.streamIdentifier == stream && chunk.isUnordered == unordered
+            && (unordered || chunk.streamSequenceNumber == ssn)
+    }
+}
+
 extension SCTPAssociation {
     /// Farthest a TSN may run ahead of the cumulative TSN before we drop it.
     static let maxTSNLookahead = 1 << 18
@@ -104,15 +122,27 @@ extension SCTPAssociation {
         guard let chunk = chunksByTSN[tsn] else { return true }
         var begin = tsn
         var cur = chunk
-        while !cur.isBeginning {
-            guard let prev = chunksByTSN[begin &- 1], sameMessage(prev, chunk), !prev.isEnding else { return true }
-            begin &-= 1
-            cur = prev
+        var end: UInt32
+        var total: Int
+        if let run = reassemblyRun, run.continues(with: chunk, tsn: tsn) {
+            // The walk back from `tsn` would cross the run to its B chunk: start from there.
+            begin = run.begin
+            end = tsn
+            total = run.total + chunk.userData.readableBytes
+            if total > configuration.maxInboundMessageSize { return checkPartialSize(total) }
+        } else {
+            while !cur.isBeginning {
+                guard let prev = chunksByTSN[begin &- 1], sameMessage(prev, chunk), !prev.isEnding else { return true }
+                begin &-= 1
+                cur = prev
+            }
+            end = begin
+            total = cur.userData.readableBytes
         }
-        var end = begin
-        var total = cur.userData.readableBytes
         while !cur.isEnding {
             guard let next = chunksByTSN[end &+ 1], sameMessage(next, chunk), !next.isBeginning else {
+                reassemblyRun = ReassemblyRun(begin: begin, end: end, total: total, stream: chunk.streamIdentifier,
+                                              unordered: chunk.isUnordered, ssn: chunk.streamSequenceNumber)
                 return checkPartialSize(total)
             }
             end &+= 1
@@ -121,6 +151,7 @@ extension SCTPAssociation {
             if total > configuration.maxInboundMessageSize { return checkPartialSize(total) }
         }
         guard checkPartialSize(total) else { return false }
+        reassemblyRun = nil
         var payload: ByteBuffer
         if begin == end {
             payload = chunksByTSN.removeValue(forKey: begin)!.userData
@@ -186,6 +217,7 @@ extension SCTPAssociation {
             receivedMap.removeFirst(advance)
         }
         cumReceived = newCum
+        reassemblyRun = nil
         for (tsn, chunk) in chunksByTSN where tsnLessOrEqual(tsn, newCum) {
             chunksByTSN[tsn] = nil
             heldBytes -= chunk.userData.readableBytes

@@ -134,6 +134,11 @@ public struct SCTPAssociation: SansIOCore {
     var receivedMap = Deque<Bool>()
     var duplicates: [UInt32] = []
     var chunksByTSN: [UInt32: DataChunk] = [:]
+    /// The fragments of one message known to be in `chunksByTSN` as a run from its B chunk,
+    /// none of them an E chunk: what `assembleMessage` last found, so that the next fragment in
+    /// order extends it instead of walking the whole message again (which made reassembly
+    /// quadratic in the fragments per message). `nil` whenever chunks leave `chunksByTSN`.
+    var reassemblyRun: ReassemblyRun?
     var heldBytes = 0
     struct InboundStream {
         var nextSSN: UInt16 = 0
@@ -269,10 +274,15 @@ public struct SCTPAssociation: SansIOCore {
 
     /// When `handleTimeout(now:)` must next be called, or `nil` when no timer runs.
     public var nextDeadline: NIODeadline? {
+        // Without an array literal: this runs after every packet.
         var d: NIODeadline? = nil
-        for t in [t1Deadline, t3Deadline, ackDeadline, heartbeatDeadline, t2Deadline, reconfigDeadline] {
-            if let t, d == nil || t < d! { d = t }
-        }
+        func consider(_ t: NIODeadline?) { if let t, d == nil || t < d! { d = t } }
+        consider(t1Deadline)
+        consider(t3Deadline)
+        consider(ackDeadline)
+        consider(heartbeatDeadline)
+        consider(t2Deadline)
+        consider(reconfigDeadline)
         return d
     }
 
@@ -394,6 +404,7 @@ public struct SCTPAssociation: SansIOCore {
         bufferedByStream.removeAll()
         totalBufferedAmount = 0
         chunksByTSN.removeAll()
+        reassemblyRun = nil
         sackNeeded = false
         reconfigToSend = false
         forwardTSNPending = false

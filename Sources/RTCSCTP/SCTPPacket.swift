@@ -65,7 +65,7 @@ public struct SCTPPacket: Equatable, Sendable {
 
     /// Fills in the checksum of the packet that starts at `start` in `buffer`. RFC 9260 §6.8.
     public static func finalizeChecksum(_ buffer: inout ByteBuffer, packetStart start: Int) {
-        buffer.setInteger(UInt32(0), at: start + 8)
+        // `checksum` takes the field as zero whatever it holds: no need to clear it first.
         let view = buffer.getSlice(at: start, length: buffer.writerIndex - start)!
         let crc = checksum(view)
         buffer.setInteger(crc, at: start + 8, endianness: .little)
@@ -73,10 +73,7 @@ public struct SCTPPacket: Equatable, Sendable {
 
     /// Writes the common header with a zero checksum. RFC 9260 §3.1.
     static func writeHeader(source: UInt16, destination: UInt16, tag: UInt32, to buffer: inout ByteBuffer) {
-        buffer.writeInteger(source)
-        buffer.writeInteger(destination)
-        buffer.writeInteger(tag)
-        buffer.writeInteger(UInt32(0))
+        buffer.writeMultipleIntegers(source, destination, tag, UInt32(0))
     }
 
     /// Serializes the packet with its checksum. RFC 9260 §3.

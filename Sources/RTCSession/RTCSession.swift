@@ -402,7 +402,13 @@ public struct RTCSession: DatagramCore {
 
     /// When `handleTimeout` must be called next.
     public var nextDeadline: NIODeadline? {
-        [ice.nextDeadline, dtls?.nextDeadline, channels.nextDeadline, mediaDeadline].compactMap { $0 }.min()
+        // Without an array: this runs after every datagram burst and every send.
+        var earliest = ice.nextDeadline
+        func consider(_ d: NIODeadline?) { if let d, earliest.map({ d < $0 }) ?? true { earliest = d } }
+        consider(dtls?.nextDeadline)
+        consider(channels.nextDeadline)
+        consider(mediaDeadline)
+        return earliest
     }
 
     /// Closes everything: channels close, SCTP aborts politely (SHUTDOWN is not waited for),

@@ -21,7 +21,8 @@ import RTCTURN
 /// The datagram path has no task, actor hop or allocation of its own: each socket's handler
 /// hands a datagram straight to the core (the source address conversion is cached), events go
 /// to the owner's `onEvent` synchronously, and writes are batched and flushed once per read
-/// burst. Sockets have 4 MiB kernel buffers (kernel memory, not the process's RSS) and read one
+/// burst; consecutive datagrams of one size to one destination leave as one UDP GSO write
+/// (``usesSegmentationOffload``), which the kernel cuts into the same datagrams. Sockets have 4 MiB kernel buffers (kernel memory, not the process's RSS) and read one
 /// datagram at a time into a 2 KiB buffer until they get busy: a socket whose reads come in
 /// full bursts switches to vector reads of 32 datagrams (``UDPDriverHandler``), so an idle
 /// connection keeps no 64 KiB read buffer and no vector-read arrays. The pump is `@inlinable`,
@@ -45,6 +46,17 @@ public final class UDPDriver<Core: DatagramCore> {
     @usableFromInline let socketCounter: (@Sendable (_ delta: Int) -> Void)?
     @usableFromInline var sockets: [TransportAddress: any Channel] = [:]
     @usableFromInline var channelsToFlush: [ObjectIdentifier: any Channel] = [:]
+    /// Whether consecutive equal-sized datagrams to one destination go out as one UDP GSO write
+    /// (Linux 4.18+; `System.supportsUDPSegmentationOffload`). Turned off for good if such a
+    /// write fails.
+    public var usesSegmentationOffload = System.supportsUDPSegmentationOffload
+    /// How many GSO writes (of two or more datagrams each) were made.
+    public var segmentationOffloadWrites: Int { segmentedWrites }
+    @usableFromInline var segmentedWrites = 0
+    @usableFromInline var batch = SegmentBatch()
+    /// The most bytes one GSO write carries: a quarter of ``maximumPendingWriteBytes``, at most
+    /// `SegmentBatch.maximumBytes`.
+    @usableFromInline var batchByteLimit: Int { min(SegmentBatch.maximumBytes, maximumPendingWriteBytes / 4) }
     /// Destination socket addresses already converted (building one per datagram is costly).
     @usableFromInline var socketAddresses: [TransportAddress: SocketAddress] = [:]
     @usableFromInline var timer: Scheduled<Void>?
@@ -134,6 +146,7 @@ public final class UDPDriver<Core: DatagramCore> {
         timer = nil
         timerDeadline = nil
         channelsToFlush.removeAll()
+        batch = SegmentBatch()
         let channels = Array(sockets.values) + streams.values.compactMap(\.channel)
         sockets.removeAll()
         for stream in streams.values { stream.failed = true }
@@ -195,13 +208,55 @@ public final class UDPDriver<Core: DatagramCore> {
                 if socketAddresses.count >= 64 { socketAddresses.removeAll() }  // bounded: candidates are few
                 socketAddresses[transmit.destination] = destination
             }
+            if usesSegmentationOffload {
+                // A batch is not in the channel's queue yet, so writability cannot see it: it is
+                // kept to a quarter of the queue's bound (written when the next one would not fit).
+                if batch.append(transmit.payload, channel: channel, destination: destination, byteLimit: batchByteLimit) { continue }
+                writeBatch()
+                if batch.start(transmit.payload, channel: channel, destination: destination) { continue }
+            }
             channel.write(AddressedEnvelope(remoteAddress: destination, data: transmit.payload), promise: nil)
             channelsToFlush[ObjectIdentifier(channel)] = channel
         }
+        // An open batch stays open until the flush: a read burst's datagrams (each acknowledging
+        // some and releasing more data) then still go out in few GSO writes.
+    }
+
+    /// Writes the datagrams gathered in `batch`: one as it is, several as one UDP GSO write
+    /// (the kernel cuts it into the same datagrams, one system call and one pass down the
+    /// stack for all of them).
+    @inlinable
+    func writeBatch() {
+        guard let channel = batch.channel, let destination = batch.destination else { return }
+        let (payload, segmentSize, count) = batch.take()
+        guard count > 1 else {
+            channel.write(AddressedEnvelope(remoteAddress: destination, data: payload), promise: nil)
+            channelsToFlush[ObjectIdentifier(channel)] = channel
+            return
+        }
+        let promise = channel.eventLoop.makePromise(of: Void.self)
+        let callbacks = callbacks()
+        promise.futureResult.whenFailure { error in
+            // The socket refused it (not a closed channel): no more GSO here.
+            if error is IOError { callbacks.value.segmentationOffloadFailed() }
+        }
+        channel.write(AddressedEnvelope(remoteAddress: destination, data: payload,
+                                        metadata: .init(ecnState: .transportNotCapable, packetInfo: nil, segmentSize: segmentSize)),
+                      promise: promise)
+        channelsToFlush[ObjectIdentifier(channel)] = channel
+        segmentedWrites += 1
+    }
+
+    /// A GSO write failed (a kernel or device that refuses it): later datagrams are written one
+    /// by one. What that write carried is lost, like any datagram; the protocols above resend.
+    @inlinable
+    func segmentationOffloadFailed() {
+        usesSegmentationOffload = false
     }
 
     @inlinable
     func flushSockets() {
+        writeBatch()
         for channel in channelsToFlush.values { channel.flush() }
         channelsToFlush.removeAll(keepingCapacity: true)
     }
@@ -217,7 +272,7 @@ public final class UDPDriver<Core: DatagramCore> {
 
     @inlinable
     func rescheduleTimer() {
-        guard !isClosed, let deadline = core.nextDeadline else { return }
+        guard !isClosed, let deadline = Self.nextDeadline(of: &core) else { return }
         // Re-arm only when the deadline moved earlier: a timer that fires early is harmless
         // (the core reports its next deadline again), and most datagrams change nothing.
         if let current = timerDeadline, current <= deadline { return }
@@ -226,6 +281,12 @@ public final class UDPDriver<Core: DatagramCore> {
         let callbacks = callbacks()
         timer = eventLoop.scheduleTask(deadline: deadline) { callbacks.value.timerFired() }
     }
+
+    /// The core's next deadline, read in place: reading a property of a struct core through
+    /// the class's stored property copies the whole core first (retaining everything in it),
+    /// once per pump; through an `inout` access it is read where it is.
+    @inlinable
+    static func nextDeadline(of core: inout Core) -> NIODeadline? { core.nextDeadline }
 
     @inlinable
     func timerFired() {
@@ -242,7 +303,8 @@ public final class UDPDriver<Core: DatagramCore> {
         if let callbacksStorage { return callbacksStorage }
         let made = NIOLoopBound(UDPDriverCallbacks(receive: { [weak self] in self?.receive($0) },
                                                    readComplete: { [weak self] in self?.pump() },
-                                                   timerFired: { [weak self] in self?.timerFired() }),
+                                                   timerFired: { [weak self] in self?.timerFired() },
+                                                   segmentationOffloadFailed: { [weak self] in self?.segmentationOffloadFailed() }),
                                 eventLoop: eventLoop)
         callbacksStorage = made
         return made
@@ -257,12 +319,15 @@ final class UDPDriverCallbacks {
     @usableFromInline let receive: (ReceivedDatagram) -> Void
     @usableFromInline let readComplete: () -> Void
     @usableFromInline let timerFired: () -> Void
+    @usableFromInline let segmentationOffloadFailed: () -> Void
 
     @usableFromInline
-    init(receive: @escaping (ReceivedDatagram) -> Void, readComplete: @escaping () -> Void, timerFired: @escaping () -> Void) {
+    init(receive: @escaping (ReceivedDatagram) -> Void, readComplete: @escaping () -> Void, timerFired: @escaping () -> Void,
+         segmentationOffloadFailed: @escaping () -> Void) {
         self.receive = receive
         self.readComplete = readComplete
         self.timerFired = timerFired
+        self.segmentationOffloadFailed = segmentationOffloadFailed
     }
 
     /// A bootstrap for a driver's sockets: single reads into a 2 KiB buffer until the socket
@@ -371,5 +436,78 @@ final class UDPDriverHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // ICMP errors (e.g. port unreachable after the peer left) surface here; the core
         // handles a dead path (ICE consent), so the socket stays open.
+    }
+}
+
+/// Datagrams gathered for one UDP GSO write (`UDP_SEGMENT`, per message): consecutive
+/// transmits from one socket to one destination, all of the first one's size except possibly a
+/// shorter last one (the kernel cuts the buffer at every `segmentSize` bytes).
+@usableFromInline
+struct SegmentBatch {
+    /// Datagrams larger than this are never batched (a GSO segment must fit the path MTU;
+    /// a plain write of a larger one may still be fragmented by IP).
+    @usableFromInline static let maximumSegmentSize = 1400
+    /// At most this many per write (the kernel's `UDP_MAX_SEGMENTS` is 64 or more) …
+    @usableFromInline static let maximumSegments = 64
+    /// … and this many bytes (a UDP datagram over IPv4 carries at most 65,507).
+    @usableFromInline static let maximumBytes = 65_000
+
+    @usableFromInline var channel: (any Channel)?
+    @usableFromInline var destination: SocketAddress?
+    /// The first datagram, kept as it is while it is alone (no copy for a batch of one).
+    @usableFromInline var first: ByteBuffer?
+    @usableFromInline var joined: ByteBuffer?
+    @usableFromInline var segmentSize = 0
+    @usableFromInline var count = 0
+    /// A shorter datagram ended the batch.
+    @usableFromInline var closed = false
+
+    @usableFromInline init() {}
+
+    /// Starts a batch with `payload`; `false` (and nothing started) when it cannot be batched.
+    @inlinable
+    mutating func start(_ payload: ByteBuffer, channel: any Channel, destination: SocketAddress) -> Bool {
+        let size = payload.readableBytes
+        guard size > 0, size <= Self.maximumSegmentSize else { return false }
+        self.channel = channel
+        self.destination = destination
+        first = payload
+        segmentSize = size
+        count = 1
+        closed = false
+        return true
+    }
+
+    /// Adds `payload` if it continues the batch; `false` when it does not (the batch is
+    /// then written and a new one started).
+    @inlinable
+    mutating func append(_ payload: ByteBuffer, channel: any Channel, destination: SocketAddress, byteLimit: Int) -> Bool {
+        guard let current = self.channel, !closed, count < Self.maximumSegments, current === channel,
+              destination == self.destination else { return false }
+        let size = payload.readableBytes
+        guard size > 0, size <= segmentSize, (count + 1) * segmentSize <= min(byteLimit, Self.maximumBytes) else { return false }
+        if count == 1, let first {
+            var buffer = channel.allocator.buffer(capacity: min(Self.maximumSegments * segmentSize, Self.maximumBytes))
+            buffer.writeImmutableBuffer(first)
+            joined = buffer
+            self.first = nil
+        }
+        joined!.writeImmutableBuffer(payload)
+        count += 1
+        if size < segmentSize { closed = true }
+        return true
+    }
+
+    /// The batch's bytes, segment size and datagram count; the batch is empty afterwards.
+    @inlinable
+    mutating func take() -> (payload: ByteBuffer, segmentSize: Int, count: Int) {
+        defer {
+            channel = nil
+            destination = nil
+            first = nil
+            joined = nil
+            count = 0
+        }
+        return (count == 1 ? first! : joined!, segmentSize, count)
     }
 }

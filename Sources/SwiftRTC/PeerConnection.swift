@@ -208,12 +208,16 @@ public actor PeerConnection {
             guard let channel = events.dataChannels[id], channel.state != .closed, channel.state != .closing else {
                 throw WebRTCError.dataChannelClosed(label: events.dataChannels[id]?.label ?? "#\(id)")
             }
-            if driver.core.bufferedAmount(of: id) <= configuration.sendBufferHighWaterMark { break }
+            if bufferedAmount(of: id) <= configuration.sendBufferHighWaterMark { break }
             try await events.awaitBufferedAmountLow(on: id)
         }
     }
 
-    func bufferedAmount(of id: Int) -> Int { driver.core.bufferedAmount(of: id) }
+    func bufferedAmount(of id: Int) -> Int { Self.bufferedAmount(in: &driver.core, of: id) }
+
+    /// Reads the session in place: a non-mutating read through the driver's stored property
+    /// would copy the whole session (retaining everything in it) on every send.
+    private static func bufferedAmount(in core: inout RTCSession, of id: Int) -> Int { core.bufferedAmount(of: id) }
 
     func closeDataChannel(_ id: Int) {
         guard !closed else { return }

@@ -158,6 +158,12 @@ struct Benchmark {
                                      subscribers: args.count > 3 ? Int(args[3]) ?? 10 : 10)
             return
         }
+        // `swiftrtc-bench dc-core [SIZE] [TOTAL]`: two sessions' data-channel path in memory (for callgrind).
+        if args.count > 1, args[1] == "dc-core" {
+            try DataChannelCoreBenchmark.run(size: args.count > 2 ? Int(args[2]) ?? 16384 : 16384,
+                                             total: args.count > 3 ? Int(args[3]) ?? (64 << 20) : (64 << 20))
+            return
+        }
         // `swiftrtc-bench media-recv|media-send …`: the media benchmark (scripts/bench-media.sh).
         if args.count > 1, args[1] == "media-recv" || args[1] == "media-send" {
             try await MediaBenchmark.run(args)

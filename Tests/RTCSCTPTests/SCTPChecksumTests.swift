@@ -26,6 +26,21 @@ import Testing
         }
     }
 
+    @Test func hardwareAndTablesAgreeForAllLengthsAndAlignments() {
+        #expect(CRC32C.usesHardware, "this CPU has SSE4.2's CRC32 instruction")
+        let data = (0..<1300).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 7) }
+        data.withUnsafeBytes { raw in
+            for start in 0..<9 {
+                for len in [0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1140, 1200, 1291] where start + len <= data.count {
+                    let bytes = UnsafeRawBufferPointer(rebasing: raw[start..<(start + len)])
+                    for initial: UInt32 in [0xFFFF_FFFF, 0, 0x1234_5678] {
+                        #expect(CRC32C.update(initial, bytes) == CRC32C.updateWithTables(initial, bytes), "start \(start) length \(len)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func packetChecksumIsStoredLittleEndianAndVerified() throws {
         let packet = SCTPPacket(sourcePort: 5000, destinationPort: 5000, verificationTag: 0x1234_5678, chunks: [.cookieAck])
         var bytes = packet.serialized()

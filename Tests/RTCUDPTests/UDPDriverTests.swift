@@ -83,6 +83,10 @@ actor DriverHost {
     func close() async { await driver.close() }
 
     var vectorReadingSocketCount: Int { driver.vectorReadingSocketCount }
+
+    var segmentationOffloadWrites: Int { driver.segmentationOffloadWrites }
+
+    func useSegmentationOffload(_ on: Bool) { driver.usesSegmentationOffload = on }
 }
 
 @Suite struct UDPDriverTests {

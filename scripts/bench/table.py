@@ -6,6 +6,7 @@ import sys
 ORDER = ["swiftrtc", "aiortc", "pion"]
 NAMES = {"swiftrtc": "SwiftRTC<->SwiftRTC", "aiortc": "aiortc<->aiortc", "pion": "Pion<->Pion"}
 results = {}
+kernel = []  # (Mbit/s, line) of scripts/bench/kernel-udp.sh
 runs = total = pairs = cycles = None
 for line in sys.stdin:
     line = line.strip()
@@ -44,6 +45,10 @@ for line in sys.stdin:
         r["drift"] = f"{m[5]} %"
         cycles = m[2]
         continue
+    m = re.match(r"kernel two-process UDP (\d+)-byte datagrams: ([\d.]+) Mbit/s received(.*)", line)
+    if m:
+        kernel.append((float(m[2]), line))
+        continue
     m = re.match(r"(\w+): not run: (.*)", line)
     if m:
         results.setdefault(m[1], {})["note"] = m[2]
@@ -72,3 +77,19 @@ for label, key in rows:
 for c in columns:
     if "note" in results[c]:
         print(f"{NAMES[c]}: not run: {results[c]['note']}")
+for _, line in kernel:
+    print(line)
+
+
+def mbit(stack, key):
+    m = re.match(r"([\d.]+) Mbit/s", results.get(stack, {}).get(key, ""))
+    return float(m[1]) if m else None
+
+
+# The goals of issue 16 item 1, as ratios of figures printed above.
+for key, size in (("two16", 16), ("two64", 64)):
+    ours, pion = mbit("swiftrtc", key), mbit("pion", key)
+    if ours and pion:
+        print(f"two processes, {size} KiB messages: SwiftRTC / Pion = {ours / pion:.2f}x")
+    if ours and kernel:
+        print(f"two processes, {size} KiB messages: SwiftRTC / kernel UDP ({kernel[0][0]:.1f} Mbit/s) = {ours / kernel[0][0]:.2f}x")

@@ -1,5 +1,5 @@
-// CRTCCrypto: the few primitives SRTP needs per packet, with keyed state prepared once per
-// context so protect/unprotect allocate nothing. Written for SwiftRTC from FIPS-197 (AES),
+// CRTCCrypto: the few primitives SRTP, DTLS records and SCTP need per packet, with keyed state
+// prepared once per context so protect/unprotect allocate nothing. Written for SwiftRTC from FIPS-197 (AES),
 // NIST SP 800-38A/38D (CTR, GCM), FIPS 180-4 (SHA-1) and RFC 2104 (HMAC).
 //
 // AES and GCM use AES-NI and PCLMULQDQ on x86-64 and exist only where
@@ -75,6 +75,13 @@ void crtc_hmac_sha1(const crtc_hmac_sha1_key *key, const uint8_t *data, size_t l
 /// compared in constant time; 0 otherwise.
 int crtc_hmac_sha1_verify(const crtc_hmac_sha1_key *key, const uint8_t *data, size_t length,
                           const uint8_t *data2, size_t length2, const uint8_t *tag, size_t tagLength);
+
+/// 1 when this CPU has the SSE4.2 CRC32 instruction crtc_crc32c_update runs on.
+int crtc_cpu_has_crc32c(void);
+/// Folds `data` into a running (not inverted) CRC-32C register (RFC 9260 Appendix B: start with
+/// 0xFFFFFFFF, invert the result). With SSE4.2 only (crtc_cpu_has_crc32c); elsewhere a slow
+/// bitwise loop.
+uint32_t crtc_crc32c_update(uint32_t crc, const uint8_t *data, size_t length);
 
 /// 1 when the `length` bytes at a and b are equal; time depends only on `length`.
 int crtc_equal_constant_time(const uint8_t *a, const uint8_t *b, size_t length);

@@ -1,0 +1,50 @@
+import NIOCore
+import NIOPosix
+import RTCCore
+import RTCTestSupport
+import RTCUDP
+import Testing
+
+/// Consecutive equal-sized datagrams to one destination leave in UDP GSO writes (one system
+/// call for up to 64): the receiver still gets every datagram, byte for byte and in order,
+/// whatever the sizes, and the same as with GSO off.
+@Suite struct UDPDriverSegmentationOffloadTests {
+    static let loopback = TransportAddress(ip: .loopbackV4, port: 0)
+
+    /// 300 texts: runs of 1,000-byte ones, with a shorter one (ends a GSO write early) and a
+    /// longer one (starts a new write) in between.
+    static let texts: [String] = (0..<300).map { i in
+        let size = i == 100 ? 400 : i == 200 ? 1_300 : 1_000
+        let head = "datagram \(i) "
+        return head + String(repeating: Character(UnicodeScalar(UInt8(97 + i % 26))), count: size - head.utf8.count)
+    }
+
+    func transfer(segmentationOffload: Bool) async throws -> (received: [String], writes: Int) {
+        let a = DriverHost(), b = DriverHost()
+        await a.useSegmentationOffload(segmentationOffload)
+        let aLocal = try #require(await a.bind([Self.loopback]).first)
+        let bLocal = try #require(await b.bind([Self.loopback]).first)
+        await a.send(Self.texts, from: aLocal, to: bLocal)
+        try await waitUntil(10, "300 datagrams") { b.recorder.events.count >= 300 }
+        let received = b.recorder.events.compactMap { if case .received(let t, _, _) = $0 { t } else { nil } }
+        let writes = await a.segmentationOffloadWrites
+        await a.close()
+        await b.close()
+        return (received, writes)
+    }
+
+    @Test func equalDatagramsGoOutInGSOWritesAndArriveAsSent() async throws {
+        try #require(System.supportsUDPSegmentationOffload, "Linux with UDP_SEGMENT (4.18+)")
+        let (received, writes) = try await transfer(segmentationOffload: true)
+        #expect(received == Self.texts)
+        // Runs 0…100 (the 400-byte one ends it), 101…199, 200 alone (1,300 bytes), 201…299,
+        // at most 64 datagrams (and 65,000 bytes) per write.
+        #expect(writes >= 5 && writes <= 8)
+    }
+
+    @Test func withoutGSOTheSameDatagramsArrive() async throws {
+        let (received, writes) = try await transfer(segmentationOffload: false)
+        #expect(received == Self.texts)
+        #expect(writes == 0)
+    }
+}
