@@ -162,7 +162,7 @@ public actor RoomClient {
     /// Whether the room is served by the server's SFU (the signaling client's mode).
     public nonisolated var isSFU: Bool { signaling.mode == .sfu }
 
-    private let webRTC: WebRTCClient
+    let webRTC: WebRTCClient
     let signaling: SignalingClient
     let logger: Logger
     private let memberSink: AsyncStream<MemberEvent>.Continuation
@@ -170,10 +170,10 @@ public actor RoomClient {
 
     /// How many colliding offers (glare) this client has resolved, as the polite or the
     /// impolite side (for diagnostics and tests).
-    public private(set) var glaresResolved = 0
+    public internal(set) var glaresResolved = 0
     /// How many offers on an established connection were answered (renegotiations, e.g. a
     /// browser adding a video track; unsupported m-sections are rejected in the answer).
-    public private(set) var renegotiationsAnswered = 0
+    public internal(set) var renegotiationsAnswered = 0
     /// How many ICE restart offers this client sent for connections that went `disconnected`.
     public internal(set) var iceRestartsSent = 0
     /// How many connections that went `failed` this client replaced with a new one.
@@ -181,7 +181,7 @@ public actor RoomClient {
 
     var peers: [String: Peer] = [:]
     private var memberIDs: [String] = []
-    private var nextConnectionID = 0
+    var nextConnectionID = 0
     private var started = false
     var isClosed = false
     private var joinedPeers: [String]?
@@ -389,7 +389,7 @@ public actor RoomClient {
         for waiter in waiters { waiter.resume(throwing: error) }
     }
 
-    private func addMember(_ id: String) {
+    func addMember(_ id: String) {
         guard !memberIDs.contains(id) else { return }
         memberIDs.append(id)
         logger.info("member joined", metadata: ["member": "\(id)"])
@@ -404,177 +404,9 @@ public actor RoomClient {
         memberSink.yield(.left(peerID: id))
     }
 
-    // MARK: - Negotiation
-
-    private func makePeer(_ id: String) async throws -> Peer {
-        let servers = await iceServers()
-        let (policy, trustRoots) = (configuration.iceTransportPolicy, configuration.turnTLSTrustRoots)
-        let connection = try await webRTC.createPeerConnection {
-            $0.iceServers += servers
-            $0.iceTransportPolicy = policy
-            $0.turnTLSTrustRoots = trustRoots
-        }
-        if isClosed {
-            // close() ran while the connection was being created: it must not outlive the room.
-            await connection.close()
-            throw RoomError.closed
-        }
-        nextConnectionID += 1
-        let peer = Peer(id: id, connectionID: nextConnectionID, connection: connection)
-        peers[id] = peer
-        let connectionID = peer.connectionID
-        peer.channelTask = Task { [weak self] in
-            for await event in connection.dataChannelEvents {
-                guard let self else { return }
-                await self.channelEvent(event, peer: id, connectionID: connectionID)
-            }
-            await self?.channelEventsEnded(peer: id, connectionID: connectionID)
-        }
-        peer.trackTask = forwardTracks(of: connection, peer: id)
-        peer.iceTask = watchICE(of: connection, peer: id, connectionID: connectionID)
-        return peer
-    }
-
-    func offer(to id: String) async {
-        do {
-            let peer = try await makePeer(id)
-            peer.offeredByUs = true
-            if let label = configuration.channelLabel {
-                _ = try await peer.connection.createDataChannel(label, options: configuration.channelOptions)
-            }
-            try await addMedia(toOffer: peer.connection)
-            let offer = try await peer.connection.createOffer()
-            try await peer.connection.setLocalDescription(offer)
-            try await signaling.sendOffer(offer, to: id)
-            logger.debug("sent an offer", metadata: ["member": "\(id)", "pc": "\(peer.connection.logID)"])
-            startTrickle(peer)
-        } catch {
-            logger.warning("offer failed", metadata: ["member": "\(id)", "error": "\(error)"])
-        }
-    }
-
-    private func receivedOffer(_ description: SessionDescription, from id: String) async {
-        let fingerprint = Self.certificateFingerprint(inSDP: description.sdp)
-        if let existing = peers[id] {
-            let state = await existing.connection.signalingState
-            if state == .haveLocalOffer {
-                // Glare: both offered.
-                glaresResolved += 1
-                // The SFU is always the polite side: it rolls its offer back and answers ours.
-                if isSFU || !Self.isPolite(local: localPeerID, remote: id) {
-                    logger.info("glare: ignoring the offer (impolite)", metadata: ["member": "\(id)"])
-                    existing.ignoringOffer = true
-                    existing.pendingCandidates.removeAll()
-                    return
-                }
-                logger.info("glare: dropping our offer and answering (polite)", metadata: ["member": "\(id)"])
-                peers[id] = nil
-                await shutDown(existing)
-            } else if state == .stable, existing.remoteDescriptionSet, fingerprint == existing.remoteFingerprint {
-                // Renegotiation on the same connection (e.g. a browser adding a video track, or
-                // an ICE restart, which may allocate again: credentials about to expire are
-                // fetched again first): answer it; unsupported m-sections are rejected.
-                _ = await iceServers()
-                if await answer(description, on: existing) { renegotiationsAnswered += 1 }
-                return
-            } else {
-                // A new connection from that peer (it restarted): replace ours.
-                logger.info("a new connection from a member replaces ours", metadata: ["member": "\(id)"])
-                peers[id] = nil
-                await shutDown(existing)
-            }
-        }
-        if id != SignalingClient.server { addMember(id) }
-        do {
-            let peer = try await makePeer(id)
-            await answer(description, on: peer)
-            startTrickle(peer)
-        } catch {
-            logger.warning("cannot answer", metadata: ["member": "\(id)", "error": "\(error)"])
-        }
-    }
-
-    @discardableResult
-    private func answer(_ description: SessionDescription, on peer: Peer) async -> Bool {
-        do {
-            try await peer.connection.setRemoteDescription(description)
-            peer.remoteDescriptionSet = true
-            peer.remoteFingerprint = Self.certificateFingerprint(inSDP: description.sdp)
-            peer.ignoringOffer = false
-            await flushCandidates(peer)
-            // The SFU's offers bring other members' tracks; ours are on the transceivers we offered.
-            if !isSFU { try await attachMedia(toAnswer: peer.connection) }
-            let answer = try await peer.connection.createAnswer()
-            try await peer.connection.setLocalDescription(answer)
-            try await signaling.sendAnswer(answer, to: peer.id)
-            logger.debug("sent an answer", metadata: ["member": "\(peer.id)", "pc": "\(peer.connection.logID)"])
-            return true
-        } catch {
-            logger.warning("answering failed", metadata: ["member": "\(peer.id)", "error": "\(error)"])
-            return false
-        }
-    }
-
-    private func receivedAnswer(_ description: SessionDescription, from id: String) async {
-        guard let peer = peers[id], await peer.connection.signalingState == .haveLocalOffer else {
-            logger.debug("ignoring an answer with no offer outstanding", metadata: ["member": "\(id)"])
-            return
-        }
-        do {
-            try await peer.connection.setRemoteDescription(description)
-            peer.remoteDescriptionSet = true
-            peer.remoteFingerprint = Self.certificateFingerprint(inSDP: description.sdp)
-            peer.ignoringOffer = false
-            await flushCandidates(peer)
-        } catch {
-            logger.warning("applying the answer failed", metadata: ["member": "\(id)", "error": "\(error)"])
-        }
-    }
-
-    private func receivedCandidate(_ candidate: ICECandidateInit, from id: String) async {
-        guard let peer = peers[id], !peer.ignoringOffer else { return }
-        guard peer.remoteDescriptionSet else {
-            peer.pendingCandidates.append(candidate)
-            return
-        }
-        await add(candidate, to: peer)
-    }
-
-    private func flushCandidates(_ peer: Peer) async {
-        let pending = peer.pendingCandidates
-        peer.pendingCandidates.removeAll()
-        for candidate in pending { await add(candidate, to: peer) }
-    }
-
-    private func add(_ candidate: ICECandidateInit, to peer: Peer) async {
-        do {
-            try await peer.connection.addIceCandidate(candidate)
-        } catch {
-            logger.debug("remote candidate not usable", metadata: ["member": "\(peer.id)", "error": "\(error)"])
-        }
-    }
-
-    /// Forwards local candidates once the description they belong to has been sent.
-    private func startTrickle(_ peer: Peer) {
-        guard peer.candidateTask == nil else { return }
-        let connection = peer.connection
-        let signaling = signaling
-        let id = peer.id
-        let logger = logger
-        peer.candidateTask = Task {
-            for await candidate in connection.iceCandidates {
-                do {
-                    try await signaling.sendCandidate(candidate, to: id)
-                } catch {
-                    logger.debug("candidate not sent", metadata: ["member": "\(id)", "error": "\(error)"])
-                }
-            }
-        }
-    }
-
     // MARK: - Data channels
 
-    private func channelEvent(_ event: DataChannelEvent, peer id: String, connectionID: Int) {
+    func channelEvent(_ event: DataChannelEvent, peer id: String, connectionID: Int) {
         guard let peer = peers[id], peer.connectionID == connectionID else { return }
         switch event {
         case .open(let channel):
@@ -587,7 +419,7 @@ public actor RoomClient {
         }
     }
 
-    private func channelEventsEnded(peer id: String, connectionID: Int) {
+    func channelEventsEnded(peer id: String, connectionID: Int) {
         guard let peer = peers[id], peer.connectionID == connectionID else { return }
         failOpenWaiters(peer)
         peer.channelTask = nil
