@@ -257,22 +257,26 @@ func withClusterServers<T: Sendable>(
         servers.append(SignalingServer(configuration: configuration, logger: logger))
     }
     let started = servers
-    return try await withThrowingTaskGroup(of: T?.self) { group in
-        for server in started { group.addTask { try await server.run(handleSignals: false); return nil } }
-        var ports: [Int] = []
-        for server in started { ports.append(try await server.waitUntilRunning()) }
-        let result: T
-        do {
-            result = try await body(started, ports)
-        } catch {
-            for server in started { await server.shutdown() }
-            try? await group.waitForAll()
-            throw error
-        }
+    // Start and shutdown are bounded: an instance that never listens or never stops fails the
+    // test with a message instead of hanging the run.
+    let running = started.map { server in Task { try await server.run(handleSignals: false) } }
+    let stopAll: @Sendable () async throws -> Void = {
         for server in started { await server.shutdown() }
-        try await group.waitForAll()
-        return result
+        try await withTimeout(30, "the cluster instances stopping") { for task in running { try await task.value } }
     }
+    var ports: [Int] = []
+    let result: T
+    do {
+        for server in started {
+            ports.append(try await withTimeout(30, "a cluster instance listening") { try await server.waitUntilRunning() })
+        }
+        result = try await body(started, ports)
+    } catch {
+        try? await stopAll()
+        throw error
+    }
+    try await stopAll()
+    return result
 }
 
 /// `GET /health` of a cluster instance, decoded.

@@ -20,21 +20,28 @@ func withSignalingServer<T: Sendable>(
     var logger = Logger(label: "test.signaling")
     logger.logLevel = .warning
     let server = SignalingServer(configuration: configuration, logger: logger)
-    return try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await server.run(handleSignals: false); return nil }
-        let port = try await server.waitUntilRunning()
-        let result: T
-        do {
-            result = try await body(server, port)
-        } catch {
-            await server.shutdown()
-            try? await group.waitForAll()
-            throw error
-        }
+    // Start and shutdown are bounded: a server that never listens or never stops fails the
+    // test with a message instead of hanging the run.
+    let running = Task { try await server.run(handleSignals: false) }
+    let port: Int
+    do {
+        port = try await withTimeout(30, "the signaling server listening") { try await server.waitUntilRunning() }
+    } catch {
         await server.shutdown()
-        try await group.waitForAll()
-        return result
+        running.cancel()
+        throw error
     }
+    let result: T
+    do {
+        result = try await body(server, port)
+    } catch {
+        await server.shutdown()
+        _ = try? await withTimeout(30, "the signaling server stopping") { try await running.value }
+        throw error
+    }
+    await server.shutdown()
+    try await withTimeout(30, "the signaling server stopping") { try await running.value }
+    return result
 }
 
 /// Collects a client's events and waits for the ones a test expects (bounded in time).
@@ -100,6 +107,9 @@ struct LiveClient {
 /// GET `path` on the local server; returns status and body.
 func httpGET(port: Int, _ path: String) async throws -> (Int, String) {
     let url = URL(string: "http://127.0.0.1:\(port)\(path)")!
-    let (data, response) = try await URLSession.shared.data(from: url)
+    // Bounded twice: URLSession's own request timeout, and a test timeout that cancels it (a
+    // cluster test once waited on a request here with no end and hung the whole run).
+    let request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: 10)
+    let (data, response) = try await withTimeout(15, "GET \(path)") { try await URLSession.shared.data(for: request) }
     return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
 }

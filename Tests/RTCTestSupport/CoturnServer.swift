@@ -120,7 +120,7 @@ public final class CoturnServer: @unchecked Sendable {
     public init(_ configuration: CoturnConfiguration = CoturnConfiguration()) throws {
         let exe = try InteropEnvironment.executable("turnserver", installHint: "apt-get install coturn")
         self.configuration = configuration
-        port = configuration.listeningPort ?? InteropEnvironment.freePort()
+        port = configuration.listeningPort ?? InteropEnvironment.freePortForUDPAndTCP()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftrtc-coturn-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         process = try PeerProcess("coturn", executable: exe, arguments: configuration.arguments(port: port, directory: directory))

@@ -89,6 +89,28 @@ public enum InteropEnvironment {
         }
     }
 
+    /// A port that is free for UDP and for TCP at 127.0.0.1 at once (coturn listens on both
+    /// with one number: a port free for UDP only once left its TCP listener refusing
+    /// connections — an ephemeral TCP port of another test held it).
+    public static func freePortForUDPAndTCP() -> UInt16 {
+        #if canImport(Glibc)
+        for _ in 0..<50 {
+            let port = freePort(udp: true)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = port.bigEndian
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let bound = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            close(fd)
+            if bound == 0 { return port }
+        }
+        #endif
+        return freePort(udp: true)
+    }
+
     /// A UDP or TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then closed).
     public static func freePort(udp: Bool = true) -> UInt16 {
         #if canImport(Glibc)
