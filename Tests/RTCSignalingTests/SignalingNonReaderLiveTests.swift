@@ -65,7 +65,7 @@ struct SignalingNonReaderLiveTests {
 
             // The server closed the non-reader: reading again drains what reached it, then EOF.
             slow.resumeReading()
-            try await withTimeout(20, "the server closing the non-reader") { try await slow.closed() }
+            try await withTimeout(60, "the server closing the non-reader") { try await slow.closed() }
             let frames = slow.frames()
             // The error usually cannot reach a client that does not read; if it did, it is this one.
             for frame in frames where frame.opcode == 0x1 {
@@ -138,9 +138,13 @@ final class RawWebSocket: ChannelInboundHandler, @unchecked Sendable {
 
     func stopReading() { _ = channel!.setOption(ChannelOptions.autoRead, value: false) }
 
+    /// Reads again, with a large receive buffer: what the server had sent (megabytes in kernel
+    /// buffers) would otherwise come 4 KiB per wake-up of this process — over 20 s on a loaded
+    /// machine, which once failed the wait for the server's close.
     func resumeReading() {
         let channel = self.channel!
         channel.eventLoop.execute {
+            _ = channel.setOption(.socketOption(.so_rcvbuf), value: 1 << 20)
             _ = channel.setOption(ChannelOptions.autoRead, value: true)
             channel.read()
         }
