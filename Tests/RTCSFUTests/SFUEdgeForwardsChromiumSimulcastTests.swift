@@ -63,9 +63,10 @@ import Testing
         let (subscriber, transceivers, remote) = try await harness.connectSubscriber([.vp8])
         let leg = try await edge.subscribe(transceivers[0], to: track)
         let widths = NIOLockedValueBox<[Int]>([])
+        let subscriberTrack = try #require(remote.first)
         let reading = Task {
             do {
-                for try await frame in try #require(remote.first) {
+                for try await frame in subscriberTrack {
                     if let width = Self.vp8Width(frame) { widths.withLockedValue { $0.append(width) } }
                 }
             } catch {}
@@ -75,9 +76,15 @@ import Testing
         func keyFrameWidth(_ what: String, where wanted: @escaping @Sendable (Int) -> Bool) async throws -> Int {
             do {
                 return try await withTimeout(40, what) {
+                    var polls = 0
                     while true {
                         if let width = widths.withLockedValue({ $0.last(where: wanted) }) { return width }
                         try await Task.sleep(for: .milliseconds(50))
+                        polls += 1
+                        // As a browser does while it has nothing to decode: ask again (PLI) every
+                        // 2 s. A CI run once lost the one key frame that followed the first
+                        // request (the leg's negotiation had not settled) and waited 40 s.
+                        if polls % 40 == 0 { await subscriberTrack.requestKeyFrame() }
                     }
                 }
             } catch {
