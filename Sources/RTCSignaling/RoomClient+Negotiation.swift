@@ -95,14 +95,20 @@ extension RoomClient {
         }
     }
 
+    /// Applies the member's offer or answer to its connection, remembers which connection made
+    /// it (its certificate fingerprint) and adds the candidates that waited for it.
+    private func applyRemote(_ description: SessionDescription, on peer: Peer) async throws {
+        try await peer.connection.setRemoteDescription(description)
+        peer.remoteDescriptionSet = true
+        peer.remoteFingerprint = Self.certificateFingerprint(inSDP: description.sdp)
+        peer.ignoringOffer = false
+        await flushCandidates(peer)
+    }
+
     @discardableResult
     func answer(_ description: SessionDescription, on peer: Peer) async -> Bool {
         do {
-            try await peer.connection.setRemoteDescription(description)
-            peer.remoteDescriptionSet = true
-            peer.remoteFingerprint = Self.certificateFingerprint(inSDP: description.sdp)
-            peer.ignoringOffer = false
-            await flushCandidates(peer)
+            try await applyRemote(description, on: peer)
             // The SFU's offers bring other members' tracks; ours are on the transceivers we offered.
             if !isSFU { try await attachMedia(toAnswer: peer.connection) }
             let answer = try await peer.connection.createAnswer()
@@ -122,11 +128,7 @@ extension RoomClient {
             return
         }
         do {
-            try await peer.connection.setRemoteDescription(description)
-            peer.remoteDescriptionSet = true
-            peer.remoteFingerprint = Self.certificateFingerprint(inSDP: description.sdp)
-            peer.ignoringOffer = false
-            await flushCandidates(peer)
+            try await applyRemote(description, on: peer)
         } catch {
             logger.warning("applying the answer failed", metadata: ["member": "\(id)", "error": "\(error)"])
         }

@@ -170,28 +170,9 @@ extension FFmpegTool {
 }
 
 /// Lets ffmpeg and ffprobe runs take turns: at most one per two cores at a time (at least one).
-public actor FFmpegGate {
+public enum FFmpegGate {
     /// The gate every ``FFmpegTool`` run goes through.
-    public static let shared = FFmpegGate(permits: max(1, ProcessInfo.processInfo.activeProcessorCount / 2))
-
-    private var free: Int
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-
-    /// A gate admitting `permits` runs at once.
-    public init(permits: Int) { free = permits }
-
-    /// Runs `body` once a permit is free, and frees it after.
-    public func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
-        if free > 0 {
-            free -= 1
-        } else {
-            await withCheckedContinuation { waiters.append($0) }
-        }
-        defer {
-            if waiters.isEmpty { free += 1 } else { waiters.removeFirst().resume() }
-        }
-        return try await body()
-    }
+    public static let shared = PermitGate(permits: max(1, ProcessInfo.processInfo.activeProcessorCount / 2))
 }
 
 /// Files ffmpeg made in this process, by the arguments that made them: a second test asking

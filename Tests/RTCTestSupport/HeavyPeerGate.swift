@@ -6,24 +6,9 @@ import Testing
 /// while the light tests run in parallel beside them. On a 2-core machine several Chromium
 /// instances at once starve every other real-time test of CPU, and their deadlines (which
 /// are about the other side answering, never about speed) fail for the wrong reason.
-public actor HeavyPeerGate {
-    /// The gate every `.heavyPeers` suite shares.
-    public static let shared = HeavyPeerGate()
-
-    private var busy = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-
-    /// Runs `body` once no other heavy test case is running.
-    public func run(_ body: @Sendable () async throws -> Void) async throws {
-        if busy {
-            await withCheckedContinuation { waiters.append($0) }
-        }
-        busy = true
-        defer {
-            if waiters.isEmpty { busy = false } else { waiters.removeFirst().resume() }
-        }
-        try await body()
-    }
+public enum HeavyPeerGate {
+    /// The gate every `.heavyPeers` suite shares: one heavy test case at a time.
+    public static let shared = PermitGate(permits: 1)
 }
 
 /// The trait that makes a suite's (or a test's) cases take turns through ``HeavyPeerGate``.
