@@ -12,7 +12,9 @@ import RTCRTP
 /// ``Configuration/maxHold`` after the oldest buffered packet arrived, or until
 /// ``declareLost(_:now:)`` says a missing packet will not come; then the buffer skips to the
 /// next frame start, reports a ``FrameDrop``, and marks the next frame not contiguous. With
-/// ``Configuration/waitForKeyFrameAfterLoss`` it then drops frames until a key frame.
+/// ``Configuration/waitForKeyFrameAfterLoss`` it then drops frames until a key frame — and it
+/// starts that way: a stream whose first frames are not a key frame (its key frame was lost, or
+/// it was joined mid-stream) has nothing decodable to hand up until one comes.
 public struct FrameAssembler: Sendable {
     /// How the assembler groups, holds and resumes.
     public struct Configuration: Sendable {
@@ -87,9 +89,11 @@ public struct FrameAssembler: Sendable {
     /// Whether frames are being dropped until a key frame.
     public private(set) var isWaitingForKeyFrame = false
 
-    /// Creates an empty assembler.
+    /// Creates an empty assembler (waiting for a key frame, with
+    /// ``Configuration/waitForKeyFrameAfterLoss`` for frames of several packets).
     public init(configuration: Configuration) {
         self.configuration = configuration
+        isWaitingForKeyFrame = configuration.waitForKeyFrameAfterLoss && !configuration.oneFramePerPacket
     }
 
     /// Packets buffered now.

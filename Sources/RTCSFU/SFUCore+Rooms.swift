@@ -16,6 +16,23 @@ struct SFUPublication {
     var ridID: UInt8 = 0
     /// The layer of each SSRC seen, learnt from the rid its first packets carry (RFC 8852).
     var ssrcLayers: [(ssrc: UInt32, layer: Int)] = []
+    /// Whether key frames state their size (VP8).
+    var isVP8 = false
+    /// Bytes per layer since the last review.
+    var layerBytes: [Int]
+    /// Each layer's picture size from its last key frame.
+    var layerSizes: [SFUPictureSize?]
+    /// Each layer's bitrate at the last review.
+    var measurements: [SFULayerMeasurement] = []
+
+    init(track: SFUTrackID, room: SFURoomID?, rids: [String], isVP8: Bool) {
+        self.track = track
+        self.room = room
+        self.rids = rids
+        self.isVP8 = isVP8
+        layerBytes = Array(repeating: 0, count: max(1, rids.count))
+        layerSizes = Array(repeating: nil, count: max(1, rids.count))
+    }
 }
 
 /// One track published in a room.
@@ -307,6 +324,8 @@ extension SFUCore {
 
     /// Makes a subscription forward another simulcast layer of its track (by rid) from that
     /// layer's next key frame, asked for now; the subscriber's stream goes on without a gap.
+    /// The subscription stays on that layer (no automatic choice) until
+    /// ``selectLayerAutomatically(for:)``.
     ///
     /// - Throws: ``SFUCoreError/unknownLayer(_:)``; ``SFUCoreError/router(_:)``.
     public mutating func selectLayer(_ rid: String, for leg: SFUSubscriptionID, now: NIODeadline) throws(SFUCoreError) {
@@ -315,6 +334,7 @@ extension SFUCore {
         }
         guard let layer = rids(of: source.track).firstIndex(of: rid) else { throw .unknownLayer(rid) }
         do { try router.selectLayer(layer, for: leg, now: now) } catch { throw .router(error) }
+        pinnedLegs.insert(leg)
         process(now: now)
     }
 

@@ -91,13 +91,25 @@ public struct SFUCore: DatagramCore {
     /// Members whose negotiation may need the server's attention (an event or a change since).
     var unsettledMembers: Set<SFUSessionKey> = []
 
+    /// How simulcast layers are chosen for subscribers.
+    public let layerSelection: SFULayerSelectionConfiguration
+    /// Automatic layer switches made so far.
+    public internal(set) var layerSwitches = 0
+    var bandwidth: [SFUSessionKey: SFUSubscriberBandwidth] = [:]
+    var pinnedLegs: Set<SFUSubscriptionID> = []
+    var lastLayerSwitch: [SFUSubscriptionID: NIODeadline] = [:]
+    var nextLayerReview: NIODeadline?
+    var lastLayerReview: NIODeadline?
+
     /// Creates a core with no session; the router's own leg caches are off (each subscribing
     /// transceiver's send stream caches what it sends). `rng` draws each leg's first sequence
     /// number and timestamp.
     public init(configuration: SFURouterConfiguration = SFURouterConfiguration(),
                 rooms roomConfiguration: SFURoomConfiguration = SFURoomConfiguration(),
+                layers layerSelection: SFULayerSelectionConfiguration = SFULayerSelectionConfiguration(),
                 rng: some RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()) {
         self.roomConfiguration = roomConfiguration
+        self.layerSelection = layerSelection
         var configuration = configuration
         configuration.legCacheCapacity = 0
         router = SFURouter(configuration: configuration)
@@ -128,6 +140,7 @@ public struct SFUCore: DatagramCore {
         for (transceiver, publication) in published where transceiver.session == key { unpublish(publication.track) }
         for (transceiver, leg) in subscriptionOf where transceiver.session == key { unsubscribe(leg) }
         sessions.removeSession(key)
+        bandwidth[key] = nil
         process(now: now)
     }
 
@@ -162,7 +175,8 @@ public struct SFUCore: DatagramCore {
         } catch {
             throw .router(error)
         }
-        published[transceiver] = SFUPublication(track: track, room: codec.kind == .audio ? room : nil, rids: rids)
+        published[transceiver] = SFUPublication(track: track, room: codec.kind == .audio ? room : nil, rids: rids,
+                                                isVP8: codec == .vp8)
         publisherOf[track] = transceiver
         return track
     }
@@ -218,6 +232,8 @@ public struct SFUCore: DatagramCore {
     public mutating func unsubscribe(_ leg: SFUSubscriptionID) {
         guard let transceiver = legs.removeValue(forKey: leg) else { return }
         subscriptionOf[transceiver] = nil
+        pinnedLegs.remove(leg)
+        lastLayerSwitch[leg] = nil
         router.unsubscribe(leg)
     }
 
@@ -237,13 +253,14 @@ public struct SFUCore: DatagramCore {
 
     /// The earliest deadline of the sessions and the router.
     public var nextDeadline: NIODeadline? {
-        [sessions.nextDeadline, router.nextDeadline].compactMap { $0 }.min()
+        [sessions.nextDeadline, router.nextDeadline, nextLayerReview].compactMap { $0 }.min()
     }
 
     /// Runs the sessions' and the router's timers due at `now`.
     public mutating func handleTimeout(now: NIODeadline) {
         sessions.handleTimeout(now: now)
         if let d = router.nextDeadline, d <= now { router.handleTimeout(now: now) }
+        if let d = nextLayerReview, d <= now { reviewLayers(now: now) }
         process(now: now)
     }
 
@@ -266,6 +283,7 @@ public struct SFUCore: DatagramCore {
                             }
                             layer = found
                         }
+                        measure(packet, layer: layer, on: transceiver, isVP8: publication.isVP8)
                         router.handleRTP(packet, from: SFUSource(track: publication.track, layer: layer), now: now)
                         if publication.room != nil { observeAudioLevel(packet, of: transceiver, now: now) }
                     } else {
@@ -274,6 +292,12 @@ public struct SFUCore: DatagramCore {
                 case .media(.keyFrameRequested(let handle)):
                     if let leg = subscriptionOf[SFUTransceiver(session: tagged.session, handle: handle)] {
                         router.handleKeyFrameRequest(from: leg, now: now)
+                    } else {
+                        events.append(.session(tagged))
+                    }
+                case .media(.senderFeedback(let handle, let feedback)):
+                    if subscriptionOf[SFUTransceiver(session: tagged.session, handle: handle)] != nil {
+                        noteFeedback(feedback, from: tagged.session, now: now)
                     } else {
                         events.append(.session(tagged))
                     }
@@ -291,6 +315,7 @@ public struct SFUCore: DatagramCore {
                 }
             }
             while let output = router.poll() { perform(output, now: now) }
+            if nextLayerReview == nil, !published.isEmpty { nextLayerReview = now + layerSelection.reviewInterval }
             if !unsettledMembers.isEmpty { settleMembers(now: now) }
         } while sessions.hasEvents
     }

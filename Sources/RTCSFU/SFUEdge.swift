@@ -41,10 +41,11 @@ public actor SFUEdge {
     public init(eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(),
                 router configuration: SFURouterConfiguration = SFURouterConfiguration(),
                 rooms roomConfiguration: SFURoomConfiguration = SFURoomConfiguration(),
+                layers layerSelection: SFULayerSelectionConfiguration = SFULayerSelectionConfiguration(),
                 onEvent: @escaping @Sendable (SFUSessionEvent<SessionEvent>) -> Void,
                 onRoomEvent: @escaping @Sendable (SFURoomEvent) -> Void = { _ in }) {
         self.eventLoop = eventLoop
-        driver = UDPDriver(core: SFUCore(configuration: configuration, rooms: roomConfiguration), eventLoop: eventLoop) { event in
+        driver = UDPDriver(core: SFUCore(configuration: configuration, rooms: roomConfiguration, layers: layerSelection), eventLoop: eventLoop) { event in
             switch event {
             case .session(let tagged): onEvent(tagged)
             case .room(let roomEvent): onRoomEvent(roomEvent)
@@ -117,6 +118,45 @@ public actor SFUEdge {
     public func selectLayer(_ rid: String, for leg: SFUSubscriptionID) throws(SFUCoreError) {
         defer { driver.pump() }
         try driver.core.selectLayer(rid, for: leg, now: .now())
+    }
+
+    /// Gives a subscription back to the automatic layer choice (``SFULayerSelectionConfiguration``).
+    public func selectLayerAutomatically(for leg: SFUSubscriptionID) {
+        driver.core.selectLayerAutomatically(for: leg)
+    }
+
+    /// Caps what the edge sends a subscriber session, in bits per second (nil lifts it): its
+    /// simulcast subscriptions move to the layers that fit within half a second or so.
+    public func setBitrateCap(_ bitsPerSecond: UInt64?, for member: SFUSessionKey) {
+        driver.core.setBitrateCap(bitsPerSecond, for: member)
+    }
+
+    /// The largest picture a subscriber session wants (nil: any), for its simulcast subscriptions.
+    public func setMaximumResolution(_ size: SFUPictureSize?, for member: SFUSessionKey) {
+        driver.core.setMaximumResolution(size, for: member)
+    }
+
+    /// The layers of a published track as last measured (bitrate, key-frame size).
+    public func layerMeasurements(of track: SFUTrackID) -> [SFULayerMeasurement] {
+        driver.core.layerMeasurements(of: track)
+    }
+
+    /// What the edge may send a subscriber session now (its cap, REMB, loss-based estimate), nil
+    /// when nothing limits it.
+    public func bandwidthBudget(of member: SFUSessionKey) -> UInt64? {
+        driver.core.bandwidthBudget(of: member, now: .now())
+    }
+
+    /// What the simulcast layer choice works from now (``SFUCore/layerSummary(now:)``).
+    public var layerSummary: String { driver.core.layerSummary(now: .now()) }
+
+    /// Automatic simulcast layer switches so far.
+    public var layerSwitches: Int { driver.core.layerSwitches }
+
+    /// The layer a subscription receives now (nil before its first key frame) and the one it
+    /// waits to switch to.
+    public func layer(of leg: SFUSubscriptionID) -> (current: SFUSource?, pending: SFUSource?) {
+        (driver.core.router.currentSource(of: leg), driver.core.router.pendingSource(of: leg))
     }
 
     /// Packets of simulcast tracks dropped because neither their SSRC nor a rid said their layer.

@@ -164,9 +164,14 @@ extension RTCSession {
             sendMediaDatagram(bytes, now: now)
         }
         while let event = transceivers[i].sendStream!.pollEvent() {
-            if case .keyFrameRequested = event {
+            switch event {
+            case .keyFrameRequested:
                 transceivers[i].statistics.keyFrameRequestsReceived += 1
                 events.append(.media(.keyFrameRequested(handle: transceivers[i].handle)))
+            case .receptionReport(let report):
+                events.append(.media(.senderFeedback(handle: transceivers[i].handle, .receptionReport(report))))
+            case .receiverEstimatedBitrate(let bitsPerSecond, _):
+                events.append(.media(.senderFeedback(handle: transceivers[i].handle, .estimatedBitrate(bitsPerSecond: bitsPerSecond))))
             }
         }
     }

@@ -3,6 +3,7 @@
 @_exported import struct RTCRTP.RTPPacket
 @_exported import struct RTCRTPStreams.NTPClock
 @_exported import struct RTCRTPStreams.ReceivedFrame
+@_exported import struct RTCRTPStreams.RTPRemoteReceptionReport
 @_exported import enum RTCSDP.MediaDirection
 import NIOCore
 import RTCRTP
@@ -98,10 +99,23 @@ extension SessionEvent {
         case keyFrameRequested(handle: Int)
         /// Negotiation settled what a sending transceiver sends: codec and payload type.
         case sending(handle: Int, codec: RTPCodec, payloadType: UInt8)
+        /// The peer reported on what a transceiver sends: a reception report (loss, jitter,
+        /// round trip; RFC 3550 §6.4) or its estimate of the bitrate it can take (REMB) — what a
+        /// sender or a forwarder adapts its bitrate or simulcast layer to.
+        case senderFeedback(handle: Int, SessionSenderFeedback)
         /// Something went wrong on a transceiver (or, with no handle, in media negotiation as a
         /// whole); `reason` says what (e.g. the peer's answer has no codec our track is encoded with).
         case error(handle: Int?, reason: String)
     }
+}
+
+/// What the peer said about one of our sending streams (``SessionEvent/Media/senderFeedback(handle:_:)``).
+public enum SessionSenderFeedback: Hashable, Sendable {
+    /// A reception report block about the stream (from the peer's SR or RR).
+    case receptionReport(RTPRemoteReceptionReport)
+    /// The peer's receiver-estimated maximum bitrate for the streams it listed, in bits per
+    /// second (REMB, draft-alvestrand-rmcat-remb-03).
+    case estimatedBitrate(bitsPerSecond: UInt64)
 }
 
 /// What a receiving transceiver hands up: assembled frames, raw packets, or both.

@@ -1,6 +1,19 @@
 import SwiftRTC
 
 extension RoomClient {
+    /// In an SFU room: asks the server to send simulcast tracks in layers no larger than
+    /// `width` × `height` pixels (nil, nil: any size again) — a small tile needs no full-size
+    /// layer. The server also keeps within the bandwidth it sees to us. Kept and asked again
+    /// after a reconnect.
+    ///
+    /// - Throws: ``RoomError/notSFURoom`` in a mesh room; `SignalingClientError` when it cannot
+    ///   be sent now (it is still sent after the next join).
+    public func setMaximumResolution(width: Int?, height: Int?) async throws {
+        guard isSFU else { throw RoomError.notSFURoom }
+        maximumResolution = width.flatMap { w in height.map { (w, $0) } }
+        if joinedPeers != nil { try await signaling.send(.maxResolution(width: width, height: height)) }
+    }
+
     /// A member's track arriving or ending (``RoomClient/remoteTracks``).
     public struct PeerTrack: Sendable {
         /// The member at the other end.

@@ -129,6 +129,8 @@ public actor RoomClient {
         case joinFailed(String)
         /// ``RoomClient/close()`` was called.
         case closed
+        /// The request is for SFU rooms (``RoomClient/isSFU``), and this room is a mesh.
+        case notSFURoom
 
         /// A readable explanation.
         public var description: String {
@@ -137,6 +139,7 @@ public actor RoomClient {
             case .connectionClosed(let id): "the connection to peer \"\(id)\" closed before the channel opened"
             case .joinFailed(let reason): "could not join the room: \(reason)"
             case .closed: "the room client is closed"
+            case .notSFURoom: "only members of SFU rooms can ask the server for a picture size"
             }
         }
     }
@@ -184,7 +187,9 @@ public actor RoomClient {
     var nextConnectionID = 0
     private var started = false
     var isClosed = false
-    private var joinedPeers: [String]?
+    var joinedPeers: [String]?
+    /// The picture size asked of the SFU (``setMaximumResolution(width:height:)``).
+    var maximumResolution: (width: Int, height: Int)?
     private var joinError: String?
     private var joinWaiters: [CheckedContinuation<[String], any Error>] = []
     private var signalingTask: Task<Void, Never>?
@@ -363,6 +368,8 @@ public actor RoomClient {
         // forget members that are gone and offer afresh to everyone listed.
         for id in memberIDs where !others.contains(id) { await removeMember(id) }
         if isSFU {
+            // What we asked of the server's layer choice goes to our new member there too.
+            if let size = maximumResolution { try? await signaling.send(.maxResolution(width: size.width, height: size.height)) }
             // One connection, to the server, which sends every member's tracks on it.
             for id in others { addMember(id) }
             if let stale = peers.removeValue(forKey: SignalingClient.server) { await shutDown(stale) }

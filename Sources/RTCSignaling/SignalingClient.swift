@@ -325,7 +325,7 @@ public actor SignalingClient {
         case .shutdown(let reason):
             logger.notice("the signaling server is shutting down", metadata: ["message": "\(reason)"])
             eventsContinuation.yield(.serverShutdown(message: reason))
-        case .join, .leave:
+        case .join, .leave, .maxResolution:
             logger.warning("unexpected message from the server", metadata: ["type": "\(message.type)"])
         }
     }

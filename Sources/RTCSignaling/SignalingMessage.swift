@@ -37,6 +37,10 @@ public enum SignalingMessage: Sendable, Hashable {
     /// Server → members of an SFU room: the room's dominant speaker (from the members' audio
     /// levels, RFC 6464) is now `peerID`; nil when nobody speaks any more.
     case speakerChanged(peerID: String?)
+    /// Client → server, in an SFU room: send me simulcast layers no larger than `width` ×
+    /// `height` pixels (both nil: any size again). The server picks, per published track, the
+    /// best layer within this and the member's bandwidth.
+    case maxResolution(width: Int?, height: Int?)
 
     /// The value of the JSON `type` field for this message.
     public var type: String {
@@ -52,17 +56,18 @@ public enum SignalingMessage: Sendable, Hashable {
         case .error: "error"
         case .shutdown: "shutdown"
         case .speakerChanged: "speaker_changed"
+        case .maxResolution: "max_resolution"
         }
     }
 
     /// Every `type` value of the protocol.
     public static let allTypes: Set<String> = [
         "join", "leave", "offer", "answer", "ice_candidate", "room_peers", "peer_joined", "peer_left", "error", "shutdown",
-        "speaker_changed",
+        "speaker_changed", "max_resolution",
     ]
 
     /// The `type` values a client may send to the server.
-    public static let clientTypes: Set<String> = ["join", "leave", "offer", "answer", "ice_candidate"]
+    public static let clientTypes: Set<String> = ["join", "leave", "offer", "answer", "ice_candidate", "max_resolution"]
 
     /// `true` for the messages the server forwards between peers (offer, answer, ice_candidate).
     public var isRelayed: Bool {
@@ -145,7 +150,7 @@ public enum SignalingMessage: Sendable, Hashable {
 
 extension SignalingMessage: Codable {
     private enum CodingKeys: String, CodingKey {
-        case type, target, from, offer, answer, candidate, peers, code, message, token, mode
+        case type, target, from, offer, answer, candidate, peers, code, message, token, mode, width, height
         case peerID = "peer_id"
         case roomID = "room_id"
     }
@@ -189,6 +194,16 @@ extension SignalingMessage: Codable {
             self = .shutdown(message: try c.decodeIfPresent(String.self, forKey: .message) ?? "")
         case "speaker_changed":
             self = .speakerChanged(peerID: try c.decodeIfPresent(String.self, forKey: .peerID))
+        case "max_resolution":
+            let width = try c.decodeIfPresent(Int.self, forKey: .width)
+            let height = try c.decodeIfPresent(Int.self, forKey: .height)
+            guard (width == nil) == (height == nil) else {
+                throw SignalingProtocolError(.invalidMessage, "\"max_resolution\" needs both \"width\" and \"height\", or neither")
+            }
+            if let width, let height, !(1...16_384).contains(width) || !(1...16_384).contains(height) {
+                throw SignalingProtocolError(.invalidMessage, "\"max_resolution\" width and height must be 1 to 16384 pixels")
+            }
+            self = .maxResolution(width: width, height: height)
         default:
             throw SignalingProtocolError(.unknownType, "unknown message type \"\(type.prefix(64))\"")
         }
@@ -231,6 +246,9 @@ extension SignalingMessage: Codable {
             try c.encode(message, forKey: .message)
         case .speakerChanged(let peerID):
             try c.encodeIfPresent(peerID, forKey: .peerID)
+        case .maxResolution(let width, let height):
+            try c.encodeIfPresent(width, forKey: .width)
+            try c.encodeIfPresent(height, forKey: .height)
         }
     }
 }

@@ -348,6 +348,10 @@ public struct SignalingHub: Sendable {
             return [.sfu(.description(description, from: id))]
         case .iceCandidate(let candidate, nil, _) where isInSFURoom(id):
             return [.sfu(.candidate(candidate, from: id))]
+        case .maxResolution(let width, let height) where isInSFURoom(id):
+            return [.sfu(.maxResolution(width: width, height: height, from: id))]
+        case .maxResolution:
+            return [reply(id, SignalingProtocolError(.invalidMessage, "\"max_resolution\" is for members of SFU rooms"))]
         case .offer(let description, let target, _):
             return relay(from: id, target: target, type: "offer") { .offer(description, from: $0) }
         case .answer(let description, let target, _):

@@ -128,6 +128,8 @@ public enum SignalingSFURequest: Sendable, Equatable {
     case description(SessionDescription, from: SignalingConnectionID)
     /// A candidate the member trickled (empty: end of candidates), for its session at the SFU.
     case candidate(ICECandidateInit, from: SignalingConnectionID)
+    /// The largest picture the member wants of simulcast tracks (nil: any).
+    case maxResolution(width: Int?, height: Int?, from: SignalingConnectionID)
 }
 
 /// Why the hub closes a connection.

@@ -68,6 +68,8 @@ final class SignalingSFU: Sendable {
         /// The member's session failed or closed (consent expired, DTLS failed): its next
         /// offer — from the new connection its client makes — gets a new session.
         var sessionEnded = false
+        /// The largest picture the member asked for (`max_resolution`), kept for a new session.
+        var maximumSize: SFUPictureSize?
     }
 
     let configuration: SignalingSFUConfiguration
@@ -115,9 +117,12 @@ final class SignalingSFU: Sendable {
     /// Queues one of the hub's requests (called under the connections' lock, so in the hub's order).
     func submit(_ request: SignalingSFURequest) { work.yield(.request(request)) }
 
-    /// The session configuration of every member's session at the server: the rooms' codecs only.
+    /// The session configuration of every member's session at the server: the rooms' codecs
+    /// only, simulcast accepted (each subscriber gets the layer its bandwidth and
+    /// `max_resolution` choose).
     private var sessionConfiguration: SessionConfiguration {
         var session = SessionConfiguration()
+        session.acceptsSimulcast = true
         session.mediaCapabilities.videoCodecs = JSEPCapabilities.default.videoCodecs.filter {
             RTPCodec(encodingName: $0.name) == configuration.rooms.videoCodec
         }
@@ -184,8 +189,9 @@ final class SignalingSFU: Sendable {
                         members[id] = nil
                         continue
                     }
-                    member = Member(key: key, roomID: member.roomID, peerID: member.peerID)
+                    member = Member(key: key, roomID: member.roomID, peerID: member.peerID, maximumSize: member.maximumSize)
                     connectionOf[key] = id
+                    if let size = member.maximumSize { await edge.setMaximumResolution(size, for: key) }
                 }
                 if let fingerprint { member.remoteFingerprint = fingerprint }
                 members[id] = member
@@ -194,6 +200,11 @@ final class SignalingSFU: Sendable {
                 } catch {
                     send(.error(code: .negotiationFailed, message: "the SFU cannot apply the \(description.type.rawValue): \(error)"), to: id)
                 }
+            case .request(.maxResolution(let width, let height, let id)):
+                guard members[id] != nil else { continue }
+                let size = width.flatMap { w in height.map { SFUPictureSize(width: w, height: $0) } }
+                members[id]?.maximumSize = size
+                if let key = members[id]?.key { await edge.setMaximumResolution(size, for: key) }
             case .request(.candidate(let candidate, let id)):
                 guard let member = members[id], !member.sessionEnded else { continue }
                 do {

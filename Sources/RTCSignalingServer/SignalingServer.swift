@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import RTCCore
+import RTCSFU
 import RTCSignaling
 import ServiceLifecycle
 import UnixSignals
@@ -58,6 +59,9 @@ public actor SignalingServer {
     public func sfuAddresses() async -> [TransportAddress] {
         await sfu?.edge.localAddresses ?? []
     }
+
+    /// The server's SFU (nil without one): its statistics, bitrate caps and layer choice.
+    public var sfuEdge: SFUEdge? { sfu?.edge }
 
     /// Runs until graceful shutdown (SIGINT/SIGTERM when `handleSignals`, or ``shutdown()``).
     ///

@@ -14,8 +14,6 @@ import Testing
 /// SwiftRTC subscriber is moved from one layer to the other at the server — its key frames are
 /// the layer's size (VP8 key frame headers), the big one, then the small one.
 @Suite(.serialized, .heavyPeers) struct SFUEdgeForwardsChromiumSimulcastTests {
-    struct Described: Decodable { var sdp: String }
-
     /// The width a VP8 key frame's header states (RFC 6386 §9.1), nil for other frames.
     static func vp8Width(_ frame: ReceivedMediaFrame) -> Int? {
         let data = frame.frame.data
@@ -26,38 +24,9 @@ import Testing
     }
 
     @Test func aSubscriberMovesBetweenChromiumsLayers() async throws {
-        try InteropEnvironment.requirePrivateNamespace()
-        _ = try InteropEnvironment.executable("chromium", installHint: "apt-get install chromium")
-        let python = try InteropEnvironment.peerPython()
-        let script = InteropEnvironment.repositoryRoot.appendingPathComponent("scripts/interop/chromium_media_peer.py").path
-        let peer = try PeerProcess("chromium-simulcast", executable: python,
-                                   arguments: ["-u", script, "offer", #"{"send": ["video"], "codec": "VP8", "simulcast": ["h", "l"]}"#])
         let harness = try await SFUEdgeHarness()
         let edge = harness.edge
-
-        let line = try await peer.waitForLine(timeout: 40) { $0.hasPrefix("{\"type\": \"offer\"") }
-        let offer = SessionDescription(type: .offer, sdp: try JSONDecoder().decode(Described.self, from: Data(line.utf8)).sdp)
-        #expect(offer.sdp.contains("a=simulcast:send h;l"))
-        var configuration = SessionConfiguration()
-        configuration.acceptsSimulcast = true
-        let key = await edge.addSession(RTCSession(configuration: configuration, certificate: harness.certificate))
-        let answer = try await edge.withSession(key) { s throws(SessionError) -> SessionDescription? in
-            try s.setRemoteDescription(offer, now: .now())
-            try s.setLocalDescription(try s.createAnswer(), now: .now())
-            return s.localDescription
-        }
-        let answerDescription = try #require(answer ?? nil)
-        #expect(answerDescription.sdp.contains("a=simulcast:recv h;l"))
-        let data = try JSONEncoder().encode(["type": "answer", "sdp": answerDescription.sdp])
-        peer.write(String(decoding: data, as: UTF8.self) + "\n")
-        let added = harness.seen.withLockedValue { events in
-            events.compactMap { k, event -> SessionRemoteTrack? in
-                if k == key, case .media(.trackAdded(let track)) = event { return track }
-                return nil
-            }
-        }
-        let video = try #require(added.first { $0.kind == .video })
-        let track = try await edge.publish(SFUTransceiver(session: key, handle: video.handle), codec: .vp8)
+        let (peer, track) = try await harness.publishChromiumSimulcast(["h", "l"])
         #expect(await edge.rids(of: track) == ["h", "l"])
 
         let (subscriber, transceivers, remote) = try await harness.connectSubscriber([.vp8])
@@ -109,5 +78,127 @@ import Testing
         peer.closeInput()
         peer.killAbruptly()
         await edge.close()
+    }
+    /// The server's choice (issue 15 items 2 and 5): a subscriber capped below the high layer's
+    /// bitrate is moved to the low layer, and back up once the cap is lifted — at key frames,
+    /// chosen by the server from the layers' measured bitrates (no `selectLayer` here).
+    @Test func aCappedSubscriberGetsTheLowLayerAndTheHighOneWhenTheCapIsLifted() async throws {
+        let harness = try await SFUEdgeHarness()
+        let edge = harness.edge
+        let (peer, track) = try await harness.publishChromiumSimulcast(["h", "l"], name: "chromium-capped")
+        let (subscriber, transceivers, remote) = try await harness.connectSubscriber([.vp8])
+        let member = transceivers[0].session
+        let leg = try await edge.subscribe(transceivers[0], to: track)
+        let widths = NIOLockedValueBox<[Int]>([])
+        let subscriberTrack = try #require(remote.first)
+        let reading = Task {
+            do {
+                for try await frame in subscriberTrack {
+                    if let width = Self.vp8Width(frame) { widths.withLockedValue { $0.append(width) } }
+                }
+            } catch {}
+        }
+        func explain(_ what: String) async -> String {
+            let layers = await edge.layerMeasurements(of: track)
+            let layer = await edge.layer(of: leg)
+            return "\(what): layers \(layers), leg on \(String(describing: layer.current)) → \(String(describing: layer.pending)), "
+                + "switches \(await edge.layerSwitches), widths \(widths.withLockedValue { $0 }), \(await edge.routerStatistics); "
+                + "\(peer.output.suffix(3))"
+        }
+        /// Waits for a key frame after `mark` (an index into the widths seen) that satisfies `wanted`.
+        func keyFrame(_ what: String, after mark: Int, where wanted: @escaping @Sendable (Int) -> Bool) async throws -> Int {
+            do {
+                return try await withTimeout(40, what) {
+                    var polls = 0
+                    while true {
+                        if let width = widths.withLockedValue({ $0.dropFirst(mark).last(where: wanted) }) { return width }
+                        try await Task.sleep(for: .milliseconds(50))
+                        polls += 1
+                        if polls % 40 == 0 { await subscriberTrack.requestKeyFrame() }
+                    }
+                }
+            } catch {
+                Issue.record("\(await explain(what))")
+                throw error
+            }
+        }
+        // Both layers flowing and measured (Chromium ramps its estimate up before it sends h).
+        let rates = try await withTimeout(40, "both layers measured") { () -> (high: UInt64, low: UInt64, width: Int) in
+            while true {
+                let layers = await edge.layerMeasurements(of: track)
+                if layers.count == 2, layers.allSatisfy({ $0.bitsPerSecond > 0 && $0.size != nil }),
+                   layers[0].bitsPerSecond > layers[1].bitsPerSecond * 3 / 2 {
+                    return (layers[0].bitsPerSecond, layers[1].bitsPerSecond, layers[0].size!.width)
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        // Uncapped, the server sends the best layer.
+        let high = try await keyFrame("a key frame of layer h, uncapped", after: 0) { $0 == rates.width }
+        // Capped between the two layers' bitrates: the low layer.
+        let cap = UInt64((Double(rates.high) * Double(rates.low)).squareRoot())
+        await edge.setBitrateCap(cap, for: member)
+        #expect(await edge.bandwidthBudget(of: member) == cap)
+        var mark = widths.withLockedValue { $0.count }
+        let low = try await keyFrame("a key frame of layer l under a \(cap) bit/s cap", after: mark) { $0 < high }
+        #expect(low * 2 == high, "layer l is half of layer h: \(low) and \(high) wide")
+        #expect(await edge.layer(of: leg).current == SFUSource(track: track, layer: 1))
+        // Still low a second later: the choice holds while the cap does.
+        try await Task.sleep(for: .seconds(1))
+        let held = await explain("held")
+        #expect(await edge.layer(of: leg).current == SFUSource(track: track, layer: 1), "\(held)")
+        // Lifted: back up to h.
+        await edge.setBitrateCap(nil, for: member)
+        mark = widths.withLockedValue { $0.count }
+        _ = try await keyFrame("a key frame of layer h once the cap is lifted", after: mark) { $0 == high }
+        #expect(await edge.layer(of: leg).current == SFUSource(track: track, layer: 0))
+        #expect(await edge.layerSwitches >= 2)
+        #expect(await edge.simulcastPacketsWithoutLayer == 0)
+
+        reading.cancel()
+        await subscriber.close()
+        peer.closeInput()
+        peer.killAbruptly()
+        await edge.close()
+    }
+}
+
+extension SFUEdgeHarness {
+    struct Described: Decodable { var sdp: String }
+
+    /// Headless Chromium offering its fake camera as simulcast layers `rids` (full size first,
+    /// each next one halved) to a new session that accepts simulcast; the received track is
+    /// published. Returns the Chromium process and the track.
+    func publishChromiumSimulcast(_ rids: [String], name: String = "chromium-simulcast") async throws -> (PeerProcess, SFUTrackID) {
+        try InteropEnvironment.requirePrivateNamespace()
+        _ = try InteropEnvironment.executable("chromium", installHint: "apt-get install chromium")
+        let python = try InteropEnvironment.peerPython()
+        let script = InteropEnvironment.repositoryRoot.appendingPathComponent("scripts/interop/chromium_media_peer.py").path
+        let ridList = rids.map { "\"\($0)\"" }.joined(separator: ", ")
+        let peer = try PeerProcess(name, executable: python,
+                                   arguments: ["-u", script, "offer", #"{"send": ["video"], "codec": "VP8", "simulcast": ["# + ridList + "]}"])
+        let line = try await peer.waitForLine(timeout: 40) { $0.hasPrefix("{\"type\": \"offer\"") }
+        let offer = SessionDescription(type: .offer, sdp: try JSONDecoder().decode(Described.self, from: Data(line.utf8)).sdp)
+        #expect(offer.sdp.contains("a=simulcast:send " + rids.joined(separator: ";")))
+        var configuration = SessionConfiguration()
+        configuration.acceptsSimulcast = true
+        let key = await edge.addSession(RTCSession(configuration: configuration, certificate: certificate))
+        let answer = try await edge.withSession(key) { s throws(SessionError) -> SessionDescription? in
+            try s.setRemoteDescription(offer, now: .now())
+            try s.setLocalDescription(try s.createAnswer(), now: .now())
+            return s.localDescription
+        }
+        let answerDescription = try #require(answer ?? nil)
+        #expect(answerDescription.sdp.contains("a=simulcast:recv " + rids.joined(separator: ";")))
+        let data = try JSONEncoder().encode(["type": "answer", "sdp": answerDescription.sdp])
+        peer.write(String(decoding: data, as: UTF8.self) + "\n")
+        let added = seen.withLockedValue { events in
+            events.compactMap { k, event -> SessionRemoteTrack? in
+                if k == key, case .media(.trackAdded(let track)) = event { return track }
+                return nil
+            }
+        }
+        let video = try #require(added.first { $0.kind == .video })
+        return (peer, try await edge.publish(SFUTransceiver(session: key, handle: video.handle), codec: .vp8))
     }
 }

@@ -95,4 +95,62 @@ struct SFURoomChromiumTests {
             }
         }
     }
+    /// Simulcast through the signaling server's SFU (issue 15 item 2): a page sends its 640x480
+    /// camera as simulcast layers (`?simulcast=1`: f, h, q — Chromium sends f and h at this size),
+    /// one member asks for pictures no larger than 320x240 (`?maxres=`, the `max_resolution`
+    /// message), another asks nothing: the server sends each the layer that fits — the first
+    /// decodes the camera 320 wide at most, the second wider.
+    @Test func eachMemberGetsTheSimulcastLayerItAskedFor() async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        let chromium = try InteropEnvironment.executable("chromium", installHint: "apt-get install chromium")
+        let reports = DemoPageReports()
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("swiftrtc-sfu-simulcast-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let pageQueries = [
+            "cam": "simulcast=1",
+            "small": "small=1&maxres=320x240",
+            "big": "small=1",
+        ]
+        try await withSignalingServer({ config in
+            config.testReportHandler = { reports.store($0) }
+            config.sfu = SignalingSFUConfiguration(addresses: ["127.0.0.1"])
+        }) { server, port in
+            let edge = try #require(await server.sfuEdge)
+            var pages: [String: PeerProcess] = [:]
+            defer { for page in pages.values { page.terminate() } }
+            for name in ["cam", "small", "big"] {
+                pages[name] = try PeerProcess("chromium \(name)", executable: chromium, arguments:
+                    SignalingDemoPageChromiumTests.flags(profile: tmp.appendingPathComponent(name))
+                    + ["http://127.0.0.1:\(port)/?autotest=1&sfu=1&room=simulcast&peer=\(name)&" + pageQueries[name]!])
+                try await waitUntil(60, "\(name)'s first report", every: .milliseconds(100)) { reports[name] != nil }
+            }
+            func width(_ name: String) -> Int { reports[name]?.frameWidths?["cam"] ?? 0 }
+            func decoded(_ name: String) -> Int { reports[name]?.framesDecoded["cam"] ?? 0 }
+            func check(_ what: String, within seconds: Double, _ condition: () -> Bool) async throws {
+                do {
+                    try await waitUntil(seconds, what, every: .milliseconds(200), condition)
+                } catch {
+                    Issue.record("\(what); at the SFU:\n\(await edge.layerSummary)\nreports:\n\(reports.dump)")
+                    throw error
+                }
+            }
+            try await check("the small page decoding the camera at most 320 wide", within: 60) {
+                decoded("small") >= 20 && (1...320).contains(width("small"))
+            }
+            try await check("the big page decoding the camera wider than 320", within: 60) {
+                decoded("big") >= 20 && width("big") > 320
+            }
+            // And it stays so: both keep decoding, each at its size.
+            let before = (small: decoded("small"), big: decoded("big"))
+            try await check("both pages still decoding the camera", within: 30) {
+                decoded("small") > before.small + 10 && decoded("big") > before.big + 10
+            }
+            #expect((1...320).contains(width("small")), "\(reports.dump)")
+            #expect(width("big") > 320, "\(reports.dump)")
+            for name in pageQueries.keys {
+                #expect(reports[name]?.errors.isEmpty == true, "\(name)'s page errors: \(reports[name]?.errors ?? [])")
+            }
+        }
+    }
 }

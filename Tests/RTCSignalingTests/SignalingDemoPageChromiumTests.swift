@@ -12,6 +12,8 @@ struct DemoPageReport: Decodable, Sendable {
     var filesReceived: [File]
     var filesSent: [File]
     var framesDecoded: [String: Int]
+    /// SFU mode: per member, the width of the last video frame decoded from it.
+    var frameWidths: [String: Int]?
     var videoFrames: [String: Int]
     var audioSamples: [String: Int]?
     /// The selected pair's local/remote candidate types per member (`relay/relay`), from getStats.

@@ -124,4 +124,27 @@ struct SignalingHubServesSFURoomsTests {
         #expect(h.send(2, .offer(.init(type: .offer, sdp: "v=0"))).errorCode == .invalidMessage)
         #expect(h.send(1, .leave) == [.send(.peerLeft(peerID: "alice"), to: HubHarness.id(2))])
     }
+    @Test func maxResolutionGoesToTheSFUAndIsRefusedElsewhere() throws {
+        // On the wire: both sides or neither, in range.
+        #expect(try SignalingMessage.decode(#"{"type":"max_resolution","width":320,"height":240}"#) == .maxResolution(width: 320, height: 240))
+        #expect(try SignalingMessage.decode(#"{"type":"max_resolution"}"#) == .maxResolution(width: nil, height: nil))
+        #expect(SignalingMessage.maxResolution(width: 320, height: 240).jsonString() == #"{"height":240,"type":"max_resolution","width":320}"#)
+        for bad in [#"{"type":"max_resolution","width":320}"#, #"{"type":"max_resolution","width":0,"height":240}"#,
+                    #"{"type":"max_resolution","width":320,"height":100000}"#, #"{"type":"max_resolution","width":"big","height":1}"#] {
+            do { _ = try SignalingMessage.decode(bad); Issue.record("decoded \(bad)") } catch {
+                #expect(error.code == .invalidMessage, "\(bad)")
+            }
+        }
+        var h = HubHarness(Self.sfuHub)
+        h.connect(1)
+        _ = h.send(1, Self.sfuJoin("alice"))
+        #expect(h.send(1, .maxResolution(width: 320, height: 240))
+                == [.sfu(.maxResolution(width: 320, height: 240, from: HubHarness.id(1)))])
+        #expect(h.send(1, .maxResolution(width: nil, height: nil)) == [.sfu(.maxResolution(width: nil, height: nil, from: HubHarness.id(1)))])
+        // In a mesh room, or in none, there is no server to choose layers.
+        h.join(2, "bob", room: "mesh")
+        #expect(h.send(2, .maxResolution(width: 320, height: 240)).errorCode == .invalidMessage)
+        h.connect(3)
+        #expect(h.send(3, .maxResolution(width: 320, height: 240)).errorCode == .invalidMessage)
+    }
 }

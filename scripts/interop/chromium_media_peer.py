@@ -15,7 +15,8 @@ Usage: chromium_media_peer.py offer|answer PARAMS_JSON
 Prints the local description, trickled candidates, {"event": "track", "kind": ...} for each
 remote track, and every 500 ms {"event": "stats", "inbound": [...], "outbound": [...]} from
 getStats (inbound-rtp: kind, framesDecoded, frameWidth, frameHeight, totalSamplesReceived,
-packetsReceived, bytesReceived, codec; outbound-rtp: kind, framesEncoded, packetsSent, codec).
+packetsReceived, bytesReceived, codec; outbound-rtp: kind, rid, framesEncoded, packetsSent, bytesSent,
+frameWidth, qualityLimitationReason, codec) and the nominated pair's availableOutgoingBitrate.
 Each remote description on stdin is applied in turn; a remote offer is answered (renegotiation).
 """
 import json
@@ -41,14 +42,16 @@ async function report(pc) {
   const stats = await pc.getStats();
   const codecs = {}; stats.forEach(s => { if (s.type === 'codec') codecs[s.id] = s.mimeType; });
   const inbound = [], outbound = [];
+  let availableOutgoingBitrate;
   stats.forEach(s => {
     if (s.type === 'inbound-rtp') inbound.push({kind: s.kind, mid: s.mid, framesDecoded: s.framesDecoded ?? 0, frameWidth: s.frameWidth ?? 0,
       frameHeight: s.frameHeight ?? 0, totalSamplesReceived: s.totalSamplesReceived ?? 0, packetsReceived: s.packetsReceived,
       packetsLost: s.packetsLost, bytesReceived: s.bytesReceived, nackCount: s.nackCount, pliCount: s.pliCount, codec: codecs[s.codecId]});
-    if (s.type === 'outbound-rtp') outbound.push({kind: s.kind, mid: s.mid, framesEncoded: s.framesEncoded ?? 0, packetsSent: s.packetsSent,
-      codec: codecs[s.codecId]});
+    if (s.type === 'outbound-rtp') outbound.push({kind: s.kind, mid: s.mid, rid: s.rid, framesEncoded: s.framesEncoded ?? 0, packetsSent: s.packetsSent,
+      bytesSent: s.bytesSent, frameWidth: s.frameWidth ?? 0, qualityLimitationReason: s.qualityLimitationReason, codec: codecs[s.codecId]});
+    if (s.type === 'candidate-pair' && s.nominated && s.availableOutgoingBitrate !== undefined) availableOutgoingBitrate = s.availableOutgoingBitrate;
   });
-  post('/event', {event: 'stats', inbound, outbound});
+  post('/event', {event: 'stats', inbound, outbound, availableOutgoingBitrate});
   if (window.fullStats) { const all = []; stats.forEach(s => all.push(s)); post('/event', {event: 'getstats', stats: all}); }
 }
 (async () => {

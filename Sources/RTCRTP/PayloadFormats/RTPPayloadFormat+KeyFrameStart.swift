@@ -58,3 +58,16 @@ extension AV1PayloadFormat {
         return header & 0x80 == 0 && header & 0x08 != 0
     }
 }
+
+extension VP8PayloadFormat {
+    /// The picture size a VP8 key frame's first packet states (the frame header's start code
+    /// and 14-bit width and height, RFC 6386 §9.1), nil for any other payload.
+    public static func keyFrameSize(_ payload: ByteBuffer) -> (width: Int, height: Int)? {
+        guard let (descriptor, media) = try? VP8PayloadDescriptor.parse(payload), descriptor.isStartOfFrame,
+              let header = media.getBytes(at: media.readerIndex, length: 10),
+              header[0] & 0x01 == 0, header[3] == 0x9D, header[4] == 0x01, header[5] == 0x2A else { return nil }
+        let width = (Int(header[6]) | Int(header[7]) << 8) & 0x3FFF
+        let height = (Int(header[8]) | Int(header[9]) << 8) & 0x3FFF
+        return (width, height)
+    }
+}

@@ -17,6 +17,11 @@ const relayOnly = params.get("relay") === "1";
 const smallVideo = params.get("small") === "1";
 // `?tone=1`: send a steady 440 Hz tone instead of the microphone (a clear active speaker in tests).
 const tone = params.get("tone") === "1";
+// `?simulcast=1` (SFU rooms): the camera goes to the server as three simulcast layers, f, h and
+// q (full, half and quarter size); the server sends each member the layer that fits it.
+const simulcast = params.get("simulcast") === "1";
+// `?maxres=320x240` (SFU rooms): ask the server for simulcast layers no larger than this.
+const maxResolution = (params.get("maxres") || "").match(/^(\d+)x(\d+)$/);
 // The SFU's peer id: its messages carry no "from", ours to it no "target".
 const SERVER = "";
 const CHUNK = 16 * 1024;
@@ -34,7 +39,7 @@ const state = {
   trackToMember: new Map(), // SFU mode: remote track id -> member id
   localStream: null,
   iceServers: [],
-  report: { chatReceived: [], chatSent: [], filesReceived: [], filesSent: [], framesDecoded: {}, videoFrames: {}, audioSamples: {}, selectedCandidateTypes: {}, selectedRelayProtocols: {}, localCandidateAddresses: [], errors: [], members: [], liveTracks: {}, speakers: [], sfuReconnects: 0 },
+  report: { chatReceived: [], chatSent: [], filesReceived: [], filesSent: [], framesDecoded: {}, frameWidths: {}, videoFrames: {}, audioSamples: {}, selectedCandidateTypes: {}, selectedRelayProtocols: {}, localCandidateAddresses: [], errors: [], members: [], liveTracks: {}, speakers: [], sfuReconnects: 0 },
 };
 
 // ---------- UI helpers ----------
@@ -118,6 +123,21 @@ async function join(peerID, roomID, sfu) {
   };
 }
 
+// Our camera and microphone on a connection: to the SFU with `?simulcast=1`, video as three layers.
+function addLocalTracks(pc, id) {
+  for (const t of state.localStream.getTracks()) {
+    if (simulcast && id === SERVER && t.kind === "video") {
+      // Keep each layer's size under CPU load (Chromium drops the frame rate instead), so a
+      // member asking for a small picture gets the small layer, not a shrunken big one.
+      t.contentHint = "detail";
+      pc.addTransceiver(t, { direction: "sendrecv", streams: [state.localStream], sendEncodings: [
+        { rid: "f" }, { rid: "h", scaleResolutionDownBy: 2 }, { rid: "q", scaleResolutionDownBy: 4 }] });
+    } else {
+      pc.addTrack(t, state.localStream);
+    }
+  }
+}
+
 async function onSignal(m) {
   switch (m.type) {
     case "room_peers":
@@ -126,6 +146,7 @@ async function onSignal(m) {
       if (state.sfu) {
         // One connection, to the server; we offer it our tracks and a chat channel.
         state.members = [...m.peers];
+        if (maxResolution) send({ type: "max_resolution", width: +maxResolution[1], height: +maxResolution[2] });
         createPeer(SERVER, true);
       } else {
         // The joiner offers to everyone already there.
@@ -218,7 +239,7 @@ class Peer {
       else showVideo(member, e.streams[0] || new MediaStream([e.track]));
     };
     this.pc.ondatachannel = (e) => this.attach(e.channel);
-    if (state.localStream) for (const t of state.localStream.getTracks()) this.pc.addTrack(t, state.localStream);
+    if (state.localStream) addLocalTracks(this.pc, id);
     if (initiator) {
       // Ask to receive audio and video even without a camera (e.g. from `swiftrtc play`); a
       // camera started later reuses these transceivers.
@@ -430,9 +451,7 @@ async function startVideo() {
   caption.textContent = state.me + " (you)";
   figure.append(video, caption);
   $("videos").prepend(figure);
-  for (const peer of state.peers.values()) {
-    for (const t of state.localStream.getTracks()) peer.pc.addTrack(t, state.localStream);
-  }
+  for (const [id, peer] of state.peers) addLocalTracks(peer.pc, id);
   renderMembers();
 }
 
@@ -483,6 +502,7 @@ async function collectStats() {
       const member = s.type === "inbound-rtp" ? (state.midToMember.get(s.mid) || state.trackToMember.get(s.trackIdentifier)) : undefined;
       if (member === undefined) return;
       if (s.kind === "video") state.report.framesDecoded[member] = s.framesDecoded || 0;
+      if (s.kind === "video") state.report.frameWidths[member] = s.frameWidth || 0;
       if (s.kind === "audio") state.report.audioSamples[member] = s.totalSamplesReceived || 0;
     });
     const live = {}, ended = new Set();
