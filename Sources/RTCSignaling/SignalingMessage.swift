@@ -37,6 +37,10 @@ public enum SignalingMessage: Sendable, Hashable {
     /// Server → members of an SFU room: the room's dominant speaker (from the members' audio
     /// levels, RFC 6464) is now `peerID`; nil when nobody speaks any more.
     case speakerChanged(peerID: String?)
+    /// Server → joiner (cluster mode): SFU room `roomID` is served by another server instance,
+    /// its home; join it there, at the WebSocket URL `url` (`docs/cluster.md`). Nothing was
+    /// joined here; the connection stays open.
+    case redirect(roomID: String, url: String)
 
     /// The value of the JSON `type` field for this message.
     public var type: String {
@@ -52,13 +56,14 @@ public enum SignalingMessage: Sendable, Hashable {
         case .error: "error"
         case .shutdown: "shutdown"
         case .speakerChanged: "speaker_changed"
+        case .redirect: "redirect"
         }
     }
 
     /// Every `type` value of the protocol.
     public static let allTypes: Set<String> = [
         "join", "leave", "offer", "answer", "ice_candidate", "room_peers", "peer_joined", "peer_left", "error", "shutdown",
-        "speaker_changed",
+        "speaker_changed", "redirect",
     ]
 
     /// The `type` values a client may send to the server.
@@ -145,7 +150,7 @@ public enum SignalingMessage: Sendable, Hashable {
 
 extension SignalingMessage: Codable {
     private enum CodingKeys: String, CodingKey {
-        case type, target, from, offer, answer, candidate, peers, code, message, token, mode
+        case type, target, from, offer, answer, candidate, peers, code, message, token, mode, url
         case peerID = "peer_id"
         case roomID = "room_id"
     }
@@ -189,6 +194,8 @@ extension SignalingMessage: Codable {
             self = .shutdown(message: try c.decodeIfPresent(String.self, forKey: .message) ?? "")
         case "speaker_changed":
             self = .speakerChanged(peerID: try c.decodeIfPresent(String.self, forKey: .peerID))
+        case "redirect":
+            self = .redirect(roomID: try c.decode(String.self, forKey: .roomID), url: try c.decode(String.self, forKey: .url))
         default:
             throw SignalingProtocolError(.unknownType, "unknown message type \"\(type.prefix(64))\"")
         }
@@ -231,6 +238,9 @@ extension SignalingMessage: Codable {
             try c.encode(message, forKey: .message)
         case .speakerChanged(let peerID):
             try c.encodeIfPresent(peerID, forKey: .peerID)
+        case .redirect(let roomID, let url):
+            try c.encode(roomID, forKey: .roomID)
+            try c.encode(url, forKey: .url)
         }
     }
 }
