@@ -138,9 +138,11 @@ public actor SignalingClient {
     public nonisolated let reconnectPolicy: SignalingReconnectPolicy
     /// Everything that happens, in order (one consumer; unbounded buffer — signaling is low-rate).
     public nonisolated let events: AsyncStream<SignalingClientEvent>
-    /// Most `redirect`s followed in a row before the join is accepted; one more stops the
-    /// client with ``SignalingClientError/tooManyRedirects(hops:url:)`` (a loop between
-    /// instances that disagree about a room's home).
+    /// Most `redirect`s followed in a row — each connection redirected again at once — before
+    /// a join is accepted; one more stops the client with
+    /// ``SignalingClientError/tooManyRedirects(hops:url:)`` (a loop between instances that
+    /// disagree about a room's home). A redirect target that cannot be reached or closes ends
+    /// the run: the client reconnects with back-off from its own URLs.
     public nonisolated let maxRedirects: Int
 
     private let eventsContinuation: AsyncStream<SignalingClientEvent>.Continuation
@@ -217,6 +219,10 @@ public actor SignalingClient {
             }
             pendingRedirect = nil
             redirectURL = nil  // a redirect target is tried once; reconnects start over
+            // A run of hops ends here: only redirects that follow each other at once count (a
+            // loop); a home that cannot be reached (it died, the directory does not know yet)
+            // is retried with back-off like any other server.
+            redirects = 0
             urlIndex = (urlIndex + 1) % (fallbackURLs.count + 1)  // the next server of the cluster, if any
             if stopped || stopReason != nil || Task.isCancelled {
                 if let stopReason { logger.error("the join cannot succeed; not reconnecting", metadata: ["error": "\(stopReason)"]) }

@@ -190,3 +190,49 @@ struct SignalingClusterSFUChromiumTests {
         }
     }
 }
+
+/// Failover of an SFU room's home with `RoomClient`s that reconnect on their own.
+@Suite("SFU room clients follow their room to a new home", .serialized)
+struct SignalingClusterSFUFailoverTests {
+    /// a (instance 0, falling back to instance 1) makes instance 0 the home; b (instance 1) is
+    /// redirected there; they chat. Instance 0 stops (it leaves the cluster and tells its
+    /// clients): both reconnect, the room is homed again at instance 1, and the room clients'
+    /// new connections to its SFU carry their chat both ways.
+    @Test func roomClientsFollowTheRoomToANewHomeWhenTheOldOneStops() async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        let database = try await PostgresServer.started()
+        defer { database.shutdown() }
+        try await SignalingClusterSFUTests.withSFUCluster(database: database) { servers, ports in
+            let url = { (n: Int) in "ws://127.0.0.1:\(ports[n])/ws" }
+            let fast = SignalingReconnectPolicy(initialDelay: .milliseconds(200), maxDelay: .milliseconds(500))
+            let webRTC = WebRTCClient(engine: .native)
+            let a = RoomClient(webRTC: webRTC, signaling: SignalingClient(url: url(0), peerID: "a", roomID: "moving", reconnectPolicy: fast,
+                                                                          fallbackURLs: [url(1)], mode: .sfu))
+            let b = RoomClient(webRTC: webRTC, signaling: SignalingClient(url: url(1), peerID: "b", roomID: "moving", reconnectPolicy: fast,
+                                                                          mode: .sfu))
+            let aChannels = SFUSessionReplacementTests.Channels(a)
+            let bChannels = SFUSessionReplacementTests.Channels(b)
+            #expect(try await withTimeout(15, "a joining") { try await a.join() } == [])
+            #expect(try await withTimeout(15, "b joining") { try await b.join() } == ["a"])
+            try await SFUSessionReplacementTests.deliver("before", from: try await aChannels.number(1), to: try await bChannels.number(1))
+            let oldHome = try #require(await servers[0].clusterStatus()?.instance)
+            let newHome = try #require(await servers[1].clusterStatus()?.instance)
+            #expect(try await database.psql("SELECT home_instance FROM swiftrtc_rooms WHERE room_id = 'moving'") == oldHome)
+
+            await servers[0].shutdown()
+            try await waitUntil(30, "a and b members of the room homed at instance 1") {
+                let home = try await database.psql("SELECT home_instance FROM swiftrtc_rooms WHERE room_id = 'moving'")
+                let members = try await database.psql(
+                    "SELECT string_agg(peer_id || '@' || instance_id, ',' ORDER BY peer_id) FROM swiftrtc_members")
+                return home == newHome && members == "a@\(newHome),b@\(newHome)"
+            }
+            let (a2, b2) = (try await aChannels.number(2), try await bChannels.number(2))
+            try await SFUSessionReplacementTests.deliver("after, from a", from: a2, to: b2)
+            try await SFUSessionReplacementTests.deliver("after, from b", from: b2, to: a2)
+            #expect(await a.members == ["b"])
+            #expect(await b.members == ["a"])
+            await a.close()
+            await b.close()
+        }
+    }
+}
