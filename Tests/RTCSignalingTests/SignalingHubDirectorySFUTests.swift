@@ -56,6 +56,15 @@ struct SignalingHubDirectorySFUTests {
         #expect(h.send(1, Self.sfuJoin("a", room: "hall")) == [.directory(.join(HubHarness.id(1), roomID: "hall", peerID: "a", mode: .sfu))])
     }
 
+    /// The `redirect` on the wire, as `docs/signaling-protocol.md` shows it; both fields required.
+    @Test func theRedirectMessageHasTheDocumentedShape() throws {
+        #expect(SignalingMessage.redirect(roomID: "hall", url: "ws://10.0.0.2:8080/ws").jsonString()
+                == #"{"room_id":"hall","type":"redirect","url":"ws://10.0.0.2:8080/ws"}"#)
+        #expect(try SignalingMessage.decode(#"{"type":"redirect","room_id":"hall","url":"wss://h/ws"}"#)
+                == .redirect(roomID: "hall", url: "wss://h/ws"))
+        #expect(throws: SignalingProtocolError.self) { try SignalingMessage.decode(#"{"type":"redirect","room_id":"hall"}"#) }
+    }
+
     /// The mirrored rooms know their modes: a mesh join of an SFU room (members elsewhere) and
     /// an SFU join of a mesh room are refused without asking the directory.
     @Test func modesOfRoomsOnOtherInstancesAreKnown() {
