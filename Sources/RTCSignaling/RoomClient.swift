@@ -349,7 +349,7 @@ public actor RoomClient {
             if joinedPeers == nil { joinError = "\(error)" }
         case .speakerChanged(let id):
             speakerSink.yield(id)
-        case .connected, .serverShutdown, .disconnected:
+        case .connected, .serverShutdown, .disconnected, .redirected:
             break
         }
     }
@@ -383,9 +383,11 @@ public actor RoomClient {
         }
     }
 
-    private func signalingEnded() {
+    private func signalingEnded() async {
         if joinedPeers == nil {
-            failJoinWaiters(RoomError.joinFailed(joinError ?? "no connection to the signaling server at \(signaling.url) (the signaling client gave up)"))
+            let stopped = await signaling.stopError.map { "\($0)" }
+            failJoinWaiters(RoomError.joinFailed(stopped ?? joinError
+                ?? "no connection to the signaling server at \(signaling.url) (the signaling client gave up)"))
         }
     }
 

@@ -14,6 +14,10 @@ public enum SignalingClientError: Error, Sendable, Equatable, CustomStringConver
     case closed
     /// Connecting failed (the underlying error's description).
     case connectionFailed(String)
+    /// The join was redirected (cluster mode: an SFU room's home is another server instance)
+    /// more than ``SignalingClient/maxRedirects`` times in a row without being accepted;
+    /// `url` is the last redirect's target.
+    case tooManyRedirects(hops: Int, url: String)
 
     /// A readable explanation.
     public var description: String {
@@ -22,6 +26,8 @@ public enum SignalingClientError: Error, Sendable, Equatable, CustomStringConver
         case .notConnected: "not connected to the signaling server"
         case .closed: "the signaling client is closed"
         case .connectionFailed(let reason): "could not connect: \(reason)"
+        case .tooManyRedirects(let hops, let url):
+            "the join was redirected more than \(hops) times without being accepted (last to \(url)); the servers' homes for the room disagree"
         }
     }
 }
@@ -51,6 +57,9 @@ public enum SignalingClientEvent: Sendable, Equatable {
     case serverShutdown(message: String)
     /// The connection dropped; the client reconnects after `reconnectIn` (nil: it stops).
     case disconnected(reconnectIn: Duration?)
+    /// Cluster mode: the server sent the join elsewhere (an SFU room's home instance); the
+    /// client closes this connection and joins again at `url` at once.
+    case redirected(url: String)
 }
 
 /// Exponential back-off between reconnect attempts: `initialDelay × multiplier^n`, capped at
@@ -95,7 +104,9 @@ extension Duration {
 /// A client of the SwiftRTC signaling server (`docs/signaling-protocol.md`): connects over
 /// WebSocket, joins one room, sends typed messages and reports what arrives on ``events``.
 /// When the connection drops (or the server shuts down) it reconnects with exponential
-/// back-off and joins the same room again.
+/// back-off and joins the same room again. A `redirect` from the server (a cluster's SFU room
+/// lives on another instance, `docs/cluster.md`) is followed at once: the client connects to
+/// the URL it names and joins there, at most ``maxRedirects`` times in a row.
 ///
 /// ```swift
 /// let client = SignalingClient(url: "ws://127.0.0.1:8080/ws", peerID: "alice", roomID: "demo")
@@ -127,6 +138,12 @@ public actor SignalingClient {
     public nonisolated let reconnectPolicy: SignalingReconnectPolicy
     /// Everything that happens, in order (one consumer; unbounded buffer — signaling is low-rate).
     public nonisolated let events: AsyncStream<SignalingClientEvent>
+    /// Most `redirect`s followed in a row — each connection redirected again at once — before
+    /// a join is accepted; one more stops the client with
+    /// ``SignalingClientError/tooManyRedirects(hops:url:)`` (a loop between instances that
+    /// disagree about a room's home). A redirect target that cannot be reached or closes ends
+    /// the run: the client reconnects with back-off from its own URLs.
+    public nonisolated let maxRedirects: Int
 
     private let eventsContinuation: AsyncStream<SignalingClientEvent>.Continuation
     private let logger: Logger
@@ -137,16 +154,26 @@ public actor SignalingClient {
     private var isJoined = false
     /// Index into `[url] + fallbackURLs` of the server to connect to next.
     private var urlIndex = 0
+    /// Where the server redirected the join: the next connection (only) goes there.
+    private var redirectURL: String?
+    /// A redirect received on the current connection, followed when it has closed.
+    private var pendingRedirect: String?
+    /// Redirects followed since the last accepted join.
+    private var redirects = 0
+    /// Why the client stopped by itself (a refused join, too many redirects).
+    private var stopReason: SignalingClientError?
 
     /// Creates a client; call ``run()`` to connect. `logger` (with `peer` and `room` metadata
     /// added) records connects, reconnects with their back-off, joins, members coming and
     /// going, and errors from the server. `mode` is sent with every `join`: `.sfu` joins an SFU
-    /// room, where the server is this client's only peer (``server``).
+    /// room, where the server is this client's only peer (``server``). `maxRedirects` bounds
+    /// the `redirect`s followed in a row (``maxRedirects``).
     public init(url: String, peerID: String, roomID: String, token: String? = nil,
                 reconnectPolicy: SignalingReconnectPolicy = .init(),
                 logger: Logger = Logger(label: "swiftrtc.signaling"), fallbackURLs: [String] = [],
-                mode: SignalingRoomMode = .mesh) {
+                mode: SignalingRoomMode = .mesh, maxRedirects: Int = 3) {
         self.mode = mode
+        self.maxRedirects = max(0, maxRedirects)
         self.url = url
         self.fallbackURLs = fallbackURLs
         self.peerID = peerID
@@ -166,9 +193,14 @@ public actor SignalingClient {
     /// The join error that made the client stop reconnecting, if any.
     public var failure: SignalingProtocolError? { fatal }
 
+    /// Why the client stopped by itself, if it did: the server refused the join
+    /// (``SignalingClientError/server(_:)``, the same error as ``failure``) or the join was
+    /// redirected too often (``SignalingClientError/tooManyRedirects(hops:url:)``).
+    public var stopError: SignalingClientError? { stopReason }
+
     /// Connects, joins, and keeps reconnecting until ``close()``, cancellation, a fatal join
-    /// error (unauthorized, expired token, invalid id, room full) or `maxAttempts`. Returns
-    /// when the client stops; ``events`` finishes then.
+    /// error (unauthorized, expired token, invalid id, room full), too many redirects in a row
+    /// or `maxAttempts`. Returns when the client stops; ``events`` finishes then.
     public func run() async {
         defer { eventsContinuation.finish() }
         while !stopped && !Task.isCancelled {
@@ -177,11 +209,23 @@ public actor SignalingClient {
             } catch {
                 if !stopped { logger.warning("signaling connection failed", metadata: ["url": "\(currentURL)", "error": "\(error)"]) }
             }
-            urlIndex = (urlIndex + 1) % (fallbackURLs.count + 1)  // the next server of the cluster, if any
             outbox = nil
             isJoined = false
-            if stopped || fatal != nil || Task.isCancelled {
-                if let fatal { logger.error("the server refused the join; not reconnecting", metadata: ["error": "\(fatal)"]) }
+            if let next = pendingRedirect, !stopped, !Task.isCancelled {
+                // Joined nowhere yet: straight to the room's home, no back-off.
+                pendingRedirect = nil
+                redirectURL = next
+                continue
+            }
+            pendingRedirect = nil
+            redirectURL = nil  // a redirect target is tried once; reconnects start over
+            // A run of hops ends here: only redirects that follow each other at once count (a
+            // loop); a home that cannot be reached (it died, the directory does not know yet)
+            // is retried with back-off like any other server.
+            redirects = 0
+            urlIndex = (urlIndex + 1) % (fallbackURLs.count + 1)  // the next server of the cluster, if any
+            if stopped || stopReason != nil || Task.isCancelled {
+                if let stopReason { logger.error("the join cannot succeed; not reconnecting", metadata: ["error": "\(stopReason)"]) }
                 logger.debug("signaling client stopped")
                 eventsContinuation.yield(.disconnected(reconnectIn: nil))
                 return
@@ -243,7 +287,7 @@ public actor SignalingClient {
     // MARK: - One connection
 
     /// The server this client connects to next.
-    private var currentURL: String { urlIndex == 0 ? url : fallbackURLs[urlIndex - 1] }
+    private var currentURL: String { redirectURL ?? (urlIndex == 0 ? url : fallbackURLs[urlIndex - 1]) }
 
     private func connectOnce() async throws {
         let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .unbounded)
@@ -288,6 +332,7 @@ public actor SignalingClient {
         case .roomPeers(let room, let peers):
             isJoined = true
             attempts = 0
+            redirects = 0
             logger.info("joined the room", metadata: ["members": "\(peers.joined(separator: ","))"])
             eventsContinuation.yield(.joined(roomID: room, peers: peers))
         case .peerJoined(let peer):
@@ -304,15 +349,18 @@ public actor SignalingClient {
             eventsContinuation.yield(.iceCandidate(candidate, from: from ?? Self.server))
         case .speakerChanged(let peer):
             eventsContinuation.yield(.speakerChanged(peer))
+        case .redirect(let room, let target):
+            redirected(room: room, to: target)
         case .error(let code, let reason):
             let error = SignalingProtocolError(code, reason)
             logger.warning("error from the signaling server", metadata: ["code": "\(code.rawValue)", "reason": "\(reason)"])
             eventsContinuation.yield(.error(error))
             if !isJoined {
                 switch code {
-                case .unauthorized, .tokenExpired, .invalidMessage, .roomFull, .roomModeMismatch, .sfuUnavailable:
+                case .unauthorized, .tokenExpired, .invalidMessage, .roomFull, .roomModeMismatch, .sfuUnavailable, .homeUnavailable:
                     // Retrying the same join cannot succeed.
                     fatal = error
+                    stopReason = .server(error)
                     outbox?.finish()
                 case .duplicatePeerID, .unavailable:
                     // Probably our previous connection, not yet timed out, or a server that
@@ -328,5 +376,24 @@ public actor SignalingClient {
         case .join, .leave, .maxResolution:
             logger.warning("unexpected message from the server", metadata: ["type": "\(message.type)"])
         }
+    }
+
+    /// A `redirect` for our join: close this connection and join at `target` (``run()`` does
+    /// when the connection has closed), unless that makes too many hops in a row.
+    private func redirected(room: String, to target: String) {
+        guard !isJoined, room == roomID, pendingRedirect == nil else {
+            logger.warning("ignoring an unexpected redirect", metadata: ["to": "\(target)", "redirect_room": "\(room)"])
+            return
+        }
+        redirects += 1
+        if redirects > maxRedirects {
+            stopReason = .tooManyRedirects(hops: maxRedirects, url: target)
+            logger.error("too many redirects; not following", metadata: ["to": "\(target)", "hops": "\(maxRedirects)"])
+        } else {
+            logger.info("the room lives on another server; following the redirect", metadata: ["to": "\(target)"])
+            pendingRedirect = target
+            eventsContinuation.yield(.redirected(url: target))
+        }
+        outbox?.finish()
     }
 }

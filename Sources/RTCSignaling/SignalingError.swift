@@ -35,9 +35,12 @@ public enum SignalingErrorCode: String, Sendable, Codable, CaseIterable {
     /// `join` asked for another ``SignalingRoomMode`` than the room has (a mesh room joined
     /// with `"mode":"sfu"`, or the other way round).
     case roomModeMismatch = "room_mode_mismatch"
-    /// `join` asked for an SFU room and this server runs no SFU (started without it, or in
-    /// cluster mode).
+    /// `join` asked for an SFU room and this server runs no SFU (started without it).
     case sfuUnavailable = "sfu_unavailable"
+    /// Cluster mode: `join` asked for an SFU room whose home is another server instance, and
+    /// that instance has no public URL to send the client to (it was started without
+    /// `--public-url`), so the join can be neither served here nor redirected.
+    case homeUnavailable = "home_unavailable"
     /// In an SFU room: the server could not apply the member's description or candidate
     /// (malformed SDP, an unsupported offer). The member's connection to the server stays as it was.
     case negotiationFailed = "negotiation_failed"

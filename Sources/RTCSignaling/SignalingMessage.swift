@@ -41,6 +41,10 @@ public enum SignalingMessage: Sendable, Hashable {
     /// `height` pixels (both nil: any size again). The server picks, per published track, the
     /// best layer within this and the member's bandwidth.
     case maxResolution(width: Int?, height: Int?)
+    /// Server → joiner (cluster mode): SFU room `roomID` is served by another server instance,
+    /// its home; join it there, at the WebSocket URL `url` (`docs/cluster.md`). Nothing was
+    /// joined here; the connection stays open.
+    case redirect(roomID: String, url: String)
 
     /// The value of the JSON `type` field for this message.
     public var type: String {
@@ -57,13 +61,14 @@ public enum SignalingMessage: Sendable, Hashable {
         case .shutdown: "shutdown"
         case .speakerChanged: "speaker_changed"
         case .maxResolution: "max_resolution"
+        case .redirect: "redirect"
         }
     }
 
     /// Every `type` value of the protocol.
     public static let allTypes: Set<String> = [
         "join", "leave", "offer", "answer", "ice_candidate", "room_peers", "peer_joined", "peer_left", "error", "shutdown",
-        "speaker_changed", "max_resolution",
+        "speaker_changed", "max_resolution", "redirect",
     ]
 
     /// The `type` values a client may send to the server.
@@ -150,7 +155,7 @@ public enum SignalingMessage: Sendable, Hashable {
 
 extension SignalingMessage: Codable {
     private enum CodingKeys: String, CodingKey {
-        case type, target, from, offer, answer, candidate, peers, code, message, token, mode, width, height
+        case type, target, from, offer, answer, candidate, peers, code, message, token, mode, width, height, url
         case peerID = "peer_id"
         case roomID = "room_id"
     }
@@ -204,6 +209,8 @@ extension SignalingMessage: Codable {
                 throw SignalingProtocolError(.invalidMessage, "\"max_resolution\" width and height must be 1 to 16384 pixels")
             }
             self = .maxResolution(width: width, height: height)
+        case "redirect":
+            self = .redirect(roomID: try c.decode(String.self, forKey: .roomID), url: try c.decode(String.self, forKey: .url))
         default:
             throw SignalingProtocolError(.unknownType, "unknown message type \"\(type.prefix(64))\"")
         }
@@ -249,6 +256,9 @@ extension SignalingMessage: Codable {
         case .maxResolution(let width, let height):
             try c.encodeIfPresent(width, forKey: .width)
             try c.encodeIfPresent(height, forKey: .height)
+        case .redirect(let roomID, let url):
+            try c.encode(roomID, forKey: .roomID)
+            try c.encode(url, forKey: .url)
         }
     }
 }

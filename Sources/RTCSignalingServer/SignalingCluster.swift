@@ -262,11 +262,13 @@ final class SignalingCluster: Sendable {
 
     private func register(_ session: Session) async throws -> [SignalingDirectoryMember] {
         let address = self.address.withLockedValue { $0 }
-        let rows = try await session.directory.query("SELECT * FROM swiftrtc_register(\(session.id), \(address))", logger: logger)
+        let url = configuration.publicURL ?? ""
+        let rows = try await session.directory.query("SELECT * FROM swiftrtc_register(\(session.id), \(address), \(url))", logger: logger)
         var members: [SignalingDirectoryMember] = []
-        for try await (room, peer, instance, connection, seq) in rows.decode((String, String, String, Int64, Int64).self) {
+        for try await (room, peer, instance, connection, seq, mode) in rows.decode((String, String, String, Int64, Int64, String).self) {
             members.append(SignalingDirectoryMember(roomID: room, peerID: peer, instance: instance,
-                                                    connection: SignalingConnectionID(UInt64(bitPattern: connection)), seq: seq))
+                                                    connection: SignalingConnectionID(UInt64(bitPattern: connection)), seq: seq,
+                                                    mode: SignalingRoomMode(rawValue: mode) ?? .mesh))
         }
         return members
     }
@@ -313,18 +315,35 @@ final class SignalingCluster: Sendable {
         for await _ in wakeUps {
             for request in outbox.takeRequests() {
                 switch request {
-                case .join(let connection, let roomID, let peerID):
+                case .join(let connection, let roomID, let peerID, let mode):
                     var outcome = ""
                     for try await result in try await session.directory.query(
-                        "SELECT swiftrtc_join(\(roomID), \(peerID), \(session.id), \(Int64(bitPattern: connection.rawValue)), \(Int32(clamping: maxRoomSize)))",
+                        "SELECT swiftrtc_join(\(roomID), \(peerID), \(session.id), \(Int64(bitPattern: connection.rawValue)), \(Int32(clamping: maxRoomSize)), \(mode.rawValue))",
                         logger: logger).decode(String.self) {
                         outcome = result
+                    }
+                    if outcome.hasPrefix("redirect\t") {
+                        let url = String(outcome.dropFirst("redirect\t".count))
+                        connections.applyDirectory { $0.directoryJoinRedirected(connection, roomID: roomID, url: url) }
+                        continue
                     }
                     let error: SignalingProtocolError
                     switch outcome {
                     case "ok": continue  // the join arrives as a notification, in the cluster's order
                     case "duplicate": error = SignalingProtocolError(.duplicatePeerID, "peer id \"\(peerID)\" is already in room \"\(roomID)\"")
                     case "full": error = SignalingProtocolError(.roomFull, "room \"\(roomID)\" is full (\(maxRoomSize) peers)")
+                    case "mode":
+                        let other: SignalingRoomMode = mode == .sfu ? .mesh : .sfu
+                        error = SignalingProtocolError(.roomModeMismatch,
+                                                       "room \"\(roomID)\" is a \(other.rawValue) room; join it with \"mode\":\"\(other.rawValue)\"")
+                    case "nohome":
+                        error = SignalingProtocolError(.homeUnavailable, "SFU room \"\(roomID)\" is served by another server instance, "
+                            + "which has no public URL to send you to (start it with --public-url)")
+                    case "stale":
+                        // The home is this server's own registration before it lost the database:
+                        // removed within the heartbeat timeout, then the room can be homed again.
+                        error = SignalingProtocolError(.unavailable, "SFU room \"\(roomID)\" is still homed on this server's previous "
+                            + "registration; reconnect and join again in a few seconds")
                     case "unregistered":
                         throw SessionLost(description: "this instance was presumed dead (its heartbeat was late) and removed")
                     default: throw SessionLost(description: "unexpected answer to a join: \(outcome)")
@@ -402,10 +421,11 @@ final class SignalingCluster: Sendable {
         var fields = payload.split(separator: "\t", maxSplits: 6, omittingEmptySubsequences: false)
         guard let kind = fields.first else { return }
         switch kind {
-        case "j" where fields.count == 6:
-            guard let seq = Int64(fields[1]), let connection = UInt64(fields[3]) else { break }
-            let member = SignalingDirectoryMember(roomID: String(fields[4]), peerID: String(fields[5]), instance: String(fields[2]),
-                                                  connection: SignalingConnectionID(connection), seq: seq)
+        case "j" where fields.count == 7:
+            guard let seq = Int64(fields[1]), let connection = UInt64(fields[3]),
+                  let mode = SignalingRoomMode(rawValue: String(fields[4])) else { break }
+            let member = SignalingDirectoryMember(roomID: String(fields[5]), peerID: String(fields[6]), instance: String(fields[2]),
+                                                  connection: SignalingConnectionID(connection), seq: seq, mode: mode)
             connections.applyDirectory { $0.directoryJoined(member) }
             return
         case "l" where fields.count == 4:
@@ -451,62 +471,4 @@ final class SignalingCluster: Sendable {
         let error = SignalingProtocolError(.unavailable, "the message could not be carried to another server instance (cluster database unavailable)")
         connections.applyDirectory { $0.remoteRefused(origin, error: error) }
     }
-
-    // MARK: - Helpers
-
-    private static func makeInstanceID() -> String {
-        var rng = SystemRandomNumberGenerator()
-        return (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &rng)) }.joined()
-    }
-
-    /// A description of a database error with PostgreSQL's own message (PSQLError hides it
-    /// from `description`).
-    static func describe(_ error: any Error) -> String {
-        if let error = error as? PSQLError {
-            if let message = error.serverInfo?[.message] { return "\(error.code): \(message)" }
-            if let underlying = error.underlying { return "\(error.code): \(underlying)" }
-            return "\(error.code)"
-        }
-        return "\(error)"
-    }
-
-    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=…]` → a configuration and
-    /// the endpoint without password (for messages).
-    static func parse(_ url: String, connectTimeout: Duration) throws(SignalingClusterError)
-        -> (PostgresConnection.Configuration, String) {
-        guard let components = URLComponents(string: url), let scheme = components.scheme,
-              scheme == "postgres" || scheme == "postgresql" else {
-            throw .invalidDatabaseURL("the scheme must be postgres:// or postgresql://")
-        }
-        guard let host = components.host, !host.isEmpty else { throw .invalidDatabaseURL("no host") }
-        guard let user = components.user, !user.isEmpty else { throw .invalidDatabaseURL("no user") }
-        let port = components.port ?? 5432
-        let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
-        let database = path.isEmpty ? user : path
-        var tls = PostgresConnection.Configuration.TLS.disable
-        switch components.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "disable" {
-        case "disable": tls = .disable
-        case "prefer", "require":
-            do {
-                let context = try NIOSSLContext(configuration: .makeClientConfiguration())
-                tls = components.queryItems?.first(where: { $0.name == "sslmode" })?.value == "require" ? .require(context) : .prefer(context)
-            } catch {
-                throw .invalidDatabaseURL("TLS could not be set up: \(error)")
-            }
-        case let other: throw .invalidDatabaseURL("sslmode \(other) is not supported (disable, prefer, require)")
-        }
-        var configuration = PostgresConnection.Configuration(host: host, port: port, username: user,
-                                                             password: components.password, database: database, tls: tls)
-        configuration.options.connectTimeout = .nanoseconds(Int64(connectTimeout.components.seconds) * 1_000_000_000
-            + connectTimeout.components.attoseconds / 1_000_000_000)
-        return (configuration, "\(user)@\(host):\(port)/\(database)")
-    }
-}
-
-/// The cluster's swift-metrics instruments (per instance: each process exports its own).
-struct SignalingClusterMetrics: Sendable {
-    let healthy = Gauge(label: "swiftrtc_signaling_cluster_healthy")
-    let instances = Gauge(label: "swiftrtc_signaling_cluster_instances")
-    let relayedOut = Counter(label: "swiftrtc_signaling_cluster_relayed_out")
-    let relayedIn = Counter(label: "swiftrtc_signaling_cluster_relayed_in")
 }

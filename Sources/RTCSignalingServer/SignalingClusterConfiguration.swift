@@ -15,12 +15,18 @@ public struct SignalingClusterConfiguration: Sendable, Equatable {
     public var maxReconnectDelay: Duration
     /// Timeout of each attempt to open a database connection.
     public var connectTimeout: Duration
+    /// The WebSocket URL clients reach this instance at (e.g. `wss://sfu-2.example.com/ws`),
+    /// recorded in the database: a join of an SFU room whose home is this instance, arriving at
+    /// another one, is redirected here. `nil`: such joins get `home_unavailable` instead (this
+    /// instance still serves the SFU rooms it is the home of to clients that connect to it).
+    public var publicURL: String?
 
     /// A cluster configuration: heartbeat every second, dead after 5 s, reconnect back-off
-    /// from 0.5 s to 10 s.
+    /// from 0.5 s to 10 s, no public URL.
     public init(databaseURL: String, heartbeatInterval: Duration = .seconds(1), heartbeatTimeout: Duration = .seconds(5),
                 reconnectDelay: Duration = .milliseconds(500), maxReconnectDelay: Duration = .seconds(10),
-                connectTimeout: Duration = .seconds(5)) {
+                connectTimeout: Duration = .seconds(5), publicURL: String? = nil) {
+        self.publicURL = publicURL
         self.databaseURL = databaseURL
         self.heartbeatInterval = heartbeatInterval
         self.heartbeatTimeout = heartbeatTimeout

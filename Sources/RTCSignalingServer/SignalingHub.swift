@@ -19,9 +19,11 @@ import RTCSession
 /// A room is a mesh or an SFU room (``SignalingRoomMode``, the first member's `join`): in an SFU
 /// room members' descriptions and candidates carry no `target` and go to the server's SFU as
 /// ``SignalingOutput/sfu(_:)`` requests, in order with its joins and leaves
-/// (``SignalingHubConfiguration/sfuAvailable``; never with a directory).
+/// (``SignalingHubConfiguration/sfuAvailable``). With a directory an SFU room lives on one
+/// instance, its home: the directory redirects joins that arrive elsewhere
+/// (``directoryJoinRedirected(_:roomID:url:)``).
 public struct SignalingHub: Sendable {
-    private struct Connection: Sendable {
+    struct Connection: Sendable {
         var peerID: String?
         var roomID: String?
         var tokens: Double
@@ -31,19 +33,19 @@ public struct SignalingHub: Sendable {
         var pendingJoin: (roomID: String, peerID: String)?
     }
 
-    private enum Location: Sendable {
+    enum Location: Sendable {
         /// A client of this instance.
         case local(SignalingConnectionID)
         /// A client of another instance.
         case remote(String)
     }
 
-    private struct Member: Sendable {
+    struct Member: Sendable {
         var location: Location
         var seq: Int64
     }
 
-    private struct Room: Sendable {
+    struct Room: Sendable {
         /// Mesh, or served by the SFU (the first member's choice).
         var mode: SignalingRoomMode = .mesh
         /// Members in join order.
@@ -53,18 +55,18 @@ public struct SignalingHub: Sendable {
 
     /// The rules in force.
     public let configuration: SignalingHubConfiguration
-    private var connections: [SignalingConnectionID: Connection] = [:]
-    private var rooms: [String: Room] = [:]
+    var connections: [SignalingConnectionID: Connection] = [:]
+    var rooms: [String: Room] = [:]
     private var relayed: UInt64 = 0
     private var errors: UInt64 = 0
-    private var peerCount = 0
-    private var memberCount = 0
+    var peerCount = 0
+    var memberCount = 0
     /// `true` after ``shutdown(message:)``: new connections are refused.
     public private(set) var isShutDown = false
     /// Directory mode: this instance's id in the directory, `nil` while the directory is
     /// unreachable (joins are refused then).
-    public private(set) var directoryInstance: String?
-    private var usesDirectory: Bool { configuration.membership == .directory }
+    public internal(set) var directoryInstance: String?
+    var usesDirectory: Bool { configuration.membership == .directory }
 
     /// Creates a hub with no connections.
     public init(configuration: SignalingHubConfiguration = .init()) {
@@ -180,158 +182,6 @@ public struct SignalingHub: Sendable {
         return outputs
     }
 
-    // MARK: - Shared room directory (SignalingMembership.directory)
-
-    /// The directory is reachable (again) and this instance is registered in it as `instance`;
-    /// `members` is every member of every room at that moment. Call it before any other
-    /// directory event, and after ``directoryLost()`` (the hub then has no members of its own).
-    public mutating func directoryReset(instance: String, members: [SignalingDirectoryMember]) {
-        directoryInstance = instance
-        rooms.removeAll()
-        memberCount = 0
-        for member in members.sorted(by: { $0.seq < $1.seq }) {
-            var room = rooms[member.roomID] ?? Room()
-            guard room.members[member.peerID] == nil else { continue }
-            room.order.append(member.peerID)
-            room.members[member.peerID] = Member(location: .remote(member.instance), seq: member.seq)
-            rooms[member.roomID] = room
-            memberCount += 1
-        }
-    }
-
-    /// The directory stored a join (of any instance, in the cluster's order): the room's
-    /// other local members get `peer_joined`; when it is this instance's pending join, the
-    /// joiner gets `room_peers`. A join whose connection left or closed meanwhile is undone
-    /// (a ``SignalingDirectoryRequest/leave(roomID:peerID:)`` output).
-    public mutating func directoryJoined(_ member: SignalingDirectoryMember) -> [SignalingOutput] {
-        var room = rooms[member.roomID] ?? Room()
-        if let existing = room.members[member.peerID] {
-            // Already known (the same join reported twice): nothing changes.
-            if existing.seq == member.seq { return [] }
-            room.order.removeAll { $0 == member.peerID }
-            memberCount -= 1
-        }
-        var outputs: [SignalingOutput] = []
-        let isMine = member.instance == directoryInstance
-        var joiner: SignalingConnectionID?
-        if isMine, let pending = connections[member.connection]?.pendingJoin,
-           pending.roomID == member.roomID, pending.peerID == member.peerID {
-            joiner = member.connection
-            outputs.append(.send(.roomPeers(roomID: member.roomID, peers: room.order), to: member.connection))
-        }
-        for other in room.order {
-            if case .local(let otherID)? = room.members[other]?.location, isAttached(otherID, roomID: member.roomID, peerID: other) {
-                outputs.append(.send(.peerJoined(peerID: member.peerID), to: otherID))
-            }
-        }
-        room.order.append(member.peerID)
-        room.members[member.peerID] = Member(location: isMine ? .local(member.connection) : .remote(member.instance), seq: member.seq)
-        rooms[member.roomID] = room
-        memberCount += 1
-        if let joiner {
-            connections[joiner]?.pendingJoin = nil
-            connections[joiner]?.roomID = member.roomID
-            connections[joiner]?.peerID = member.peerID
-            peerCount += 1
-        } else if isMine {
-            outputs.append(.directory(.leave(roomID: member.roomID, peerID: member.peerID)))
-        }
-        return outputs
-    }
-
-    /// The directory refused this instance's pending join of connection `id` (duplicate peer
-    /// id, room full, or the directory is unavailable).
-    public mutating func directoryJoinRefused(_ id: SignalingConnectionID, error: SignalingProtocolError) -> [SignalingOutput] {
-        guard connections[id]?.pendingJoin != nil else { return [] }
-        connections[id]?.pendingJoin = nil
-        if error.code == .unavailable {
-            return dropUnavailable(id, message: error.message)
-        }
-        return [reply(id, error)]
-    }
-
-    /// The directory removed a member (it left, disconnected, or its instance died): the
-    /// room's local members get `peer_left`. `seq` is that member's join ``SignalingDirectoryMember/seq``;
-    /// a stale report (another membership of the same peer id) changes nothing.
-    public mutating func directoryLeft(roomID: String, peerID: String, seq: Int64) -> [SignalingOutput] {
-        guard var room = rooms[roomID], let member = room.members[peerID], member.seq == seq else { return [] }
-        room.order.removeAll { $0 == peerID }
-        room.members[peerID] = nil
-        rooms[roomID] = room.order.isEmpty ? nil : room
-        memberCount -= 1
-        var outputs: [SignalingOutput] = []
-        if case .local(let id) = member.location, isAttached(id, roomID: roomID, peerID: peerID) {
-            // Removed behind our back (this instance was presumed dead): the client must join again.
-            connections[id]?.roomID = nil
-            connections[id]?.peerID = nil
-            peerCount -= 1
-            outputs += dropUnavailable(id, message: "this server lost its membership in the room directory; reconnect and join again")
-        }
-        for other in room.order {
-            if case .local(let otherID)? = room.members[other]?.location, isAttached(otherID, roomID: roomID, peerID: other) {
-                outputs.append(.send(.peerLeft(peerID: peerID), to: otherID))
-            }
-        }
-        return outputs
-    }
-
-    /// The directory became unreachable: no joins until ``directoryReset(instance:members:)``;
-    /// every client in a room (or joining one) is told `unavailable` and disconnected, so it
-    /// reconnects — perhaps to another instance — and joins again. Clients outside rooms stay.
-    public mutating func directoryLost(message: String = "the room directory is unavailable; reconnect and join again") -> [SignalingOutput] {
-        directoryInstance = nil
-        var outputs: [SignalingOutput] = []
-        for id in connections.keys.sorted() where connections[id]?.roomID != nil || connections[id]?.pendingJoin != nil {
-            outputs += dropUnavailable(id, message: message)
-        }
-        rooms.removeAll()
-        peerCount = 0
-        memberCount = 0
-        return outputs
-    }
-
-    /// The local connection of member `peerID` of `roomID`, when it is this instance's client
-    /// and still in the room (where a message relayed from another instance goes).
-    public func localConnection(roomID: String, peerID: String) -> SignalingConnectionID? {
-        guard case .local(let id)? = rooms[roomID]?.members[peerID]?.location,
-              isAttached(id, roomID: roomID, peerID: peerID) else { return nil }
-        return id
-    }
-
-    /// Another instance could not deliver what connection `id` sent (or the directory could
-    /// not carry it): the client gets `error` as if this instance had refused the message.
-    public mutating func remoteRefused(_ id: SignalingConnectionID, error: SignalingProtocolError) -> [SignalingOutput] {
-        guard connections[id] != nil else { return [] }
-        return [reply(id, error)]
-    }
-
-    private mutating func requestJoin(_ id: SignalingConnectionID, peerID: String, roomID: String) -> [SignalingOutput] {
-        guard directoryInstance != nil else {
-            return dropUnavailable(id, message: "the room directory is unavailable; reconnect and join again")
-        }
-        // The directory decides; these checks only spare it requests it would refuse.
-        if let room = rooms[roomID] {
-            if room.members[peerID] != nil {
-                return [reply(id, SignalingProtocolError(.duplicatePeerID, "peer id \"\(peerID)\" is already in room \"\(roomID)\""))]
-            }
-            if room.order.count >= configuration.maxRoomSize {
-                return [reply(id, SignalingProtocolError(.roomFull, "room \"\(roomID)\" is full (\(configuration.maxRoomSize) peers)"))]
-            }
-        }
-        connections[id]?.pendingJoin = (roomID, peerID)
-        return [.directory(.join(id, roomID: roomID, peerID: peerID))]
-    }
-
-    /// `unavailable` to connection `id`, then close it (the hub forgets it; a member's leave
-    /// goes to the directory).
-    private mutating func dropUnavailable(_ id: SignalingConnectionID, message: String) -> [SignalingOutput] {
-        var outputs = [reply(id, SignalingProtocolError(.unavailable, message))]
-        if directoryInstance != nil { outputs += leaveRoom(id) }
-        connections[id] = nil
-        outputs.append(.close(id, reason: .unavailable))
-        return outputs
-    }
-
     // MARK: - Rules
 
     private mutating func apply(_ message: SignalingMessage, from id: SignalingConnectionID, unixTime: Int64) -> [SignalingOutput] {
@@ -358,7 +208,7 @@ public struct SignalingHub: Sendable {
             return relay(from: id, target: target, type: "answer") { .answer(description, from: $0) }
         case .iceCandidate(let candidate, let target, _):
             return relay(from: id, target: target, type: "ice_candidate") { .iceCandidate(candidate, from: $0) }
-        case .roomPeers, .peerJoined, .peerLeft, .error, .shutdown, .speakerChanged:
+        case .roomPeers, .peerJoined, .peerLeft, .error, .shutdown, .speakerChanged, .redirect:
             return [reply(id, SignalingProtocolError(.unknownType, "\"\(message.type)\" is sent by the server, not by clients"))]
         }
     }
@@ -384,7 +234,7 @@ public struct SignalingHub: Sendable {
                 return [reply(id, error)]
             }
         }
-        if mode == .sfu, !configuration.sfuAvailable || usesDirectory {
+        if mode == .sfu, !configuration.sfuAvailable {
             return [reply(id, SignalingProtocolError(.sfuUnavailable, "this server runs no SFU; join room \"\(roomID)\" without \"mode\":\"sfu\""))]
         }
         if let existing = rooms[roomID]?.mode, existing != mode {
@@ -392,7 +242,7 @@ public struct SignalingHub: Sendable {
                     "room \"\(roomID)\" is a \(existing.rawValue) room; join it with \"mode\":\"\(existing.rawValue)\""))]
         }
         if usesDirectory {
-            return requestJoin(id, peerID: peerID, roomID: roomID)
+            return requestJoin(id, peerID: peerID, roomID: roomID, mode: mode)
         }
         var room = rooms[roomID] ?? Room(mode: mode)
         if room.members[peerID] != nil {
@@ -415,17 +265,18 @@ public struct SignalingHub: Sendable {
         return outputs
     }
 
-    private mutating func leaveRoom(_ id: SignalingConnectionID) -> [SignalingOutput] {
+    mutating func leaveRoom(_ id: SignalingConnectionID) -> [SignalingOutput] {
         if usesDirectory {
             // A join still on its way: forgetting it here makes its completion a leave.
             connections[id]?.pendingJoin = nil
             guard let connection = connections[id], let roomID = connection.roomID, let peerID = connection.peerID else { return [] }
             // Detached now (it can neither send nor receive); the room hears of it when the
-            // directory reports the leave, in the cluster's order.
+            // directory reports the leave, in the cluster's order. Its SFU session ends now.
             connections[id]?.roomID = nil
             connections[id]?.peerID = nil
             peerCount -= 1
-            return [.directory(.leave(roomID: roomID, peerID: peerID))]
+            let sfu: [SignalingOutput] = rooms[roomID]?.mode == .sfu ? [.sfu(.leave(id))] : []
+            return sfu + [.directory(.leave(roomID: roomID, peerID: peerID))]
         }
         guard let connection = connections[id], let roomID = connection.roomID, let peerID = connection.peerID,
               var room = rooms[roomID] else { return [] }
@@ -492,7 +343,7 @@ public struct SignalingHub: Sendable {
         }
     }
 
-    private func isAttached(_ id: SignalingConnectionID, roomID: String, peerID: String) -> Bool {
+    func isAttached(_ id: SignalingConnectionID, roomID: String, peerID: String) -> Bool {
         guard let c = connections[id] else { return false }
         return c.roomID == roomID && c.peerID == peerID
     }
@@ -508,7 +359,7 @@ public struct SignalingHub: Sendable {
         return nil
     }
 
-    private mutating func reply(_ id: SignalingConnectionID, _ error: SignalingProtocolError) -> SignalingOutput {
+    mutating func reply(_ id: SignalingConnectionID, _ error: SignalingProtocolError) -> SignalingOutput {
         errors &+= 1
         return .send(error.asMessage, to: id)
     }

@@ -53,7 +53,8 @@ public struct SignalingHubConfiguration: Sendable, Equatable {
     /// directory (several server instances, `docs/cluster.md`).
     public var membership: SignalingMembership
     /// Whether SFU rooms (`"mode":"sfu"`) can be joined: the server runs an SFU that performs
-    /// the hub's ``SignalingOutput/sfu(_:)`` requests. Never with ``SignalingMembership/directory``.
+    /// the hub's ``SignalingOutput/sfu(_:)`` requests. With ``SignalingMembership/directory``
+    /// the directory decides which instance's SFU serves a room (its home).
     public var sfuAvailable: Bool
 
     /// Creates a configuration; the defaults need no setup (no authentication, no SFU).
@@ -83,10 +84,12 @@ public enum SignalingMembership: Sendable, Equatable {
 
 /// A request from a ``SignalingHub`` to its shared room directory (``SignalingMembership/directory``).
 public enum SignalingDirectoryRequest: Sendable, Equatable {
-    /// Store that `connection` joins `roomID` as `peerID` (or refuse it: duplicate id, room
-    /// full); the outcome comes back as ``SignalingHub/directoryJoined(_:)`` or
-    /// ``SignalingHub/directoryJoinRefused(_:error:)``.
-    case join(SignalingConnectionID, roomID: String, peerID: String)
+    /// Store that `connection` joins `roomID` as `peerID` in a room of `mode` (or refuse it:
+    /// duplicate id, room full, another mode); the outcome comes back as
+    /// ``SignalingHub/directoryJoined(_:)``, ``SignalingHub/directoryJoinRefused(_:error:)``
+    /// or, for an SFU room whose home is another instance,
+    /// ``SignalingHub/directoryJoinRedirected(_:roomID:url:)``.
+    case join(SignalingConnectionID, roomID: String, peerID: String, mode: SignalingRoomMode)
     /// Remove this instance's member `peerID` from `roomID`; reported back as
     /// ``SignalingHub/directoryLeft(roomID:peerID:seq:)``.
     case leave(roomID: String, peerID: String)
@@ -105,9 +108,13 @@ public struct SignalingDirectoryMember: Sendable, Equatable {
     /// The directory's sequence number of this join (orders members by join time; names the
     /// membership in a later leave).
     public var seq: Int64
+    /// The mode of the member's room (an SFU room's members are all on its home instance).
+    public var mode: SignalingRoomMode
 
     /// Creates a member record.
-    public init(roomID: String, peerID: String, instance: String, connection: SignalingConnectionID, seq: Int64) {
+    public init(roomID: String, peerID: String, instance: String, connection: SignalingConnectionID, seq: Int64,
+                mode: SignalingRoomMode = .mesh) {
+        self.mode = mode
         self.roomID = roomID
         self.peerID = peerID
         self.instance = instance

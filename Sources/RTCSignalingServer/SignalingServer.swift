@@ -22,7 +22,8 @@ public actor SignalingServer {
     private let logger: Logger
     private let connections: SignalingConnections
     private let outbox: SignalingClusterOutbox?
-    /// The SFU for SFU rooms (``SignalingServerConfiguration/sfu``, not in cluster mode).
+    /// The SFU for SFU rooms (``SignalingServerConfiguration/sfu``; in cluster mode, for the
+    /// rooms whose home is this instance).
     private let sfu: SignalingSFU?
     private let sfuFailure: SignalingSFUError?
     private var cluster: SignalingCluster?

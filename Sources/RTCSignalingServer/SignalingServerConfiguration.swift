@@ -30,9 +30,10 @@ public struct SignalingServerConfiguration: Sendable {
     /// When set, this instance shares its rooms with other instances through PostgreSQL
     /// (`docs/cluster.md`); `nil` (the default) keeps rooms in this process, no database.
     public var cluster: SignalingClusterConfiguration?
-    /// When set (and without ``cluster``), the server runs an SFU: rooms joined with
-    /// `"mode":"sfu"` are served by it (`docs/signaling-protocol.md`). `nil` (the default)
-    /// refuses such joins with `sfu_unavailable`; `swiftrtc serve` sets it unless `--no-sfu`.
+    /// When set, the server runs an SFU: rooms joined with `"mode":"sfu"` are served by it
+    /// (`docs/signaling-protocol.md`; with ``cluster``, the rooms whose home is this instance,
+    /// `docs/cluster.md`). `nil` (the default) refuses such joins with `sfu_unavailable`;
+    /// `swiftrtc serve` sets it unless `--no-sfu`.
     public var sfu: SignalingSFUConfiguration?
     /// Test configurations only: when set, `POST /test-report` passes each request body here
     /// (the browser demo-page test reports its results this way). `nil` disables the route.
@@ -46,6 +47,6 @@ public struct SignalingServerConfiguration: Sendable {
         SignalingHubConfiguration(maxRoomSize: maxRoomSize, maxMessageBytes: maxMessageBytes,
                                   rateLimit: rateLimit, joinTokenSecret: joinTokenSecret,
                                   membership: cluster == nil ? .local : .directory,
-                                  sfuAvailable: sfu != nil && cluster == nil)
+                                  sfuAvailable: sfu != nil)
     }
 }

@@ -53,6 +53,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Share rooms with other instances through PostgreSQL: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (env SWIFTRTC_CLUSTER). Without it, rooms live in this process and no database is needed.")
     var cluster: String?
 
+    @Option(help: ArgumentHelp("Cluster mode: the WebSocket URL clients reach this instance at, e.g. wss://sfu-2.example.com/ws (env SWIFTRTC_PUBLIC_URL).",
+                               discussion: "An SFU room lives on one instance, its home; joins arriving elsewhere are redirected to the home's public URL. Without it, joins of the SFU rooms homed here that arrive at other instances are refused with home_unavailable."))
+    var publicURL: String?
+
     @Option(help: "Cluster mode: seconds between this instance's heartbeats.")
     var heartbeatInterval: Double = 1
 
@@ -64,7 +68,7 @@ struct ServeCommand: AsyncParsableCommand {
                                discussion: "Default: --host, or 127.0.0.1 when --host is a wildcard address. The port is ephemeral."))
     var sfuIPs: [String] = []
 
-    @Flag(help: "Run no SFU: joins with \"mode\":\"sfu\" are refused with sfu_unavailable (mesh rooms only). Cluster mode runs none.")
+    @Flag(help: "Run no SFU: joins with \"mode\":\"sfu\" are refused with sfu_unavailable (mesh rooms only).")
     var noSFU = false
 
     @Option(help: "Log level of the records written to standard error.")
@@ -91,10 +95,19 @@ struct ServeCommand: AsyncParsableCommand {
             guard heartbeatInterval > 0, heartbeatTimeout > heartbeatInterval else {
                 throw ValidationError("--heartbeat-timeout must be longer than --heartbeat-interval (both in seconds, > 0)")
             }
+            let publicURL = publicURL ?? environment["SWIFTRTC_PUBLIC_URL"]
+            if let publicURL, !publicURL.isEmpty {
+                guard let scheme = URLComponents(string: publicURL)?.scheme, scheme == "ws" || scheme == "wss" else {
+                    throw ValidationError("--public-url must be a ws:// or wss:// URL (the WebSocket clients reach this instance at)")
+                }
+            }
             config.cluster = SignalingClusterConfiguration(databaseURL: url, heartbeatInterval: .milliseconds(Int64(heartbeatInterval * 1000)),
-                                                           heartbeatTimeout: .milliseconds(Int64(heartbeatTimeout * 1000)))
+                                                           heartbeatTimeout: .milliseconds(Int64(heartbeatTimeout * 1000)),
+                                                           publicURL: publicURL?.isEmpty == false ? publicURL : nil)
+        } else if publicURL != nil {
+            throw ValidationError("--public-url is for cluster mode (--cluster or SWIFTRTC_CLUSTER)")
         }
-        if !noSFU, config.cluster == nil {
+        if !noSFU {
             let wildcard = ["0.0.0.0", "::", "[::]"].contains(host) || host == "localhost"
             config.sfu = SignalingSFUConfiguration(addresses: sfuIPs.isEmpty ? [wildcard ? "127.0.0.1" : host] : sfuIPs)
         }

@@ -29,6 +29,8 @@ struct DemoPageReport: Decodable, Sendable {
     var liveTracks: [String: Int]?
     /// SFU mode: every `speaker_changed` the page got (nil: nobody).
     var speakers: [String?]?
+    /// Cluster mode: the URLs of the `redirect`s the page followed.
+    var redirects: [String]?
 }
 
 /// The latest report of each page.

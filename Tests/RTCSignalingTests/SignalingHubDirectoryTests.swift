@@ -27,13 +27,13 @@ struct SignalingHubDirectoryTests {
     /// `room_peers` with the members of every instance, and local members `peer_joined`.
     @Test func aJoinTakesEffectWhenTheDirectoryReportsIt() {
         var h = Self.harness()
-        #expect(h.join(1, "a") == [.directory(.join(HubHarness.id(1), roomID: "r", peerID: "a"))])
+        #expect(h.join(1, "a") == [.directory(.join(HubHarness.id(1), roomID: "r", peerID: "a", mode: .mesh))])
         #expect(h.hub.membership(of: HubHarness.id(1)) == nil)
         #expect(h.send(1, .join(peerID: "a", roomID: "r")).errorCode == .alreadyJoined)
         #expect(h.hub.directoryJoined(Self.member("a", 1, seq: 2)) == [.send(.roomPeers(roomID: "r", peers: ["far"]), to: HubHarness.id(1))])
         #expect(h.hub.membership(of: HubHarness.id(1))?.peerID == "a")
 
-        #expect(h.join(2, "b") == [.directory(.join(HubHarness.id(2), roomID: "r", peerID: "b"))])
+        #expect(h.join(2, "b") == [.directory(.join(HubHarness.id(2), roomID: "r", peerID: "b", mode: .mesh))])
         // Someone on another instance joins first: a hears of it; b's room_peers will list it.
         #expect(h.hub.directoryJoined(Self.member("c", 9, seq: 3, instance: "other")) == [.send(.peerJoined(peerID: "c"), to: HubHarness.id(1))])
         #expect(h.hub.directoryJoinRefused(HubHarness.id(2), error: SignalingProtocolError(.roomFull, "full")) ==
@@ -102,6 +102,6 @@ struct SignalingHubDirectoryTests {
                 message: "the room directory is unavailable; reconnect and join again"), to: HubHarness.id(3)))
         #expect(h.hub.stats == SignalingHubStats(connections: 0, rooms: 0, peers: 0, members: 0, messagesRelayed: 0, errorsSent: 3))
         h.hub.directoryReset(instance: "me-again", members: [])
-        #expect(h.join(4, "d") == [.directory(.join(HubHarness.id(4), roomID: "r", peerID: "d"))])
+        #expect(h.join(4, "d") == [.directory(.join(HubHarness.id(4), roomID: "r", peerID: "d", mode: .mesh))])
     }
 }

@@ -35,8 +35,8 @@ struct SignalingHubServesSFURoomsTests {
         h.connect(1)
         #expect(h.send(1, Self.sfuJoin("alice")).errorCode == .sfuUnavailable)
         #expect(h.hub.stats.peers == 0)
-        // Cluster membership runs no SFU, even when asked to.
-        var cluster = HubHarness(SignalingHubConfiguration(membership: .directory, sfuAvailable: true))
+        // Nor does an instance of a cluster that runs none (the directory is not asked).
+        var cluster = HubHarness(SignalingHubConfiguration(membership: .directory, sfuAvailable: false))
         cluster.hub.directoryReset(instance: "i1", members: [])
         cluster.connect(1)
         #expect(cluster.send(1, Self.sfuJoin("alice")).errorCode == .sfuUnavailable)

@@ -91,8 +91,10 @@ struct LiveClient {
     let recorder: EventRecorder
     let task: Task<Void, Never>
 
-    init(port: Int, peer: String, room: String = "room", token: String? = nil, reconnect: SignalingReconnectPolicy = .never) {
-        client = SignalingClient(url: "ws://127.0.0.1:\(port)/ws", peerID: peer, roomID: room, token: token, reconnectPolicy: reconnect)
+    init(port: Int, peer: String, room: String = "room", token: String? = nil, reconnect: SignalingReconnectPolicy = .never,
+         mode: SignalingRoomMode = .mesh) {
+        client = SignalingClient(url: "ws://127.0.0.1:\(port)/ws", peerID: peer, roomID: room, token: token, reconnectPolicy: reconnect,
+                                 mode: mode)
         recorder = EventRecorder(client)
         let client = self.client
         task = Task { await client.run() }

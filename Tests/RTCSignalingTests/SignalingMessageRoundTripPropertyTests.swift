@@ -21,7 +21,7 @@ import Testing
 
     /// A random message of every type the protocol has.
     static func message(_ rng: inout SeededRandom) -> SignalingMessage {
-        switch rng.next() % 12 {
+        switch rng.next() % 13 {
         case 0: return .join(peerID: text(&rng), roomID: text(&rng), token: optionalText(&rng))
         case 1: return .leave
         case 2: return .offer(.init(type: .offer, sdp: text(&rng, maxLength: 200)), target: optionalText(&rng), from: optionalText(&rng))
@@ -39,6 +39,7 @@ import Testing
             return .error(code: codes[Int(rng.next() % UInt64(codes.count))], message: text(&rng))
         case 9: return .join(peerID: text(&rng), roomID: text(&rng), token: optionalText(&rng), mode: .sfu)
         case 10: return .speakerChanged(peerID: optionalText(&rng))
+        case 11: return .redirect(roomID: text(&rng), url: "ws://" + text(&rng) + "/ws")
         default: return .shutdown(message: text(&rng))
         }
     }

@@ -180,6 +180,7 @@ extension SignalingClientEvent: CustomStringConvertible {
         case .serverShutdown(let m): "shutdown \(m)"
         case .speakerChanged(let p): "speaker_changed(\(p ?? "nobody"))"
         case .disconnected(let d): "disconnected, reconnect in \(String(describing: d))"
+        case .redirected(let url): "redirected to \(url)"
         }
     }
 }

@@ -4,6 +4,9 @@
 // SFU mode (`?sfu=1` or the "SFU" checkbox): one RTCPeerConnection, to the server's SFU, which
 // sends every member's tracks on it (each in a MediaStream named by the member's id) and says
 // who the active speaker is (`speaker_changed`, highlighted).
+// Cluster mode: an SFU room lives on one server instance, its home; a join that reaches another
+// instance is answered with `redirect` and the home's WebSocket URL, which the page follows
+// (at most MAX_REDIRECTS times in a row).
 // Plain browser JavaScript, no build step.
 "use strict";
 
@@ -26,9 +29,11 @@ const maxResolution = (params.get("maxres") || "").match(/^(\d+)x(\d+)$/);
 const SERVER = "";
 const CHUNK = 16 * 1024;
 const HIGH_WATER = 1024 * 1024;
+const MAX_REDIRECTS = 3;
 
 const state = {
   ws: null,
+  redirects: 0,            // redirects followed since the last accepted join
   me: null,
   room: null,
   peers: new Map(),        // peer id -> Peer (SFU mode: SERVER -> the one connection)
@@ -39,7 +44,7 @@ const state = {
   trackToMember: new Map(), // SFU mode: remote track id -> member id
   localStream: null,
   iceServers: [],
-  report: { chatReceived: [], chatSent: [], filesReceived: [], filesSent: [], framesDecoded: {}, frameWidths: {}, videoFrames: {}, audioSamples: {}, selectedCandidateTypes: {}, selectedRelayProtocols: {}, localCandidateAddresses: [], errors: [], members: [], liveTracks: {}, speakers: [], sfuReconnects: 0 },
+  report: { chatReceived: [], chatSent: [], filesReceived: [], filesSent: [], framesDecoded: {}, frameWidths: {}, videoFrames: {}, audioSamples: {}, selectedCandidateTypes: {}, selectedRelayProtocols: {}, localCandidateAddresses: [], errors: [], members: [], liveTracks: {}, speakers: [], sfuReconnects: 0, redirects: [] },
 };
 
 // ---------- UI helpers ----------
@@ -107,14 +112,19 @@ async function join(peerID, roomID, sfu) {
       state.iceServers = [{ urls: c.uris, username: c.username, credential: c.password }];
     }
   } catch (e) { /* TURN is optional */ }
-  const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
+  connect((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
+}
+
+// Opens the signaling WebSocket at `url` and joins the room there.
+function connect(url) {
+  const ws = new WebSocket(url);
   state.ws = ws;
   let queue = Promise.resolve();
   ws.onopen = () => {
     setStatus("connected");
-    send(Object.assign({ type: "join", peer_id: peerID, room_id: roomID }, sfu ? { mode: "sfu" } : {}));
+    send(Object.assign({ type: "join", peer_id: state.me, room_id: state.room }, state.sfu ? { mode: "sfu" } : {}));
   };
-  ws.onclose = () => { setStatus("disconnected"); };
+  ws.onclose = () => { if (state.ws === ws) setStatus("disconnected"); };
   ws.onmessage = (event) => {
     let message;
     try { message = JSON.parse(event.data); } catch (e) { return recordError("bad server message", e); }
@@ -140,7 +150,23 @@ function addLocalTracks(pc, id) {
 
 async function onSignal(m) {
   switch (m.type) {
+    case "redirect": {
+      // The room's home is another server instance: join there instead.
+      if (m.room_id !== state.room) break;
+      if (state.redirects >= MAX_REDIRECTS) {
+        recordError("redirect", "more than " + MAX_REDIRECTS + " redirects in a row (last to " + m.url + ")");
+        break;
+      }
+      state.redirects += 1;
+      state.report.redirects.push(m.url);
+      logChat("room " + m.room_id + " is served at " + m.url + "; joining there", "system");
+      const old = state.ws;
+      connect(m.url);
+      old.close();
+      break;
+    }
     case "room_peers":
+      state.redirects = 0;
       setStatus("in room " + m.room_id + (state.sfu ? " (SFU)" : ""));
       logChat("joined room " + m.room_id + (m.peers.length ? " with " + m.peers.join(", ") : " (empty)"), "system");
       if (state.sfu) {
