@@ -109,8 +109,9 @@ struct SFURoomChromiumTests {
         defer { try? FileManager.default.removeItem(at: tmp) }
         let pageQueries = [
             "cam": "simulcast=1",
-            "small": "small=1&maxres=320x240",
-            "big": "small=1",
+            // The two receivers send no camera: one encoder (three layers) on the machine, not three.
+            "small": "video=0&maxres=320x240",
+            "big": "video=0",
         ]
         try await withSignalingServer({ config in
             config.testReportHandler = { reports.store($0) }
