@@ -114,7 +114,10 @@ enum SFUForwardingBenchmark {
         while true {
             try await Task.sleep(for: .seconds(5))
             let statistics = await edge.routerStatistics
-            FileHandle.standardError.write(Data("sfu-server: \(statistics)\n".utf8))
+            let transport = try await edge.withSession(publisher) { s in s.statisticsSnapshot.transport }
+            let (drops, unwritable) = await (edge.drops, edge.datagramsDroppedUnwritable)
+            FileHandle.standardError.write(Data(("sfu-server: \(statistics); from the publisher: \(transport?.packetsReceived ?? 0) "
+                                                 + "datagrams; multiplexer drops \(drops); unwritable \(unwritable)\n").utf8))
         }
     }
 
@@ -180,6 +183,13 @@ enum SFUForwardingBenchmark {
             }
             sent += packets
             frame += 1
+            if frame % (5 * frameRate) == 0 {  // for the log: packets written and how late the loop runs
+                let late = Double((NIODeadline.now() - due).nanoseconds) / 1e6
+                let report = await pc.statistics()
+                let rtp = report.entries(ofType: .outboundRTP).compactMap(\.packetsSent).reduce(0, +)
+                FileHandle.standardError.write(Data(String(format: "sfu-publish: %d frames, %d packets written, %d RTP packets sent, %d datagrams sent, %.1f ms behind\n",
+                                                           frame, sent, rtp, report.transport?.packetsSent ?? -1, late).utf8))
+            }
         }
         await pc.close()
     }
