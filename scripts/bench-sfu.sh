@@ -12,10 +12,10 @@
 # The publisher and the subscribers are SwiftRTC's for both servers, so only the server differs.
 # Signaling is JSON lines through named pipes: the publisher offers, the server answers; the
 # server offers each subscriber, which answers. Once every subscriber receives, after 2 s of
-# warm-up, the subscriber process counts forwarded packets (received + lost) over SECONDS and
-# reads the server's CPU time (utime + stime, /proc/PID/stat) at both ends of the window.
+# warm-up, the subscriber process counts the packets that arrive (and, apart, those lost) over
+# SECONDS and reads the server's CPU time (utime + stime, /proc/PID/stat) at both ends of the window.
 # Printed: forwarded packets per server CPU-second (per core) and subscribers per core at 80 % CPU.
-# Usage: scripts/bench-sfu.sh [SECONDS] [SUBSCRIBERS] [PPS] [SIZE]
+# Usage: [SKIP_BUILD=1] scripts/bench-sfu.sh [SECONDS] [SUBSCRIBERS] [PPS] [SIZE]
 #        (defaults: 20 s, 20 subscribers, 1,000 packets/s, 1,000-byte payloads)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,8 +23,9 @@ seconds="${1:-20}"; subscribers="${2:-20}"; pps="${3:-1000}"; size="${4:-1000}"
 out="$PWD/.build/bench-sfu"
 mkdir -p "$out"
 
-swift build -c release --product swiftrtc-bench 2>&1 | tail -1
-bin="$(swift build -c release --show-bin-path)/swiftrtc-bench"
+# SKIP_BUILD=1 uses the release build as it is (e.g. while another SwiftPM build holds .build).
+[ -n "${SKIP_BUILD:-}" ] || swift build -c release --product swiftrtc-bench 2>&1 | tail -1
+if [ -n "${SKIP_BUILD:-}" ]; then bin="$PWD/.build/release/swiftrtc-bench"; else bin="$(swift build -c release --show-bin-path)/swiftrtc-bench"; fi
 
 pion_src=/usr/share/gocode/src/github.com/pion/webrtc
 if ! command -v go >/dev/null 2>&1 || [ ! -d "$pion_src" ]; then

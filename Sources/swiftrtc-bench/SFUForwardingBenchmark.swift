@@ -23,7 +23,7 @@ import Synchronization
 ///   frame's packets in one burst, a key frame every 2 s or when the server asks for one).
 /// - `sfu-subscribe`: COUNT receive-only PeerConnections answering the server's offers; each
 ///   drains its remote track. Once every track receives, after 2 s of warm-up, it counts the
-///   RTP packets that arrive (received + lost, `RemoteTrack.stats()`) over SECONDS and reads
+///   RTP packets that arrive and those lost (`RemoteTrack.stats()`) over SECONDS and reads
 ///   the server's CPU time (utime + stime of `/proc/SERVER_PID/stat`) at both ends, and prints
 ///   `sfu IMPL COUNT: S s, C server CPU-s, P packets, L lost, B bytes, R subscriber CPU-s, T tracks`.
 ///

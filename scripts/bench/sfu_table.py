@@ -31,12 +31,16 @@ def cell(r, key):
     if "cpu" not in r:
         return "-"
     s, cpu = r["s"], r["cpu"]
-    sent = r["packets"] + max(r["lost"], 0)  # what the server forwarded: received + lost
+    # Forwarded = received by the subscribers. A packet lost on the way may have been dropped in
+    # the server's own socket queue (never forwarded) as well as after it: counted apart, not credited.
+    sent = r["packets"]
     per_cpu = sent / cpu if cpu > 0 else float("nan")
     if key == "cpu":
         return f"{cpu:.2f} ({cpu / s * 100:.1f}%)"
     if key == "pps":
         return f"{sent / s:,.0f}"
+    if key == "offered":
+        return f"{pps * r['count']:,}" if pps else "-"
     if key == "lost":
         return f"{r['lost']}"
     if key == "mbit":
@@ -59,8 +63,9 @@ def cell(r, key):
 columns = [c for c in ORDER if c in runs]
 some = next((r for r in runs.values() if "s" in r), {})
 rows = [("server CPU-s in the window (% of a core)", "cpu"),
-        ("forwarded RTP packets/s (received + lost)", "pps"),
-        ("  of which lost at the subscribers", "lost"),
+        ("forwarded RTP packets/s (received)", "pps"),
+        ("  offered: publisher pkt/s x subscribers", "offered"),
+        ("RTP packets lost (sequence gaps, not counted)", "lost"),
         ("payload Mbit/s received", "mbit"),
         ("forwarded packets per server CPU-s", "percpu"),
         (f"  of the goal ({GOAL:,} per core)", "percent"),
