@@ -118,9 +118,10 @@ public struct SFUSessionMultiplexer<Session: SFUMultiplexedSession>: DatagramCor
     /// Runs a command on one session (`setRemoteDescription`, `sendRTP`, …) and collects what it
     /// produced; nil for an unknown key.
     public mutating func withSession<R, E: Error>(_ key: SFUSessionKey, _ body: (inout Session) throws(E) -> R) throws(E) -> R? {
-        guard sessions[key] != nil else { return nil }
-        let result = try body(&sessions[key]!)
-        let ufrag = sessions[key]!.localUsernameFragment
+        // In place by index: a getter through the key subscript would copy the whole session.
+        guard let i = sessions.index(forKey: key) else { return nil }
+        let result = try body(&sessions.values[i])
+        let ufrag = Self.usernameFragment(of: &sessions.values[i])
         if byUsernameFragment[ufrag] != key { byUsernameFragment[ufrag] = key }  // an ICE restart
         collect(key)
         return result
@@ -139,12 +140,12 @@ public struct SFUSessionMultiplexer<Session: SFUMultiplexedSession>: DatagramCor
         } ?? false
         var key = byAddress[datagram.source]
         if isSTUN, let named = route(stun: datagram.payload, known: key != nil) { key = named }
-        guard let key, sessions[key] != nil else {
+        guard let key, let i = sessions.index(forKey: key) else {
             if !isSTUN { drop(.unknownAddress) }
             return
         }
         if byAddress[datagram.source] != key { bind(datagram.source, to: key) }
-        sessions[key]!.handle(datagram, now: now)
+        sessions.values[i].handle(datagram, now: now)
         collect(key)
     }
 
@@ -163,8 +164,8 @@ public struct SFUSessionMultiplexer<Session: SFUMultiplexedSession>: DatagramCor
     /// Runs the timers of every session that has one due at `now`.
     public mutating func handleTimeout(now: NIODeadline) {
         for (key, deadline) in deadlines where deadline <= now {
-            guard sessions[key] != nil else { continue }
-            sessions[key]!.handleTimeout(now: now)
+            guard let i = sessions.index(forKey: key) else { continue }
+            sessions.values[i].handleTimeout(now: now)
             collect(key)
         }
     }
@@ -217,8 +218,11 @@ public struct SFUSessionMultiplexer<Session: SFUMultiplexedSession>: DatagramCor
     private mutating func drop(_ reason: SFUMultiplexerDropReason) { drops[reason, default: 0] += 1 }
 
     /// Moves a session's transmits and events out; STUN it sends binds the destination to it.
+    /// The session is reached through its index in `sessions.values`, in place: through the
+    /// dictionary's key subscript and `!` the whole session was copied (and released) per call.
     private mutating func collect(_ key: SFUSessionKey) {
-        while let transmit = sessions[key]!.pollTransmit() {
+        guard let i = sessions.index(forKey: key) else { return }
+        while let transmit = sessions.values[i].pollTransmit() {
             if byAddress[transmit.destination] != key, !transmit.viaStream,
                let first = transmit.payload.getInteger(at: transmit.payload.readerIndex, as: UInt8.self),
                PacketKind(firstByte: first) == .stun {
@@ -226,7 +230,13 @@ public struct SFUSessionMultiplexer<Session: SFUMultiplexedSession>: DatagramCor
             }
             transmits.append(transmit)
         }
-        while let event = sessions[key]!.pollEvent() { events.append(SFUSessionEvent(session: key, event: event)) }
-        deadlines[key] = sessions[key]!.nextDeadline
+        while let event = sessions.values[i].pollEvent() { events.append(SFUSessionEvent(session: key, event: event)) }
+        deadlines[key] = Self.nextDeadline(of: &sessions.values[i])
     }
+
+    /// A session's next deadline, read in place (a getter would copy the session to read it).
+    private static func nextDeadline(of session: inout Session) -> NIODeadline? { session.nextDeadline }
+
+    /// A session's ufrag, read in place.
+    private static func usernameFragment(of session: inout Session) -> String { session.localUsernameFragment }
 }

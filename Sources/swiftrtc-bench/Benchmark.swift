@@ -169,6 +169,11 @@ struct Benchmark {
             try await MediaBenchmark.run(args)
             return
         }
+        // `swiftrtc-bench sfu-server|sfu-publish|sfu-subscribe …`: SFU forwarding over loopback (scripts/bench-sfu.sh).
+        if args.count > 1, ["sfu-server", "sfu-publish", "sfu-subscribe"].contains(args[1]) {
+            try await SFUForwardingBenchmark.run(args)
+            return
+        }
         // `swiftrtc-bench dc-recv|dc-send …`: bulk between two processes (scripts/bench.sh two-process).
         if args.count > 1, args[1] == "dc-recv" || args[1] == "dc-send" {
             try await TwoProcessBenchmark.run(args)
