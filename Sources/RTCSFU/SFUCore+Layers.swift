@@ -65,7 +65,8 @@ extension SFUCore {
     // MARK: Inside
 
     /// Counts a published packet towards its layer's bitrate, and notes the picture size of a
-    /// VP8 key frame.
+    /// VP8 key frame when `isVP8` (the caller asks only for simulcast tracks, whose sizes the
+    /// choice uses).
     mutating func measure(_ packet: RTPPacket, layer: Int, on transceiver: SFUTransceiver, isVP8: Bool) {
         guard published[transceiver]?.layerBytes.indices.contains(layer) == true else { return }
         published[transceiver]!.layerBytes[layer] &+= packet.payload.readableBytes &+ 12

@@ -283,7 +283,7 @@ public struct SFUCore: DatagramCore {
                             }
                             layer = found
                         }
-                        measure(packet, layer: layer, on: transceiver, isVP8: publication.isVP8)
+                        measure(packet, layer: layer, on: transceiver, isVP8: publication.isVP8 && !publication.rids.isEmpty)
                         router.handleRTP(packet, from: SFUSource(track: publication.track, layer: layer), now: now)
                         if publication.room != nil { observeAudioLevel(packet, of: transceiver, now: now) }
                     } else {
