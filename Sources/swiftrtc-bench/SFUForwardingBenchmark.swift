@@ -114,7 +114,7 @@ enum SFUForwardingBenchmark {
         while true {
             try await Task.sleep(for: .seconds(5))
             let statistics = await edge.routerStatistics
-            let transport = try await edge.withSession(publisher) { s in s.statisticsSnapshot.transport }
+            let transport = await edge.withSession(publisher) { s in s.statisticsSnapshot.transport }
             let (drops, unwritable) = await (edge.drops, edge.datagramsDroppedUnwritable)
             FileHandle.standardError.write(Data(("sfu-server: \(statistics); from the publisher: \(transport?.packetsReceived ?? 0) "
                                                  + "datagrams; multiplexer drops \(drops); unwritable \(unwritable)\n").utf8))

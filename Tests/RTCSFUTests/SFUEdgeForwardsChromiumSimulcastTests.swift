@@ -123,15 +123,21 @@ import Testing
             }
         }
         // Both layers flowing and measured (Chromium ramps its estimate up before it sends h).
-        let rates = try await withTimeout(40, "both layers measured") { () -> (high: UInt64, low: UInt64, width: Int) in
-            while true {
-                let layers = await edge.layerMeasurements(of: track)
-                if layers.count == 2, layers.allSatisfy({ $0.bitsPerSecond > 0 && $0.size != nil }),
-                   layers[0].bitsPerSecond > layers[1].bitsPerSecond * 3 / 2 {
-                    return (layers[0].bitsPerSecond, layers[1].bitsPerSecond, layers[0].size!.width)
+        let rates: (high: UInt64, low: UInt64, width: Int)
+        do {
+            rates = try await withTimeout(60, "both layers measured") { () -> (high: UInt64, low: UInt64, width: Int) in
+                while true {
+                    let layers = await edge.layerMeasurements(of: track)
+                    if layers.count == 2, layers.allSatisfy({ $0.bitsPerSecond > 0 && $0.size != nil }),
+                       layers[0].bitsPerSecond > layers[1].bitsPerSecond * 3 / 2 {
+                        return (layers[0].bitsPerSecond, layers[1].bitsPerSecond, layers[0].size!.width)
+                    }
+                    try await Task.sleep(for: .milliseconds(100))
                 }
-                try await Task.sleep(for: .milliseconds(100))
             }
+        } catch {
+            Issue.record("\(await explain("both layers measured")); at the edge:\n\(await edge.layerSummary)")
+            throw error
         }
         // Uncapped, the server sends the best layer.
         let high = try await keyFrame("a key frame of layer h, uncapped", after: 0) { $0 == rates.width }

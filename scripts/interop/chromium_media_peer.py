@@ -83,6 +83,8 @@ async function report(pc) {
     if ((params.send || []).includes(kind)) {
       // params.simulcast: rid layers, full resolution first, then each halved (RFC 8853).
       const sendEncodings = kind === 'video' && params.simulcast ? params.simulcast.map((rid, i) => ({rid, scaleResolutionDownBy: 2 ** i})) : undefined;
+      // Under CPU load keep each layer's size (Chromium drops frames instead of shrinking them).
+      if (sendEncodings) track.contentHint = 'detail';
       if (role === 'offer') prefer(pc.addTransceiver(track, {direction: params.recv ? 'sendrecv' : 'sendonly', streams: [media], sendEncodings}), params.codec);
       else pc.addTrack(track, media);
     } else if (role === 'offer' && params.recv) {
