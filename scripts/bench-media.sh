@@ -22,19 +22,8 @@ mkdir -p "$out"
 swift build -c release --product swiftrtc-bench 2>&1 | tail -1
 bin="$(swift build -c release --show-bin-path)/swiftrtc-bench"
 
-pion_src=/usr/share/gocode/src/github.com/pion/webrtc
-if ! command -v go >/dev/null 2>&1 || [ ! -d "$pion_src" ]; then
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq golang-go golang-github-pion-webrtc.v3-dev; } >/dev/null 2>&1 || true
-fi
-pion_bin=""; pion_note="Go or golang-github-pion-webrtc.v3-dev is not installed"
-if command -v go >/dev/null 2>&1 && [ -d "$pion_src" ]; then
-  if scripts/build-pion.sh scripts/bench/pion-media "$PWD/.build/pion-media" >"$out/pion-build.log" 2>&1; then
-    pion_bin="$PWD/.build/pion-media"
-  else
-    pion_note="the Go build failed (see $out/pion-build.log)"
-  fi
-fi
+. scripts/bench/pion-for-bench.sh
+pion_for_bench scripts/bench/pion-media "$PWD/.build/pion-media" "$out/pion-build.log"
 
 # The files, a little longer than the window. testsrc alone compresses to ~1.2 Mbit/s whatever
 # -b:v says; temporal noise makes libvpx spend the 2.5 Mbit/s. One Opus packet per Ogg page

@@ -27,19 +27,8 @@ mkdir -p "$out"
 [ -n "${SKIP_BUILD:-}" ] || swift build -c release --product swiftrtc-bench 2>&1 | tail -1
 if [ -n "${SKIP_BUILD:-}" ]; then bin="$PWD/.build/release/swiftrtc-bench"; else bin="$(swift build -c release --show-bin-path)/swiftrtc-bench"; fi
 
-pion_src=/usr/share/gocode/src/github.com/pion/webrtc
-if ! command -v go >/dev/null 2>&1 || [ ! -d "$pion_src" ]; then
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq golang-go golang-github-pion-webrtc.v3-dev; } >/dev/null 2>&1 || true
-fi
-pion_bin=""; pion_note="Go or golang-github-pion-webrtc.v3-dev is not installed"
-if command -v go >/dev/null 2>&1 && [ -d "$pion_src" ]; then
-  if scripts/build-pion.sh scripts/bench/pion-sfu "$PWD/.build/pion-sfu" >"$out/pion-build.log" 2>&1; then
-    pion_bin="$PWD/.build/pion-sfu"
-  else
-    pion_note="the Go build failed (see $out/pion-build.log)"
-  fi
-fi
+. scripts/bench/pion-for-bench.sh
+pion_for_bench scripts/bench/pion-sfu "$PWD/.build/pion-sfu" "$out/pion-build.log"
 
 echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); cores: $(nproc); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "CPU: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"

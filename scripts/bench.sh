@@ -36,19 +36,8 @@ swift build -c release --product swiftrtc-bench 2>&1 | tail -1
 bin="$(swift build -c release --show-bin-path)/swiftrtc-bench"
 
 # Pion: Debian ships its Go sources under /usr/share/gocode; scripts/build-pion.sh builds against them.
-pion_src=/usr/share/gocode/src/github.com/pion/webrtc
-if ! command -v go >/dev/null 2>&1 || [ ! -d "$pion_src" ]; then
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq golang-go golang-github-pion-webrtc.v3-dev; } >/dev/null 2>&1 || true
-fi
-pion_bin=""; pion_note="Go or golang-github-pion-webrtc.v3-dev is not installed"
-if command -v go >/dev/null 2>&1 && [ -d "$pion_src" ]; then
-  if scripts/build-pion.sh scripts/bench/pion "$PWD/.build/pion-bench" >"$PWD/.build/pion-bench.log" 2>&1; then
-    pion_bin="$PWD/.build/pion-bench"
-  else
-    pion_note="the Go build failed (see .build/pion-bench.log)"
-  fi
-fi
+. scripts/bench/pion-for-bench.sh
+pion_for_bench scripts/bench/pion "$PWD/.build/pion-bench" "$PWD/.build/pion-bench.log"
 
 echo "data-channel benchmark ($mode): $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 ns=(unshare --net); [ "$(id -u)" -eq 0 ] || ns=(unshare --net --map-root-user)

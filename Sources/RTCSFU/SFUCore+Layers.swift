@@ -68,10 +68,16 @@ extension SFUCore {
     /// VP8 key frame when `isVP8` (the caller asks only for simulcast tracks, whose sizes the
     /// choice uses).
     mutating func measure(_ packet: RTPPacket, layer: Int, on transceiver: SFUTransceiver, isVP8: Bool) {
-        guard published[transceiver]?.layerBytes.indices.contains(layer) == true else { return }
-        published[transceiver]!.layerBytes[layer] &+= packet.payload.readableBytes &+ 12
+        // One lookup, then in place (a getter would copy the publication per packet).
+        guard let i = published.index(forKey: transceiver) else { return }
+        Self.count(packet, layer: layer, isVP8: isVP8, into: &published.values[i])
+    }
+
+    private static func count(_ packet: RTPPacket, layer: Int, isVP8: Bool, into publication: inout SFUPublication) {
+        guard publication.layerBytes.indices.contains(layer) else { return }
+        publication.layerBytes[layer] &+= packet.payload.readableBytes &+ 12
         if isVP8, let size = VP8PayloadFormat.keyFrameSize(packet.payload) {
-            published[transceiver]!.layerSizes[layer] = SFUPictureSize(width: size.width, height: size.height)
+            publication.layerSizes[layer] = SFUPictureSize(width: size.width, height: size.height)
         }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import RTCCore
+import RTCRTP
 import RTCSession
 import RTCSFU
 import RTCTestSupport
@@ -16,11 +17,21 @@ import Testing
 @Suite(.serialized, .heavyPeers) struct SFUEdgeForwardsChromiumSimulcastTests {
     /// The width a VP8 key frame's header states (RFC 6386 §9.1), nil for other frames.
     static func vp8Width(_ frame: ReceivedMediaFrame) -> Int? {
-        let data = frame.frame.data
-        guard frame.frame.isKeyFrame, data.readableBytes >= 10,
-              let bytes = data.getBytes(at: data.readerIndex, length: 10),
-              bytes[0] & 1 == 0, bytes[3] == 0x9D, bytes[4] == 0x01, bytes[5] == 0x2A else { return nil }
-        return (Int(bytes[6]) | Int(bytes[7]) << 8) & 0x3FFF
+        guard frame.frame.isKeyFrame else { return nil }
+        return VP8PayloadFormat.keyFrameSize(ofFrame: frame.frame.data)?.width
+    }
+
+    /// Reads a subscriber's track, noting the width of every VP8 key frame in arrival order.
+    static func recordKeyFrameWidths(of track: RemoteTrack) -> (widths: NIOLockedValueBox<[Int]>, reading: Task<Void, Never>) {
+        let widths = NIOLockedValueBox<[Int]>([])
+        let reading = Task {
+            do {
+                for try await frame in track {
+                    if let width = vp8Width(frame) { widths.withLockedValue { $0.append(width) } }
+                }
+            } catch {}
+        }
+        return (widths, reading)
     }
 
     @Test func aSubscriberMovesBetweenChromiumsLayers() async throws {
@@ -31,15 +42,8 @@ import Testing
 
         let (subscriber, transceivers, remote) = try await harness.connectSubscriber([.vp8])
         let leg = try await edge.subscribe(transceivers[0], to: track)
-        let widths = NIOLockedValueBox<[Int]>([])
         let subscriberTrack = try #require(remote.first)
-        let reading = Task {
-            do {
-                for try await frame in subscriberTrack {
-                    if let width = Self.vp8Width(frame) { widths.withLockedValue { $0.append(width) } }
-                }
-            } catch {}
-        }
+        let (widths, reading) = Self.recordKeyFrameWidths(of: subscriberTrack)
         /// The width of the first key frame forwarded that satisfies `wanted` (key frames of the
         /// old layer may still come before the switch: the PLI reaches every layer).
         func keyFrameWidth(_ what: String, where wanted: @escaping @Sendable (Int) -> Bool) async throws -> Int {
@@ -89,15 +93,8 @@ import Testing
         let (subscriber, transceivers, remote) = try await harness.connectSubscriber([.vp8])
         let member = transceivers[0].session
         let leg = try await edge.subscribe(transceivers[0], to: track)
-        let widths = NIOLockedValueBox<[Int]>([])
         let subscriberTrack = try #require(remote.first)
-        let reading = Task {
-            do {
-                for try await frame in subscriberTrack {
-                    if let width = Self.vp8Width(frame) { widths.withLockedValue { $0.append(width) } }
-                }
-            } catch {}
-        }
+        let (widths, reading) = Self.recordKeyFrameWidths(of: subscriberTrack)
         func explain(_ what: String) async -> String {
             let layers = await edge.layerMeasurements(of: track)
             let layer = await edge.layer(of: leg)

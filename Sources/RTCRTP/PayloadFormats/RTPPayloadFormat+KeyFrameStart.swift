@@ -63,8 +63,14 @@ extension VP8PayloadFormat {
     /// The picture size a VP8 key frame's first packet states (the frame header's start code
     /// and 14-bit width and height, RFC 6386 §9.1), nil for any other payload.
     public static func keyFrameSize(_ payload: ByteBuffer) -> (width: Int, height: Int)? {
-        guard let (descriptor, media) = try? VP8PayloadDescriptor.parse(payload), descriptor.isStartOfFrame,
-              let header = media.getBytes(at: media.readerIndex, length: 10),
+        guard let (descriptor, media) = try? VP8PayloadDescriptor.parse(payload), descriptor.isStartOfFrame else { return nil }
+        return keyFrameSize(ofFrame: media)
+    }
+
+    /// The picture size a VP8 key frame's header states (RFC 6386 §9.1), for a whole frame or
+    /// the media part of its first packet; nil when it is not a key frame.
+    public static func keyFrameSize(ofFrame frame: ByteBuffer) -> (width: Int, height: Int)? {
+        guard let header = frame.getBytes(at: frame.readerIndex, length: 10),
               header[0] & 0x01 == 0, header[3] == 0x9D, header[4] == 0x01, header[5] == 0x2A else { return nil }
         let width = (Int(header[6]) | Int(header[7]) << 8) & 0x3FFF
         let height = (Int(header[8]) | Int(header[9]) << 8) & 0x3FFF
