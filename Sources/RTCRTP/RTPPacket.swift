@@ -131,18 +131,28 @@ public struct RTPPacket: Hashable, Sendable {
         if paddingLength > 0 { b0 |= 0x20 }
         if header.headerExtension != nil { b0 |= 0x10 }
         buffer.reserveCapacity(minimumWritableBytes: serializedSize)
-        buffer.writeInteger(b0)
-        buffer.writeInteger((header.marker ? 0x80 : 0) | (header.payloadType & 0x7F))
-        buffer.writeInteger(header.sequenceNumber)
-        buffer.writeInteger(header.timestamp)
-        buffer.writeInteger(header.ssrc)
-        for i in 0..<csrcCount { buffer.writeInteger(header.csrcs[i]) }
-        if let ext = header.headerExtension {
-            let padded = (ext.data.readableBytes + 3) & ~3
-            buffer.writeInteger(ext.profile)
-            buffer.writeInteger(UInt16(truncatingIfNeeded: padded / 4))
+        // The fixed header, the CSRCs and the extension's own header in one write: one
+        // integer at a time, each was a bounds-checked, exclusivity-checked buffer access.
+        let extensionLength = header.headerExtension.map { ($0.data.readableBytes + 3) & ~3 }
+        let fixed = 12 + 4 * csrcCount + (extensionLength == nil ? 0 : 4)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: fixed) { out in
+            func put32(_ value: UInt32, at offset: Int) { out.storeBytes(of: value.bigEndian, toByteOffset: offset, as: UInt32.self) }
+            out[0] = b0
+            out[1] = (header.marker ? 0x80 : 0) | (header.payloadType & 0x7F)
+            out.storeBytes(of: header.sequenceNumber.bigEndian, toByteOffset: 2, as: UInt16.self)
+            put32(header.timestamp, at: 4)
+            put32(header.ssrc, at: 8)
+            for i in 0..<csrcCount { put32(header.csrcs[i], at: 12 + 4 * i) }
+            if let ext = header.headerExtension, let extensionLength {
+                let at = 12 + 4 * csrcCount
+                out.storeBytes(of: ext.profile.bigEndian, toByteOffset: at, as: UInt16.self)
+                out.storeBytes(of: UInt16(truncatingIfNeeded: extensionLength / 4).bigEndian, toByteOffset: at + 2, as: UInt16.self)
+            }
+            return fixed
+        }
+        if let ext = header.headerExtension, let extensionLength {
             buffer.writeImmutableBuffer(ext.data)
-            buffer.writeRepeatingByte(0, count: padded - ext.data.readableBytes)
+            if extensionLength > ext.data.readableBytes { buffer.writeRepeatingByte(0, count: extensionLength - ext.data.readableBytes) }
         }
         buffer.writeImmutableBuffer(payload)
         if paddingLength > 0 {

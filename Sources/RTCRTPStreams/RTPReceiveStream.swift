@@ -209,7 +209,13 @@ public struct RTPReceiveStream: SansIOCore, Sendable {
 
     /// When ``handleTimeout(now:)`` must next run.
     public var nextDeadline: NIODeadline? {
-        [nack.nextDeadline, assembler.nextDeadline, keyFrames.nextDeadline, nextReport].compactMap { $0 }.min()
+        // Without an array (two allocations per call): this runs after every packet.
+        var earliest = nextReport
+        func consider(_ d: NIODeadline?) { if let d, earliest.map({ d < $0 }) ?? true { earliest = d } }
+        consider(nack.nextDeadline)
+        consider(assembler.nextDeadline)
+        consider(keyFrames.nextDeadline)
+        return earliest
     }
 
     /// Runs NACK retries, jitter-buffer holds, PLI repeats and the report timer due at `now`.

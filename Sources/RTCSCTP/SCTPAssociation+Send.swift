@@ -17,6 +17,11 @@ extension SCTPAssociation {
         default: return nil
         }
         if !pendingResetStreams.isEmpty { startReconfigIfReady(now: now) }
+        let canSendData = state == .established || state == .shutdownPending || state == .shutdownReceived
+        // Nothing to send (the common case: the session polls after every datagram and every
+        // RTP send): no packet buffer is made.
+        guard sackNeeded || forwardTSNPending || reconfigToSend || !reconfigResponses.isEmpty
+                || (canSendData && (pendingRetransmits > 0 || !sendQueue.isEmpty)) else { return nil }
         let mtu = configuration.maxPacketSize
         var buffer = ByteBuffer()
         buffer.reserveCapacity(mtu)
@@ -47,7 +52,6 @@ extension SCTPAssociation {
                 wrote = true
             }
         }
-        let canSendData = state == .established || state == .shutdownPending || state == .shutdownReceived
         if canSendData && pendingRetransmits > 0 {
             if writeRetransmissions(to: &buffer, now: now) { wrote = true }
         }

@@ -253,7 +253,11 @@ public struct SFUCore: DatagramCore {
 
     /// The earliest deadline of the sessions and the router.
     public var nextDeadline: NIODeadline? {
-        [sessions.nextDeadline, router.nextDeadline, nextLayerReview].compactMap { $0 }.min()
+        // Without an array: the driver asks after every read burst.
+        var earliest = sessions.nextDeadline
+        if let d = router.nextDeadline, earliest.map({ d < $0 }) ?? true { earliest = d }
+        if let d = nextLayerReview, earliest.map({ d < $0 }) ?? true { earliest = d }
+        return earliest
     }
 
     /// Runs the sessions' and the router's timers due at `now`.

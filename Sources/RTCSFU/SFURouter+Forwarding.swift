@@ -54,10 +54,11 @@ extension SFURouter {
             if isKeyFrameStart == true { tracks[source.track]!.layers[source.layer].keyFrames.keyFrameReceived() }
         }
         for id in subscribers {
-            // One in-place access per subscription: the leg decides and rewrites.
-            guard let verdict = legs[id]?.take(packet, from: source, extended: extended, format: format,
-                                               isKeyFrameStart: &isKeyFrameStart, now: now)
-            else { continue }
+            // One in-place access per subscription, by index: the leg decides and rewrites. (The
+            // key subscript's `_modify` moves the leg out and back, in a heap-allocated frame.)
+            guard let i = legs.index(forKey: id) else { continue }
+            let verdict = legs.values[i].take(packet, from: source, extended: extended, format: format,
+                                              isKeyFrameStart: &isKeyFrameStart, now: now)
             switch verdict {
             case .forwarded(let rewritten, let leftTrack):
                 if let leftTrack { tracks[leftTrack]?.subscribers.removeAll { $0 == id } }

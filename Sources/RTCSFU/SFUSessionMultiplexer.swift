@@ -71,13 +71,41 @@ public struct SFUSessionMultiplexer<Session: SFUMultiplexedSession>: DatagramCor
     /// Datagrams dropped, by reason.
     public private(set) var drops: [SFUMultiplexerDropReason: Int] = [:]
 
-    private var sessions: [SFUSessionKey: Session] = [:]
+    /// A session with what the multiplexer remembers of it, kept together so the per-packet path
+    /// finds all of it with one hash of the key.
+    private struct Entry {
+        var session: Session
+        /// Its ufrag as last seen (an ICE restart changes it).
+        var usernameFragment: String
+        /// Its next deadline as of its last interaction (only interactions change it).
+        var deadline: NIODeadline?
+
+        /// Reads the session's deadline again; the new one when it changed (`.some(nil)`: none now).
+        mutating func refreshDeadline() -> NIODeadline?? {
+            let now = session.nextDeadline
+            guard now != deadline else { return .none }
+            deadline = now
+            return .some(now)
+        }
+
+        /// Reads the session's ufrag again; the new one when it changed (an ICE restart).
+        mutating func refreshUsernameFragment() -> String? {
+            // Compared in place with the one last seen: a short string, no hash.
+            let current = session.localUsernameFragment
+            guard current != usernameFragment else { return nil }
+            usernameFragment = current
+            return current
+        }
+    }
+
+    private var sessions: [SFUSessionKey: Entry] = [:]
+    /// The sessions' deadlines apart from the sessions (reading them through `sessions` would
+    /// copy each session), so the driver's timer needs no call into every session. Updated only
+    /// when a session's deadline changed, which most forwarded packets do not.
+    private var deadlines: [SFUSessionKey: NIODeadline] = [:]
     private var byUsernameFragment: [String: SFUSessionKey] = [:]
     private var byAddress: [TransportAddress: SFUSessionKey] = [:]
     private var addressesOf: [SFUSessionKey: [TransportAddress]] = [:]
-    /// Each session's next deadline as of its last interaction (only interactions change it),
-    /// so the driver's timer needs no call into every session.
-    private var deadlines: [SFUSessionKey: NIODeadline] = [:]
     private var transmits = Deque<Transmit>()
     private var events = Deque<Event>()
     private var nextKey = 1
@@ -98,9 +126,9 @@ public struct SFUSessionMultiplexer<Session: SFUMultiplexedSession>: DatagramCor
     public mutating func addSession(_ session: Session) -> SFUSessionKey {
         let key = SFUSessionKey(rawValue: nextKey)
         nextKey += 1
-        sessions[key] = session
+        sessions[key] = Entry(session: session, usernameFragment: session.localUsernameFragment)
         byUsernameFragment[session.localUsernameFragment] = key
-        collect(key)
+        collect(key, at: sessions.index(forKey: key)!)
         return key
     }
 
@@ -108,7 +136,7 @@ public struct SFUSessionMultiplexer<Session: SFUMultiplexedSession>: DatagramCor
     /// addresses; returns it, or nil for an unknown key.
     @discardableResult
     public mutating func removeSession(_ key: SFUSessionKey) -> Session? {
-        guard let session = sessions.removeValue(forKey: key) else { return nil }
+        guard let session = sessions.removeValue(forKey: key)?.session else { return nil }
         deadlines[key] = nil
         for (ufrag, owner) in byUsernameFragment where owner == key { byUsernameFragment[ufrag] = nil }
         for address in addressesOf.removeValue(forKey: key) ?? [] where byAddress[address] == key { byAddress[address] = nil }
@@ -120,15 +148,16 @@ public struct SFUSessionMultiplexer<Session: SFUMultiplexedSession>: DatagramCor
     public mutating func withSession<R, E: Error>(_ key: SFUSessionKey, _ body: (inout Session) throws(E) -> R) throws(E) -> R? {
         // In place by index: a getter through the key subscript would copy the whole session.
         guard let i = sessions.index(forKey: key) else { return nil }
-        let result = try body(&sessions.values[i])
-        let ufrag = Self.usernameFragment(of: &sessions.values[i])
-        if byUsernameFragment[ufrag] != key { byUsernameFragment[ufrag] = key }  // an ICE restart
-        collect(key)
+        let result = try body(&sessions.values[i].session)
+        // An ICE restart: per command — and `sendRTP` is one per forwarded packet — the ufrag is
+        // compared with the one last seen rather than looked up by hash.
+        if let ufrag = sessions.values[i].refreshUsernameFragment() { byUsernameFragment[ufrag] = key }
+        collect(key, at: i)
         return result
     }
 
     /// Reads one session; nil for an unknown key.
-    public func session(_ key: SFUSessionKey) -> Session? { sessions[key] }
+    public func session(_ key: SFUSessionKey) -> Session? { sessions[key]?.session }
 
     // MARK: DatagramCore
 
@@ -145,8 +174,8 @@ public struct SFUSessionMultiplexer<Session: SFUMultiplexedSession>: DatagramCor
             return
         }
         if byAddress[datagram.source] != key { bind(datagram.source, to: key) }
-        sessions.values[i].handle(datagram, now: now)
-        collect(key)
+        sessions.values[i].session.handle(datagram, now: now)
+        collect(key, at: i)
     }
 
     /// The next datagram for the socket.
@@ -165,16 +194,17 @@ public struct SFUSessionMultiplexer<Session: SFUMultiplexedSession>: DatagramCor
     public mutating func handleTimeout(now: NIODeadline) {
         for (key, deadline) in deadlines where deadline <= now {
             guard let i = sessions.index(forKey: key) else { continue }
-            sessions.values[i].handleTimeout(now: now)
-            collect(key)
+            sessions.values[i].session.handleTimeout(now: now)
+            collect(key, at: i)
         }
     }
 
     /// Tells every session that a stream connection closed (sessions not using it ignore it).
     public mutating func streamClosed(local: TransportAddress, remote: TransportAddress, reason: String, now: NIODeadline) {
         for key in Array(sessions.keys) {
-            sessions[key]!.streamClosed(local: local, remote: remote, reason: reason, now: now)
-            collect(key)
+            guard let i = sessions.index(forKey: key) else { continue }
+            sessions.values[i].session.streamClosed(local: local, remote: remote, reason: reason, now: now)
+            collect(key, at: i)
         }
     }
 
@@ -220,23 +250,18 @@ public struct SFUSessionMultiplexer<Session: SFUMultiplexedSession>: DatagramCor
     /// Moves a session's transmits and events out; STUN it sends binds the destination to it.
     /// The session is reached through its index in `sessions.values`, in place: through the
     /// dictionary's key subscript and `!` the whole session was copied (and released) per call.
-    private mutating func collect(_ key: SFUSessionKey) {
-        guard let i = sessions.index(forKey: key) else { return }
-        while let transmit = sessions.values[i].pollTransmit() {
-            if byAddress[transmit.destination] != key, !transmit.viaStream,
+    private mutating func collect(_ key: SFUSessionKey, at i: [SFUSessionKey: Entry].Index) {
+        while let transmit = sessions.values[i].session.pollTransmit() {
+            // STUN first: the address lookup is a hash of the address, per forwarded packet.
+            if !transmit.viaStream,
                let first = transmit.payload.getInteger(at: transmit.payload.readerIndex, as: UInt8.self),
-               PacketKind(firstByte: first) == .stun {
+               PacketKind(firstByte: first) == .stun, byAddress[transmit.destination] != key {
                 bind(transmit.destination, to: key)
             }
             transmits.append(transmit)
         }
-        while let event = sessions.values[i].pollEvent() { events.append(SFUSessionEvent(session: key, event: event)) }
-        deadlines[key] = Self.nextDeadline(of: &sessions.values[i])
+        while let event = sessions.values[i].session.pollEvent() { events.append(SFUSessionEvent(session: key, event: event)) }
+        // Through a mutating call (the values' `_modify`): a read of `sessions.values[i]` copies the entry.
+        if let changed = sessions.values[i].refreshDeadline() { deadlines[key] = changed }
     }
-
-    /// A session's next deadline, read in place (a getter would copy the session to read it).
-    private static func nextDeadline(of session: inout Session) -> NIODeadline? { session.nextDeadline }
-
-    /// A session's ufrag, read in place.
-    private static func usernameFragment(of session: inout Session) -> String { session.localUsernameFragment }
 }

@@ -231,11 +231,14 @@ extension RTCSession {
 
     /// The earliest deadline of any media stream.
     var mediaDeadline: NIODeadline? {
+        // In place, by index: `for t in transceivers` copied (retained and released) every
+        // transceiver, once per datagram and per send.
         var earliest = twccFeedback?.nextDeadline
-        for t in transceivers {
-            if let d = t.sendStream?.nextDeadline, earliest.map({ d < $0 }) ?? true { earliest = d }
-            for r in t.receivers.values {
-                if let d = r.stream.nextDeadline, earliest.map({ d < $0 }) ?? true { earliest = d }
+        for i in transceivers.indices {
+            if let d = transceivers[i].sendStream?.nextDeadline, earliest.map({ d < $0 }) ?? true { earliest = d }
+            guard !transceivers[i].receivers.isEmpty else { continue }
+            for j in transceivers[i].receivers.indices {
+                if let d = transceivers[i].receivers.values[j].stream.nextDeadline, earliest.map({ d < $0 }) ?? true { earliest = d }
             }
         }
         return earliest

@@ -405,7 +405,10 @@ public struct RTCSession: DatagramCore {
         // Without an array: this runs after every datagram burst and every send.
         var earliest = ice.nextDeadline
         func consider(_ d: NIODeadline?) { if let d, earliest.map({ d < $0 }) ?? true { earliest = d } }
-        consider(dtls?.nextDeadline)
+        // Only a handshake has DTLS timers (its flights' retransmissions and overall limit); once
+        // connected, closed or failed a connection never has one again. Reading it copies the
+        // whole connection out of the optional, once per datagram and per send.
+        if dtlsPhase == .created || dtlsPhase == .handshaking { consider(dtls?.nextDeadline) }
         consider(channels.nextDeadline)
         consider(mediaDeadline)
         return earliest
