@@ -21,7 +21,7 @@ import RTCRTP
 ///    delay trend;
 /// 4. compares the trend with an adaptive threshold (§5.4): above it for long enough is
 ///    ``Usage/overusing``, below its negative ``Usage/underusing``, else ``Usage/normal``;
-/// 5. runs an AIMD rate controller (§5.5): on overuse the estimate drops to
+/// 5. runs an AIMD rate controller (§5.5): on overuse the estimate drops to at most
 ///    ``Configuration/decreaseFactor`` × the acknowledged bitrate (at most once per
 ///    ``Configuration/responseTime``); on underuse it holds; otherwise it grows by
 ///    ``Configuration/multiplicativeIncreasePerSecond`` — or by one packet per response time
@@ -43,7 +43,9 @@ public struct TransportWideCCEstimator: Sendable {
         case underusing
     }
 
-    /// The estimator's constants; the defaults follow draft-ietf-rmcat-gcc-02.
+    /// The estimator's constants; the defaults follow draft-ietf-rmcat-gcc-02 (the trend-line
+    /// detector's gains and window are those commonly used with it in place of the draft's
+    /// Kalman filter).
     public struct Configuration: Hashable, Sendable {
         /// Packets sent within this time of a group's first packet form one group (§5.2).
         public var burstInterval: TimeAmount = .milliseconds(5)
@@ -55,22 +57,24 @@ public struct TransportWideCCEstimator: Sendable {
         public var trendGain = 4.0
         /// The threshold's starting value, in milliseconds (§5.4).
         public var initialThreshold = 12.5
-        /// The threshold's adaptation speed when the trend is above it (§5.4, K_u).
+        /// The threshold's adaptation speed, per millisecond, when the trend is above it (§5.4's K_u).
         public var thresholdIncreaseGain = 0.0087
-        /// The threshold's adaptation speed when the trend is below it (§5.4, K_d).
+        /// The threshold's adaptation speed, per millisecond, when the trend is below it (§5.4's K_d).
         public var thresholdDecreaseGain = 0.039
         /// How long the trend must stay above the threshold before it counts as overuse, in ms.
         public var overuseTime = 10.0
         /// The estimate after overuse, as a fraction of the acknowledged bitrate (§5.5, beta).
         public var decreaseFactor = 0.85
-        /// The growth factor per second far from the last congestion point (§5.5, eta).
+        /// The growth factor per second far from the last congestion point (§5.5, eta), applied
+        /// linearly per feedback (about 8 % a second, compounded).
         public var multiplicativeIncreasePerSecond = 1.08
         /// The time a decrease takes to show (a round trip plus 100 ms, §5.5): the shortest time
         /// between two decreases, and the time per packet of additive increase.
         public var responseTime: TimeAmount = .milliseconds(200)
         /// The packet size assumed for additive increase, in bytes.
         public var additivePacketSize = 1_200
-        /// The estimate never grows beyond this multiple of the acknowledged bitrate (§5.5).
+        /// The estimate never grows beyond this multiple of the acknowledged bitrate, plus
+        /// 10 kbit/s (§5.5); it is not lowered to it either.
         public var maximumOverAcknowledged = 1.5
         /// The width of one acknowledged-bitrate bucket, by arrival time.
         public var acknowledgedBucket: TimeAmount = .milliseconds(25)
