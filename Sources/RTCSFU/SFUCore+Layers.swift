@@ -20,7 +20,8 @@ extension SFUCore {
     }
 
     /// What the server may send a subscriber session now, in bits per second: the smallest of
-    /// its cap, its fresh REMB and the loss-based estimate; nil when none limits it.
+    /// its cap, its fresh REMB, its fresh transport-wide (TWCC) estimate and the loss-based
+    /// estimate; nil when none limits it.
     public func bandwidthBudget(of member: SFUSessionKey, now: NIODeadline) -> UInt64? {
         bandwidth[member]?.budget(now: now, lifetime: layerSelection.estimateLifetime)
     }
@@ -52,6 +53,7 @@ extension SFUCore {
             let budget = state.budget(now: now, lifetime: layerSelection.estimateLifetime)
             lines.append("\(member): budget \(budget.map { "\($0 / 1_000)k" } ?? "none") (cap \(state.cap.map(String.init) ?? "-"), "
                          + "loss-based \(state.lossEstimate.map(String.init) ?? "-"), REMB \(state.remb.map { String($0.bitsPerSecond) } ?? "-"), "
+                         + "TWCC \(state.transportEstimate.map { String($0.bitsPerSecond) } ?? "-"), "
                          + "max \(state.maximumSize.map { "\($0)" } ?? "-"))")
         }
         for (leg, transceiver) in legs.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
@@ -90,6 +92,11 @@ extension SFUCore {
         case .estimatedBitrate(let bitsPerSecond):
             bandwidth[member, default: SFUSubscriberBandwidth()].remb = (bitsPerSecond, now)
         }
+    }
+
+    /// Takes a subscriber session's send-side estimate from its transport-wide feedback.
+    mutating func noteTransportEstimate(_ bitsPerSecond: UInt64, from member: SFUSessionKey, now: NIODeadline) {
+        bandwidth[member, default: SFUSubscriberBandwidth()].transportEstimate = (bitsPerSecond, now)
     }
 
     /// Measures every layer over the time since the last review and moves each automatic

@@ -305,6 +305,9 @@ public struct SFUCore: DatagramCore {
                     } else {
                         events.append(.session(tagged))
                     }
+                case .media(.bandwidthEstimate(let bitsPerSecond)):
+                    // Transport-wide: the session's whole budget (SFUCore+Layers.swift).
+                    noteTransportEstimate(bitsPerSecond, from: tagged.session, now: now)
                 case .media(.sending(let handle, _, _)):
                     // Negotiation (re)settled a subscribing transceiver: what it dropped before
                     // needs a key frame to be decodable.

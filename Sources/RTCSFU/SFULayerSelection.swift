@@ -42,7 +42,9 @@ public struct SFULayerMeasurement: Hashable, Sendable {
 ///
 /// Every ``reviewInterval`` the server measures each layer's bitrate and, for each subscriber,
 /// takes the smallest of: the cap the server set (``SFUCore/setBitrateCap(_:for:now:)``), the
-/// subscriber's own estimate (REMB) while fresh, and a loss-based estimate from its reception
+/// subscriber's own estimate (REMB) while fresh, the server's send-side estimate from the
+/// subscriber's transport-wide feedback (TWCC, `TransportWideCCEstimator`) while fresh, and a
+/// loss-based estimate from its reception
 /// reports (the loss controller of draft-ietf-rmcat-gcc-02 §6: above ``highLoss`` the estimate
 /// drops to what was sent times (1 − loss/2), below ``lowLoss`` it grows by ``increasePerReview``).
 /// That budget, shared by the subscriber's simulcast legs, picks the best active layer that fits
@@ -56,7 +58,7 @@ public struct SFULayerSelectionConfiguration: Hashable, Sendable {
     public var upSwitchHeadroom = 1.15
     /// The shortest time between two automatic switches of one subscription.
     public var minimumSwitchInterval: TimeAmount = .seconds(2)
-    /// How long a subscriber's REMB counts after it arrived.
+    /// How long a subscriber's REMB, or the transport-wide estimate, counts after it arrived.
     public var estimateLifetime: TimeAmount = .seconds(5)
     /// Loss above this fraction lowers the loss-based estimate.
     public var highLoss = 0.10
@@ -103,6 +105,8 @@ struct SFUSubscriberBandwidth {
     var cap: UInt64?
     /// The subscriber's last REMB and when it came.
     var remb: (bitsPerSecond: UInt64, at: NIODeadline)?
+    /// The send-side estimate from the subscriber's transport-wide feedback and when it came.
+    var transportEstimate: (bitsPerSecond: UInt64, at: NIODeadline)?
     /// The loss-based estimate; nil until loss was seen.
     var lossEstimate: UInt64?
     /// The worst loss fraction reported since the last review, nil when none.
@@ -110,11 +114,13 @@ struct SFUSubscriberBandwidth {
     /// The picture size the subscriber asked for at most.
     var maximumSize: SFUPictureSize?
 
-    /// The budget now: the smallest of the cap, a fresh REMB and the loss-based estimate.
+    /// The budget now: the smallest of the cap, a fresh REMB, a fresh transport-wide estimate
+    /// and the loss-based estimate.
     func budget(now: NIODeadline, lifetime: TimeAmount) -> UInt64? {
         var candidates: [UInt64] = []
         if let cap { candidates.append(cap) }
         if let remb, now - remb.at < lifetime { candidates.append(remb.bitsPerSecond) }
+        if let transportEstimate, now - transportEstimate.at < lifetime { candidates.append(transportEstimate.bitsPerSecond) }
         if let lossEstimate { candidates.append(lossEstimate) }
         return candidates.min()
     }

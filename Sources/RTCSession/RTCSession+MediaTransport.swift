@@ -124,7 +124,10 @@ extension RTCSession {
     }
 
     private mutating func routeRTCP(_ packet: RTCPPacket, now: NIODeadline) {
-        if case .transportFeedback(.transportWideCC) = packet { return }  // no send-side estimator yet
+        if case .transportFeedback(.transportWideCC(let feedback)) = packet {
+            handleTransportFeedback(feedback, now: now)  // RTCSession+BandwidthEstimation.swift
+            return
+        }
         for i in transceivers.indices {
             if transceivers[i].sendStream != nil { transceivers[i].sendStream!.handleRTCP(packet, now: now) }
             for ssrc in transceivers[i].receivers.keys { transceivers[i].receivers[ssrc]!.stream.handleRTCP(packet, now: now) }
@@ -155,6 +158,7 @@ extension RTCSession {
                     statistics.mediaPacketsDropped += 1
                     continue
                 }
+                if let number = transmit.transportWideSequenceNumber { recordSentForEstimate(number, size: bytes.readableBytes, now: now) }
             case .rtcp:
                 guard srtcpOut != nil, (try? srtcpOut!.protect(&bytes)) != nil else {
                     statistics.mediaPacketsDropped += 1

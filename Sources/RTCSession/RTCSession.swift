@@ -57,6 +57,7 @@ public struct RTCSession: DatagramCore {
     var transportSequencer = TransportWideSequencer()
     var twccFeedback: TransportWideCCFeedbackGenerator?
     var twccReceiveExtensionID: UInt8?
+    var sendSideEstimation: SessionSendSideEstimation?
     var anchoredNTPClock: NTPClock?
     var negotiationNeededReported = false
     /// The RTCP CNAME of every stream we send (RFC 7022: random per session).

@@ -103,6 +103,12 @@ extension SessionEvent {
         /// round trip; RFC 3550 §6.4) or its estimate of the bitrate it can take (REMB) — what a
         /// sender or a forwarder adapts its bitrate or simulcast layer to.
         case senderFeedback(handle: Int, SessionSenderFeedback)
+        /// The send-side estimate of what the path to the peer carries, in bits per second, from
+        /// its transport-wide congestion control feedback (transport-cc negotiated; a delay-based
+        /// estimate after draft-ietf-rmcat-gcc-02, `TransportWideCCEstimator`). Transport-wide,
+        /// so for the whole session; reported when it changes by more than 5 %, and at least
+        /// once a second while feedback comes.
+        case bandwidthEstimate(bitsPerSecond: UInt64)
         /// Something went wrong on a transceiver (or, with no handle, in media negotiation as a
         /// whole); `reason` says what (e.g. the peer's answer has no codec our track is encoded with).
         case error(handle: Int?, reason: String)

@@ -27,8 +27,9 @@ extension ConnectionEvents {
             log.peerConnection.info("sending media", metadata: ["codec": "\(codec)", "pt": "\(payloadType)", "transceiver": "\(handle)"])
             transceivers[handle]?.sender.restartAtKeyFrame()
             if connectionState == .connected { transceivers[handle]?.sender.canSend() }
-        case .senderFeedback:
-            // Reported in the statistics of the transceiver's sender already.
+        case .senderFeedback, .bandwidthEstimate:
+            // Reported in the statistics of the transceiver's sender already; the estimate is
+            // for forwarders (an SFU's layer choice).
             break
         case .error(let handle, let reason):
             log.peerConnection.warning("media error", metadata: ["transceiver": "\(handle.map(String.init) ?? "-")", "reason": "\(reason)"])
