@@ -20,7 +20,7 @@ extension SFUCore {
     }
 
     /// What the server may send a subscriber session now, in bits per second: the smallest of
-    /// its cap, its fresh REMB, its fresh transport-wide (TWCC) estimate and the loss-based
+    /// its cap, its fresh REMB, its transport-wide (TWCC) estimate while a drop holds and the loss-based
     /// estimate; nil when none limits it.
     public func bandwidthBudget(of member: SFUSessionKey, now: NIODeadline) -> UInt64? {
         bandwidth[member]?.budget(now: now, lifetime: layerSelection.estimateLifetime)
@@ -53,7 +53,8 @@ extension SFUCore {
             let budget = state.budget(now: now, lifetime: layerSelection.estimateLifetime)
             lines.append("\(member): budget \(budget.map { "\($0 / 1_000)k" } ?? "none") (cap \(state.cap.map(String.init) ?? "-"), "
                          + "loss-based \(state.lossEstimate.map(String.init) ?? "-"), REMB \(state.remb.map { String($0.bitsPerSecond) } ?? "-"), "
-                         + "TWCC \(state.transportEstimate.map { String($0.bitsPerSecond) } ?? "-"), "
+                         + "TWCC \(state.transportEstimate.map { String($0.bitsPerSecond) } ?? "-")"
+                         + "\(state.transportLimitUntil.map { now < $0 ? " limiting" : "" } ?? ""), "
                          + "max \(state.maximumSize.map { "\($0)" } ?? "-"))")
         }
         for (leg, transceiver) in legs.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
@@ -96,7 +97,7 @@ extension SFUCore {
 
     /// Takes a subscriber session's send-side estimate from its transport-wide feedback.
     mutating func noteTransportEstimate(_ bitsPerSecond: UInt64, from member: SFUSessionKey, now: NIODeadline) {
-        bandwidth[member, default: SFUSubscriberBandwidth()].transportEstimate = (bitsPerSecond, now)
+        bandwidth[member, default: SFUSubscriberBandwidth()].noteTransportEstimate(bitsPerSecond, now: now, configuration: layerSelection)
     }
 
     /// Measures every layer over the time since the last review and moves each automatic

@@ -43,8 +43,8 @@ public struct SFULayerMeasurement: Hashable, Sendable {
 /// Every ``reviewInterval`` the server measures each layer's bitrate and, for each subscriber,
 /// takes the smallest of: the cap the server set (``SFUCore/setBitrateCap(_:for:now:)``), the
 /// subscriber's own estimate (REMB) while fresh, the server's send-side estimate from the
-/// subscriber's transport-wide feedback (TWCC, `TransportWideCCEstimator`) while fresh, and a
-/// loss-based estimate from its reception
+/// subscriber's transport-wide feedback (TWCC, `TransportWideCCEstimator`) while it holds after
+/// a drop (see ``transportEstimateHold``), and a loss-based estimate from its reception
 /// reports (the loss controller of draft-ietf-rmcat-gcc-02 §6: above ``highLoss`` the estimate
 /// drops to what was sent times (1 − loss/2), below ``lowLoss`` it grows by ``increasePerReview``).
 /// That budget, shared by the subscriber's simulcast legs, picks the best active layer that fits
@@ -66,6 +66,15 @@ public struct SFULayerSelectionConfiguration: Hashable, Sendable {
     public var lowLoss = 0.02
     /// The factor the loss-based estimate grows by per review without loss.
     public var increasePerReview = 1.05
+    /// How long the transport-wide (TWCC) estimate limits a subscriber after it dropped. The
+    /// estimator drops only when queuing delay grows (overuse), and it never grows far above
+    /// what is sent (no probing), so as a permanent limit it would keep a subscriber that was
+    /// moved down on the low layer for good. It limits for this long after a drop instead, then
+    /// the best layer is tried again; a drop soon after such a trial doubles the hold, up to
+    /// ``maximumTransportEstimateHold`` (a failed trial costs less each time).
+    public var transportEstimateHold: TimeAmount = .seconds(4)
+    /// The longest hold after repeated drops (``transportEstimateHold``).
+    public var maximumTransportEstimateHold: TimeAmount = .seconds(32)
 
     /// The defaults: reviews every 500 ms, 15 % headroom, 2 s between switches.
     public init() {}
@@ -107,6 +116,10 @@ struct SFUSubscriberBandwidth {
     var remb: (bitsPerSecond: UInt64, at: NIODeadline)?
     /// The send-side estimate from the subscriber's transport-wide feedback and when it came.
     var transportEstimate: (bitsPerSecond: UInt64, at: NIODeadline)?
+    /// Until when the transport-wide estimate limits the budget (from its last drop).
+    var transportLimitUntil: NIODeadline?
+    /// The hold the last drop started (doubled by a drop soon after a trial).
+    var transportHold: TimeAmount?
     /// The loss-based estimate; nil until loss was seen.
     var lossEstimate: UInt64?
     /// The worst loss fraction reported since the last review, nil when none.
@@ -120,9 +133,31 @@ struct SFUSubscriberBandwidth {
         var candidates: [UInt64] = []
         if let cap { candidates.append(cap) }
         if let remb, now - remb.at < lifetime { candidates.append(remb.bitsPerSecond) }
-        if let transportEstimate, now - transportEstimate.at < lifetime { candidates.append(transportEstimate.bitsPerSecond) }
+        if let transportEstimate, now - transportEstimate.at < lifetime, let until = transportLimitUntil, now < until {
+            candidates.append(transportEstimate.bitsPerSecond)
+        }
         if let lossEstimate { candidates.append(lossEstimate) }
         return candidates.min()
+    }
+
+    /// Takes a new transport-wide estimate. A drop of more than 5 % (the estimator saw queuing
+    /// delay grow) makes it limit the budget for a hold: extended while drops go on, doubled
+    /// (up to the maximum) when a drop comes within one hold of the last one ending — the trial
+    /// of a higher layer failed — and back to the first hold otherwise.
+    mutating func noteTransportEstimate(_ bitsPerSecond: UInt64, now: NIODeadline, configuration: SFULayerSelectionConfiguration) {
+        defer { transportEstimate = (bitsPerSecond, now) }
+        guard let previous = transportEstimate, Double(bitsPerSecond) < Double(previous.bitsPerSecond) * 0.95 else { return }
+        let first = configuration.transportEstimateHold
+        var hold = transportHold ?? first
+        if let until = transportLimitUntil, now < until {
+            // Still congested: the limit goes on.
+        } else if let until = transportLimitUntil, now - until < hold {
+            hold = min(hold * 2, max(configuration.maximumTransportEstimateHold, first))
+        } else {
+            hold = first
+        }
+        transportHold = hold
+        transportLimitUntil = max(transportLimitUntil ?? now, now + hold)
     }
 
     /// Runs the loss controller once per review with what the subscriber received meanwhile.
