@@ -31,8 +31,12 @@ extension RTCSession {
     /// Records an RTP packet stamped with transport-wide sequence number `number` (the
     /// extension was negotiated for sending), `size` bytes on the wire, sent at `now`.
     mutating func recordSentForEstimate(_ number: UInt16, size: Int, now: NIODeadline) {
-        if sendSideEstimation == nil { sendSideEstimation = SessionSendSideEstimation() }
-        sendSideEstimation!.estimator.packetSent(sequenceNumber: number, size: size, at: now)
+        // Through optional chaining, in place: comparing the optional with nil first would copy
+        // the estimation (its ring included) once per packet.
+        if sendSideEstimation?.estimator.packetSent(sequenceNumber: number, size: size, at: now) == nil {
+            sendSideEstimation = SessionSendSideEstimation()
+            sendSideEstimation!.estimator.packetSent(sequenceNumber: number, size: size, at: now)
+        }
     }
 
     /// Feeds the peer's transport-wide feedback to the estimator and reports the estimate when
