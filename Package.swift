@@ -269,6 +269,7 @@ let package = Package(
             "RTCCore",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/RTCTestSupport"),
         .testTarget(name: "RTCTestSupportTests", dependencies: [
             "RTCTestSupport", "RTCCore", "RTCICE",

@@ -64,6 +64,10 @@ struct SignalingChildChannel: HTTPChannelHandler {
             configuration.enableErrorHandling = false
             configuration.enableResponseHeaderValidation = false
             let upgrade = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            let beforeRequest = SignalingQuiesceBeforeRequestHandler()
+            try channel.pipeline.syncOperations.addHandler(beforeRequest, position: .first)
+            let bound = NIOLoopBound(beforeRequest, eventLoop: channel.eventLoop)
+            upgrade.whenComplete { _ in bound.value.requestArrived = true }
             return Value(upgrade: upgrade, channel: channel)
         }
     }
@@ -79,5 +83,26 @@ struct SignalingChildChannel: HTTPChannelHandler {
         } catch {
             logger.trace("connection ended", metadata: ["error": "\(error)"])
         }
+    }
+}
+
+/// Closes a connection on graceful shutdown while its first request has not arrived (a
+/// client that connected and sent nothing: a browser's preconnect, a client stopped while
+/// connecting). Without it such a connection held the server's shutdown for as long as the
+/// client kept it open: neither the upgrade handler nor the WebSocket handler quiesces, and
+/// Hummingbird's HTTP handler is only added once a request has come.
+final class SignalingQuiesceBeforeRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+
+    /// The first request's head has been read (it was upgraded or handed to HTTP): shutdown is
+    /// theirs to handle from then on.
+    var requestArrived = false
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent, !requestArrived {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 }

@@ -122,7 +122,13 @@ final class SignalingCluster: Sendable {
             if session == nil {
                 do {
                     let next = try await connect()
-                    try await migrate(next.directory)
+                    do {
+                        try await migrate(next.directory)
+                    } catch {
+                        // The connections (and any advisory lock they hold) go with the attempt.
+                        await next.close()
+                        throw error
+                    }
                     session = next
                     delay = configuration.reconnectDelay
                 } catch {
@@ -274,8 +280,19 @@ final class SignalingCluster: Sendable {
     }
 
     /// Removes this instance and its members (they leave their rooms everywhere) on shutdown.
+    /// It runs outside the cancelled shutdown task, bounded by ``SignalingClusterConfiguration/connectTimeout``:
+    /// a database that does not answer gets its connections closed (the others then time this
+    /// instance out), so it cannot hold the server's shutdown.
     private func deregister(_ session: Session) async {
         let logger = self.logger
+        let limit = configuration.connectTimeout
+        let watchdog = Task {
+            try await Task.sleep(for: limit)
+            logger.warning("the cluster database did not answer the leave in time; closing its connections",
+                           metadata: ["instance": "\(session.id)", "timeout": "\(limit)"])
+            await session.close()
+        }
+        defer { watchdog.cancel() }
         await Task {
             do {
                 var removed = 0

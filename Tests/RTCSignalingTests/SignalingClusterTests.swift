@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import RTCSignaling
 import RTCSignalingServer
 import RTCTestSupport
@@ -246,8 +247,16 @@ func withClusterServers<T: Sendable>(
     configure: (inout SignalingServerConfiguration) -> Void = { _ in },
     _ body: @Sendable ([SignalingServer], [Int]) async throws -> T
 ) async throws -> T {
-    var logger = Logger(label: "test.cluster")
-    logger.logLevel = ProcessInfo.processInfo.environment["SWIFTRTC_TEST_CLUSTER_LOG"] == "debug" ? .debug : .warning
+    // Warnings go to the output (everything with SWIFTRTC_TEST_CLUSTER_LOG=debug); debug
+    // records are kept too, and printed when the instances do not stop in time.
+    let printed: Logger.Level = ProcessInfo.processInfo.environment["SWIFTRTC_TEST_CLUSTER_LOG"] == "debug" ? .debug : .warning
+    let captured = CapturedLogs()
+    var logger = Logger(label: "test.cluster") { label in
+        var stream = StreamLogHandler.standardError(label: label)
+        stream.logLevel = printed
+        return MultiplexLogHandler([stream, captured.handler(label: label, level: .debug)])
+    }
+    logger.logLevel = .debug
     var servers: [SignalingServer] = []
     for _ in 0..<count {
         var configuration = SignalingServerConfiguration()
@@ -259,10 +268,22 @@ func withClusterServers<T: Sendable>(
     let started = servers
     // Start and shutdown are bounded: an instance that never listens or never stops fails the
     // test with a message instead of hanging the run.
-    let running = started.map { server in Task { try await server.run(handleSignals: false) } }
+    let stoppedFlags = NIOLockedValueBox([Bool](repeating: false, count: count))
+    let running = started.indices.map { i in
+        Task {
+            defer { stoppedFlags.withLockedValue { $0[i] = true } }
+            try await started[i].run(handleSignals: false)
+        }
+    }
     let stopAll: @Sendable () async throws -> Void = {
         for server in started { await server.shutdown() }
-        try await withTimeout(30, "the cluster instances stopping") { for task in running { try await task.value } }
+        do {
+            try await withTimeout(30, "the cluster instances stopping") { for task in running { try await task.value } }
+        } catch let timeout as TestTimeout {
+            let notStopped = stoppedFlags.withLockedValue { flags in flags.indices.filter { !flags[$0] } }
+            print("cluster instances not stopped: \(notStopped); the cluster's last log records:\n\(captured.tail(200))")
+            throw timeout
+        }
     }
     var ports: [Int] = []
     let result: T
