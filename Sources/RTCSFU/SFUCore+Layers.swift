@@ -154,6 +154,11 @@ extension SFUCore {
                 guard (try? router.selectLayer(choice, for: item.leg, now: now)) != nil else { continue }
                 lastLayerSwitch[item.leg] = now
                 layerSwitches += 1
+                let rids = rids(of: item.track)
+                let rid = { (layer: Int?) in layer.flatMap { rids.indices.contains($0) ? rids[$0] : nil } }
+                events.append(.room(.layerSwitch(SFULayerSwitch(
+                    subscription: item.leg, subscriber: member, track: item.track, from: rid(item.target ?? item.current),
+                    to: rid(choice), budget: share, maximumSize: bandwidth[member]?.maximumSize))))
             }
         }
     }

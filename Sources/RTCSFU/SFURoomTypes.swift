@@ -49,6 +49,46 @@ public enum SFURoomEvent: Hashable, Sendable {
     /// The room's dominant speaker changed (from the members' audio levels, RFC 6464); nil
     /// when nobody is speaking any more.
     case activeSpeakerChanged(SFURoomID, SFUSessionKey?)
+    /// The automatic layer choice moved a simulcast subscription to another layer (it takes
+    /// effect at that layer's next key frame): what it decided and from what, for logs.
+    case layerSwitch(SFULayerSwitch)
+}
+
+/// A decision of the automatic simulcast layer choice (``SFURoomEvent/layerSwitch(_:)``).
+public struct SFULayerSwitch: Hashable, Sendable, CustomStringConvertible {
+    /// The subscription that moves.
+    public var subscription: SFUSubscriptionID
+    /// The subscriber session it forwards to.
+    public var subscriber: SFUSessionKey
+    /// The simulcast track.
+    public var track: SFUTrackID
+    /// The rid of the layer it leaves (nil when it forwarded none yet).
+    public var from: String?
+    /// The rid of the layer it moves to.
+    public var to: String?
+    /// The share of the subscriber's budget this subscription had, in bits per second (nil:
+    /// nothing limits the subscriber).
+    public var budget: UInt64?
+    /// The size the subscriber asked for at most (nil: any).
+    public var maximumSize: SFUPictureSize?
+
+    /// Creates a layer-switch record.
+    public init(subscription: SFUSubscriptionID, subscriber: SFUSessionKey, track: SFUTrackID, from: String?, to: String?,
+                budget: UInt64?, maximumSize: SFUPictureSize?) {
+        self.subscription = subscription
+        self.subscriber = subscriber
+        self.track = track
+        self.from = from
+        self.to = to
+        self.budget = budget
+        self.maximumSize = maximumSize
+    }
+
+    /// `"<track> to <subscriber>: h → f (budget 1200k, max -)"`.
+    public var description: String {
+        "\(track) to \(subscriber): \(from ?? "-") → \(to ?? "-") (budget \(budget.map { "\($0 / 1_000)k" } ?? "none"), "
+            + "max \(maximumSize.map { "\($0)" } ?? "-"))"
+    }
 }
 
 /// What an ``SFUCore`` reports: a session's event (other than what forwarding and the rooms

@@ -240,6 +240,13 @@ final class SignalingSFU: Sendable {
             case .room(.activeSpeakerChanged(let room, let key)):
                 let speaker = key.flatMap { connectionOf[$0] }.flatMap { members[$0]?.peerID }
                 for (id, member) in members where member.roomID == room.name { send(.speakerChanged(peerID: speaker), to: id) }
+            case .room(.layerSwitch(let change)):
+                let peer = connectionOf[change.subscriber].flatMap { members[$0] }
+                logger.info("SFU layer switch", metadata: [
+                    "room": "\(peer?.roomID ?? "-")", "peer": "\(peer?.peerID ?? "-")", "track": "\(change.track)",
+                    "from": "\(change.from ?? "-")", "to": "\(change.to ?? "-")",
+                    "budget": "\(change.budget.map { "\($0 / 1_000) kbit/s" } ?? "none")",
+                    "max_resolution": "\(change.maximumSize.map { "\($0)" } ?? "-")"])
             case .room(.published), .room(.unpublished):
                 break
             }

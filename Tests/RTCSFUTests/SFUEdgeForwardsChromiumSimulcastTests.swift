@@ -157,6 +157,11 @@ import Testing
         #expect(await edge.layer(of: leg).current == SFUSource(track: track, layer: 0))
         #expect(await edge.layerSwitches >= 2)
         #expect(await edge.simulcastPacketsWithoutLayer == 0)
+        // Each decision was reported, with the budget it was made under.
+        let decisions = harness.layerSwitches.withLockedValue { $0 }.filter { $0.subscription == leg }
+        #expect(decisions.contains { $0.from == "h" && $0.to == "l" && $0.budget.map { $0 <= cap } == true }, "\(decisions)")
+        #expect(decisions.contains { $0.from == "l" && $0.to == "h" && $0.budget == nil }, "\(decisions)")
+        #expect(decisions.allSatisfy { $0.subscriber == member && $0.track == track })
 
         reading.cancel()
         await subscriber.close()

@@ -16,10 +16,15 @@ final class SFUEdgeHarness: Sendable {
     let certificate: DTLSCertificate
     /// Every session event the edge reported.
     let seen = NIOLockedValueBox<[(SFUSessionKey, SessionEvent)]>([])
+    /// The layer choice's decisions the edge reported.
+    let layerSwitches = NIOLockedValueBox<[SFULayerSwitch]>([])
 
     init() async throws {
-        let seen = self.seen
-        edge = SFUEdge { event in seen.withLockedValue { $0.append((event.session, event.event)) } }
+        let seen = self.seen, layerSwitches = self.layerSwitches
+        edge = SFUEdge(onEvent: { event in seen.withLockedValue { $0.append((event.session, event.event)) } },
+                       onRoomEvent: { event in
+                           if case .layerSwitch(let change) = event { layerSwitches.withLockedValue { $0.append(change) } }
+                       })
         certificate = try DTLSCertificate.generateSelfSigned(now: Date())
         _ = try #require(await edge.bind(TransportAddress(ip: IPAddress("10.99.0.1")!, port: 0)))
     }
