@@ -44,15 +44,14 @@ extension RTPHeaderExtensionElement {
         return UInt32(bytes[0]) << 16 | UInt32(bytes[1]) << 8 | UInt32(bytes[2])
     }
 
-    /// An audio level element: voice activity flag and level in −dBov, 0–127 (RFC 6464 §3).
-    public static func audioLevel(id: UInt8, voiceActivity: Bool, level: UInt8) -> RTPHeaderExtensionElement {
-        RTPHeaderExtensionElement(id: id, bytes: [(voiceActivity ? 0x80 : 0) | (level & 0x7F)])
+    /// An audio level element (RFC 6464 §3).
+    public static func audioLevel(id: UInt8, _ level: RTPAudioLevel) -> RTPHeaderExtensionElement {
+        RTPHeaderExtensionElement(id: id, bytes: [level.byte])
     }
 
-    /// The value read as an audio level (voice activity, −dBov), from its first byte (RFC 6464 §3).
-    public var audioLevel: (voiceActivity: Bool, level: UInt8)? {
-        guard let byte = value.getInteger(at: value.readerIndex, as: UInt8.self) else { return nil }
-        return (byte & 0x80 != 0, byte & 0x7F)
+    /// The value read as an audio level, from its first byte (RFC 6464 §3).
+    public var audioLevel: RTPAudioLevel? {
+        value.getInteger(at: value.readerIndex, as: UInt8.self).map(RTPAudioLevel.init(byte:))
     }
 
     /// A text element such as `mid` or `rid` (RFC 9143 §15, RFC 8852 §3).

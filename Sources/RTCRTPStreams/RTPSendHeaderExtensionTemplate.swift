@@ -29,7 +29,7 @@ struct RTPSendHeaderExtensionTemplate: Sendable {
             elements.append((.absoluteSendTime, .absoluteSendTime(id: id, 0)))
         }
         if let id = extensions.audioLevelID, id != 0 {
-            elements.append((.audioLevel, .audioLevel(id: id, voiceActivity: false, level: 127)))
+            elements.append((.audioLevel, .audioLevel(id: id, .silence)))
         }
         guard !elements.isEmpty, let block = try? RTPHeaderExtension(elements: elements.map(\.1)) else {
             self.block = nil

@@ -110,21 +110,24 @@ public struct RTPSendStream: SansIOCore, Sendable {
     /// ``maximumPayloadSize``) and queues its packets, all with the RTP timestamp of
     /// `captureTime`; the last one carries the marker bit when `marker` is true (video: the end
     /// of a frame; audio: pass true only for the first packet of a talkspurt, RFC 3551 §4.1).
+    /// `audioLevel` goes in every packet's audio level extension when the stream sends it (RFC 6464).
     /// Throws what the payload format throws, and then sends nothing. Ignored after ``stop(now:)``.
     public mutating func sendFrame<Format: RTPPayloadFormat>(
-        _ frame: ByteBuffer, format: inout Format, captureTime: NIODeadline, marker: Bool = true, now: NIODeadline
+        _ frame: ByteBuffer, format: inout Format, captureTime: NIODeadline, marker: Bool = true,
+        audioLevel: RTPAudioLevel? = nil, now: NIODeadline
     ) throws(RTPPayloadError) {
         guard !isStopped else { return }
         let payloads = try format.packetize(frame, maxPayloadSize: maximumPayloadSize)
         counters.framesSent += 1
-        sendPayloads(payloads, captureTime: captureTime, marker: marker, now: now)
+        sendPayloads(payloads, captureTime: captureTime, marker: marker, audioLevel: audioLevel, now: now)
     }
 
     /// Queues already-built payloads of one frame, all with the RTP timestamp of `captureTime`,
     /// the marker bit on the last when `marker` is true. Payloads are sent as given, even when
-    /// larger than ``maximumPayloadSize``. Ignored after ``stop(now:)``.
+    /// larger than ``maximumPayloadSize``. `audioLevel` as for ``sendFrame(_:format:captureTime:marker:audioLevel:now:)``.
+    /// Ignored after ``stop(now:)``.
     public mutating func sendPayloads(_ payloads: [ByteBuffer], captureTime: NIODeadline, marker: Bool = true,
-                                      now: NIODeadline) {
+                                      audioLevel: RTPAudioLevel? = nil, now: NIODeadline) {
         guard !isStopped, !payloads.isEmpty else { return }
         if mediaClock == nil {
             mediaClock = RTPMediaClock(clockRate: configuration.clockRate, anchorTime: captureTime,
@@ -132,7 +135,7 @@ public struct RTPSendStream: SansIOCore, Sendable {
         }
         let timestamp = mediaClock?.timestamp(at: captureTime) ?? initialTimestamp
         for (index, payload) in payloads.enumerated() {
-            queuePacket(payload, timestamp: timestamp, marker: marker && index == payloads.count - 1, now: now)
+            queuePacket(payload, timestamp: timestamp, marker: marker && index == payloads.count - 1, audioLevel: audioLevel, now: now)
         }
     }
 
@@ -147,7 +150,7 @@ public struct RTPSendStream: SansIOCore, Sendable {
         } else if mediaClock?.anchorTimestamp != timestamp {
             mediaClock?.reanchor(timestamp: timestamp, at: now)
         }
-        queuePacket(payload, timestamp: timestamp, marker: marker, now: now)
+        queuePacket(payload, timestamp: timestamp, marker: marker, audioLevel: nil, now: now)
     }
 
     /// Queues one payload with the sequence number and RTP timestamp a forwarder chose (an SFU
@@ -155,10 +158,10 @@ public struct RTPSendStream: SansIOCore, Sendable {
     /// payload type and header extensions are written; the packet is cached for NACKs under its
     /// sequence number. Later packets number on from the newest given. The media clock is
     /// re-anchored on each newer timestamp, so sender reports extrapolate from the latest frame.
-    /// `audioLevel` (voice activity, −dBov) goes in the audio level extension when the stream
-    /// sends it (RFC 6464). Ignored after ``stop(now:)``.
+    /// `audioLevel` goes in the audio level extension when the stream sends it (RFC 6464).
+    /// Ignored after ``stop(now:)``.
     public mutating func sendPayload(_ payload: ByteBuffer, sequenceNumber: UInt16, timestamp: UInt32, marker: Bool,
-                                     audioLevel: (voiceActivity: Bool, level: UInt8)? = nil, now: NIODeadline) {
+                                     audioLevel: RTPAudioLevel? = nil, now: NIODeadline) {
         guard !isStopped else { return }
         if mediaClock == nil {
             mediaClock = RTPMediaClock(clockRate: configuration.clockRate, anchorTime: now, anchorTimestamp: timestamp)
@@ -171,21 +174,22 @@ public struct RTPSendStream: SansIOCore, Sendable {
         queuePacket(payload, sequenceNumber: sequenceNumber, timestamp: timestamp, marker: marker, audioLevel: audioLevel, now: now)
     }
 
-    private mutating func queuePacket(_ payload: ByteBuffer, timestamp: UInt32, marker: Bool, now: NIODeadline) {
+    private mutating func queuePacket(_ payload: ByteBuffer, timestamp: UInt32, marker: Bool, audioLevel: RTPAudioLevel?,
+                                      now: NIODeadline) {
         let sequenceNumber = nextSequenceNumber
         nextSequenceNumber &+= 1
-        queuePacket(payload, sequenceNumber: sequenceNumber, timestamp: timestamp, marker: marker, now: now)
+        queuePacket(payload, sequenceNumber: sequenceNumber, timestamp: timestamp, marker: marker, audioLevel: audioLevel, now: now)
     }
 
     private mutating func queuePacket(_ payload: ByteBuffer, sequenceNumber: UInt16, timestamp: UInt32, marker: Bool,
-                                      audioLevel: (voiceActivity: Bool, level: UInt8)? = nil, now: NIODeadline) {
+                                      audioLevel: RTPAudioLevel?, now: NIODeadline) {
         lastNow = now
         let header = RTPHeader(marker: marker, payloadType: configuration.payloadType, sequenceNumber: sequenceNumber,
                                timestamp: timestamp, ssrc: configuration.ssrc, headerExtension: template.block)
         var bytes = ByteBufferAllocator().buffer(capacity: template.headerSize + payload.readableBytes)
         RTPPacket(header: header, payload: payload).serialize(into: &bytes)
         if let offset = template.audioLevelOffset, let audioLevel {
-            bytes.setInteger((audioLevel.voiceActivity ? 0x80 : 0) | (audioLevel.level & 0x7F) as UInt8, at: bytes.readerIndex + offset)
+            bytes.setInteger(audioLevel.byte, at: bytes.readerIndex + offset)
         }
         counters.packetsSent += 1
         counters.payloadBytesSent += UInt64(payload.readableBytes)

@@ -9,7 +9,7 @@ public struct RTPSendStreamStatistics: Hashable, Sendable {
     public var payloadBytesSent: UInt64 = 0
     /// Whole original packets' bytes, headers included (before SRTP).
     public var bytesSent: UInt64 = 0
-    /// Frames handed to ``RTPSendStream/sendFrame(_:format:captureTime:marker:now:)``.
+    /// Frames handed to ``RTPSendStream/sendFrame(_:format:captureTime:marker:audioLevel:now:)``.
     public var framesSent: UInt64 = 0
     /// Retransmissions sent (RTX or plain).
     public var retransmittedPacketsSent: UInt64 = 0

@@ -15,13 +15,13 @@ extension RTCSession {
     /// The transceiver's sender must have a track of the packet's codec (`addTransceiver` or
     /// `setSender` with a ``SessionMediaSender``), so negotiation settles its payload type.
     ///
-    /// `audioLevel` (voice activity, −dBov) goes out in the audio level extension (RFC 6464)
+    /// `audioLevel` goes out in the audio level extension (RFC 6464)
     /// when the sender asked for it (``SessionMediaSender/sendsAudioLevel``) and it was negotiated.
     ///
     /// - Throws: `.unknownTransceiver`; `.mediaNotSending` when negotiation has not (yet)
     ///   settled a sending direction with the sender's codec, or SRTP keys are not there yet
     ///   (the packet is dropped).
-    public mutating func sendRTP(_ packet: RTPPacket, on handle: Int, audioLevel: (voiceActivity: Bool, level: UInt8)? = nil,
+    public mutating func sendRTP(_ packet: RTPPacket, on handle: Int, audioLevel: RTPAudioLevel? = nil,
                                  now: NIODeadline) throws(SessionError) {
         guard !isClosed else { throw .closed }
         guard let i = transceiverIndex(handle) else { throw .unknownTransceiver(handle) }

@@ -136,12 +136,16 @@ extension RTCSession {
     /// Sends one encoded frame on a transceiver: packetized with the negotiated payload type,
     /// timestamped from `captureTime` on the codec's clock, protected with SRTP and sent on the
     /// selected pair. Audio frames carry the marker bit only on the first of a stream.
+    /// `audioLevel` goes out in the audio level extension (RFC 6464) when the sender asked for it
+    /// (``SessionMediaSender/sendsAudioLevel``) and it was negotiated; without it, such a sender
+    /// marks its packets as silence.
     ///
     /// - Throws: `.unknownTransceiver`; `.mediaNotSending` when negotiation has not (yet)
     ///   settled a sending direction with a codec of the track, or SRTP keys are not there yet
     ///   (the frame is dropped: a live source just goes on with the next one); `.invalidMedia`
     ///   when the payload format refuses the frame.
-    public mutating func sendFrame(_ frame: ByteBuffer, on handle: Int, captureTime: NIODeadline, now: NIODeadline) throws(SessionError) {
+    public mutating func sendFrame(_ frame: ByteBuffer, on handle: Int, captureTime: NIODeadline, audioLevel: RTPAudioLevel? = nil,
+                                   now: NIODeadline) throws(SessionError) {
         guard !isClosed else { throw .closed }
         guard let i = transceiverIndex(handle) else { throw .unknownTransceiver(handle) }
         guard transceivers[i].sendStream != nil, var format = transceivers[i].packetizer, srtpOut != nil else {
@@ -149,7 +153,7 @@ extension RTCSession {
         }
         let marker = transceivers[i].kind == .video || transceivers[i].sendStream?.statistics.framesSent == 0
         do {
-            try send(frame, format: &format, on: i, captureTime: captureTime, marker: marker, now: now)
+            try send(frame, format: &format, on: i, captureTime: captureTime, marker: marker, audioLevel: audioLevel, now: now)
         } catch {
             transceivers[i].packetizer = format
             throw .invalidMedia("\(transceivers[i].sendCodec.map { "\($0)" } ?? "a") frame was refused: \(error)")
@@ -160,8 +164,9 @@ extension RTCSession {
     }
 
     private mutating func send<Format: RTPPayloadFormat>(_ frame: ByteBuffer, format: inout Format, on i: Int, captureTime: NIODeadline,
-                                                         marker: Bool, now: NIODeadline) throws(RTPPayloadError) {
-        try transceivers[i].sendStream!.sendFrame(frame, format: &format, captureTime: captureTime, marker: marker, now: now)
+                                                         marker: Bool, audioLevel: RTPAudioLevel?, now: NIODeadline) throws(RTPPayloadError) {
+        try transceivers[i].sendStream!.sendFrame(frame, format: &format, captureTime: captureTime, marker: marker,
+                                                  audioLevel: audioLevel, now: now)
     }
 
     /// Asks the peer for a key frame on what a transceiver receives (PLI, repeated until one

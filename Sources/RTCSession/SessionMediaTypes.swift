@@ -1,6 +1,7 @@
 @_exported import enum RTCRTP.RTPCodec
 @_exported import struct RTCRTP.RTPHeader
 @_exported import struct RTCRTP.RTPPacket
+@_exported import struct RTCRTP.RTPAudioLevel
 @_exported import struct RTCRTPStreams.NTPClock
 @_exported import struct RTCRTPStreams.ReceivedFrame
 @_exported import struct RTCRTPStreams.RTPRemoteReceptionReport

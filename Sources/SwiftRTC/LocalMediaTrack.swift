@@ -68,13 +68,18 @@ public final class LocalMediaTrack: Sendable, CustomStringConvertible {
     /// RTP timestamp (on the codec's clock); give frames their real spacing. Connections whose
     /// negotiation has not settled yet drop it.
     /// Ignored on a track that carries RTP packets.
-    public func write(_ frame: ByteBuffer, isKeyFrame: Bool, captureTime: NIODeadline = .now()) {
+    ///
+    /// `audioLevel` (audio tracks) goes out with the frame in the audio level header extension
+    /// (RFC 6464), which every audio sender negotiates: an SFU picks the room's active speaker
+    /// from it (``RTPAudioLevel/init(pcm:voiceActivity:speechThreshold:)`` measures it from the
+    /// PCM the app encoded). Without it the frame is marked as silence.
+    public func write(_ frame: ByteBuffer, isKeyFrame: Bool, captureTime: NIODeadline = .now(), audioLevel: RTPAudioLevel? = nil) {
         let senders: [RTPSender] = state.withLockedValue { s in
             guard !s.ended, !carriesRTP else { return [] }
             s.framesWritten += 1
             return Array(s.senders.values)
         }
-        for sender in senders { sender.deliver(frame, isKeyFrame: isKeyFrame, captureTime: captureTime) }
+        for sender in senders { sender.deliver(frame, isKeyFrame: isKeyFrame, captureTime: captureTime, audioLevel: audioLevel) }
     }
 
     /// Sends one RTP packet to every connection the track is on, for a track made with

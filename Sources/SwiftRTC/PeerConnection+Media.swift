@@ -11,7 +11,7 @@ extension PeerConnection {
     /// The transceiver offers the track's codec only.
     public func addTrack(_ track: LocalMediaTrack, streamIDs: [String] = []) throws -> RTPSender {
         try checkOpen()
-        let sender = SessionMediaSender(trackID: track.id, streamIDs: streamIDs, codec: track.codec)
+        let sender = SessionMediaSender(trackID: track.id, streamIDs: streamIDs, codec: track.codec, sendsAudioLevel: track.kind == .audio)
         let now = NIODeadline.now()
         let handle: Int
         if let free = driver.core.transceiverInfos.first(where: {
@@ -75,10 +75,10 @@ extension PeerConnection {
 
     /// Sends one frame of a sender's track. Frames before negotiation settled are dropped (the
     /// sender then waits for a key frame again); a frame the payload format refuses is logged.
-    func sendFrame(_ frame: ByteBuffer, on handle: Int, captureTime: NIODeadline) {
+    func sendFrame(_ frame: ByteBuffer, on handle: Int, captureTime: NIODeadline, audioLevel: RTPAudioLevel?) {
         guard !driver.isClosed else { return }
         do {
-            try driver.core.sendFrame(frame, on: handle, captureTime: captureTime, now: .now())
+            try driver.core.sendFrame(frame, on: handle, captureTime: captureTime, audioLevel: audioLevel, now: .now())
         } catch SessionError.mediaNotSending {
             events.transceivers[handle]?.sender.needKeyFrame()
             return
@@ -108,7 +108,8 @@ extension PeerConnection {
         try checkOpen()
         if driver.core.transceiverInfo(handle)?.sender == nil {
             // The transceiver had no track: it gets one (its direction must allow sending).
-            try driver.core.setSender(SessionMediaSender(trackID: track.id, codec: track.codec), on: handle, now: .now())
+            try driver.core.setSender(SessionMediaSender(trackID: track.id, codec: track.codec, sendsAudioLevel: track.kind == .audio),
+                                      on: handle, now: .now())
             driver.pump()
         }
     }

@@ -111,7 +111,7 @@ public final class RTPSender: Sendable, CustomStringConvertible {
     public var framesDroppedBeforeKeyFrame: Int { state.withLockedValue { $0.framesDroppedBeforeKeyFrame } }
 
     /// Hands a frame of the track to the connection, on its event loop (no task per frame).
-    func deliver(_ frame: ByteBuffer, isKeyFrame: Bool, captureTime: NIODeadline) {
+    func deliver(_ frame: ByteBuffer, isKeyFrame: Bool, captureTime: NIODeadline, audioLevel: RTPAudioLevel?) {
         let connection: PeerConnection? = state.withLockedValue { s in
             if s.waitingForKeyFrame {
                 guard isKeyFrame else {
@@ -125,7 +125,7 @@ public final class RTPSender: Sendable, CustomStringConvertible {
         guard let connection else { return }
         let handle = self.handle
         connection.eventLoop.execute {
-            connection.assumeIsolated { $0.sendFrame(frame, on: handle, captureTime: captureTime) }
+            connection.assumeIsolated { $0.sendFrame(frame, on: handle, captureTime: captureTime, audioLevel: audioLevel) }
         }
     }
 

@@ -8,7 +8,7 @@ import Testing
         let ext = try RTPHeaderExtension(oneByte: [
             .transportWideSequenceNumber(id: 3, 0xBEEF),
             .absoluteSendTime(id: 2, 0x12_3456),
-            .audioLevel(id: 1, voiceActivity: true, level: 42),
+            .audioLevel(id: 1, RTPAudioLevel(level: 42, voiceActivity: true)),
             .text(id: 4, "video"),
         ])
         let parsed = try RTPPacket(parsing: RTPPacket(header: RTPHeader(payloadType: 96, sequenceNumber: 1, timestamp: 1, ssrc: 1,

@@ -35,7 +35,7 @@ import Testing
                                            timestamp: UInt32(sequence[i]) &* 960, ssrc: 0)
                     sequence[i] &+= 1
                     try r.members[i].session.sendRTP(RTPPacket(header: header, payload: ByteBuffer(bytes: [0xF8, 0xFF, 0xFE])),
-                                                     on: r.members[i].sender, audioLevel: (levels[i] < 100, levels[i]), now: r.now)
+                                                     on: r.members[i].sender, audioLevel: RTPAudioLevel(level: levels[i], voiceActivity: levels[i] < 100), now: r.now)
                 }
                 try r.advance(.milliseconds(20))
             }
