@@ -44,6 +44,14 @@ extension SDPDocument {
         return own.isEmpty ? attributes.fingerprints : own
     }
 
+    /// The certificate fingerprint that identifies the description's DTLS endpoint: the
+    /// session's first, else the first media section's that has one (a BUNDLE shares one
+    /// certificate). Who is behind an offer, e.g. to tell a peer's new connection from a
+    /// renegotiation of its current one.
+    public var firstCertificateFingerprint: CertificateFingerprint? {
+        attributes.fingerprints.first ?? media.lazy.compactMap { $0.attributes.fingerprints.first }.first
+    }
+
     /// The DTLS setup role for media section `index`: its own, else the session's (RFC 8842 §5).
     public func setup(forMediaAt index: Int) -> SetupRole? { media[index].attributes.setup ?? attributes.setup }
 

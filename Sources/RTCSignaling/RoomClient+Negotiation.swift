@@ -55,7 +55,7 @@ extension RoomClient {
     }
 
     func receivedOffer(_ description: SessionDescription, from id: String) async {
-        let fingerprint = Self.certificateFingerprint(inSDP: description.sdp)
+        let fingerprint = (try? SDPDocument(parsing: description.sdp))?.firstCertificateFingerprint
         if let existing = peers[id] {
             let state = await existing.connection.signalingState
             if state == .haveLocalOffer {
@@ -100,7 +100,7 @@ extension RoomClient {
     private func applyRemote(_ description: SessionDescription, on peer: Peer) async throws {
         try await peer.connection.setRemoteDescription(description)
         peer.remoteDescriptionSet = true
-        peer.remoteFingerprint = Self.certificateFingerprint(inSDP: description.sdp)
+        peer.remoteFingerprint = (try? SDPDocument(parsing: description.sdp))?.firstCertificateFingerprint
         peer.ignoringOffer = false
         await flushCandidates(peer)
     }

@@ -454,14 +454,4 @@ public actor RoomClient {
         peer.restartTask = nil
         for task in tasks { await task?.value }
     }
-
-    /// The DTLS certificate fingerprint (RFC 8122 §5) the SDP of a remote description announces:
-    /// the session-level one, else the first media section's. It identifies the peer connection
-    /// that made the description, which tells a renegotiation from a new connection.
-    /// `nil` when the SDP does not parse or carries none.
-    public static func certificateFingerprint(inSDP sdp: String) -> CertificateFingerprint? {
-        guard let document = try? SDPDocument(parsing: sdp) else { return nil }
-        if let sessionLevel = document.attributes.fingerprints.first { return sessionLevel }
-        return document.media.lazy.compactMap { $0.attributes.fingerprints.first }.first
-    }
 }

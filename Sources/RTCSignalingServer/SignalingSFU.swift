@@ -176,7 +176,7 @@ final class SignalingSFU: Sendable {
                 await edge.removeSession(member.key)
             case .request(.description(let description, let id)):
                 guard var member = members[id] else { continue }
-                let fingerprint = description.type == .offer ? RoomClient.certificateFingerprint(inSDP: description.sdp) : nil
+                let fingerprint = description.type == .offer ? (try? SDPDocument(parsing: description.sdp))?.firstCertificateFingerprint : nil
                 if description.type == .offer,
                    member.sessionEnded || (member.remoteFingerprint != nil && fingerprint != nil && fingerprint != member.remoteFingerprint) {
                     // The member's client replaced its connection (ours failed, or its own did):

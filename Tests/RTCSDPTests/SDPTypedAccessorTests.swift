@@ -72,6 +72,24 @@ import RTCSDP
         #expect(d.media[2].sctpPort == 5000)
     }
 
+    /// The fingerprint that identifies a description's endpoint: the session's, else the first
+    /// media section's first; none without any.
+    @Test func firstCertificateFingerprintPrefersTheSessionLevel() throws {
+        let chromium = try SDPFixtures.description("chromium-offer-av-data.sdp")
+        #expect(chromium.firstCertificateFingerprint == chromium.fingerprints(forMediaAt: 0).first)
+        #expect(chromium.firstCertificateFingerprint != nil)
+        let aiortc = try SDPFixtures.description("aiortc-offer-av-data.sdp")
+        #expect(aiortc.firstCertificateFingerprint?.algorithm == "sha-256")
+        let session = String(repeating: "AB:", count: 31) + "AB"
+        let media = String(repeating: "CD:", count: 31) + "CD"
+        let both = try SDPDocument(parsing: "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=fingerprint:sha-256 \(session)\r\n"
+            + "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\na=fingerprint:sha-256 \(media)\r\n")
+        #expect(both.firstCertificateFingerprint?.digest == [UInt8](repeating: 0xAB, count: 32))
+        let none = try SDPDocument(parsing: "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+            + "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n")
+        #expect(none.firstCertificateFingerprint == nil)
+    }
+
     @Test func aiortcOfferHasEndOfCandidatesAndThreeFingerprints() throws {
         let d = try SDPFixtures.description("aiortc-offer-av-data.sdp")
         #expect(d.bundleMids == ["0", "1", "2"])
