@@ -83,6 +83,50 @@ import Testing
         peer.killAbruptly()
         await edge.close()
     }
+    /// Three layers (issue 15 item 2): from a 1280x720 camera Chromium sends `f`, `h` and `q`
+    /// (full, half and quarter size; it sends three only from 960x540 up). The edge measures each
+    /// layer at its size from its key frames, and a subscriber pinned to each in turn receives
+    /// that layer's key frames.
+    @Test func chromiumSendsThreeLayersFromAnHDCamera() async throws {
+        let harness = try await SFUEdgeHarness()
+        let edge = harness.edge
+        let (peer, track) = try await harness.publishChromiumSimulcast(["f", "h", "q"], name: "chromium-hd", camera: (1280, 720, 15))
+        #expect(await edge.rids(of: track) == ["f", "h", "q"])
+        let (subscriber, transceivers, remote) = try await harness.connectSubscriber([.vp8])
+        let leg = try await edge.subscribe(transceivers[0], to: track)
+        let subscriberTrack = try #require(remote.first)
+        let (widths, reading) = Self.recordKeyFrameWidths(of: subscriberTrack)
+        do {
+            // Chromium starts the top layers as its estimate of the path grows.
+            try await waitUntil(90, "three layers measured at their sizes", every: .milliseconds(200)) {
+                let layers = await edge.layerMeasurements(of: track)
+                return layers.map { $0.size?.width ?? 0 } == [1280, 640, 320] && layers.allSatisfy { $0.bitsPerSecond > 0 }
+            }
+        } catch {
+            Issue.record("at the edge:\n\(await edge.layerSummary)\n\(peer.output.suffix(3))")
+            throw error
+        }
+        for (rid, width) in [("q", 320), ("h", 640), ("f", 1280)] {
+            try await edge.selectLayer(rid, for: leg)
+            let mark = widths.withLockedValue { $0.count }
+            try await withTimeout(40, "a key frame of layer \(rid), \(width) wide") {
+                var polls = 0
+                while widths.withLockedValue({ !$0.dropFirst(mark).contains(width) }) {
+                    try await Task.sleep(for: .milliseconds(50))
+                    polls += 1
+                    if polls % 40 == 0 { await subscriberTrack.requestKeyFrame() }
+                }
+            }
+        }
+        #expect(await edge.simulcastPacketsWithoutLayer == 0)
+
+        reading.cancel()
+        await subscriber.close()
+        peer.closeInput()
+        peer.killAbruptly()
+        await edge.close()
+    }
+
     /// The server's choice (issue 15 items 2 and 5): a subscriber capped below the high layer's
     /// bitrate is moved to the low layer, and back up once the cap is lifted — at key frames,
     /// chosen by the server from the layers' measured bitrates (no `selectLayer` here).
@@ -177,14 +221,18 @@ extension SFUEdgeHarness {
     /// Headless Chromium offering its fake camera as simulcast layers `rids` (full size first,
     /// each next one halved) to a new session that accepts simulcast; the received track is
     /// published. Returns the Chromium process and the track.
-    func publishChromiumSimulcast(_ rids: [String], name: String = "chromium-simulcast") async throws -> (PeerProcess, SFUTrackID) {
+    /// `camera`: the fake camera's width, height and frame rate (the script's default, 640x480 at
+    /// 30 fps, when nil).
+    func publishChromiumSimulcast(_ rids: [String], name: String = "chromium-simulcast",
+                                  camera: (width: Int, height: Int, fps: Int)? = nil) async throws -> (PeerProcess, SFUTrackID) {
         try InteropEnvironment.requirePrivateNamespace()
         _ = try InteropEnvironment.executable("chromium", installHint: "apt-get install chromium")
         let python = try InteropEnvironment.peerPython()
         let script = InteropEnvironment.repositoryRoot.appendingPathComponent("scripts/interop/chromium_media_peer.py").path
         let ridList = rids.map { "\"\($0)\"" }.joined(separator: ", ")
         let peer = try PeerProcess(name, executable: python,
-                                   arguments: ["-u", script, "offer", #"{"send": ["video"], "codec": "VP8", "simulcast": ["# + ridList + "]}"])
+                                   arguments: ["-u", script, "offer", #"{"send": ["video"], "codec": "VP8", "simulcast": ["# + ridList + "]"
+                                               + (camera.map { #", "camera": [\#($0.width), \#($0.height), \#($0.fps)]"# } ?? "") + "}"])
         let line = try await peer.waitForLine(timeout: 40) { $0.hasPrefix("{\"type\": \"offer\"") }
         let offer = SessionDescription(type: .offer, sdp: try JSONDecoder().decode(Described.self, from: Data(line.utf8)).sdp)
         #expect(offer.sdp.contains("a=simulcast:send " + rids.joined(separator: ";")))

@@ -3,12 +3,14 @@ interop tests (the relay and launch are chromium_harness.py's; trickle always).
 
 Usage: chromium_media_peer.py offer|answer PARAMS_JSON
   PARAMS_JSON: {"send": ["video", "audio"], "recv": true, "codec": "VP8"}
-  - send: the fake camera (640x480) / microphone tracks Chromium sends (addTrack);
+  - send: the fake camera (640x480 unless camera says) / microphone tracks Chromium sends (addTrack);
   - recv: with role offer, a recvonly transceiver per kind not sent, so the offer asks for
     audio and video either way; with role answer Chromium receives what it is offered;
   - codec: the video codec Chromium prefers (setCodecPreferences) in what it offers or answers;
   - simulcast: rids, e.g. ["h", "l"]: with role offer, the camera is sent as simulcast layers
     (sendEncodings), the first at full resolution and each next one halved;
+  - camera: [width, height, fps] of the fake camera (default [640, 480, 30]); Chromium sends
+    three simulcast layers only from 960x540 up;
   - fullStats: also print, every 500 ms, {"event": "getstats", "stats": [...]}: every entry of
     getStats() as JSON (what SwiftRTC's statistics() is compared with).
   The offer also carries a data channel "chat" (audio+video+data in one description).
@@ -58,7 +60,8 @@ async function report(pc) {
   const role = await (await fetch('/role')).text();
   const params = JSON.parse(await (await fetch('/params')).text());
   window.fullStats = !!params.fullStats;
-  const media = await navigator.mediaDevices.getUserMedia({audio: true, video: {width: 640, height: 480, frameRate: 30}});
+  const [camWidth, camHeight, camRate] = params.camera ?? [640, 480, 30];
+  const media = await navigator.mediaDevices.getUserMedia({audio: true, video: {width: {exact: camWidth}, height: {exact: camHeight}, frameRate: camRate}});
   const pc = new RTCPeerConnection({iceServers: []});
   window.pc = pc;
   let mid = '0';
