@@ -67,7 +67,11 @@ struct SignalingChildChannel: HTTPChannelHandler {
             let beforeRequest = SignalingQuiesceBeforeRequestHandler()
             try channel.pipeline.syncOperations.addHandler(beforeRequest, position: .first)
             let bound = NIOLoopBound(beforeRequest, eventLoop: channel.eventLoop)
-            upgrade.whenComplete { _ in bound.value.requestArrived = true }
+            upgrade.whenComplete { _ in
+                // Its job is done: out of the way of every later read.
+                bound.value.requestArrived = true
+                channel.pipeline.syncOperations.removeHandler(bound.value, promise: nil)
+            }
             return Value(upgrade: upgrade, channel: channel)
         }
     }
