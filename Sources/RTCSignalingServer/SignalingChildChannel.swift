@@ -27,9 +27,12 @@ struct SignalingChildChannel: HTTPChannelHandler {
     /// Largest WebSocket message (after aggregating fragments).
     let maxFrameSize: Int
     let closeTimeout: TimeAmount
+    /// How long the first request head may take (``SignalingServerConfiguration/requestHeadTimeout``).
+    let requestHeadTimeout: TimeAmount
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let connections = self.connections, maxFrameSize = self.maxFrameSize, closeTimeout = self.closeTimeout
+        let requestHeadTimeout = self.requestHeadTimeout
         return channel.eventLoop.makeCompletedFuture {
             let upgrader = NIOTypedWebSocketServerUpgrader<Upgrade>(
                 maxFrameSize: maxFrameSize,
@@ -64,7 +67,7 @@ struct SignalingChildChannel: HTTPChannelHandler {
             configuration.enableErrorHandling = false
             configuration.enableResponseHeaderValidation = false
             let upgrade = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
-            let beforeRequest = SignalingQuiesceBeforeRequestHandler()
+            let beforeRequest = SignalingBeforeRequestHandler(timeout: requestHeadTimeout)
             try channel.pipeline.syncOperations.addHandler(beforeRequest, position: .first)
             let bound = NIOLoopBound(beforeRequest, eventLoop: channel.eventLoop)
             upgrade.whenComplete { _ in
@@ -90,17 +93,39 @@ struct SignalingChildChannel: HTTPChannelHandler {
     }
 }
 
-/// Closes a connection on graceful shutdown while its first request has not arrived (a
-/// client that connected and sent nothing: a browser's preconnect, a client stopped while
-/// connecting). Without it such a connection held the server's shutdown for as long as the
-/// client kept it open: neither the upgrade handler nor the WebSocket handler quiesces, and
-/// Hummingbird's HTTP handler is only added once a request has come.
-final class SignalingQuiesceBeforeRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// Watches a connection until its first request head arrives: closes it when that takes longer
+/// than the timeout, or on graceful shutdown (a client that connected and sent nothing: a
+/// browser's preconnect, a client stopped while connecting). Without it such a connection held
+/// the server's shutdown for as long as the client kept it open: neither the upgrade handler
+/// nor the WebSocket handler quiesces, and Hummingbird's HTTP handler is only added once a
+/// request has come.
+final class SignalingBeforeRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = NIOAny
+
+    private let timeout: TimeAmount
+    private var timer: Scheduled<Void>?
 
     /// The first request's head has been read (it was upgraded or handed to HTTP): shutdown is
     /// theirs to handle from then on.
-    var requestArrived = false
+    var requestArrived = false {
+        didSet { if requestArrived { timer?.cancel() } }
+    }
+
+    init(timeout: TimeAmount) {
+        self.timeout = timeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let channel = context.channel
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(in: timeout) {
+            if !bound.value.requestArrived { channel.close(promise: nil) }
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+    }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent, !requestArrived {

@@ -203,13 +203,13 @@ public actor SignalingServer {
         }
 
         let maxFrameSize = max(configuration.maxMessageBytes * 4, 1 << 20)
-        let closeTimeout = TimeAmount.nanoseconds(Int64(configuration.webSocketCloseTimeout.components.seconds) * 1_000_000_000
-            + configuration.webSocketCloseTimeout.components.attoseconds / 1_000_000_000)
+        let closeTimeout = Self.timeAmount(configuration.webSocketCloseTimeout)
+        let requestHeadTimeout = Self.timeAmount(configuration.requestHeadTimeout)
         return Application(
             router: router,
             server: HTTPServerBuilder { responder in
                 SignalingChildChannel(responder: responder, connections: connections,
-                                      maxFrameSize: maxFrameSize, closeTimeout: closeTimeout)
+                                      maxFrameSize: maxFrameSize, closeTimeout: closeTimeout, requestHeadTimeout: requestHeadTimeout)
             },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "swiftrtc"),
             onServerRunning: { [weak self] channel in
@@ -220,6 +220,10 @@ public actor SignalingServer {
             eventLoopGroupProvider: configuration.eventLoopThreads.map { .shared(MultiThreadedEventLoopGroup(numberOfThreads: max(1, $0))) } ?? .singleton,
             logger: logger
         )
+    }
+
+    private static func timeAmount(_ duration: Duration) -> TimeAmount {
+        .nanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     private static func publicDirectory(_ configuration: SignalingServerConfiguration) -> String {

@@ -27,6 +27,10 @@ public struct SignalingServerConfiguration: Sendable {
     public var eventLoopThreads: Int?
     /// How long to wait for a client's close frame before dropping the connection.
     public var webSocketCloseTimeout: Duration = .seconds(5)
+    /// How long a new connection may take to send its first request head (the WebSocket upgrade
+    /// or a page's GET); one that has not by then is closed, so clients that connect and send
+    /// nothing, or trickle a head byte by byte, cannot pile up.
+    public var requestHeadTimeout: Duration = .seconds(10)
     /// When set, this instance shares its rooms with other instances through PostgreSQL
     /// (`docs/cluster.md`); `nil` (the default) keeps rooms in this process, no database.
     public var cluster: SignalingClusterConfiguration?

@@ -35,6 +35,35 @@ struct SignalingShutdownLiveTests {
             try await withTimeout(10, "the server closing the \(name) connection") { try await connection.channel.closeFuture.get() }
         }
     }
+
+    /// A connection that has not sent a whole request head within `requestHeadTimeout` is
+    /// closed by the server, whether it sent nothing or trickles a head; one that sent its
+    /// request in time is served and stays open.
+    @Test func aConnectionWithoutARequestHeadInTimeIsClosed() async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        var configuration = SignalingServerConfiguration()
+        configuration.port = 0
+        configuration.requestHeadTimeout = .milliseconds(300)
+        let server = SignalingServer(configuration: configuration)
+        let running = Task { try await server.run(handleSignals: false) }
+        let port = try await withTimeout(30, "the signaling server listening") { try await server.waitUntilRunning() }
+
+        let silent = try await RawConnection.open(port: port)
+        let trickling = try await RawConnection.open(port: port)
+        let served = try await RawConnection.open(port: port)
+        try await served.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        for byte in "GET /ws HTTP/1.1\r\nHo".utf8 {
+            try? await trickling.send(String(UnicodeScalar(byte)))
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try await withTimeout(10, "the server closing the silent connection") { try await silent.channel.closeFuture.get() }
+        try await withTimeout(10, "the server closing the trickling connection") { try await trickling.channel.closeFuture.get() }
+        #expect(served.received.hasPrefix("HTTP/1.1 200"))
+        #expect(served.channel.isActive, "a connection that sent its request in time stays open")
+
+        await server.shutdown()
+        try await withTimeout(10, "the signaling server stopping") { try await running.value }
+    }
 }
 
 /// A TCP client that sends what it is told and keeps what it receives.
