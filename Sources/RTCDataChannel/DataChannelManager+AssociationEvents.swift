@@ -94,17 +94,12 @@ extension DataChannelManager {
     }
 
     /// The peer acknowledged our DATA_CHANNEL_OPEN (with an ACK or by sending data): a channel
-    /// we opened is now open (RFC 8832 §6).
+    /// we opened may now send unordered messages unordered (RFC 8832 §6). It has been open since
+    /// its OPEN was queued.
     private mutating func acknowledge(_ channel: Channel, handle: Int) {
         var ch = channel
         ch.ackReceived = true
-        if ch.state == .connecting && ch.openSent {
-            ch.state = .open
-            channels[handle] = ch
-            if let info = ch.info { events.append(.opened(info)) }
-        } else {
-            channels[handle] = ch
-        }
+        channels[handle] = ch
     }
 
     private mutating func handleDCEP(_ m: SCTPMessage, now: NIODeadline) {

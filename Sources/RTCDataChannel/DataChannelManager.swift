@@ -32,7 +32,8 @@ public struct DataChannelManager: SansIOCore {
         var label: String
         var options: DataChannelOptions
         var state: DataChannelState
-        /// Our DATA_CHANNEL_OPEN is queued: messages may be sent (ordered until the ACK). RFC 8832 §6.
+        /// Our DATA_CHANNEL_OPEN is queued: the channel is open and messages may be sent (ordered
+        /// until the ACK). RFC 8832 §6.
         var openSent = false
         var ackReceived: Bool
         var outgoingReset = false
@@ -162,8 +163,10 @@ public struct DataChannelManager: SansIOCore {
 
     /// Creates a channel and returns its handle. Unless `options.negotiatedID` is set, it gets
     /// the lowest free stream id of our parity once the role is known and the association is
-    /// up, and a DATA_CHANNEL_OPEN is sent then; `.opened` follows the peer's ACK. A negotiated
-    /// channel opens as soon as the association is up. RFC 8832 §6.
+    /// up, and a DATA_CHANNEL_OPEN is sent then; `.opened` follows at once, as in browsers (the
+    /// OPEN is queued before any message of the channel, which goes ordered until the peer's ACK,
+    /// so there is no round trip to wait for). A negotiated channel opens as soon as the
+    /// association is up. RFC 8832 §6.
     public mutating func createChannel(label: String, options: DataChannelOptions = DataChannelOptions(),
                                        now: NIODeadline) throws(DataChannelError) -> Int {
         lastNow = now
@@ -218,7 +221,9 @@ public struct DataChannelManager: SansIOCore {
             return
         }
         ch.openSent = true
+        ch.state = .open
         channels[handle] = ch
+        if let info = ch.info { events.append(.opened(info)) }
     }
 
     private mutating func failOpen(_ handle: Int, _ error: DataChannelError) {
