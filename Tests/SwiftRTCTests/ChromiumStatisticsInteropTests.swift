@@ -23,6 +23,9 @@ import Testing
             return entries.first { $0["id"] as? String == id }
         }
         func number(_ type: String, kind: String? = nil, _ key: String) -> Double? { (one(type, kind: kind)?[key] as? NSNumber)?.doubleValue }
+        /// When Chromium took it, in milliseconds since 1970 (W3C: the time origin plus
+        /// `performance.now()`), from its peer-connection entry.
+        var timestamp: Double? { number("peer-connection", "timestamp") }
     }
 
     static func chromiumReports(_ peer: PeerProcess) -> [ChromiumReport] {
@@ -108,9 +111,16 @@ import Testing
         _ = try await MediaFiles.played(tracks, within: 30)
         try await Task.sleep(for: .seconds(2))  // the last reports cross
 
-        let before = try #require(Self.chromiumReports(peer).last, "\(peer.allOutput.suffix(2_000))")
+        // Chromium's reports reach us through a pipe, late under load: `before` must have been taken
+        // before our snapshot and `after` after it, by their own timestamps (the next line printed
+        // after `before` was once taken before ours, and ours counted more than it said it sent).
+        let startedAt = Date().timeIntervalSince1970 * 1000
+        let before = try #require(Self.chromiumReports(peer).last { ($0.timestamp ?? 0) < startedAt }, "\(peer.allOutput.suffix(2_000))")
         let ours = await pc.statistics()
-        let after = try await waitForValue(10, "a getstats after ours") { Self.chromiumReports(peer).last { $0.line > before.line } }
+        let finishedAt = Date().timeIntervalSince1970 * 1000
+        let after = try await waitForValue(10, "a getstats after ours") {
+            Self.chromiumReports(peer).last { $0.line > before.line && ($0.timestamp ?? .infinity) > finishedAt }
+        }
 
         // Field names: ours are W3C's, so Chromium has each of them for the same type.
         let ourJSON = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(ours)) as? [String: [String: Any]])
