@@ -89,17 +89,15 @@ extension DataChannelManager {
             return
         }
         // Any user message implies the peer saw our OPEN. RFC 8832 §6.
-        if !ch.ackReceived { acknowledge(ch, handle: handle) }
+        if !ch.ackReceived { acknowledge(handle: handle) }
         events.append(.message(handle, message))
     }
 
     /// The peer acknowledged our DATA_CHANNEL_OPEN (with an ACK or by sending data): a channel
     /// we opened may now send unordered messages unordered (RFC 8832 §6). It has been open since
     /// its OPEN was queued.
-    private mutating func acknowledge(_ channel: Channel, handle: Int) {
-        var ch = channel
-        ch.ackReceived = true
-        channels[handle] = ch
+    private mutating func acknowledge(handle: Int) {
+        channels[handle]?.ackReceived = true
     }
 
     private mutating func handleDCEP(_ m: SCTPMessage, now: NIODeadline) {
@@ -112,11 +110,11 @@ extension DataChannelManager {
         }
         switch dcep {
         case .ack:
-            guard let handle = handleByStream[m.stream], let ch = channels[handle] else {
+            guard let handle = handleByStream[m.stream], channels[handle] != nil else {
                 droppedMessages += 1
                 return
             }
-            acknowledge(ch, handle: handle)
+            acknowledge(handle: handle)
         case .open(let type, let unordered, let priority, let label, let proto):
             if let existing = handleByStream[m.stream] {
                 events.append(.protocolError(handle: existing, .duplicateOpen(stream: m.stream)))

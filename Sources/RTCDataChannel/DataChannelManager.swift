@@ -32,9 +32,6 @@ public struct DataChannelManager: SansIOCore {
         var label: String
         var options: DataChannelOptions
         var state: DataChannelState
-        /// Our DATA_CHANNEL_OPEN is queued: the channel is open and messages may be sent (ordered
-        /// until the ACK). RFC 8832 §6.
-        var openSent = false
         var ackReceived: Bool
         var outgoingReset = false
         var incomingReset = false
@@ -43,8 +40,9 @@ public struct DataChannelManager: SansIOCore {
         var info: DataChannelInfo? {
             stream.map { DataChannelInfo(handle: handle, streamID: $0, label: label, options: options) }
         }
-        /// Messages may be queued: open, or our OPEN went out and the ACK is pending. RFC 8832 §6.
-        var canSend: Bool { state == .open || (state == .connecting && openSent) }
+        /// Messages may be queued: the channel is open (ours once its OPEN is queued; ordered
+        /// until the ACK). RFC 8832 §6.
+        var canSend: Bool { state == .open }
     }
 
     /// The configuration (`role` and `remoteMaxMessageSize` follow `start` and
@@ -198,7 +196,7 @@ public struct DataChannelManager: SansIOCore {
     /// negotiated channel opens; otherwise it gets a stream id and its OPEN is queued.
     private mutating func activate(_ handle: Int, now: NIODeadline) {
         guard isEstablished, let role = configuration.role,
-              var ch = channels[handle], ch.state == .connecting, !ch.openSent else { return }
+              var ch = channels[handle], ch.state == .connecting else { return }
         if ch.options.negotiatedID != nil {
             ch.state = .open
             channels[handle] = ch
@@ -220,7 +218,6 @@ public struct DataChannelManager: SansIOCore {
             failOpen(handle, .association(error))
             return
         }
-        ch.openSent = true
         ch.state = .open
         channels[handle] = ch
         if let info = ch.info { events.append(.opened(info)) }
@@ -311,7 +308,7 @@ public struct DataChannelManager: SansIOCore {
     public mutating func close(_ handle: Int, now: NIODeadline) {
         lastNow = now
         guard var ch = channels[handle], ch.state == .open || ch.state == .connecting else { return }
-        guard isEstablished, ch.stream != nil, ch.state == .open || ch.openSent else {
+        guard isEstablished, ch.stream != nil, ch.state == .open else {
             finishClose(handle)
             return
         }
