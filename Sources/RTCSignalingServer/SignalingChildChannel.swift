@@ -67,7 +67,7 @@ struct SignalingChildChannel: HTTPChannelHandler {
             configuration.enableErrorHandling = false
             configuration.enableResponseHeaderValidation = false
             let upgrade = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
-            let beforeRequest = SignalingBeforeRequestHandler(timeout: requestHeadTimeout)
+            let beforeRequest = SignalingBeforeRequestHandler(timeout: requestHeadTimeout, logger: logger)
             try channel.pipeline.syncOperations.addHandler(beforeRequest, position: .first)
             let bound = NIOLoopBound(beforeRequest, eventLoop: channel.eventLoop)
             upgrade.whenComplete { _ in
@@ -103,6 +103,7 @@ final class SignalingBeforeRequestHandler: ChannelInboundHandler, RemovableChann
     typealias InboundIn = NIOAny
 
     private let timeout: TimeAmount
+    private let logger: Logger
     private var timer: Scheduled<Void>?
 
     /// The first request's head has been read (it was upgraded or handed to HTTP): shutdown is
@@ -111,15 +112,19 @@ final class SignalingBeforeRequestHandler: ChannelInboundHandler, RemovableChann
         didSet { if requestArrived { timer?.cancel() } }
     }
 
-    init(timeout: TimeAmount) {
+    init(timeout: TimeAmount, logger: Logger) {
         self.timeout = timeout
+        self.logger = logger
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        let channel = context.channel
+        let channel = context.channel, logger = logger, timeout = timeout
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         timer = context.eventLoop.scheduleTask(in: timeout) {
-            if !bound.value.requestArrived { channel.close(promise: nil) }
+            guard !bound.value.requestArrived else { return }
+            logger.debug("closing a connection that sent no request head in time", metadata: [
+                "remote": "\(channel.remoteAddress.map { "\($0)" } ?? "-")", "timeout": "\(timeout)"])
+            channel.close(promise: nil)
         }
     }
 
@@ -129,6 +134,8 @@ final class SignalingBeforeRequestHandler: ChannelInboundHandler, RemovableChann
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent, !requestArrived {
+            logger.debug("shutting down: closing a connection that sent no request", metadata: [
+                "remote": "\(context.channel.remoteAddress.map { "\($0)" } ?? "-")"])
             context.close(promise: nil)
             return
         }

@@ -50,8 +50,7 @@ extension SignalingCluster {
         }
         var configuration = PostgresConnection.Configuration(host: host, port: port, username: user,
                                                              password: components.password, database: database, tls: tls)
-        configuration.options.connectTimeout = .nanoseconds(Int64(connectTimeout.components.seconds) * 1_000_000_000
-            + connectTimeout.components.attoseconds / 1_000_000_000)
+        configuration.options.connectTimeout = TimeAmount(connectTimeout)
         return (configuration, "\(user)@\(host):\(port)/\(database)")
     }
 }

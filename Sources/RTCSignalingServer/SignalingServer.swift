@@ -203,8 +203,8 @@ public actor SignalingServer {
         }
 
         let maxFrameSize = max(configuration.maxMessageBytes * 4, 1 << 20)
-        let closeTimeout = Self.timeAmount(configuration.webSocketCloseTimeout)
-        let requestHeadTimeout = Self.timeAmount(configuration.requestHeadTimeout)
+        let closeTimeout = TimeAmount(configuration.webSocketCloseTimeout)
+        let requestHeadTimeout = TimeAmount(configuration.requestHeadTimeout)
         return Application(
             router: router,
             server: HTTPServerBuilder { responder in
@@ -220,10 +220,6 @@ public actor SignalingServer {
             eventLoopGroupProvider: configuration.eventLoopThreads.map { .shared(MultiThreadedEventLoopGroup(numberOfThreads: max(1, $0))) } ?? .singleton,
             logger: logger
         )
-    }
-
-    private static func timeAmount(_ duration: Duration) -> TimeAmount {
-        .nanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     private static func publicDirectory(_ configuration: SignalingServerConfiguration) -> String {
