@@ -35,18 +35,33 @@ if [ $# -gt 0 ]; then in_namespace "$@"; exit; fi
 whole_stack='^(RTCMediaTests|RTCSFUTests|RTCSignalingTests|SwiftRTCTests)\.'
 # Every stage runs even when an earlier one failed (all the failures are seen in one run).
 failed=0
+# Every stage's output is also kept in one log, so that the end of the run can repeat its
+# failures: a CI that shows only the last lines of a long run still shows what failed.
+log=.build/test-output.txt
+: > "$log"
+stage() { # stage NAME COMMAND...: runs one stage, its output to the terminal and the log
+  local name=$1; shift
+  echo "test.sh: $name" | tee -a "$log"
+  if "$@" 2>&1 | tee -a "$log"; then return 0; fi
+  echo "test.sh: FAILED: $name" | tee -a "$log"
+  failed=1
+}
 # Four Chromium pages in one SFU room (each encoding and decoding video) need the machine
 # to themselves: beside the rest of stage 2 their video froze for seconds on 2 cores.
 alone='SFURoomChromiumTests'
-echo "test.sh: stage 1 of 4, the protocol cores"
-in_namespace --skip "$whole_stack" || failed=1
-echo "test.sh: stage 2 of 4, the whole stack with real peers"
-in_namespace --filter "$whole_stack" --skip "$alone" || failed=1
-echo "test.sh: stage 3 of 4, the SFU room of four Chromium pages, alone"
-in_namespace --filter "$alone" || failed=1
-echo "test.sh: stage 4 of 4, the real-peer room suites again, with loopback alone"
-"${ns[@]}" bash -c 'ip link set lo up || exit 1
+stage "stage 1 of 4, the protocol cores" in_namespace --skip "$whole_stack"
+stage "stage 2 of 4, the whole stack with real peers" \
+  in_namespace --filter "$whole_stack" --skip "$alone"
+stage "stage 3 of 4, the SFU room of four Chromium pages, alone" in_namespace --filter "$alone"
+stage "stage 4 of 4, the real-peer room suites again, with loopback alone" \
+  "${ns[@]}" bash -c 'ip link set lo up || exit 1
   swift test --skip-build --filter "PionRoomInteropTests|PionMediaInteropTests|RoomEchoChromiumTests" && status=0 || status=$?
-  exit $status' || failed=1
-[ "$failed" -eq 0 ] || echo "test.sh: a stage failed (see its ✘ lines above)"
+  exit $status'
+if [ "$failed" -ne 0 ]; then
+  # The failures again, at the end: the stages that failed, every failed test and recorded
+  # issue (first 300 characters of each line), and any crash of a test process.
+  echo "test.sh: a stage failed; its failures, repeated from the log ($log):"
+  grep -aE '^test\.sh: FAILED|✘|Fatal error|error: Exited|Exited with (signal|unexpected)' "$log" \
+    | cut -c1-300 | head -n 120 || true
+fi
 exit "$failed"
