@@ -12,6 +12,8 @@ struct RTPSendHeaderExtensionTemplate: Sendable {
     let absoluteSendTimeOffset: Int?
     /// Offset of the 1-byte audio level from the start of a packet without CSRCs.
     let audioLevelOffset: Int?
+    /// Bytes of each element's header: 1 in the one-byte form, 2 in the two-byte form.
+    let elementHeaderSize: Int
 
     /// Bytes of the RTP header: the fixed 12 plus the extension block.
     var headerSize: Int { 12 + (block?.serializedSize ?? 0) }
@@ -36,9 +38,11 @@ struct RTPSendHeaderExtensionTemplate: Sendable {
             transportWideSequenceNumberOffset = nil
             absoluteSendTimeOffset = nil
             audioLevelOffset = nil
+            elementHeaderSize = 1
             return
         }
         let elementHeader = block.profile == RTPHeaderExtension.oneByteProfile ? 1 : 2
+        elementHeaderSize = elementHeader
         var offset = 12 + 4
         var transportWide: Int?
         var absoluteSendTime: Int?

@@ -188,8 +188,15 @@ public struct RTPSendStream: SansIOCore, Sendable {
                                timestamp: timestamp, ssrc: configuration.ssrc, headerExtension: template.block)
         var bytes = ByteBufferAllocator().buffer(capacity: template.headerSize + payload.readableBytes)
         RTPPacket(header: header, payload: payload).serialize(into: &bytes)
-        if let offset = template.audioLevelOffset, let audioLevel {
-            bytes.setInteger(audioLevel.byte, at: bytes.readerIndex + offset)
+        if let offset = template.audioLevelOffset {
+            if let audioLevel {
+                bytes.setInteger(audioLevel.byte, at: bytes.readerIndex + offset)
+            } else {
+                // No level for this payload: the element (header and value) becomes padding
+                // bytes, which receivers skip (RFC 8285 §4.2, §4.3), rather than a made-up level.
+                let start = bytes.readerIndex + offset - template.elementHeaderSize
+                bytes.setRepeatingByte(0, count: template.elementHeaderSize + 1, at: start)
+            }
         }
         counters.packetsSent += 1
         counters.payloadBytesSent += UInt64(payload.readableBytes)

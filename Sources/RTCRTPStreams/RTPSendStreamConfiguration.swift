@@ -34,8 +34,8 @@ public struct RTPSendStreamConfiguration: Hashable, Sendable {
         /// every packet when it is polled.
         public var absoluteSendTimeID: UInt8?
         /// The identifier of the client-to-mixer audio level (RFC 6464); the stream reserves the
-        /// byte in every packet and writes the level given with each payload (silence, 127, when
-        /// none is given).
+        /// element in every packet and writes the level given with each payload. A payload sent
+        /// without a level has the element's bytes as padding (RFC 8285 §4.2): no level is made up.
         public var audioLevelID: UInt8?
 
         /// Creates the set of negotiated extensions; all are off by default.

@@ -3,7 +3,7 @@ import RTCCore
 import RTCRTP
 import RTCSession
 
-/// A published transceiver: its router track and, for audio in a room, where its levels go.
+/// A published transceiver: its router track, its audio level extension and, in a room, where its levels go.
 struct SFUPublication {
     var track: SFUTrackID
     /// The room whose active speaker this track's audio levels help elect.
@@ -76,6 +76,8 @@ extension SFUCore {
     /// first offer. A member whose connection fails or closes leaves by itself (the event still
     /// comes out: remove the session then). The other members receive its tracks in the
     /// MediaStream `streamID` (`a=msid`; `member-<key>` when nil), which tells them whose they are.
+    /// The transceivers that send a member's audio to the others negotiate the audio level
+    /// extension (RFC 6464) and carry on the level of each packet that has one.
     ///
     /// - Throws: ``SFUCoreError/unknownSession(_:)``, ``SFUCoreError/alreadyInRoom(_:_:)``,
     ///   ``SFUCoreError/roomFull(_:limit:)`` (the session is left alone: close and remove it).
@@ -265,8 +267,9 @@ extension SFUCore {
                 guard s.remoteDescription != nil, s.signalingState == .stable || s.signalingState == .haveLocalOffer else { return nil }
                 var added: [(SFUTrackID, Int)] = []
                 for (track, info) in wanted {
+                    // Audio offers the level extension: each forwarded packet carries its publisher's level, if any.
                     let sender = SessionMediaSender(trackID: "track-\(track.rawValue)", streamIDs: [info.streamID],
-                                                    codec: info.codec)
+                                                    codec: info.codec, sendsAudioLevel: info.codec.kind == .audio)
                     if let handle = try? s.addTransceiver(kind: info.codec.kind, direction: .sendonly, sender: sender, now: now) {
                         added.append((track, handle))
                     }
@@ -338,18 +341,24 @@ extension SFUCore {
         process(now: now)
     }
 
-    /// Feeds a room's active-speaker detector with an audio packet's level (RFC 6464).
-    mutating func observeAudioLevel(_ packet: RTPPacket, of transceiver: SFUTransceiver, now: NIODeadline) {
-        guard var publication = published[transceiver], let room = publication.room else { return }
-        if publication.audioLevelID == 0 {
+    /// The audio level (RFC 6464) a publisher's packet carries, nil without one. `extensionID` is
+    /// the publication's `audioLevelID`; the first packet of a publication finds the negotiated
+    /// id (or that there is none).
+    mutating func audioLevel(of packet: RTPPacket, extensionID: UInt8, on transceiver: SFUTransceiver) -> RTPAudioLevel? {
+        var id = extensionID
+        if id == 0 {
             // Packets flow only once negotiation settled, so the first one finds the id or none.
-            publication.audioLevelID = sessions.session(transceiver.session)?
+            id = sessions.session(transceiver.session)?
                 .headerExtensionID(RTPHeaderExtensionURI.audioLevel, on: transceiver.handle) ?? 0xFF
-            published[transceiver] = publication
+            published[transceiver]?.audioLevelID = id
         }
-        guard publication.audioLevelID != 0xFF,
-              let level = packet.header.headerExtension?.element(id: publication.audioLevelID)?.audioLevel,
-              let changed = rooms[room]?.speaker.observe(transceiver.session, level: level.level, now: now) else { return }
+        guard id != 0xFF else { return nil }
+        return packet.header.headerExtension?.element(id: id)?.audioLevel
+    }
+
+    /// Feeds a room's active-speaker detector with a member's audio level.
+    mutating func observeAudioLevel(_ level: RTPAudioLevel, from member: SFUSessionKey, in room: SFURoomID, now: NIODeadline) {
+        guard let changed = rooms[room]?.speaker.observe(member, level: level.level, now: now) else { return }
         events.append(.room(.activeSpeakerChanged(room, changed)))
     }
 }

@@ -278,18 +278,26 @@ public struct SFUCore: DatagramCore {
                 switch tagged.event {
                 case .media(.packet(let handle, let packet)):
                     let transceiver = SFUTransceiver(session: tagged.session, handle: handle)
-                    if let publication = published[transceiver] {
+                    if let p = published.index(forKey: transceiver) {
+                        // Its scalars only: a copy of the publication held while `measure` counts
+                        // into it would copy its arrays for every packet.
+                        let track = published.values[p].track, room = published.values[p].room
+                        let isSimulcast = !published.values[p].rids.isEmpty
+                        let isVP8 = published.values[p].isVP8, levelID = published.values[p].audioLevelID
                         var layer = 0
-                        if !publication.rids.isEmpty {
+                        if isSimulcast {
                             guard let found = simulcastLayer(of: packet, on: transceiver) else {
                                 simulcastPacketsWithoutLayer += 1
                                 continue
                             }
                             layer = found
                         }
-                        measure(packet, layer: layer, on: transceiver, isVP8: publication.isVP8 && !publication.rids.isEmpty)
-                        router.handleRTP(packet, from: SFUSource(track: publication.track, layer: layer), now: now)
-                        if publication.room != nil { observeAudioLevel(packet, of: transceiver, now: now) }
+                        measure(packet, layer: layer, on: transceiver, isVP8: isVP8 && isSimulcast)
+                        let level = audioLevel(of: packet, extensionID: levelID, on: transceiver)
+                        router.handleRTP(packet, from: SFUSource(track: track, layer: layer), now: now)
+                        // This packet's forwards at once, each with the packet's audio level (RFC 6464).
+                        while let output = router.poll() { perform(output, audioLevel: level, now: now) }
+                        if let level, let room { observeAudioLevel(level, from: tagged.session, in: room, now: now) }
                     } else {
                         events.append(.session(tagged))
                     }
@@ -321,18 +329,20 @@ public struct SFUCore: DatagramCore {
                     }
                 }
             }
-            while let output = router.poll() { perform(output, now: now) }
+            while let output = router.poll() { perform(output, audioLevel: nil, now: now) }
             if nextLayerReview == nil, !published.isEmpty { nextLayerReview = now + layerSelection.reviewInterval }
             if !unsettledMembers.isEmpty { settleMembers(now: now) }
         } while sessions.hasEvents
     }
 
-    private mutating func perform(_ output: SFURouterOutput, now: NIODeadline) {
+    /// Performs one of the router's outputs; a forwarded packet carries `audioLevel` (its
+    /// publisher's, for audio) to subscribers whose sender sends the extension.
+    private mutating func perform(_ output: SFURouterOutput, audioLevel: RTPAudioLevel?, now: NIODeadline) {
         switch output {
         case .forward(let leg, let packet):
             guard let to = legs[leg] else { return }
             // A leg whose negotiation has not settled yet drops the packet (it starts at a key frame later).
-            _ = sessions.withSession(to.session) { s in try? s.sendRTP(packet, on: to.handle, now: now) }
+            _ = sessions.withSession(to.session) { s in try? s.sendRTP(packet, on: to.handle, audioLevel: audioLevel, now: now) }
         case .requestKeyFrame(let source):
             guard let from = publisherOf[source.track] else { return }
             _ = sessions.withSession(from.session) { s in try? s.requestKeyFrame(on: from.handle, now: now) }

@@ -137,8 +137,8 @@ extension RTCSession {
     /// timestamped from `captureTime` on the codec's clock, protected with SRTP and sent on the
     /// selected pair. Audio frames carry the marker bit only on the first of a stream.
     /// `audioLevel` goes out in the audio level extension (RFC 6464) when the sender asked for it
-    /// (``SessionMediaSender/sendsAudioLevel``) and it was negotiated; without it, such a sender
-    /// marks its packets as silence.
+    /// (``SessionMediaSender/sendsAudioLevel``) and it was negotiated; without it, such a
+    /// sender's packets carry no level (padding in its place, RFC 8285 §4.2).
     ///
     /// - Throws: `.unknownTransceiver`; `.mediaNotSending` when negotiation has not (yet)
     ///   settled a sending direction with a codec of the track, or SRTP keys are not there yet

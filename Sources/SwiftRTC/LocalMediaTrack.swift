@@ -72,7 +72,7 @@ public final class LocalMediaTrack: Sendable, CustomStringConvertible {
     /// `audioLevel` (audio tracks) goes out with the frame in the audio level header extension
     /// (RFC 6464), which every audio sender negotiates: an SFU picks the room's active speaker
     /// from it (``RTPAudioLevel/init(pcm:voiceActivity:speechThreshold:)`` measures it from the
-    /// PCM the app encoded). Without it the frame is marked as silence.
+    /// PCM the app encoded). Without it the frame's packets carry no level (not silence).
     public func write(_ frame: ByteBuffer, isKeyFrame: Bool, captureTime: NIODeadline = .now(), audioLevel: RTPAudioLevel? = nil) {
         let senders: [RTPSender] = state.withLockedValue { s in
             guard !s.ended, !carriesRTP else { return [] }

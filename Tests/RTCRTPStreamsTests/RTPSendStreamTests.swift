@@ -126,6 +126,34 @@ import Testing
         #expect(try unstamped.rtp().header.headerExtension?.element(id: 3)?.transportWideSequenceNumber == 0)
     }
 
+    /// RFC 6464 through the stream: a payload sent with a level carries it; one sent without
+    /// carries no level at all (its element's bytes are padding, skipped by parsers, RFC 8285
+    /// §4.2/§4.3), in the one-byte form and in the two-byte form (a mid too long for the
+    /// one-byte form), while the other elements and the packet's size stay as they were.
+    @Test(arguments: ["audio0", "an-audio-mid-of-twenty"])
+    func anAudioLevelGoesWithItsPayloadAndNoneIsMadeUpWithout(mid: String) throws {
+        let ext = RTPSendStreamConfiguration.HeaderExtensions(midID: 1, mid: mid, transportWideSequenceNumberID: 3,
+                                                              audioLevelID: 5)
+        var stream = SendFixture.stream(SendFixture.config(clockRate: 48_000, extensions: ext))
+        var sequencer = TransportWideSequencer(firstSequenceNumber: 7)
+        let loud = RTPAudioLevel(level: 12, voiceActivity: true)
+        stream.sendPayloads([SendFixture.payload([1])], captureTime: t0, audioLevel: loud, now: t0)
+        stream.sendPayloads([SendFixture.payload([2])], captureTime: t0, now: t0)
+        stream.sendPayloads([SendFixture.payload([3])], captureTime: t0, audioLevel: .silence, now: t0)
+        let transmits = stream.drain(stampingWith: &sequencer)
+        try #require(transmits.count == 3)
+        let packets = try transmits.map { try $0.rtp() }
+        #expect(packets.map { $0.header.headerExtension?.element(id: 5)?.audioLevel } == [loud, nil, .silence])
+        for (i, packet) in packets.enumerated() {
+            let block = try #require(packet.header.headerExtension)
+            #expect(block.form == (mid.utf8.count > 16 ? .twoByte(appBits: 0) : .oneByte))
+            #expect(block.element(id: 1)?.text == mid)
+            #expect(block.element(id: 3)?.transportWideSequenceNumber == UInt16(7 + i))
+            #expect(packet.payload.getInteger(at: packet.payload.readerIndex, as: UInt8.self) == UInt8(i + 1))
+        }
+        #expect(Set(transmits.map(\.bytes.readableBytes)).count == 1, "the same layout with and without a level")
+    }
+
     @Test func stopSendsGoodbyeAndIgnoresLaterFrames() throws {
         var stream = SendFixture.stream(SendFixture.config(rtx: true))
         stream.stop(now: t0)
