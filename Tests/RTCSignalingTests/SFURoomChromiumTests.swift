@@ -8,8 +8,8 @@ import Testing
 /// running its SFU: each page holds one connection, to the server, and decodes the three other
 /// members' video (`framesDecoded` growing per member) and receives their audio; p1 sends a
 /// steady tone instead of the fake microphone's beeps, and every page hears from the server
-/// that p1 is the active speaker; when one page goes away, the server stops its tracks at the
-/// three others.
+/// that p1 is the active speaker and gets p1's audio levels with its packets; when one page
+/// goes away, the server stops its tracks at the three others.
 @Suite("SFU room of four Chromium pages", .serialized, .heavyPeers)
 struct SFURoomChromiumTests {
     @Test func fourPagesSeeAndHearEachOtherThroughTheSFU() async throws {
@@ -60,6 +60,11 @@ struct SFURoomChromiumTests {
             try await waitUntil(20, "every page told that p1 speaks\n\(context())", every: .milliseconds(200)) {
                 names.allSatisfy { reports[$0]?.speakers?.contains("p1") == true }
             }
+            // … and the levels go on with p1's packets: each other page's receiver reports them
+            // (getSynchronizationSources reads the extension of the packets the server forwarded).
+            try await waitUntil(20, "p1's audio levels at every other page\n\(context())", every: .milliseconds(200)) {
+                others(of: "p1").allSatisfy { (reports[$0]?.peakAudioLevels?["p1"] ?? 0) > 0.01 }
+            }
             for name in names {
                 let report = try #require(reports[name])
                 #expect(Set(report.members) == Set(others(of: name)), "\(name)'s members\n\(context())")
@@ -96,7 +101,8 @@ struct SFURoomChromiumTests {
         }
     }
     /// Simulcast through the signaling server's SFU (issue 15 item 2): a page sends its 640x480
-    /// camera as simulcast layers (`?simulcast=1`: f, h, q — Chromium sends f and h at this size),
+    /// camera as simulcast layers (`?simulcast=1&camera=640x480`: f, h, q — Chromium sends f and
+    /// h at this size; the page's default of 1280x720 would load CI's two cores with a third),
     /// one member asks for pictures no larger than 320x240 (`?maxres=`, the `max_resolution`
     /// message), another asks nothing: the server sends each the layer that fits — the first
     /// decodes the camera 320 wide at most, the second wider.
@@ -108,7 +114,7 @@ struct SFURoomChromiumTests {
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: tmp) }
         let pageQueries = [
-            "cam": "simulcast=1",
+            "cam": "simulcast=1&camera=640x480",
             // The two receivers send no camera: one encoder (three layers) on the machine, not three.
             "small": "video=0&maxres=320x240",
             "big": "video=0",

@@ -16,6 +16,9 @@ struct DemoPageReport: Decodable, Sendable {
     var frameWidths: [String: Int]?
     var videoFrames: [String: Int]
     var audioSamples: [String: Int]?
+    /// SFU mode: per member, the loudest audio level (0…1, from the RFC 6464 extension of the
+    /// packets the server forwarded) its audio receiver's synchronization source reported.
+    var peakAudioLevels: [String: Double]?
     /// The selected pair's local/remote candidate types per member (`relay/relay`), from getStats.
     var selectedCandidateTypes: [String: String]?
     /// Per member, how the page reaches its TURN server when the selected local candidate is

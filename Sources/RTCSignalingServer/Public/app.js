@@ -23,6 +23,10 @@ const tone = params.get("tone") === "1";
 // `?simulcast=1` (SFU rooms): the camera goes to the server as three simulcast layers, f, h and
 // q (full, half and quarter size); the server sends each member the layer that fits it.
 const simulcast = params.get("simulcast") === "1";
+// `?camera=1280x720`: the camera size to ask for (ideal: a camera that has no such mode gives its
+// nearest). With `?simulcast=1` it is 1280×720 unless said: Chromium sends all three layers only
+// from 960×540 up (two below).
+const cameraSize = (params.get("camera") || "").match(/^(\d+)x(\d+)$/);
 // `?maxres=320x240` (SFU rooms): ask the server for simulcast layers no larger than this.
 const maxResolution = (params.get("maxres") || "").match(/^(\d+)x(\d+)$/);
 // The SFU's peer id: its messages carry no "from", ours to it no "target".
@@ -44,7 +48,7 @@ const state = {
   trackToMember: new Map(), // SFU mode: remote track id -> member id
   localStream: null,
   iceServers: [],
-  report: { chatReceived: [], chatSent: [], filesReceived: [], filesSent: [], framesDecoded: {}, frameWidths: {}, videoFrames: {}, audioSamples: {}, selectedCandidateTypes: {}, selectedRelayProtocols: {}, localCandidateAddresses: [], errors: [], members: [], liveTracks: {}, speakers: [], sfuReconnects: 0, redirects: [] },
+  report: { chatReceived: [], chatSent: [], filesReceived: [], filesSent: [], framesDecoded: {}, frameWidths: {}, videoFrames: {}, audioSamples: {}, peakAudioLevels: {}, selectedCandidateTypes: {}, selectedRelayProtocols: {}, localCandidateAddresses: [], errors: [], members: [], liveTracks: {}, speakers: [], sfuReconnects: 0, redirects: [] },
 };
 
 // ---------- UI helpers ----------
@@ -456,7 +460,9 @@ async function sendFileToAll(name, type, buffer) {
 
 async function startVideo() {
   if (state.localStream) return;
-  const constraints = smallVideo ? { width: 320, height: 240, frameRate: 15 } : true;
+  const [width, height] = cameraSize ? [+cameraSize[1], +cameraSize[2]] : simulcast ? [1280, 720] : [0, 0];
+  const constraints = smallVideo ? { width: 320, height: 240, frameRate: 15 }
+    : width ? { width: { ideal: width }, height: { ideal: height } } : true;
   state.localStream = await navigator.mediaDevices.getUserMedia({ video: constraints, audio: true });
   if (tone) {
     const context = new AudioContext();
@@ -536,6 +542,14 @@ async function collectStats() {
       const member = state.midToMember.get(t.mid);
       if (member === undefined) continue;
       if (isReceiving(t)) live[member] = (live[member] || 0) + 1;
+      // The member's own audio levels (RFC 6464), which the server passes on with its packets.
+      if (t.receiver.track.kind === "audio") {
+        for (const source of t.receiver.getSynchronizationSources()) {
+          if (source.audioLevel !== undefined) {
+            state.report.peakAudioLevels[member] = Math.max(state.report.peakAudioLevels[member] || 0, source.audioLevel);
+          }
+        }
+      }
       else if (isEnded(t)) ended.add(member);
     }
     // A member whose tracks all ended loses its video and audio elements.
