@@ -108,9 +108,18 @@ public final class UDPDriver<Core: DatagramCore> {
             any.port = 0
             return bootstrap.bind(to: any.socketAddress)
         }
+        // One suspension for all of them, resumed on the caller's own executor: `future.get()`
+        // is nonisolated, so each call left the caller's event loop for the global pool and came
+        // back (two thread hand-offs per socket, about a third of a millisecond per offer or
+        // answer for two sockets). Binds run on `eventLoop`, so they are mostly complete already.
+        let results: [Result<any Channel, any Error>] = await withCheckedContinuation(isolation: isolation) { continuation in
+            EventLoopFuture.whenAllComplete(binding, on: eventLoop).whenComplete { all in
+                continuation.resume(returning: (try? all.get()) ?? [])
+            }
+        }
         var bound: [TransportAddress] = []
-        for future in binding {
-            guard let channel = try? await future.get() else { continue }
+        for result in results {
+            guard let channel = try? result.get() else { continue }
             guard !isClosed, let local = channel.localAddress.flatMap(TransportAddress.init(socketAddress:)) else {
                 channel.close(promise: nil)  // closed while binding: close() has already closed the others
                 continue
