@@ -26,6 +26,9 @@ struct Benchmark {
         }
     }
 
+    /// Connections opened and closed before the timed ones.
+    static let warmUpConnections = 20
+
     /// The steps of opening a connection whose times `connect(client:phases:)` records.
     static let phaseNames = ["offerer gathered", "answerer gathered", "answer applied", "ICE connected",
                              "DTLS connected", "channel open"]
@@ -197,6 +200,9 @@ struct Benchmark {
         var times: [Double] = []
         var phases: [[Double]] = []
         let openRuns = only == nil || only == "open" ? runs : 0
+        // Warm-up, untimed (20 in Pion's and aiortc's benchmarks too): the first connections of a
+        // process pay one-time costs (type metadata, the allocator's and the event loops' first growth).
+        for _ in 0..<(openRuns > 0 ? warmUpConnections : 0) { await (try await connect()).close() }
         for _ in 0..<openRuns {
             let pair = try await connect()
             times.append(pair.ms)

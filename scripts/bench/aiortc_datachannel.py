@@ -236,6 +236,11 @@ async def main():
         return
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 20
     total = int(sys.argv[2]) if len(sys.argv) > 2 else 50 << 20
+    # Warm-up, untimed, as in the SwiftRTC and Pion benchmarks: 20 connections first.
+    for _ in range(20):
+        a, b, _, _, _ = await connect_pair()
+        await a.close()
+        await b.close()
     times = []
     for _ in range(runs):
         a, b, _, _, ms = await connect_pair()

@@ -382,6 +382,12 @@ func main() {
 		total, _ = strconv.Atoi(os.Args[2])
 	}
 	api := newAPI()
+	// Warm-up, untimed, as in the SwiftRTC and aiortc benchmarks: 20 connections first.
+	for i := 0; i < 20; i++ {
+		p := connect(api)
+		p.a.Close()
+		p.b.Close()
+	}
 	times := make([]float64, 0, runs)
 	for i := 0; i < runs; i++ {
 		p := connect(api)
