@@ -56,8 +56,23 @@ public struct ICECredentials: Hashable, Sendable {
 
     /// Fresh random credentials: 8-character ufrag, 24-character password (RFC 8839 §5.4).
     public static func random<G: RandomNumberGenerator>(using rng: inout G) -> ICECredentials {
-        let chars = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
-        func word(_ n: Int) -> String { String((0..<n).map { _ in chars[Int(rng.next() % 64)] }) }
+        // 64 ice-chars, so each is exactly 6 random bits: ten from one 64-bit draw (a draw per
+        // character made 32 `getrandom` system calls per credential pair with the system
+        // generator). 48 bits in the ufrag and 144 in the password (RFC 8445 §5.3: 24 and 128).
+        let chars = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        func word(_ n: Int) -> String {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(n)
+            var bits: UInt64 = 0
+            var left = 0
+            while bytes.count < n {
+                if left == 0 { bits = rng.next(); left = 10 }
+                bytes.append(chars[Int(bits & 63)])
+                bits >>= 6
+                left -= 1
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        }
         return ICECredentials(ufrag: word(8), password: word(24))
     }
 }
