@@ -3,7 +3,8 @@ import RTCCore
 import RTCRTP
 import RTCSession
 
-/// A published transceiver: its router track, its audio level extension and, in a room, where its levels go.
+/// A published transceiver: its router track, its audio level extension and, in a room, where
+/// its levels go.
 struct SFUPublication {
     var track: SFUTrackID
     /// The room whose active speaker this track's audio levels help elect.
@@ -267,7 +268,8 @@ extension SFUCore {
                 guard s.remoteDescription != nil, s.signalingState == .stable || s.signalingState == .haveLocalOffer else { return nil }
                 var added: [(SFUTrackID, Int)] = []
                 for (track, info) in wanted {
-                    // Audio offers the level extension: each forwarded packet carries its publisher's level, if any.
+                    // Audio offers the level extension: each forwarded packet carries its
+                    // publisher's level, if it has one.
                     let sender = SessionMediaSender(trackID: "track-\(track.rawValue)", streamIDs: [info.streamID],
                                                     codec: info.codec, sendsAudioLevel: info.codec.kind == .audio)
                     if let handle = try? s.addTransceiver(kind: info.codec.kind, direction: .sendonly, sender: sender, now: now) {

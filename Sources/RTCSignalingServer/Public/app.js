@@ -26,9 +26,10 @@ const simulcast = params.get("simulcast") === "1";
 // `?camera=1280x720`: the camera size to ask for (ideal: a camera that has no such mode gives its
 // nearest). With `?simulcast=1` it is 1280×720 unless said: Chromium sends all three layers only
 // from 960×540 up (two below).
-const cameraSize = (params.get("camera") || "").match(/^(\d+)x(\d+)$/);
+const sizeParameter = (name) => (params.get(name) || "").match(/^(\d+)x(\d+)$/);
+const cameraSize = sizeParameter("camera");
 // `?maxres=320x240` (SFU rooms): ask the server for simulcast layers no larger than this.
-const maxResolution = (params.get("maxres") || "").match(/^(\d+)x(\d+)$/);
+const maxResolution = sizeParameter("maxres");
 // The SFU's peer id: its messages carry no "from", ours to it no "target".
 const SERVER = "";
 const CHUNK = 16 * 1024;
@@ -542,6 +543,7 @@ async function collectStats() {
       const member = state.midToMember.get(t.mid);
       if (member === undefined) continue;
       if (isReceiving(t)) live[member] = (live[member] || 0) + 1;
+      else if (isEnded(t)) ended.add(member);
       // The member's own audio levels (RFC 6464), which the server passes on with its packets.
       if (t.receiver.track.kind === "audio") {
         for (const source of t.receiver.getSynchronizationSources()) {
@@ -550,7 +552,6 @@ async function collectStats() {
           }
         }
       }
-      else if (isEnded(t)) ended.add(member);
     }
     // A member whose tracks all ended loses its video and audio elements.
     for (const member of ended) if (!live[member]) removeMedia(member);
