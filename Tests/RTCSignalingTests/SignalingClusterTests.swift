@@ -210,6 +210,10 @@ struct SignalingClusterTests {
             defer { Task { await a.stop(); await b.stop() } }
             try await a.recorder.wait { $0 == .peerJoined("b") }
 
+            // The test server commits asynchronously (synchronous_commit=off), so an immediate
+            // stop could lose the last joins; a checkpoint first makes them survive the restart,
+            // as a production database's would: the old memberships must then be reaped.
+            try await database.psql("CHECKPOINT")
             try await database.stop()
             try await a.recorder.wait(timeout: 10, "unavailable") { if case .error(let e) = $0 { e.code == .unavailable } else { false } }
             try await waitUntil(10, "instance 0 unhealthy") { try await clusterHealth(port: ports[0]).status == 503 }
@@ -232,10 +236,29 @@ struct SignalingClusterTests {
             }
             // The old instances' rows (the database restarted under them) are reaped after the
             // heartbeat timeout; then only the two new memberships remain.
-            try await waitUntil(30, "only a's and b's new memberships left") {
-                let members = try await database.psql("SELECT count(*) FROM swiftrtc_members")
-                let instances = try await database.psql("SELECT count(*) FROM swiftrtc_instances")
-                return members == "2" && instances == "2"
+            do {
+                try await waitUntil(30, "only a's and b's new memberships left") {
+                    let members = try await database.psql("SELECT count(*) FROM swiftrtc_members")
+                    let instances = try await database.psql("SELECT count(*) FROM swiftrtc_instances")
+                    return members == "2" && instances == "2"
+                }
+            } catch let timeout as TestTimeout {
+                // What was left, for the failure message: the rows, each instance's view, the clients' last events.
+                let rows = (try? await database.psql(
+                    "SELECT 'member', room_id, peer_id, instance_id, seq::text FROM swiftrtc_members UNION ALL "
+                        + "SELECT 'instance', id, address, last_seen::text, (clock_timestamp() - last_seen)::text FROM swiftrtc_instances"))
+                    ?? "(the database did not answer)"
+                var statuses: [String] = []
+                for server in servers { statuses.append("\(String(describing: await server.clusterStatus()))") }
+                Issue.record("""
+                    \(timeout)
+                    rows:
+                    \(rows)
+                    instances' status: \(statuses)
+                    a's last events: \(a.recorder.all.suffix(12))
+                    b's last events: \(b.recorder.all.suffix(12))
+                    """)
+                throw timeout
             }
         }
     }
