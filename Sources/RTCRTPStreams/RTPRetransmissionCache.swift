@@ -126,6 +126,39 @@ public struct RTPRetransmissionCache: Sendable {
     /// are not checked here; the stream does that.
     public mutating func retransmissions(for nack: RTCPGenericNACK, now: NIODeadline,
                                          roundTripTime: TimeAmount?) -> [ByteBuffer] {
+        var out: [ByteBuffer] = []
+        for packet in found(for: nack, now: now, roundTripTime: roundTripTime) {
+            var resend = packet
+            if rtx != nil {
+                guard let wrapped = nextRTXPacket(wrapping: packet) else {
+                    statistics.notCached += 1
+                    continue
+                }
+                resend = wrapped
+            }
+            statistics.retransmittedPackets += 1
+            statistics.retransmittedBytes += UInt64(resend.readableBytes)
+            out.append(resend)
+        }
+        return out
+    }
+
+    /// The cached packets a Generic NACK asks for, as they were stored (no RTX wrapping), with
+    /// the same rules and counters as ``retransmissions(for:now:roundTripTime:)``: for a cache of
+    /// SRTP-protected packets, whose owner unprotects one before ``nextRTXPacket(wrapping:)``.
+    /// ``Statistics/retransmittedBytes`` counts the stored packets' sizes.
+    public mutating func cachedPackets(for nack: RTCPGenericNACK, now: NIODeadline,
+                                       roundTripTime: TimeAmount?) -> [ByteBuffer] {
+        let out = found(for: nack, now: now, roundTripTime: roundTripTime)
+        for packet in out {
+            statistics.retransmittedPackets += 1
+            statistics.retransmittedBytes += UInt64(packet.readableBytes)
+        }
+        return out
+    }
+
+    /// The cached packets `nack` asks for, counting the requests, misses and suppressions.
+    private mutating func found(for nack: RTCPGenericNACK, now: NIODeadline, roundTripTime: TimeAmount?) -> [ByteBuffer] {
         let interval = roundTripTime.map { max($0, .milliseconds(5)) } ?? intervalWithoutRTT
         var out: [ByteBuffer] = []
         for sequenceNumber in nack.lostSequenceNumbers {
@@ -136,23 +169,21 @@ public struct RTPRetransmissionCache: Sendable {
             case .tooSoon:
                 statistics.suppressed += 1
             case .cached(let packet):
-                let resend: ByteBuffer
-                if let rtx {
-                    guard let wrapped = Self.rtxPacket(from: packet, rtx: rtx, sequenceNumber: nextRTXSequenceNumber) else {
-                        statistics.notCached += 1
-                        continue
-                    }
-                    nextRTXSequenceNumber &+= 1
-                    resend = wrapped
-                } else {
-                    resend = packet
-                }
-                statistics.retransmittedPackets += 1
-                statistics.retransmittedBytes += UInt64(resend.readableBytes)
-                out.append(resend)
+                out.append(packet)
             }
         }
         return out
+    }
+
+    /// The RTX packet (RFC 4588 §4) for the plain RTP packet `original`, numbered with the next
+    /// RTX sequence number; nil when RTX is not configured or `original` is not well-formed
+    /// (no number is used then).
+    public mutating func nextRTXPacket(wrapping original: ByteBuffer) -> ByteBuffer? {
+        guard let rtx, let wrapped = Self.rtxPacket(from: original, rtx: rtx, sequenceNumber: nextRTXSequenceNumber) else {
+            return nil
+        }
+        nextRTXSequenceNumber &+= 1
+        return wrapped
     }
 
     /// Builds the RTX packet of RFC 4588 §4 for `original`: the same header (marker, timestamp,

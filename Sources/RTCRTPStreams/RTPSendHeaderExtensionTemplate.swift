@@ -1,3 +1,4 @@
+import NIOCore
 import RTCRTP
 
 /// The header extension block every packet of a send stream carries, built once from the
@@ -17,6 +18,17 @@ struct RTPSendHeaderExtensionTemplate: Sendable {
 
     /// Bytes of the RTP header: the fixed 12 plus the extension block.
     var headerSize: Int { 12 + (block?.serializedSize ?? 0) }
+
+    /// The extension block as it goes on the wire after the fixed header (profile, length in
+    /// words, elements, zero padding); empty without extensions. Copied into each packet.
+    var serializedBlock: [UInt8] {
+        guard let block else { return [] }
+        var bytes = RTPPacket(header: RTPHeader(marker: false, payloadType: 0, sequenceNumber: 0, timestamp: 0, ssrc: 0,
+                                                headerExtension: block),
+                              payload: ByteBuffer()).serialized()
+        bytes.moveReaderIndex(forwardBy: 12)
+        return bytes.readBytes(length: bytes.readableBytes) ?? []
+    }
 
     init(_ extensions: RTPSendStreamConfiguration.HeaderExtensions) {
         enum Kind { case mid, transportWide, absoluteSendTime, audioLevel }

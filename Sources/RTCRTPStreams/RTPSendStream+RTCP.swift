@@ -65,11 +65,14 @@ extension RTPSendStream {
             handleReportBlocks(rr.reports, reporter: rr.ssrc, now: now)
         case .transportFeedback(.genericNACK(let nack)) where nack.mediaSSRC == ssrc:
             counters.nacksReceived += 1
-            for bytes in retransmissionCache.retransmissions(for: nack, now: now, roundTripTime: roundTripTime) {
+            let resends = cachesProtectedPackets
+                ? retransmissionCache.cachedPackets(for: nack, now: now, roundTripTime: roundTripTime)
+                : retransmissionCache.retransmissions(for: nack, now: now, roundTripTime: roundTripTime)
+            for bytes in resends {
                 transmits.append(Pending(
                     transmit: RTPSendStreamTransmit(kind: .rtp, bytes: bytes,
                                                     transportWideSequenceNumberOffset: template.transportWideSequenceNumberOffset,
-                                                    isRetransmission: true),
+                                                    isRetransmission: true, isProtected: cachesProtectedPackets),
                     cacheWhenPolled: false))
             }
         case .payloadSpecificFeedback(.pictureLossIndication(let pli)) where pli.mediaSSRC == ssrc:

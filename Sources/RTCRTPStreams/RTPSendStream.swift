@@ -23,7 +23,9 @@ import RTCRTP
 ///   random offset at the first frame; sender reports read the same clock, so their NTP/RTP
 ///   pair agrees with the packets.
 /// - Packets enter the retransmission cache when they are polled, so the transport-wide number
-///   and abs-send-time stamped at that moment are in the cached copy too.
+///   and abs-send-time stamped at that moment are in the cached copy too — or, with
+///   ``cachesProtectedPackets`` (as `RTCSession` runs it), when the caller hands them back
+///   protected with ``cacheProtected(_:)``.
 public struct RTPSendStream: SansIOCore, Sendable {
     /// A compound RTCP datagram (unprotected) that arrived for this stream.
     public typealias Input = ByteBuffer
@@ -54,8 +56,20 @@ public struct RTPSendStream: SansIOCore, Sendable {
     public internal(set) var roundTripTime: TimeAmount?
     /// Whether ``stop(now:)`` was called.
     public private(set) var isStopped = false
+    /// Whether the retransmission cache keeps packets as the caller protected them (SRTP)
+    /// rather than as the stream made them. When set, polled originals are not cached: protect
+    /// each in place and hand it back with ``cacheProtected(_:)``. The packet then needs no copy
+    /// (the cache does not share the plain bytes the protection overwrites), and a NACK gets
+    /// transmits marked ``RTPSendStreamTransmit/isProtected``: a plain resend goes out as the
+    /// very bytes sent before (no SRTP index is protected twice), an RTX packet is made from the
+    /// unprotected original with ``nextRTXPacket(wrapping:)``. Set it before the first packet.
+    public var cachesProtectedPackets = false
 
     let template: RTPSendHeaderExtensionTemplate
+    /// The template's extension block as bytes, copied into every packet.
+    let serializedBlock: [UInt8]
+    /// Capacity reserved after each packet for what SRTP appends: the longest tag (16 bytes).
+    static let protectionOverhead = 16
     var counters = RTPSendStreamStatistics()
     var transmits = Deque<Pending>()
     var events = Deque<RTPSendStreamEvent>()
@@ -80,6 +94,7 @@ public struct RTPSendStream: SansIOCore, Sendable {
             rtx: configuration.retransmission, firstRTXSequenceNumber: UInt16.random(in: 0..<0x8000, using: &rng),
             intervalWithoutRTT: configuration.retransmissionIntervalWithoutRTT)
         template = RTPSendHeaderExtensionTemplate(configuration.headerExtensions)
+        serializedBlock = template.serializedBlock
     }
 
     /// The SSRC of the stream.
@@ -184,20 +199,36 @@ public struct RTPSendStream: SansIOCore, Sendable {
     private mutating func queuePacket(_ payload: ByteBuffer, sequenceNumber: UInt16, timestamp: UInt32, marker: Bool,
                                       audioLevel: RTPAudioLevel?, now: NIODeadline) {
         lastNow = now
-        let header = RTPHeader(marker: marker, payloadType: configuration.payloadType, sequenceNumber: sequenceNumber,
-                               timestamp: timestamp, ssrc: configuration.ssrc, headerExtension: template.block)
-        var bytes = ByteBufferAllocator().buffer(capacity: template.headerSize + payload.readableBytes)
-        RTPPacket(header: header, payload: payload).serialize(into: &bytes)
-        if let offset = template.audioLevelOffset {
-            if let audioLevel {
-                bytes.setInteger(audioLevel.byte, at: bytes.readerIndex + offset)
-            } else {
-                // No level for this payload: the element (header and value) becomes padding
-                // bytes, which receivers skip (RFC 8285 §4.2, §4.3), rather than a made-up level.
-                let start = bytes.readerIndex + offset - template.elementHeaderSize
-                bytes.setRepeatingByte(0, count: template.elementHeaderSize + 1, at: start)
+        // The header in one write (fixed part, then the template's extension block), then the
+        // payload; room for the SRTP tag the caller appends, so protecting needs no new storage.
+        let headerSize = template.headerSize
+        var bytes = ByteBufferAllocator().buffer(capacity: headerSize + payload.readableBytes + Self.protectionOverhead)
+        let b0: UInt8 = template.block == nil ? 0x80 : 0x90
+        let b1: UInt8 = (marker ? 0x80 : 0) | (configuration.payloadType & 0x7F)
+        let ssrc = configuration.ssrc
+        let levelOffset = template.audioLevelOffset, elementHeaderSize = template.elementHeaderSize
+        serializedBlock.withUnsafeBytes { block in
+            _ = bytes.writeWithUnsafeMutableBytes(minimumWritableBytes: headerSize) { out in
+                out[0] = b0
+                out[1] = b1
+                out.storeBytes(of: sequenceNumber.bigEndian, toByteOffset: 2, as: UInt16.self)
+                out.storeBytes(of: timestamp.bigEndian, toByteOffset: 4, as: UInt32.self)
+                out.storeBytes(of: ssrc.bigEndian, toByteOffset: 8, as: UInt32.self)
+                if !block.isEmpty { UnsafeMutableRawBufferPointer(rebasing: out[12..<(12 + block.count)]).copyMemory(from: block) }
+                if let levelOffset {
+                    if let audioLevel {
+                        out[levelOffset] = audioLevel.byte
+                    } else {
+                        // No level for this payload: the element (header and value) becomes
+                        // padding bytes, which receivers skip (RFC 8285 §4.2, §4.3), rather
+                        // than a made-up level.
+                        for k in (levelOffset - elementHeaderSize)...levelOffset { out[k] = 0 }
+                    }
+                }
+                return headerSize
             }
         }
+        bytes.writeImmutableBuffer(payload)
         counters.packetsSent += 1
         counters.payloadBytesSent += UInt64(payload.readableBytes)
         counters.bytesSent += UInt64(bytes.readableBytes)
@@ -233,25 +264,50 @@ public struct RTPSendStream: SansIOCore, Sendable {
     }
 
     /// The next packet to send, with the next transport-wide sequence number of `sequencer`
-    /// written in place when the stream sends that extension.
+    /// written in place when the stream sends that extension (not in an already protected
+    /// resend, ``RTPSendStreamTransmit/isProtected``).
     public mutating func pollTransmit(stampingWith sequencer: inout TransportWideSequencer) -> RTPSendStreamTransmit? {
         guard var pending = transmits.popFirst() else { return nil }
-        sequencer.stamp(&pending.transmit)
+        // A protected resend keeps its number: its header is authenticated as it was sent.
+        if !pending.transmit.isProtected { sequencer.stamp(&pending.transmit) }
         return finish(&pending)
     }
 
     private mutating func finish(_ pending: inout Pending) -> RTPSendStreamTransmit {
-        guard pending.transmit.kind == .rtp else { return pending.transmit }
+        // A protected resend goes as it was: its header is authenticated.
+        guard pending.transmit.kind == .rtp, !pending.transmit.isProtected else { return pending.transmit }
         let now = lastNow ?? .uptimeNanoseconds(0)
-        if let offset = template.absoluteSendTimeOffset {
-            // 6.18 fixed-point seconds: NTP 32.32 shifted right by 14, low 24 bits.
-            let value = UInt32(truncatingIfNeeded: ntpClock.ntp(at: now) >> 14) & 0x00FF_FFFF
-            let base = pending.transmit.bytes.readerIndex + offset
-            pending.transmit.bytes.setInteger(UInt8(truncatingIfNeeded: value >> 16), at: base)
-            pending.transmit.bytes.setInteger(UInt16(truncatingIfNeeded: value), at: base + 1)
-        }
-        if pending.cacheWhenPolled { retransmissionCache.store(pending.transmit.bytes, now: now) }
+        stampAbsoluteSendTime(&pending.transmit.bytes, now: now)
+        if pending.cacheWhenPolled && !cachesProtectedPackets { retransmissionCache.store(pending.transmit.bytes, now: now) }
         return pending.transmit
+    }
+
+    /// Keeps `packet`, an original this stream made and the caller then SRTP-protected, for
+    /// NACKs (``cachesProtectedPackets``; ignored when that is not set). Its sequence number is
+    /// read from the clear header.
+    public mutating func cacheProtected(_ packet: ByteBuffer) {
+        guard cachesProtectedPackets else { return }
+        retransmissionCache.store(packet, now: lastNow ?? .uptimeNanoseconds(0))
+    }
+
+    /// The RTX packet (RFC 4588 §4) for `original`, a plain packet of this stream that a NACK
+    /// asked for (unprotected from the cache of protected packets), with the next RTX sequence
+    /// number; nil when the stream has no RTX or `original` is malformed.
+    /// The abs-send-time extension, when sent, says the time it is made.
+    public mutating func nextRTXPacket(wrapping original: ByteBuffer) -> ByteBuffer? {
+        guard var rtx = retransmissionCache.nextRTXPacket(wrapping: original) else { return nil }
+        stampAbsoluteSendTime(&rtx, now: lastNow ?? .uptimeNanoseconds(0))
+        return rtx
+    }
+
+    /// Writes `now` into the abs-send-time extension of `packet` when the stream sends it.
+    private func stampAbsoluteSendTime(_ packet: inout ByteBuffer, now: NIODeadline) {
+        guard let offset = template.absoluteSendTimeOffset else { return }
+        // 6.18 fixed-point seconds: NTP 32.32 shifted right by 14, low 24 bits.
+        let value = UInt32(truncatingIfNeeded: ntpClock.ntp(at: now) >> 14) & 0x00FF_FFFF
+        let base = packet.readerIndex + offset
+        packet.setInteger(UInt8(truncatingIfNeeded: value >> 16), at: base)
+        packet.setInteger(UInt16(truncatingIfNeeded: value), at: base + 1)
     }
 
     /// The next event, or nil.

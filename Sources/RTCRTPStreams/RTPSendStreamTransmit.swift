@@ -23,14 +23,20 @@ public struct RTPSendStreamTransmit: Hashable, Sendable {
     public var transportWideSequenceNumber: UInt16?
     /// Whether this packet answers a NACK (an RTX packet or a plain resend).
     public var isRetransmission: Bool
+    /// Whether `bytes` are already SRTP-protected: a packet the caller protected and handed back
+    /// to the stream's cache (``RTPSendStream/cachesProtectedPackets``), now asked for again by a
+    /// NACK. Send it as it is when the stream has no RTX; with RTX, unprotect it, wrap it with
+    /// ``RTPSendStream/nextRTXPacket(wrapping:)`` and protect that.
+    public var isProtected: Bool
 
     /// Creates a transmit.
     public init(kind: Kind, bytes: ByteBuffer, transportWideSequenceNumberOffset: Int? = nil,
-                transportWideSequenceNumber: UInt16? = nil, isRetransmission: Bool = false) {
+                transportWideSequenceNumber: UInt16? = nil, isRetransmission: Bool = false, isProtected: Bool = false) {
         self.kind = kind
         self.bytes = bytes
         self.transportWideSequenceNumberOffset = transportWideSequenceNumberOffset
         self.transportWideSequenceNumber = transportWideSequenceNumber
         self.isRetransmission = isRetransmission
+        self.isProtected = isProtected
     }
 }

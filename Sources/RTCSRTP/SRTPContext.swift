@@ -85,6 +85,45 @@ public struct SRTPContext: Sendable {
         }
     }
 
+    /// Turns an SRTP packet that this context protected back into the plain RTP packet: the
+    /// tag is checked and removed and the payload decrypted, with the index the send side gave
+    /// it (estimated from the send-side rollover counter, as ``protect(_:)`` does, so the packet
+    /// must be among the last 2^15 of its SSRC). Nothing in the context changes: no counter,
+    /// no replay window, no statistics. For a sender that keeps protected packets for
+    /// retransmission and needs the plain packet back only to wrap it in RTX (RFC 4588).
+    /// Throws `unknownSSRC` for an SSRC this context never protected, `authenticationFailed`
+    /// when the tag does not match (the bytes are not what this context sent).
+    public func recoverProtected(_ packet: inout ByteBuffer) throws(SRTPError) {
+        let (header, body, ssrc, seq) = try protectedLayout(packet)
+        guard let counter = sendCounters[ssrc] else { throw .unknownSSRC(ssrc) }
+        guard let index = counter.estimateIndex(seq) else { throw .indexExhausted }
+        try decrypt(&packet, header: header, body: body, ssrc: ssrc, index: index)
+    }
+
+    /// Where the parts of a protected packet are: the header length, where the tag starts, the
+    /// SSRC and the sequence number.
+    private func protectedLayout(_ packet: ByteBuffer) throws(SRTPError) -> (header: Int, body: Int, ssrc: UInt32, seq: UInt16) {
+        let length = packet.readableBytes
+        guard length >= 12 + profile.srtpTagLength else { throw .tooShort }
+        let body = length - profile.srtpTagLength
+        let header = try Self.headerLength(packet, available: body)
+        return (header, body, packet.srtpUInt32(at: 8)!, packet.srtpUInt16(at: 2)!)
+    }
+
+    /// Checks the tag after `body` and decrypts bytes `header..<body` with packet `index`, then
+    /// drops the tag.
+    private func decrypt(_ packet: inout ByteBuffer, header: Int, body: Int, ssrc: UInt32, index: UInt64) throws(SRTPError) {
+        if profile.isAEAD {
+            try cipher.open(&packet, aad: 0..<header, extraAAD: nil, ciphertext: header..<body, tagOffset: body,
+                            ssrc: ssrc, middle: index)
+        } else {
+            guard cipher.tagMatches(packet, length: body, trailer: UInt32(truncatingIfNeeded: index >> 16),
+                                    tagOffset: body, tagLength: profile.srtpTagLength) else { throw .authenticationFailed }
+            try cipher.applyKeystream(&packet, range: header..<body, ssrc: ssrc, index: index)
+        }
+        packet.srtpTruncate(to: body)
+    }
+
     /// Verifies and decrypts the SRTP packet in `packet`, leaving the plain RTP packet
     /// (RFC 3711 §3.3). On any error the packet must be dropped; the stream state is unchanged.
     public mutating func unprotect(_ packet: inout ByteBuffer) throws(SRTPError) {
@@ -98,23 +137,10 @@ public struct SRTPContext: Sendable {
     }
 
     private mutating func open(_ packet: inout ByteBuffer) throws(SRTPError) {
-        let length = packet.readableBytes
-        let tagLength = profile.srtpTagLength
-        guard length >= 12 + tagLength else { throw .tooShort }
-        let body = length - tagLength
-        let header = try Self.headerLength(packet, available: body)
-        let ssrc = packet.srtpUInt32(at: 8)!, seq = packet.srtpUInt16(at: 2)!
+        let (header, body, ssrc, seq) = try protectedLayout(packet)
         try checkAllowed(ssrc)
         guard let index = receiveIndex(ssrc: ssrc, seq: seq) else { throw .replayed }
-        if profile.isAEAD {
-            try cipher.open(&packet, aad: 0..<header, extraAAD: nil, ciphertext: header..<body, tagOffset: body,
-                            ssrc: ssrc, middle: index)
-        } else {
-            guard cipher.tagMatches(packet, length: body, trailer: UInt32(truncatingIfNeeded: index >> 16),
-                                    tagOffset: body, tagLength: tagLength) else { throw .authenticationFailed }
-            try cipher.applyKeystream(&packet, range: header..<body, ssrc: ssrc, index: index)
-        }
-        packet.srtpTruncate(to: body)
+        try decrypt(&packet, header: header, body: body, ssrc: ssrc, index: index)
         // Update the stored stream in place: a copy taken out of the dictionary would share the
         // replay window's bit array and make `accept` copy it (an allocation per packet).
         if receiveStreams[ssrc] != nil {

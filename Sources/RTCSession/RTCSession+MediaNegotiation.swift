@@ -140,6 +140,9 @@ extension RTCSession {
         configuration.maximumPacketSize = self.configuration.rtpMaximumPacketSize
         transceivers[i].sendStream = RTPSendStream(configuration: configuration, ntpClock: ntpClock(now: now),
                                                    rng: RTCSession.child(of: &rng))
+        // The cache keeps what SRTP made (flushSendStream): no copy of each packet before it is
+        // encrypted in place, and a plain resend never protects one index twice.
+        transceivers[i].sendStream!.cachesProtectedPackets = true
         transceivers[i].packetizer = sender.codec.makePayloadFormat()
         transceivers[i].sendCodec = sender.codec
         events.append(.media(.sending(handle: transceivers[i].handle, codec: sender.codec, payloadType: codec.payloadType)))

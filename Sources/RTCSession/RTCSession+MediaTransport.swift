@@ -150,22 +150,35 @@ extension RTCSession {
 
     mutating func flushSendStream(_ i: Int, now: NIODeadline) {
         guard transceivers[i].sendStream != nil else { return }
-        while let transmit = transceivers[i].sendStream!.pollTransmit(stampingWith: &transportSequencer) {
-            var bytes = transmit.bytes
+        while var transmit = transceivers[i].sendStream!.pollTransmit(stampingWith: &transportSequencer) {
             switch transmit.kind {
-            case .rtp:
-                guard srtpOut != nil, (try? srtpOut!.protect(&bytes)) != nil else {
+            case .rtp where transmit.isProtected:
+                // A NACKed packet from the cache of protected packets.
+                guard let bytes = retransmission(of: transmit, stream: i, now: now) else {
                     statistics.mediaPacketsDropped += 1
                     continue
                 }
-                if let number = transmit.transportWideSequenceNumber { recordSentForEstimate(number, size: bytes.readableBytes, now: now) }
+                sendMediaDatagram(bytes, now: now)
+                continue
+            case .rtp:
+                // Protected in place: the transmit holds the only reference to its bytes.
+                guard srtpOut != nil, (try? srtpOut!.protect(&transmit.bytes)) != nil else {
+                    statistics.mediaPacketsDropped += 1
+                    continue
+                }
+                if let number = transmit.transportWideSequenceNumber {
+                    recordSentForEstimate(number, size: transmit.bytes.readableBytes, now: now)
+                }
+                // (A mutating call, in place: reading a property through `transceivers[i]`
+                // copied the whole transceiver, per packet.)
+                if !transmit.isRetransmission { transceivers[i].sendStream!.cacheProtected(transmit.bytes) }
             case .rtcp:
-                guard srtcpOut != nil, (try? srtcpOut!.protect(&bytes)) != nil else {
+                guard srtcpOut != nil, (try? srtcpOut!.protect(&transmit.bytes)) != nil else {
                     statistics.mediaPacketsDropped += 1
                     continue
                 }
             }
-            sendMediaDatagram(bytes, now: now)
+            sendMediaDatagram(transmit.bytes, now: now)
         }
         while let event = transceivers[i].sendStream!.pollEvent() {
             switch event {
@@ -221,6 +234,23 @@ extension RTCSession {
             return
         }
         sendMediaDatagram(bytes, now: now)
+    }
+
+    /// The datagram that answers a NACK with `transmit`, a packet of send stream `i` as SRTP
+    /// protected it: the same bytes when the stream has no RTX (its index is not protected a
+    /// second time; it keeps its transport-wide number), else an RTX packet of the unprotected
+    /// original, stamped with the next transport-wide number and protected. Nil when the packet
+    /// cannot be unprotected (the keys changed since) or wrapped.
+    private mutating func retransmission(of transmit: RTPSendStreamTransmit, stream i: Int, now: NIODeadline) -> ByteBuffer? {
+        guard transceivers[i].sendStream!.configuration.retransmission != nil else { return transmit.bytes }
+        var original = transmit.bytes
+        guard let srtp = srtpOut, (try? srtp.recoverProtected(&original)) != nil,
+              var rtx = transceivers[i].sendStream!.nextRTXPacket(wrapping: original)
+        else { return nil }
+        let number = transmit.transportWideSequenceNumberOffset.flatMap { transportSequencer.stamp(&rtx, at: $0) }
+        guard (try? srtpOut!.protect(&rtx)) != nil else { return nil }
+        if let number { recordSentForEstimate(number, size: rtx.readableBytes, now: now) }
+        return rtx
     }
 
     private mutating func sendMediaDatagram(_ bytes: ByteBuffer, now: NIODeadline) {
