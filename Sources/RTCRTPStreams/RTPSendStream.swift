@@ -302,12 +302,14 @@ public struct RTPSendStream: SansIOCore, Sendable {
 
     /// Writes `now` into the abs-send-time extension of `packet` when the stream sends it.
     private func stampAbsoluteSendTime(_ packet: inout ByteBuffer, now: NIODeadline) {
-        guard let offset = template.absoluteSendTimeOffset else { return }
+        guard let offset = template.absoluteSendTimeOffset, offset + 3 <= packet.readableBytes else { return }
         // 6.18 fixed-point seconds: NTP 32.32 shifted right by 14, low 24 bits.
         let value = UInt32(truncatingIfNeeded: ntpClock.ntp(at: now) >> 14) & 0x00FF_FFFF
-        let base = packet.readerIndex + offset
-        packet.setInteger(UInt8(truncatingIfNeeded: value >> 16), at: base)
-        packet.setInteger(UInt16(truncatingIfNeeded: value), at: base + 1)
+        packet.withUnsafeMutableReadableBytes { out in
+            out[offset] = UInt8(truncatingIfNeeded: value >> 16)
+            out[offset + 1] = UInt8(truncatingIfNeeded: value >> 8)
+            out[offset + 2] = UInt8(truncatingIfNeeded: value)
+        }
     }
 
     /// The next event, or nil.

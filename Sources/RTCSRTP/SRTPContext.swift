@@ -24,7 +24,13 @@ public struct SRTPContext: Sendable {
     public private(set) var statistics = SRTPStatistics()
 
     private let cipher: SRTPCipher
+    /// Send-side counters of every SSRC but the one in `lastSendCounter`.
     private var sendCounters: [UInt32: SRTPRolloverCounter] = [:]
+    /// The SSRC protected last, when there was one, and its counter (its dictionary entry may
+    /// be stale).
+    private var hasLastSend = false
+    private var lastSendSSRC: UInt32 = 0
+    private var lastSendCounter = SRTPRolloverCounter(firstSequence: 0)
     private var receiveStreams: [UInt32: ReceiveStream] = [:]
 
     private struct ReceiveStream: Sendable {
@@ -52,11 +58,15 @@ public struct SRTPContext: Sendable {
     public func receiveRolloverCounter(ssrc: UInt32) -> SRTPRolloverCounter? { receiveStreams[ssrc]?.counter }
 
     /// The send-side rollover counter of `ssrc`, once a packet of it was protected.
-    public func sendRolloverCounter(ssrc: UInt32) -> SRTPRolloverCounter? { sendCounters[ssrc] }
+    public func sendRolloverCounter(ssrc: UInt32) -> SRTPRolloverCounter? {
+        if hasLastSend, lastSendSSRC == ssrc { return lastSendCounter }
+        return sendCounters[ssrc]
+    }
 
     /// Starts the send side of `ssrc` at a known rollover counter (e.g. when taking over a
     /// stream); without it a stream starts at ROC 0 with its first sequence number.
     public mutating func setSendRolloverCounter(_ counter: SRTPRolloverCounter, ssrc: UInt32) {
+        if hasLastSend, lastSendSSRC == ssrc { hasLastSend = false }
         sendCounters[ssrc] = counter
     }
 
@@ -69,13 +79,22 @@ public struct SRTPContext: Sendable {
     /// rollover, or past 2^48).
     public mutating func protect(_ packet: inout ByteBuffer) throws(SRTPError) {
         let length = packet.readableBytes
-        let header = try Self.headerLength(packet, available: length)
-        let ssrc = packet.srtpUInt32(at: 8)!, seq = packet.srtpUInt16(at: 2)!
+        let (header, ssrc, seq) = try Self.plainLayout(packet)
         try checkAllowed(ssrc)
-        var counter = sendCounters[ssrc] ?? SRTPRolloverCounter(firstSequence: seq)
+        // The last SSRC's counter is kept beside the dictionary: a send context protects one or
+        // two SSRCs, and one lookup and store per packet cost more than the rest of this.
+        var counter: SRTPRolloverCounter
+        if hasLastSend, lastSendSSRC == ssrc {
+            counter = lastSendCounter
+        } else {
+            if hasLastSend { sendCounters[lastSendSSRC] = lastSendCounter }
+            counter = sendCounters[ssrc] ?? SRTPRolloverCounter(firstSequence: seq)
+        }
         guard let index = counter.estimateIndex(seq) else { throw .indexExhausted }
         counter.update(index)
-        sendCounters[ssrc] = counter
+        hasLastSend = true
+        lastSendSSRC = ssrc
+        lastSendCounter = counter
         let roc = UInt32(truncatingIfNeeded: index >> 16)
         if profile.isAEAD {
             try cipher.seal(&packet, aad: 0..<header, extraAAD: nil, plaintext: header..<length, ssrc: ssrc, middle: index)
@@ -95,7 +114,7 @@ public struct SRTPContext: Sendable {
     /// when the tag does not match (the bytes are not what this context sent).
     public func recoverProtected(_ packet: inout ByteBuffer) throws(SRTPError) {
         let (header, body, ssrc, seq) = try protectedLayout(packet)
-        guard let counter = sendCounters[ssrc] else { throw .unknownSSRC(ssrc) }
+        guard let counter = sendRolloverCounter(ssrc: ssrc) else { throw .unknownSSRC(ssrc) }
         guard let index = counter.estimateIndex(seq) else { throw .indexExhausted }
         try decrypt(&packet, header: header, body: body, ssrc: ssrc, index: index)
     }
@@ -165,6 +184,29 @@ public struct SRTPContext: Sendable {
 
     private func checkAllowed(_ ssrc: UInt32) throws(SRTPError) {
         if let allowedSSRCs, !allowedSSRCs.contains(ssrc) { throw .unknownSSRC(ssrc) }
+    }
+
+    /// The header length, SSRC and sequence number of a plain RTP packet, read in one buffer
+    /// access (each `getInteger` is a bounds- and exclusivity-checked access of its own).
+    static func plainLayout(_ packet: ByteBuffer) throws(SRTPError) -> (header: Int, ssrc: UInt32, seq: UInt16) {
+        let layout = packet.withUnsafeReadableBytes { bytes -> (Int, UInt32, UInt16)? in
+            guard bytes.count >= 12, bytes[0] >> 6 == 2 else { return nil }
+            var length = 12 + 4 * Int(bytes[0] & 0x0F)
+            guard bytes.count >= length else { return nil }
+            if bytes[0] & 0x10 != 0 {
+                guard bytes.count >= length + 4 else { return nil }
+                length += 4 + 4 * (Int(bytes[length + 2]) << 8 | Int(bytes[length + 3]))
+                guard bytes.count >= length else { return nil }
+            }
+            let ssrc = UInt32(bytes[8]) << 24 | UInt32(bytes[9]) << 16 | UInt32(bytes[10]) << 8 | UInt32(bytes[11])
+            return (length, ssrc, UInt16(bytes[2]) << 8 | UInt16(bytes[3]))
+        }
+        guard let layout else {
+            // The same errors as ``headerLength(_:available:)``.
+            _ = try headerLength(packet, available: packet.readableBytes)
+            throw .malformedHeader
+        }
+        return layout
     }
 
     /// The RTP header length: 12 + 4·CC, plus 4 + 4·length when X is set (RFC 3550 §5.1,

@@ -70,4 +70,35 @@ import Testing
         var short = ByteBuffer(bytes: Array(plain[0..<12]))
         #expect(throws: SRTPError.tooShort) { try sender.recoverProtected(&short) }
     }
+
+    /// The send side keeps the last SSRC's counter apart from the others: interleaved SSRCs,
+    /// one wrapping, each keep their own rollover counter, and a counter set from outside wins.
+    @Test(arguments: SRTPProtectionProfile.allCases)
+    func interleavedSSRCsKeepTheirOwnRolloverCounters(profile: SRTPProtectionProfile) throws {
+        var (sender, receiver) = try SRTPContextTests.pair(profile)
+        let video: UInt32 = 0x0000_0A0A, audio: UInt32 = 0x0000_0B0B
+        var sent: [(plain: [UInt8], packet: ByteBuffer)] = []
+        for n in 0..<8 {
+            for (ssrc, seq) in [(video, UInt16(truncatingIfNeeded: 65_532 + n)), (audio, UInt16(100 + n))] {
+                let plain = rtpPacket(seq: seq, ssrc: ssrc, payload: Array(repeating: UInt8(n), count: 30))
+                var packet = ByteBuffer(bytes: plain)
+                try sender.protect(&packet)
+                sent.append((plain, packet))
+            }
+        }
+        #expect(sender.sendRolloverCounter(ssrc: video)?.roc == 1 && sender.sendRolloverCounter(ssrc: video)?.highestSequence == 3)
+        #expect(sender.sendRolloverCounter(ssrc: audio)?.roc == 0 && sender.sendRolloverCounter(ssrc: audio)?.highestSequence == 107)
+        for (plain, packet) in sent {
+            var copy = packet
+            try receiver.unprotect(&copy)
+            #expect(bytes(copy) == plain)
+        }
+        // Audio was protected last; a counter set for it replaces the one kept apart.
+        sender.setSendRolloverCounter(SRTPRolloverCounter(firstSequence: 500, roc: 7), ssrc: audio)
+        #expect(sender.sendRolloverCounter(ssrc: audio) == SRTPRolloverCounter(firstSequence: 500, roc: 7))
+        var next = ByteBuffer(bytes: rtpPacket(seq: 501, ssrc: audio, payload: [1, 2, 3]))
+        try sender.protect(&next)
+        #expect(sender.sendRolloverCounter(ssrc: audio)?.roc == 7 && sender.sendRolloverCounter(ssrc: audio)?.highestSequence == 501)
+        #expect(sender.sendRolloverCounter(ssrc: video)?.roc == 1, "the other SSRC's counter went back to the dictionary intact")
+    }
 }
