@@ -196,9 +196,17 @@ struct DTLSRecordLayer {
     }
 
     private mutating func writeHeader(type: UInt8, epoch: UInt16, seq: UInt64, length: Int) {
-        // The 13 bytes in one write (each `writeInteger` is a separate bounds-checked copy).
-        current.writeMultipleIntegers(type, DTLSRecord.version12, epoch, UInt16(truncatingIfNeeded: seq >> 32),
-                                      UInt32(truncatingIfNeeded: seq), UInt16(truncatingIfNeeded: length))
+        // The 13 bytes in one raw write (`writeMultipleIntegers` still made a checked,
+        // exclusivity-checked buffer access per integer).
+        current.writeWithUnsafeMutableBytes(minimumWritableBytes: DTLSRecord.headerLength) { out in
+            out[0] = type
+            out.storeBytes(of: DTLSRecord.version12.bigEndian, toByteOffset: 1, as: UInt16.self)
+            out.storeBytes(of: epoch.bigEndian, toByteOffset: 3, as: UInt16.self)
+            out.storeBytes(of: UInt16(truncatingIfNeeded: seq >> 32).bigEndian, toByteOffset: 5, as: UInt16.self)
+            out.storeBytes(of: UInt32(truncatingIfNeeded: seq).bigEndian, toByteOffset: 7, as: UInt32.self)
+            out.storeBytes(of: UInt16(truncatingIfNeeded: length).bigEndian, toByteOffset: 11, as: UInt16.self)
+            return DTLSRecord.headerLength
+        }
     }
 
     private mutating func writeRecord(type: UInt8, epoch: UInt16, plaintext: [UInt8]) {

@@ -69,9 +69,19 @@ public struct DataChunk: Equatable, Sendable {
     static func write(flags: UInt8, tsn: UInt32, stream: UInt16, ssn: UInt16, ppid: UInt32,
                       userData: ByteBuffer, to buffer: inout ByteBuffer) {
         let start = buffer.writerIndex
-        // The 16-byte header in one write (each `writeInteger` is a separate bounds-checked copy).
-        buffer.writeMultipleIntegers(SCTPChunkType.data, flags, UInt16(truncatingIfNeeded: headerSize + userData.readableBytes),
-                                     tsn, stream, ssn, ppid)
+        // The 16-byte header in one raw write (`writeMultipleIntegers` still made a checked,
+        // exclusivity-checked buffer access per integer).
+        let length = UInt16(truncatingIfNeeded: headerSize + userData.readableBytes)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: headerSize) { out in
+            out[0] = SCTPChunkType.data
+            out[1] = flags
+            out.storeBytes(of: length.bigEndian, toByteOffset: 2, as: UInt16.self)
+            out.storeBytes(of: tsn.bigEndian, toByteOffset: 4, as: UInt32.self)
+            out.storeBytes(of: stream.bigEndian, toByteOffset: 8, as: UInt16.self)
+            out.storeBytes(of: ssn.bigEndian, toByteOffset: 10, as: UInt16.self)
+            out.storeBytes(of: ppid.bigEndian, toByteOffset: 12, as: UInt32.self)
+            return headerSize
+        }
         buffer.writeImmutableBuffer(userData)
         buffer.writeSCTPPadding(from: start)
     }

@@ -54,26 +54,46 @@ public struct SCTPPacket: Equatable, Sendable {
 
     /// The CRC32c of a serialized packet, with its checksum field taken as zero. RFC 9260 §6.8.
     public static func checksum(_ buffer: ByteBuffer) -> UInt32 {
-        buffer.withUnsafeReadableBytes { raw in
-            var crc = CRC32C.update(0xFFFF_FFFF, UnsafeRawBufferPointer(rebasing: raw[0..<8]))
-            let zeros: UInt32 = 0
-            crc = withUnsafeBytes(of: zeros) { CRC32C.update(crc, $0) }
-            crc = CRC32C.update(crc, UnsafeRawBufferPointer(rebasing: raw[12...]))
-            return ~crc
-        }
+        buffer.withUnsafeReadableBytes { checksum(packet: $0) }
     }
 
-    /// Fills in the checksum of the packet that starts at `start` in `buffer`. RFC 9260 §6.8.
+    /// The checksum of the packet in `raw` (at least 12 bytes), its checksum field taken as zero.
+    static func checksum(packet raw: UnsafeRawBufferPointer) -> UInt32 {
+        var crc = CRC32C.update(0xFFFF_FFFF, UnsafeRawBufferPointer(rebasing: raw[0..<8]))
+        let zeros: UInt32 = 0
+        crc = withUnsafeBytes(of: zeros) { CRC32C.update(crc, $0) }
+        crc = CRC32C.update(crc, UnsafeRawBufferPointer(rebasing: raw[12...]))
+        return ~crc
+    }
+
+    /// Fills in the checksum of the packet that starts at `start` (an index of `buffer`) and
+    /// runs to its writer index. RFC 9260 §6.8.
     public static func finalizeChecksum(_ buffer: inout ByteBuffer, packetStart start: Int) {
-        // `checksum` takes the field as zero whatever it holds: no need to clear it first.
-        let view = buffer.getSlice(at: start, length: buffer.writerIndex - start)!
-        let crc = checksum(view)
-        buffer.setInteger(crc, at: start + 8, endianness: .little)
+        // In one access of the buffer's own storage: a slice of it held while the checksum is
+        // written made the write copy the whole packet (copy-on-write), once per packet sent.
+        let offset = start - buffer.readerIndex
+        guard offset >= 0, buffer.readableBytes - offset >= 12 else {
+            // Not a packet in the readable bytes (no caller does this): as before, through a slice.
+            guard let view = buffer.getSlice(at: start, length: buffer.writerIndex - start), view.readableBytes >= 12 else { return }
+            buffer.setInteger(checksum(view), at: start + 8, endianness: .little)
+            return
+        }
+        buffer.withUnsafeMutableReadableBytes { raw in
+            let packet = UnsafeMutableRawBufferPointer(rebasing: raw[offset...])
+            let crc = checksum(packet: UnsafeRawBufferPointer(packet))
+            packet.storeBytes(of: crc.littleEndian, toByteOffset: 8, as: UInt32.self)
+        }
     }
 
     /// Writes the common header with a zero checksum. RFC 9260 §3.1.
     static func writeHeader(source: UInt16, destination: UInt16, tag: UInt32, to buffer: inout ByteBuffer) {
-        buffer.writeMultipleIntegers(source, destination, tag, UInt32(0))
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 12) { out in
+            out.storeBytes(of: source.bigEndian, toByteOffset: 0, as: UInt16.self)
+            out.storeBytes(of: destination.bigEndian, toByteOffset: 2, as: UInt16.self)
+            out.storeBytes(of: tag.bigEndian, toByteOffset: 4, as: UInt32.self)
+            out.storeBytes(of: UInt32(0), toByteOffset: 8, as: UInt32.self)
+            return 12
+        }
     }
 
     /// Serializes the packet with its checksum. RFC 9260 §3.
