@@ -23,8 +23,9 @@ extension SCTPAssociation {
         guard sackNeeded || forwardTSNPending || reconfigToSend || !reconfigResponses.isEmpty
                 || (canSendData && (pendingRetransmits > 0 || !sendQueue.isEmpty)) else { return nil }
         let mtu = configuration.maxPacketSize
-        var buffer = ByteBuffer()
-        buffer.reserveCapacity(mtu)
+        // Straight from the allocator (reserving capacity on an empty buffer went through the
+        // copy-and-rebase path of its shared empty storage, once per packet).
+        var buffer = ByteBufferAllocator().buffer(capacity: mtu)
         SCTPPacket.writeHeader(source: configuration.localPort, destination: configuration.remotePort, tag: peerTag, to: &buffer)
         var wrote = false
 
