@@ -51,18 +51,47 @@ public enum DTLSNamedGroup: UInt16, CaseIterable, Sendable {
 public enum DTLSPRF {
     /// P_hash(secret, label ‖ seed) truncated to `length` bytes (RFC 5246 §5).
     public static func prf<H: HashFunction>(_ hash: H.Type, secret: [UInt8], label: String, seed: [UInt8], length: Int) -> [UInt8] {
-        let key = SymmetricKey(data: secret)
+        // The key's pads are hashed once for every HMAC of the chain (swift-crypto's generic
+        // `HMAC<H>` set the key up again for each, with its allocations and, in its generic
+        // code, a runtime metadata lookup per call: a visible part of every handshake).
+        let keyed = PrecomputedHMAC<H>(key: secret)
         let labelSeed = Array(label.utf8) + seed
         var output: [UInt8] = []
         output.reserveCapacity(length + H.Digest.byteCount)
-        var a = Array(HMAC<H>.authenticationCode(for: labelSeed, using: key))   // A(1)
+        var a = keyed.authenticationCode(labelSeed)   // A(1)
         while output.count < length {
-            var mac = HMAC<H>(key: key)
-            mac.update(data: a)
-            mac.update(data: labelSeed)
-            output.append(contentsOf: mac.finalize())
-            a = Array(HMAC<H>.authenticationCode(for: a, using: key))
+            output += keyed.authenticationCode(a, labelSeed)
+            a = keyed.authenticationCode(a)
         }
         return Array(output.prefix(length))
+    }
+}
+
+/// HMAC (RFC 2104) with the inner and outer key pads absorbed once: each code then costs the
+/// hashing of its message and of the inner digest only. Copies of the two hash states are
+/// taken per code (hash functions are values).
+struct PrecomputedHMAC<H: HashFunction> {
+    private let inner: H
+    private let outer: H
+
+    /// Keys the HMAC with `key` (hashed first when longer than the hash's block).
+    init(key: [UInt8]) {
+        var block = key.count > H.blockByteCount ? Array(H.hash(data: key)) : key
+        block += [UInt8](repeating: 0, count: H.blockByteCount - block.count)
+        var inner = H()
+        inner.update(data: block.map { $0 ^ 0x36 })
+        var outer = H()
+        outer.update(data: block.map { $0 ^ 0x5C })
+        self.inner = inner
+        self.outer = outer
+    }
+
+    /// HMAC(key, the parts one after the other).
+    func authenticationCode(_ parts: [UInt8]...) -> [UInt8] {
+        var inner = self.inner
+        for part in parts { inner.update(data: part) }
+        var outer = self.outer
+        inner.finalize().withUnsafeBytes { outer.update(bufferPointer: $0) }
+        return Array(outer.finalize())
     }
 }

@@ -18,6 +18,22 @@ import Testing
         #expect(Hex.encode(out) == "7b0c18e9ced410ed1804f2cfa34a336a1c14dffb4900bb5fd7942107e81c83cde9ca0faa60be9fe34f82b1233c9146a0")
     }
 
+    /// The PRF's HMAC with precomputed pads gives swift-crypto's codes, for keys shorter than,
+    /// as long as and longer than the hash's block, one key used many times (its hash states
+    /// are copied per code, never shared).
+    @Test(arguments: [0, 20, 64, 65, 128, 200])
+    func precomputedHMACMatchesSwiftCrypto(keyLength: Int) {
+        let key = (0..<keyLength).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        let hmac256 = PrecomputedHMAC<SHA256>(key: key)
+        let hmac384 = PrecomputedHMAC<SHA384>(key: key)
+        for n in [0, 1, 63, 64, 65, 300] {
+            let a = (0..<n).map { UInt8(truncatingIfNeeded: $0 ^ 0x5A) }
+            let b: [UInt8] = [9, 8, 7]
+            #expect(hmac256.authenticationCode(a, b) == Array(HMAC<SHA256>.authenticationCode(for: a + b, using: SymmetricKey(data: key))))
+            #expect(hmac384.authenticationCode(a) == Array(HMAC<SHA384>.authenticationCode(for: a, using: SymmetricKey(data: key))))
+        }
+    }
+
     @Test func suitePRFUsesSHA384OnlyForAES256() {
         let secret: [UInt8] = Array(repeating: 7, count: 48)
         let a = DTLSCipherSuite.ecdheECDSAWithAES128GCMSHA256.prf(secret: secret, label: "l", seed: [1], length: 32)
