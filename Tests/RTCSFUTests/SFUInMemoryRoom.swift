@@ -33,6 +33,15 @@ struct SFUInMemoryRoom {
     var roomEvents: [(at: NIODeadline, event: SFURoomEvent)] = []
     /// The members' session events, by member index.
     var memberEvents: [(member: Int, event: SessionEvent)] = []
+    /// The server sessions' events the core reports (those forwarding and the rooms do not
+    /// consume), with when.
+    var serverEvents: [(at: NIODeadline, key: SFUSessionKey, event: SessionEvent)] = []
+    /// Members (by index) that have vanished: they neither read what the server sends them (it
+    /// is dropped where they would read it) nor send anything, nor run their timers.
+    var silent: Set<Int> = []
+    /// When the server last sent a datagram to each member, by index, and how many it sent.
+    var lastDatagramTo: [Int: NIODeadline] = [:]
+    var datagramsTo: [Int: Int] = [:]
 
     /// A room with no member; `seed` seeds the core's sequence numbers and timestamps.
     init(_ room: SFURoomID, seed: UInt64) throws {
@@ -65,6 +74,7 @@ struct SFUInMemoryRoom {
             moved = false
             while let event = core.pollEvent() {
                 moved = true
+                if case .session(let tagged) = event { serverEvents.append((now, tagged.session, tagged.event)) }
                 guard case .room(let roomEvent) = event else { continue }
                 switch roomEvent {
                 case .answer(let key, let answer):
@@ -81,11 +91,14 @@ struct SFUInMemoryRoom {
             }
             while let transmit = core.pollTransmit() {
                 guard let i = members.firstIndex(where: { $0.address == transmit.destination }) else { continue }
+                lastDatagramTo[i] = now
+                datagramsTo[i, default: 0] += 1
+                if silent.contains(i) { continue }
                 members[i].session.handle(ReceivedDatagram(source: transmit.source ?? server, destination: transmit.destination,
                                                            payload: transmit.payload), now: now)
                 moved = true
             }
-            for i in members.indices {
+            for i in members.indices where !silent.contains(i) {
                 while let event = members[i].session.pollEvent() {
                     if case .connectionStateChanged(.connected) = event { connected.insert(i) }
                     memberEvents.append((i, event))
@@ -103,7 +116,7 @@ struct SFUInMemoryRoom {
     mutating func advance(_ amount: TimeAmount) throws {
         now = now + amount
         if let d = core.nextDeadline, d <= now { core.handleTimeout(now: now) }
-        for i in members.indices where (members[i].session.nextDeadline.map { $0 <= now } ?? false) {
+        for i in members.indices where !silent.contains(i) && (members[i].session.nextDeadline.map { $0 <= now } ?? false) {
             members[i].session.handleTimeout(now: now)
         }
         try shuttle()
