@@ -53,6 +53,10 @@ public final class UDPDriver<Core: DatagramCore> {
     /// How many GSO writes (of two or more datagrams each) were made.
     public var segmentationOffloadWrites: Int { segmentedWrites }
     @usableFromInline var segmentedWrites = 0
+    /// Datagrams that arrived several to a read (UDP receive offload, `UDP_GRO`, once a socket
+    /// is busy; each is handed to the core on its own).
+    public var coalescedDatagramsReceived: Int { coalescedDatagrams }
+    @usableFromInline var coalescedDatagrams = 0
     @usableFromInline var batch = SegmentBatch()
     /// The most bytes one GSO write carries: a quarter of ``maximumPendingWriteBytes``, at most
     /// `SegmentBatch.maximumBytes`.
@@ -163,10 +167,15 @@ public final class UDPDriver<Core: DatagramCore> {
         for channel in channels { try? await channel.close() }
     }
 
-    /// How many of the sockets read in vectors now (recvmmsg, after they got busy; see
-    /// ``UDPDriverHandler``); the others read one datagram at a time. Call on `eventLoop`.
-    public var vectorReadingSocketCount: Int {
-        sockets.values.filter { ((try? $0.syncOptions?.getOption(.datagramVectorReadMessageCount)) ?? 0) > 1 }.count
+    /// How many of the sockets read several datagrams at a time now (after they got busy; see
+    /// ``UDPDriverHandler``): with UDP receive offload where the kernel has it, else in vectors
+    /// (recvmmsg). The others read one datagram at a time. Call on `eventLoop`.
+    public var busyReadingSocketCount: Int {
+        sockets.values.filter { socket in
+            let options = socket.syncOptions
+            return ((try? options?.getOption(.datagramVectorReadMessageCount)) ?? 0) > 1
+                || ((try? options?.getOption(.datagramReceiveOffload)) ?? false)
+        }.count
     }
 
     // MARK: The pump
@@ -313,7 +322,8 @@ public final class UDPDriver<Core: DatagramCore> {
         let made = NIOLoopBound(UDPDriverCallbacks(receive: { [weak self] in self?.receive($0) },
                                                    readComplete: { [weak self] in self?.pump() },
                                                    timerFired: { [weak self] in self?.timerFired() },
-                                                   segmentationOffloadFailed: { [weak self] in self?.segmentationOffloadFailed() }),
+                                                   segmentationOffloadFailed: { [weak self] in self?.segmentationOffloadFailed() },
+                                                   receivedCoalesced: { [weak self] in self?.coalescedDatagrams += $0 }),
                                 eventLoop: eventLoop)
         callbacksStorage = made
         return made
@@ -329,14 +339,17 @@ final class UDPDriverCallbacks {
     @usableFromInline let readComplete: () -> Void
     @usableFromInline let timerFired: () -> Void
     @usableFromInline let segmentationOffloadFailed: () -> Void
+    /// A read with receive offload held this many datagrams (more than one).
+    @usableFromInline let receivedCoalesced: (Int) -> Void
 
     @usableFromInline
     init(receive: @escaping (ReceivedDatagram) -> Void, readComplete: @escaping () -> Void, timerFired: @escaping () -> Void,
-         segmentationOffloadFailed: @escaping () -> Void) {
+         segmentationOffloadFailed: @escaping () -> Void, receivedCoalesced: @escaping (Int) -> Void) {
         self.receive = receive
         self.readComplete = readComplete
         self.timerFired = timerFired
         self.segmentationOffloadFailed = segmentationOffloadFailed
+        self.receivedCoalesced = receivedCoalesced
     }
 
     /// A bootstrap for a driver's sockets: single reads into a 2 KiB buffer until the socket
@@ -371,10 +384,13 @@ final class UDPDriverCallbacks {
 /// It also sizes the socket's reads. A socket starts with single reads into one 2 KiB buffer
 /// (what an idle connection — consent checks every few seconds — needs). When
 /// `busyBurstsToVectorize` read bursts in a row each hit the read limit (`busyBurst`
-/// datagrams), data is flowing: the socket switches to vector reads of `vectorReadCount`
-/// datagrams into one `vectorReadCount × datagramCapacity` buffer (recvmmsg) for the rest of
-/// its life. NIO keeps that buffer and the vector-read arrays (about 80 KiB) while the socket is
-/// open, which is why idle sockets do without them.
+/// datagrams), data is flowing: the socket switches, for the rest of its life, to UDP receive
+/// offload where the kernel has it (`UDP_GRO`, reads into one 64 KiB buffer; the datagrams a
+/// peer sent as one GSO write arrive together with their segment size and are cut apart here,
+/// without a copy), else to vector reads of `vectorReadCount` datagrams into one
+/// `vectorReadCount × datagramCapacity` buffer (recvmmsg). NIO keeps that buffer (and the
+/// vector-read arrays, about 80 KiB) while the socket is open, which is why idle sockets do
+/// without them.
 final class UDPDriverHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     /// Bytes read per datagram (an MTU-sized datagram fits; larger ones are truncated).
@@ -383,8 +399,10 @@ final class UDPDriverHandler: ChannelInboundHandler {
     static let busyBurst = 4
     /// Consecutive full bursts that switch the socket to vector reads.
     static let busyBurstsToVectorize = 2
-    /// Datagrams per vector read once busy.
+    /// Datagrams per vector read once busy (without receive offload).
     static let vectorReadCount = 32
+    /// Bytes per read with receive offload: the kernel coalesces at most 64 KiB.
+    static let coalescedCapacity = 65_536
 
     private let callbacks: UDPDriverCallbacks
     private let socketCounter: (@Sendable (_ delta: Int) -> Void)?
@@ -421,6 +439,17 @@ final class UDPDriverHandler: ChannelInboundHandler {
             lastSource = (envelope.remoteAddress, converted)
             source = converted
         }
+        // A read with receive offload may hold several datagrams of one flow, each
+        // `segmentSize` bytes but the last: each is handed on as a slice of its own.
+        if let segmentSize = envelope.metadata?.segmentSize, segmentSize > 0, envelope.data.readableBytes > segmentSize {
+            var rest = envelope.data
+            callbacks.receivedCoalesced((rest.readableBytes + segmentSize - 1) / segmentSize)
+            while rest.readableBytes > 0, let datagram = rest.readSlice(length: min(segmentSize, rest.readableBytes)) {
+                burstDatagrams += 1
+                callbacks.receive(ReceivedDatagram(source: source, destination: local, payload: datagram))
+            }
+            return
+        }
         burstDatagrams += 1
         callbacks.receive(ReceivedDatagram(source: source, destination: local, payload: envelope.data))
     }
@@ -434,10 +463,19 @@ final class UDPDriverHandler: ChannelInboundHandler {
         callbacks.readComplete()
     }
 
-    /// Switches the socket to vector reads (we are on its loop, so the options apply at once).
+    /// Switches the socket to receive offload where the kernel has it (`UDP_GRO`: the datagrams
+    /// a peer sent as one segmentation-offload write arrive in one read, as one buffer with
+    /// their segment size, instead of being cut apart and queued one by one), else to vector
+    /// reads. We are on its loop, so the options apply at once.
     private func vectorize(_ channel: any Channel) {
         vectorized = true
         guard let options = channel.syncOptions else { return }
+        if System.supportsUDPReceiveOffload,
+           (try? options.setOption(.datagramReceiveSegmentSize, value: true)) != nil,
+           (try? options.setOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.coalescedCapacity))) != nil,
+           (try? options.setOption(.datagramReceiveOffload, value: true)) != nil {
+            return
+        }
         try? options.setOption(.datagramVectorReadMessageCount, value: Self.vectorReadCount)
         try? options.setOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.vectorReadCount * Self.datagramCapacity))
     }

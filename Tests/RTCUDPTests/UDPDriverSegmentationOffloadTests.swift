@@ -7,7 +7,8 @@ import Testing
 
 /// Consecutive equal-sized datagrams to one destination leave in UDP GSO writes (one system
 /// call for up to 64): the receiver still gets every datagram, byte for byte and in order,
-/// whatever the sizes, and the same as with GSO off.
+/// whatever the sizes, and the same as with GSO off. A busy receiver reads them with receive
+/// offload (`UDP_GRO`): a GSO write arrives in one read and is cut back into its datagrams.
 @Suite struct UDPDriverSegmentationOffloadTests {
     static let loopback = TransportAddress(ip: .loopbackV4, port: 0)
 
@@ -40,6 +41,32 @@ import Testing
         // Runs 0…100 (the 400-byte one ends it), 101…199, 200 alone (1,300 bytes), 201…299,
         // at most 64 datagrams (and 65,000 bytes) per write.
         #expect(writes >= 5 && writes <= 8)
+    }
+
+    @Test func aBusyReceiverGetsGSOWritesCoalescedAndCutsThemApart() async throws {
+        try #require(System.supportsUDPSegmentationOffload && System.supportsUDPReceiveOffload, "Linux with UDP_SEGMENT and UDP_GRO")
+        let a = DriverHost(), b = DriverHost()
+        let aLocal = try #require(await a.bind([Self.loopback]).first)
+        let bLocal = try #require(await b.bind([Self.loopback]).first)
+        // Without GSO, a burst of single datagrams makes b busy (it reads four per wake-up).
+        await a.useSegmentationOffload(false)
+        let warmUp = (0..<200).map { "warm-up \($0)" }
+        await a.send(warmUp, from: aLocal, to: bLocal)
+        try await waitUntil(10, "200 warm-up datagrams") { b.recorder.events.count >= 200 }
+        #expect(await b.busyReadingSocketCount == 1)
+        #expect(await b.coalescedDatagramsReceived == 0, "single writes are not coalesced")
+        // Then the texts in GSO writes: each write arrives in one read, cut at its segment size
+        // (the 400-byte and 1,300-byte ones end and start writes of their own).
+        await a.useSegmentationOffload(true)
+        await a.send(Self.texts, from: aLocal, to: bLocal)
+        try await waitUntil(10, "300 datagrams") { b.recorder.events.count >= 500 }
+        let received = b.recorder.events.compactMap { if case .received(let t, _, _) = $0 { t } else { nil } }
+        #expect(Array(received.prefix(200)) == warmUp)
+        #expect(Array(received.dropFirst(200)) == Self.texts)
+        let coalesced = await b.coalescedDatagramsReceived
+        #expect(coalesced >= 200 && coalesced <= 300, "\(coalesced) of the 300 arrived several to a read")
+        await a.close()
+        await b.close()
     }
 
     @Test func withoutGSOTheSameDatagramsArrive() async throws {
