@@ -86,6 +86,7 @@ actor DriverHost {
 
     var segmentationOffloadWrites: Int { driver.segmentationOffloadWrites }
     var coalescedDatagramsReceived: Int { driver.coalescedDatagramsReceived }
+    var receiveOffloadSocketCount: Int { driver.receiveOffloadSocketCount }
 
     func useSegmentationOffload(_ on: Bool) { driver.usesSegmentationOffload = on }
 }
@@ -141,6 +142,34 @@ actor DriverHost {
         let received = b.recorder.events.compactMap { if case .received(let t, _, _) = $0 { t } else { nil } }
         #expect(received == ["one"] + texts)
         #expect(await b.busyReadingSocketCount == 1)
+        await a.close()
+        await b.close()
+    }
+
+    /// Receive offload only while it pays: a busy socket whose datagrams never arrive
+    /// coalesced (its peer sends no GSO writes) moves on to vector reads, losing nothing.
+    @Test func aBusySocketWhoseDatagramsAreNeverCoalescedMovesToVectorReads() async throws {
+        try #require(System.supportsUDPReceiveOffload, "Linux with UDP_GRO")
+        let a = DriverHost(), b = DriverHost()
+        await a.useSegmentationOffload(false)
+        let aLocal = try #require(await a.bind([Self.loopback]).first)
+        let bLocal = try #require(await b.bind([Self.loopback]).first)
+        var sent: [String] = []
+        for round in 0..<4 {
+            let texts = (0..<200).map { "round \(round) message \($0)" }
+            sent += texts
+            await a.send(texts, from: aLocal, to: bLocal)
+            try await waitUntil(5, "\(sent.count) datagrams") { b.recorder.events.count >= sent.count }
+            if round == 0 { #expect(await b.receiveOffloadSocketCount == 1, "busy: receive offload first") }
+        }
+        // One more, after the queue ran empty, completes the move.
+        await a.send(["last"], from: aLocal, to: bLocal)
+        try await waitUntil(5, "the last datagram") { b.recorder.events.count >= sent.count + 1 }
+        let received = b.recorder.events.compactMap { if case .received(let t, _, _) = $0 { t } else { nil } }
+        #expect(received == sent + ["last"])
+        #expect(await b.receiveOffloadSocketCount == 0, "moved off receive offload")
+        #expect(await b.busyReadingSocketCount == 1, "reading in vectors")
+        #expect(await b.coalescedDatagramsReceived == 0)
         await a.close()
         await b.close()
     }
