@@ -1,4 +1,5 @@
-// AES-128 / AES-256 with AES-NI (FIPS-197), and counter mode (SP 800-38A §6.5).
+// AES-128 / AES-256 with AES-NI (FIPS-197), and counter mode (SP 800-38A §6.5), with VAES
+// (two blocks per 256-bit register) where the key says so.
 #include "CRTCCrypto.h"
 #include "internal.h"
 #include <string.h>
@@ -53,6 +54,10 @@ CRTC_TARGET static void crtc_expand256(__m128i *rk, const uint8_t *bytes) {
 }
 
 int crtc_aes_init(crtc_aes_key *key, const uint8_t *bytes, size_t length) {
+    return crtc_aes_init_with(key, bytes, length, 1);
+}
+
+int crtc_aes_init_with(crtc_aes_key *key, const uint8_t *bytes, size_t length, int allowWide) {
     memset(key, 0, sizeof *key);
     if (!crtc_cpu_has_aes_gcm()) return -1;
     __m128i *rk = (__m128i *)key->roundKeys;
@@ -65,6 +70,7 @@ int crtc_aes_init(crtc_aes_key *key, const uint8_t *bytes, size_t length) {
     } else {
         return -1;
     }
+    key->wide = allowWide && crtc_cpu_has_vaes_gcm();
     return 0;
 }
 
@@ -85,7 +91,69 @@ CRTC_TARGET void crtc_aes_ctr8(const crtc_aes_key *key, __m128i b[8]) {
     for (int i = 0; i < 8; i++) b[i] = _mm_aesenclast_si128(b[i], last);
 }
 
+// Sixteen blocks (eight registers) per step: VAESENC has the latency of AESENC but does two
+// blocks, so twice as many must be in flight to keep the units busy.
+CRTC_TARGET_WIDE void crtc_ctr32_xor_wide(const crtc_aes_key *key, const uint8_t cb[16], uint8_t *data, size_t length) {
+    __m256i ctr = crtc_counter_pair(cb);
+    __m256i rk0 = crtc_round_key2(key, 0);
+    while (length >= 256) {
+        __m256i b[8];
+        crtc_counters2(&ctr, rk0, b, 8);
+        crtc_aes_rounds2(key, b, 8);
+        CRTC_UNROLL for (int i = 0; i < 8; i++) {
+            __m256i d = _mm256_loadu_si256((const __m256i *)(data + 32 * i));
+            _mm256_storeu_si256((__m256i *)(data + 32 * i), _mm256_xor_si256(d, b[i]));
+        }
+        data += 256;
+        length -= 256;
+    }
+    if (length == 0) return;
+    // The rest: no more registers than needed up to 128 bytes, the keystream through memory so
+    // nothing past `length` is read or written.
+    uint8_t ks[256];
+    __m256i b[8];
+    if (length <= 128) {
+        crtc_counters2(&ctr, rk0, b, 4);
+        crtc_aes_rounds2(key, b, 4);
+        CRTC_UNROLL for (int i = 0; i < 4; i++) _mm256_storeu_si256((__m256i *)(ks + 32 * i), b[i]);
+    } else {
+        crtc_counters2(&ctr, rk0, b, 8);
+        crtc_aes_rounds2(key, b, 8);
+        CRTC_UNROLL for (int i = 0; i < 8; i++) _mm256_storeu_si256((__m256i *)(ks + 32 * i), b[i]);
+    }
+    size_t i = 0;
+    for (; i + 32 <= length; i += 32) {
+        __m256i d = _mm256_loadu_si256((const __m256i *)(data + i));
+        _mm256_storeu_si256((__m256i *)(data + i), _mm256_xor_si256(d, _mm256_loadu_si256((const __m256i *)(ks + i))));
+    }
+    for (; i < length; i++) data[i] ^= ks[i];
+}
+
+/// Counter mode with the 32-bit-counter code: run up to each wrap of the low 32 bits, then carry
+/// into the upper 96 by hand (SRTP's counters never get there, but the mode is defined on 128 bits).
+static void crtc_aes_ctr_xor_wide(const crtc_aes_key *key, const uint8_t counter[16], uint8_t *data, size_t length) {
+    uint8_t cb[16];
+    memcpy(cb, counter, 16);
+    while (length > 0) {
+        uint32_t low = (uint32_t)cb[12] << 24 | (uint32_t)cb[13] << 16 | (uint32_t)cb[14] << 8 | cb[15];
+        uint64_t untilWrap = (uint64_t)1 << 32;
+        untilWrap -= low;  // blocks before the low word wraps to 0
+        size_t run = length / 16 >= untilWrap ? (size_t)(untilWrap * 16) : length;
+        crtc_ctr32_xor_wide(key, cb, data, run);
+        data += run;
+        length -= run;
+        // A run that ends before the data does ended at the wrap: the low word is 0 now, and
+        // the carry goes into the upper 96 bits.
+        memset(cb + 12, 0, 4);
+        for (int i = 11; i >= 0 && ++cb[i] == 0; i--) {}
+    }
+}
+
 CRTC_TARGET void crtc_aes_ctr_xor(const crtc_aes_key *key, const uint8_t counter[16], uint8_t *data, size_t length) {
+    if (key->wide) {
+        crtc_aes_ctr_xor_wide(key, counter, data, length);
+        return;
+    }
     uint64_t hi, lo;
     memcpy(&hi, counter, 8);
     memcpy(&lo, counter + 8, 8);
@@ -107,7 +175,11 @@ CRTC_TARGET void crtc_aes_ctr_xor(const crtc_aes_key *key, const uint8_t counter
 #else  // not x86-64: no AES here; callers use their fallback.
 
 int crtc_aes_init(crtc_aes_key *key, const uint8_t *bytes, size_t length) {
-    (void)bytes; (void)length;
+    return crtc_aes_init_with(key, bytes, length, 1);
+}
+
+int crtc_aes_init_with(crtc_aes_key *key, const uint8_t *bytes, size_t length, int allowWide) {
+    (void)bytes; (void)length; (void)allowWide;
     memset(key, 0, sizeof *key);
     return -1;
 }

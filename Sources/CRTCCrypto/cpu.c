@@ -11,6 +11,18 @@ int crtc_cpu_has_aes_gcm(void) {
 #endif
 }
 
+// AVX2 (whose detection includes the OS saving the ymm registers) for the 256-bit loads,
+// shuffles and adds around VAESENC / VPCLMULQDQ; no AVX-512 (AMD Zen 3 has VAES without it).
+int crtc_cpu_has_vaes_gcm(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    return crtc_cpu_has_aes_gcm() && __builtin_cpu_supports("avx2")
+        && __builtin_cpu_supports("vaes") && __builtin_cpu_supports("vpclmulqdq");
+#else
+    return 0;
+#endif
+}
+
 int crtc_cpu_has_sha(void) {
 #if defined(__x86_64__)
     __builtin_cpu_init();

@@ -9,6 +9,8 @@
 
 #define CRTC_TARGET __attribute__((target("aes,pclmul,ssse3,sse4.1")))
 #define CRTC_TARGET_SHA __attribute__((target("sha,ssse3,sse4.1")))
+/// The 256-bit code: VAES / VPCLMULQDQ on ymm registers only (no AVX-512).
+#define CRTC_TARGET_WIDE __attribute__((target("vaes,vpclmulqdq,avx2,aes,pclmul,ssse3,sse4.1")))
 
 /// One AES block encryption with the expanded key.
 CRTC_TARGET static inline __m128i crtc_aes_block(const crtc_aes_key *key, __m128i b) {
@@ -39,6 +41,57 @@ CRTC_TARGET static inline size_t crtc_xor_keystream8(const __m128i ks[8], uint8_
     }
     return chunk;
 }
+
+/// Fully unrolls a loop over registers, so the blocks stay in registers (GCC does not at -O2).
+#define CRTC_UNROLL _Pragma("GCC unroll 8")
+
+/// Round key `r` in both 128-bit lanes: VAESENC runs one AES round on each lane.
+CRTC_TARGET_WIDE static inline __m256i crtc_round_key2(const crtc_aes_key *key, int r) {
+    return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)key->roundKeys + r));
+}
+
+/// Byte-swaps the last 32-bit word of each lane. A counter block's big-endian 32-bit counter
+/// becomes a native word that _mm256_add_epi32 steps modulo 2^32, which is exactly inc32
+/// (SP 800-38D §6.2); the same shuffle turns it back.
+CRTC_TARGET_WIDE static inline __m256i crtc_swap_counter2(__m256i x) {
+    const __m256i mask = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 15, 14, 13, 12,
+                                          0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 15, 14, 13, 12);
+    return _mm256_shuffle_epi8(x, mask);
+}
+
+/// The register pair of counter blocks [cb | inc32(cb)] in the swapped form, from the 16 bytes at `cb`.
+CRTC_TARGET_WIDE static inline __m256i crtc_counter_pair(const uint8_t cb[16]) {
+    __m256i both = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)cb));
+    return _mm256_add_epi32(crtc_swap_counter2(both), _mm256_set_epi32(1, 0, 0, 0, 0, 0, 0, 0));
+}
+
+/// Counter blocks for the next `n` registers (2n blocks) from the swapped pair `*ctr`, XORed
+/// with round key 0, and `*ctr` stepped past them. `n` is a constant at each call.
+CRTC_TARGET_WIDE static inline __attribute__((always_inline))
+void crtc_counters2(__m256i *ctr, __m256i rk0, __m256i *b, int n) {
+    CRTC_UNROLL for (int i = 0; i < n; i++) {
+        __m256i c = _mm256_add_epi32(*ctr, _mm256_set_epi32(2 * i, 0, 0, 0, 2 * i, 0, 0, 0));
+        b[i] = _mm256_xor_si256(crtc_swap_counter2(c), rk0);
+    }
+    *ctr = _mm256_add_epi32(*ctr, _mm256_set_epi32(2 * n, 0, 0, 0, 2 * n, 0, 0, 0));
+}
+
+/// Runs AES rounds 1 … Nr on `n` registers already XORed with round key 0 (`n` constant at
+/// each call). All `n` are independent, so the VAESENC latency is covered.
+CRTC_TARGET_WIDE static inline __attribute__((always_inline))
+void crtc_aes_rounds2(const crtc_aes_key *key, __m256i *b, int n) {
+    for (int r = 1; r < key->rounds; r++) {
+        __m256i k = crtc_round_key2(key, r);
+        CRTC_UNROLL for (int i = 0; i < n; i++) b[i] = _mm256_aesenc_epi128(b[i], k);
+    }
+    __m256i last = crtc_round_key2(key, key->rounds);
+    CRTC_UNROLL for (int i = 0; i < n; i++) b[i] = _mm256_aesenclast_epi128(b[i], last);
+}
+
+/// XORs the keystream E(cb), E(inc32(cb)), E(inc32(inc32(cb))), … over `data`: the GCTR
+/// counters of SP 800-38D §6.5 (the 32-bit counter wraps; the rest of the block stays).
+/// Needs crtc_cpu_has_vaes_gcm().
+CRTC_TARGET_WIDE void crtc_ctr32_xor_wide(const crtc_aes_key *key, const uint8_t cb[16], uint8_t *data, size_t length);
 #endif
 
 #endif

@@ -1,9 +1,10 @@
 import CRTCCrypto
+import RTCCore
 import Testing
 
 /// CRTCCrypto's primitives against published vectors: FIPS-197 Appendix C (AES), SP 800-38A
 /// F.5.1 (CTR), the GCM specification's test cases (McGrew & Viega; SP 800-38D), FIPS 180
-/// examples (SHA-1) and RFC 2202 (HMAC-SHA1).
+/// examples (SHA-1) and RFC 2202 (HMAC-SHA1); and the 256-bit (VAES) paths against the 128-bit ones.
 @Suite struct CRTCCryptoVectorTests {
     /// The AES and GCM code needs AES-NI and PCLMULQDQ; SHA-1 runs everywhere.
     static let aes = nativeCryptoAvailable
@@ -130,6 +131,76 @@ import Testing
         }
         let extra: [UInt8] = [0]
         #expect(crtc_gcm_open(&key, iv, aad, aad.count, extra, 1, &data, n, hex(c.tag)) == -1)
+    }
+
+    /// The 256-bit VAES path against the 128-bit one, the same key prepared both ways: equal
+    /// ciphertexts and tags over random lengths (every one to 300, chunk edges, some long), AADs
+    /// and splits; each key opens the other's output; a wrong tag is refused by both and leaves
+    /// the ciphertext. On a CPU without VAES both keys take the 128-bit path (the wide flag is
+    /// then 0), so this passes there too, comparing that path with itself.
+    @Test(.enabled(if: aes)) func wideGCMMatchesNarrow() {
+        var rng = SeededRandom(seed: 0x7A35)
+        for keyLength in [16, 32] {
+            let keyBytes = rng.bytes(keyLength)
+            var wide = crtc_gcm_key(), narrow = crtc_gcm_key(), automatic = crtc_gcm_key()
+            #expect(crtc_gcm_init_with(&wide, keyBytes, keyLength, 1) == 0)
+            #expect(crtc_gcm_init_with(&narrow, keyBytes, keyLength, 0) == 0)
+            #expect(crtc_gcm_init(&automatic, keyBytes, keyLength) == 0)
+            #expect(wide.aes.wide == crtc_cpu_has_vaes_gcm())
+            #expect(automatic.aes.wide == crtc_cpu_has_vaes_gcm())
+            #expect(narrow.aes.wide == 0)
+            let lengths = Array(0...300) + [383, 384, 385, 511, 512, 513, 1200, 1300, 1500]
+                + (0..<40).map { _ in Int.random(in: 0...20_000, using: &rng) }
+            for length in lengths {
+                let iv = rng.bytes(12)
+                let aad = rng.bytes(Int.random(in: 0...64, using: &rng))
+                let split = Int.random(in: 0...aad.count, using: &rng)
+                let plain = rng.bytes(length)
+                var sealed = plain, sealedNarrow = plain
+                var tag = [UInt8](repeating: 0, count: 16), tagNarrow = tag
+                crtc_gcm_seal(&wide, iv, Array(aad[0..<split]), split, Array(aad[split...]), aad.count - split, &sealed, length, &tag)
+                crtc_gcm_seal(&narrow, iv, aad, aad.count, nil, 0, &sealedNarrow, length, &tagNarrow)
+                #expect(sealed == sealedNarrow, "length \(length)")
+                #expect(tag == tagNarrow, "length \(length)")
+                var forged = tag
+                forged[Int.random(in: 0..<16, using: &rng)] ^= 1 << UInt8.random(in: 0...7, using: &rng)
+                for var key in [wide, narrow] {
+                    var data = sealed
+                    #expect(crtc_gcm_open(&key, iv, aad, aad.count, nil, 0, &data, length, tag) == 0, "length \(length)")
+                    #expect(data == plain, "length \(length)")
+                    data = sealed
+                    #expect(crtc_gcm_open(&key, iv, aad, aad.count, nil, 0, &data, length, forged) == -1, "length \(length)")
+                    #expect(data == sealed, "length \(length)")
+                }
+            }
+        }
+    }
+
+    /// Counter mode on the 256-bit path against the 128-bit one, with the low 32 bits of the
+    /// counter often about to wrap (the wide code steps 32-bit words and carries by hand). Both
+    /// paths are the 128-bit one on a CPU without VAES.
+    @Test(.enabled(if: aes)) func wideCounterModeMatchesNarrow() {
+        var rng = SeededRandom(seed: 0xC7A5)
+        for keyLength in [16, 32] {
+            let keyBytes = rng.bytes(keyLength)
+            var wide = crtc_aes_key(), narrow = crtc_aes_key()
+            #expect(crtc_aes_init_with(&wide, keyBytes, keyLength, 1) == 0)
+            #expect(crtc_aes_init_with(&narrow, keyBytes, keyLength, 0) == 0)
+            #expect(wide.wide == crtc_cpu_has_vaes_gcm())
+            #expect(narrow.wide == 0)
+            for round in 0..<300 {
+                var counter = rng.bytes(16)
+                if round % 3 == 0 { for i in 12..<16 { counter[i] = 0xFF } }
+                if round % 3 == 1 { for i in 4..<16 { counter[i] = 0xFF } }
+                counter[15] = UInt8.random(in: 0xC0...0xFF, using: &rng)
+                let length = round < 100 ? Int.random(in: 0...300, using: &rng) : Int.random(in: 0...5000, using: &rng)
+                let plain = rng.bytes(length)
+                var a = plain, b = plain
+                a.withUnsafeMutableBufferPointer { crtc_aes_ctr_xor(&wide, counter, $0.baseAddress, length) }
+                b.withUnsafeMutableBufferPointer { crtc_aes_ctr_xor(&narrow, counter, $0.baseAddress, length) }
+                #expect(a == b, "length \(length), counter \(counter)")
+            }
+        }
     }
 
     static func sha1(_ data: [UInt8], accelerate: Bool) -> [UInt8] {

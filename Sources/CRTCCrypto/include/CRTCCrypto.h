@@ -3,7 +3,9 @@
 // NIST SP 800-38A/38D (CTR, GCM), FIPS 180-4 (SHA-1) and RFC 2104 (HMAC).
 //
 // AES and GCM use AES-NI and PCLMULQDQ on x86-64 and exist only where
-// crtc_cpu_has_aes_gcm() is true; callers keep another implementation for other CPUs.
+// crtc_cpu_has_aes_gcm() is true; callers keep another implementation for other CPUs. Where
+// the CPU also has VAES and VPCLMULQDQ (crtc_cpu_has_vaes_gcm()), counter mode and GCM work on
+// two blocks per 256-bit register instead.
 // SHA-1 / HMAC-SHA1 use SHA-NI when present and a portable C version everywhere else.
 #ifndef CRTC_CRYPTO_H
 #define CRTC_CRYPTO_H
@@ -17,6 +19,9 @@ extern "C" {
 
 /// 1 when this CPU runs the AES-NI / PCLMULQDQ code (x86-64 with AES, PCLMUL, SSSE3, SSE4.1).
 int crtc_cpu_has_aes_gcm(void);
+/// 1 when this CPU also runs the 256-bit code (VAES, VPCLMULQDQ and AVX2 — AVX-512 is not
+/// needed): crtc_aes_init and crtc_gcm_init then choose it.
+int crtc_cpu_has_vaes_gcm(void);
 /// 1 when this CPU has the SHA extensions (SHA-NI) the SHA-1 code can use.
 int crtc_cpu_has_sha(void);
 
@@ -24,10 +29,15 @@ int crtc_cpu_has_sha(void);
 typedef struct {
     _Alignas(16) uint8_t roundKeys[15 * 16];
     int32_t rounds;  // 10 or 14
+    int32_t wide;    // 1 when counter mode and GCM use the 256-bit VAES code
 } crtc_aes_key;
 
 /// Expands a 16- or 32-byte key. Returns 0, or -1 for another length or a CPU without AES-NI.
+/// Chooses the 256-bit code when crtc_cpu_has_vaes_gcm().
 int crtc_aes_init(crtc_aes_key *key, const uint8_t *bytes, size_t length);
+/// crtc_aes_init, with `allowWide` 0 forcing the 128-bit code (`wide` stays 0) even on a CPU
+/// with VAES, so tests can compare the two.
+int crtc_aes_init_with(crtc_aes_key *key, const uint8_t *bytes, size_t length, int allowWide);
 /// Encrypts one 16-byte block (in and out may alias).
 void crtc_aes_encrypt_block(const crtc_aes_key *key, const uint8_t in[16], uint8_t out[16]);
 /// XORs AES counter-mode keystream over `data` in place (SP 800-38A §6.5): the first block
@@ -36,14 +46,23 @@ void crtc_aes_ctr_xor(const crtc_aes_key *key, const uint8_t counter[16], uint8_
 
 /// An AES-GCM key: the AES key and the powers H^1 … H^8 of the hash key, bit-reflected for
 /// PCLMULQDQ (SP 800-38D §6.4), with the XOR of each power's two halves (Karatsuba).
+/// When `aes.wide` is 1, hWide also holds H^16 … H^1 in pairs for the 256-bit code: entry i
+/// is H^(16-2i) in its low 16 bytes and H^(15-2i) in its high 16 bytes (two blocks in
+/// ascending order meet descending powers); hWideHalves is its Karatsuba companion.
 typedef struct {
     crtc_aes_key aes;
     _Alignas(16) uint8_t hPowers[8][16];
     _Alignas(16) uint8_t hHalves[8][16];
+    _Alignas(16) uint8_t hWide[8][32];
+    _Alignas(16) uint8_t hWideHalves[8][32];
 } crtc_gcm_key;
 
 /// Prepares a GCM key from a 16- or 32-byte AES key. Returns 0 or -1 (as crtc_aes_init).
+/// Chooses the 256-bit code when crtc_cpu_has_vaes_gcm() (`aes.wide` is then 1).
 int crtc_gcm_init(crtc_gcm_key *key, const uint8_t *bytes, size_t length);
+/// crtc_gcm_init, with `allowWide` 0 forcing the 128-bit code (`aes.wide` stays 0) even on a
+/// CPU with VAES; both produce the same bytes and tags.
+int crtc_gcm_init_with(crtc_gcm_key *key, const uint8_t *bytes, size_t length, int allowWide);
 /// Encrypts `data` in place under the 12-byte `iv` and writes the 16-byte tag. The
 /// authenticated data is `aad` followed by `aad2` (either may be empty).
 void crtc_gcm_seal(const crtc_gcm_key *key, const uint8_t iv[12],
