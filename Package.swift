@@ -246,6 +246,7 @@ let package = Package(
         .executableTarget(name: "swiftrtc-bench", dependencies: [
             "SwiftRTC", "RTCSRTP", "RTCCore", "RTCMedia", "RTCSFU", "RTCRTP", "RTCSession", "RTCDTLS",
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),

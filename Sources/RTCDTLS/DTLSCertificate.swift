@@ -54,6 +54,12 @@ public struct DTLSCertificate: Sendable {
         self.privateKey = privateKey
     }
 
+    /// Wraps a certificate already known to hold `privateKey`'s public key.
+    private init(checkedDERBytes derBytes: [UInt8], privateKey: P256.Signing.PrivateKey) {
+        self.derBytes = derBytes
+        self.privateKey = privateKey
+    }
+
     /// Loads a PEM certificate and PEM (SEC1 or PKCS#8) P-256 private key, e.g. made by `openssl req`.
     public init(certificatePEM: String, privateKeyPEM: String) throws {
         let certificate: Certificate
@@ -86,7 +92,8 @@ public struct DTLSCertificate: Sendable {
                 extensions: Certificate.Extensions {}, issuerPrivateKey: .init(key))
             var serializer = DER.Serializer()
             try serializer.serialize(certificate)
-            return try DTLSCertificate(derBytes: serializer.serializedBytes, privateKey: key)
+            // Made from `key` just now: no need to parse it back to check the pair.
+            return DTLSCertificate(checkedDERBytes: serializer.serializedBytes, privateKey: key)
         } catch let error as DTLSError {
             throw error
         } catch {
@@ -103,14 +110,59 @@ enum DTLSPeerKey {
     case p256(P256.Signing.PublicKey)
     case p384(P384.Signing.PublicKey)
 
+    /// Takes the key out of the peer's certificate. Only the key is read: the certificate is
+    /// authenticated by its SDP fingerprint (checked before, over all its bytes), and WebRTC
+    /// gives its other fields (names, validity, its self-signature) no meaning, so a full
+    /// X.509 parse per handshake would be work on the open path for nothing.
     init(certificateDER der: [UInt8]) throws {
-        let certificate: Certificate
-        do { certificate = try Certificate(derEncoded: der) } catch {
-            throw DTLSError.badCertificate("cannot parse certificate: \(error)")
+        guard let spki = DTLSPeerKey.subjectPublicKeyInfo(in: der) else {
+            throw DTLSError.badCertificate("cannot parse certificate: no subjectPublicKeyInfo where X.509 puts it")
         }
-        if let k = P256.Signing.PublicKey(certificate.publicKey) { self = .p256(k) }
-        else if let k = P384.Signing.PublicKey(certificate.publicKey) { self = .p384(k) }
+        if let k = try? P256.Signing.PublicKey(derRepresentation: spki) { self = .p256(k) }
+        else if let k = try? P384.Signing.PublicKey(derRepresentation: spki) { self = .p384(k) }
         else { throw DTLSError.badCertificate("unsupported public key (need ECDSA P-256 or P-384)") }
+    }
+
+    /// The DER `subjectPublicKeyInfo` element (tag, length and contents) of an X.509
+    /// certificate, found by stepping over the fields before it (RFC 5280 §4.1:
+    /// `Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version OPTIONAL,
+    /// serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo, … }, … }`);
+    /// nil when the bytes do not have that shape. Every length is bounds-checked.
+    static func subjectPublicKeyInfo(in der: [UInt8]) -> ArraySlice<UInt8>? {
+        /// Reads the element at `at` with one of `tags` ending no later than `end`:
+        /// returns its contents' range and where it ends.
+        func element(at at: Int, end: Int, tags: [UInt8]) -> (contents: Range<Int>, next: Int)? {
+            guard at + 2 <= end, tags.contains(der[at]) else { return nil }
+            var length = Int(der[at + 1])
+            var start = at + 2
+            if length >= 0x80 {
+                let count = length & 0x7F
+                // Long form: one to four length bytes (a certificate is far below 4 GiB).
+                guard count >= 1, count <= 4, start + count <= end else { return nil }
+                length = 0
+                for i in 0..<count { length = length << 8 | Int(der[start + i]) }
+                start += count
+            }
+            guard length <= end - start else { return nil }
+            return (start..<start + length, start + length)
+        }
+        let sequence: UInt8 = 0x30
+        guard let certificate = element(at: 0, end: der.count, tags: [sequence]),
+              let tbs = element(at: certificate.contents.lowerBound, end: certificate.contents.upperBound, tags: [sequence])
+        else { return nil }
+        let end = tbs.contents.upperBound
+        var at = tbs.contents.lowerBound
+        if at < end, der[at] == 0xA0 {  // [0] EXPLICIT version
+            guard let version = element(at: at, end: end, tags: [0xA0]) else { return nil }
+            at = version.next
+        }
+        // serialNumber INTEGER, signature, issuer, validity, subject (SEQUENCEs).
+        for tag: UInt8 in [0x02, sequence, sequence, sequence, sequence] {
+            guard let field = element(at: at, end: end, tags: [tag]) else { return nil }
+            at = field.next
+        }
+        guard let spki = element(at: at, end: end, tags: [sequence]) else { return nil }
+        return der[at..<spki.next]
     }
 
     /// Verifies a DER ECDSA signature with the hash named by the TLS SignatureAndHashAlgorithm

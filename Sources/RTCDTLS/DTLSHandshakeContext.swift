@@ -108,11 +108,10 @@ struct DTLSHandshakeContext {
             if role == .server && !configuration.requireClientCertificate { return }
             throw DTLSError.noCertificate
         }
-        let actual = CertificateFingerprint.sha256(of: leaf)
         switch configuration.verification {
         case .fingerprints(let expected):
             guard expected.contains(where: { $0.matches(der: leaf) }) else {
-                throw DTLSError.fingerprintMismatch(expected: expected, actual: actual)
+                throw DTLSError.fingerprintMismatch(expected: expected, actual: CertificateFingerprint.sha256(of: leaf))
             }
         case .callback(let accept):
             guard accept(leaf) else { throw DTLSError.badCertificate("rejected by the verify callback") }

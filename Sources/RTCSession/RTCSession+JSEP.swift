@@ -25,7 +25,7 @@ extension RTCSession {
         } catch {
             throw .incompatibleDescription("\(error)")
         }
-        return SessionDescription(type: .offer, sdp: withCandidates(document, credentials: credentials).serialized())
+        return created(.offer, withCandidates(document, credentials: credentials))
     }
 
     /// Creates an answer to the remote offer (RFC 8829 §5.3.1): one m-section per offered one,
@@ -55,7 +55,14 @@ extension RTCSession {
         } catch {
             throw .incompatibleDescription("\(error)")
         }
-        return SessionDescription(type: .answer, sdp: withCandidates(answer.description, credentials: ice.localCredentials).serialized())
+        return created(.answer, withCandidates(answer.description, credentials: ice.localCredentials))
+    }
+
+    /// The description handed to the application, remembered with its document (`lastCreated`).
+    private mutating func created(_ type: SessionDescriptionType, _ document: SDPDocument) -> SessionDescription {
+        let sdp = document.serialized()
+        lastCreated = (sdp, document)
+        return SessionDescription(type: type, sdp: sdp)
     }
 
     /// The description applied locally, with every candidate gathered since (what a

@@ -41,6 +41,9 @@ public struct RTCSession: DatagramCore {
     var localSetup: SetupRole?
     /// The applied local description, without candidates (`localDescription` adds the current ones).
     var localSDP: SDPDocument?
+    /// The last offer or answer created, as text and as the document it was serialized from:
+    /// `setLocalDescription` with that same text takes the document instead of parsing it again.
+    var lastCreated: (sdp: String, document: SDPDocument)?
     /// The local description when signaling was last stable (what a rollback restores).
     var stableLocal: (type: SessionDescriptionType, setup: SetupRole, sdp: SDPDocument)?
     /// Whether the last completed negotiation kept a data section (`nil` before one).
@@ -147,7 +150,14 @@ public struct RTCSession: DatagramCore {
             return
         }
         var parsed: SDPDocument
-        do { parsed = try SDPDocument(parsing: description.sdp) } catch { throw .invalidSDP("\(error)") }
+        if let created = lastCreated, created.sdp == description.sdp {
+            parsed = created.document
+            // Debug builds (every test) check that parsing the text gives the same document.
+            assert((try? SDPDocument(parsing: description.sdp)) == parsed, "a created description does not parse back to itself")
+        } else {
+            do { parsed = try SDPDocument(parsing: description.sdp) } catch { throw .invalidSDP("\(error)") }
+        }
+        lastCreated = nil
         guard let index = transportMediaIndex(in: parsed) else {
             throw .incompatibleDescription("every m-section is rejected: nothing to connect")
         }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Logging
 import RTCDTLS
+import NIOPosix
 import SwiftRTC
 
 /// SwiftRTC data-channel benchmark: two peer connections in one process over UDP on loopback.
@@ -19,6 +20,8 @@ struct Benchmark {
         let ms: Double
         /// Milliseconds from the offer to each step (``phaseNames``), on the offerer's side.
         var phases: [Double] = []
+        /// Milliseconds each API call of the offer/answer exchange took (``callNames``).
+        var calls: [Double] = []
 
         func close() async {
             await a.close()
@@ -32,6 +35,15 @@ struct Benchmark {
     /// The steps of opening a connection whose times `connect(client:phases:)` records.
     static let phaseNames = ["offerer gathered", "answerer gathered", "answer applied", "ICE connected",
                              "DTLS connected", "channel open"]
+
+    /// The awaited API calls of `connect`, in order, whose times `phases` records.
+    static let callNames = ["a.createDataChannel", "a.createOffer", "a.setLocalDescription", "a.awaitIceGatheringComplete",
+                            "a.localDescription", "b.setRemoteDescription", "b.createAnswer", "b.setLocalDescription",
+                            "b.awaitIceGatheringComplete", "b.localDescription", "a.setRemoteDescription"]
+
+    /// One event loop for both connections of a pair (the open time without thread hand-offs
+    /// between the two peers; the benchmark's own task still runs on Swift's global pool).
+    static let oneLoop = WebRTCClient(engine: .native(eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: 1)))
 
     static func milliseconds(_ d: Duration) -> Double {
         Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
@@ -53,15 +65,28 @@ struct Benchmark {
             return nil
         } : nil
         var marks: [Double] = []
-        let channel = try await a.createDataChannel("bench")
-        try await a.setLocalDescription(try await a.createOffer())
-        try await a.awaitIceGatheringComplete()
+        var calls: [Double] = []
+        var last = start
+        /// Notes the time of the call that just returned (with `phases` only).
+        func called() {
+            guard phases else { return }
+            let now = ContinuousClock.now
+            calls.append(milliseconds(now - last))
+            last = now
+        }
+        let channel = try await a.createDataChannel("bench"); called()
+        let offer = try await a.createOffer(); called()
+        try await a.setLocalDescription(offer); called()
+        try await a.awaitIceGatheringComplete(); called()
         marks.append(milliseconds(.now - start))
-        try await b.setRemoteDescription(await a.localDescription!)
-        try await b.setLocalDescription(try await b.createAnswer())
-        try await b.awaitIceGatheringComplete()
+        let offerWithCandidates = await a.localDescription!; called()
+        try await b.setRemoteDescription(offerWithCandidates); called()
+        let answer = try await b.createAnswer(); called()
+        try await b.setLocalDescription(answer); called()
+        try await b.awaitIceGatheringComplete(); called()
         marks.append(milliseconds(.now - start))
-        try await a.setRemoteDescription(await b.localDescription!)
+        let answerWithCandidates = await b.localDescription!; called()
+        try await a.setRemoteDescription(answerWithCandidates); called()
         marks.append(milliseconds(.now - start))
         // Timed to the offerer's channel opening, as Pion's and aiortc's benchmarks time theirs
         // (the answerer's end opens when the OPEN arrives, half a round trip later).
@@ -74,7 +99,7 @@ struct Benchmark {
             marks.append(await dtlsWatch.value ?? .nan)
             marks.append(ms)
         }
-        return Pair(a: a, b: b, tx: channel, rx: remote!, ms: ms, phases: phases ? marks : [])
+        return Pair(a: a, b: b, tx: channel, rx: remote!, ms: ms, phases: phases ? marks : [], calls: calls)
     }
 
     /// What a connection costs before the offer (not in offer->open): its DTLS certificate
@@ -201,6 +226,8 @@ struct Benchmark {
         // tasks per connection, so the headline figure is taken without them).
         var times: [Double] = []
         var phases: [[Double]] = []
+        var calls: [[Double]] = []
+        var sharedLoop: [Double] = []
         let openRuns = only == nil || only == "open" ? runs : 0
         // Warm-up, untimed (20 in Pion's and aiortc's benchmarks too): the first connections of a
         // process pay one-time costs (type metadata, the allocator's and the event loops' first growth).
@@ -213,6 +240,12 @@ struct Benchmark {
         for _ in 0..<openRuns {
             let pair = try await connect(phases: true)
             phases.append(pair.phases)
+            calls.append(pair.calls)
+            await pair.close()
+        }
+        for _ in 0..<openRuns {
+            let pair = try await connect(client: oneLoop)
+            sharedLoop.append(pair.ms)
             await pair.close()
         }
         times.sort()
@@ -222,6 +255,12 @@ struct Benchmark {
             let medians = phaseNames.indices.map { i in phases.map { $0[i] }.sorted()[phases.count / 2] }
             print("swiftrtc offer->open steps (median ms from the offer, \(runs) more connections): "
                   + zip(phaseNames, medians).map { String(format: "%@ %.2f", $0, $1) }.joined(separator: ", "))
+            let callMedians = callNames.indices.map { i in calls.map { $0[i] }.sorted()[calls.count / 2] }
+            print("swiftrtc offer->open API calls (median ms each, with the hop to the connection's event loop and back): "
+                  + zip(callNames, callMedians).map { String(format: "%@ %.3f", $0, $1) }.joined(separator: ", "))
+            sharedLoop.sort()
+            print(String(format: "swiftrtc offer->open with both connections on one event loop: median %.1f ms, p95 %.1f ms",
+                         sharedLoop[sharedLoop.count / 2], sharedLoop[(sharedLoop.count * 95 + 99) / 100 - 1]))
             try await printSetUpCosts(runs: runs)
         }
         for size in [16 << 10, 64 << 10] where only == nil || only == "bulk\(size >> 10)" {

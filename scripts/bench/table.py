@@ -93,3 +93,14 @@ for key, size in (("two16", 16), ("two64", 64)):
         print(f"two processes, {size} KiB messages: SwiftRTC / Pion = {ours / pion:.2f}x")
     if ours and kernel:
         print(f"two processes, {size} KiB messages: SwiftRTC / kernel UDP ({kernel[0][0]:.1f} Mbit/s) = {ours / kernel[0][0]:.2f}x")
+# Issue 16 item 2: the open time as a ratio of Pion's, and SwiftRTC's p95 against its median.
+def ms(stack, key):
+    m = re.match(r"([\d.]+) ms", results.get(stack, {}).get(key, ""))
+    return float(m[1]) if m else None
+
+
+ours, pion = ms("swiftrtc", "open"), ms("pion", "open")
+if ours and pion:
+    print(f"offer->open median: SwiftRTC / Pion = {ours / pion:.2f}x (goal <= 0.8x)")
+if ours and ms("swiftrtc", "p95"):
+    print(f"offer->open: SwiftRTC p95 / median = {ms('swiftrtc', 'p95') / ours:.2f} (goal < 2)")
