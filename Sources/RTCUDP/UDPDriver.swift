@@ -50,6 +50,10 @@ public final class UDPDriver<Core: DatagramCore> {
     /// (Linux 4.18+; `System.supportsUDPSegmentationOffload`). Turned off for good if such a
     /// write fails.
     public var usesSegmentationOffload = System.supportsUDPSegmentationOffload
+    /// Datagrams a busy socket reads in vectors, after receive offload did not pay, before it
+    /// tries receive offload again (its peers may have changed: a bulk sender that writes with
+    /// segmentation offload after media senders that did not). Applies to sockets bound later.
+    public var receiveOffloadRetryDatagrams = 262_144
     /// How many GSO writes (of two or more datagrams each) were made.
     public var segmentationOffloadWrites: Int { segmentedWrites }
     @usableFromInline var segmentedWrites = 0
@@ -106,6 +110,7 @@ public final class UDPDriver<Core: DatagramCore> {
     @inlinable
     public func bind(_ addresses: [TransportAddress], isolation: isolated (any Actor)? = #isolation) async -> [TransportAddress] {
         let bootstrap = UDPDriverCallbacks.bootstrap(on: eventLoop, callbacks: callbacks(), socketCounter: socketCounter,
+                                                     offloadRetryDatagrams: receiveOffloadRetryDatagrams,
                                                      maximumPendingWriteBytes: maximumPendingWriteBytes)
         let binding = addresses.map { address in
             var any = address
@@ -360,7 +365,8 @@ final class UDPDriverCallbacks {
     /// queue in the process, and a handler that calls `callbacks`.
     @usableFromInline
     static func bootstrap(on eventLoop: any EventLoop, callbacks: NIOLoopBound<UDPDriverCallbacks>,
-                          socketCounter: (@Sendable (_ delta: Int) -> Void)?, maximumPendingWriteBytes: Int) -> DatagramBootstrap {
+                          socketCounter: (@Sendable (_ delta: Int) -> Void)?, offloadRetryDatagrams: Int,
+                          maximumPendingWriteBytes: Int) -> DatagramBootstrap {
         // No SO_REUSEADDR: every socket binds an ephemeral port, and on Linux a port-0 bind with
         // SO_REUSEADDR may be given a port another SO_REUSEADDR socket already has; datagrams for
         // one of them then reach the other (seen with 2,000 connections in one process: ~70 lost
@@ -374,7 +380,8 @@ final class UDPDriverCallbacks {
             .channelOption(.socketOption(.so_sndbuf), value: 4 << 20)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let handler = UDPDriverHandler(callbacks: callbacks.value, socketCounter: socketCounter)
+                    let handler = UDPDriverHandler(callbacks: callbacks.value, socketCounter: socketCounter,
+                                                   offloadRetryDatagrams: offloadRetryDatagrams)
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }

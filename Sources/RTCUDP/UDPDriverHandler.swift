@@ -14,8 +14,8 @@ import RTCCore
 /// reads of `vectorReadCount` datagrams into one `vectorReadCount × datagramCapacity` buffer
 /// (recvmmsg). Receive offload is reviewed every `offloadReviewReads` reads: a socket whose
 /// reads are seldom coalesced (its peers do not send GSO writes, e.g. browsers and media
-/// senders, for which a lone datagram per 64 KiB read costs more) moves to vector reads for the
-/// rest of its life. NIO keeps the read buffer (and the vector-read arrays, about 80 KiB) while
+/// senders, for which a lone datagram per 64 KiB read costs more) moves to vector reads, and
+/// tries receive offload again after `offloadRetryDatagrams` datagrams. NIO keeps the read buffer (and the vector-read arrays, about 80 KiB) while
 /// the socket is open, which is why idle sockets do without them.
 final class UDPDriverHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
@@ -45,6 +45,12 @@ final class UDPDriverHandler: ChannelInboundHandler {
     /// several datagrams.
     private var offloadReads = 0
     private var coalescedReads = 0
+    /// Reads since receive offload was turned off (in `.leavingOffload`).
+    private var leavingReads = 0
+    /// Datagrams read in vectors since the socket moved there, and how many make it try
+    /// receive offload again.
+    private var vectorDatagrams = 0
+    private let offloadRetryDatagrams: Int
 
     /// How a socket reads: singly while idle, then with receive offload while that pays,
     /// else in vectors.
@@ -66,8 +72,15 @@ final class UDPDriverHandler: ChannelInboundHandler {
     /// socket moves to vector reads, which cost less per lone datagram.
     static let offloadReviewReads = 256
 
-    init(callbacks: UDPDriverCallbacks, socketCounter: (@Sendable (_ delta: Int) -> Void)?) {
+    /// Reads after which `.leavingOffload` ends even if the queue never ran empty (a socket that
+    /// stays busy): by then every buffer the kernel queued before offload was turned off has
+    /// been read, since the 4 MiB receive buffer (the kernel doubles it) holds fewer buffers
+    /// than this at the smallest per-datagram charge (about 768 bytes).
+    static let leavingOffloadReads = 16_384
+
+    init(callbacks: UDPDriverCallbacks, socketCounter: (@Sendable (_ delta: Int) -> Void)?, offloadRetryDatagrams: Int) {
         self.callbacks = callbacks
+        self.offloadRetryDatagrams = offloadRetryDatagrams
         self.socketCounter = socketCounter
         socketCounter?(1)
     }
@@ -90,7 +103,12 @@ final class UDPDriverHandler: ChannelInboundHandler {
             lastSource = (envelope.remoteAddress, converted)
             source = converted
         }
-        if mode == .offload { offloadReads += 1 }
+        switch mode {
+        case .offload: offloadReads += 1
+        case .leavingOffload: leavingReads += 1
+        case .vector: vectorDatagrams += 1
+        case .single: break
+        }
         // A read with receive offload may hold several datagrams of one flow, each
         // `segmentSize` bytes but the last: each is handed on as a slice of its own.
         if let segmentSize = envelope.metadata?.segmentSize, segmentSize > 0, envelope.data.readableBytes > segmentSize {
@@ -124,18 +142,20 @@ final class UDPDriverHandler: ChannelInboundHandler {
                 if coalescedReads * 8 < offloadReads, let options = context.channel.syncOptions,
                    (try? options.setOption(.datagramReceiveOffload, value: false)) != nil {
                     mode = .leavingOffload
+                    leavingReads = 0
                 }
                 offloadReads = 0
                 coalescedReads = 0
             }
         case .leavingOffload:
-            // Fewer than a full burst: NIO stopped because the queue was empty.
-            if burstDatagrams < Self.busyBurst, let options = context.channel.syncOptions {
+            // Fewer than a full burst: NIO stopped because the queue was empty; or enough reads
+            // that nothing queued before the switch can be left.
+            if burstDatagrams < Self.busyBurst || leavingReads >= Self.leavingOffloadReads, let options = context.channel.syncOptions {
                 try? options.setOption(.datagramReceiveSegmentSize, value: false)
                 readInVectors(options)
             }
         case .vector:
-            break
+            if vectorDatagrams >= offloadRetryDatagrams, System.supportsUDPReceiveOffload { becomeBusy(context.channel) }
         }
         burstDatagrams = 0
         callbacks.readComplete()
@@ -146,13 +166,21 @@ final class UDPDriverHandler: ChannelInboundHandler {
     /// with their segment size, instead of being cut apart and queued one by one), else in
     /// vectors. We are on its loop, so the options apply at once.
     private func becomeBusy(_ channel: any Channel) {
+        vectorDatagrams = 0
         guard let options = channel.syncOptions else { mode = .vector; return }
-        if System.supportsUDPReceiveOffload,
-           (try? options.setOption(.datagramReceiveSegmentSize, value: true)) != nil,
-           (try? options.setOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.coalescedCapacity))) != nil,
-           (try? options.setOption(.datagramReceiveOffload, value: true)) != nil {
-            mode = .offload
-            return
+        if System.supportsUDPReceiveOffload, (try? options.setOption(.datagramReceiveSegmentSize, value: true)) != nil {
+            // No vector reads (0 turns NIO's off; from vector reads, the 64 KiB buffer would
+            // otherwise be cut into 2 KiB slots and a coalesced read truncated).
+            if (try? options.setOption(.datagramVectorReadMessageCount, value: 0)) != nil,
+               (try? options.setOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.coalescedCapacity))) != nil,
+               (try? options.setOption(.datagramReceiveOffload, value: true)) != nil {
+                mode = .offload
+                offloadReads = 0
+                coalescedReads = 0
+                return
+            }
+            // Offload refused (a kernel without UDP_GRO on this socket): no segment sizes either.
+            try? options.setOption(.datagramReceiveSegmentSize, value: false)
         }
         readInVectors(options)
     }

@@ -69,6 +69,47 @@ import Testing
         await b.close()
     }
 
+    /// A socket that moved to vector reads (its peer sent no GSO writes) tries receive offload
+    /// again after `receiveOffloadRetryDatagrams`: once the peer sends GSO writes, they arrive
+    /// coalesced again, and nothing is lost or reordered across the switches.
+    @Test func aSocketReadingInVectorsTriesReceiveOffloadAgain() async throws {
+        try #require(System.supportsUDPSegmentationOffload && System.supportsUDPReceiveOffload, "Linux with UDP_SEGMENT and UDP_GRO")
+        let a = DriverHost(), b = DriverHost()
+        await b.retryReceiveOffload(after: 300)
+        let aLocal = try #require(await a.bind([Self.loopback]).first)
+        let bLocal = try #require(await b.bind([Self.loopback]).first)
+        await a.useSegmentationOffload(false)
+        var sent: [String] = []
+        // Single datagrams: busy, then offload reviewed (256 reads, none coalesced) and left.
+        for round in 0..<4 {
+            let texts = (0..<200).map { "single \(round) \($0)" }
+            sent += texts
+            await a.send(texts, from: aLocal, to: bLocal)
+            try await waitUntil(10, "\(sent.count) datagrams") { b.recorder.events.count >= sent.count }
+        }
+        sent.append("empty queue")
+        await a.send(["empty queue"], from: aLocal, to: bLocal)
+        try await waitUntil(10, "\(sent.count) datagrams") { b.recorder.events.count >= sent.count }
+        #expect(await b.receiveOffloadSocketCount == 0, "moved to vector reads")
+        #expect(await b.busyReadingSocketCount == 1)
+        // Equal-sized datagrams in GSO writes: read in vectors (cut apart by the kernel) until
+        // 300 have come that way, then with receive offload, coalesced.
+        await a.useSegmentationOffload(true)
+        for round in 0..<8 {
+            let texts = (0..<100).map { "gso " + String(round) + " " + String(repeating: "0", count: 3 - String($0).count) + String($0) }
+            sent += texts
+            await a.send(texts, from: aLocal, to: bLocal)
+            try await waitUntil(10, "\(sent.count) datagrams") { b.recorder.events.count >= sent.count }
+        }
+        let received = b.recorder.events.compactMap { if case .received(let t, _, _) = $0 { t } else { nil } }
+        #expect(received == sent)
+        #expect(await b.receiveOffloadSocketCount == 1, "back on receive offload")
+        let coalesced = await b.coalescedDatagramsReceived
+        #expect(coalesced >= 100, "\(coalesced) datagrams arrived several to a read after the retry")
+        await a.close()
+        await b.close()
+    }
+
     @Test func withoutGSOTheSameDatagramsArrive() async throws {
         let (received, writes) = try await transfer(segmentationOffload: false)
         #expect(received == Self.texts)

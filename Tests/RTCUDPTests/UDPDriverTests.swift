@@ -89,6 +89,8 @@ actor DriverHost {
     var receiveOffloadSocketCount: Int { driver.receiveOffloadSocketCount }
 
     func useSegmentationOffload(_ on: Bool) { driver.usesSegmentationOffload = on }
+
+    func retryReceiveOffload(after datagrams: Int) { driver.receiveOffloadRetryDatagrams = datagrams }
 }
 
 @Suite struct UDPDriverTests {
