@@ -129,12 +129,12 @@ enum DTLSPeerKey {
     /// serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo, … }, … }`);
     /// nil when the bytes do not have that shape. Every length is bounds-checked.
     static func subjectPublicKeyInfo(in der: [UInt8]) -> ArraySlice<UInt8>? {
-        /// Reads the element at `at` with one of `tags` ending no later than `end`:
+        /// Reads the element at `offset` with one of `tags` ending no later than `end`:
         /// returns its contents' range and where it ends.
-        func element(at at: Int, end: Int, tags: [UInt8]) -> (contents: Range<Int>, next: Int)? {
-            guard at + 2 <= end, tags.contains(der[at]) else { return nil }
-            var length = Int(der[at + 1])
-            var start = at + 2
+        func element(at offset: Int, end: Int, tags: [UInt8]) -> (contents: Range<Int>, next: Int)? {
+            guard offset + 2 <= end, tags.contains(der[offset]) else { return nil }
+            var length = Int(der[offset + 1])
+            var start = offset + 2
             if length >= 0x80 {
                 let count = length & 0x7F
                 // Long form: one to four length bytes (a certificate is far below 4 GiB).

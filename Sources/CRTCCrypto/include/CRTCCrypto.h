@@ -48,7 +48,8 @@ void crtc_aes_ctr_xor(const crtc_aes_key *key, const uint8_t counter[16], uint8_
 /// PCLMULQDQ (SP 800-38D §6.4), with the XOR of each power's two halves (Karatsuba).
 /// When `aes.wide` is 1, hWide also holds H^16 … H^1 in pairs for the 256-bit code: entry i
 /// is H^(16-2i) in its low 16 bytes and H^(15-2i) in its high 16 bytes (two blocks in
-/// ascending order meet descending powers); hWideHalves is its Karatsuba companion.
+/// ascending order meet descending powers), that is H^16, H^15, …, H^1 as sixteen consecutive
+/// blocks; hWideHalves is its Karatsuba companion.
 typedef struct {
     crtc_aes_key aes;
     _Alignas(16) uint8_t hPowers[8][16];
