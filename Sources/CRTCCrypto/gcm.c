@@ -25,12 +25,8 @@ CRTC_TARGET static inline void crtc_clmul_acc(__m128i a, __m128i b, __m128i *lo,
 /// Reduces the reflected product (the carry-less product P = hi·2^128 + mid·2^64 + lo) to a
 /// reflected 128-bit field element.
 CRTC_TARGET static inline __m128i crtc_reduce(__m128i lo, __m128i mid, __m128i hi) {
-    lo = _mm_xor_si128(lo, _mm_slli_si128(mid, 8));
-    hi = _mm_xor_si128(hi, _mm_srli_si128(mid, 8));
     // R = P << 1 (256-bit): the reflected product.
-    __m128i carry = _mm_srli_si128(_mm_srli_epi64(lo, 63), 8);
-    hi = _mm_or_si128(CRTC_SHL128(hi, 1), carry);
-    lo = CRTC_SHL128(lo, 1);
+    CRTC_REFLECT_PRODUCT(lo, mid, hi);
     // hi holds the coefficients x^0 … x^127 (reflected), lo those of x^128 … x^255: c_hi.
     // x^128 ≡ x^7 + x^2 + x + 1. The part of c_hi·(x^7 + x^2 + x) that overflows x^127
     // (the bits the right shifts below drop) is folded back first.

@@ -77,11 +77,8 @@ CRTC_TARGET_WIDE static inline void crtc_mul_acc_pre(const crtc_gcm_key *key, in
 /// 64, are exactly `overflow` there; and for t = [t1:t0], (t >> 1) ^ (t >> 2) ^ (t >> 7) is
 /// t·(2^6 + 2^5 + 1) >> 7 = t·C >> 64 = t1·C ^ (t0·C >> 64), with t0 = lo0.
 CRTC_TARGET static inline __m128i crtc_reduce_clmul(__m128i lo, __m128i mid, __m128i hi) {
-    lo = _mm_xor_si128(lo, _mm_slli_si128(mid, 8));
-    hi = _mm_xor_si128(hi, _mm_srli_si128(mid, 8));
-    __m128i carry = _mm_srli_si128(_mm_srli_epi64(lo, 63), 8);
-    hi = _mm_or_si128(CRTC_SHL128(hi, 1), carry);
-    lo = CRTC_SHL128(lo, 1);
+    // R = P << 1 (256-bit): the reflected product.
+    CRTC_REFLECT_PRODUCT(lo, mid, hi);
     const __m128i c = _mm_set_epi64x(0, (long long)0xC200000000000000ull);
     __m128i m = _mm_clmulepi64_si128(lo, c, 0x00);          // lo0·C
     __m128i t = _mm_xor_si128(lo, _mm_slli_si128(m, 8));    // lo ^ overflow

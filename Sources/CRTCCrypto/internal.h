@@ -19,6 +19,17 @@
 /// x << n for 64 <= n < 128.
 #define CRTC_SHL128_HIGH(x, n) _mm_slli_si128(_mm_slli_epi64((x), (n) - 64), 8)
 
+/// The first step of both GHASH reductions (crtc_reduce, crtc_reduce_clmul): folds the middle
+/// term into the 256-bit carry-less product hi·2^128 + lo, then shifts it left by one, which
+/// makes it the reflected product.
+#define CRTC_REFLECT_PRODUCT(lo, mid, hi) do { \
+        (lo) = _mm_xor_si128((lo), _mm_slli_si128((mid), 8)); \
+        (hi) = _mm_xor_si128((hi), _mm_srli_si128((mid), 8)); \
+        __m128i crtcCarry = _mm_srli_si128(_mm_srli_epi64((lo), 63), 8); \
+        (hi) = _mm_or_si128(CRTC_SHL128((hi), 1), crtcCarry); \
+        (lo) = CRTC_SHL128((lo), 1); \
+    } while (0)
+
 /// A block to a reflected field element and back (see gcm.c).
 CRTC_TARGET static inline __m128i crtc_reverse_bytes(__m128i x) {
     const __m128i mask = _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
