@@ -90,18 +90,24 @@ typedef struct {
 /// Y = (Y ^ X1)·H^n ^ X2·H^(n-1) ^ … ^ Xn·H for n ≤ 8 whole blocks, reduced once. Each
 /// product takes three multiplies (Karatsuba): lo = a0·b0, hi = a1·b1 and
 /// (a0 ^ a1)·(b0 ^ b1) ^ lo ^ hi for the middle term, summed over the blocks first.
+/// lo/mid/hi += x·H^q (1 ≤ q ≤ 8), Karatsuba: mid takes (x0 ^ x1)·(h0 ^ h1) and is completed
+/// with lo ^ hi once the whole sum is taken.
+CRTC_TARGET static inline void crtc_mul_acc_power(const crtc_gcm_key *key, __m128i x, int q,
+                                                  __m128i *lo, __m128i *mid, __m128i *hi) {
+    __m128i h = ((const __m128i *)key->hPowers)[q - 1];
+    __m128i halves = ((const __m128i *)key->hHalves)[q - 1];
+    *lo = _mm_xor_si128(*lo, _mm_clmulepi64_si128(x, h, 0x00));
+    *hi = _mm_xor_si128(*hi, _mm_clmulepi64_si128(x, h, 0x11));
+    __m128i xHalves = _mm_xor_si128(x, _mm_shuffle_epi32(x, 0x4E));
+    *mid = _mm_xor_si128(*mid, _mm_clmulepi64_si128(xHalves, halves, 0x00));
+}
+
 CRTC_TARGET static inline __m128i crtc_ghash_blocks(const crtc_gcm_key *key, __m128i y, const uint8_t *data, size_t n) {
-    const __m128i *powers = (const __m128i *)key->hPowers;
-    const __m128i *halves = (const __m128i *)key->hHalves;
     __m128i lo = _mm_setzero_si128(), mid = _mm_setzero_si128(), hi = _mm_setzero_si128();
     for (size_t i = 0; i < n; i++) {
         __m128i x = crtc_reverse_bytes(_mm_loadu_si128((const __m128i *)(data + 16 * i)));
         if (i == 0) x = _mm_xor_si128(x, y);
-        __m128i h = powers[n - 1 - i];
-        lo = _mm_xor_si128(lo, _mm_clmulepi64_si128(x, h, 0x00));
-        hi = _mm_xor_si128(hi, _mm_clmulepi64_si128(x, h, 0x11));
-        __m128i xHalves = _mm_xor_si128(x, _mm_shuffle_epi32(x, 0x4E));
-        mid = _mm_xor_si128(mid, _mm_clmulepi64_si128(xHalves, halves[n - 1 - i], 0x00));
+        crtc_mul_acc_power(key, x, (int)(n - i), &lo, &mid, &hi);
     }
     mid = _mm_xor_si128(mid, _mm_xor_si128(lo, hi));
     return crtc_reduce(lo, mid, hi);
@@ -218,17 +224,9 @@ CRTC_TARGET static void crtc_gcm_hash_aad(const crtc_gcm_key *key, crtc_ghash *g
         if (total == 0) return;
         __m128i a0, a1;
         crtc_aad_blocks(aad, aadLength, aad2, aad2Length, &a0, &a1);
-        const __m128i *powers = (const __m128i *)key->hPowers;
-        const __m128i *halves = (const __m128i *)key->hHalves;
         __m128i lo = _mm_setzero_si128(), mid = lo, hi = lo;
         int n = total > 16 ? 2 : 1;
-        for (int i = 0; i < n; i++) {
-            __m128i x = i ? a1 : a0, h = powers[n - 1 - i];
-            lo = _mm_xor_si128(lo, _mm_clmulepi64_si128(x, h, 0x00));
-            hi = _mm_xor_si128(hi, _mm_clmulepi64_si128(x, h, 0x11));
-            __m128i xHalves = _mm_xor_si128(x, _mm_shuffle_epi32(x, 0x4E));
-            mid = _mm_xor_si128(mid, _mm_clmulepi64_si128(xHalves, halves[n - 1 - i], 0x00));
-        }
+        for (int i = 0; i < n; i++) crtc_mul_acc_power(key, i ? a1 : a0, n - i, &lo, &mid, &hi);
         g->y = crtc_reduce(lo, _mm_xor_si128(mid, _mm_xor_si128(lo, hi)), hi);
         return;
     }

@@ -129,10 +129,10 @@ enum DTLSPeerKey {
     /// serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo, … }, … }`);
     /// nil when the bytes do not have that shape. Every length is bounds-checked.
     static func subjectPublicKeyInfo(in der: [UInt8]) -> ArraySlice<UInt8>? {
-        /// Reads the element at `offset` with one of `tags` ending no later than `end`:
-        /// returns its contents' range and where it ends.
-        func element(at offset: Int, end: Int, tags: [UInt8]) -> (contents: Range<Int>, next: Int)? {
-            guard offset + 2 <= end, tags.contains(der[offset]) else { return nil }
+        /// Reads the element at `offset` with tag `tag` ending no later than `end`: returns its
+        /// contents' range and where it ends.
+        func element(at offset: Int, end: Int, tag: UInt8) -> (contents: Range<Int>, next: Int)? {
+            guard offset + 2 <= end, der[offset] == tag else { return nil }
             var length = Int(der[offset + 1])
             var start = offset + 2
             if length >= 0x80 {
@@ -147,21 +147,21 @@ enum DTLSPeerKey {
             return (start..<start + length, start + length)
         }
         let sequence: UInt8 = 0x30
-        guard let certificate = element(at: 0, end: der.count, tags: [sequence]),
-              let tbs = element(at: certificate.contents.lowerBound, end: certificate.contents.upperBound, tags: [sequence])
+        guard let certificate = element(at: 0, end: der.count, tag: sequence),
+              let tbs = element(at: certificate.contents.lowerBound, end: certificate.contents.upperBound, tag: sequence)
         else { return nil }
         let end = tbs.contents.upperBound
         var at = tbs.contents.lowerBound
         if at < end, der[at] == 0xA0 {  // [0] EXPLICIT version
-            guard let version = element(at: at, end: end, tags: [0xA0]) else { return nil }
+            guard let version = element(at: at, end: end, tag: 0xA0) else { return nil }
             at = version.next
         }
         // serialNumber INTEGER, signature, issuer, validity, subject (SEQUENCEs).
         for tag: UInt8 in [0x02, sequence, sequence, sequence, sequence] {
-            guard let field = element(at: at, end: end, tags: [tag]) else { return nil }
+            guard let field = element(at: at, end: end, tag: tag) else { return nil }
             at = field.next
         }
-        guard let spki = element(at: at, end: end, tags: [sequence]) else { return nil }
+        guard let spki = element(at: at, end: end, tag: sequence) else { return nil }
         return der[at..<spki.next]
     }
 

@@ -31,33 +31,24 @@ extension PeerConnection {
 
     /// The `.local` candidates inside a remote description (a peer that does not trickle).
     func resolveMDNSCandidates(in description: SessionDescription) {
-        guard configuration.resolvesMDNSCandidates, Self.containsMDNSName(description.sdp.utf8) else { return }
+        guard configuration.resolvesMDNSCandidates, Self.containsMDNSName(description.sdp) else { return }
         var mid: String?
         var index = -1
         for line in description.sdp.split(whereSeparator: \.isNewline) {
             if line.hasPrefix("m=") { index += 1; mid = nil }
             if line.hasPrefix("a=mid:") { mid = String(line.dropFirst(6)) }
-            if line.hasPrefix("a=candidate:"), Self.containsMDNSName(line.utf8) {
+            if line.hasPrefix("a=candidate:"), Self.containsMDNSName(line) {
                 _ = resolvingMDNS(ICECandidateInit(candidate: String(line.dropFirst(2)), sdpMid: mid, sdpMLineIndex: max(index, 0)))
             }
         }
     }
 
     /// Whether `text` holds ".local " (an mDNS host name followed by the candidate's next
-    /// field), searched byte by byte: every remote description passes here, and Foundation's
-    /// `contains` (this module imports Foundation) costs a CFString search of the whole SDP.
-    static func containsMDNSName<Text: Collection<UInt8>>(_ text: Text) -> Bool {
-        let needle: [UInt8] = Array(".local ".utf8)
-        var matched = 0
-        for byte in text {
-            if byte == needle[matched] {
-                matched += 1
-                if matched == needle.count { return true }
-            } else {
-                matched = byte == needle[0] ? 1 : 0
-            }
-        }
-        return false
+    /// field), searched in its UTF-8 bytes: every remote description passes here, and
+    /// `String.contains` resolves to Foundation's here (this module imports it), a CFString
+    /// search of the whole SDP.
+    static func containsMDNSName(_ text: some StringProtocol) -> Bool {
+        text.utf8.firstRange(of: ".local ".utf8) != nil
     }
 
     private func resolved(_ candidate: ICECandidateInit, _ parsed: ICECandidateAttribute, to address: IPAddress?) {

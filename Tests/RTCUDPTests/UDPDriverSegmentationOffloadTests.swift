@@ -84,14 +84,9 @@ import Testing
         var sent: [String] = []
         // Single datagrams: busy, then offload reviewed (256 reads, none coalesced) and left.
         for round in 0..<4 {
-            let texts = (0..<200).map { "single \(round) \($0)" }
-            sent += texts
-            await a.send(texts, from: aLocal, to: bLocal)
-            try await waitUntil(10, "\(sent.count) datagrams") { b.recorder.events.count >= sent.count }
+            try await deliver((0..<200).map { "single \(round) \($0)" }, from: a, aLocal, to: b, bLocal, sent: &sent, within: 10)
         }
-        sent.append("empty queue")
-        await a.send(["empty queue"], from: aLocal, to: bLocal)
-        try await waitUntil(10, "\(sent.count) datagrams") { b.recorder.events.count >= sent.count }
+        try await deliver(["empty queue"], from: a, aLocal, to: b, bLocal, sent: &sent, within: 10)
         #expect(await b.receiveOffloadSocketCount == 0, "moved to vector reads")
         #expect(await b.busyReadingSocketCount == 1)
         // Equal-sized datagrams in GSO writes: read in vectors (cut apart by the kernel) until
@@ -100,9 +95,7 @@ import Testing
         await a.useSegmentationOffload(true)
         for round in 0..<16 {
             let texts = (0..<100).map { "gso " + String(round + 10) + " " + String(repeating: "0", count: 3 - String($0).count) + String($0) }
-            sent += texts
-            await a.send(texts, from: aLocal, to: bLocal)
-            try await waitUntil(10, "\(sent.count) datagrams") { b.recorder.events.count >= sent.count }
+            try await deliver(texts, from: a, aLocal, to: b, bLocal, sent: &sent, within: 10)
         }
         let received = b.recorder.events.compactMap { if case .received(let t, _, _) = $0 { t } else { nil } }
         #expect(received == sent)
