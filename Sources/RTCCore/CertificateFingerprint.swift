@@ -17,29 +17,46 @@ public struct CertificateFingerprint: Hashable, Sendable, CustomStringConvertibl
     /// Parses the SDP attribute value `"sha-256 AB:CD:…"` (RFC 8122 §5: a token, one space, and
     /// two-digit hex bytes joined by `:`, either case). Returns `nil` if malformed.
     public init?(sdpValue text: some StringProtocol) {
-        let parts = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
-        guard parts.count == 2, !parts[0].isEmpty,
-              parts[0].unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }) else { return nil }
-        // "XX:XX:…:XX": two hex digits, then a colon before every further pair. Read byte by
-        // byte (this runs for every description applied; a generic radix parse per pair was a
-        // measurable part of a connection's set-up).
-        let hex = parts[1].utf8
+        // Read as UTF-8 bytes: this runs for every description applied, and splitting the
+        // generic string into Characters (grapheme breaking, unspecialized across modules) was
+        // most of its cost. Both fields are ASCII, so a byte that is not ends the parse.
+        var text = String(text)
+        guard let (algorithm, digest) = text.withUTF8({ Self.parse($0) }) else { return nil }
+        self.init(algorithm: algorithm, digest: digest)
+    }
+
+    /// Splits `bytes` at spaces and tabs into exactly two fields (a printable ASCII token and
+    /// `XX:XX:…:XX`) and decodes the digest.
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> (String, [UInt8])? {
+        func isBlank(_ b: UInt8) -> Bool { b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") }
+        var fields: [Range<Int>] = []
+        var i = 0
+        while i < bytes.count {
+            if isBlank(bytes[i]) { i += 1; continue }
+            let start = i
+            while i < bytes.count, !isBlank(bytes[i]) { i += 1 }
+            guard fields.count < 2 else { return nil }
+            fields.append(start..<i)
+        }
+        guard fields.count == 2 else { return nil }
+        let token = UnsafeBufferPointer(rebasing: bytes[fields[0]])
+        guard token.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
+        // "XX:XX:…:XX": two hex digits, then a colon before every further pair.
+        let hex = UnsafeBufferPointer(rebasing: bytes[fields[1]])
         guard (hex.count + 1) % 3 == 0 else { return nil }
         var digest: [UInt8] = []
         digest.reserveCapacity((hex.count + 1) / 3)
-        var index = hex.startIndex
-        while index != hex.endIndex {
-            if !digest.isEmpty {
+        var index = 0
+        while index < hex.count {
+            if index > 0 {
                 guard hex[index] == UInt8(ascii: ":") else { return nil }
-                index = hex.index(after: index)
+                index += 1
             }
-            guard let high = hex[index].hexValue else { return nil }
-            index = hex.index(after: index)
-            guard let low = hex[index].hexValue else { return nil }
-            index = hex.index(after: index)
+            guard let high = hex[index].hexValue, let low = hex[index + 1].hexValue else { return nil }
+            index += 2
             digest.append(high << 4 | low)
         }
-        self.init(algorithm: String(parts[0]), digest: digest)
+        return (String(decoding: token, as: UTF8.self), digest)
     }
 
     /// The upper-case hex digest joined by `:` (the value part of `a=fingerprint`).

@@ -1,19 +1,18 @@
 import Crypto
 
-/// The key of MESSAGE-INTEGRITY and MESSAGE-INTEGRITY-SHA256 (RFC 8489 §9), with the HMAC
-/// state keyed once so each message only copies it (no pad derivation per packet).
+/// The key of MESSAGE-INTEGRITY and MESSAGE-INTEGRITY-SHA256 (RFC 8489 §9). The HMAC-SHA1
+/// state (every ICE check and response) is keyed once, so each message only copies it (no pad
+/// derivation per packet); MESSAGE-INTEGRITY-SHA256, which ICE peers do not send, is keyed
+/// when used (keying both made every new key, several per connection, twice as dear).
 public struct STUNIntegrityKey: Sendable {
     /// The raw key bytes.
     public let bytes: [UInt8]
     let sha1: HMAC<Insecure.SHA1>
-    let sha256: HMAC<SHA256>
 
     /// A key from raw bytes.
     public init(bytes: [UInt8]) {
         self.bytes = bytes
-        let key = SymmetricKey(data: bytes)
-        sha1 = HMAC<Insecure.SHA1>(key: key)
-        sha256 = HMAC<SHA256>(key: key)
+        sha1 = HMAC<Insecure.SHA1>(key: SymmetricKey(data: bytes))
     }
 
     /// Short-term credential key (RFC 8489 §9.1.1): the password's bytes. ICE passwords are
@@ -36,7 +35,7 @@ public struct STUNIntegrityKey: Sendable {
     }
 
     func hmacSHA256(_ data: UnsafeRawBufferPointer) -> [UInt8] {
-        var h = sha256
+        var h = HMAC<SHA256>(key: SymmetricKey(data: bytes))
         h.update(data: data)
         return Array(h.finalize())
     }

@@ -20,6 +20,7 @@ extension RTCSession {
         nextTransceiverHandle += 1
         transceivers.append(SessionTransceiver(handle: handle, kind: kind, direction: direction, sender: sender,
                                                createdByAddTrack: sender != nil, rng: &rng))
+        deriveSRTPKeysIfNeeded()
         updateNegotiationNeeded()
         return handle
     }

@@ -25,6 +25,7 @@ extension RTCSession {
                     transceivers.append(SessionTransceiver(handle: nextTransceiverHandle, kind: kind, direction: .recvonly, sender: nil,
                                                            createdByAddTrack: false, mid: m.mid, rng: &rng))
                     nextTransceiverHandle += 1
+                    deriveSRTPKeysIfNeeded()
                 }
             }
             guard let i = index else { continue }

@@ -196,6 +196,11 @@ struct Benchmark {
                                              total: args.count > 3 ? Int(args[3]) ?? (64 << 20) : (64 << 20))
             return
         }
+        // `swiftrtc-bench open-core [RUNS]`: the protocol cores' CPU cost of one offer->open.
+        if args.count > 1, args[1] == "open-core" {
+            try OpenCoreBenchmark.run(runs: args.count > 2 ? Int(args[2]) ?? 200 : 200)
+            return
+        }
         // `swiftrtc-bench media-recv|media-send …`: the media benchmark (scripts/bench-media.sh).
         if args.count > 1, args[1] == "media-recv" || args[1] == "media-send" {
             try await MediaBenchmark.run(args)
