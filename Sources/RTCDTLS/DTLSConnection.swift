@@ -55,6 +55,8 @@ public struct DTLSConnection: SansIOCore {
     }
 
     private var isOpen: Bool { state == .handshaking || state == .connected }
+    /// Whether a well-formed record of the peer's has arrived.
+    private var heardFromPeer = false
 
     // MARK: - SansIOCore
 
@@ -79,6 +81,7 @@ public struct DTLSConnection: SansIOCore {
                 statistics.recordsDroppedMalformed += 1
                 break
             }
+            heardFromPeer = true
             process(record: record, now: now)
         }
         records.finishDatagram()
@@ -154,6 +157,18 @@ public struct DTLSConnection: SansIOCore {
     public var nextDeadline: NIODeadline? { state == .handshaking ? flights.nextDeadline : nil }
 
     // MARK: - Commands
+
+    /// Client: if no record of the server's has arrived yet, sends the first flight (the
+    /// ClientHello) again at `deadline` unless the retransmission timer fires earlier. For a
+    /// ClientHello sent before ICE selected the pair (RFC 8445 §12.1 lets data go on a valid
+    /// pair before): a peer that was not ready for it and dropped it gets it again soon after
+    /// the pair is selected, not after the initial timeout (1 s). Not at once: the server's
+    /// reply is usually on its way already, and an early duplicate makes every later flight of
+    /// both sides go twice (each side answers a repeated flight by repeating its own).
+    public mutating func resendFirstFlightIfUnanswered(by deadline: NIODeadline) {
+        guard role == .client, state == .handshaking, !heardFromPeer else { return }
+        flights.retransmit(by: deadline)
+    }
 
     /// Client: sends the first ClientHello (RFC 6347 §4.2.1). Does nothing for a server or
     /// when already started.

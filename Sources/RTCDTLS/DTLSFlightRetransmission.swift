@@ -56,6 +56,13 @@ struct DTLSFlightRetransmission {
         retransmitDeadline = expectsReply ? now + currentTimeout : nil
     }
 
+    /// Moves the retransmission timer to `deadline` if it would fire later (or not at all).
+    mutating func retransmit(by deadline: NIODeadline) {
+        guard !lastFlight.isEmpty else { return }
+        if let current = retransmitDeadline, current <= deadline { return }
+        retransmitDeadline = deadline
+    }
+
     /// Disarms the retransmission timer (handshake over, closed or failed).
     mutating func stop() { retransmitDeadline = nil }
 

@@ -173,7 +173,10 @@ extension ICEAgent {
         }
         pairs[index].state = .succeeded
         pairs[index].valid = true
-        if firstValidAt == nil { firstValidAt = now }
+        if firstValidAt == nil {
+            firstValidAt = now
+            if selectedSend == nil { events.append(.validPairFound(pairs[index].public_)) }
+        }
         // Unfreeze pairs with the same foundation (RFC 8445 §7.2.5.3.3).
         let f = pairs[index].foundation
         for i in pairs.indices where pairs[i].state == .frozen && pairs[i].foundation == f { pairs[i].state = .waiting }

@@ -127,6 +127,13 @@ public struct ICEAgent: DatagramCore, Sendable {
         self.localKey = .shortTerm(password: localCredentials.password)
     }
 
+    /// Sets the role the agent starts with, before it has any pair (the answerer learns it
+    /// from the offer, RFC 8445 §6.1.1). Later changes are role conflicts, resolved by the agent.
+    public mutating func setInitialRole(_ newRole: ICERole) {
+        guard pairs.isEmpty else { return }
+        role = newRole
+    }
+
     // MARK: Outputs
 
     /// The next datagram to send, or `nil`.
@@ -259,13 +266,23 @@ public struct ICEAgent: DatagramCore, Sendable {
 
     // MARK: Inputs: data and time
 
-    /// Sends application data on the selected pair; `nil` when there is none or consent has
+    /// Sends application data on the selected pair or, before one is selected, on the valid
+    /// pair of highest priority (RFC 8445 §12.1); `nil` when there is none or consent has
     /// expired (RFC 7675 §5.1). On a relayed pair the datagram is wrapped for the TURN server
     /// (ChannelData once the channel is bound, RFC 8656 §12.4; a Send indication before).
     public mutating func send(applicationData: ByteBuffer, now: NIODeadline) -> Transmit? {
-        guard let s = selectedSend, connectionState != .failed, connectionState != .closed else { return nil }
+        guard connectionState != .failed, connectionState != .closed else { return nil }
+        let s: (base: TransportAddress, remote: TransportAddress)
+        let index: Int?
+        if let selected = selectedSend {
+            (s, index) = (selected, selectedIndex)
+        } else if let valid = bestValidPairIndex {
+            (s, index) = ((pairs[valid].base, pairs[valid].remote.address), valid)
+        } else {
+            return nil
+        }
         let transmit = Transmit(source: s.base, destination: s.remote, payload: applicationData)
-        if let i = selectedIndex {
+        if let i = index {
             pairs[i].counters.packetsSent += 1
             pairs[i].counters.bytesSent += applicationData.readableBytes
             pairs[i].counters.lastPacketSentAt = now
@@ -275,6 +292,24 @@ public struct ICEAgent: DatagramCore, Sendable {
         if relays.isEmpty { return transmit }
         lastNow = now
         return wrapForRelay(transmit)
+    }
+
+    /// Whether ``send(applicationData:now:)`` has a pair to send on: a selected one, or a
+    /// valid one before selection (RFC 8445 §12.1).
+    public var canSendApplicationData: Bool {
+        guard connectionState != .failed, connectionState != .closed else { return false }
+        return selectedSend != nil || bestValidPairIndex != nil
+    }
+
+    /// The valid pair of highest priority (what data goes on before a pair is selected).
+    var bestValidPairIndex: Int? {
+        var best: Int?
+        // `valid`, not the state: a valid pair being nominated has a check in progress again.
+        for i in pairs.indices where pairs[i].valid {
+            if let b = best, priority(of: pairs[b]) >= priority(of: pairs[i]) { continue }
+            best = i
+        }
+        return best
     }
 
     /// Whether application data (DTLS, SRTP…, RFC 7983) from `source` comes from the peer:

@@ -87,6 +87,11 @@ public enum ICEEvent: Sendable, Hashable {
     case connectionStateChanged(ICEConnectionState)
     /// The pair application data uses changed (RFC 8445 §8.1.1).
     case selectedPairChanged(ICECandidatePair)
+    /// The first pair of this ICE generation passed its check while none is selected yet:
+    /// application data may go on it now (RFC 8445 §12.1: an agent may send on any valid pair
+    /// before selection); `selectedPairChanged` (and the state `connected`) follows once the
+    /// controlling agent nominates.
+    case validPairFound(ICECandidatePair)
     /// The role changed after a role conflict (RFC 8445 §7.3.1.1).
     case roleChanged(ICERole)
     /// A TURN server gave no relayed candidate (wrong or expired credentials, unreachable,

@@ -15,13 +15,11 @@ extension RTCSession {
         return ICEAgent(configuration: iceConfiguration, role: role, rng: rng)
     }
 
-    /// The ICE role follows the offer (RFC 8445 §6.1.1): the offerer controls. The agent is
-    /// recreated with the same credentials while gathering has not started.
+    /// The ICE role follows the offer (RFC 8445 §6.1.1): the offerer controls. It is set while
+    /// gathering has not started.
     mutating func setICERole(_ role: ICERole) {
-        guard ice.role != role else { return }
-        if !iceStarted {
-            ice = RTCSession.makeAgent(configuration, credentials: ice.localCredentials, role: role, rng: RTCSession.child(of: &rng))
-        }
+        guard ice.role != role, !iceStarted else { return }
+        ice.setInitialRole(role)
     }
 
     /// Creates the DTLS connection once the role and the peer's fingerprint are known, and
@@ -31,16 +29,22 @@ extension RTCSession {
         if dtlsPhase == .waiting {
             var dtlsConfiguration = DTLSConfiguration(certificate: certificate, verification: .fingerprints(remoteFingerprints))
             dtlsConfiguration.mtu = configuration.dtlsMTU
-            // No HelloVerifyRequest round trip: our DTLS replies only ever go to the pair ICE
-            // selected, whose address answered an authenticated connectivity check, so the
-            // cookie's protection against amplification is already given (RFC 6347 §4.2.1
-            // lets a server skip the exchange where amplification is not a problem).
+            // No HelloVerifyRequest round trip: our DTLS replies only ever go to a pair whose
+            // address answered our authenticated connectivity check (a valid or selected one),
+            // so the cookie's protection against amplification is already given (RFC 6347
+            // §4.2.1 lets a server skip the exchange where amplification is not a problem).
             dtlsConfiguration.cookieExchange = false
             dtls = DTLSConnection(role: role, configuration: dtlsConfiguration, rng: RTCSession.child(of: &rng))
             dtlsPhase = .created
+            for datagram in earlyDTLS { dtls!.handle(datagram, now: now) }
+            earlyDTLS.removeAll()
         }
-        if role == .client, dtlsPhase == .created, ice.selectedPair != nil {
+        // On a valid pair already, before selection (RFC 8445 §12.1): the answerer's first
+        // check usually succeeds before its answer even reaches the offerer, so the handshake
+        // runs while the offerer's own checks and nomination are still going on.
+        if role == .client, dtlsPhase == .created, ice.canSendApplicationData {
             dtlsPhase = .handshaking
+            clientHelloBeforeSelection = ice.selectedPair == nil
             dtls!.startHandshake(now: now)
         }
     }
@@ -72,9 +76,10 @@ extension RTCSession {
                     if let transmit = ice.send(applicationData: datagram, now: now) {
                         transmits.append(transmit)
                     } else if pendingDTLS.count < 64 {
-                        // The peer may finish ICE first and send its ClientHello before our
-                        // nomination completes: hold the reply until a pair is selected instead
-                        // of losing it to a 1 s DTLS retransmission.
+                        // The peer's ClientHello may come before any of our checks succeeded
+                        // (it sent it on its own valid pair, or before our answer was applied):
+                        // hold the reply until ICE has a pair to send on instead of losing it
+                        // to a DTLS retransmission timeout.
                         pendingDTLS.append(datagram)
                     }
                 }
@@ -100,17 +105,35 @@ extension RTCSession {
         case .selectedPairChanged(let pair):
             statistics.selectedCandidatePair = "\(pair.local.address) -> \(pair.remote.address)"
             (statistics.selectedLocalCandidateType, statistics.selectedRemoteCandidateType) = (pair.local.type.rawValue, pair.remote.type.rawValue)
-            startTransportIfReady(now: now)
-            for datagram in pendingDTLS {
-                if let transmit = ice.send(applicationData: datagram, now: now) { transmits.append(transmit) }
+            if clientHelloBeforeSelection {
+                clientHelloBeforeSelection = false
+                dtls?.resendFirstFlightIfUnanswered(by: now + Self.clientHelloGrace)
             }
-            pendingDTLS.removeAll()
+            pathBecameUsable(now: now)
+        case .validPairFound:
+            pathBecameUsable(now: now)
         case .roleChanged:
             break
         case .candidateError(let error):
             statistics.iceCandidateErrors += 1
             events.append(.ice(.candidateError(error)))
         }
+    }
+
+    /// How long after selection a ClientHello sent before it may stay unanswered before it is
+    /// sent again (the peer may have dropped it, not being ready; its reply usually arrives
+    /// with or before the nomination).
+    static let clientHelloGrace = TimeAmount.milliseconds(5)
+
+    /// ICE has a pair to send on (valid or selected): the DTLS client may start, and what DTLS
+    /// had to hold goes out.
+    private mutating func pathBecameUsable(now: NIODeadline) {
+        startTransportIfReady(now: now)
+        guard ice.canSendApplicationData else { return }
+        for datagram in pendingDTLS {
+            if let transmit = ice.send(applicationData: datagram, now: now) { transmits.append(transmit) }
+        }
+        pendingDTLS.removeAll()
     }
 
     private mutating func handleDTLS(_ event: DTLSEvent, now: NIODeadline) {

@@ -72,6 +72,15 @@ public struct RTCSession: DatagramCore {
     var remoteMaxMessageSize = 65_536
     var dtlsRole: DTLSRole?
     var pendingDTLS: [ByteBuffer] = []
+    /// DTLS datagrams from the peer that came before our DTLS connection could exist (an
+    /// answerer's ClientHello sent on a valid pair, RFC 8445 §12.1, before its answer reached
+    /// us): handled as soon as the connection is created, instead of waiting for the peer's
+    /// retransmission. At most ``earlyDTLSLimit``.
+    var earlyDTLS: [ByteBuffer] = []
+    static let earlyDTLSLimit = 8
+    /// Our ClientHello went out before ICE selected a pair: on selection it is sent again if
+    /// the server has not answered (a peer may drop DTLS that comes before its own ICE is done).
+    var clientHelloBeforeSelection = false
     var transmits = Deque<Transmit>()
     var events = Deque<SessionEvent>()
     var isClosed = false
@@ -372,7 +381,13 @@ public struct RTCSession: DatagramCore {
         case .dtls where ice.acceptsApplicationData(from: datagram.source):
             ice.countApplicationData(from: datagram.source, to: datagram.destination, bytes: datagram.payload.readableBytes, now: now)
             if dtlsPhase == .waiting { startTransportIfReady(now: now) }
-            if dtls?.handle(datagram.payload, now: now) == nil { statistics.datagramsDropped += 1 }
+            if dtls?.handle(datagram.payload, now: now) == nil {
+                if dtlsPhase == .waiting, earlyDTLS.count < Self.earlyDTLSLimit {
+                    earlyDTLS.append(datagram.payload)
+                } else {
+                    statistics.datagramsDropped += 1
+                }
+            }
         case .rtpOrRTCP where ice.acceptsApplicationData(from: datagram.source):
             ice.countApplicationData(from: datagram.source, to: datagram.destination, bytes: datagram.payload.readableBytes, now: now)
             handleMedia(datagram.payload, now: now)

@@ -65,12 +65,21 @@ struct InMemorySessionPair {
         }
     }
 
-    /// Nothing moves: advances virtual time to the earliest deadline and runs the timers.
-    mutating func tick() {
+    /// Nothing moves: advances virtual time to the earliest deadline (at most to `limit`) and
+    /// runs the timers.
+    mutating func tick(notAfter limit: NIODeadline? = nil) {
         let next = [a.nextDeadline, b.nextDeadline].compactMap { $0 }.min() ?? now + .milliseconds(10)
-        now = max(now + .microseconds(1), next)
+        now = max(now + .microseconds(1), limit.map { min(next, $0) } ?? next)
         if let d = a.nextDeadline, d <= now { a.handleTimeout(now: now) }
         if let d = b.nextDeadline, d <= now { b.handleTimeout(now: now) }
+    }
+
+    /// Shuttles and ticks until `duration` of virtual time has passed.
+    mutating func run(for duration: TimeAmount) throws {
+        let end = now + duration
+        while now < end {
+            if try !shuttle() { tick(notAfter: end) }
+        }
     }
 
     /// Shuttles and ticks until `opened` reaches `count`, or throws after 100,000 steps.
@@ -86,7 +95,8 @@ struct InMemorySessionPair {
 
 extension InMemorySessionPair {
     /// The offer/answer exchange with a data channel created by `a` (candidates in the
-    /// descriptions, as after gathering), run until the channel is open on both sides; returns
+    /// descriptions, as after gathering; the answerer's checks go out before the answer is
+    /// applied), run until the channel is open on both sides; returns
     /// the channel's id on `a`.
     mutating func open() throws -> Int {
         let handle = try a.createDataChannel(label: "bench", options: DataChannelOptions(), now: now)
@@ -95,7 +105,11 @@ extension InMemorySessionPair {
         try b.setRemoteDescription(a.localDescription!, now: now)
         try b.setLocalDescription(try b.createAnswer(), now: now)
         b.addLocalAddresses([addressB], now: now)
-        try a.setRemoteDescription(b.localDescription!, now: now)
+        // The answer takes a while (5 ms here) to reach the offerer: the answerer's first checks
+        // (and whatever follows them) cross meanwhile, as they do between real peers.
+        let answer = b.localDescription!
+        try run(for: .milliseconds(5))
+        try a.setRemoteDescription(answer, now: now)
         try run(untilOpened: opened + 2)
         return handle
     }

@@ -157,8 +157,10 @@ import Testing
         #expect(pair.a.statistics.selectedCandidatePair == nil)
 
         try pair.a.addRemoteCandidate(fromB, now: pair.now)
+        // The channels may open on the valid pair before A nominates it (RFC 8445 §12.1).
         pair.run(for: .seconds(10)) {
             !SessionOpensDataChannelTests.opened($0.eventsA).isEmpty && !SessionOpensDataChannelTests.opened($0.eventsB).isEmpty
+                && $0.a.statistics.selectedCandidatePair != nil
         }
         #expect(SessionOpensDataChannelTests.opened(pair.eventsA).count == 1)
         #expect(SessionOpensDataChannelTests.opened(pair.eventsB).count == 1)

@@ -53,6 +53,9 @@ public struct SimulatedLink<Packet> {
 
     /// The conditions applied to every datagram.
     public var conditions: LinkConditions
+    /// Drops the datagrams it returns `true` for (given each with its sender), before the
+    /// conditions apply; counted in `dropped`. For a peer that ignores some packets.
+    public var dropIf: ((Packet, LinkSide) -> Bool)?
     private var rng: SeededRandom
     private var inFlight: [InFlight] = []
     private var counter: UInt64 = 0
@@ -80,6 +83,7 @@ public struct SimulatedLink<Packet> {
     public mutating func send(_ packet: Packet, size: Int, from: LinkSide, now: NIODeadline) {
         sent += 1
         if let mtu = conditions.mtu, size > mtu { droppedOversize += 1; return }
+        if let dropIf, dropIf(packet, from) { dropped += 1; return }
         if chance(conditions.loss) { dropped += 1; return }
         var due = now + conditions.delay
         if chance(conditions.reorder) { due = due + conditions.reorderDelay; reordered += 1 }

@@ -1,0 +1,86 @@
+import NIOCore
+import RTCCore
+import RTCSession
+import RTCTestSupport
+import Testing
+
+/// The answerer (DTLS client) starts its handshake on its first valid pair (RFC 8445 §12.1),
+/// usually before its answer has reached the offerer. Virtual time, 10 ms one-way delay.
+@Suite struct SessionEarlyClientHelloTests {
+    static let delay = TimeAmount.milliseconds(10)
+
+    /// A offers and B answers; the answer is held back for `signalingDelay` while B's checks
+    /// and whatever follows them cross the link. Returns the pair and the answer to apply.
+    static func negotiateWithSlowSignaling(_ pair: inout SessionPair, signalingDelay: TimeAmount) throws -> SessionDescription {
+        _ = try pair.a.createDataChannel(label: "chat", options: DataChannelOptions(), now: pair.now)
+        try pair.withA { a, now in
+            try a.setLocalDescription(try a.createOffer(), now: now)
+            a.addLocalAddresses([SessionPair.addressA], now: now)
+        }
+        let offer = pair.a.localDescription!
+        try pair.withB { b, now in
+            try b.setRemoteDescription(offer, now: now)
+            try b.setLocalDescription(try b.createAnswer(), now: now)
+            b.addLocalAddresses([SessionPair.addressB], now: now)
+        }
+        let answer = pair.b.localDescription!
+        pair.run(for: signalingDelay)
+        return answer
+    }
+
+    /// Virtual time from now until A's channel opens, in one-way delays.
+    static func tripsUntilAOpens(_ pair: inout SessionPair, within limit: TimeAmount) throws -> Double {
+        let start = pair.now
+        var openedAt: NIODeadline?
+        pair.run(for: limit) { p in
+            if openedAt == nil, !SessionOpensDataChannelTests.opened(p.eventsA).isEmpty { openedAt = p.now }
+            return openedAt != nil
+        }
+        return Double((try #require(openedAt) - start).nanoseconds) / Double(delay.nanoseconds)
+    }
+
+    static func isDTLS(_ carried: SessionPair.Carried) -> Bool {
+        guard case .fromB(let t) = carried, let first = t.payload.getInteger(at: t.payload.readerIndex, as: UInt8.self) else { return false }
+        return PacketKind(firstByte: first) == .dtls
+    }
+
+    /// B's ClientHello reaches A before the answer does: A keeps it and answers it as soon as
+    /// the answer is applied and its own check succeeded. From the answer on, A's channel opens
+    /// after A's check (2 trips), the server flight, client flight, server Finished (3), and
+    /// SCTP INIT, INIT-ACK, COOKIE-ECHO (3): 8 one-way delays, where waiting for the
+    /// nomination before the ClientHello took 10.
+    @Test func aClientHelloBeforeTheAnswerIsAnsweredOnceTheAnswerIsApplied() throws {
+        var pair = try SessionPair(conditions: LinkConditions(delay: Self.delay))
+        let answer = try Self.negotiateWithSlowSignaling(&pair, signalingDelay: .milliseconds(100))
+        // B had a valid pair and sent its ClientHello; A could not use it yet.
+        #expect(SessionOpensDataChannelTests.opened(pair.eventsA).isEmpty)
+        #expect(pair.a.statistics.datagramsReceived == 2, "B's check and ClientHello")
+        #expect(pair.a.statistics.datagramsDropped == 0, "the ClientHello is kept")
+        try pair.withA { a, now in try a.setRemoteDescription(answer, now: now) }
+        let trips = try Self.tripsUntilAOpens(&pair, within: .seconds(10))
+        #expect(trips <= 8.5, "opened \(trips) one-way delays after the answer")
+        // The nomination completes too, on the pair the handshake went over.
+        let selected = pair.run(until: { p in
+            return p.a.statistics.selectedCandidatePair != nil && p.b.statistics.selectedCandidatePair != nil
+        }, for: .seconds(1))
+        #expect(selected)
+    }
+
+    /// A peer that drops DTLS before its own ICE is done (as some stacks do) loses the early
+    /// ClientHello: B sends it again shortly after the pair is selected, not after the 1 s
+    /// retransmission timeout.
+    @Test func aClientHelloThePeerDroppedIsSentAgainSoonAfterSelection() throws {
+        var pair = try SessionPair(conditions: LinkConditions(delay: Self.delay))
+        final class Gate: @unchecked Sendable { var open = false }
+        let gate = Gate()
+        pair.link.dropIf = { carried, _ in !gate.open && Self.isDTLS(carried) }
+        let answer = try Self.negotiateWithSlowSignaling(&pair, signalingDelay: .milliseconds(100))
+        #expect(pair.link.dropped >= 1, "B sent no ClientHello before the answer")
+        gate.open = true
+        try pair.withA { a, now in try a.setRemoteDescription(answer, now: now) }
+        // A's check and nomination (4 trips), the grace of 5 ms, then the handshake and SCTP
+        // as usual (8 trips): far below the 1 s timer.
+        let trips = try Self.tripsUntilAOpens(&pair, within: .seconds(10))
+        #expect(trips <= 13, "opened \(trips) one-way delays after the answer")
+    }
+}
