@@ -111,6 +111,9 @@ extension RTCSession {
             }
             pathBecameUsable(now: now)
         case .validPairFound:
+            // W3C `connected`: "found a usable connection, still checking". The agent says
+            // `connected` only once a pair is selected; data already flows on this one.
+            setICEState(.connected)
             pathBecameUsable(now: now)
         case .roleChanged:
             break
