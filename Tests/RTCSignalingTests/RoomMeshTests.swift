@@ -138,9 +138,19 @@ struct RoomMeshTests {
         func startServer(port: Int) async throws -> (SignalingServer, Task<Void, any Error>, Int) {
             var configuration = SignalingServerConfiguration()
             configuration.port = port
-            let server = SignalingServer(configuration: configuration, logger: logger)
-            let task = Task { try await server.run(handleSignals: false) }
-            return (server, task, try await server.waitUntilRunning())
+            // The same port again right after the first server stopped: under load its socket
+            // was once still bound (EADDRINUSE), so a refused bind is tried again for a while.
+            for attempt in 1...30 {
+                let server = SignalingServer(configuration: configuration, logger: logger)
+                let task = Task { try await server.run(handleSignals: false) }
+                do {
+                    return (server, task, try await server.waitUntilRunning())
+                } catch where attempt < 30 && "\(error)".contains("in use") {
+                    _ = try? await task.value
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            preconditionFailure("unreachable: the last attempt rethrows")
         }
         let (first, firstTask, port) = try await startServer(port: 0)
         let fast = SignalingReconnectPolicy(initialDelay: .milliseconds(100), maxDelay: .milliseconds(500))

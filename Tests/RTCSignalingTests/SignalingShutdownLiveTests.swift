@@ -48,10 +48,12 @@ struct SignalingShutdownLiveTests {
         let running = Task { try await server.run(handleSignals: false) }
         let port = try await withTimeout(30, "the signaling server listening") { try await server.waitUntilRunning() }
 
-        let silent = try await RawConnection.open(port: port)
-        let trickling = try await RawConnection.open(port: port)
+        // The served connection first, its request sent at once: the timeout runs from the
+        // accept, and opening the others first could take longer than it under load.
         let served = try await RawConnection.open(port: port)
         try await served.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        let silent = try await RawConnection.open(port: port)
+        let trickling = try await RawConnection.open(port: port)
         for byte in "GET /ws HTTP/1.1\r\nHo".utf8 {
             try? await trickling.send(String(UnicodeScalar(byte)))
             try await Task.sleep(for: .milliseconds(20))
