@@ -103,16 +103,16 @@ extension RTCSession {
         case .connectionStateChanged(let state):
             setICEState(state)
         case .selectedPairChanged(let pair):
-            statistics.selectedCandidatePair = "\(pair.local.address) -> \(pair.remote.address)"
-            (statistics.selectedLocalCandidateType, statistics.selectedRemoteCandidateType) = (pair.local.type.rawValue, pair.remote.type.rawValue)
+            noteDataPair(pair)
             if clientHelloBeforeSelection {
                 clientHelloBeforeSelection = false
                 dtls?.resendFirstFlightIfUnanswered(by: now + Self.clientHelloGrace)
             }
             pathBecameUsable(now: now)
-        case .validPairFound:
+        case .validPairFound(let pair):
             // W3C `connected`: "found a usable connection, still checking". The agent says
             // `connected` only once a pair is selected; data already flows on this one.
+            noteDataPair(pair)
             setICEState(.connected)
             pathBecameUsable(now: now)
         case .roleChanged:
@@ -121,6 +121,12 @@ extension RTCSession {
             statistics.iceCandidateErrors += 1
             events.append(.ice(.candidateError(error)))
         }
+    }
+
+    /// Records the pair application data goes on (statistics, logs).
+    private mutating func noteDataPair(_ pair: ICECandidatePair) {
+        statistics.selectedCandidatePair = "\(pair.local.address) -> \(pair.remote.address)"
+        (statistics.selectedLocalCandidateType, statistics.selectedRemoteCandidateType) = (pair.local.type.rawValue, pair.remote.type.rawValue)
     }
 
     /// How long after selection a ClientHello sent before it may stay unanswered before it is

@@ -160,7 +160,8 @@ public struct SessionStatistics: Sendable, Hashable {
     /// Remote candidates accepted but not used: TCP, mDNS `.local` names, other components,
     /// or early ones beyond the queue kept before the remote description.
     public var remoteCandidatesIgnored = 0
-    /// The selected candidate pair, `local -> remote`, when there is one.
+    /// The candidate pair application data goes on, `local -> remote`: the selected one, or
+    /// before selection the first valid one (RFC 8445 §12.1); `nil` before there is one.
     public var selectedCandidatePair: String?
     /// The type (`host`, `srflx`, `prflx`, `relay`) of the selected pair's local candidate.
     public var selectedLocalCandidateType: String?
