@@ -72,7 +72,7 @@ public struct RTCSession: DatagramCore {
     var remoteMaxMessageSize = 65_536
     var dtlsRole: DTLSRole?
     var pendingDTLS: [ByteBuffer] = []
-    /// DTLS datagrams from the peer that came before our DTLS connection could exist (an
+    /// DTLS handshake datagrams from the peer that came before our DTLS connection could exist (an
     /// answerer's ClientHello sent on a valid pair, RFC 8445 §12.1, before its answer reached
     /// us): handled as soon as the connection is created, instead of waiting for the peer's
     /// retransmission. At most ``earlyDTLSLimit``.
@@ -382,7 +382,10 @@ public struct RTCSession: DatagramCore {
             ice.countApplicationData(from: datagram.source, to: datagram.destination, bytes: datagram.payload.readableBytes, now: now)
             if dtlsPhase == .waiting { startTransportIfReady(now: now) }
             if dtls?.handle(datagram.payload, now: now) == nil {
-                if dtlsPhase == .waiting, earlyDTLS.count < Self.earlyDTLSLimit {
+                // Only handshake records (content type 22, the ClientHello): an alert from a peer
+                // that gave up before our answer (close_notify) stays dropped, as it was.
+                if dtlsPhase == .waiting, earlyDTLS.count < Self.earlyDTLSLimit,
+                   datagram.payload.getInteger(at: datagram.payload.readerIndex, as: UInt8.self) == 22 {
                     earlyDTLS.append(datagram.payload)
                 } else {
                     statistics.datagramsDropped += 1
