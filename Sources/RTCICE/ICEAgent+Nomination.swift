@@ -31,6 +31,24 @@ extension ICEAgent {
         sendCheck(pair: best, useCandidate: true, now: now)
     }
 
+    /// Whether ``send(applicationData:now:)`` has a pair to send on: a selected one, or a
+    /// valid one before selection (RFC 8445 §12.1).
+    public var canSendApplicationData: Bool {
+        guard connectionState != .failed, connectionState != .closed else { return false }
+        return selectedSend != nil || bestValidPairIndex != nil
+    }
+
+    /// The valid pair of highest priority (what data goes on before a pair is selected).
+    var bestValidPairIndex: Int? {
+        var best: Int?
+        // `valid`, not the state: a valid pair being nominated has a check in progress again.
+        for i in pairs.indices where pairs[i].valid {
+            if let b = best, priority(of: pairs[b]) >= priority(of: pairs[i]) { continue }
+            best = i
+        }
+        return best
+    }
+
     mutating func select(_ index: Int, now: NIODeadline) {
         pairs[index].nominated = true
         if let current = selectedIndex, current == index { return }

@@ -8,15 +8,9 @@ import Testing
 /// controlled agent's own check succeeds a round trip before the controlling agent's
 /// nomination reaches it; data it sends meanwhile must arrive. Virtual time, 10 ms one way.
 @Suite struct ICESendsOnAValidPairBeforeSelectionTests {
-    static let a4 = TransportAddress("10.0.0.1:5000")!
-    static let b4 = TransportAddress("10.0.0.2:6000")!
-
     @Test func theControlledAgentSendsOnItsValidPairBeforeTheNomination() {
         var sim = ICESimulation(conditions: LinkConditions(delay: .milliseconds(10)), seed: 5)
-        sim.a.setRemoteCredentials(sim.b.localCredentials, now: sim.now)
-        sim.b.setRemoteCredentials(sim.a.localCredentials, now: sim.now)
-        sim.a.startGathering(localAddresses: [Self.a4], now: sim.now)
-        sim.b.startGathering(localAddresses: [Self.b4], now: sim.now)
+        sim.start()
         #expect(!sim.b.canSendApplicationData)
         let tooEarly = sim.sendData("too early", from: .b)
         #expect(!tooEarly, "no valid pair yet: nothing to send on")
