@@ -157,17 +157,29 @@ extension RTCSession {
             channels.handle(packet, now: now)
         case .alert:
             break
+        case .closed where dtlsPhase != .connected:
+            // close_notify before the handshake completed: the peer gave up (it was closed
+            // while its ClientHello was on the way). Nothing was ever open, so this is a
+            // failure with its reason, not a normal close of channels that never opened.
+            dtlsFailed(reason: "the peer closed the DTLS association (close_notify) before the handshake completed", now: now)
         case .closed:
             dtlsPhase = .closed
             for i in transceivers.indices { endRemoteTrack(i) }
             channels.closeAll(now: now)
             setConnectionState(.closed)
-        case .failed:
-            dtlsPhase = .failed
-            for i in transceivers.indices { endRemoteTrack(i) }
-            channels.closeAll(now: now)
-            updateConnectionState()
+        case .failed(let error):
+            dtlsFailed(reason: error.description, now: now)
         }
+    }
+
+    /// DTLS failed: the connection state becomes `failed` before the channels' own closed
+    /// events are reported, so the API closes each channel with the failure's reason.
+    private mutating func dtlsFailed(reason: String, now: NIODeadline) {
+        dtlsPhase = .failed
+        dtlsFailureReason = reason
+        for i in transceivers.indices { endRemoteTrack(i) }
+        updateConnectionState()
+        channels.closeAll(now: now)
     }
 
     mutating func setICEState(_ state: ICEConnectionState) {

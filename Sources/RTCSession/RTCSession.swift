@@ -30,6 +30,9 @@ public struct RTCSession: DatagramCore {
     /// Where DTLS is in its life (one phase instead of a flag per fact; testing `dtls` itself
     /// would copy the connection).
     var dtlsPhase = DTLSPhase.waiting
+    /// Why DTLS failed, once it has (the typed error's description, or the peer's close
+    /// during the handshake): what the API tells its user instead of a bare "failed".
+    public internal(set) var dtlsFailureReason: String?
     var channels: DataChannelManager
     var signaling = SignalingStateMachine()
     let sessionID: UInt64

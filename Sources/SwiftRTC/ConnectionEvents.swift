@@ -34,10 +34,11 @@ final class ConnectionEvents {
     /// The connection's loggers (info: states, the selected pair, the handshake, channels
     /// opening and closing; warning/error: failures with their reason; debug: candidates).
     let log: ConnectionLoggers
-    /// Reads the session's selected candidate pair and DTLS role when they are logged (set by
-    /// the connection; called only on state changes, never per packet).
+    /// Reads the session's selected candidate pair, DTLS role and DTLS failure reason when they
+    /// are logged (set by the connection; called only on state changes, never per packet).
     var selectedPair: () -> String? = { nil }
     var dtlsRole: () -> String? = { nil }
+    var dtlsFailure: () -> String? = { nil }
 
     private var gatheringWaiters: [CheckedContinuation<Void, any Error>] = []
     private var sendWaiters: [Int: [CheckedContinuation<Void, any Error>]] = [:]
@@ -208,7 +209,9 @@ final class ConnectionEvents {
             sendersMayStart()
         }
         if state == .failed {
-            if failureReason == nil { failureReason = "the connection failed: the DTLS handshake failed or was refused" }
+            if failureReason == nil {
+                failureReason = "the connection failed: the DTLS handshake failed (\(dtlsFailure() ?? "no reason given"))"
+            }
             if iceConnectionState != .failed {
                 log.dtls.error("DTLS handshake failed", metadata: ["reason": "\(failureReason!)"])
             }
@@ -297,6 +300,7 @@ extension ConnectionEvents {
             guard let core = driver?.core else { return nil }
             return Self.dtlsRole(local: core.localDescription?.sdp, remote: core.remoteDescription?.sdp)
         }
+        dtlsFailure = { [weak driver] in driver?.core.dtlsFailureReason }
     }
 
     /// Our DTLS role from the `a=setup` attributes (RFC 8842 §5): `active` is the client,

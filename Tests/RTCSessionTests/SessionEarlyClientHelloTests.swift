@@ -83,4 +83,24 @@ import Testing
         let trips = try Self.tripsUntilAOpens(&pair, within: .seconds(10))
         #expect(trips <= 13, "opened \(trips) one-way delays after the answer")
     }
+    /// B gives up while its early ClientHello is being answered: A applies the answer (and so
+    /// answers the kept ClientHello) just as B closes, and B's close_notify reaches A's DTLS in
+    /// the middle of the handshake. A fails at once with that reason, and the state change is
+    /// reported before the channel's closed event (the API then closes the channel with the
+    /// reason, not as an ordinary close), instead of a normal close followed by ICE failing.
+    @Test func aPeerThatClosesDuringTheHandshakeFailsTheConnectionWithItsReason() throws {
+        var pair = try SessionPair(conditions: LinkConditions(delay: Self.delay))
+        let answer = try Self.negotiateWithSlowSignaling(&pair, signalingDelay: .milliseconds(100))
+        try pair.withA { a, now in try a.setRemoteDescription(answer, now: now) }
+        pair.withB { b, now in b.close(now: now) }
+        let failed = pair.run(until: { p in
+            p.eventsA.contains { if case .connectionStateChanged(.failed) = $0 { true } else { false } }
+        }, for: .milliseconds(100))
+        #expect(failed, "A did not fail within 100 ms of B's close")
+        #expect(pair.a.dtlsFailureReason?.contains("close_notify") == true, "\(pair.a.dtlsFailureReason ?? "no reason")")
+        let failedAt = pair.eventsA.firstIndex { if case .connectionStateChanged(.failed) = $0 { true } else { false } }
+        let closedAt = pair.eventsA.firstIndex { if case .dataChannel(.closed) = $0 { true } else { false } }
+        #expect(!pair.eventsA.contains { if case .connectionStateChanged(.closed) = $0 { true } else { false } })
+        if let closedAt, let failedAt { #expect(failedAt < closedAt, "the channel closed before the connection failed") }
+    }
 }
