@@ -168,6 +168,7 @@ let package = Package(
             "RTCCore", "RTCTURN",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .testTarget(name: "RTCUDPTests", dependencies: [
             "RTCUDP", "RTCCore", "RTCTestSupport",

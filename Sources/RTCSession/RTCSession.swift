@@ -86,9 +86,11 @@ public struct RTCSession: DatagramCore {
     var clientHelloBeforeSelection = false
     var transmits = Deque<Transmit>()
     var events = Deque<SessionEvent>()
-    var isClosed = false
+    /// `true` once ``close(now:)`` ran: every command then throws `SessionError.closed`.
+    public internal(set) var isClosed = false
     var iceState: ICEConnectionState = .new
-    var connectionState: PeerConnectionState = .new
+    /// The aggregate state as last reported (`connectionStateChanged`).
+    public internal(set) var connectionState: PeerConnectionState = .new
     var rng: any RandomNumberGenerator & Sendable
     let iceCredentials: ICECredentials
     var iceStarted = false
@@ -137,6 +139,9 @@ public struct RTCSession: DatagramCore {
 
     /// The signaling state.
     public var signalingState: SignalingState { signaling.state }
+    /// Candidate gathering progress, as the ICE agent knows it (the event reporting a change
+    /// may still be queued).
+    public var iceGatheringState: ICEGatheringState { ice.gatheringState }
 
     // MARK: Descriptions
 

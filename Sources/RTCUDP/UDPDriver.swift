@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import RTCCore
@@ -9,7 +10,9 @@ import RTCTURN
 ///
 /// Everything runs on `eventLoop`, the loop the sockets are bound on. Create and use a driver
 /// from code that runs there — typically an actor whose executor is that loop (as
-/// `PeerConnection` is) — and call ``pump()`` after each command you give ``core``:
+/// `PeerConnection` is) — and call ``pump()`` after each command you give ``core``. The core
+/// itself sits behind a lock (``shared``), so a quick command may also come from another
+/// thread, with the pump handed to the loop afterwards:
 ///
 /// ```swift
 /// let driver = UDPDriver(core: agent, eventLoop: loop) { event in … }   // events, on the loop
@@ -30,8 +33,29 @@ import RTCTURN
 public final class UDPDriver<Core: DatagramCore> {
     /// The loop the sockets, the timer and the core run on.
     public let eventLoop: any EventLoop
-    /// The core. Give it commands on `eventLoop`, then call ``pump()``.
-    public var core: Core
+    /// The core. Give it commands on `eventLoop`, then call ``pump()``; other threads give
+    /// theirs through ``shared`` and hand the pump to the loop.
+    ///
+    /// Every access takes ``shared``'s lock for its duration (uncontended while only the loop
+    /// uses the core: a few tens of nanoseconds), so an owner may run quick commands on the
+    /// caller's thread instead of hopping to the loop and back for each.
+    @inlinable
+    public var core: Core {
+        _read {
+            shared.lock.lock()
+            defer { shared.lock.unlock() }
+            yield shared.value
+        }
+        _modify {
+            shared.lock.lock()
+            defer { shared.lock.unlock() }
+            yield &shared.value
+        }
+    }
+    /// The core behind a lock, for commands from other threads (``SharedCore/withCore(_:)``).
+    /// Transmits and events they produce stay queued in the core until the next ``pump()`` on
+    /// the loop.
+    public let shared: SharedCore<Core>
     /// `true` once ``close()`` started: datagrams and timers no longer reach the core.
     public private(set) var isClosed = false
 
@@ -89,7 +113,7 @@ public final class UDPDriver<Core: DatagramCore> {
     public init(core: Core, eventLoop: any EventLoop, socketCounter: (@Sendable (_ delta: Int) -> Void)? = nil,
                 maximumPendingWriteBytes: Int = 4 << 20, onEvent: @escaping (Core.Event) -> Void) {
         self.maximumPendingWriteBytes = max(maximumPendingWriteBytes, 2)
-        self.core = core
+        self.shared = SharedCore(core)
         self.eventLoop = eventLoop
         self.socketCounter = socketCounter
         self.onEvent = onEvent

@@ -2,14 +2,18 @@ import NIOCore
 import RTCDTLS
 import RTCSession
 import RTCUDP
+import Synchronization
 
 /// A WebRTC peer connection (W3C `RTCPeerConnection`, Ktor's `WebRTCPeerConnection`).
 ///
 /// It runs on one NIO event loop: the actor's executor is that loop, so API calls, received
-/// datagrams and timers are handled in one place without locks. A `UDPDriver` owns the
-/// sockets, the timer and the pump of the session engine (datagrams reach it with no task or
-/// actor hop per packet); `ConnectionEvents` publishes what the session reports. This type
-/// keeps only the public API.
+/// datagrams and timers are handled in one place. A `UDPDriver` owns the sockets, the timer
+/// and the pump of the session engine (datagrams reach it with no task or actor hop per
+/// packet); `ConnectionEvents` publishes what the session reports. This type keeps only the
+/// public API. The quick negotiation calls (`createOffer`, `createAnswer`, `localDescription`,
+/// usually `createDataChannel`, `setRemoteDescription` and `awaitIceGatheringComplete`) run
+/// on the caller's thread under the session's lock and leave the rest to the loop, so they
+/// cost no thread hand-off.
 ///
 /// ```swift
 /// let channel = try await pc.createDataChannel("chat")
@@ -56,10 +60,15 @@ public actor PeerConnection {
     /// Where the offer/answer exchange is.
     public var signalingState: SignalingState { driver.core.signalingState }
     /// The local description with the candidates gathered so far (send this, after
-    /// `awaitIceGatheringComplete()`, to peers that do not trickle).
-    public var localDescription: SessionDescription? { driver.core.localDescription }
-    /// The remote description applied last.
-    public var remoteDescription: SessionDescription? { driver.core.remoteDescription }
+    /// `awaitIceGatheringComplete()`, to peers that do not trickle). Read on the caller's
+    /// thread.
+    public nonisolated var localDescription: SessionDescription? {
+        get async { session.withCore { $0.localDescription } }
+    }
+    /// The remote description applied last. Read on the caller's thread.
+    public nonisolated var remoteDescription: SessionDescription? {
+        get async { session.withCore { $0.remoteDescription } }
+    }
     /// The DTLS certificate's fingerprint as SDP carries it (`sha-256 AB:CD:…`).
     public nonisolated let localFingerprint: String
     /// A short random id of this connection (8 hex digits), the `pc` metadata of its log lines.
@@ -67,11 +76,19 @@ public actor PeerConnection {
 
     /// The creating client's object counters.
     nonisolated let liveObjects: LiveObjects
+    /// The driver's session behind its lock. The quick JSEP calls (creating an offer, an
+    /// answer or a channel, applying a remote description, reading a description) run on the
+    /// caller's thread with it and hand the pump to the loop without waiting, instead of two
+    /// thread hand-offs each (to the loop and back, about 0.1 ms); the rest of the API and
+    /// every datagram and timer run on the loop and take the same lock.
+    nonisolated let session: SharedCore<RTCSession>
+    /// Whether the first local description started gathering (read off the loop to choose
+    /// `setRemoteDescription`'s path).
+    nonisolated let gatheringStarted = Atomic<Bool>(false)
     /// Runs the session: its sockets, its timer, and the pump that hands its events to `events`.
     let driver: UDPDriver<RTCSession>
     /// The session's events as the API publishes them (streams, states, channels, waiters).
     let events: ConnectionEvents
-    var gatheringStarted = false
     /// `.local` candidates being resolved, and an end-of-candidates held until they are added.
     var mdnsResolutions = 0
     var heldEndOfCandidates: ICECandidateInit?
@@ -100,6 +117,7 @@ public actor PeerConnection {
         self.driver = UDPDriver(core: session, eventLoop: eventLoop, socketCounter: { [liveObjects] delta in
             if delta > 0 { liveObjects.created(.socketHandler) } else { liveObjects.destroyed(.socketHandler) }
         }, onEvent: { events.handle($0) })
+        self.session = driver.shared
         for (server, setup) in tlsSetups { driver.streamPipelineSetup[server] = setup }  // turns: (TLS under the TURN framing)
         liveObjects.created(.peerConnection)
         events.connection = self
@@ -115,36 +133,62 @@ public actor PeerConnection {
 
     // MARK: JSEP
 
-    /// Creates an offer for the current data channels and transceivers (RFC 8829 §5.2).
-    public func createOffer() throws -> SessionDescription {
-        try checkOpen()
-        return try driver.core.createOffer()
+    /// Creates an offer for the current data channels and transceivers (RFC 8829 §5.2), on
+    /// the caller's thread.
+    public nonisolated func createOffer() async throws -> SessionDescription {
+        try session.withCore { core in
+            if core.isClosed { throw WebRTCError.closed }
+            return try core.createOffer()
+        }
     }
 
-    /// Creates an answer to the applied remote offer (RFC 8829 §5.3).
-    public func createAnswer() throws -> SessionDescription {
-        try checkOpen()
-        return try driver.core.createAnswer()
+    /// Creates an answer to the applied remote offer (RFC 8829 §5.3), on the caller's thread.
+    public nonisolated func createAnswer() async throws -> SessionDescription {
+        try session.withCore { core in
+            if core.isClosed { throw WebRTCError.closed }
+            return try core.createAnswer()
+        }
     }
 
     /// Applies a local description; the first one starts candidate gathering.
     public func setLocalDescription(_ description: SessionDescription) async throws {
         try checkOpen()
-        if gatheringStarted, driver.core.isICERestartPending { await refreshLocalAddresses() }
+        let started = gatheringStarted.load(ordering: .relaxed)
+        if started, driver.core.isICERestartPending { await refreshLocalAddresses() }
         try driver.core.setLocalDescription(description, now: .now())
         events.log.peerConnection.debug("applied local description", metadata: ["type": "\(description.type)"])
         driver.pump()
-        if !gatheringStarted {
-            gatheringStarted = true
+        if !started {
+            gatheringStarted.store(true, ordering: .relaxed)
             try await startGathering()
         }
     }
 
     /// Applies the peer's description; DTLS and SCTP start once ICE connects. Before a
     /// renegotiation offer (which may restart ICE) the host's interfaces are read again.
-    public func setRemoteDescription(_ description: SessionDescription) async throws {
+    ///
+    /// Runs on the caller's thread unless the host's interfaces must be read again first or
+    /// the description has `.local` candidates to resolve (then on the connection's loop).
+    public nonisolated func setRemoteDescription(_ description: SessionDescription) async throws {
+        let renegotiation = gatheringStarted.load(ordering: .relaxed) && description.type == .offer
+        if renegotiation || (configuration.resolvesMDNSCandidates && Self.containsMDNSName(description.sdp)) {
+            return try await setRemoteDescriptionOnLoop(description)
+        }
+        let mid = try session.withCore { core in
+            if core.isClosed { throw WebRTCError.closed }
+            try core.setRemoteDescription(description, now: .now())
+            return core.transportMid
+        }
+        onLoop { pc in
+            pc.events.log.peerConnection.debug("applied remote description", metadata: ["type": "\(description.type)"])
+            pc.events.dataMid = mid  // a remote description may name the transport's m-section
+            pc.driver.pump()
+        }
+    }
+
+    private func setRemoteDescriptionOnLoop(_ description: SessionDescription) async throws {
         try checkOpen()
-        if gatheringStarted, description.type == .offer { await refreshLocalAddresses() }
+        if gatheringStarted.load(ordering: .relaxed), description.type == .offer { await refreshLocalAddresses() }
         try checkOpen()
         try driver.core.setRemoteDescription(description, now: .now())
         events.log.peerConnection.debug("applied remote description", metadata: ["type": "\(description.type)"])
@@ -168,8 +212,18 @@ public actor PeerConnection {
         driver.pump()
     }
 
-    /// Returns once candidate gathering is complete (immediately if it already is).
-    public func awaitIceGatheringComplete() async throws {
+    /// Returns once candidate gathering is complete (immediately if it already is, without
+    /// leaving the caller's thread).
+    public nonisolated func awaitIceGatheringComplete() async throws {
+        let state = try session.withCore { core in
+            if core.isClosed { throw WebRTCError.closed }
+            return core.iceGatheringState
+        }
+        if state == .complete { return }
+        try await awaitIceGatheringCompleteOnLoop()
+    }
+
+    private func awaitIceGatheringCompleteOnLoop() async throws {
         try checkOpen()
         if iceGatheringState == .complete { return }
         try await events.awaitGatheringComplete()
@@ -179,7 +233,25 @@ public actor PeerConnection {
 
     /// Creates a data channel. It opens (`dataChannelEvents` yields `.open`) once the
     /// connection is up and, unless negotiated, the peer acknowledged it.
-    public func createDataChannel(_ label: String, options: DataChannelOptions = DataChannelOptions()) throws -> DataChannel {
+    ///
+    /// Before the connection starts (state `new`) it is created on the caller's thread: no
+    /// event about it can come before the loop registered it.
+    public nonisolated func createDataChannel(_ label: String, options: DataChannelOptions = DataChannelOptions()) async throws -> DataChannel {
+        let handle = try session.withCore { core -> Int? in
+            if core.isClosed { throw WebRTCError.closed }
+            guard core.connectionState == .new else { return nil }
+            return try core.createDataChannel(label: label, options: options, now: .now())
+        }
+        guard let handle else { return try await createDataChannelOnLoop(label, options: options) }
+        let channel = DataChannel(handle: handle, label: label, options: options, connection: self)
+        onLoop { pc in
+            pc.events.register(channel)
+            pc.driver.pump()
+        }
+        return channel
+    }
+
+    private func createDataChannelOnLoop(_ label: String, options: DataChannelOptions) throws -> DataChannel {
         try checkOpen()
         let handle = try driver.core.createDataChannel(label: label, options: options, now: .now())
         let channel = DataChannel(handle: handle, label: label, options: options, connection: self)
@@ -245,6 +317,12 @@ public actor PeerConnection {
     }
 
     // MARK: Plumbing
+
+    /// Runs `body` on the connection's loop, isolated to it, without waiting: after every job
+    /// the loop already has (a command given off the loop hands its pump over this way).
+    nonisolated func onLoop(_ body: @escaping @Sendable (isolated PeerConnection) -> Void) {
+        eventLoop.execute { self.assumeIsolated { body($0) } }
+    }
 
     func checkOpen() throws {
         if closed { throw WebRTCError.closed }
