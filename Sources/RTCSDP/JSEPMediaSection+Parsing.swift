@@ -9,7 +9,7 @@ extension JSEPMediaSection {
     /// - Throws: ``JSEPError`` for a missing mid, bad or duplicate payload types, an `rtx` without
     ///   a valid `apt`, bad or conflicting extmap ids, or an `FID` group without two SSRCs.
     public init?(_ media: MediaDescription, mLineIndex: Int) throws(JSEPError) {
-        guard let kind = JSEPMediaKind(rawValue: media.kind), kind.isRTP, media.proto.contains("RTP") else { return nil }
+        guard let kind = JSEPMediaKind(rawValue: media.kind), kind.isRTP, media.proto.split(separator: "/").contains("RTP") else { return nil }
         let stopped = media.port == 0 && !media.attributes.contains(.other(name: "bundle-only", value: nil))
         guard let mid = media.mid ?? (stopped ? "" : nil) else { throw .missingMid(mLineIndex: mLineIndex) }
         self.init(kind: kind, mid: mid, direction: media.direction, port: media.port, proto: media.proto, codecs: [],

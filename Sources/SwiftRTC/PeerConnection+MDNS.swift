@@ -48,8 +48,23 @@ extension PeerConnection {
     /// `String.contains` resolves to Foundation's here (this module imports it), a CFString
     /// search of the whole SDP.
     static func containsMDNSName(_ text: some StringProtocol) -> Bool {
-        text.utf8.firstRange(of: ".local ".utf8) != nil
+        // A plain byte scan: the standard library's generic `firstRange(of:)` looked up type
+        // metadata on every call and cost as much as applying the description itself.
+        // '.' occurs once in the pattern, so a mismatch restarts at most one byte back.
+        let pattern = mdnsSuffix
+        var matched = 0
+        for byte in text.utf8 {
+            if byte == pattern[matched] {
+                matched += 1
+                if matched == pattern.count { return true }
+            } else {
+                matched = byte == pattern[0] ? 1 : 0
+            }
+        }
+        return false
     }
+
+    private static let mdnsSuffix = Array(".local ".utf8)
 
     private func resolved(_ candidate: ICECandidateInit, _ parsed: ICECandidateAttribute, to address: IPAddress?) {
         mdnsResolutions -= 1
