@@ -32,6 +32,9 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Builds an address from 4 or 16 raw network-order bytes; `nil` for any other length.
+    /// Inlinable, so that callers get a copy specialized for their collection (unspecialized,
+    /// the generic enumeration looked up type metadata on every call).
+    @inlinable
     public init?<C: Collection>(bytes: C) where C.Element == UInt8 {
         switch bytes.count {
         case 4:

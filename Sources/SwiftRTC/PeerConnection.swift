@@ -1,4 +1,5 @@
 import NIOCore
+import RTCCore
 import RTCDTLS
 import RTCSession
 import RTCUDP
@@ -91,6 +92,9 @@ public actor PeerConnection {
     let events: ConnectionEvents
     /// `.local` candidates being resolved, and an end-of-candidates held until they are added.
     var mdnsResolutions = 0
+    /// The host sockets bound at creation, in interface order, and when
+    /// (``ConnectionConfiguration/bindsSocketsAtCreation``); taken by the first gathering.
+    var earlyBound: (addresses: [TransportAddress], at: ContinuousClock.Instant)?
     var heldEndOfCandidates: ICECandidateInit?
     private var closed: Bool { driver.isClosed }
 
@@ -123,6 +127,9 @@ public actor PeerConnection {
         events.connection = self
         events.observe(driver)
         loggers.peerConnection.debug("created", metadata: ["fingerprint": "\(localFingerprint)"])
+        if configuration.bindsSocketsAtCreation, let addresses = try? hostAddresses() {
+            earlyBound = (await driver.bind(addresses), ContinuousClock.now)
+        }
     }
 
     deinit {
@@ -328,14 +335,40 @@ public actor PeerConnection {
         if closed { throw WebRTCError.closed }
     }
 
+    /// The host's addresses that candidates are gathered on.
+    private func hostAddresses() throws -> [TransportAddress] {
+        try LocalInterfaces.hostAddresses(includeLoopback: configuration.includeLoopbackCandidates, includeIPv6: configuration.includeIPv6)
+    }
+
     private func startGathering() async throws {
-        let addresses = try LocalInterfaces.hostAddresses(includeLoopback: configuration.includeLoopbackCandidates,
-                                                          includeIPv6: configuration.includeIPv6)
-        let bound = await driver.bind(addresses)
+        let bound: [TransportAddress]
+        if let early = earlyBound, !early.addresses.isEmpty, ContinuousClock.now - early.at < configuration.earlyBindingFreshness {
+            bound = early.addresses
+            earlyBound = nil
+        } else {
+            bound = try await bindHostSockets()
+        }
         guard !closed else { return }
-        events.log.ice.debug("bound host sockets", metadata: ["bound": "\(bound)", "unbindable": "\(addresses.count - bound.count)"])
         if bound.isEmpty { throw WebRTCError.noUsableNetworkInterface }
         driver.core.addLocalAddresses(bound, now: .now())
         driver.pump()
+    }
+
+    /// Reads the interfaces and binds a socket on each address that has none (keeping what was
+    /// bound at creation where its address is still there); returns the addresses in
+    /// interface order.
+    private func bindHostSockets() async throws -> [TransportAddress] {
+        let addresses = try hostAddresses()
+        let kept = earlyBound?.addresses ?? []
+        earlyBound = nil
+        let wanted = Set(addresses.map(\.ip))
+        driver.closeSockets(on: kept.filter { !wanted.contains($0.ip) })
+        let keptIPs = Set(kept.map(\.ip))
+        let added = await driver.bind(addresses.filter { !keptIPs.contains($0.ip) })
+        let bound = addresses.compactMap { address in
+            kept.first { $0.ip == address.ip && wanted.contains($0.ip) } ?? added.first { $0.ip == address.ip }
+        }
+        events.log.ice.debug("bound host sockets", metadata: ["bound": "\(bound)", "unbindable": "\(addresses.count - bound.count)"])
+        return bound
     }
 }

@@ -1,0 +1,52 @@
+import RTCTestSupport
+import SwiftRTC
+import Testing
+
+/// Host sockets are bound when a connection is created (``ConnectionConfiguration/bindsSocketsAtCreation``)
+/// and the first local description gathers on them: no socket is bound twice, and a
+/// connection described long after its creation reads the interfaces again but keeps the
+/// sockets whose addresses are still there.
+@Suite(.serialized) struct PeerConnectionBindsAtCreationTests {
+    /// The host candidates in `sdp` (one per bound socket).
+    static func hostCandidates(_ sdp: String) -> [Substring] {
+        sdp.split(separator: "\r\n").filter { $0.hasPrefix("a=candidate:") && $0.hasSuffix("typ host") }
+    }
+
+    static func sockets(_ client: WebRTCClient) -> Int { client.liveObjects.count(.socketHandler) }
+
+    @Test(arguments: [Duration.seconds(60), .zero])
+    func theFirstDescriptionGathersOnTheSocketsBoundAtCreation(freshness: Duration) async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        let client = WebRTCClient(engine: .native) { $0.defaultConnectionConfiguration.earlyBindingFreshness = freshness }
+        let a = try await client.createPeerConnection()
+        let atCreation = Self.sockets(client)
+        #expect(atCreation >= 2, "127.0.0.1, ::1 and the veth's address are bound at creation")
+        _ = try await a.createDataChannel("x")
+        try await a.setLocalDescription(try await a.createOffer())
+        try await withTimeout(10, "gathering") { try await a.awaitIceGatheringComplete() }
+        let sdp = try #require(await a.localDescription).sdp
+        #expect(Self.sockets(client) == atCreation, "no socket bound again (freshness \(freshness))")
+        #expect(Self.hostCandidates(sdp).count == atCreation, "\(sdp)")
+        // And the connection works over them.
+        let b = try await client.createPeerConnection()
+        try await b.setRemoteDescription(try #require(await a.localDescription))
+        try await b.setLocalDescription(try await b.createAnswer())
+        try await withTimeout(10, "answerer gathering") { try await b.awaitIceGatheringComplete() }
+        try await a.setRemoteDescription(try #require(await b.localDescription))
+        _ = try await SwiftToSwiftDataChannelTests.opened(a, label: "x")
+        await a.close()
+        await b.close()
+    }
+
+    @Test func turnedOffNothingIsBoundUntilTheFirstDescription() async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        let client = WebRTCClient(engine: .native) { $0.defaultConnectionConfiguration.bindsSocketsAtCreation = false }
+        let a = try await client.createPeerConnection()
+        #expect(Self.sockets(client) == 0)
+        try await a.setLocalDescription(try await a.createOffer())
+        try await withTimeout(10, "gathering") { try await a.awaitIceGatheringComplete() }
+        #expect(Self.sockets(client) >= 2)
+        #expect(Self.hostCandidates(try #require(await a.localDescription).sdp).count == Self.sockets(client))
+        await a.close()
+    }
+}
