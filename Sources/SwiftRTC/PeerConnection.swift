@@ -83,18 +83,17 @@ public actor PeerConnection {
     /// thread hand-offs each (to the loop and back, about 0.1 ms); the rest of the API and
     /// every datagram and timer run on the loop and take the same lock.
     nonisolated let session: SharedCore<RTCSession>
-    /// Whether the first local description started gathering (read off the loop to choose
-    /// `setRemoteDescription`'s path).
-    nonisolated let gatheringStarted = Atomic<Bool>(false)
+    /// Whether the first local description started gathering, and the host sockets bound at
+    /// creation until it takes them (``ConnectionConfiguration/bindsSocketsAtCreation``).
+    /// Behind a lock: the first `setLocalDescription` and `setRemoteDescription` read it off
+    /// the loop to choose their path.
+    nonisolated let gathering = Mutex(GatheringStart())
     /// Runs the session: its sockets, its timer, and the pump that hands its events to `events`.
     let driver: UDPDriver<RTCSession>
     /// The session's events as the API publishes them (streams, states, channels, waiters).
     let events: ConnectionEvents
     /// `.local` candidates being resolved, and an end-of-candidates held until they are added.
     var mdnsResolutions = 0
-    /// The host sockets bound at creation, in interface order, and when
-    /// (``ConnectionConfiguration/bindsSocketsAtCreation``); taken by the first gathering.
-    var earlyBound: (addresses: [TransportAddress], at: ContinuousClock.Instant)?
     var heldEndOfCandidates: ICECandidateInit?
     private var closed: Bool { driver.isClosed }
 
@@ -128,7 +127,8 @@ public actor PeerConnection {
         events.observe(driver)
         loggers.peerConnection.debug("created", metadata: ["fingerprint": "\(localFingerprint)"])
         if configuration.bindsSocketsAtCreation, let addresses = try? hostAddresses() {
-            earlyBound = (await driver.bind(addresses), ContinuousClock.now)
+            let bound = await driver.bind(addresses)
+            gathering.withLock { $0.early = (bound, ContinuousClock.now) }
         }
     }
 
@@ -158,15 +158,39 @@ public actor PeerConnection {
     }
 
     /// Applies a local description; the first one starts candidate gathering.
-    public func setLocalDescription(_ description: SessionDescription) async throws {
+    ///
+    /// The first one runs on the caller's thread when the sockets bound at creation are still
+    /// fresh (gathering on them needs nothing from the loop); the others on the loop.
+    public nonisolated func setLocalDescription(_ description: SessionDescription) async throws {
+        let freshness = configuration.earlyBindingFreshness
+        guard let bound = gathering.withLock({ $0.startOnEarlySockets(freshness: freshness) }) else {
+            return try await setLocalDescriptionOnLoop(description)
+        }
+        do {
+            try session.withCore { core in
+                if core.isClosed { throw WebRTCError.closed }
+                try core.setLocalDescription(description, now: .now())
+                core.addLocalAddresses(bound.addresses, now: .now())
+            }
+        } catch {
+            gathering.withLock { $0.giveBack(bound) }  // nothing started: the next description gathers
+            throw error
+        }
+        onLoop { pc in
+            pc.events.log.peerConnection.debug("applied local description", metadata: ["type": "\(description.type)"])
+            pc.driver.pump()
+        }
+    }
+
+    private func setLocalDescriptionOnLoop(_ description: SessionDescription) async throws {
         try checkOpen()
-        let started = gatheringStarted.load(ordering: .relaxed)
+        let started = gathering.withLock { $0.started }
         if started, driver.core.isICERestartPending { await refreshLocalAddresses() }
         try driver.core.setLocalDescription(description, now: .now())
         events.log.peerConnection.debug("applied local description", metadata: ["type": "\(description.type)"])
         driver.pump()
         if !started {
-            gatheringStarted.store(true, ordering: .relaxed)
+            gathering.withLock { $0.started = true }
             try await startGathering()
         }
     }
@@ -177,7 +201,7 @@ public actor PeerConnection {
     /// Runs on the caller's thread unless the host's interfaces must be read again first or
     /// the description has `.local` candidates to resolve (then on the connection's loop).
     public nonisolated func setRemoteDescription(_ description: SessionDescription) async throws {
-        let renegotiation = gatheringStarted.load(ordering: .relaxed) && description.type == .offer
+        let renegotiation = gathering.withLock { $0.started } && description.type == .offer
         if renegotiation || (configuration.resolvesMDNSCandidates && Self.containsMDNSName(description.sdp)) {
             return try await setRemoteDescriptionOnLoop(description)
         }
@@ -195,7 +219,7 @@ public actor PeerConnection {
 
     private func setRemoteDescriptionOnLoop(_ description: SessionDescription) async throws {
         try checkOpen()
-        if gatheringStarted.load(ordering: .relaxed), description.type == .offer { await refreshLocalAddresses() }
+        if gathering.withLock({ $0.started }), description.type == .offer { await refreshLocalAddresses() }
         try checkOpen()
         try driver.core.setRemoteDescription(description, now: .now())
         events.log.peerConnection.debug("applied remote description", metadata: ["type": "\(description.type)"])
@@ -341,13 +365,7 @@ public actor PeerConnection {
     }
 
     private func startGathering() async throws {
-        let bound: [TransportAddress]
-        if let early = earlyBound, !early.addresses.isEmpty, ContinuousClock.now - early.at < configuration.earlyBindingFreshness {
-            bound = early.addresses
-            earlyBound = nil
-        } else {
-            bound = try await bindHostSockets()
-        }
+        let bound = try await bindHostSockets()
         guard !closed else { return }
         if bound.isEmpty { throw WebRTCError.noUsableNetworkInterface }
         driver.core.addLocalAddresses(bound, now: .now())
@@ -359,8 +377,10 @@ public actor PeerConnection {
     /// interface order.
     private func bindHostSockets() async throws -> [TransportAddress] {
         let addresses = try hostAddresses()
-        let kept = earlyBound?.addresses ?? []
-        earlyBound = nil
+        let kept = gathering.withLock { state in
+            defer { state.early = nil }
+            return state.early?.addresses ?? []
+        }
         let wanted = Set(addresses.map(\.ip))
         driver.closeSockets(on: kept.filter { !wanted.contains($0.ip) })
         let keptIPs = Set(kept.map(\.ip))
@@ -370,5 +390,29 @@ public actor PeerConnection {
         }
         events.log.ice.debug("bound host sockets", metadata: ["bound": "\(bound)", "unbindable": "\(addresses.count - bound.count)"])
         return bound
+    }
+}
+
+/// Where a connection's first gathering is: not started (with the sockets bound at creation,
+/// if any), or started.
+struct GatheringStart: Sendable {
+    /// Whether the first local description started gathering.
+    var started = false
+    /// The host sockets bound at creation, in interface order, and when.
+    var early: (addresses: [TransportAddress], at: ContinuousClock.Instant)?
+
+    /// Starts gathering on the sockets bound at creation if they are fresh and nothing started
+    /// yet: marks it started and hands them over; `nil` otherwise (the loop's path decides).
+    mutating func startOnEarlySockets(freshness: Duration) -> (addresses: [TransportAddress], at: ContinuousClock.Instant)? {
+        guard !started, let early, !early.addresses.isEmpty, ContinuousClock.now - early.at < freshness else { return nil }
+        started = true
+        self.early = nil
+        return early
+    }
+
+    /// Undoes ``startOnEarlySockets(freshness:)`` when the description could not be applied.
+    mutating func giveBack(_ taken: (addresses: [TransportAddress], at: ContinuousClock.Instant)) {
+        started = false
+        early = taken
     }
 }

@@ -49,4 +49,23 @@ import Testing
         #expect(Self.hostCandidates(try #require(await a.localDescription).sdp).count == Self.sockets(client))
         await a.close()
     }
+
+    /// A first description that cannot be applied leaves the sockets bound at creation to the
+    /// next one: nothing started, nothing bound again.
+    @Test func aRefusedFirstDescriptionLeavesTheSocketsToTheNext() async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        let client = WebRTCClient(engine: .native)
+        let a = try await client.createPeerConnection()
+        let atCreation = Self.sockets(client)
+        _ = try await a.createDataChannel("x")
+        let offer = try await a.createOffer()
+        // An answer while nothing was offered is refused (RFC 8829 §5.5).
+        await #expect(throws: (any Error).self) { try await a.setLocalDescription(SessionDescription(type: .answer, sdp: offer.sdp)) }
+        #expect(await a.localDescription == nil)
+        try await a.setLocalDescription(offer)
+        try await withTimeout(10, "gathering") { try await a.awaitIceGatheringComplete() }
+        #expect(Self.sockets(client) == atCreation)
+        #expect(Self.hostCandidates(try #require(await a.localDescription).sdp).count == atCreation)
+        await a.close()
+    }
 }
