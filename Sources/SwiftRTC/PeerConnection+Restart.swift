@@ -52,15 +52,8 @@ extension PeerConnection {
     func refreshLocalAddresses() async {
         guard let addresses = try? LocalInterfaces.hostAddresses(includeLoopback: configuration.includeLoopbackCandidates,
                                                                  includeIPv6: configuration.includeIPv6) else { return }
-        let bound = driver.boundAddresses
-        let wanted = Set(addresses.map(\.ip))
-        let boundIPs = Set(bound.map(\.ip))
-        let lost = bound.filter { !wanted.contains($0.ip) }
-        let new = addresses.filter { !boundIPs.contains($0.ip) }
-        guard !lost.isEmpty || !new.isEmpty else { return }
-        driver.closeSockets(on: lost)
-        let added = new.isEmpty ? [] : await driver.bind(new)
-        guard !driver.isClosed else { return }
+        let (lost, new, added) = await reconcileSockets(bound: driver.boundAddresses, with: addresses)
+        guard !lost.isEmpty || !new.isEmpty, !driver.isClosed else { return }
         events.log.ice.info("network interfaces changed", metadata: ["lost": "\(lost)", "added": "\(added)"])
         driver.core.updateLocalAddresses(driver.boundAddresses.sorted { $0.description < $1.description })
     }

@@ -128,7 +128,7 @@ public actor PeerConnection {
         loggers.peerConnection.debug("created", metadata: ["fingerprint": "\(localFingerprint)"])
         if configuration.bindsSocketsAtCreation, let addresses = try? hostAddresses() {
             let bound = await driver.bind(addresses)
-            gathering.withLock { $0.early = (bound, ContinuousClock.now) }
+            gathering.withLock { $0.early = EarlySockets(addresses: bound, at: ContinuousClock.now) }
         }
     }
 
@@ -143,18 +143,12 @@ public actor PeerConnection {
     /// Creates an offer for the current data channels and transceivers (RFC 8829 §5.2), on
     /// the caller's thread.
     public nonisolated func createOffer() async throws -> SessionDescription {
-        try session.withCore { core in
-            if core.isClosed { throw WebRTCError.closed }
-            return try core.createOffer()
-        }
+        try withOpenSession { core in try core.createOffer() }
     }
 
     /// Creates an answer to the applied remote offer (RFC 8829 §5.3), on the caller's thread.
     public nonisolated func createAnswer() async throws -> SessionDescription {
-        try session.withCore { core in
-            if core.isClosed { throw WebRTCError.closed }
-            return try core.createAnswer()
-        }
+        try withOpenSession { core in try core.createAnswer() }
     }
 
     /// Applies a local description; the first one starts candidate gathering.
@@ -167,8 +161,7 @@ public actor PeerConnection {
             return try await setLocalDescriptionOnLoop(description)
         }
         do {
-            try session.withCore { core in
-                if core.isClosed { throw WebRTCError.closed }
+            try withOpenSession { core in
                 try core.setLocalDescription(description, now: .now())
                 core.addLocalAddresses(bound.addresses, now: .now())
             }
@@ -205,8 +198,7 @@ public actor PeerConnection {
         if renegotiation || (configuration.resolvesMDNSCandidates && Self.containsMDNSName(description.sdp)) {
             return try await setRemoteDescriptionOnLoop(description)
         }
-        let mid = try session.withCore { core in
-            if core.isClosed { throw WebRTCError.closed }
+        let mid = try withOpenSession { core in
             try core.setRemoteDescription(description, now: .now())
             return core.transportMid
         }
@@ -246,10 +238,7 @@ public actor PeerConnection {
     /// Returns once candidate gathering is complete (immediately if it already is, without
     /// leaving the caller's thread).
     public nonisolated func awaitIceGatheringComplete() async throws {
-        let state = try session.withCore { core in
-            if core.isClosed { throw WebRTCError.closed }
-            return core.iceGatheringState
-        }
+        let state = try withOpenSession { $0.iceGatheringState }
         if state == .complete { return }
         try await awaitIceGatheringCompleteOnLoop()
     }
@@ -268,8 +257,7 @@ public actor PeerConnection {
     /// Before the connection starts (state `new`) it is created on the caller's thread: no
     /// event about it can come before the loop registered it.
     public nonisolated func createDataChannel(_ label: String, options: DataChannelOptions = DataChannelOptions()) async throws -> DataChannel {
-        let handle = try session.withCore { core -> Int? in
-            if core.isClosed { throw WebRTCError.closed }
+        let handle = try withOpenSession { core -> Int? in
             guard core.connectionState == .new else { return nil }
             return try core.createDataChannel(label: label, options: options, now: .now())
         }
@@ -349,6 +337,15 @@ public actor PeerConnection {
 
     // MARK: Plumbing
 
+    /// Runs `body` on the session under its lock, on the caller's thread; throws
+    /// `WebRTCError.closed` once the connection is closed (what `checkOpen()` is on the loop).
+    nonisolated func withOpenSession<T>(_ body: (inout RTCSession) throws -> T) throws -> T {
+        try session.withCore { core in
+            if core.isClosed { throw WebRTCError.closed }
+            return try body(&core)
+        }
+    }
+
     /// Runs `body` on the connection's loop, isolated to it, without waiting: after every job
     /// the loop already has (a command given off the loop hands its pump over this way).
     nonisolated func onLoop(_ body: @escaping @Sendable (isolated PeerConnection) -> Void) {
@@ -357,62 +354,5 @@ public actor PeerConnection {
 
     func checkOpen() throws {
         if closed { throw WebRTCError.closed }
-    }
-
-    /// The host's addresses that candidates are gathered on.
-    private func hostAddresses() throws -> [TransportAddress] {
-        try LocalInterfaces.hostAddresses(includeLoopback: configuration.includeLoopbackCandidates, includeIPv6: configuration.includeIPv6)
-    }
-
-    private func startGathering() async throws {
-        let bound = try await bindHostSockets()
-        guard !closed else { return }
-        if bound.isEmpty { throw WebRTCError.noUsableNetworkInterface }
-        driver.core.addLocalAddresses(bound, now: .now())
-        driver.pump()
-    }
-
-    /// Reads the interfaces and binds a socket on each address that has none (keeping what was
-    /// bound at creation where its address is still there); returns the addresses in
-    /// interface order.
-    private func bindHostSockets() async throws -> [TransportAddress] {
-        let addresses = try hostAddresses()
-        let kept = gathering.withLock { state in
-            defer { state.early = nil }
-            return state.early?.addresses ?? []
-        }
-        let wanted = Set(addresses.map(\.ip))
-        driver.closeSockets(on: kept.filter { !wanted.contains($0.ip) })
-        let keptIPs = Set(kept.map(\.ip))
-        let added = await driver.bind(addresses.filter { !keptIPs.contains($0.ip) })
-        let bound = addresses.compactMap { address in
-            kept.first { $0.ip == address.ip && wanted.contains($0.ip) } ?? added.first { $0.ip == address.ip }
-        }
-        events.log.ice.debug("bound host sockets", metadata: ["bound": "\(bound)", "unbindable": "\(addresses.count - bound.count)"])
-        return bound
-    }
-}
-
-/// Where a connection's first gathering is: not started (with the sockets bound at creation,
-/// if any), or started.
-struct GatheringStart: Sendable {
-    /// Whether the first local description started gathering.
-    var started = false
-    /// The host sockets bound at creation, in interface order, and when.
-    var early: (addresses: [TransportAddress], at: ContinuousClock.Instant)?
-
-    /// Starts gathering on the sockets bound at creation if they are fresh and nothing started
-    /// yet: marks it started and hands them over; `nil` otherwise (the loop's path decides).
-    mutating func startOnEarlySockets(freshness: Duration) -> (addresses: [TransportAddress], at: ContinuousClock.Instant)? {
-        guard !started, let early, !early.addresses.isEmpty, ContinuousClock.now - early.at < freshness else { return nil }
-        started = true
-        self.early = nil
-        return early
-    }
-
-    /// Undoes ``startOnEarlySockets(freshness:)`` when the description could not be applied.
-    mutating func giveBack(_ taken: (addresses: [TransportAddress], at: ContinuousClock.Instant)) {
-        started = false
-        early = taken
     }
 }
