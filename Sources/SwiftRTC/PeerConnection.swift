@@ -264,6 +264,12 @@ public actor PeerConnection {
         guard let handle else { return try await createDataChannelOnLoop(label, options: options) }
         let channel = DataChannel(handle: handle, label: label, options: options, connection: self)
         onLoop { pc in
+            // close() may have run between the command and now: it closed the channels it
+            // knew, so this one is closed here, as close() would have.
+            guard !pc.driver.isClosed else {
+                channel.finish(state: .closed, reason: "the connection was closed locally")
+                return
+            }
             pc.events.register(channel)
             pc.driver.pump()
         }

@@ -77,4 +77,22 @@ import Testing
         #expect(await a.localDescription == nil, "nothing was applied")
         #expect(await a.remoteDescription == nil)
     }
+
+    /// A channel created off the loop while `close()` runs is closed too, never left waiting
+    /// to open: its registration on the loop may come after the close.
+    @Test func aChannelCreatedWhileClosingEndsClosed() async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        let client = WebRTCClient(engine: .native)
+        for round in 0..<50 {
+            let a = try await client.createPeerConnection()
+            async let closing: Void = a.close()
+            let channel = try? await a.createDataChannel("race \(round)")
+            await closing
+            guard let channel else { continue }  // refused: the close came first
+            // Fails (times out) if the channel was left open-pending.
+            try await withTimeout(5, "channel \(round) to close") {
+                while channel.state != .closed { try await Task.sleep(for: .milliseconds(5)) }
+            }
+        }
+    }
 }
