@@ -59,9 +59,12 @@ stage "stage 4 of 4, the real-peer room suites again, with loopback alone" \
   exit $status'
 if [ "$failed" -ne 0 ]; then
   # The failures again, at the end: the stages that failed, every failed test and recorded
-  # issue (first 300 characters of each line), and any crash of a test process.
+  # issue (first 300 characters of each line) with up to 12 more lines of a recorded issue's
+  # message (a peer's last output, the state waited for), and any crash of a test process.
   echo "test.sh: a stage failed; its failures, repeated from the log ($log):"
-  grep -aE '^test\.sh: FAILED|✘|Fatal error|error: Exited|Exited with (signal|unexpected)' "$log" \
-    | cut -c1-300 | head -n 120 || true
+  awk '/^test\.sh: FAILED|✘|Fatal error|error: Exited|Exited with (signal|unexpected)/ {
+         print; more = (/recorded an issue/ ? 12 : 0); next }
+       more > 0 && !/^(✔|✘|◇|􀟈|[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T)/ { print "    " $0; more--; next }
+       { more = 0 }' "$log" | cut -c1-300 | head -n 200 || true
 fi
 exit "$failed"

@@ -43,34 +43,57 @@ struct SignalingShutdownLiveTests {
         try InteropEnvironment.requirePrivateNamespace()
         var configuration = SignalingServerConfiguration()
         configuration.port = 0
-        configuration.requestHeadTimeout = .milliseconds(300)
+        // The timeout runs from the accept. 1 s, not less: on a loaded 2-core CI host the
+        // served connection's request can reach the server a few hundred ms after the accept.
+        configuration.requestHeadTimeout = .seconds(1)
         let server = SignalingServer(configuration: configuration)
         let running = Task { try await server.run(handleSignals: false) }
         let port = try await withTimeout(30, "the signaling server listening") { try await server.waitUntilRunning() }
 
-        // The served connection first, its request sent at once: the timeout runs from the
-        // accept, and opening the others first could take longer than it under load.
-        let served = try await RawConnection.open(port: port)
-        try await served.send("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        let silent = try await RawConnection.open(port: port)
-        let trickling = try await RawConnection.open(port: port)
+        // The served connection first, its request written by the event loop as soon as the
+        // connection is up (no hop to a task in between).
+        let served = try await step("opening the served connection and sending its request") {
+            try await RawConnection.open(port: port, sendingOnConnect: "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        }
+        let silent = try await step("opening the silent connection") { try await RawConnection.open(port: port) }
+        let trickling = try await step("opening the trickling connection") { try await RawConnection.open(port: port) }
+        // 20 bytes over 1.6 s: the head is still incomplete when the timeout closes it.
         for byte in "GET /ws HTTP/1.1\r\nHo".utf8 {
             try? await trickling.send(String(UnicodeScalar(byte)))
-            try await Task.sleep(for: .milliseconds(20))
+            try await Task.sleep(for: .milliseconds(80))
         }
         try await withTimeout(10, "the server closing the silent connection") { try await silent.channel.closeFuture.get() }
         try await withTimeout(10, "the server closing the trickling connection") { try await trickling.channel.closeFuture.get() }
+        try await waitUntil(10, "the /health response") { served.received.contains("\r\n\r\n{") }
         #expect(served.received.hasPrefix("HTTP/1.1 200"))
         #expect(served.channel.isActive, "a connection that sent its request in time stays open")
 
         await server.shutdown()
-        try await withTimeout(10, "the signaling server stopping") { try await running.value }
+        try await step("the server's run() after shutdown") {
+            try await withTimeout(10, "the signaling server stopping") { try await running.value }
+        }
     }
+
+    /// Runs `body`; an error it throws is rethrown with `what` in front, so a failure names the
+    /// step (an "I/O on closed channel" alone could come from any of them).
+    private func step<T: Sendable>(_ what: String, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            throw StepFailed(description: "\(what): \(error)")
+        }
+    }
+}
+
+/// A step of a test failed with the error it names.
+private struct StepFailed: Error, CustomStringConvertible {
+    var description: String
 }
 
 /// A TCP client that sends what it is told and keeps what it receives.
 private final class RawConnection: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private let bytes = NIOLockedValueBox("")
     private let channelBox = NIOLockedValueBox<(any Channel)?>(nil)
@@ -78,8 +101,13 @@ private final class RawConnection: ChannelInboundHandler, Sendable {
     var channel: any Channel { channelBox.withLockedValue { $0! } }
     var received: String { bytes.withLockedValue { $0 } }
 
-    static func open(port: Int) async throws -> RawConnection {
-        let connection = RawConnection()
+    /// Text written as soon as the connection is up, by the event loop (nil: nothing).
+    private let onConnect: String?
+
+    private init(onConnect: String?) { self.onConnect = onConnect }
+
+    static func open(port: Int, sendingOnConnect onConnect: String? = nil) async throws -> RawConnection {
+        let connection = RawConnection(onConnect: onConnect)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(connection) }
@@ -91,6 +119,13 @@ private final class RawConnection: ChannelInboundHandler, Sendable {
 
     func send(_ text: String) async throws {
         try await channel.writeAndFlush(ByteBuffer(string: text))
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if let onConnect {
+            context.writeAndFlush(Self.wrapOutboundOut(ByteBuffer(string: onConnect)), promise: nil)
+        }
+        context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -14,6 +14,8 @@ public final class PeerProcess: @unchecked Sendable {
     private var lines: [String] = []
     /// Set when the output pipe reached end of file (every writer closed it).
     private var reachedEnd = false
+    /// When the process last printed anything (for ``waitForExit(stalledAfter:atMost:)``).
+    private var lastOutput = Date()
     /// A short name used in error messages.
     public let name: String
 
@@ -39,6 +41,7 @@ public final class PeerProcess: @unchecked Sendable {
                 return
             }
             self.lock.withLock {
+                self.lastOutput = Date()
                 self.buffer.append(data)
                 while let nl = self.buffer.firstIndex(of: 0x0a) {
                     let line = String(decoding: self.buffer[self.buffer.startIndex..<nl], as: UTF8.self)
@@ -104,10 +107,40 @@ public final class PeerProcess: @unchecked Sendable {
         let start = Date()
         while process.isRunning {
             if Date().timeIntervalSince(start) > timeout {
-                throw PeerProcessError(message: "\(name) did not exit within \(timeout) s", output: allOutput)
+                throw PeerProcessError(message: "\(name) did not exit within \(timeout) s\(lastLineNote)", output: allOutput)
             }
             try await Task.sleep(nanoseconds: 20_000_000)
         }
+        return try await statusAfterOutputEnds()
+    }
+
+    /// Waits for a process that reports progress (a line at least every few seconds) to exit:
+    /// fails when it printed nothing for `stalledAfter` seconds (stuck) or ran longer than
+    /// `atMost`. A loaded machine makes such a process slower, not silent; this tells the two
+    /// apart where one fixed deadline cannot.
+    @discardableResult
+    public func waitForExit(stalledAfter: Double, atMost: Double) async throws -> Int32 {
+        let start = Date()
+        while process.isRunning {
+            let silence = Date().timeIntervalSince(lock.withLock { lastOutput })
+            if silence > stalledAfter {
+                throw PeerProcessError(message: "\(name) printed nothing for \(Int(silence)) s\(lastLineNote)", output: allOutput)
+            }
+            if Date().timeIntervalSince(start) > atMost {
+                throw PeerProcessError(message: "\(name) did not exit within \(atMost) s\(lastLineNote)", output: allOutput)
+            }
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        return try await statusAfterOutputEnds()
+    }
+
+    /// " (its last line: …)" for an error message, or nothing when it printed no line.
+    private var lastLineNote: String {
+        let last = allOutput.split(separator: "\n").last { !$0.allSatisfy(\.isWhitespace) }
+        return last.map { " (its last line: \($0.prefix(160)))" } ?? ""
+    }
+
+    private func statusAfterOutputEnds() async throws -> Int32 {
         // What it printed just before exiting may still be in the pipe: read to its end (a
         // child that inherited the pipe can keep it open, so wait at most 2 s for that).
         for _ in 0..<100 where !lock.withLock({ reachedEnd }) {
