@@ -44,6 +44,10 @@ final class SignalingCluster: Sendable {
         let listener: PostgresConnection
         let directory: PostgresConnection
         let sender: PostgresConnection
+        /// Why the session was ended from outside its tasks (a heartbeat the database did not
+        /// answer): closing the connections fails every task, and this is the reason to report
+        /// rather than the first task's "connection closed".
+        let endedBecause = NIOLockedValueBox<String?>(nil)
 
         func close() async {
             for connection in [listener, directory, sender] { try? await connection.close() }
@@ -206,13 +210,13 @@ final class SignalingCluster: Sendable {
                     }
                     let reason = try await group.next() ?? "session ended"
                     group.cancelAll()
-                    return reason
+                    return session.endedBecause.withLockedValue { $0 } ?? reason
                 }
             }
         } catch let error as CancellationError {
-            return "\(error)"
+            return session.endedBecause.withLockedValue { $0 } ?? "\(error)"
         } catch {
-            return Self.describe(error)
+            return session.endedBecause.withLockedValue { $0 } ?? Self.describe(error)
         }
     }
 
@@ -310,14 +314,39 @@ final class SignalingCluster: Sendable {
 
     // MARK: - Session tasks
 
+    /// Heartbeats until the session fails. A heartbeat the database has not answered within
+    /// the heartbeat timeout ends the session too: the other instances presume this one dead by
+    /// then, and a database that stopped answering (frozen, or a connection left half-open)
+    /// would otherwise hold the session, and this instance's clients, for ever. The session's
+    /// connections are closed then, which fails every query still waiting on them.
     private func heartbeats(_ session: Session) async throws -> String {
-        let timeoutMS = Int32(clamping: configuration.heartbeatTimeout.components.seconds * 1000
-            + configuration.heartbeatTimeout.components.attoseconds / 1_000_000_000_000_000)
+        let timeout = configuration.heartbeatTimeout
+        let timeoutMS = Int32(clamping: timeout.components.seconds * 1000
+            + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let logger = self.logger
         while true {
+            let unanswered = NIOLockedValueBox(false)
+            let watchdog = Task {
+                try await Task.sleep(for: timeout)
+                unanswered.withLockedValue { $0 = true }
+                session.endedBecause.withLockedValue { $0 = $0 ?? "the database did not answer a heartbeat within \(timeout)" }
+                logger.warning("the cluster database did not answer a heartbeat in time; closing its connections",
+                               metadata: ["instance": "\(session.id)", "timeout": "\(timeout)"])
+                await session.close()
+            }
             var instances: Int32 = 0
-            for try await n in try await session.directory.query("SELECT swiftrtc_heartbeat(\(session.id), \(timeoutMS))",
-                                                                logger: logger).decode(Int32.self) {
-                instances = n
+            do {
+                defer { watchdog.cancel() }
+                for try await n in try await session.directory.query("SELECT swiftrtc_heartbeat(\(session.id), \(timeoutMS))",
+                                                                    logger: logger).decode(Int32.self) {
+                    instances = n
+                }
+            } catch {
+                guard unanswered.withLockedValue({ $0 }) else { throw error }
+                throw SessionLost(description: "the database did not answer a heartbeat within \(timeout)")
+            }
+            if unanswered.withLockedValue({ $0 }) {
+                throw SessionLost(description: "the database did not answer a heartbeat within \(timeout)")
             }
             if instances < 0 {
                 throw SessionLost(description: "this instance was presumed dead (its heartbeat was late) and removed")

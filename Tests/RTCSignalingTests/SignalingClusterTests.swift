@@ -263,6 +263,48 @@ struct SignalingClusterTests {
             }
         }
     }
+
+    /// A database that stops answering without closing its connections (its processes
+    /// frozen: a hung host, or a connection left half-open, looks the same): the instance gives
+    /// it up once a heartbeat has gone unanswered for the heartbeat timeout, as the other
+    /// instances would presume it dead by then. Its members are told `unavailable`, `/health`
+    /// answers 503 and the reason names the heartbeat; when the database answers again the
+    /// instance rejoins and the client is back in its room. Before, the heartbeat waited on the
+    /// query for ever and the instance went on as healthy while the others had reaped it.
+    @Test func aDatabaseThatStopsAnsweringIsGivenUpAfterTheHeartbeatTimeout() async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        let database = try await PostgresServer.started()
+        defer { database.shutdown() }
+        try await withClusterServers(1, database: database) { servers, ports in
+            let fast = SignalingReconnectPolicy(initialDelay: .milliseconds(200), maxDelay: .milliseconds(500))
+            let a = LiveClient(port: ports[0], peer: "a", room: "frozen", reconnect: fast)
+            defer { Task { await a.stop() } }
+            try await a.recorder.wait { if case .joined = $0 { true } else { false } }
+
+            try database.freeze()
+            do {
+                // The heartbeat timeout is 8 s (clusterConfiguration).
+                try await a.recorder.wait(timeout: 30, "unavailable") { if case .error(let e) = $0 { e.code == .unavailable } else { false } }
+                let status = await servers[0].clusterStatus()
+                #expect(status?.healthy == false)
+                #expect(status?.databaseLosses == 1)
+                #expect(status?.lastError?.contains("did not answer a heartbeat within") == true, "\(String(describing: status))")
+                #expect(try await clusterHealth(port: ports[0]).status == 503)
+            } catch {
+                try? database.thaw()
+                throw error
+            }
+            try database.thaw()
+            try await waitUntil(30, "instance 0 healthy again") { try await clusterHealth(port: ports[0]).status == 200 }
+            try await waitUntil(30, "a in its room again: \(a.recorder.all.suffix(6))") {
+                guard let last = a.recorder.all.last(where: { if case .joined = $0 { true } else { if case .error = $0 { true } else { false } } })
+                else { return false }
+                if case .joined = last { return true }
+                return false
+            }
+            #expect(try await database.psql("SELECT string_agg(peer_id, ',') FROM swiftrtc_members") == "a")
+        }
+    }
 }
 
 /// Runs `count` in-process signaling servers sharing `database` around `body`.

@@ -63,6 +63,34 @@ public final class PostgresServer: @unchecked Sendable {
         _ = try await runOffThePool { try self.run("pg_ctl", ["stop", "-w", "-m", "immediate", "-D", self.dataDirectory]) }
     }
 
+    /// Freezes the server: SIGSTOP to the postmaster and every process it started. Connections
+    /// stay open and nothing answers, as with a database host that hangs or a connection left
+    /// half-open. ``thaw()`` lets it go on; `psql` calls hang meanwhile.
+    public func freeze() throws { try signalServer(SIGSTOP) }
+
+    /// Lets a frozen server go on (SIGCONT).
+    public func thaw() throws { try signalServer(SIGCONT) }
+
+    private func signalServer(_ signal: Int32) throws {
+        let pidFile = (try? String(contentsOfFile: "\(dataDirectory)/postmaster.pid", encoding: .utf8)) ?? ""
+        guard let postmaster = pidFile.split(separator: "\n").first.flatMap({ pid_t($0) }), postmaster > 0 else {
+            throw PeerProcessError(message: "signal \(signal): no postmaster.pid in \(dataDirectory)", output: pidFile)
+        }
+        // Its children from /proc (the parent pid is the second field after the name's ")").
+        let children = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry -> pid_t? in
+            guard let pid = pid_t(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return nil }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && pid_t(fields[1]) == postmaster ? pid : nil
+        }
+        // The children first when stopping (none acts on the postmaster's stop), last when continuing.
+        let order = signal == SIGSTOP ? children + [postmaster] : [postmaster] + children
+        guard kill(postmaster, 0) == 0 else {
+            throw PeerProcessError(message: "signal \(signal): the postmaster (\(postmaster)) is not running", output: "")
+        }
+        for pid in order { _ = kill(pid, signal) }
+    }
+
     /// Runs one SQL statement with `psql` and returns its unaligned, tuples-only output.
     @discardableResult
     public func psql(_ sql: String) async throws -> String {
@@ -80,6 +108,7 @@ public final class PostgresServer: @unchecked Sendable {
 
     /// Stops the server and removes its directory.
     public func shutdown() {
+        try? thaw()  // a frozen server would not stop
         _ = try? run("pg_ctl", ["stop", "-w", "-m", "immediate", "-D", dataDirectory])
         try? FileManager.default.removeItem(at: directory)
     }
