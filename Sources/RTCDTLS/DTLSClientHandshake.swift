@@ -21,6 +21,7 @@ struct DTLSClientHandshake: DTLSHandshake {
 
     var isDone: Bool { step == .done }
     var awaitsChangeCipherSpec: Bool { step == .waitChangeCipherSpec }
+    var awaitsPeerFinished: Bool { step == .waitChangeCipherSpec || step == .waitFinished }
     func restartsPeerSequence(type: UInt8) -> Bool { false }
 
     mutating func changeCipherSpecReceived() { step = .waitFinished }

@@ -50,6 +50,12 @@ public struct DTLSConfiguration: Sendable {
     public var cookieExchange: Bool
     /// Refuse peers that do not negotiate the extended master secret (RFC 7627 §5.3).
     public var requireExtendedMasterSecret: Bool
+    /// Client: application data may be sent once our Finished is out, before the server's
+    /// Finished arrives (TLS False Start, RFC 7918). Every suite offered here is an AEAD
+    /// with ECDHE (§3), and the server's certificate and key-exchange signature are already
+    /// checked by then; a server that drops such a record early needs the sender to repeat it
+    /// (SCTP repeats its INIT when the handshake completes). Default `true`.
+    public var sendsEarlyApplicationData = true
 
     /// Creates a configuration with WebRTC defaults: AES-128-GCM first, X25519 then P-256,
     /// SRTP AEAD-AES-128-GCM and AES128_CM_HMAC_SHA1_80, MTU 1200, 1 s initial timeout.
@@ -141,6 +147,8 @@ public struct DTLSStatistics: Sendable, Equatable {
     public var datagramsSent = 0
     /// Application data records delivered.
     public var applicationRecordsReceived = 0
+    /// Application data records sent before the handshake completed (False Start, RFC 7918).
+    public var earlyApplicationRecordsSent = 0
 
     /// All zero.
     public init() {}

@@ -179,10 +179,20 @@ public struct DTLSConnection: SansIOCore {
         records.finishDatagram()
     }
 
+    /// `true` when `send(applicationData:now:)` accepts data: once connected, and for a client
+    /// with ``DTLSConfiguration/sendsEarlyApplicationData`` already once its Finished went out
+    /// (False Start, RFC 7918: the keys are known and the server was authenticated; only its
+    /// Finished is still to come).
+    public var canSendApplicationData: Bool {
+        state == .connected || (state == .handshaking && configuration.sendsEarlyApplicationData && handshake.awaitsPeerFinished)
+    }
+
     /// Protects and queues application data (RFC 5246 §10) as one record in its own datagram.
-    /// DTLS needs no clock to send; `now` keeps the command shaped like every core's.
+    /// Throws `notConnected` unless ``canSendApplicationData``. DTLS needs no clock to send;
+    /// `now` keeps the command shaped like every core's.
     public mutating func send(applicationData: ByteBuffer, now: NIODeadline) throws {
-        guard state == .connected else { throw DTLSError.notConnected }
+        guard canSendApplicationData else { throw DTLSError.notConnected }
+        if state == .handshaking { statistics.earlyApplicationRecordsSent += 1 }
         try records.writeApplicationData(applicationData)
     }
 

@@ -27,6 +27,9 @@ protocol DTLSHandshake {
     var isDone: Bool { get }
     /// `true` while the peer's ChangeCipherSpec is the next thing expected.
     var awaitsChangeCipherSpec: Bool { get }
+    /// `true` once our Finished went out and the peer's has not yet come (the client's wait
+    /// for the server's last flight).
+    var awaitsPeerFinished: Bool { get }
     /// `true` if a message of `type` that does not carry the expected sequence number restarts
     /// the peer's sequence numbering (a server's new ClientHello, RFC 6347 §4.2.2).
     func restartsPeerSequence(type: UInt8) -> Bool

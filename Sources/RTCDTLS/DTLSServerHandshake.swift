@@ -22,6 +22,8 @@ struct DTLSServerHandshake: DTLSHandshake {
 
     var isDone: Bool { step == .done }
     var awaitsChangeCipherSpec: Bool { step == .waitChangeCipherSpec }
+    /// Never: in a full handshake the server's Finished is the last message (RFC 5246 §7.3).
+    var awaitsPeerFinished: Bool { false }
     func restartsPeerSequence(type: UInt8) -> Bool { step == .waitHello && type == DTLSHandshakeType.clientHello.rawValue }
 
     mutating func changeCipherSpecReceived() { step = .waitFinished }

@@ -90,6 +90,15 @@ public struct DataChannelManager: SansIOCore {
         openPending(now: now)
     }
 
+    /// In COOKIE-WAIT, sends our INIT again at `deadline` unless answered by then (see
+    /// `SCTPAssociation.resendInitIfUnanswered(by:)`): for an INIT sent over a DTLS False Start.
+    public mutating func resendInitIfUnanswered(by deadline: NIODeadline) {
+        association.resendInitIfUnanswered(by: deadline)
+    }
+
+    /// INITs sent again by `resendInitIfUnanswered(by:)`.
+    public var initResendsAfterEarlyStart: Int { association.initResendsAfterEarlyStart }
+
     /// Starts the SCTP association (sends INIT). Both sides may call it. RFC 8831 §6.2.
     public mutating func connect(now: NIODeadline) {
         lastNow = now

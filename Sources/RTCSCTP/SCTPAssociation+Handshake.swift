@@ -63,6 +63,7 @@ extension SCTPAssociation {
                                       peerOS: chunk.numberOfOutboundStreams, peerMIS: chunk.numberOfInboundStreams)
         cookieEcho = cookie
         state = .cookieEchoed
+        initResendScheduled = false
         t1Count = 0
         rto = configuration.rtoInitial
         controlQueue.append(makePacket(tag: peerTag, [.cookieEcho(CookieEchoChunk(cookie: cookie))]))
@@ -139,7 +140,27 @@ extension SCTPAssociation {
         events.append(.connected)
     }
 
+    /// In COOKIE-WAIT, sends the INIT again at `deadline` unless its INIT-ACK came first (or
+    /// T1-init fires earlier). That repeat neither counts as a retransmission nor doubles the
+    /// RTO: it is for an INIT sent before the layer below could be sure to deliver it (over a
+    /// DTLS client's False Start, RFC 7918), so that a peer which dropped it gets it again soon
+    /// after the handshake completes instead of after T1-init (1 s).
+    public mutating func resendInitIfUnanswered(by deadline: NIODeadline) {
+        guard state == .cookieWait, let t1 = t1Deadline, deadline < t1 else { return }
+        t1Deadline = deadline
+        initResendScheduled = true
+    }
+
     mutating func handleT1(now: NIODeadline) {
+        if initResendScheduled {
+            initResendScheduled = false
+            if state == .cookieWait, let c = initChunk {
+                initResendsAfterEarlyStart += 1
+                controlQueue.append(makePacket(tag: 0, [.initiate(c)]))
+                t1Deadline = now + rto
+                return
+            }
+        }
         t1Count += 1
         if t1Count > configuration.maxInitRetransmits {
             enterClosed()

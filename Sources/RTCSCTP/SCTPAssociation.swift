@@ -47,6 +47,8 @@ public struct SCTPAssociation: SansIOCore {
     var cookieEcho: ByteBuffer?
     var t1Deadline: NIODeadline?
     var t1Count = 0
+    /// T1-init was brought forward by `resendInitIfUnanswered(by:)`.
+    var initResendScheduled = false
 
     // MARK: Output
     var controlQueue = Deque<ByteBuffer>()
@@ -169,6 +171,9 @@ public struct SCTPAssociation: SansIOCore {
 
     /// Packets dropped because they were malformed, failed the checksum or had a wrong tag.
     public internal(set) var droppedPackets = 0
+    /// INITs sent again by `resendInitIfUnanswered(by:)` (the peer had not answered the first
+    /// one by then: it dropped it, or its answer was late).
+    public internal(set) var initResendsAfterEarlyStart = 0
 
     /// The last `now` any call gave us: the time `pollTransmit()` works with.
     var lastNow = NIODeadline.uptimeNanoseconds(0)
@@ -199,6 +204,7 @@ public struct SCTPAssociation: SansIOCore {
         initChunk = chunk
         state = .cookieWait
         t1Count = 0
+        initResendScheduled = false
         controlQueue.append(makePacket(tag: 0, [.initiate(chunk)]))
         t1Deadline = now + rto
     }

@@ -65,7 +65,16 @@ extension RTCSession {
                     progress = true
                     handleDTLS(event, now: now)
                 }
-                if dtlsPhase == .connected {
+                if dtlsPhase == .handshaking, !sctpStartedEarly, dtls?.canSendApplicationData == true {
+                    // Our Finished is out (DTLS client, False Start, RFC 7918): SCTP's INIT
+                    // goes now, right behind it, not a round trip later once the server's
+                    // Finished is in; the server reads it after our Finished. If it dropped
+                    // it, the INIT goes again soon after the handshake completes.
+                    sctpStartedEarly = true
+                    progress = true
+                    channels.start(role: .dtlsClient, now: now)
+                }
+                if dtlsPhase == .connected || (sctpStartedEarly && dtlsPhase == .handshaking) {
                     while let packet = channels.pollTransmit() {
                         progress = true
                         do { try dtls?.send(applicationData: packet, now: now) } catch { statistics.datagramsDropped += 1 }
@@ -134,6 +143,11 @@ extension RTCSession {
     /// with or before the nomination).
     static let clientHelloGrace = TimeAmount.milliseconds(5)
 
+    /// How long after the handshake completed an INIT sent before it (False Start) may stay
+    /// unanswered before it is sent again: the INIT-ACK of a server that took it comes right
+    /// behind its Finished, in the same burst.
+    static let earlyInitGrace = TimeAmount.milliseconds(20)
+
     /// ICE has a pair to send on (valid or selected): the DTLS client may start, and what DTLS
     /// had to hold goes out.
     private mutating func pathBecameUsable(now: NIODeadline) {
@@ -152,6 +166,11 @@ extension RTCSession {
             startSRTP()
             // SCTP starts over DTLS: the DTLS client sends INIT; the role fixes stream-id parity (RFC 8832 §6).
             channels.start(role: dtlsRole == .server ? .dtlsServer : .dtlsClient, now: now)
+            if sctpStartedEarly {
+                // The INIT went out before the handshake completed: its INIT-ACK usually
+                // follows the server's Finished at once, else the server dropped it.
+                channels.resendInitIfUnanswered(by: now + Self.earlyInitGrace)
+            }
             updateConnectionState()
         case .applicationData(let packet):
             channels.handle(packet, now: now)

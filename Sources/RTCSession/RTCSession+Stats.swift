@@ -6,6 +6,13 @@ import RTCRTPStreams
 import RTCSRTP
 
 extension RTCSession {
+    /// SCTP over a DTLS False Start (we are the DTLS client, RFC 7918): whether its INIT went
+    /// out before the handshake completed, and how many times it went again because the peer
+    /// had not answered it soon after (it dropped it). For diagnosis and interop tests.
+    public var earlySCTPStart: (started: Bool, initResends: Int) {
+        (sctpStartedEarly, channels.initResendsAfterEarlyStart)
+    }
+
     /// Everything the session counts, read now from the cores (nothing is logged per packet):
     /// what SwiftRTC's `statistics()` turns into a W3C webrtc-stats report.
     public var statisticsSnapshot: SessionStatisticsSnapshot {

@@ -84,6 +84,8 @@ public struct RTCSession: DatagramCore {
     /// Our ClientHello went out before ICE selected a pair: on selection it is sent again if
     /// the server has not answered (a peer may drop DTLS that comes before its own ICE is done).
     var clientHelloBeforeSelection = false
+    /// SCTP started before the DTLS handshake completed (our Finished was out: False Start).
+    var sctpStartedEarly = false
     var transmits = Deque<Transmit>()
     var events = Deque<SessionEvent>()
     /// `true` once ``close(now:)`` ran: every command then throws `SessionError.closed`.

@@ -46,9 +46,10 @@ import Testing
 
     /// B's ClientHello reaches A before the answer does: A keeps it and answers it as soon as
     /// the answer is applied and its own check succeeded. From the answer on, A's channel opens
-    /// after A's check (2 trips), the server flight, client flight, server Finished (3), and
-    /// SCTP INIT, INIT-ACK, COOKIE-ECHO (3): 8 one-way delays, where waiting for the
-    /// nomination before the ClientHello took 10.
+    /// after A's check (2 trips), the server flight, client flight with SCTP's INIT behind it
+    /// (False Start), server Finished with the INIT-ACK (3), and COOKIE-ECHO (1): 6 one-way
+    /// delays, where waiting for the server's Finished before the INIT took 8 and waiting for
+    /// the nomination before the ClientHello 10.
     @Test func aClientHelloBeforeTheAnswerIsAnsweredOnceTheAnswerIsApplied() throws {
         var pair = try SessionPair(conditions: LinkConditions(delay: Self.delay))
         let answer = try Self.negotiateWithSlowSignaling(&pair, signalingDelay: .milliseconds(100))
@@ -58,7 +59,9 @@ import Testing
         #expect(pair.a.statistics.datagramsDropped == 0, "the ClientHello is kept")
         try pair.withA { a, now in try a.setRemoteDescription(answer, now: now) }
         let trips = try Self.tripsUntilAOpens(&pair, within: .seconds(10))
-        #expect(trips <= 8.5, "opened \(trips) one-way delays after the answer")
+        #expect(trips <= 6.5, "opened \(trips) one-way delays after the answer")
+        #expect(pair.b.earlySCTPStart.started)
+        #expect(pair.b.earlySCTPStart.initResends == 0, "A took the INIT that came behind B's Finished")
         // The nomination completes too, on the pair the handshake went over.
         let nominated = pair.run(until: { p in
             p.a.statisticsSnapshot.transport.selectedCandidatePairChanges == 1 && p.b.statisticsSnapshot.transport.selectedCandidatePairChanges == 1
@@ -79,9 +82,9 @@ import Testing
         gate.open = true
         try pair.withA { a, now in try a.setRemoteDescription(answer, now: now) }
         // A's check and nomination (4 trips), the grace of 5 ms, then the handshake and SCTP
-        // as usual (8 trips): far below the 1 s timer.
+        // as usual (6 trips): far below the 1 s timer.
         let trips = try Self.tripsUntilAOpens(&pair, within: .seconds(10))
-        #expect(trips <= 13, "opened \(trips) one-way delays after the answer")
+        #expect(trips <= 11, "opened \(trips) one-way delays after the answer")
     }
     /// B gives up while its early ClientHello is being answered: A applies the answer (and so
     /// answers the kept ClientHello) just as B closes, and B's close_notify reaches A's DTLS in
@@ -102,5 +105,33 @@ import Testing
         let closedAt = pair.eventsA.firstIndex { if case .dataChannel(.closed) = $0 { true } else { false } }
         #expect(!pair.eventsA.contains { if case .connectionStateChanged(.closed) = $0 { true } else { false } })
         if let closedAt, let failedAt { #expect(failedAt < closedAt, "the channel closed before the connection failed") }
+    }
+}
+
+/// SCTP's INIT sent behind the DTLS client's Finished (False Start, RFC 7918), when the peer
+/// drops it: the client sends it again shortly after its handshake completes, not after
+/// T1-init (1 s). Virtual time, 10 ms one way.
+@Suite struct SessionEarlyINITTests {
+    @Test func anEarlyINITThePeerDroppedGoesAgainSoonAfterTheHandshake() throws {
+        var pair = try SessionPair(conditions: LinkConditions(delay: SessionEarlyClientHelloTests.delay))
+        final class Dropped: @unchecked Sendable { var count = 0 }
+        let dropped = Dropped()
+        // B's first DTLS application-data datagram is its early INIT: lose it, as a server that
+        // reads no data before its handshake is over would.
+        pair.link.dropIf = { carried, _ in
+            guard dropped.count == 0, case .fromB(let t) = carried,
+                  t.payload.getInteger(at: t.payload.readerIndex, as: UInt8.self) == 23 else { return false }
+            dropped.count += 1
+            return true
+        }
+        let answer = try SessionEarlyClientHelloTests.negotiateWithSlowSignaling(&pair, signalingDelay: .milliseconds(100))
+        try pair.withA { a, now in try a.setRemoteDescription(answer, now: now) }
+        let trips = try SessionEarlyClientHelloTests.tripsUntilAOpens(&pair, within: .seconds(10))
+        #expect(dropped.count == 1)
+        // Handshake done at B after 5 trips, 20 ms (2 trips) of grace, then INIT, INIT-ACK,
+        // COOKIE-ECHO: 10, where T1-init would have made it over 100.
+        #expect(trips <= 10.5, "opened \(trips) one-way delays after the answer")
+        #expect(pair.b.earlySCTPStart.started)
+        #expect(pair.b.earlySCTPStart.initResends == 1)
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import RTCTestSupport
-import SwiftRTC
+@testable import SwiftRTC
 import Testing
 
 /// SwiftRTC against aiortc (an independent WebRTC stack in Python) over 127.0.0.1, in both
@@ -78,6 +78,14 @@ import Testing
         await pc.close()
     }
 
+    /// We answered, so we are the DTLS client: SCTP's INIT went behind our Finished (False
+    /// Start, RFC 7918), and the peer's DTLS server took it (it did not have to go again).
+    static func expectEarlyINITTaken(_ pc: PeerConnection, by peer: String) {
+        let early = pc.session.withCore { $0.earlySCTPStart }
+        #expect(early.started, "SCTP did not start before the DTLS handshake completed")
+        #expect(early.initResends == 0, "\(peer) dropped the INIT sent behind our DTLS Finished")
+    }
+
     @Test func aiortcOffersSwiftAnswersAndEchoes() async throws {
         let peer = try Self.startPeer("offer")
         defer { peer.terminate() }
@@ -89,6 +97,7 @@ import Testing
         try Self.write(peer, try #require(await pc.localDescription))
         let channel = try await SwiftToSwiftDataChannelTests.firstOpen(pc)
         #expect(channel.label == "chat")
+        Self.expectEarlyINITTaken(pc, by: "aiortc (OpenSSL)")
         try await Self.exerciseEcho(channel, count: 1000)
         try await BulkTransfer.run(on: pc, total: 50 << 20, chunk: 16 << 10)
 

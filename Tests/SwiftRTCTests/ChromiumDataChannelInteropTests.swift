@@ -43,6 +43,7 @@ import Testing
         try AiortcDataChannelInteropTests.write(peer, try #require(await pc.localDescription))
         let channel = try await SwiftToSwiftDataChannelTests.firstOpen(pc)
         #expect(channel.label == "chat")
+        AiortcDataChannelInteropTests.expectEarlyINITTaken(pc, by: "Chromium (BoringSSL)")
         try await AiortcDataChannelInteropTests.exerciseEcho(channel, count: 1000)
         try await BulkTransfer.run(on: pc, total: 50 << 20, chunk: 64 << 10)
         try await channel.send("close")
