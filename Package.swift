@@ -161,7 +161,7 @@ let package = Package(
             "RTCCore", "RTCSDP", "RTCICE", "RTCDTLS", "RTCSCTP", "RTCDataChannel", "RTCRTP", "RTCRTPStreams", "RTCSRTP",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
-        .testTarget(name: "RTCSessionTests", dependencies: ["RTCSession", "RTCRTP", "RTCTestSupport"]),
+        .testTarget(name: "RTCSessionTests", dependencies: ["RTCSession", "RTCSCTP", "RTCRTP", "RTCTestSupport"]),
 
         // MARK: Edges
         .target(name: "RTCUDP", dependencies: [

@@ -99,6 +99,12 @@ public struct DataChannelManager: SansIOCore {
     /// INITs sent again by `resendInitIfUnanswered(by:)`.
     public var initResendsAfterEarlyStart: Int { association.initResendsAfterEarlyStart }
 
+    /// The transport below works again after an outage: retransmissions that backed off
+    /// while it was down go now (`SCTPAssociation.pathRestored(now:)`).
+    public mutating func pathRestored(now: NIODeadline) {
+        association.pathRestored(now: now)
+    }
+
     /// Starts the SCTP association (sends INIT). Both sides may call it. RFC 8831 §6.2.
     public mutating func connect(now: NIODeadline) {
         lastNow = now

@@ -57,4 +57,38 @@ extension SCTPAssociation {
         let computed = srtt!.nanoseconds + max(4 * rttvar.nanoseconds, granularity)
         rto = .nanoseconds(min(max(computed, configuration.rtoMin.nanoseconds), configuration.rtoMax.nanoseconds))
     }
+
+    // MARK: - Path restored
+
+    /// The layer below reports that the path carries packets again after an outage (ICE heard
+    /// the peer once more, or an ICE restart selected a new pair). During the outage every
+    /// expiry of T3-rtx (or T1) doubled the RTO, towards RTO.Max (60 s): without this call the
+    /// data waiting for retransmission would sit until the backed-off timer fires, up to a
+    /// minute after the path came back. Here the RTO returns to what SRTT and RTTVAR give (or
+    /// RTO.Initial before any measurement), the error count to zero, round-trip measurements
+    /// under way (DATA or HEARTBEAT) are dropped, and a running T3-rtx or T1 timer expires now,
+    /// so the outstanding data (or the INIT / COOKIE ECHO) goes again at once, from a
+    /// congestion window of one packet (RFC 9260 §7.2.3 still applies).
+    public mutating func pathRestored(now: NIODeadline) {
+        lastNow = now
+        guard state != .closed else { return }
+        pathRestorations += 1
+        errorCount = 0
+        // A chunk or HEARTBEAT timed now may have been held below while there was no path: its
+        // answer would measure the outage, not the path, and leave SRTT (so the RTO) tens of
+        // seconds long. Neither is measured; a heartbeat answered late is simply ignored.
+        rttMeasurement = nil
+        heartbeatOutstanding = nil
+        if let s = srtt {
+            rto = .nanoseconds(min(max(s.nanoseconds + max(4 * rttvar.nanoseconds, 1_000_000), configuration.rtoMin.nanoseconds),
+                                   configuration.rtoMax.nanoseconds))
+        } else {
+            rto = configuration.rtoInitial
+        }
+        if t3Deadline != nil { t3Deadline = now }
+        if t1Deadline != nil {
+            t1Count = 0
+            t1Deadline = now
+        }
+    }
 }

@@ -174,6 +174,8 @@ public struct SCTPAssociation: SansIOCore {
     /// INITs sent again by `resendInitIfUnanswered(by:)` (the peer had not answered the first
     /// one by then: it dropped it, or its answer was late).
     public internal(set) var initResendsAfterEarlyStart = 0
+    /// Times `pathRestored(now:)` was called (the layer below saw the path come back).
+    public internal(set) var pathRestorations = 0
 
     /// The last `now` any call gave us: the time `pollTransmit()` works with.
     var lastNow = NIODeadline.uptimeNanoseconds(0)

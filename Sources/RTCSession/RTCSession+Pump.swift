@@ -110,7 +110,7 @@ extension RTCSession {
         case .gatheringStateChanged(let state):
             events.append(.ice(.gatheringStateChanged(state)))
         case .connectionStateChanged(let state):
-            setICEState(state)
+            setICEState(state, now: now)
         case .selectedPairChanged(let pair):
             noteDataPair(pair)
             if clientHelloBeforeSelection {
@@ -122,7 +122,7 @@ extension RTCSession {
             // W3C `connected`: "found a usable connection, still checking". The agent says
             // `connected` only once a pair is selected; data already flows on this one.
             noteDataPair(pair)
-            setICEState(.connected)
+            setICEState(.connected, now: now)
             pathBecameUsable(now: now)
         case .roleChanged:
             break
@@ -199,6 +199,17 @@ extension RTCSession {
         for i in transceivers.indices { endRemoteTrack(i) }
         updateConnectionState()
         channels.closeAll(now: now)
+    }
+
+    /// A new ICE state from the agent. Back to `connected` from `disconnected`, or from the
+    /// checks of a restart, the path works again: SCTP timers that backed off while nothing
+    /// got through would hold the waiting data for up to a minute, so it goes now.
+    private mutating func setICEState(_ state: ICEConnectionState, now: NIODeadline) {
+        let interrupted = iceState == .disconnected || (iceState == .checking && dtlsPhase == .connected)
+        setICEState(state)
+        if interrupted, state == .connected || state == .completed, dtlsPhase == .connected {
+            channels.pathRestored(now: now)
+        }
     }
 
     mutating func setICEState(_ state: ICEConnectionState) {
