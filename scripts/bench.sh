@@ -59,7 +59,22 @@ if [ "$mode" = two-process ]; then
     done" \
     | tee /dev/stderr | .venv/bin/python scripts/bench/table.py
 else
+# The open time first in four rounds of RUNS/4 connections, SwiftRTC and Pion alternating (each
+# starting every other round): on a shared host the machine's speed drifts over a minute, and
+# one block per stack, a minute apart, compares two different machines. Every connection's time
+# is printed; table.py pools them per stack. Then each stack's whole run (one block) as before.
+open_rounds=""
+if [ "$mode" = throughput ]; then
+  per_round=$(( ${1:-100} / 4 )); [ "$per_round" -ge 1 ] || per_round=1
+  stacks=("'$bin'"); [ -n "$pion_bin" ] && stacks+=("'$pion_bin'")
+  for round in 1 2 3 4; do
+    order=("${stacks[@]}"); [ $((round % 2)) -eq 0 ] && [ ${#stacks[@]} -eq 2 ] && order=("${stacks[1]}" "${stacks[0]}")
+    for stack in "${order[@]}"; do open_rounds+="$stack open-samples $per_round
+"; done
+  done
+fi
 "${ns[@]}" bash -c "ip link set lo up
+  $open_rounds
   '$bin' $a1
   .venv/bin/python scripts/bench/aiortc_datachannel.py $a1
   if [ -n '$pion_bin' ]; then '$pion_bin' $a1; else echo 'pion: not run: $pion_note'; fi" \

@@ -270,6 +270,20 @@ struct Benchmark {
                                           idleSeconds: args.count > 4 ? Int(args[4]) ?? 2 : 2)
             return
         }
+        // `swiftrtc-bench open-samples RUNS`: offer->open of RUNS connections after the warm-up,
+        // every time printed (scripts/bench.sh runs it in rounds alternating with Pion's).
+        if args.count > 1, args[1] == "open-samples" {
+            let runs = args.count > 2 ? Int(args[2]) ?? 25 : 25
+            for _ in 0..<warmUpConnections { await (try await connect()).close() }
+            var samples: [Double] = []
+            for _ in 0..<runs {
+                let pair = try await connect()
+                samples.append(pair.ms)
+                await pair.close()
+            }
+            print("swiftrtc offer->open samples (ms): " + samples.map { String(format: "%.3f", $0) }.joined(separator: " "))
+            return
+        }
         let runs = args.count > 1 ? Int(args[1]) ?? 20 : 20
         let total = args.count > 2 ? Int(args[2]) ?? (50 << 20) : (50 << 20)
         // An optional third argument runs one part only (for profiling): open, bulk16 or bulk64.

@@ -382,6 +382,26 @@ func main() {
 		memory(newAPI(), pairs, cycles)
 		return
 	}
+	if len(os.Args) > 2 && os.Args[1] == "open-samples" {
+		// offer->open of RUNS connections after the warm-up, every time printed (scripts/bench.sh
+		// runs it in rounds alternating with SwiftRTC's).
+		runs, _ := strconv.Atoi(os.Args[2])
+		api := newAPI()
+		for i := 0; i < 20; i++ {
+			p := connect(api)
+			p.a.Close()
+			p.b.Close()
+		}
+		fmt.Print("pion offer->open samples (ms):")
+		for i := 0; i < runs; i++ {
+			p := connect(api)
+			fmt.Printf(" %.3f", p.ms)
+			p.a.Close()
+			p.b.Close()
+		}
+		fmt.Println()
+		return
+	}
 	runs, total := 20, 50<<20
 	if len(os.Args) > 1 {
 		runs, _ = strconv.Atoi(os.Args[1])
