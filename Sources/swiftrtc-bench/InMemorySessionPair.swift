@@ -1,3 +1,4 @@
+import Dispatch
 import NIOCore
 import RTCCore
 import RTCSession
@@ -21,6 +22,13 @@ struct InMemorySessionPair {
     var received = 0
     /// Datagrams handed across.
     var datagrams = 0
+    /// With `timesTurns`, each datagram handed across in order: who received it, its size and
+    /// the nanoseconds the receiving session's `handle` took (everything it set off, to the
+    /// transmits it queued in reply).
+    var turns: [(toA: Bool, bytes: Int, nanoseconds: UInt64)] = []
+    var timesTurns = false
+    /// How long the offerer's `setRemoteDescription(answer)` took in the last `open()`.
+    var answerApplyNanoseconds: UInt64 = 0
 
     /// Hands every transmit to the other side and drains events until nothing moves; returns
     /// whether anything moved.
@@ -30,12 +38,16 @@ struct InMemorySessionPair {
         while moved {
             moved = false
             while let t = a.pollTransmit() {
+                let start = timesTurns ? DispatchTime.now().uptimeNanoseconds : 0
                 b.handle(ReceivedDatagram(source: t.source ?? addressA, destination: t.destination, payload: t.payload), now: now)
+                if timesTurns { turns.append((false, t.payload.readableBytes, DispatchTime.now().uptimeNanoseconds - start)) }
                 moved = true
                 datagrams += 1
             }
             while let t = b.pollTransmit() {
+                let start = timesTurns ? DispatchTime.now().uptimeNanoseconds : 0
                 a.handle(ReceivedDatagram(source: t.source ?? addressB, destination: t.destination, payload: t.payload), now: now)
+                if timesTurns { turns.append((true, t.payload.readableBytes, DispatchTime.now().uptimeNanoseconds - start)) }
                 moved = true
                 datagrams += 1
             }
@@ -109,7 +121,9 @@ extension InMemorySessionPair {
         // (and whatever follows them) cross meanwhile, as they do between real peers.
         let answer = b.localDescription!
         try run(for: .milliseconds(5))
+        let start = DispatchTime.now().uptimeNanoseconds
         try a.setRemoteDescription(answer, now: now)
+        answerApplyNanoseconds = DispatchTime.now().uptimeNanoseconds - start
         try run(untilOpened: opened + 2)
         return handle
     }
