@@ -264,6 +264,36 @@ struct SignalingClusterTests {
         }
     }
 
+    /// Shutdown while the database is frozen: whether the instance has already given it up and
+    /// is reconnecting to it (`afterTheLoss`), or still holds its session (its leave is then
+    /// bounded by the connect timeout), it stops within bounds, not when the database wakes up.
+    @Test(arguments: [true, false])
+    func shutdownWhileTheDatabaseIsFrozenIsBounded(afterTheLoss: Bool) async throws {
+        try InteropEnvironment.requirePrivateNamespace()
+        let database = try await PostgresServer.started()
+        defer { database.shutdown() }
+        let frozenAt = NIOLockedValueBox(ContinuousClock.now)
+        do {
+            try await withClusterServers(1, database: database) { _, ports in
+                let a = LiveClient(port: ports[0], peer: "a", room: "frozen-stop")
+                defer { Task { await a.stop() } }
+                try await a.recorder.wait { if case .joined = $0 { true } else { false } }
+                try database.freeze()
+                if afterTheLoss {
+                    try await a.recorder.wait(timeout: 30, "unavailable") { if case .error(let e) = $0 { e.code == .unavailable } else { false } }
+                }
+                frozenAt.withLockedValue { $0 = .now }
+            }
+        } catch {
+            try? database.thaw()
+            throw error
+        }
+        let stopping = ContinuousClock.now - frozenAt.withLockedValue { $0 }
+        try database.thaw()
+        // The connect timeout is 10 s in these tests; withClusterServers allows 30 s to stop.
+        #expect(stopping < .seconds(25), "stopping took \(stopping)")
+    }
+
     /// A database that stops answering without closing its connections (its processes
     /// frozen: a hung host, or a connection left half-open, looks the same): the instance gives
     /// it up once a heartbeat has gone unanswered for the heartbeat timeout, as the other
