@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real peers the interop tests talk to (see ../shared/INTEROP.md):
-# coturn, openssl, iproute2 (for the private namespace), headless Chromium, ffmpeg (decodes what
+# coturn, openssl, iproute2 (for the private namespace), headless Chromium and Firefox, ffmpeg (decodes what
 # RTCMediaTests write), Go with Pion WebRTC v3 (a room peer), PostgreSQL (the signaling cluster's
 # database: tests run a throwaway cluster of their own, `PostgresServer`), and a Python venv
 # at .venv with aiortc and aioice. Idempotent: quick when everything is already there.
@@ -13,6 +13,7 @@ command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
 command -v unshare >/dev/null 2>&1 || need_apt+=(util-linux)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v firefox-esr >/dev/null 2>&1 || need_apt+=(firefox-esr)
 command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
 # PostgreSQL server binaries (initdb, pg_ctl, postgres, psql) in /usr/lib/postgresql/<version>/bin.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need_apt+=(postgresql)
@@ -37,4 +38,4 @@ if ! .venv/bin/python -c 'import aiortc, aioice' >/dev/null 2>&1; then
   .venv/bin/pip install -q --disable-pip-version-check 'aiortc==1.16.*' 'aioice==0.13.*'
 fi
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-echo "install-peers: ok (coturn $(turnserver --version 2>/dev/null | head -1), $("$pg_bin/postgres" --version), $(openssl version | cut -d' ' -f1-2), $(chromium --version 2>/dev/null | head -1), aiortc $(.venv/bin/python -c 'import aiortc; print(aiortc.__version__)'))"
+echo "install-peers: ok (coturn $(turnserver --version 2>/dev/null | head -1), $("$pg_bin/postgres" --version), $(openssl version | cut -d' ' -f1-2), $(chromium --version 2>/dev/null | head -1), $(firefox-esr --version 2>/dev/null | head -1), aiortc $(.venv/bin/python -c 'import aiortc; print(aiortc.__version__)'))"

@@ -143,10 +143,6 @@ extension RTCSession {
     /// with or before the nomination).
     static let clientHelloGrace = TimeAmount.milliseconds(5)
 
-    /// How long after the handshake completed an INIT sent before it (False Start) may stay
-    /// unanswered before it is sent again: the INIT-ACK of a server that took it comes right
-    /// behind its Finished, in the same burst.
-    static let earlyInitGrace = TimeAmount.milliseconds(20)
 
     /// ICE has a pair to send on (valid or selected): the DTLS client may start, and what DTLS
     /// had to hold goes out.
@@ -169,7 +165,7 @@ extension RTCSession {
             if sctpStartedEarly {
                 // The INIT went out before the handshake completed: its INIT-ACK usually
                 // follows the server's Finished at once, else the server dropped it.
-                channels.resendInitIfUnanswered(by: now + Self.earlyInitGrace)
+                channels.resendInitIfUnanswered(by: now + configuration.earlyINITResendDelay)
             }
             updateConnectionState()
         case .applicationData(let packet):

@@ -24,6 +24,13 @@ public struct SessionConfiguration: Sendable {
     public var acceptsSimulcast = false
     /// The largest DTLS datagram we send.
     public var dtlsMTU: Int = 1200
+    /// As the DTLS client, SCTP's INIT goes with our Finished (False Start, RFC 7918); a peer
+    /// whose DTLS server drops it (Firefox's NSS does) gets it again this long after our
+    /// handshake completes, unless its INIT-ACK came first. Short, because that is what a
+    /// connection to such a peer waits; a second INIT that crosses a late INIT-ACK costs one
+    /// more INIT-ACK (stateless cookies in our SCTP, dcsctp and usrsctp; Pion answers both
+    /// with the same cookie).
+    public var earlyINITResendDelay: TimeAmount = .milliseconds(2)
     /// A channel reports `bufferedAmountLow` when its queued bytes fall to this or below.
     public var bufferedAmountLowThreshold: Int = 512 * 1024
     /// The codecs and header extensions audio/video transceivers offer and accept.

@@ -90,6 +90,10 @@ public struct ConnectionConfiguration: Sendable {
 
     /// The defaults: no ICE servers, all candidates, loopback included.
     public init() {}
+
+    /// Overrides `SessionConfiguration.earlyINITResendDelay` (tests: a long delay shows whether
+    /// a peer took the INIT sent with our DTLS Finished, instead of racing a 2 ms timer).
+    var earlyINITResendDelay: TimeAmount?
 }
 
 /// Settings of a `WebRTCClient`.
@@ -113,6 +117,7 @@ extension ConnectionConfiguration {
     func sessionConfiguration() throws -> SessionConfiguration {
         var session = SessionConfiguration()
         session.includeLoopback = includeLoopbackCandidates
+        if let earlyINITResendDelay { session.earlyINITResendDelay = earlyINITResendDelay }
         session.maxMessageSize = maxMessageSize
         session.relayOnly = iceTransportPolicy == .relay
         for server in iceServers {

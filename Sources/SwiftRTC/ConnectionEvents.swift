@@ -38,6 +38,8 @@ final class ConnectionEvents {
     /// are logged (set by the connection; called only on state changes, never per packet).
     var selectedPair: () -> String? = { nil }
     var dtlsRole: () -> String? = { nil }
+    /// How SCTP's INIT went, for the channel-open log line (see `observe(_:)`).
+    var sctpStart: () -> String? = { nil }
     var dtlsFailure: () -> String? = { nil }
 
     private var gatheringWaiters: [CheckedContinuation<Void, any Error>] = []
@@ -167,7 +169,8 @@ final class ConnectionEvents {
                 dataChannels[info.handle] = channel
             }
             channel.opened(streamID: info.streamID)
-            log.dataChannel.info("channel open", metadata: ["label": "\(info.label)", "stream": "\(info.streamID)"])
+            log.dataChannel.info("channel open", metadata: ["label": "\(info.label)", "stream": "\(info.streamID)",
+                                                          "sctp_init": "\(sctpStart() ?? "unknown")"])
             dataChannelSink.yield(.open(channel))
         case .message(let handle, let message):
             dataChannels[handle]?.deliver(message)
@@ -301,6 +304,18 @@ extension ConnectionEvents {
             return Self.dtlsRole(local: core.localDescription?.sdp, remote: core.remoteDescription?.sdp)
         }
         dtlsFailure = { [weak driver] in driver?.core.dtlsFailureReason }
+        sctpStart = { [weak driver] in
+            guard let start = driver?.core.earlySCTPStart else { return nil }
+            return Self.describeSCTPStart(started: start.started, initResends: start.initResends)
+        }
+    }
+
+    /// `with our DTLS Finished`: the INIT went over a DTLS False Start and the peer took it;
+    /// `with our DTLS Finished, sent again N times`: the peer's DTLS server dropped it;
+    /// otherwise we were the DTLS server (the peer sends the INIT) or False Start is off.
+    static func describeSCTPStart(started: Bool, initResends: Int) -> String {
+        guard started else { return "not with our DTLS Finished (we are the DTLS server, or False Start is off)" }
+        return initResends == 0 ? "with our DTLS Finished" : "with our DTLS Finished, sent again \(initResends == 1 ? "once" : "\(initResends) times")"
     }
 
     /// Our DTLS role from the `a=setup` attributes (RFC 8842 §5): `active` is the client,

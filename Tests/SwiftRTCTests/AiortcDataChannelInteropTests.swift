@@ -78,8 +78,14 @@ import Testing
         await pc.close()
     }
 
+    /// The INIT sent with our DTLS Finished goes again only a second after the handshake if
+    /// unanswered (2 ms by default): a slow peer's INIT-ACK, a few ms behind its Finished,
+    /// then still shows that it took the first one.
+    static let slowEarlyINITResend: @Sendable (inout ConnectionConfiguration) -> Void = { $0.earlyINITResendDelay = .seconds(1) }
+
     /// We answered, so we are the DTLS client: SCTP's INIT went behind our Finished (False
     /// Start, RFC 7918), and the peer's DTLS server took it (it did not have to go again).
+    /// The connection must be made with ``slowEarlyINITResend``.
     static func expectEarlyINITTaken(_ pc: PeerConnection, by peer: String) {
         let early = pc.session.withCore { $0.earlySCTPStart }
         #expect(early.started, "SCTP did not start before the DTLS handshake completed")
@@ -90,7 +96,7 @@ import Testing
         let peer = try Self.startPeer("offer")
         defer { peer.terminate() }
         let client = WebRTCClient(engine: .native)
-        let pc = try await client.createPeerConnection()
+        let pc = try await client.createPeerConnection(Self.slowEarlyINITResend)
         try await pc.setRemoteDescription(try await Self.readDescription(peer, type: "offer"))
         try await pc.setLocalDescription(try await pc.createAnswer())
         try await withTimeout(10, "gathering") { try await pc.awaitIceGatheringComplete() }

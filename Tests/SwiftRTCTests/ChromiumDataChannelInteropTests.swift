@@ -36,7 +36,7 @@ import Testing
     @Test func chromiumOffersSwiftAnswersAndEchoes() async throws {
         let peer = try Self.startPeer("offer")
         defer { peer.terminate() }
-        let pc = try await WebRTCClient(engine: .native).createPeerConnection()
+        let pc = try await WebRTCClient(engine: .native).createPeerConnection(AiortcDataChannelInteropTests.slowEarlyINITResend)
         try await pc.setRemoteDescription(try await AiortcDataChannelInteropTests.readDescription(peer, type: "offer"))
         try await pc.setLocalDescription(try await pc.createAnswer())
         try await withTimeout(10, "gathering") { try await pc.awaitIceGatheringComplete() }
