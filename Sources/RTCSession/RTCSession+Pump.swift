@@ -143,7 +143,6 @@ extension RTCSession {
     /// with or before the nomination).
     static let clientHelloGrace = TimeAmount.milliseconds(5)
 
-
     /// ICE has a pair to send on (valid or selected): the DTLS client may start, and what DTLS
     /// had to hold goes out.
     private mutating func pathBecameUsable(now: NIODeadline) {

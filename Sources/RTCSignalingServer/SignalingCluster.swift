@@ -325,10 +325,8 @@ final class SignalingCluster: Sendable {
             + timeout.components.attoseconds / 1_000_000_000_000_000)
         let logger = self.logger
         while true {
-            let unanswered = NIOLockedValueBox(false)
             let watchdog = Task {
                 try await Task.sleep(for: timeout)
-                unanswered.withLockedValue { $0 = true }
                 session.endedBecause.withLockedValue { $0 = $0 ?? "the database did not answer a heartbeat within \(timeout)" }
                 logger.warning("the cluster database did not answer a heartbeat in time; closing its connections",
                                metadata: ["instance": "\(session.id)", "timeout": "\(timeout)"])
@@ -342,12 +340,10 @@ final class SignalingCluster: Sendable {
                     instances = n
                 }
             } catch {
-                guard unanswered.withLockedValue({ $0 }) else { throw error }
-                throw SessionLost(description: "the database did not answer a heartbeat within \(timeout)")
+                if let reason = session.endedBecause.withLockedValue({ $0 }) { throw SessionLost(description: reason) }
+                throw error
             }
-            if unanswered.withLockedValue({ $0 }) {
-                throw SessionLost(description: "the database did not answer a heartbeat within \(timeout)")
-            }
+            if let reason = session.endedBecause.withLockedValue({ $0 }) { throw SessionLost(description: reason) }
             if instances < 0 {
                 throw SessionLost(description: "this instance was presumed dead (its heartbeat was late) and removed")
             }
