@@ -13,12 +13,14 @@ import Testing
 @Suite("The demo page in Firefox", .serialized, .heavyPeers)
 struct RoomFirefoxTests {
     /// A throwaway profile for one test: host candidates as plain addresses (no mDNS names),
-    /// no first-run pages, no update or telemetry traffic.
+    /// loopback allowed (without it Firefox never reaches a TURN server at 127.0.0.1: no
+    /// allocation, no relay candidate), no first-run pages, no update or telemetry traffic.
     static func profile(in directory: URL) throws -> URL {
         let profile = directory.appendingPathComponent("firefox-profile")
         try FileManager.default.createDirectory(at: profile, withIntermediateDirectories: true)
         let prefs = [
             "media.peerconnection.ice.obfuscate_host_addresses": "false",
+            "media.peerconnection.ice.loopback": "true",
             "browser.shell.checkDefaultBrowser": "false",
             "datareporting.policy.dataSubmissionEnabled": "false",
             "toolkit.telemetry.reportingpolicy.firstRun": "false",
@@ -175,6 +177,48 @@ struct RoomFirefoxTests {
             let audio = try await FFmpegTool.probe(path, stream: "a:0")
             #expect(video.frames >= 50, "about 5 s of Firefox's fake camera: \(video.frames) frames\n\(context)")
             #expect(audio.codecName == "opus" && audio.packets >= 200, "audio packets \(audio.packets)\n\(context)")
+        }
+    }
+
+    /// Both ends relay-only through coturn (TURN over UDP, time-limited credentials from the
+    /// signaling server): `swiftrtc send --relay-only` moves 5 MiB to the page in Firefox
+    /// (`?relay=1`), which confirms the SHA-256; both selected pairs are relayed.
+    @Test func fiveMebibytesCrossARelayOnlyConnectionToFirefox() async throws {
+        let binary = try swiftrtcExecutable()
+        let reports = DemoPageReports()
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("swiftrtc-firefox-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let original = try randomTestData(count: 5 << 20)
+        let input = tmp.appendingPathComponent("relayed.bin")
+        try original.write(to: input)
+        try await RoomRelayTests.withRelay(transport: "udp", configure: { $0.testReportHandler = { reports.store($0) } }) { port, coturn in
+            let browser = try Self.firefox("http://127.0.0.1:\(port)/?autotest=1&relay=1&room=firefox-relay&peer=browser",
+                                           profile: try Self.profile(in: tmp), home: tmp)
+            defer { browser.terminate() }
+            try await waitUntil(60, "the page joined") { reports["browser"] != nil }
+            let sender = try PeerProcess("swiftrtc send", executable: binary, arguments: [
+                "send", input.path, "--signal", "ws://127.0.0.1:\(port)/ws", "--room", "firefox-relay", "--peer-id", "tx", "--relay-only"])
+            defer { sender.terminate() }
+            let describe = { "send:\n\(sender.allOutput.suffix(3000))\nreport:\n\(reports.dump)\nfirefox:\n\(browser.allOutput.suffix(1500))\ncoturn:\n\(coturn.process.allOutput.suffix(3000))" }
+            let status: Int32
+            do {
+                status = try await sender.waitForExit(stalledAfter: 60, atMost: 600)
+            } catch {
+                Issue.record("\(error)\n\(describe())")
+                throw error
+            }
+            let context = describe()
+            #expect(status == 0, "\(context)")
+            #expect(sender.output.contains { $0.contains("browser confirmed SHA-256") }, "\(context)")
+            try await waitUntil(10, "the page's report of the file\n\(reports.dump)") {
+                reports["browser"]?.filesReceived.first?.size == original.count
+            }
+            #expect(reports["browser"]?.selectedCandidateTypes?["tx"] == "relay/relay", "\(reports.dump)")
+            for user in ["tx", "browser"] {
+                #expect(coturn.process.output.contains { $0.contains("ALLOCATE") && $0.contains("success") && $0.contains(user) },
+                        "no allocation for \(user): \(coturn.process.allOutput.suffix(3000))")
+            }
         }
     }
 }
