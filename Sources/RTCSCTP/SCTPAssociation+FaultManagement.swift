@@ -45,7 +45,6 @@ extension SCTPAssociation {
 
     /// Folds one RTT measurement into SRTT/RTTVAR and recomputes RTO. RFC 9260 §6.3.1 (C1–C3).
     mutating func updateRTO(measured r: TimeAmount) {
-        let granularity: Int64 = 1_000_000
         if let s = srtt {
             let diff = abs(s.nanoseconds - r.nanoseconds)
             rttvar = .nanoseconds((3 * rttvar.nanoseconds + diff) / 4)
@@ -54,8 +53,15 @@ extension SCTPAssociation {
             srtt = r
             rttvar = .nanoseconds(r.nanoseconds / 2)
         }
-        let computed = srtt!.nanoseconds + max(4 * rttvar.nanoseconds, granularity)
-        rto = .nanoseconds(min(max(computed, configuration.rtoMin.nanoseconds), configuration.rtoMax.nanoseconds))
+        rto = rtoFromMeasurements
+    }
+
+    /// RTO from SRTT and RTTVAR, within RTO.Min…RTO.Max (C3, clock granularity 1 ms), or
+    /// RTO.Initial before the first measurement.
+    var rtoFromMeasurements: TimeAmount {
+        guard let srtt else { return configuration.rtoInitial }
+        let computed = srtt.nanoseconds + max(4 * rttvar.nanoseconds, 1_000_000)
+        return .nanoseconds(min(max(computed, configuration.rtoMin.nanoseconds), configuration.rtoMax.nanoseconds))
     }
 
     // MARK: - Path restored
@@ -79,12 +85,7 @@ extension SCTPAssociation {
         // seconds long. Neither is measured; a heartbeat answered late is simply ignored.
         rttMeasurement = nil
         heartbeatOutstanding = nil
-        if let s = srtt {
-            rto = .nanoseconds(min(max(s.nanoseconds + max(4 * rttvar.nanoseconds, 1_000_000), configuration.rtoMin.nanoseconds),
-                                   configuration.rtoMax.nanoseconds))
-        } else {
-            rto = configuration.rtoInitial
-        }
+        rto = rtoFromMeasurements
         if t3Deadline != nil { t3Deadline = now }
         if t1Deadline != nil {
             t1Count = 0

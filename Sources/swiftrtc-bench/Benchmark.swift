@@ -45,6 +45,21 @@ struct Benchmark {
     /// between the two peers; the benchmark's own task still runs on Swift's global pool).
     static let oneLoop = WebRTCClient(engine: .native(eventLoopGroup: MultiThreadedEventLoopGroup(numberOfThreads: 1)))
 
+    /// The offer->open times of `runs` connections, after ``warmUpConnections`` untimed ones
+    /// (20 in Pion's and aiortc's benchmarks too): the first connections of a process pay
+    /// one-time costs (type metadata, the allocator's and the event loops' first growth).
+    static func timedOpens(_ runs: Int) async throws -> [Double] {
+        guard runs > 0 else { return [] }
+        for _ in 0..<warmUpConnections { await (try await connect()).close() }
+        var times: [Double] = []
+        for _ in 0..<runs {
+            let pair = try await connect()
+            times.append(pair.ms)
+            await pair.close()
+        }
+        return times
+    }
+
     static func milliseconds(_ d: Duration) -> Double {
         Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
     }
@@ -273,14 +288,7 @@ struct Benchmark {
         // `swiftrtc-bench open-samples RUNS`: offer->open of RUNS connections after the warm-up,
         // every time printed (scripts/bench.sh runs it in rounds alternating with Pion's).
         if args.count > 1, args[1] == "open-samples" {
-            let runs = args.count > 2 ? Int(args[2]) ?? 25 : 25
-            for _ in 0..<warmUpConnections { await (try await connect()).close() }
-            var samples: [Double] = []
-            for _ in 0..<runs {
-                let pair = try await connect()
-                samples.append(pair.ms)
-                await pair.close()
-            }
+            let samples = try await timedOpens(args.count > 2 ? Int(args[2]) ?? 25 : 25)
             print("swiftrtc offer->open samples (ms): " + samples.map { String(format: "%.3f", $0) }.joined(separator: " "))
             return
         }
@@ -290,19 +298,11 @@ struct Benchmark {
         let only = args.count > 3 ? args[3] : nil
         // Offer->open, then the same again with the steps timed (watching the states costs two
         // tasks per connection, so the headline figure is taken without them).
-        var times: [Double] = []
+        let openRuns = only == nil || only == "open" ? runs : 0
+        var times = try await timedOpens(openRuns)
         var phases: [[Double]] = []
         var calls: [[Double]] = []
         var sharedLoop: [Double] = []
-        let openRuns = only == nil || only == "open" ? runs : 0
-        // Warm-up, untimed (20 in Pion's and aiortc's benchmarks too): the first connections of a
-        // process pay one-time costs (type metadata, the allocator's and the event loops' first growth).
-        for _ in 0..<(openRuns > 0 ? warmUpConnections : 0) { await (try await connect()).close() }
-        for _ in 0..<openRuns {
-            let pair = try await connect()
-            times.append(pair.ms)
-            await pair.close()
-        }
         for _ in 0..<openRuns {
             let pair = try await connect(phases: true)
             phases.append(pair.phases)

@@ -9,17 +9,20 @@ import RTCSession
 /// outside offer→open). Prints the median and p95 of RUNS opens: the floor under the offer→open figure of
 /// `scripts/bench.sh` on one core.
 enum OpenCoreBenchmark {
+    /// Opens before the measured ones (the first pay one-time costs).
+    static let warmUpOpens = 20
+
     static func run(runs: Int) throws {
         var times: [Double] = []
         var datagrams = 0
         let certificateA = try DTLSCertificate.generateSelfSigned(now: Date())
         let certificateB = try DTLSCertificate.generateSelfSigned(now: Date())
-        for i in 0..<(runs + 20) {
+        for i in 0..<(runs + warmUpOpens) {
             let start = DispatchTime.now().uptimeNanoseconds
             var pair = InMemorySessionPair(a: RTCSession(certificate: certificateA), b: RTCSession(certificate: certificateB))
             _ = try pair.open()
             let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-            if i >= 20 { times.append(ms) }  // the first 20 warm up
+            if i >= warmUpOpens { times.append(ms) }
             datagrams = pair.datagrams
         }
         times.sort()
@@ -36,11 +39,11 @@ enum OpenCoreBenchmark {
         var perTurn: [[UInt64]] = []
         var shape: [(toA: Bool, bytes: Int)] = []
         var answers: [UInt64] = []
-        for i in 0..<(runs + 20) {
+        for i in 0..<(runs + warmUpOpens) {
             var pair = InMemorySessionPair(a: RTCSession(certificate: certificateA), b: RTCSession(certificate: certificateB))
             pair.timesTurns = true
             _ = try pair.open()
-            guard i >= 20 else { continue }
+            guard i >= warmUpOpens else { continue }
             if shape.isEmpty {
                 shape = pair.turns.map { ($0.toA, $0.bytes) }
                 perTurn = Array(repeating: [], count: shape.count)

@@ -8,8 +8,8 @@ import Testing
 /// we are the DTLS client and send SCTP's INIT with our Finished), and `swiftrtc send` offers to
 /// the page (Firefox is the DTLS client). Firefox gathers only the default route's address:
 /// the namespace needs its second interface (`InteropEnvironment.requirePrivateNamespace`).
-/// Media too: the page decodes what `swiftrtc play` sends, and `swiftrtc record` writes
-/// Firefox's fake camera and microphone.
+/// Media too (`DemoPageMediaScenarios`, shared with Chromium's tests): the page decodes what
+/// `swiftrtc play` sends, and `swiftrtc record` writes Firefox's fake camera and microphone.
 @Suite("The demo page in Firefox", .serialized, .heavyPeers)
 struct RoomFirefoxTests {
     /// A throwaway profile for one test: host candidates as plain addresses (no mDNS names),
@@ -50,23 +50,15 @@ struct RoomFirefoxTests {
     /// client: the INIT goes with our Finished, and NSS drops it (it takes no application data
     /// before its handshake is over), so it goes again 2 ms after the handshake.
     @Test func theDemoPageInFirefoxSendsAFileToSwiftrtcReceive() async throws {
-        try InteropEnvironment.requirePrivateNamespace()
         let binary = try swiftrtcExecutable()
-        let reports = DemoPageReports()
-        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("swiftrtc-firefox-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: tmp) }
-        let output = tmp.appendingPathComponent("from-firefox.bin")
-        try await withSignalingServer({ config in
-            config.testReportHandler = { reports.store($0) }
-        }) { _, port in
+        try await withDemoPageRoom("firefox-receive") { port, reports, directory in
+            let output = directory.appendingPathComponent("from-firefox.bin")
             let receiver = try PeerProcess("swiftrtc receive", executable: binary, arguments: [
                 "receive", "--out", output.path, "--signal", "ws://127.0.0.1:\(port)/ws", "--room", "firefox-file", "--peer-id", "rx",
                 "--log-level", "info"])
             defer { receiver.terminate() }
             try await receiver.waitForLine(timeout: 30) { $0.contains("joined room firefox-file") }
-            let browser = try Self.firefox("http://127.0.0.1:\(port)/?autotest=1&room=firefox-file&peer=browser&file=1",
-                                           profile: try Self.profile(in: tmp), home: tmp)
+            let browser = try DemoPageBrowser.firefox.open("http://127.0.0.1:\(port)/?autotest=1&room=firefox-file&peer=browser&file=1", directory)
             defer { browser.terminate() }
             let status = try await receiver.waitForExit(timeout: 120)
             let context = "receive:\n\(receiver.allOutput.suffix(3000))\nreport:\n\(reports.dump)\nfirefox:\n\(browser.allOutput.suffix(1500))"
@@ -82,19 +74,11 @@ struct RoomFirefoxTests {
     /// `swiftrtc send` offers to the page in Firefox, which answers as the DTLS client; the
     /// page confirms the file's SHA-256.
     @Test func swiftrtcSendToTheDemoPageInFirefoxIsConfirmed() async throws {
-        try InteropEnvironment.requirePrivateNamespace()
         let binary = try swiftrtcExecutable()
-        let reports = DemoPageReports()
-        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("swiftrtc-firefox-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: tmp) }
-        let input = tmp.appendingPathComponent("to-firefox.bin")
-        try Data((0..<2_000_000).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 5) }).write(to: input)
-        try await withSignalingServer({ config in
-            config.testReportHandler = { reports.store($0) }
-        }) { _, port in
-            let browser = try Self.firefox("http://127.0.0.1:\(port)/?autotest=1&room=firefox-send&peer=browser",
-                                           profile: try Self.profile(in: tmp), home: tmp)
+        try await withDemoPageRoom("firefox-send") { port, reports, directory in
+            let input = directory.appendingPathComponent("to-firefox.bin")
+            try Data((0..<2_000_000).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 5) }).write(to: input)
+            let browser = try DemoPageBrowser.firefox.open("http://127.0.0.1:\(port)/?autotest=1&room=firefox-send&peer=browser", directory)
             defer { browser.terminate() }
             try await waitUntil(60, "the page joined") { reports["browser"] != nil }
             let sender = try PeerProcess("swiftrtc send", executable: binary, arguments: [
@@ -113,71 +97,13 @@ struct RoomFirefoxTests {
     /// The page joins first; `play` joins later and offers a VP8 + Opus file's tracks
     /// sendonly; Firefox decodes the video and plays the audio.
     @Test func theDemoPageInFirefoxDecodesWhatPlaySends() async throws {
-        try InteropEnvironment.requirePrivateNamespace()
-        let binary = try swiftrtcExecutable()
-        let reports = DemoPageReports()
-        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("swiftrtc-firefox-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: tmp) }
-        let clip = tmp.appendingPathComponent("clip.webm").path
-        try await FFmpegTool.make(["-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-                                   "-t", "3", "-c:v", "libvpx", "-b:v", "500k", "-g", "30", "-deadline", "realtime", "-c:a", "libopus", clip])
-        try await withSignalingServer({ config in
-            config.testReportHandler = { reports.store($0) }
-        }) { _, port in
-            let browser = try Self.firefox("http://127.0.0.1:\(port)/?autotest=1&room=firefox-play&peer=browser",
-                                           profile: try Self.profile(in: tmp), home: tmp)
-            defer { browser.terminate() }
-            try await waitUntil(60, "the page joined") { reports["browser"] != nil }
-            let player = try PeerProcess("swiftrtc play", executable: binary, arguments: [
-                "play", clip, "--loop", "--signal", "ws://127.0.0.1:\(port)/ws", "--room", "firefox-play", "--peer-id", "player"])
-            defer { player.terminate() }
-            let context = { "play:\n\(player.allOutput.suffix(2000))\nreport:\n\(reports.dump)\nfirefox:\n\(browser.allOutput.suffix(1500))" }
-            try await waitUntil(40, "the page decoding 150 frames of play's video\n\(context())") {
-                (reports["browser"]?.framesDecoded["player"] ?? 0) >= 150
-            }
-            try await waitUntil(10, "the page playing play's audio\n\(context())") {
-                (reports["browser"]?.audioSamples?["player"] ?? 0) >= 48_000 * 2
-            }
-            #expect(reports["browser"]?.errors.isEmpty == true, "\(context())")
-            player.interrupt()
-            #expect(try await player.waitForExit(timeout: 20) == 0, "\(context())")
-        }
+        try await DemoPageMediaScenarios.pageDecodesWhatPlaySends(.firefox, room: "firefox-play")
     }
 
     /// `record` joins first; the page in Firefox offers, starts its fake camera and microphone
     /// and renegotiates: `record` writes `browser.webm`, which ffmpeg decodes.
     @Test func recordWritesFirefoxsCamera() async throws {
-        try InteropEnvironment.requirePrivateNamespace()
-        let binary = try swiftrtcExecutable()
-        let reports = DemoPageReports()
-        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("swiftrtc-firefox-\(UUID().uuidString)")
-        let out = tmp.appendingPathComponent("recordings")
-        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: tmp) }
-        try await withSignalingServer({ config in
-            config.testReportHandler = { reports.store($0) }
-        }) { _, port in
-            let recorder = try PeerProcess("swiftrtc record", executable: binary, arguments: [
-                "record", "--out", out.path, "--signal", "ws://127.0.0.1:\(port)/ws", "--room", "firefox-record", "--peer-id", "recorder"])
-            defer { recorder.terminate() }
-            try await recorder.waitForLine(timeout: 30) { $0.contains("joined room firefox-record") }
-            let browser = try Self.firefox("http://127.0.0.1:\(port)/?autotest=1&room=firefox-record&peer=browser",
-                                           profile: try Self.profile(in: tmp), home: tmp)
-            defer { browser.terminate() }
-            let path = out.appendingPathComponent("browser.webm").path
-            _ = try await recorder.waitForLine(timeout: 60) { $0.contains(path) }
-            try await Task.sleep(for: .seconds(5))
-            recorder.interrupt()
-            let context = "record:\n\(recorder.allOutput.suffix(3000))\nreport:\n\(reports.dump)\nfirefox:\n\(browser.allOutput.suffix(1500))"
-            #expect(try await recorder.waitForExit(timeout: 20) == 0, "\(context)")
-            let decoded = try await FFmpegTool.decode(path)
-            #expect(decoded.status == 0 && decoded.standardError.isEmpty, "\(decoded.standardError)\n\(context)")
-            let video = try await FFmpegTool.probe(path, stream: "v:0")
-            let audio = try await FFmpegTool.probe(path, stream: "a:0")
-            #expect(video.frames >= 50, "about 5 s of Firefox's fake camera: \(video.frames) frames\n\(context)")
-            #expect(audio.codecName == "opus" && audio.packets >= 200, "audio packets \(audio.packets)\n\(context)")
-        }
+        try await DemoPageMediaScenarios.recordWritesThePagesCamera(.firefox, room: "firefox-record", recordingTimeout: 60, minimumFrames: 50)
     }
 
     /// Both ends relay-only through coturn (TURN over UDP, time-limited credentials from the
@@ -193,8 +119,7 @@ struct RoomFirefoxTests {
         let input = tmp.appendingPathComponent("relayed.bin")
         try original.write(to: input)
         try await RoomRelayTests.withRelay(transport: "udp", configure: { $0.testReportHandler = { reports.store($0) } }) { port, coturn in
-            let browser = try Self.firefox("http://127.0.0.1:\(port)/?autotest=1&relay=1&room=firefox-relay&peer=browser",
-                                           profile: try Self.profile(in: tmp), home: tmp)
+            let browser = try DemoPageBrowser.firefox.open("http://127.0.0.1:\(port)/?autotest=1&relay=1&room=firefox-relay&peer=browser", tmp)
             defer { browser.terminate() }
             try await waitUntil(60, "the page joined") { reports["browser"] != nil }
             let sender = try PeerProcess("swiftrtc send", executable: binary, arguments: [

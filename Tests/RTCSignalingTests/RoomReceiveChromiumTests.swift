@@ -8,27 +8,16 @@ import Testing
 @Suite("swiftrtc receive with the demo page in Chromium", .serialized, .heavyPeers)
 struct RoomReceiveChromiumTests {
     @Test func theDemoPageSendsAFileToSwiftrtcReceive() async throws {
-        try InteropEnvironment.requirePrivateNamespace()
         let binary = try swiftrtcExecutable()
-        let chromium = try InteropEnvironment.executable("chromium", installHint: "apt-get install chromium")
-        let reports = DemoPageReports()
-        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("swiftrtc-receive-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: tmp) }
-        let output = tmp.appendingPathComponent("from-browser.bin")
-
-        try await withSignalingServer({ config in
-            config.testReportHandler = { reports.store($0) }
-        }) { _, port in
+        try await withDemoPageRoom("receive") { port, reports, directory in
+            let output = directory.appendingPathComponent("from-browser.bin")
             let receiver = try PeerProcess("swiftrtc receive", executable: binary, arguments: [
                 "receive", "--out", output.path, "--signal", "ws://127.0.0.1:\(port)/ws", "--room", "browser-file", "--peer-id", "rx"])
             defer { receiver.terminate() }
             try await receiver.waitForLine(timeout: 30) { $0.contains("joined room browser-file") }
             // The page joins second, offers with its chat and file channels, and (file=1) sends
             // a 1 MiB file whose byte i is (i * 31 + 7) & 0xff.
-            let browser = try PeerProcess("chromium", executable: chromium, arguments:
-                SignalingDemoPageChromiumTests.flags(profile: tmp.appendingPathComponent("profile"))
-                + ["http://127.0.0.1:\(port)/?autotest=1&room=browser-file&peer=browser&file=1"])
+            let browser = try DemoPageBrowser.chromium.open("http://127.0.0.1:\(port)/?autotest=1&room=browser-file&peer=browser&file=1", directory)
             defer { browser.terminate() }
             let status = try await receiver.waitForExit(timeout: 90)
             let context = "receive:\n\(receiver.allOutput.suffix(2000))\nreport:\n\(reports.dump)"
@@ -45,21 +34,11 @@ struct RoomReceiveChromiumTests {
     /// The page answers `swiftrtc send` with the receipt of docs/file-transfer.md, so the
     /// sender exits 0 with the page's SHA-256 confirmed.
     @Test func swiftrtcSendToTheDemoPageIsConfirmed() async throws {
-        try InteropEnvironment.requirePrivateNamespace()
         let binary = try swiftrtcExecutable()
-        let chromium = try InteropEnvironment.executable("chromium", installHint: "apt-get install chromium")
-        let reports = DemoPageReports()
-        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("swiftrtc-send-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: tmp) }
-        let input = tmp.appendingPathComponent("to-browser.bin")
-        try Data((0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 5) }).write(to: input)
-        try await withSignalingServer({ config in
-            config.testReportHandler = { reports.store($0) }
-        }) { _, port in
-            let browser = try PeerProcess("chromium", executable: chromium, arguments:
-                SignalingDemoPageChromiumTests.flags(profile: tmp.appendingPathComponent("profile"))
-                + ["http://127.0.0.1:\(port)/?autotest=1&room=browser-send&peer=browser"])
+        try await withDemoPageRoom("send") { port, reports, directory in
+            let input = directory.appendingPathComponent("to-browser.bin")
+            try Data((0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 5) }).write(to: input)
+            let browser = try DemoPageBrowser.chromium.open("http://127.0.0.1:\(port)/?autotest=1&room=browser-send&peer=browser", directory)
             defer { browser.terminate() }
             try await waitUntil(30, "the page joined") { reports["browser"] != nil }
             let sender = try PeerProcess("swiftrtc send", executable: binary, arguments: [
