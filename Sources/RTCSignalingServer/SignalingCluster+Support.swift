@@ -1,5 +1,6 @@
 import Foundation
 import Metrics
+import NIOConcurrencyHelpers
 import NIOSSL
 import PostgresNIO
 
@@ -10,6 +11,33 @@ extension SignalingCluster {
     static func makeInstanceID() -> String {
         var rng = SystemRandomNumberGenerator()
         return (0..<8).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &rng)) }.joined()
+    }
+
+    /// Runs `operation` in a task of its own and waits for it at most `limit`: true if it
+    /// finished in time, false if not (it is then left to end by itself). For database calls
+    /// that neither cancellation nor a closed connection reliably ends while the server is
+    /// stopped, where a task group would wait for them.
+    static func finishes(within limit: Duration, _ operation: @escaping @Sendable () async -> Void) async -> Bool {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let state = NIOLockedValueBox<(resumed: Bool, timer: Task<Void, Never>?)>((false, nil))
+            let finish: @Sendable (Bool) -> Void = { finished in
+                let first = state.withLockedValue { state -> Bool in
+                    defer { state.resumed = true }
+                    state.timer?.cancel()
+                    return !state.resumed
+                }
+                if first { continuation.resume(returning: finished) }
+            }
+            let timer = Task {
+                guard (try? await Task.sleep(for: limit)) != nil else { return }
+                finish(false)
+            }
+            state.withLockedValue { $0.timer = timer }
+            Task {
+                await operation()
+                finish(true)
+            }
+        }
     }
 
     /// A description of a database error with PostgreSQL's own message (PSQLError hides it

@@ -264,38 +264,62 @@ struct SignalingClusterTests {
         }
     }
 
-    /// Shutdown while the database is frozen: whether the instance has already given it up and
-    /// is reconnecting to it (`afterTheLoss`), or still holds its session (its leave is then
-    /// bounded by the connect timeout), it stops within bounds, not when the database wakes up.
-    ///
-    /// Known bug, still open: with the session held, a shutdown that comes while the heartbeat
-    /// sleeps between queries arms no watchdog, and the session's teardown then seems to wait
-    /// on the frozen server (likely the LISTEN connection's UNLISTEN) until the test's 30 s
-    /// stop limit. Seen once in six loaded runs; marked intermittent until the teardown is
-    /// bounded too.
-    @Test(arguments: [true, false])
-    func shutdownWhileTheDatabaseIsFrozenIsBounded(afterTheLoss: Bool) async throws {
-        if afterTheLoss {
-            try await Self.stopWithAFrozenDatabase(afterTheLoss: true)
-        } else {
-            try await withKnownIssue("shutdown with a live session and a frozen database can wait on the database", isIntermittent: true) {
-                try await Self.stopWithAFrozenDatabase(afterTheLoss: false)
-            }
-        }
+    /// When the database froze, as seen by an instance being shut down.
+    enum FrozenStop: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        /// The instance has given the database up and is reconnecting to it.
+        case afterTheLoss
+        /// The instance still holds its session, and the shutdown comes at once: the session
+        /// ends, and the leave (which the database does not answer) is given the connect timeout.
+        case rightAfterTheFreeze
+        /// The instance still holds its session, and a heartbeat waits on the frozen server
+        /// (every 300 ms; the shutdown comes 1 s after the freeze), its watchdog armed.
+        case duringAHeartbeat
+        /// The instance holds its session and its heartbeat sleeps (60 s interval), so no
+        /// watchdog is armed, while a second client's join waits on the frozen server.
+        case betweenHeartbeats
+
+        var testDescription: String { rawValue }
     }
 
-    static func stopWithAFrozenDatabase(afterTheLoss: Bool) async throws {
+    /// Shutdown while the database is frozen: whether the instance has already given it up and
+    /// is reconnecting to it, or still holds its session, it stops within bounds, not when the
+    /// database wakes up. Queries on a frozen server end neither when their task is cancelled
+    /// nor (PostgresNIO, with the server stopped) always when their connection is closed, so:
+    /// the session's tasks get the connect timeout after shutdown cancels them, then their
+    /// connections are closed; the leave is waited for at most the connect timeout; no leave
+    /// is tried on connections a watchdog has closed. Before, `duringAHeartbeat` and
+    /// `betweenHeartbeats` waited on the database until the test's 30 s stop limit.
+    @Test(arguments: FrozenStop.allCases)
+    func shutdownWhileTheDatabaseIsFrozenIsBounded(_ when: FrozenStop) async throws {
+        try await Self.stopWithAFrozenDatabase(when)
+    }
+
+    static func stopWithAFrozenDatabase(_ when: FrozenStop) async throws {
         try InteropEnvironment.requirePrivateNamespace()
         let database = try await PostgresServer.started()
         defer { database.shutdown() }
         let frozenAt = NIOLockedValueBox(ContinuousClock.now)
+        let latecomer = NIOLockedValueBox<LiveClient?>(nil)
+        defer { if let b = latecomer.withLockedValue({ $0 }) { Task { await b.stop() } } }
         // On failure the deferred shutdown() thaws the database before stopping it.
-        try await withClusterServers(1, database: database) { _, ports in
+        let configure: (inout SignalingServerConfiguration) -> Void = { configuration in
+            if when == .betweenHeartbeats { configuration.cluster?.heartbeatInterval = .seconds(60) }
+        }
+        try await withClusterServers(1, database: database, configure: configure) { _, ports in
             let a = LiveClient(port: ports[0], peer: "a", room: "frozen-stop")
             defer { Task { await a.stop() } }
             try await a.recorder.wait { if case .joined = $0 { true } else { false } }
             try database.freeze()
-            if afterTheLoss {
+            switch when {
+            case .afterTheLoss, .rightAfterTheFreeze: break
+            case .duringAHeartbeat: try await Task.sleep(for: .seconds(1))
+            case .betweenHeartbeats:
+                let b = LiveClient(port: ports[0], peer: "b", room: "frozen-stop")
+                latecomer.withLockedValue { $0 = b }
+                try await b.recorder.wait { if case .connected = $0 { true } else { false } }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            if when == .afterTheLoss {
                 try await a.recorder.wait(timeout: 30, "unavailable") { if case .error(let e) = $0 { e.code == .unavailable } else { false } }
             }
             frozenAt.withLockedValue { $0 = .now }
