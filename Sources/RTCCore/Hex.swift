@@ -2,16 +2,19 @@
 public enum Hex {
     /// Lower-case hex of `bytes`, with `separator` between bytes (none by default).
     public static func encode<C: Sequence>(_ bytes: C, separator: String = "", uppercase: Bool = false) -> String where C.Element == UInt8 {
-        let digits: [Character] = Array(uppercase ? "0123456789ABCDEF" : "0123456789abcdef")
-        var out = ""
+        let digits: StaticString = uppercase ? "0123456789ABCDEF" : "0123456789abcdef"
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.underestimatedCount * (2 + separator.utf8.count))
         var first = true
-        for b in bytes {
-            if !first { out += separator }
-            first = false
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0xf)])
+        digits.withUTF8Buffer { digits in
+            for b in bytes {
+                if !first { out.append(contentsOf: separator.utf8) }
+                first = false
+                out.append(digits[Int(b >> 4)])
+                out.append(digits[Int(b & 0xf)])
+            }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Decodes hex text, ignoring whitespace and `:` separators; `nil` on any other character

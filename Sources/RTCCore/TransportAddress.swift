@@ -19,6 +19,13 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
     /// an optional embedded IPv4 tail). Brackets and zone ids (`%eth0`) are tolerated and dropped.
     /// Returns `nil` for anything else, including host names.
     public init?(_ text: some StringProtocol) {
+        // Dotted-quad IPv4, the common case (every candidate line of every description), read
+        // from the bytes; anything else takes the general path below.
+        var string = String(text)
+        if let v4 = string.withUTF8({ IPAddress.parseDottedQuad($0) }) {
+            self = .v4(v4)
+            return
+        }
         var s = Substring(text)
         if s.hasPrefix("["), s.hasSuffix("]") { s = s.dropFirst().dropLast() }
         if let percent = s.firstIndex(of: "%") { s = s[..<percent] }
@@ -104,6 +111,31 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
             if bestLen < 2 { return hex(0..<8) }
             return hex(0..<bestStart) + "::" + hex((bestStart + bestLen)..<8)
         }
+    }
+
+    /// `a.b.c.d`, each 1–3 decimal digits up to 255; `nil` for anything else.
+    private static func parseDottedQuad(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt32? {
+        var value: UInt32 = 0
+        var octet: UInt32 = 0
+        var digits = 0
+        var dots = 0
+        for b in bytes {
+            if b == UInt8(ascii: ".") {
+                guard digits > 0, dots < 3 else { return nil }
+                value = value << 8 | octet
+                octet = 0
+                digits = 0
+                dots += 1
+            } else if b >= 0x30, b <= 0x39 {
+                digits += 1
+                octet = octet * 10 + UInt32(b - 0x30)
+                guard digits <= 3, octet <= 255 else { return nil }
+            } else {
+                return nil
+            }
+        }
+        guard dots == 3, digits > 0 else { return nil }
+        return value << 8 | octet
     }
 
     private static func parseV4(_ s: Substring) -> UInt32? {

@@ -38,6 +38,9 @@ public struct DTLSCertificate: Sendable {
     public let derBytes: [UInt8]
     /// The private key that signs ServerKeyExchange / CertificateVerify.
     public let privateKey: P256.Signing.PrivateKey
+    /// The SHA-256 fingerprint for the SDP `a=fingerprint` attribute (RFC 8122 §5), hashed
+    /// once: every offer and answer carries it.
+    public let fingerprint: CertificateFingerprint
 
     /// Wraps an existing certificate and key; throws if the certificate's public key is not
     /// the key pair of `privateKey`.
@@ -52,12 +55,14 @@ public struct DTLSCertificate: Sendable {
         }
         self.derBytes = derBytes
         self.privateKey = privateKey
+        self.fingerprint = .sha256(of: derBytes)
     }
 
     /// Wraps a certificate already known to hold `privateKey`'s public key.
     private init(checkedDERBytes derBytes: [UInt8], privateKey: P256.Signing.PrivateKey) {
         self.derBytes = derBytes
         self.privateKey = privateKey
+        self.fingerprint = .sha256(of: derBytes)
     }
 
     /// Loads a PEM certificate and PEM (SEC1 or PKCS#8) P-256 private key, e.g. made by `openssl req`.
@@ -100,9 +105,6 @@ public struct DTLSCertificate: Sendable {
             throw DTLSError.badCertificate("cannot generate certificate: \(error)")
         }
     }
-
-    /// The SHA-256 fingerprint for the SDP `a=fingerprint` attribute (RFC 8122 §5).
-    public var fingerprint: CertificateFingerprint { .sha256(of: derBytes) }
 }
 
 /// A peer's public signing key taken from its certificate.

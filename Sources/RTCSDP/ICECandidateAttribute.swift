@@ -145,7 +145,7 @@ public struct ICECandidateAttribute: Hashable, Sendable, CustomStringConvertible
     init(sdpValue: String) throws(SDPParseError.Reason) {
         // Every candidate token is visible ASCII (RFC 8839 §5.1: ice-char, token, VCHAR, IP or
         // FQDN); control characters would also make a trickled string's line ending ambiguous.
-        guard !sdpValue.utf8.contains(where: { $0 < 0x20 || $0 >= 0x7F }) else {
+        guard !SDPText.containsByte(sdpValue, where: { $0 < 0x20 || $0 >= 0x7F }) else {
             throw .invalidValue(field: "candidate", value: sdpValue)
         }
         let f = SDPText.fields(sdpValue)

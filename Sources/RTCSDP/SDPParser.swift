@@ -7,52 +7,77 @@ extension SDPDocument {
     ///
     /// - Throws: ``SDPParseError`` naming the 1-based line, its text and the reason.
     public init(parsing text: String) throws(SDPParseError) {
-        var lines: [(number: Int, text: String)] = []
-        var number = 0
-        for raw in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false) {
-            number += 1
-            var bytes = raw
-            if bytes.last == 0x0D { bytes = bytes.dropLast() }
-            if bytes.isEmpty { continue }
-            lines.append((number, String(decoding: bytes, as: UTF8.self)))
-        }
-        self = try SDPParser(lines: lines, lastLine: max(number, 1)).parse()
+        self = try SDPParser(text).parse()
     }
 }
 
 /// The line-by-line state machine behind ``SDPDocument/init(parsing:)``.
 struct SDPParser {
-    let lines: [(number: Int, text: String)]
-    let lastLine: Int
-
-    init(lines: [(number: Int, text: String)], lastLine: Int) {
-        self.lines = lines
-        self.lastLine = lastLine
+    /// One non-empty line: its 1-based number, where it lies in the text (bytes, without its
+    /// line ending), and its type and value once split.
+    struct Line {
+        let number: Int
+        let range: Range<Int>
+        let type: UInt8
+        let value: String
     }
 
-    /// Splits `x=value`; throws `notTypeValue` or `unknownLineType`.
-    static func split(_ text: String) throws(SDPParseError.Reason) -> (type: UInt8, value: String) {
-        let u = text.utf8
-        guard u.count >= 2, u[u.index(after: u.startIndex)] == UInt8(ascii: "=") else { throw .notTypeValue }
-        let type = u[u.startIndex]
-        guard "vosiuepcbtrzkam".utf8.contains(type) else {
-            throw .unknownLineType(String(decoding: [type], as: UTF8.self))
+    private let text: String
+    private let lines: [Line]
+    private let lastLine: Int
+    /// The first line that is not `x=value` with a known type, if any (reported by `parse`).
+    private let malformed: (index: Int, reason: SDPParseError.Reason)?
+
+    /// Splits `text` into lines (CRLF or LF; blank lines skipped) and each line into its type
+    /// and value, in one pass over the contiguous UTF-8.
+    init(_ text: String) {
+        var text = text
+        var lines: [Line] = []
+        var malformed: (index: Int, reason: SDPParseError.Reason)?
+        var number = 0
+        text.withUTF8 { bytes in
+            var start = 0
+            for i in 0...bytes.count where i == bytes.count || bytes[i] == 0x0A {
+                number += 1
+                var end = i
+                if end > start, bytes[end - 1] == 0x0D { end -= 1 }
+                defer { start = i + 1 }
+                guard end > start else { continue }
+                let type = bytes[start]
+                var value = ""
+                if malformed == nil {
+                    if end - start < 2 || bytes[start + 1] != UInt8(ascii: "=") {
+                        malformed = (lines.count, .notTypeValue)
+                    } else if !SDPParser.lineTypes.contains(type) {
+                        malformed = (lines.count, .unknownLineType(String(decoding: [type], as: UTF8.self)))
+                    } else {
+                        value = String(decoding: UnsafeBufferPointer(rebasing: bytes[(start + 2)..<end]), as: UTF8.self)
+                    }
+                }
+                lines.append(Line(number: number, range: start..<end, type: type, value: value))
+            }
         }
-        return (type, String(decoding: u.dropFirst(2), as: UTF8.self))
+        self.text = text
+        self.lines = lines
+        self.lastLine = max(number, 1)
+        self.malformed = malformed
     }
+
+    /// The line types of RFC 8866 §5.
+    static let lineTypes: [UInt8] = Array("vosiuepcbtrzkam".utf8)
 
     func error(_ reason: SDPParseError.Reason, at i: Int) -> SDPParseError {
-        if i < lines.count { return SDPParseError(line: lines[i].number, text: lines[i].text, reason: reason) }
+        if i < lines.count {
+            let lineText = String(decoding: Array(text.utf8)[lines[i].range], as: UTF8.self)
+            return SDPParseError(line: lines[i].number, text: lineText, reason: reason)
+        }
         return SDPParseError(line: lastLine, text: "", reason: reason)
     }
 
     func parse() throws(SDPParseError) -> SDPDocument {
         guard !lines.isEmpty else { throw SDPParseError(line: 1, text: "", reason: .empty) }
-        var parsed: [(type: UInt8, value: String)] = []
-        parsed.reserveCapacity(lines.count)
-        for i in lines.indices {
-            do { parsed.append(try SDPParser.split(lines[i].text)) } catch { throw self.error(error, at: i) }
-        }
+        if let malformed { throw error(malformed.reason, at: malformed.index) }
+        let parsed = lines
         var i = 0
         func expect(_ type: Character, _ reason: SDPParseError.Reason) throws(SDPParseError) -> String {
             guard i < parsed.count, parsed[i].type == type.asciiValue! else { throw self.error(reason, at: i) }
@@ -70,7 +95,7 @@ struct SDPParser {
 
             // Session-level lines up to the first m=.
             while i < parsed.count, parsed[i].type != UInt8(ascii: "m") {
-                let (type, value) = parsed[i]
+                let type = parsed[i].type, value = parsed[i].value
                 do throws(SDPParseError.Reason) {
                     switch type {
                     case UInt8(ascii: "i") where session.sessionInformation == nil: session.sessionInformation = value
@@ -99,7 +124,7 @@ struct SDPParser {
                 do { media = try SDPParser.media(parsed[i].value) } catch { throw self.error(error, at: i) }
                 i += 1
                 while i < parsed.count, parsed[i].type != UInt8(ascii: "m") {
-                    let (type, value) = parsed[i]
+                    let type = parsed[i].type, value = parsed[i].value
                     do throws(SDPParseError.Reason) {
                         switch type {
                         case UInt8(ascii: "i") where media.title == nil: media.title = value

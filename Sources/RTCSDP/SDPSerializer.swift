@@ -2,49 +2,57 @@ extension SDPDocument {
     /// The description as SDP text (RFC 8866 §5): lines in the order §5 requires, each ending
     /// in CRLF. Parsing the result gives back an equal value.
     public func serialized() -> String {
-        var out = ""
-        out.reserveCapacity(1024 + media.count * 1024)
-        func line(_ type: String, _ value: String) {
-            out += type
-            out += "="
-            out += value
-            out += "\r\n"
+        var w = SDPWriter(capacity: 512 + media.count * 768)
+        w.line(UInt8(ascii: "v")) { $0.number(UInt64(version)) }
+        w.line(UInt8(ascii: "o")) { w in
+            w.write(origin.username); w.byte(0x20)
+            w.number(origin.sessionID); w.byte(0x20)
+            w.number(origin.sessionVersion); w.byte(0x20)
+            w.write(origin.networkType); w.byte(0x20)
+            w.write(origin.addressType); w.byte(0x20)
+            w.write(origin.address)
         }
-        line("v", String(version))
-        line("o", "\(origin.username) \(origin.sessionID) \(origin.sessionVersion) \(origin.networkType) \(origin.addressType) \(origin.address)")
-        line("s", sessionName)
-        if let sessionInformation { line("i", sessionInformation) }
-        if let uri { line("u", uri) }
-        for e in emails { line("e", e) }
-        for p in phones { line("p", p) }
-        if let connection { line("c", connection.sdpValue) }
-        for b in bandwidths { line("b", b.sdpValue) }
+        w.line(UInt8(ascii: "s"), sessionName)
+        if let sessionInformation { w.line(UInt8(ascii: "i"), sessionInformation) }
+        if let uri { w.line(UInt8(ascii: "u"), uri) }
+        for e in emails { w.line(UInt8(ascii: "e"), e) }
+        for p in phones { w.line(UInt8(ascii: "p"), p) }
+        if let connection { w.line(UInt8(ascii: "c")) { connection.write(to: &$0) } }
+        for b in bandwidths { w.line(UInt8(ascii: "b"), b.sdpValue) }
         for t in timing {
-            line("t", "\(t.start) \(t.stop)")
-            for r in t.repeats { line("r", r) }
+            w.line(UInt8(ascii: "t")) { w in
+                w.number(t.start); w.byte(0x20); w.number(t.stop)
+            }
+            for r in t.repeats { w.line(UInt8(ascii: "r"), r) }
         }
-        if let timeZones { line("z", timeZones) }
-        if let encryptionKey { line("k", encryptionKey) }
-        for a in attributes { line("a", a.sdpLine) }
+        if let timeZones { w.line(UInt8(ascii: "z"), timeZones) }
+        if let encryptionKey { w.line(UInt8(ascii: "k"), encryptionKey) }
+        for a in attributes { w.line(UInt8(ascii: "a")) { a.write(to: &$0) } }
         for m in media {
-            var mline = m.kind + " " + String(m.port)
-            if let portCount = m.portCount { mline += "/" + String(portCount) }
-            mline += " " + m.proto
-            for f in m.formats { mline += " " + f }
-            line("m", mline)
-            if let title = m.title { line("i", title) }
-            for c in m.connections { line("c", c.sdpValue) }
-            for b in m.bandwidths { line("b", b.sdpValue) }
-            if let key = m.encryptionKey { line("k", key) }
-            for a in m.attributes { line("a", a.sdpLine) }
+            w.line(UInt8(ascii: "m")) { w in
+                w.write(m.kind); w.byte(0x20)
+                w.number(m.port)
+                if let portCount = m.portCount { w.byte(UInt8(ascii: "/")); w.number(portCount) }
+                w.byte(0x20); w.write(m.proto)
+                for f in m.formats { w.byte(0x20); w.write(f) }
+            }
+            if let title = m.title { w.line(UInt8(ascii: "i"), title) }
+            for c in m.connections { w.line(UInt8(ascii: "c")) { c.write(to: &$0) } }
+            for b in m.bandwidths { w.line(UInt8(ascii: "b"), b.sdpValue) }
+            if let key = m.encryptionKey { w.line(UInt8(ascii: "k"), key) }
+            for a in m.attributes { w.line(UInt8(ascii: "a")) { a.write(to: &$0) } }
         }
-        return out
+        return w.text
     }
 }
 
 extension Connection {
     /// The text after `c=`.
     public var sdpValue: String { "\(networkType) \(addressType) \(address)" }
+
+    func write(to w: inout SDPWriter) {
+        w.write(networkType); w.byte(0x20); w.write(addressType); w.byte(0x20); w.write(address)
+    }
 }
 
 extension Bandwidth {

@@ -5,30 +5,45 @@ enum SDPText {
 
     /// Space-separated fields, empty ones dropped.
     static func fields(_ s: String) -> [String] {
-        split(s, on: space).filter { !$0.isEmpty }
+        pieces(s, on: space, keepingEmpty: false)
     }
 
     /// All pieces between `byte`s, empty ones kept.
     static func split(_ s: String, on byte: UInt8) -> [String] {
-        var out: [String] = []
-        var start = s.utf8.startIndex
-        var i = start
-        while i != s.utf8.endIndex {
-            if s.utf8[i] == byte {
-                out.append(String(decoding: s.utf8[start..<i], as: UTF8.self))
-                start = s.utf8.index(after: i)
+        pieces(s, on: byte, keepingEmpty: true)
+    }
+
+    /// The pieces of `s` between `byte`s, read from its contiguous UTF-8 (a native string's
+    /// storage; generic `UTF8View` indexing cost more than the rest of parsing an SDP line).
+    static func pieces(_ s: String, on byte: UInt8, keepingEmpty: Bool) -> [String] {
+        var s = s
+        return s.withUTF8 { bytes in
+            var out: [String] = []
+            var start = 0
+            for i in 0...bytes.count where i == bytes.count || bytes[i] == byte {
+                if keepingEmpty || i > start {
+                    out.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self))
+                }
+                start = i + 1
             }
-            i = s.utf8.index(after: i)
+            return out
         }
-        out.append(String(decoding: s.utf8[start..<s.utf8.endIndex], as: UTF8.self))
-        return out
     }
 
     /// The text before and after the first `byte`, or `nil` when there is none.
     static func splitFirst(_ s: String, on byte: UInt8) -> (String, String)? {
-        guard let i = s.utf8.firstIndex(of: byte) else { return nil }
-        return (String(decoding: s.utf8[..<i], as: UTF8.self),
-                String(decoding: s.utf8[s.utf8.index(after: i)...], as: UTF8.self))
+        var s = s
+        return s.withUTF8 { bytes in
+            guard let i = bytes.firstIndex(of: byte) else { return nil }
+            return (String(decoding: UnsafeBufferPointer(rebasing: bytes[..<i]), as: UTF8.self),
+                    String(decoding: UnsafeBufferPointer(rebasing: bytes[(i + 1)...]), as: UTF8.self))
+        }
+    }
+
+    /// Whether any byte of `s` satisfies `predicate`.
+    static func containsByte(_ s: String, where predicate: (UInt8) -> Bool) -> Bool {
+        var s = s
+        return s.withUTF8 { $0.contains(where: predicate) }
     }
 
     /// A strictly decimal unsigned number (digits only, no sign), `nil` on overflow.

@@ -263,6 +263,11 @@ struct Benchmark {
             try OpenCoreBenchmark.run(runs: args.count > 2 ? Int(args[2]) ?? 200 : 200)
             return
         }
+        // `swiftrtc-bench jsep-core [RUNS]`: each JSEP call's CPU cost, two sessions in memory.
+        if args.count > 1, args[1] == "jsep-core" {
+            try JSEPCoreBenchmark.run(runs: args.count > 2 ? Int(args[2]) ?? 500 : 500)
+            return
+        }
         // `swiftrtc-bench media-recv|media-send …`: the media benchmark (scripts/bench-media.sh).
         if args.count > 1, args[1] == "media-recv" || args[1] == "media-send" {
             try await MediaBenchmark.run(args)

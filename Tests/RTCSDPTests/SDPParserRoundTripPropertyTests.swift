@@ -32,7 +32,7 @@ import Testing
     }
 
     static func attribute(_ rng: inout SeededRandom, mids: [String]) -> Attribute {
-        switch rng.next() % 16 {
+        switch rng.next() % 18 {
         case 0: return .iceUfrag(iceChars(&rng, count: 4 + Int(rng.next() % 8)))
         case 1: return .icePwd(iceChars(&rng, count: 22 + Int(rng.next() % 10)))
         case 2: return .iceOptions(rng.next() % 2 == 0 ? ["trickle"] : ["trickle", token(&rng)])
@@ -48,6 +48,20 @@ import Testing
         case 11: return .extensionMap(ExtensionMap(id: UInt16(1 + rng.next() % 14), uri: "urn:ietf:params:rtp-hdrext:" + token(&rng)))
         case 12: return .mid(token(&rng, maxLength: 4))
         case 13: return .other(name: "x-" + token(&rng), value: nil)
+        case 14, 15:
+            let related = rng.next() % 2 == 0
+            func maybe<T>(_ value: T) -> T? { rng.next() % 2 == 0 ? value : nil }
+            return .candidate(ICECandidateAttribute(
+                foundation: iceChars(&rng, count: 1 + Int(rng.next() % 10)), component: UInt32(1 + rng.next() % 256),
+                transport: pick(["udp", "UDP", "tcp"], &rng), priority: UInt32(truncatingIfNeeded: rng.next()),
+                address: pick([ipv4(&rng), "2001:db8::" + String(rng.next() % 65536, radix: 16), iceChars(&rng, count: 8) + ".local"], &rng),
+                port: UInt16(truncatingIfNeeded: rng.next()),
+                type: pick([.host, .serverReflexive, .peerReflexive, .relay, .other("x" + token(&rng, maxLength: 4))], &rng),
+                relatedAddress: related ? ipv4(&rng) : nil, relatedPort: related ? UInt16(truncatingIfNeeded: rng.next()) : nil,
+                tcpType: maybe(pick([.active, .passive, .so], &rng)), generation: maybe(UInt32(truncatingIfNeeded: rng.next())),
+                ufrag: maybe(iceChars(&rng, count: 4)), networkID: maybe(UInt32(rng.next() % 10)),
+                networkCost: maybe(UInt32(rng.next() % 1000)),
+                extensions: rng.next() % 3 == 0 ? [.init(name: "x-" + token(&rng, maxLength: 5), value: token(&rng, maxLength: 6))] : []))
         default: return .other(name: "x-" + token(&rng), value: text(&rng))
         }
     }
@@ -89,6 +103,12 @@ import Testing
             let parsed = try SDPDocument(parsing: text)
             #expect(parsed == description, "\(text)")
             #expect(parsed.serialized() == text)
+            // The serializer writes the common attributes straight into bytes, not through
+            // `sdpLine`: the text must be the same either way.
+            let lines = Set(text.split(whereSeparator: \.isNewline).map(String.init))
+            for attribute in description.attributes + description.media.flatMap(\.attributes) {
+                #expect(lines.contains("a=" + attribute.sdpLine), "\(attribute)")
+            }
         }
     }
 
