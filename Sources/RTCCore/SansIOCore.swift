@@ -48,9 +48,19 @@ public protocol DatagramCore: SansIOCore where Input == ReceivedDatagram, Output
     /// `remote` (TURN over TCP/TLS) could not be opened, failed or closed, at `now`; `reason`
     /// is the edge's explanation. Cores that send nothing `viaStream` ignore it (the default).
     mutating func streamClosed(local: TransportAddress, remote: TransportAddress, reason: String, now: NIODeadline)
+    /// Runs work the core put off so that what it had queued could leave first: a costly step
+    /// whose result could not be sent yet anyway (the session's reply to a ClientHello that came
+    /// before ICE had a pair) is done while the queued datagrams (its checks) are on the wire.
+    /// An edge calls it after writing the transmits; the core also runs it itself before its
+    /// next input or timeout, so an edge that never calls it changes only timing. Returns
+    /// whether there was any. Cores with nothing to put off return `false` (the default).
+    mutating func runDeferredWork(now: NIODeadline) -> Bool
 }
 
 extension DatagramCore {
     /// Ignores it: the core sends nothing over a stream.
     public mutating func streamClosed(local: TransportAddress, remote: TransportAddress, reason: String, now: NIODeadline) {}
+
+    /// Nothing is put off.
+    public mutating func runDeferredWork(now: NIODeadline) -> Bool { false }
 }

@@ -127,6 +127,10 @@ struct DTLSClientHandshake: DTLSHandshake {
         }
     }
 
+    mutating func prepareKeyShare() {
+        context.prepareX25519()
+    }
+
     private mutating func processServerKeyExchange(_ body: [UInt8]) throws {
         let ske = try DTLSServerKeyExchange(parsing: body)
         guard let g = DTLSNamedGroup(rawValue: ske.namedGroup), context.configuration.groups.contains(g) else { throw DTLSError.noSharedGroup }

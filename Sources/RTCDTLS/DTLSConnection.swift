@@ -179,6 +179,18 @@ public struct DTLSConnection: SansIOCore {
         records.finishDatagram()
     }
 
+    /// Client, while it waits for the server's flight: makes the X25519 key pair of its
+    /// ClientKeyExchange now, so the reply to that flight costs one key generation less (every
+    /// peer seen picks X25519 when offered). Optional: without it the key is made when needed;
+    /// a server, or a client past that point, does nothing. A key made ahead is used once.
+    public mutating func prepareKeyShare() {
+        guard role == .client, state == .handshaking, !heardFromPeer else { return }
+        handshake.prepareKeyShare()
+    }
+
+    /// The public half of the key share made by ``prepareKeyShare()`` and not yet used (tests).
+    var preparedKeySharePublicBytes: [UInt8]? { handshake.context.preparedX25519?.publicBytes }
+
     /// `true` when `send(applicationData:now:)` accepts data: once connected, and for a client
     /// with ``DTLSConfiguration/sendsEarlyApplicationData`` already once its Finished went out
     /// (False Start, RFC 7918: the keys are known and the server was authenticated; only its

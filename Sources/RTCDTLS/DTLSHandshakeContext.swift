@@ -39,6 +39,13 @@ protocol DTLSHandshake {
     mutating func changeCipherSpecReceived()
     /// Processes one reassembled handshake message with sequence number `seq`.
     mutating func process(_ type: DTLSHandshakeType, seq: UInt16, body: [UInt8], now: NIODeadline) throws -> [DTLSHandshakeAction]
+    /// Client: makes the X25519 key share of the ClientKeyExchange ahead (see
+    /// ``DTLSConnection/prepareKeyShare()``). A server does nothing.
+    mutating func prepareKeyShare()
+}
+
+extension DTLSHandshake {
+    mutating func prepareKeyShare() {}
 }
 
 /// What the client and server handshakes share: the negotiated parameters, the transcript,
@@ -55,6 +62,9 @@ struct DTLSHandshakeContext {
     var srtpProfile: SRTPProtectionProfile?
     var useExtendedMasterSecret = false
     var ephemeral: EphemeralKey?
+    /// An X25519 key pair made ahead by a client waiting for the server's flight; taken (once)
+    /// by `makeEphemeral` if the server picks X25519.
+    var preparedX25519: EphemeralKey?
     var peerPublicKey: [UInt8] = []
     var peerKey: DTLSPeerKey?
     var peerCertificate: [UInt8]?
@@ -73,7 +83,20 @@ struct DTLSHandshakeContext {
     mutating func makeRandom() -> [UInt8] { rng.bytes(32) }
 
     /// A fresh ephemeral key pair of `group`.
-    mutating func makeEphemeral(_ group: DTLSNamedGroup) -> EphemeralKey { EphemeralKey(group: group, rng: &rng) }
+    mutating func makeEphemeral(_ group: DTLSNamedGroup) -> EphemeralKey {
+        if group == .x25519, let prepared = preparedX25519 {
+            preparedX25519 = nil
+            return prepared
+        }
+        return EphemeralKey(group: group, rng: &rng)
+    }
+
+    /// Makes ``preparedX25519`` unless there is one, the key exchange is done, or X25519 is
+    /// not offered.
+    mutating func prepareX25519() {
+        guard ephemeral == nil, preparedX25519 == nil, configuration.groups.contains(.x25519) else { return }
+        preparedX25519 = EphemeralKey(group: .x25519, rng: &rng)
+    }
 
     /// Adds a whole message (with its DTLS header, as unfragmented) to the transcript.
     mutating func appendTranscript(type: UInt8, seq: UInt16, body: [UInt8]) {

@@ -36,8 +36,11 @@ extension RTCSession {
             dtlsConfiguration.cookieExchange = false
             dtls = DTLSConnection(role: role, configuration: dtlsConfiguration, rng: RTCSession.child(of: &rng))
             dtlsPhase = .created
-            for datagram in earlyDTLS { dtls!.handle(datagram, now: now) }
-            earlyDTLS.removeAll()
+            // A ClientHello that came before our answer: with no valid pair yet, the reply
+            // could not leave before our first check succeeds anyway. Making it (key share and
+            // signature) is left for runDeferredWork, so that the checks this call queues go
+            // out first and the flight is made while they are on the wire.
+            if ice.canSendApplicationData { handleEarlyDTLS(now: now) }
         }
         // On a valid pair already, before selection (RFC 8445 §12.1): the answerer's first
         // check usually succeeds before its answer even reaches the offerer, so the handshake
@@ -46,7 +49,31 @@ extension RTCSession {
             dtlsPhase = .handshaking
             clientHelloBeforeSelection = ice.selectedPair == nil
             dtls!.startHandshake(now: now)
+            keySharePending = true  // made by runDeferredWork, once the ClientHello is out
         }
+    }
+
+    /// Hands the DTLS datagrams kept from before the connection existed to it, in order.
+    mutating func handleEarlyDTLS(now: NIODeadline) {
+        guard !earlyDTLS.isEmpty, dtlsPhase != .waiting else { return }
+        for datagram in earlyDTLS { dtls?.handle(datagram, now: now) }
+        earlyDTLS.removeAll()
+    }
+
+    /// Runs the work put off by ``startTransportIfReady(now:)`` (the early ClientHello's reply),
+    /// once the edge has written what was queued; ``handle(_:now:)`` and
+    /// ``handleTimeout(now:)`` run it first too, so it is never left behind.
+    /// The DTLS client's key share is made there too, once its ClientHello is out.
+    public mutating func runDeferredWork(now: NIODeadline) -> Bool {
+        guard !isClosed else { return false }
+        if keySharePending {
+            keySharePending = false
+            dtls?.prepareKeyShare()
+        }
+        guard !earlyDTLS.isEmpty, dtlsPhase != .waiting else { return false }
+        handleEarlyDTLS(now: now)
+        pump(now: now)
+        return true
     }
 
     /// Moves data between the layers until none has anything left to say.

@@ -80,6 +80,8 @@ public struct RTCSession: DatagramCore {
     /// us): handled as soon as the connection is created, instead of waiting for the peer's
     /// retransmission. At most ``earlyDTLSLimit``.
     var earlyDTLS: [ByteBuffer] = []
+    /// The DTLS client's key share is to be made ahead (``runDeferredWork(now:)``).
+    var keySharePending = false
     static let earlyDTLSLimit = 8
     /// Our ClientHello went out before ICE selected a pair: on selection it is sent again if
     /// the server has not answered (a peer may drop DTLS that comes before its own ICE is done).
@@ -379,6 +381,7 @@ public struct RTCSession: DatagramCore {
     /// Feeds a datagram that arrived on one of our sockets.
     public mutating func handle(_ datagram: ReceivedDatagram, now: NIODeadline) {
         guard !isClosed else { return }
+        if !earlyDTLS.isEmpty, dtlsPhase != .waiting { handleEarlyDTLS(now: now) }
         statistics.datagramsReceived += 1
         statistics.bytesReceived += datagram.payload.readableBytes
         // TURN: the server's responses stay in ICE; what a peer sent through the relay comes
@@ -413,6 +416,7 @@ public struct RTCSession: DatagramCore {
     /// Runs whatever timers are due.
     public mutating func handleTimeout(now: NIODeadline) {
         guard !isClosed else { return }
+        if !earlyDTLS.isEmpty, dtlsPhase != .waiting { handleEarlyDTLS(now: now) }
         ice.handleTimeout(now: now)
         dtls?.handleTimeout(now: now)
         channels.handleTimeout(now: now)

@@ -220,6 +220,12 @@ public final class UDPDriver<Core: DatagramCore> {
         drainEvents()
         writeTransmits()
         flushSockets()
+        // What the core put off until the datagrams above were out (DatagramCore.runDeferredWork).
+        if core.runDeferredWork(now: .now()) {
+            drainEvents()
+            writeTransmits()
+            flushSockets()
+        }
         rescheduleTimer()
     }
 

@@ -69,6 +69,24 @@ import Testing
         #expect(nominated)
     }
 
+    /// Answering the kept ClientHello (a key share and a signature) is left out of
+    /// `setRemoteDescription`: the reply cannot leave before A's own check succeeds anyway, so
+    /// the edge first writes the check that call queued, then runs `runDeferredWork`, which
+    /// makes the flight while the check is on the wire. Once: a second call has nothing to do.
+    /// The channel still opens 6 one-way delays after the answer.
+    @Test func theKeptClientHelloIsAnsweredAsDeferredWork() throws {
+        var pair = try SessionPair(conditions: LinkConditions(delay: Self.delay))
+        let answer = try Self.negotiateWithSlowSignaling(&pair, signalingDelay: .milliseconds(100))
+        let (first, second) = try pair.withA { a, now in
+            try a.setRemoteDescription(answer, now: now)
+            return (a.runDeferredWork(now: now), a.runDeferredWork(now: now))
+        }
+        #expect(first, "the ClientHello was left for the deferred work")
+        #expect(!second)
+        let trips = try Self.tripsUntilAOpens(&pair, within: .seconds(10))
+        #expect(trips <= 6.5, "opened \(trips) one-way delays after the answer")
+    }
+
     /// A peer that drops DTLS before its own ICE is done (as some stacks do) loses the early
     /// ClientHello: B sends it again shortly after the pair is selected, not after the 1 s
     /// retransmission timeout.
