@@ -179,12 +179,22 @@ struct DTLSRecordLayer {
         finishDatagram()
     }
 
-    /// Protects application data (RFC 5246 §10) as one epoch-1 record in a datagram of its own.
+    /// Protects application data (RFC 5246 §10) as one epoch-1 record in a datagram of its own,
+    /// or, right behind a handshake flight still queued, in that flight's last datagram when it
+    /// fits (RFC 6347 §4.1.1 lets a datagram hold several records): the server's Finished and
+    /// SCTP's INIT-ACK, the client's flight and the INIT it sends in False Start, leave in one
+    /// write and wake the peer once.
     mutating func writeApplicationData(_ data: ByteBuffer) throws {
         guard let protection = writeProtection else { throw DTLSError.notConnected }
         let count = data.readableBytes
         guard count <= 16384 else { throw DTLSError.recordTooLarge(count) }
         finishDatagram()
+        if datagramHead < datagrams.count, let last = datagrams.last,
+           last.readableBytes + DTLSRecord.headerLength + count + protection.suite.recordOverhead <= mtu,
+           let type = last.getInteger(at: last.readerIndex, as: UInt8.self),
+           type == DTLSContentType.handshake.rawValue || type == DTLSContentType.changeCipherSpec.rawValue {
+            current = datagrams.removeLast()
+        }
         let seq = writeSequence[1]
         writeSequence[1] &+= 1
         writeHeader(type: DTLSContentType.applicationData.rawValue, epoch: 1, seq: seq, length: count + protection.suite.recordOverhead)

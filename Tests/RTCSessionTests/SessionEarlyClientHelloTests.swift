@@ -130,17 +130,34 @@ import Testing
 /// drops it: the client sends it again shortly after its handshake completes, not after
 /// T1-init (1 s). Virtual time, 10 ms one way.
 @Suite struct SessionEarlyINITTests {
+    /// `payload`'s DTLS records without the application-data ones (content type 23), or `nil`
+    /// when it holds none.
+    static func withoutApplicationData(_ payload: ByteBuffer) -> ByteBuffer? {
+        var kept = ByteBuffer()
+        var offset = payload.readerIndex
+        var removed = false
+        while let type = payload.getInteger(at: offset, as: UInt8.self),
+              let length = payload.getInteger(at: offset + 11, as: UInt16.self),
+              let record = payload.getSlice(at: offset, length: 13 + Int(length)) {
+            if type == 23 { removed = true } else { kept.writeImmutableBuffer(record) }
+            offset += 13 + Int(length)
+        }
+        return removed ? kept : nil
+    }
+
     @Test func anEarlyINITThePeerDroppedGoesAgainSoonAfterTheHandshake() throws {
         var pair = try SessionPair(conditions: LinkConditions(delay: SessionEarlyClientHelloTests.delay))
         final class Dropped: @unchecked Sendable { var count = 0 }
         let dropped = Dropped()
-        // B's first DTLS application-data datagram is its early INIT: lose it, as a server that
-        // reads no data before its handshake is over would.
-        pair.link.dropIf = { carried, _ in
-            guard dropped.count == 0, case .fromB(let t) = carried,
-                  t.payload.getInteger(at: t.payload.readerIndex, as: UInt8.self) == 23 else { return false }
+        // B's first DTLS application-data record is its early INIT (in the datagram of its
+        // Finished): lose that record, as a server that reads no data before its handshake is
+        // over would, and keep the rest of the datagram.
+        pair.link.rewrite = { carried, _ in
+            guard dropped.count == 0, case .fromB(var t) = carried,
+                  let kept = Self.withoutApplicationData(t.payload) else { return carried }
             dropped.count += 1
-            return true
+            t.payload = kept
+            return .fromB(t)
         }
         let answer = try SessionEarlyClientHelloTests.negotiateWithSlowSignaling(&pair, signalingDelay: .milliseconds(100))
         try pair.withA { a, now in try a.setRemoteDescription(answer, now: now) }

@@ -56,6 +56,9 @@ public struct SimulatedLink<Packet> {
     /// Drops the datagrams it returns `true` for (given each with its sender), before the
     /// conditions apply; counted in `dropped`. For a peer that ignores some packets.
     public var dropIf: ((Packet, LinkSide) -> Bool)?
+    /// Rewrites each datagram (given with its sender) before `dropIf` and the conditions
+    /// apply: for a peer that ignores part of a datagram (one record of several).
+    public var rewrite: ((Packet, LinkSide) -> Packet)?
     private var rng: SeededRandom
     private var inFlight: [InFlight] = []
     private var counter: UInt64 = 0
@@ -82,6 +85,7 @@ public struct SimulatedLink<Packet> {
     /// Puts a datagram of `size` bytes on the link, sent from `from` at `now`.
     public mutating func send(_ packet: Packet, size: Int, from: LinkSide, now: NIODeadline) {
         sent += 1
+        let packet = rewrite.map { $0(packet, from) } ?? packet
         if let mtu = conditions.mtu, size > mtu { droppedOversize += 1; return }
         if let dropIf, dropIf(packet, from) { dropped += 1; return }
         if chance(conditions.loss) { dropped += 1; return }
