@@ -230,20 +230,18 @@ public struct ICECandidateAttribute: Hashable, Sendable, CustomStringConvertible
     /// The text after `a=candidate:`. Known extensions are written in a fixed order
     /// (raddr, rport, tcptype, generation, ufrag, network-id, network-cost), then the others.
     public var sdpValue: String {
-        var s = "\(foundation) \(component) \(transport) \(priority) \(address) \(port) typ \(type.token)"
-        if let relatedAddress { s += " raddr " + relatedAddress }
-        if let relatedPort { s += " rport \(relatedPort)" }
-        if let tcpType { s += " tcptype " + tcpType.rawValue }
-        if let generation { s += " generation \(generation)" }
-        if let ufrag { s += " ufrag " + ufrag }
-        if let networkID { s += " network-id \(networkID)" }
-        if let networkCost { s += " network-cost \(networkCost)" }
-        for e in extensions { s += " " + e.name + " " + e.value }
-        return s
+        var w = SDPWriter(capacity: 96)
+        write(to: &w)
+        return w.text
     }
 
     /// The trickle form `candidate:…` (as in `RTCIceCandidate.candidate`, RFC 8840 §4.1).
-    public var candidateString: String { "candidate:" + sdpValue }
+    public var candidateString: String {
+        var w = SDPWriter(capacity: 106)
+        w.write("candidate:" as StaticString)
+        write(to: &w)
+        return w.text
+    }
 
     /// Same as ``candidateString``.
     public var description: String { candidateString }

@@ -81,10 +81,15 @@ extension RTCSession {
     /// The mid that names the BUNDLE transport (the first m-section in use of the local
     /// description, else of the remote offer): the `sdpMid` our candidates belong to.
     public var transportMid: String {
-        for document in [localSDP, remoteSDP] {
-            if let document, let index = transportMediaIndex(in: document), let mid = document.media[index].mid { return mid }
-        }
-        return mid
+        Self.transportMid(local: localSDP, remote: remoteSDP, fallback: mid)
+    }
+
+    /// ``transportMid`` from its parts: a mutating method that reads the computed property
+    /// made a copy of the whole session for the call.
+    static func transportMid(local: SDPDocument?, remote: SDPDocument?, fallback: String) -> String {
+        if let local, let index = transportMediaIndex(in: local), let mid = local.media[index].mid { return mid }
+        if let remote, let index = transportMediaIndex(in: remote), let mid = remote.media[index].mid { return mid }
+        return fallback
     }
 
     func transportParameters(setup: SetupRole, credentials: ICECredentials) -> TransportParameters {
@@ -162,6 +167,11 @@ extension RTCSession {
     /// The m-section that carries the BUNDLE transport's ICE and DTLS attributes: the first
     /// one in use (port not 0, or bundle-only).
     func transportMediaIndex(in description: SDPDocument) -> Int? {
+        Self.transportMediaIndex(in: description)
+    }
+
+    /// ``transportMediaIndex(in:)`` without the session (a static call copies nothing).
+    static func transportMediaIndex(in description: SDPDocument) -> Int? {
         description.media.firstIndex { $0.port != 0 || $0.attributes.contains(.other(name: "bundle-only", value: nil)) }
     }
 }

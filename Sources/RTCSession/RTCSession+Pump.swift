@@ -132,8 +132,12 @@ extension RTCSession {
     private mutating func handleICE(_ event: ICEEvent, now: NIODeadline) {
         switch event {
         case .candidateGathered(let candidate):
-            events.append(.ice(.localCandidate(ICECandidateInit(candidate: candidate.sdpAttributeValue, sdpMid: transportMid, sdpMLineIndex: 0,
-                                                                usernameFragment: ice.localCredentials.ufrag))))
+            // From the stored parts: calling the computed `transportMid` here copied the
+            // whole session once per candidate.
+            let mid = Self.transportMid(local: localSDP, remote: remoteSDP, fallback: self.mid)
+            let ufrag = ice.localCredentials.ufrag
+            let found = ICECandidateInit(candidate: candidate.sdpAttributeValue, sdpMid: mid, sdpMLineIndex: 0, usernameFragment: ufrag)
+            events.append(.ice(.localCandidate(found)))
         case .gatheringStateChanged(let state):
             events.append(.ice(.gatheringStateChanged(state)))
         case .connectionStateChanged(let state):
