@@ -13,10 +13,22 @@ extension JSEP {
     /// Descriptions that cannot be read count as needing negotiation.
     public static func isNegotiationNeeded(sections: [JSEPLocalSection], localDescription: SDPDocument?,
                                            remoteDescription: SDPDocument?, localIsOfferer: Bool) -> Bool {
-        guard let localDescription else { return !sections.isEmpty }
-        guard let local = try? JSEPDescription(localDescription) else { return true }
-        let remote = remoteDescription.flatMap { try? JSEPDescription($0) }
-        if remoteDescription != nil, remote == nil { return true }
+        isNegotiationNeeded(sections: sections, local: localDescription.map(JSEPDescription.reading),
+                            remote: remoteDescription.map(JSEPDescription.reading), localIsOfferer: localIsOfferer)
+    }
+
+    /// ``isNegotiationNeeded(sections:localDescription:remoteDescription:localIsOfferer:)`` with
+    /// the descriptions already read for JSEP (`nil`: none; a failure: one that cannot be read),
+    /// as a session keeps them.
+    public static func isNegotiationNeeded(sections: [JSEPLocalSection], local localRead: Result<JSEPDescription, JSEPError>?,
+                                           remote remoteRead: Result<JSEPDescription, JSEPError>?, localIsOfferer: Bool) -> Bool {
+        guard let localRead else { return !sections.isEmpty }
+        guard case .success(let local) = localRead else { return true }
+        var remote: JSEPDescription?
+        if let remoteRead {
+            guard case .success(let read) = remoteRead else { return true }
+            remote = read
+        }
         for section in sections {
             guard let written = local.sections.first(where: { $0.mid == section.mid }) else {
                 if case .media(let t) = section, t.isStopped { continue }

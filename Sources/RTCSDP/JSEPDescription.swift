@@ -43,6 +43,11 @@ public struct JSEPDescription: Hashable, Sendable {
         }
     }
 
+    /// `document` read, or why it cannot be (a session keeps its descriptions read this way).
+    public static func reading(_ document: SDPDocument) -> Result<JSEPDescription, JSEPError> {
+        do { return .success(try JSEPDescription(document)) } catch { return .failure(error) }
+    }
+
     /// Parses SDP text and reads it (RFC 8866, RFC 8829 §5.8).
     ///
     /// - Throws: ``JSEPDescriptionError`` wrapping the SDP syntax error or the JSEP one.

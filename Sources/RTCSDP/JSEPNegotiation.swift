@@ -17,8 +17,12 @@ public struct JSEPNegotiation: Hashable, Sendable {
     ///   m-section per offered one with the same mid and kind, or when it uses a payload type
     ///   the offer did not offer in that section (RFC 8829 §5.3.1).
     public init(offer: SDPDocument, answer: SDPDocument, localIsOfferer: Bool) throws(JSEPError) {
-        let o = try JSEPDescription(offer)
-        let a = try JSEPDescription(answer)
+        try self.init(offer: try JSEPDescription(offer), answer: try JSEPDescription(answer), localIsOfferer: localIsOfferer)
+    }
+
+    /// Reads an offer and its answer already read for JSEP (``JSEPDescription/init(_:)``);
+    /// `localIsOfferer` says which one is ours. Throws as ``init(offer:answer:localIsOfferer:)``.
+    public init(offer o: JSEPDescription, answer a: JSEPDescription, localIsOfferer: Bool) throws(JSEPError) {
         guard o.sections.count == a.sections.count else {
             throw .mLineCountMismatch(offer: o.sections.count, answer: a.sections.count)
         }

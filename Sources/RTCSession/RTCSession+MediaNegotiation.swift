@@ -78,10 +78,12 @@ extension RTCSession {
     /// codecs and extension ids; send streams for transceivers that send a codec of their track;
     /// the BUNDLE demultiplexing table for what arrives.
     mutating func applyNegotiation(now: NIODeadline) {
-        guard let local = localSDP, let remote = remoteSDP, let localType else { return }
+        guard let localRead = localJSEP, let remoteRead = remoteJSEP, let localType else { return }
         let localIsOfferer = localType == .answer || localType == .pranswer ? false : true
         let negotiation: JSEPNegotiation
         do {
+            let local = try localRead.get()
+            let remote = try remoteRead.get()
             negotiation = try localIsOfferer ? JSEPNegotiation(offer: local, answer: remote, localIsOfferer: true)
                 : JSEPNegotiation(offer: remote, answer: local, localIsOfferer: false)
         } catch {
@@ -180,7 +182,7 @@ extension RTCSession {
         if offersData { sections.append(.data(dataSection)) }
         // A transceiver without a mid is new: it needs an offer.
         return transceivers.contains { $0.mid == nil && !$0.isStopped }
-            || JSEP.isNegotiationNeeded(sections: sections.filter { !$0.mid.isEmpty }, localDescription: localSDP,
-                                        remoteDescription: remoteSDP, localIsOfferer: localType == .offer)
+            || JSEP.isNegotiationNeeded(sections: sections.filter { !$0.mid.isEmpty }, local: localJSEP,
+                                        remote: remoteJSEP, localIsOfferer: localType == .offer)
     }
 }

@@ -43,7 +43,11 @@ public struct RTCSession: DatagramCore {
     var localType: SessionDescriptionType?
     var localSetup: SetupRole?
     /// The applied local description, without candidates (`localDescription` adds the current ones).
-    var localSDP: SDPDocument?
+    /// Set with ``setLocalSDP(_:)``, which keeps ``localJSEP`` with it.
+    private(set) var localSDP: SDPDocument?
+    /// ``localSDP`` read for JSEP, once per description (the negotiation checks read it several
+    /// times per exchange; reading it again each time was a tenth of an exchange's CPU).
+    private(set) var localJSEP: Result<JSEPDescription, JSEPError>?
     /// The last offer or answer created, as text and as the document it was serialized from:
     /// `setLocalDescription` with that same text takes the document instead of parsing it again.
     var lastCreated: (sdp: String, document: SDPDocument)?
@@ -69,7 +73,10 @@ public struct RTCSession: DatagramCore {
     /// The RTCP CNAME of every stream we send (RFC 7022: random per session).
     let cname: String
     var capabilities: JSEPCapabilities { configuration.mediaCapabilities }
-    var remoteSDP: SDPDocument?
+    /// The applied remote description; set with ``setRemoteSDP(_:typed:)``.
+    private(set) var remoteSDP: SDPDocument?
+    /// ``remoteSDP`` read for JSEP.
+    private(set) var remoteJSEP: Result<JSEPDescription, JSEPError>?
     var remoteDescriptionText: SessionDescription?
     var remoteFingerprints: [CertificateFingerprint] = []
     var remoteMaxMessageSize = 65_536
@@ -141,6 +148,18 @@ public struct RTCSession: DatagramCore {
         return SeededRandom(seed: generator.next())
     }
 
+    /// Sets the local description and its JSEP reading.
+    mutating func setLocalSDP(_ document: SDPDocument?) {
+        localSDP = document
+        localJSEP = document.map(JSEPDescription.reading)
+    }
+
+    /// Sets the remote description with its JSEP reading (already made to check it).
+    mutating func setRemoteSDP(_ document: SDPDocument, typed: JSEPDescription) {
+        remoteSDP = document
+        remoteJSEP = .success(typed)
+    }
+
     /// The signaling state.
     public var signalingState: SignalingState { signaling.state }
     /// Candidate gathering progress, as the ICE agent knows it (the event reporting a change
@@ -159,7 +178,7 @@ public struct RTCSession: DatagramCore {
             events.append(.signalingStateChanged(signaling.state))
             localType = stableLocal?.type
             localSetup = stableLocal?.setup
-            localSDP = stableLocal?.sdp
+            setLocalSDP(stableLocal?.sdp)
             // Mids the rolled-back offer gave out are free again (W3C webrtc-pc §4.4.1.6).
             let kept = Set(localSDP?.media.compactMap(\.mid) ?? [])
             for i in transceivers.indices where transceivers[i].mid.map({ !kept.contains($0) }) ?? false {
@@ -194,7 +213,7 @@ public struct RTCSession: DatagramCore {
                 return $0 == .endOfCandidates
             }
         }
-        localSDP = parsed
+        setLocalSDP(parsed)
         localVersion = parsed.origin.sessionVersion
         if signaling.state == .stable { stableLocal = (description.type, setup, parsed) }
         applyLocalCredentials(of: parsed, offer: description.type == .offer, now: now)
@@ -239,7 +258,7 @@ public struct RTCSession: DatagramCore {
         events.append(.signalingStateChanged(signaling.state))
         if signaling.state == .stable, let localType, let localSetup, let localSDP { stableLocal = (localType, localSetup, localSDP) }
         if signaling.state == .stable { credentialsBeforeRestart = nil }
-        remoteSDP = parsed
+        setRemoteSDP(parsed, typed: typed)
         remoteDescriptionText = description
         if let dataIndex = dataMediaIndex(in: parsed) {
             if let remoteMid = parsed.media[dataIndex].mid { mid = remoteMid }
