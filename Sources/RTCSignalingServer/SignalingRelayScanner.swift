@@ -60,15 +60,18 @@ struct SignalingRelayScanner {
             guard consume(UInt8(ascii: "{")) else { return nil }
             var type: String?
             var target: String?
-            var payload: (key: String, range: Range<Int>, fields: [String: FieldValue])?
+            var payload: (key: String, range: Range<Int>, fields: Fields)?
             var kept: [Range<Int>] = []
-            var seen: Set<String> = []
+            // At most three keys are accepted (any other one returns nil below), so a linear
+            // check is enough and hashes nothing.
+            var seen: [String] = []
             skipSpace()
             if peek() == UInt8(ascii: "}") { return nil }
             while true {
                 skipSpace()
                 let memberStart = i
-                guard let key = plainString(), seen.insert(key).inserted else { return nil }
+                guard let key = plainString(), !seen.contains(key) else { return nil }
+                seen.append(key)
                 skipSpace()
                 guard consume(UInt8(ascii: ":")) else { return nil }
                 skipSpace()
@@ -102,10 +105,10 @@ struct SignalingRelayScanner {
 
         private static let descriptionTypes: Set<String> = ["offer", "pranswer", "answer", "rollback"]
 
-        private static func validPayload(type: String, _ fields: [String: FieldValue]) -> Bool {
+        private static func validPayload(type: String, _ fields: Fields) -> Bool {
             if type == "ice_candidate" {
                 guard case .string? = fields["candidate"] else { return false }
-                for (key, value) in fields {
+                for (key, value) in fields.entries {
                     switch (key, value) {
                     case ("candidate", .string), ("sdpMid", .string), ("sdpMid", .null),
                          ("usernameFragment", .string), ("usernameFragment", .null),
@@ -124,21 +127,35 @@ struct SignalingRelayScanner {
 
         /// A value inside the payload object.
         enum FieldValue {
-            /// A string; its text when it has no escapes (only `type` needs it).
+            /// A string; its text only for the key `type` without escapes (the one value read).
             case string(String?)
             case integer
             case null
         }
 
+        /// The payload's fields in order: a handful at most, so a list searched linearly (a
+        /// dictionary per relayed message cost more in hashing than the rest of the scan).
+        struct Fields {
+            /// More fields than any valid payload has: the full decoder decides (and the linear
+            /// duplicate check stays short on hostile input).
+            static let limit = 8
+            var entries: [(key: String, value: FieldValue)] = []
+            var count: Int { entries.count }
+            subscript(key: String) -> FieldValue? {
+                entries.first { $0.key == key }?.value
+            }
+        }
+
         /// `{"k":v,...}` whose values are strings, integers or null.
-        private mutating func flatObject() -> [String: FieldValue]? {
+        private mutating func flatObject() -> Fields? {
             guard consume(UInt8(ascii: "{")) else { return nil }
-            var fields: [String: FieldValue] = [:]
+            var fields = Fields()
+            fields.entries.reserveCapacity(4)
             skipSpace()
             if consume(UInt8(ascii: "}")) { return fields }
             while true {
                 skipSpace()
-                guard let key = plainString(), fields[key] == nil else { return nil }
+                guard fields.count < Fields.limit, let key = plainString(), fields[key] == nil else { return nil }
                 skipSpace()
                 guard consume(UInt8(ascii: ":")) else { return nil }
                 skipSpace()
@@ -146,13 +163,15 @@ struct SignalingRelayScanner {
                 if c == UInt8(ascii: "\"") {
                     let start = i + 1
                     guard let hadEscapes = skipString() else { return nil }
-                    fields[key] = .string(hadEscapes ? nil : text(start..<(i - 1)))
+                    // Only `type`'s text is read (a description's type); the others, a whole
+                    // candidate or SDP among them, are only checked to be strings.
+                    fields.entries.append((key, .string(hadEscapes || key != "type" ? nil : text(start..<(i - 1)))))
                 } else if c == UInt8(ascii: "n") {
                     guard literal("null") else { return nil }
-                    fields[key] = .null
+                    fields.entries.append((key, .null))
                 } else {
                     guard integer() else { return nil }
-                    fields[key] = .integer
+                    fields.entries.append((key, .integer))
                 }
                 skipSpace()
                 if consume(UInt8(ascii: ",")) { continue }
