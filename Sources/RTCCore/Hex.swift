@@ -2,9 +2,17 @@
 public enum Hex {
     /// Lower-case hex of `bytes`, with `separator` between bytes (none by default).
     public static func encode<C: Sequence>(_ bytes: C, separator: String = "", uppercase: Bool = false) -> String where C.Element == UInt8 {
-        let digits: StaticString = uppercase ? "0123456789ABCDEF" : "0123456789abcdef"
         var out: [UInt8] = []
         out.reserveCapacity(bytes.underestimatedCount * (2 + separator.utf8.count))
+        append(bytes, separator: separator, uppercase: uppercase, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the hex of `bytes` as UTF-8 to `out` (what ``encode(_:separator:uppercase:)``
+    /// returns, for writers that build text as bytes).
+    public static func append<C: Sequence>(_ bytes: C, separator: String = "", uppercase: Bool = false,
+                                           to out: inout [UInt8]) where C.Element == UInt8 {
+        let digits: StaticString = uppercase ? "0123456789ABCDEF" : "0123456789abcdef"
         var first = true
         digits.withUTF8Buffer { digits in
             for b in bytes {
@@ -14,7 +22,6 @@ public enum Hex {
                 out.append(digits[Int(b & 0xf)])
             }
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Decodes hex text, ignoring whitespace and `:` separators; `nil` on any other character

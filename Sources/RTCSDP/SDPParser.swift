@@ -77,12 +77,11 @@ struct SDPParser {
     func parse() throws(SDPParseError) -> SDPDocument {
         guard !lines.isEmpty else { throw SDPParseError(line: 1, text: "", reason: .empty) }
         if let malformed { throw error(malformed.reason, at: malformed.index) }
-        let parsed = lines
         var i = 0
         func expect(_ type: Character, _ reason: SDPParseError.Reason) throws(SDPParseError) -> String {
-            guard i < parsed.count, parsed[i].type == type.asciiValue! else { throw self.error(reason, at: i) }
+            guard i < lines.count, lines[i].type == type.asciiValue! else { throw self.error(reason, at: i) }
             defer { i += 1 }
-            return parsed[i].value
+            return lines[i].value
         }
         do {
             let v = try expect("v", .missingVersion)
@@ -94,8 +93,8 @@ struct SDPParser {
             var session = SDPDocument(origin: origin, sessionName: name, timing: [])
 
             // Session-level lines up to the first m=.
-            while i < parsed.count, parsed[i].type != UInt8(ascii: "m") {
-                let type = parsed[i].type, value = parsed[i].value
+            while i < lines.count, lines[i].type != UInt8(ascii: "m") {
+                let type = lines[i].type, value = lines[i].value
                 do throws(SDPParseError.Reason) {
                     switch type {
                     case UInt8(ascii: "i") where session.sessionInformation == nil: session.sessionInformation = value
@@ -119,12 +118,12 @@ struct SDPParser {
             guard !session.timing.isEmpty else { throw error(.missingLine("t="), at: i) }
 
             // Media sections.
-            while i < parsed.count {
+            while i < lines.count {
                 var media: MediaDescription
-                do { media = try SDPParser.media(parsed[i].value) } catch { throw self.error(error, at: i) }
+                do { media = try SDPParser.media(lines[i].value) } catch { throw self.error(error, at: i) }
                 i += 1
-                while i < parsed.count, parsed[i].type != UInt8(ascii: "m") {
-                    let type = parsed[i].type, value = parsed[i].value
+                while i < lines.count, lines[i].type != UInt8(ascii: "m") {
+                    let type = lines[i].type, value = lines[i].value
                     do throws(SDPParseError.Reason) {
                         switch type {
                         case UInt8(ascii: "i") where media.title == nil: media.title = value

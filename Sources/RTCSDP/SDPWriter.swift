@@ -40,14 +40,7 @@ struct SDPWriter {
 
     /// Bytes as upper-case hex pairs separated by `:` (RFC 8122 §5's fingerprint).
     mutating func colonHex(_ digest: [UInt8]) {
-        let digits: StaticString = "0123456789ABCDEF"
-        digits.withUTF8Buffer { digits in
-            for (i, b) in digest.enumerated() {
-                if i > 0 { bytes.append(UInt8(ascii: ":")) }
-                bytes.append(digits[Int(b >> 4)])
-                bytes.append(digits[Int(b & 0xF)])
-            }
-        }
+        Hex.append(digest, separator: ":", uppercase: true, to: &bytes)
     }
 
     /// One `type=value` line with its CRLF, the value written by `body`.

@@ -37,7 +37,7 @@ extension RTCSession {
         guard signaling.state == .haveRemoteOffer || signaling.state == .haveLocalPranswer, let remote = remoteSDP else {
             throw .noRemoteOffer
         }
-        let remoteSetup = transportMediaIndex(in: remote).flatMap { remote.setup(forMediaAt: $0) } ?? .actpass
+        let remoteSetup = Self.transportMediaIndex(in: remote).flatMap { remote.setup(forMediaAt: $0) } ?? .actpass
         var setup: SetupRole = remoteSetup == .active ? .passive : .active
         if dtls != nil, let dtlsRole {
             // A re-offer on an established DTLS association: keep our role (RFC 8842 §5.5);
@@ -87,8 +87,8 @@ extension RTCSession {
     /// ``transportMid`` from its parts: a mutating method that reads the computed property
     /// made a copy of the whole session for the call.
     static func transportMid(local: SDPDocument?, remote: SDPDocument?, fallback: String) -> String {
-        if let local, let index = transportMediaIndex(in: local), let mid = local.media[index].mid { return mid }
-        if let remote, let index = transportMediaIndex(in: remote), let mid = remote.media[index].mid { return mid }
+        if let local, let index = Self.transportMediaIndex(in: local), let mid = local.media[index].mid { return mid }
+        if let remote, let index = Self.transportMediaIndex(in: remote), let mid = remote.media[index].mid { return mid }
         return fallback
     }
 
@@ -101,7 +101,7 @@ extension RTCSession {
     /// first m-section in use. Candidates belong to the agent's credentials: an offer that
     /// restarts ICE carries none (they are gathered again under the new ones).
     func withCandidates(_ document: SDPDocument, credentials: ICECredentials) -> SDPDocument {
-        guard credentials == ice.localCredentials, let index = transportMediaIndex(in: document) else { return document }
+        guard credentials == ice.localCredentials, let index = Self.transportMediaIndex(in: document) else { return document }
         var document = document
         for candidate in ice.localCandidates {
             document.media[index].addCandidate(candidate.attribute)
@@ -165,12 +165,8 @@ extension RTCSession {
     }
 
     /// The m-section that carries the BUNDLE transport's ICE and DTLS attributes: the first
-    /// one in use (port not 0, or bundle-only).
-    func transportMediaIndex(in description: SDPDocument) -> Int? {
-        Self.transportMediaIndex(in: description)
-    }
-
-    /// ``transportMediaIndex(in:)`` without the session (a static call copies nothing).
+    /// one in use (port not 0, or bundle-only). Static: an instance method called from a
+    /// mutating one may copy the whole session for the call.
     static func transportMediaIndex(in description: SDPDocument) -> Int? {
         description.media.firstIndex { $0.port != 0 || $0.attributes.contains(.other(name: "bundle-only", value: nil)) }
     }

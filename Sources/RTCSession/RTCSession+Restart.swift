@@ -47,7 +47,7 @@ extension RTCSession {
 
     /// A local description whose credentials differ from the agent's restarts the agent with them.
     mutating func applyLocalCredentials(of description: SDPDocument, offer: Bool, now: NIODeadline) {
-        guard let index = transportMediaIndex(in: description), let ufrag = description.iceUfrag(forMediaAt: index),
+        guard let index = Self.transportMediaIndex(in: description), let ufrag = description.iceUfrag(forMediaAt: index),
               let pwd = description.icePwd(forMediaAt: index) else { return }
         let credentials = ICECredentials(ufrag: ufrag, password: pwd)
         if credentials == pendingICECredentials { pendingICECredentials = nil }
@@ -64,7 +64,7 @@ extension RTCSession {
         credentialsBeforeRestart = nil
         restartAgent(localCredentials: saved.local, now: now)
         ice.setRemoteCredentials(saved.remote, now: now)
-        guard let remote = remoteSDP, let index = transportMediaIndex(in: remote) else { return }
+        guard let remote = remoteSDP, let index = Self.transportMediaIndex(in: remote) else { return }
         for (_, mLine, attribute) in remote.allCandidates where mLine == index {
             if attribute.isUDP, !attribute.isMDNS, let candidate = try? ICECandidate(attribute) {
                 ice.addRemoteCandidate(candidate, now: now)

@@ -198,7 +198,7 @@ public struct RTCSession: DatagramCore {
             do { parsed = try SDPDocument(parsing: description.sdp) } catch { throw .invalidSDP("\(error)") }
         }
         lastCreated = nil
-        guard let index = transportMediaIndex(in: parsed) else {
+        guard let index = Self.transportMediaIndex(in: parsed) else {
             throw .incompatibleDescription("every m-section is rejected: nothing to connect")
         }
         let setup = parsed.setup(forMediaAt: index) ?? .actpass
@@ -240,7 +240,7 @@ public struct RTCSession: DatagramCore {
         do { parsed = try SDPDocument(parsing: description.sdp) } catch { throw .invalidSDP("\(error)") }
         let typed: JSEPDescription
         do { typed = try JSEPDescription(parsed) } catch { throw .incompatibleDescription("\(error)") }
-        guard let index = transportMediaIndex(in: parsed) else {
+        guard let index = Self.transportMediaIndex(in: parsed) else {
             throw .incompatibleDescription("every m-section is rejected: nothing to connect")
         }
         guard let ufrag = parsed.iceUfrag(forMediaAt: index), let pwd = parsed.icePwd(forMediaAt: index) else {

@@ -12,18 +12,6 @@ import Testing
 @Suite struct DTLSDataBehindAFlightTests {
     static let now = NIODeadline.uptimeNanoseconds(1_000_000_000)
 
-    static func drain(_ connection: inout DTLSConnection) -> [ByteBuffer] {
-        var out: [ByteBuffer] = []
-        while let datagram = connection.pollTransmit() { out.append(datagram) }
-        return out
-    }
-
-    static func events(_ connection: inout DTLSConnection) -> [DTLSEvent] {
-        var out: [DTLSEvent] = []
-        while let event = connection.pollEvent() { out.append(event) }
-        return out
-    }
-
     static func pair() -> (client: DTLSConnection, server: DTLSConnection) {
         var c = DTLSConfiguration(certificate: TestIdentities.client, verification: .fingerprints([TestIdentities.server.fingerprint]))
         var s = DTLSConfiguration(certificate: TestIdentities.server, verification: .fingerprints([TestIdentities.client.fingerprint]))
@@ -37,46 +25,46 @@ import Testing
     @Test func theFinishedFlightsCarryTheDataBehindThem() throws {
         var (client, server) = Self.pair()
         client.startHandshake(now: Self.now)
-        for d in Self.drain(&client) { server.handle(d, now: Self.now) }
-        for d in Self.drain(&server) { client.handle(d, now: Self.now) }
+        for d in client.drainTransmits() { server.handle(d, now: Self.now) }
+        for d in server.drainTransmits() { client.handle(d, now: Self.now) }
         // The client's flight is queued; False Start lets data follow it.
         try #require(client.canSendApplicationData)
         try client.send(applicationData: ByteBuffer(string: "early"), now: Self.now)
-        let clientFlight = Self.drain(&client)
+        let clientFlight = client.drainTransmits()
         let last = try #require(clientFlight.last)
         #expect(DTLSFalseStartTests.recordTypes(in: last).suffix(2) == [DTLSContentType.handshake.rawValue,
                                                                         DTLSContentType.applicationData.rawValue],
                 "the flight's last datagram ends with its Finished and the data: \(clientFlight.map { DTLSFalseStartTests.recordTypes(in: $0) })")
         for d in clientFlight { server.handle(d, now: Self.now) }
         #expect(server.state == .connected)
-        #expect(Self.events(&server).contains(.applicationData(ByteBuffer(string: "early"))))
+        #expect(server.drainEvents().contains(.applicationData(ByteBuffer(string: "early"))))
         // The server's Finished flight is queued; its first data joins it.
         try server.send(applicationData: ByteBuffer(string: "reply"), now: Self.now)
-        let serverFinished = Self.drain(&server)
+        let serverFinished = server.drainTransmits()
         #expect(serverFinished.count == 1)
         #expect(serverFinished.first.map(DTLSFalseStartTests.recordTypes) == [DTLSContentType.changeCipherSpec.rawValue,
                                                                             DTLSContentType.handshake.rawValue,
                                                                             DTLSContentType.applicationData.rawValue])
         for d in serverFinished { client.handle(d, now: Self.now) }
         #expect(client.state == .connected)
-        #expect(Self.events(&client).contains(.applicationData(ByteBuffer(string: "reply"))))
+        #expect(client.drainEvents().contains(.applicationData(ByteBuffer(string: "reply"))))
         // Once the flight has gone, data travels alone again.
         try server.send(applicationData: ByteBuffer(string: "more"), now: Self.now)
-        #expect(Self.drain(&server).map(DTLSFalseStartTests.recordTypes) == [[DTLSContentType.applicationData.rawValue]])
+        #expect(server.drainTransmits().map(DTLSFalseStartTests.recordTypes) == [[DTLSContentType.applicationData.rawValue]])
     }
 
     @Test func dataThatDoesNotFitGetsADatagramOfItsOwn() throws {
         var (client, server) = Self.pair()
         client.startHandshake(now: Self.now)
-        for d in Self.drain(&client) { server.handle(d, now: Self.now) }
-        for d in Self.drain(&server) { client.handle(d, now: Self.now) }
+        for d in client.drainTransmits() { server.handle(d, now: Self.now) }
+        for d in server.drainTransmits() { client.handle(d, now: Self.now) }
         let big = ByteBuffer(bytes: [UInt8](repeating: 7, count: 1100))
         try client.send(applicationData: big, now: Self.now)
-        let flight = Self.drain(&client)
+        let flight = client.drainTransmits()
         let types = flight.map(DTLSFalseStartTests.recordTypes)
         #expect(types.last == [DTLSContentType.applicationData.rawValue], "\(types)")
         #expect(types.dropLast().allSatisfy { !$0.contains(DTLSContentType.applicationData.rawValue) })
         for d in flight { server.handle(d, now: Self.now) }
-        #expect(Self.events(&server).contains(.applicationData(big)))
+        #expect(server.drainEvents().contains(.applicationData(big)))
     }
 }

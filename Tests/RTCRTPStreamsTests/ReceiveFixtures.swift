@@ -50,15 +50,11 @@ enum Recv {
     }
 
     static func events(_ stream: inout RTPReceiveStream) -> [RTPReceiveStream.Event] {
-        var out: [RTPReceiveStream.Event] = []
-        while let e = stream.pollEvent() { out.append(e) }
-        return out
+        stream.drainEvents()
     }
 
     static func transmits(_ stream: inout RTPReceiveStream) -> [RTCPPacket] {
-        var out: [RTCPPacket] = []
-        while let p = stream.pollTransmit() { out.append(p) }
-        return out
+        stream.drainTransmits()
     }
 }
 
