@@ -16,8 +16,10 @@ struct SignalingPeerRef: @unchecked Sendable {
 enum SignalingOutbound: Sendable {
     /// A message, still to be encoded (by the sending side, outside the lock).
     case message(SignalingMessage)
-    /// Bytes ready to send as one text frame (a relayed message spliced without re-encoding).
+    /// Bytes to send as one text frame (a message relayed by another instance).
     case text(ByteBuffer)
+    /// A complete text frame, header included (a relayed message spliced without re-encoding).
+    case frame(ByteBuffer)
     /// Close the connection after what is queued before it.
     case close(SignalingCloseReason)
 }
@@ -121,16 +123,17 @@ final class SignalingConnections: Sendable {
 
     /// A relayed message (`offer`, `answer`, `ice_candidate`) that ``SignalingRelayScanner``
     /// read without decoding: the hub applies the same rules; on success the spliced copy
-    /// (made by `splice` with the sender's peer id) goes to the target.
+    /// (made by `splice` with the sender's peer id; as a complete frame when its second
+    /// argument is `true`, for a connection here) goes to the target.
     func receiveRelay(type: String, target: String, size: Int, from id: SignalingConnectionID,
-                      splice: (String) -> ByteBuffer) -> [(SignalingPeerRef, SignalingOutbound)] {
+                      splice: (String, Bool) -> ByteBuffer) -> [(SignalingPeerRef, SignalingOutbound)] {
         performMapped { state -> ((), [Output]) in
             switch state.hub.receiveRelay(type: type, target: target, size: size, from: id, now: .now()) {
             case .forward(let targetID, let from):
                 // Encoded while holding the lock: a copy of the bytes, no JSON work.
-                return ((), [.sendText(splice(from), to: targetID)])
+                return ((), [.sendFrame(splice(from, true), to: targetID)])
             case .forwardRemote(let instance, let roomID, let target, let from):
-                let text = String(buffer: splice(from))
+                let text = String(buffer: splice(from, false))
                 return ((), [.remoteRelay(SignalingClusterOutbox.Relay(instance: instance, roomID: roomID, target: target,
                                                                        text: text, origin: id))])
             case .outputs(let outputs):
@@ -167,7 +170,7 @@ final class SignalingConnections: Sendable {
     /// An output with the relayed-bytes case the IO layer adds.
     private enum Output {
         case hub(SignalingOutput)
-        case sendText(ByteBuffer, to: SignalingConnectionID)
+        case sendFrame(ByteBuffer, to: SignalingConnectionID)
         case remoteRelay(SignalingClusterOutbox.Relay)
         init(_ output: SignalingOutput) { self = .hub(output) }
     }
@@ -187,8 +190,8 @@ final class SignalingConnections: Sendable {
             deliveries.reserveCapacity(outputs.count)
             for output in outputs {
                 switch output {
-                case .sendText(let bytes, let to):
-                    if let ref = state.peers[to] { deliveries.append((ref, .text(bytes))) }
+                case .sendFrame(let bytes, let to):
+                    if let ref = state.peers[to] { deliveries.append((ref, .frame(bytes))) }
                 case .hub(.send(let message, let to)):
                     if let ref = state.peers[to] { deliveries.append((ref, .message(message))) }
                 case .hub(.close(let id, let reason)):

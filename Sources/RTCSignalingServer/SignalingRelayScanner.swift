@@ -16,11 +16,10 @@ struct SignalingRelayScanner {
         var type: String
         /// The peer it is for.
         var target: String
-        /// Byte ranges (in the scanned buffer) of the top-level members to keep, `"key":value`.
-        var kept: [Range<Int>]
+        /// Byte ranges (in the scanned buffer) of the two top-level members to keep,
+        /// `"key":value`, in the message's order: `type` and the payload.
+        var kept: (Range<Int>, Range<Int>)
     }
-
-    private static let relayTypes: Set<String> = ["offer", "answer", "ice_candidate"]
 
     /// Scans `buffer`'s readable bytes; `nil` when the message needs the full decoder.
     static func scan(_ buffer: ByteBuffer) -> Relay? {
@@ -30,23 +29,140 @@ struct SignalingRelayScanner {
         }
     }
 
-    /// `{"from":"<from>",` + the kept members: the forwarded copy of a scanned message.
-    static func splice(_ buffer: ByteBuffer, relay: Relay, from: String, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var out = allocator.buffer(capacity: buffer.readableBytes + from.utf8.count + 16)
+    /// `{"from":"<from>",` + the kept members: the forwarded copy of a scanned message. With
+    /// `framed`, the copy is a complete server text frame (header first, ``SignalingFrames``).
+    static func splice(_ buffer: ByteBuffer, relay: Relay, from: String, allocator: ByteBufferAllocator,
+                       framed: Bool = false) -> ByteBuffer {
+        var escapes = 0
+        for byte in from.utf8 where byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { escapes += 1 }
+        // `{"from":"` + from + `"` + (`,` + member)... + `}`
+        var length = 9 + from.utf8.count + escapes + 1 + 1
+        length += 2 + relay.kept.0.count + relay.kept.1.count
+        var out = allocator.buffer(capacity: (framed ? SignalingFrames.headerSize(payloadLength: length) : 0) + length)
+        if framed { SignalingFrames.writeHeader(.text, payloadLength: length, into: &out) }
         out.writeStaticString(#"{"from":""#)
-        for byte in from.utf8 {
-            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { out.writeInteger(UInt8(ascii: "\\")) }
-            out.writeInteger(byte)
+        if escapes == 0 {
+            out.writeString(from)
+        } else {
+            for byte in from.utf8 {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { out.writeInteger(UInt8(ascii: "\\")) }
+                out.writeInteger(byte)
+            }
         }
         out.writeInteger(UInt8(ascii: "\""))
-        let start = buffer.readerIndex
-        for range in relay.kept {
-            out.writeInteger(UInt8(ascii: ","))
-            var slice = buffer.getSlice(at: start + range.lowerBound, length: range.count)!
-            out.writeBuffer(&slice)
+        buffer.withUnsafeReadableBytes { bytes in
+            for range in [relay.kept.0, relay.kept.1] {
+                out.writeInteger(UInt8(ascii: ","))
+                out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[range]))
+            }
         }
         out.writeInteger(UInt8(ascii: "}"))
         return out
+    }
+
+    /// `bytes` are `word`'s UTF-8.
+    private static func equal(_ bytes: UnsafeRawBufferPointer, _ word: StaticString) -> Bool {
+        bytes.count == word.utf8CodeUnitCount
+            && bytes.elementsEqual(UnsafeRawBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount))
+    }
+
+    /// The keys the scanner knows; any other key sends the message to the full decoder.
+    private enum Key {
+        case type, target, offer, answer, candidate, sdp, sdpMid, sdpMLineIndex, usernameFragment
+
+        init?(_ bytes: UnsafeRawBufferPointer) {
+            func matches(_ word: StaticString) -> Bool { SignalingRelayScanner.equal(bytes, word) }
+            switch bytes.count {
+            case 3 where matches("sdp"): self = .sdp
+            case 4 where matches("type"): self = .type
+            case 5 where matches("offer"): self = .offer
+            case 6 where matches("target"): self = .target
+            case 6 where matches("answer"): self = .answer
+            case 6 where matches("sdpMid"): self = .sdpMid
+            case 9 where matches("candidate"): self = .candidate
+            case 13 where matches("sdpMLineIndex"): self = .sdpMLineIndex
+            case 16 where matches("usernameFragment"): self = .usernameFragment
+            default: return nil
+            }
+        }
+    }
+
+    /// A relayed message's `type`.
+    private enum RelayType {
+        case offer, answer, iceCandidate
+
+        init?(_ bytes: UnsafeRawBufferPointer) {
+            switch bytes.count {
+            case 5 where SignalingRelayScanner.equal(bytes, "offer"): self = .offer
+            case 6 where SignalingRelayScanner.equal(bytes, "answer"): self = .answer
+            case 13 where SignalingRelayScanner.equal(bytes, "ice_candidate"): self = .iceCandidate
+            default: return nil
+            }
+        }
+
+        var name: String {
+            switch self {
+            case .offer: "offer"
+            case .answer: "answer"
+            case .iceCandidate: "ice_candidate"
+            }
+        }
+
+        /// The top-level key of its payload.
+        var payloadKey: Key {
+            switch self {
+            case .offer: .offer
+            case .answer: .answer
+            case .iceCandidate: .candidate
+            }
+        }
+    }
+
+    /// The kind of a payload field's value.
+    private enum Value { case string, integer, null }
+
+    /// The fields of a payload object, by key (each at most once).
+    private struct Payload {
+        var type: Value?
+        /// `type`'s text is a valid description type (`offer`, `pranswer`, `answer`, `rollback`).
+        var knownDescriptionType = false
+        var sdp: Value?
+        var candidate: Value?
+        var sdpMid: Value?
+        var sdpMLineIndex: Value?
+        var usernameFragment: Value?
+
+        /// Records `value` for `key`; `false` for a duplicate or a key payloads do not have.
+        mutating func set(_ key: Key, _ value: Value) -> Bool {
+            func store(_ slot: inout Value?) -> Bool {
+                guard slot == nil else { return false }
+                slot = value
+                return true
+            }
+            switch key {
+            case .type: return store(&type)
+            case .sdp: return store(&sdp)
+            case .candidate: return store(&candidate)
+            case .sdpMid: return store(&sdpMid)
+            case .sdpMLineIndex: return store(&sdpMLineIndex)
+            case .usernameFragment: return store(&usernameFragment)
+            case .target, .offer, .answer: return false
+            }
+        }
+
+        /// The payload has exactly the shape the Codable path accepts for `type`.
+        func isValid(for type: RelayType) -> Bool {
+            switch type {
+            case .iceCandidate:
+                return candidate == .string && self.type == nil && sdp == nil
+                    && (sdpMid == nil || sdpMid == .string || sdpMid == .null)
+                    && (usernameFragment == nil || usernameFragment == .string || usernameFragment == .null)
+                    && (sdpMLineIndex == nil || sdpMLineIndex == .integer || sdpMLineIndex == .null)
+            case .offer, .answer:
+                return self.type == .string && knownDescriptionType && sdp == .string
+                    && candidate == nil && sdpMid == nil && sdpMLineIndex == nil && usernameFragment == nil
+            }
+        }
     }
 
     private struct Cursor {
@@ -58,36 +174,31 @@ struct SignalingRelayScanner {
         mutating func relay() -> Relay? {
             skipSpace()
             guard consume(UInt8(ascii: "{")) else { return nil }
-            var type: String?
+            var type: RelayType?
+            var typeMember: Range<Int>?
             var target: String?
-            var payload: (key: String, range: Range<Int>, fields: Fields)?
-            var kept: [Range<Int>] = []
-            // At most three keys are accepted (any other one returns nil below), so a linear
-            // check is enough and hashes nothing.
-            var seen: [String] = []
+            var payload: (key: Key, member: Range<Int>, fields: Payload)?
             skipSpace()
             if peek() == UInt8(ascii: "}") { return nil }
             while true {
                 skipSpace()
                 let memberStart = i
-                guard let key = plainString(), !seen.contains(key) else { return nil }
-                seen.append(key)
+                // Each accepted key may appear once: a repeat returns nil.
+                guard let key = key() else { return nil }
                 skipSpace()
                 guard consume(UInt8(ascii: ":")) else { return nil }
                 skipSpace()
                 switch key {
-                case "type":
-                    guard let value = plainString() else { return nil }
-                    type = value
-                    kept.append(memberStart..<i)
-                case "target":
-                    guard let value = plainString() else { return nil }
-                    target = value
-                case "offer", "answer", "candidate":
-                    let valueStart = i
-                    guard let fields = flatObject() else { return nil }
-                    payload = (key, valueStart..<i, fields)
-                    kept.append(memberStart..<i)
+                case .type:
+                    guard typeMember == nil, let value = plainString(), let relayType = RelayType(value) else { return nil }
+                    type = relayType
+                    typeMember = memberStart..<i
+                case .target:
+                    guard target == nil, let value = plainString() else { return nil }
+                    target = String(decoding: value, as: UTF8.self)
+                case .offer, .answer, .candidate:
+                    guard payload == nil, let fields = flatObject() else { return nil }
+                    payload = (key, memberStart..<i, fields)
                 default:
                     return nil  // `from`, `token`, unknown keys: the full decoder decides
                 }
@@ -97,81 +208,37 @@ struct SignalingRelayScanner {
                 break
             }
             skipSpace()
-            guard i == bytes.count, let type, SignalingRelayScanner.relayTypes.contains(type), let target, let payload else { return nil }
-            let expectedKey = type == "ice_candidate" ? "candidate" : type
-            guard payload.key == expectedKey, Self.validPayload(type: type, payload.fields) else { return nil }
-            return Relay(type: type, target: target, kept: kept)
+            guard i == bytes.count, let type, let typeMember, let target, let payload,
+                  payload.key == type.payloadKey, payload.fields.isValid(for: type) else { return nil }
+            let kept = typeMember.lowerBound < payload.member.lowerBound ? (typeMember, payload.member) : (payload.member, typeMember)
+            return Relay(type: type.name, target: target, kept: kept)
         }
 
-        private static let descriptionTypes: Set<String> = ["offer", "pranswer", "answer", "rollback"]
-
-        private static func validPayload(type: String, _ fields: Fields) -> Bool {
-            if type == "ice_candidate" {
-                guard case .string? = fields["candidate"] else { return false }
-                for (key, value) in fields.entries {
-                    switch (key, value) {
-                    case ("candidate", .string), ("sdpMid", .string), ("sdpMid", .null),
-                         ("usernameFragment", .string), ("usernameFragment", .null),
-                         ("sdpMLineIndex", .integer), ("sdpMLineIndex", .null):
-                        continue
-                    default:
-                        return false
-                    }
-                }
-                return true
-            }
-            guard fields.count == 2, case .string(let maybeType)? = fields["type"], case .string? = fields["sdp"],
-                  let descriptionType = maybeType, descriptionTypes.contains(descriptionType) else { return false }
-            return true
-        }
-
-        /// A value inside the payload object.
-        enum FieldValue {
-            /// A string; its text only for the key `type` without escapes (the one value read).
-            case string(String?)
-            case integer
-            case null
-        }
-
-        /// The payload's fields in order: a handful at most, so a list searched linearly (a
-        /// dictionary per relayed message cost more in hashing than the rest of the scan).
-        struct Fields {
-            /// More fields than any valid payload has: the full decoder decides (and the linear
-            /// duplicate check stays short on hostile input).
-            static let limit = 8
-            var entries: [(key: String, value: FieldValue)] = []
-            var count: Int { entries.count }
-            subscript(key: String) -> FieldValue? {
-                entries.first { $0.key == key }?.value
-            }
-        }
-
-        /// `{"k":v,...}` whose values are strings, integers or null.
-        private mutating func flatObject() -> Fields? {
+        /// `{"k":v,...}` whose values are strings, integers or null, with known keys.
+        private mutating func flatObject() -> Payload? {
             guard consume(UInt8(ascii: "{")) else { return nil }
-            var fields = Fields()
-            fields.entries.reserveCapacity(4)
+            var fields = Payload()
             skipSpace()
             if consume(UInt8(ascii: "}")) { return fields }
             while true {
                 skipSpace()
-                guard fields.count < Fields.limit, let key = plainString(), fields[key] == nil else { return nil }
+                guard let key = key() else { return nil }
                 skipSpace()
                 guard consume(UInt8(ascii: ":")) else { return nil }
                 skipSpace()
                 guard let c = peek() else { return nil }
                 if c == UInt8(ascii: "\"") {
                     let start = i + 1
-                    guard let hadEscapes = skipString() else { return nil }
-                    // Only `type`'s text is read (a description's type); the others, a whole
-                    // candidate or SDP among them, are only checked to be strings.
-                    fields.entries.append((key, .string(hadEscapes || key != "type" ? nil : text(start..<(i - 1)))))
+                    guard let hadEscapes = skipString(), fields.set(key, .string) else { return nil }
+                    // Only a description's type is read; the other strings, a whole candidate
+                    // or SDP among them, are only checked to be strings.
+                    if key == .type, !hadEscapes {
+                        fields.knownDescriptionType = Self.isDescriptionType(UnsafeRawBufferPointer(rebasing: bytes[start..<(i - 1)]))
+                    }
                 } else if c == UInt8(ascii: "n") {
-                    guard literal("null") else { return nil }
-                    fields.entries.append((key, .null))
+                    guard literal("null"), fields.set(key, .null) else { return nil }
                 } else {
-                    guard integer() else { return nil }
-                    fields.entries.append((key, .integer))
+                    guard integer(), fields.set(key, .integer) else { return nil }
                 }
                 skipSpace()
                 if consume(UInt8(ascii: ",")) { continue }
@@ -180,11 +247,26 @@ struct SignalingRelayScanner {
             }
         }
 
-        /// A string without escapes, as text.
-        private mutating func plainString() -> String? {
+        private static func isDescriptionType(_ bytes: UnsafeRawBufferPointer) -> Bool {
+            switch bytes.count {
+            case 5: SignalingRelayScanner.equal(bytes, "offer")
+            case 6: SignalingRelayScanner.equal(bytes, "answer")
+            case 8: SignalingRelayScanner.equal(bytes, "pranswer") || SignalingRelayScanner.equal(bytes, "rollback")
+            default: false
+            }
+        }
+
+        /// A key the scanner knows (a string without escapes).
+        private mutating func key() -> Key? {
+            guard let name = plainString() else { return nil }
+            return Key(name)
+        }
+
+        /// A string without escapes: its bytes, between the quotes.
+        private mutating func plainString() -> UnsafeRawBufferPointer? {
             let start = i + 1
             guard peek() == UInt8(ascii: "\""), let hadEscapes = skipString(), !hadEscapes else { return nil }
-            return text(start..<(i - 1))
+            return UnsafeRawBufferPointer(rebasing: bytes[start..<(i - 1)])
         }
 
         /// Skips a string (ASCII, valid escapes, no control characters); returns whether it had escapes.
@@ -239,10 +321,6 @@ struct SignalingRelayScanner {
             for k in 0..<count where bytes[i + k] != word.utf8Start[k] { return false }
             i += count
             return true
-        }
-
-        private func text(_ range: Range<Int>) -> String {
-            String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
         }
 
         private func peek() -> UInt8? { i < bytes.count ? bytes[i] : nil }

@@ -7,6 +7,8 @@ import RTCSignaling
 /// upgrade; frames are already aggregated). Messages go to ``SignalingConnections`` and its
 /// deliveries are written directly when the target is on this loop, or batched per event loop
 /// and handed over once per read burst (one `execute` and one flush per target per burst).
+/// It frames what it sends itself (``SignalingFrames``): each message is one buffer, written
+/// past NIO's frame encoder.
 ///
 /// Each connection's outbound side is bounded: messages wait in a queue of at most
 /// `maxQueuedBytes` (payload plus ``perMessageOverhead`` per message) while the channel is not
@@ -15,7 +17,7 @@ import RTCSignaling
 /// at most that bound plus NIO's write-buffer high-water mark.
 final class SignalingSocketHandler: ChannelInboundHandler {
     typealias InboundIn = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
+    typealias OutboundOut = ByteBuffer
 
     /// Bytes counted per queued message on top of its payload (the frame and queue slot).
     static let perMessageOverhead = 64
@@ -23,8 +25,15 @@ final class SignalingSocketHandler: ChannelInboundHandler {
     private let connections: SignalingConnections
     private let closeTimeout: TimeAmount
     private var context: ChannelHandlerContext?
+    /// Where framed bytes are written: the context of NIO's `WebSocketFrameEncoder` (a write
+    /// there goes on toward the socket, past the encoder), or this handler's own context
+    /// when the pipeline has no encoder.
+    private var output: ChannelHandlerContext?
     private var id: SignalingConnectionID?
-    private var queue = CircularBuffer<WebSocketFrame>()
+    /// Complete frames waiting for the channel to become writable.
+    private var queue = CircularBuffer<ByteBuffer>()
+    /// The queue's last frame is a close frame.
+    private var closeQueued = false
     private var queuedBytes = 0
     private var peakQueuedBytes = 0
     private var needsFlush = false
@@ -41,6 +50,7 @@ final class SignalingSocketHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        output = (try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)) ?? context
         let (id, deliveries) = connections.open(self, on: context.eventLoop)
         self.id = id
         batch.add(deliveries, allocator: context.channel.allocator)
@@ -52,10 +62,11 @@ final class SignalingSocketHandler: ChannelInboundHandler {
         switch frame.opcode {
         case .text, .binary:
             guard !closing, let id else { return }
-            receive(frame.unmaskedData, from: id, allocator: context.channel.allocator)
+            let allocator = context.channel.allocator
+            receive(SignalingFrames.payload(of: frame, allocator: allocator), from: id, allocator: allocator)
         case .ping:
             guard !closing else { return }
-            write(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData))
+            write(SignalingFrames.frame(.pong, payload: frame.unmaskedData, allocator: context.channel.allocator))
         case .connectionClose:
             if closing {
                 context.close(promise: nil)
@@ -65,10 +76,13 @@ final class SignalingSocketHandler: ChannelInboundHandler {
                 var data = frame.unmaskedData
                 let echo = data.readSlice(length: min(2, data.readableBytes)) ?? ByteBuffer()
                 queue.removeAll()
+                closeQueued = false
                 queuedBytes = 0
                 let channel = context.channel
-                context.writeAndFlush(Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: echo)))
-                    .whenComplete { _ in channel.close(promise: nil) }
+                let promise = context.eventLoop.makePromise(of: Void.self)
+                promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
+                (output ?? context).writeAndFlush(NIOAny(SignalingFrames.frame(.connectionClose, payload: echo, allocator: channel.allocator)),
+                                                  promise: promise)
             }
         default:
             break
@@ -78,8 +92,8 @@ final class SignalingSocketHandler: ChannelInboundHandler {
     private func receive(_ data: ByteBuffer, from id: SignalingConnectionID, allocator: ByteBufferAllocator) {
         let deliveries: [(SignalingPeerRef, SignalingOutbound)]
         if let relay = SignalingRelayScanner.scan(data) {
-            deliveries = connections.receiveRelay(type: relay.type, target: relay.target, size: data.readableBytes, from: id) { from in
-                SignalingRelayScanner.splice(data, relay: relay, from: from, allocator: allocator)
+            deliveries = connections.receiveRelay(type: relay.type, target: relay.target, size: data.readableBytes, from: id) { from, framed in
+                SignalingRelayScanner.splice(data, relay: relay, from: from, allocator: allocator, framed: framed)
             }
         } else {
             let bytes = Data(data.readableBytesView)
@@ -106,6 +120,7 @@ final class SignalingSocketHandler: ChannelInboundHandler {
         closeTimer?.cancel()
         closing = true
         queue.removeAll()
+        closeQueued = false
         queuedBytes = 0
         if let id {
             self.id = nil
@@ -113,6 +128,7 @@ final class SignalingSocketHandler: ChannelInboundHandler {
             batch.take().dispatch()
         }
         self.context = nil
+        output = nil
         context.fireChannelInactive()
     }
 
@@ -136,9 +152,11 @@ final class SignalingSocketHandler: ChannelInboundHandler {
     func deliver(_ outbound: SignalingOutbound, allocator: ByteBufferAllocator) {
         switch outbound {
         case .message(let message):
-            enqueue(ByteBuffer(string: message.jsonString()))
+            enqueue(SignalingFrames.textFrame(message.jsonString(), allocator: allocator))
         case .text(let bytes):
-            enqueue(bytes)
+            enqueue(SignalingFrames.frame(.text, payload: bytes, allocator: allocator))
+        case .frame(let frame):
+            enqueue(frame)
         case .close(let reason):
             guard !closing else { return }
             closing = true
@@ -154,20 +172,22 @@ final class SignalingSocketHandler: ChannelInboundHandler {
                 data.write(webSocketErrorCode: WebSocketErrorCode(codeNumber: 1013))  // try again later
                 data.writeString("room directory unavailable")
             }
-            queue.append(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))
-            queuedBytes += Self.perMessageOverhead + data.readableBytes
+            let frame = SignalingFrames.frame(.connectionClose, payload: data, allocator: allocator)
+            queue.append(frame)
+            closeQueued = true
+            queuedBytes += Self.perMessageOverhead + frame.readableBytes
             drain()
         }
     }
 
-    private func enqueue(_ text: ByteBuffer) {
+    /// Writes `frame` (a complete frame), or queues it while the channel is not writable.
+    private func enqueue(_ frame: ByteBuffer) {
         guard !closing, let context else { return }
-        let frame = WebSocketFrame(fin: true, opcode: .text, data: text)
         if queue.isEmpty, context.channel.isWritable {
             write(frame)
             return
         }
-        let cost = Self.perMessageOverhead + text.readableBytes
+        let cost = Self.perMessageOverhead + frame.readableBytes
         guard queuedBytes + cost <= connections.maxQueuedBytes else {
             overflow(context: context)
             return
@@ -183,11 +203,12 @@ final class SignalingSocketHandler: ChannelInboundHandler {
     /// Writes queued frames while the channel takes them.
     private func drain() {
         guard let context else { return }
-        while let frame = queue.first, context.channel.isWritable || frame.opcode == .connectionClose {
+        while let frame = queue.first, context.channel.isWritable || (closeQueued && queue.count == 1) {
             queue.removeFirst()
-            queuedBytes -= Self.perMessageOverhead + frame.data.readableBytes
+            queuedBytes -= Self.perMessageOverhead + frame.readableBytes
             write(frame)
-            if frame.opcode == .connectionClose {
+            if closeQueued && queue.isEmpty {
+                closeQueued = false
                 flushIfNeeded()
                 scheduleClose(context: context)
                 return
@@ -200,6 +221,7 @@ final class SignalingSocketHandler: ChannelInboundHandler {
     private func overflow(context: ChannelHandlerContext) {
         closing = true
         queue.removeAll()
+        closeQueued = false
         queuedBytes = 0
         connections.noteOverflow()
         connections.logger.warning("closing a client that does not read (outbound queue full)",
@@ -207,11 +229,12 @@ final class SignalingSocketHandler: ChannelInboundHandler {
                                               "limit_bytes": "\(connections.maxQueuedBytes)"])
         let error = SignalingProtocolError(.queueOverflow,
             "more than \(connections.maxQueuedBytes) bytes waiting to be sent to this client; disconnecting")
-        write(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: error.asMessage.jsonString())))
+        let allocator = context.channel.allocator
+        write(SignalingFrames.textFrame(error.asMessage.jsonString(), allocator: allocator))
         var data = ByteBuffer()
         data.write(webSocketErrorCode: .policyViolation)
         data.writeString("outbound queue full")
-        write(WebSocketFrame(fin: true, opcode: .connectionClose, data: data))
+        write(SignalingFrames.frame(.connectionClose, payload: data, allocator: allocator))
         flushIfNeeded()
         // Leave the room now (so nobody sends here any more); the socket closes shortly after,
         // giving the error a chance to reach a client that is merely slow.
@@ -229,16 +252,17 @@ final class SignalingSocketHandler: ChannelInboundHandler {
         closeTimer = context.eventLoop.scheduleTask(in: closeTimeout) { channel.close(promise: nil) }
     }
 
-    private func write(_ frame: WebSocketFrame) {
-        context?.write(Self.wrapOutboundOut(frame), promise: nil)
+    /// Writes a complete frame (not flushed).
+    private func write(_ frame: ByteBuffer) {
+        output?.write(NIOAny(frame), promise: nil)
         needsFlush = true
     }
 
     /// Flushes if something was written since the last flush.
     func flushIfNeeded() {
-        guard needsFlush, let context else { return }
+        guard needsFlush, let output else { return }
         needsFlush = false
-        context.flush()
+        output.flush()
     }
 }
 

@@ -23,10 +23,12 @@ import Testing
             try channel.writeInbound(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: text)))
             channel.pipeline.fireChannelReadComplete()
         }
-        /// Every frame written to this client so far.
+        /// Every frame written to this client so far (the handler writes each as one buffer).
         func sent() throws -> [WebSocketFrame] {
             var frames: [WebSocketFrame] = []
-            while let frame = try channel.readOutbound(as: WebSocketFrame.self) { frames.append(frame) }
+            while let bytes = try channel.readOutbound(as: ByteBuffer.self) {
+                frames.append(try #require(SignalingFramesTests.decodeServerFrame(bytes)))
+            }
             return frames
         }
     }

@@ -11,6 +11,9 @@ import Testing
         let buffer = ByteBuffer(string: json)
         guard let relay = SignalingRelayScanner.scan(buffer) else { return nil }
         let out = SignalingRelayScanner.splice(buffer, relay: relay, from: from, allocator: ByteBufferAllocator())
+        // The framed copy (what a connection on this server is sent) carries the same bytes.
+        let framed = SignalingRelayScanner.splice(buffer, relay: relay, from: from, allocator: ByteBufferAllocator(), framed: true)
+        guard let frame = SignalingFramesTests.decodeServerFrame(framed), frame.opcode == .text, frame.data == out else { return nil }
         return try? SignalingMessage.decode(String(buffer: out))
     }
 
@@ -45,6 +48,13 @@ import Testing
         #"{"type":"offer","target":"bob","offer":{"type":"offer","sdp":"caf\#u{e9}"}}"#,                // non-ASCII
         #"{"type":"join","peer_id":"a","room_id":"r"}"#,                                               // not relayed
         #"{"type":"ice_candidate","candidate":{"candidate":"x"}}"#,                                    // no target
+        #"{"type":"offer","target":"bob","offer":{"type":"offer","sdp":"v=0"},"answer":{"type":"answer","sdp":"v=0"}}"#, // two payloads
+        #"{"type":"offer","target":"bob","offer":{"type":"offer","sdp":"v=0","sdp":"v=1"}}"#,       // duplicate payload key
+        #"{"type":"ice_candidate","target":"bob","candidate":{"candidate":"x","sdp":"v=0"}}"#,      // a description's key in a candidate
+        #"{"type":"offer","target":"bob","offer":{"type":"offer","sdp":"v=0","sdpMid":"0"}}"#,    // a candidate's key in a description
+        #"{"type":"offer","target":"bob","offer":{"type":"of\u0066er","sdp":"v=0"}}"#,            // escaped description type
+        #"{"type":"ice_candidate","target":"bob","candidate":{"candidate":7}}"#,                     // candidate not a string
+        #"{"type":"offers","target":"bob","offers":{"type":"offer","sdp":"v=0"}}"#,                 // near-miss type
     ])
     func unusualMessagesTakeTheFullDecoder(_ json: String) {
         #expect(SignalingRelayScanner.scan(ByteBuffer(string: json)) == nil)
