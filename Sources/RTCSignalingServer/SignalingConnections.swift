@@ -127,19 +127,31 @@ final class SignalingConnections: Sendable {
     /// argument is `true`, for a connection here) goes to the target.
     func receiveRelay(type: String, target: String, size: Int, from id: SignalingConnectionID,
                       splice: (String, Bool) -> ByteBuffer) -> [(SignalingPeerRef, SignalingOutbound)] {
-        performMapped { state -> ((), [Output]) in
+        // The common case, a message for a client of this server, takes one lookup after the
+        // hub's: no output list, no counters to compare.
+        let (deliveries, counters) = state.withLockedValue { state -> ([(SignalingPeerRef, SignalingOutbound)], (SignalingHubStats, SignalingHubStats)?) in
+            let before = state.hub.stats
+            let outputs: [Output]
             switch state.hub.receiveRelay(type: type, target: target, size: size, from: id, now: .now()) {
             case .forward(let targetID, let from):
+                guard let ref = state.peers[targetID] else { return ([], nil) }
                 // Encoded while holding the lock: a copy of the bytes, no JSON work.
-                return ((), [.sendFrame(splice(from, true), to: targetID)])
+                return ([(ref, .frame(splice(from, true)))], nil)
             case .forwardRemote(let instance, let roomID, let target, let from):
                 let text = String(buffer: splice(from, false))
-                return ((), [.remoteRelay(SignalingClusterOutbox.Relay(instance: instance, roomID: roomID, target: target,
-                                                                       text: text, origin: id))])
-            case .outputs(let outputs):
-                return ((), outputs.map(Output.init))
+                outputs = [.remoteRelay(SignalingClusterOutbox.Relay(instance: instance, roomID: roomID, target: target,
+                                                                     text: text, origin: id))]
+            case .outputs(let hubOutputs):
+                outputs = hubOutputs.map(Output.init)
             }
-        }.1
+            return (map(outputs, in: &state), (before, state.hub.stats))
+        }
+        if let (before, after) = counters {
+            record(deliveries, after: after, before: before)
+        } else {
+            metrics.relayed.increment(by: 1)
+        }
+        return deliveries
     }
 
     /// Connection `id` closed: forget it; the returned deliveries tell its room.
@@ -170,7 +182,6 @@ final class SignalingConnections: Sendable {
     /// An output with the relayed-bytes case the IO layer adds.
     private enum Output {
         case hub(SignalingOutput)
-        case sendFrame(ByteBuffer, to: SignalingConnectionID)
         case remoteRelay(SignalingClusterOutbox.Relay)
         init(_ output: SignalingOutput) { self = .hub(output) }
     }
@@ -186,29 +197,39 @@ final class SignalingConnections: Sendable {
         let (result, before, after, deliveries) = state.withLockedValue { state in
             let before = state.hub.stats
             let (result, outputs) = body(&state)
-            var deliveries: [(SignalingPeerRef, SignalingOutbound)] = []
-            deliveries.reserveCapacity(outputs.count)
-            for output in outputs {
-                switch output {
-                case .sendFrame(let bytes, let to):
-                    if let ref = state.peers[to] { deliveries.append((ref, .frame(bytes))) }
-                case .hub(.send(let message, let to)):
-                    if let ref = state.peers[to] { deliveries.append((ref, .message(message))) }
-                case .hub(.close(let id, let reason)):
-                    if let ref = state.peers[id] { deliveries.append((ref, .close(reason))) }
-                case .hub(.directory(let request)):
-                    outbox?.add(request)
-                case .hub(.sendRemote(let message, let instance, let roomID, let target, let origin)):
-                    outbox?.add(SignalingClusterOutbox.Relay(instance: instance, roomID: roomID, target: target,
-                                                             text: message.jsonString(), origin: origin))
-                case .remoteRelay(let relay):
-                    outbox?.add(relay)
-                case .hub(.sfu(let request)):
-                    sfu?.submit(request)
-                }
-            }
-            return (result, before, state.hub.stats, deliveries)
+            return (result, before, state.hub.stats, map(outputs, in: &state))
         }
+        record(deliveries, after: after, before: before)
+        return (result, deliveries)
+    }
+
+    /// The connections `outputs` go to (called under the lock; the cluster's and the SFU's
+    /// requests are handed over here, so in the hub's order).
+    private func map(_ outputs: [Output], in state: inout State) -> [(SignalingPeerRef, SignalingOutbound)] {
+        var deliveries: [(SignalingPeerRef, SignalingOutbound)] = []
+        deliveries.reserveCapacity(outputs.count)
+        for output in outputs {
+            switch output {
+            case .hub(.send(let message, let to)):
+                if let ref = state.peers[to] { deliveries.append((ref, .message(message))) }
+            case .hub(.close(let id, let reason)):
+                if let ref = state.peers[id] { deliveries.append((ref, .close(reason))) }
+            case .hub(.directory(let request)):
+                outbox?.add(request)
+            case .hub(.sendRemote(let message, let instance, let roomID, let target, let origin)):
+                outbox?.add(SignalingClusterOutbox.Relay(instance: instance, roomID: roomID, target: target,
+                                                         text: message.jsonString(), origin: origin))
+            case .remoteRelay(let relay):
+                outbox?.add(relay)
+            case .hub(.sfu(let request)):
+                sfu?.submit(request)
+            }
+        }
+        return deliveries
+    }
+
+    /// Logs error replies and abuse closes, and updates the metrics (after the lock).
+    private func record(_ deliveries: [(SignalingPeerRef, SignalingOutbound)], after: SignalingHubStats, before: SignalingHubStats) {
         for (ref, outbound) in deliveries {
             if case .message(.error(let code, let reason)) = outbound {
                 logger.debug("error reply", metadata: ["connection": "\(ref.id)",
@@ -218,6 +239,5 @@ final class SignalingConnections: Sendable {
             }
         }
         metrics.update(after, previous: before)
-        return (result, deliveries)
     }
 }

@@ -31,6 +31,21 @@ public struct SignalingHub: Sendable {
         var violations = 0
         /// Directory mode: a join sent to the directory and not yet reported back.
         var pendingJoin: (roomID: String, peerID: String)?
+
+        /// Refills the token bucket to `now` and spends one token: `true` when there was one
+        /// (the violation streak ends), `false` when not (the streak grows).
+        mutating func spendToken(now: NIODeadline, limit: SignalingRateLimit) -> Bool {
+            let elapsed = Double(max(0, (now - lastRefill).nanoseconds)) / 1e9
+            tokens = min(limit.burst, tokens + elapsed * limit.messagesPerSecond)
+            lastRefill = now
+            guard tokens >= 1 else {
+                violations += 1
+                return false
+            }
+            tokens -= 1
+            violations = 0
+            return true
+        }
     }
 
     enum Location: Sendable {
@@ -140,8 +155,11 @@ public struct SignalingHub: Sendable {
     /// type; on success the transport forwards the message itself with `from` in place of `target`.
     public mutating func receiveRelay(type: String, target: String, size: Int, from id: SignalingConnectionID,
                                       now: NIODeadline) -> SignalingRelayDecision {
-        guard connections[id] != nil else { return .outputs([]) }
-        if let limited = rateLimit(id, now: now) { return .outputs(limited) }
+        // One lookup; the token is spent in place (this runs for every relayed message).
+        guard let index = connections.index(forKey: id) else { return .outputs([]) }
+        guard connections.values[index].spendToken(now: now, limit: configuration.rateLimit) else {
+            return .outputs(refuseOverLimit(id))
+        }
         guard size <= configuration.maxMessageBytes else {
             return .outputs([reply(id, SignalingProtocolError(.messageTooLarge,
                     "message of \(size) bytes exceeds the limit of \(configuration.maxMessageBytes) bytes"))])
@@ -324,11 +342,12 @@ public struct SignalingHub: Sendable {
         guard let target else {
             return .failure(Refused(output: reply(id, SignalingProtocolError(.invalidMessage, "invalid \"\(type)\" message: missing field \"target\""))))
         }
-        if rooms[roomID]?.mode == .sfu {
+        let roomIndex = rooms.index(forKey: roomID)
+        if let roomIndex, rooms.values[roomIndex].mode == .sfu {
             return .failure(Refused(output: reply(id, SignalingProtocolError(.invalidMessage,
                 "in SFU room \"\(roomID)\" \"\(type)\" goes to the server: omit \"target\""))))
         }
-        guard let member = rooms[roomID]?.members[target], target != peerID else {
+        guard let roomIndex, let member = rooms.values[roomIndex].members[target], target != peerID else {
             return .failure(Refused(output: reply(id, SignalingProtocolError(.unknownTarget, "no peer \"\(target.prefix(64))\" in room \"\(roomID)\""))))
         }
         switch member.location {
@@ -366,22 +385,17 @@ public struct SignalingHub: Sendable {
 
     /// Refills and spends one token; returns outputs when the message must be dropped.
     private mutating func rateLimit(_ id: SignalingConnectionID, now: NIODeadline) -> [SignalingOutput]? {
-        guard var c = connections[id] else { return [] }
+        guard let index = connections.index(forKey: id) else { return [] }
+        return connections.values[index].spendToken(now: now, limit: configuration.rateLimit) ? nil : refuseOverLimit(id)
+    }
+
+    /// Connection `id` had no token left: an error reply, and after too many in a row it
+    /// leaves its room and is closed.
+    private mutating func refuseOverLimit(_ id: SignalingConnectionID) -> [SignalingOutput] {
         let limit = configuration.rateLimit
-        let elapsed = Double(max(0, (now - c.lastRefill).nanoseconds)) / 1e9
-        c.tokens = min(limit.burst, c.tokens + elapsed * limit.messagesPerSecond)
-        c.lastRefill = now
-        if c.tokens >= 1 {
-            c.tokens -= 1
-            c.violations = 0
-            connections[id] = c
-            return nil
-        }
-        c.violations += 1
-        connections[id] = c
         let error = reply(id, SignalingProtocolError(.rateLimited,
             "more than \(Int(limit.messagesPerSecond)) messages/s (burst \(Int(limit.burst))); message dropped"))
-        if c.violations >= limit.maxViolations {
+        if let c = connections[id], c.violations >= limit.maxViolations {
             var outputs = [error]
             outputs += leaveRoom(id)
             connections[id] = nil

@@ -16,6 +16,9 @@ final class LoadConnection: ChannelInboundHandler {
     let joined: EventLoopPromise<Void>
     private let worker: LoadWorker
     private var context: ChannelHandlerContext?
+    /// Where complete frames are written: the frame encoder's context, so they go on toward
+    /// the socket past it (or this handler's own context without an encoder).
+    private var output: ChannelHandlerContext?
     private(set) var isOpen = false
     /// A write is waiting for a flush.
     var needsFlush = false
@@ -32,13 +35,14 @@ final class LoadConnection: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        output = (try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)) ?? context
         isOpen = true
         worker.add(self)
     }
 
     /// Sends `join`; called once the upgrade is complete (the HTTP handlers are gone).
     func start() {
-        write(LoadMessages.join(peer: peer, room: room))
+        writeFrame(LoadMessages.join(peer: peer, room: room, key: worker.nextMaskKey()))
         flush()
     }
 
@@ -66,6 +70,7 @@ final class LoadConnection: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         isOpen = false
         self.context = nil
+        output = nil
         joined.fail(ChannelError.ioOnClosedChannel)
         worker.lost(self)
         context.fireChannelInactive()
@@ -75,26 +80,35 @@ final class LoadConnection: ChannelInboundHandler {
         context.close(promise: nil)
     }
 
-    /// Queues one text message (masked, as a client must).
-    func write(_ payload: ByteBuffer, opcode: WebSocketOpcode = .text) {
+    /// Queues one frame through NIO's encoder, masked as a client must (pongs).
+    func write(_ payload: ByteBuffer, opcode: WebSocketOpcode) {
         guard let context else { return }
-        let frame = WebSocketFrame(fin: true, opcode: opcode, maskKey: worker.nextMaskKey(), data: payload)
+        let key = worker.nextMaskKey()
+        let frame = WebSocketFrame(fin: true, opcode: opcode,
+                                   maskKey: WebSocketMaskingKey([UInt8(key >> 24), UInt8((key >> 16) & 0xFF), UInt8((key >> 8) & 0xFF), UInt8(key & 0xFF)]),
+                                   data: payload)
         context.write(wrapOutboundOut(frame), promise: nil)
+        needsFlush = true
+    }
+
+    /// Queues a complete frame (built by ``LoadMessages``).
+    private func writeFrame(_ frame: ByteBuffer) {
+        output?.write(NIOAny(frame), promise: nil)
         needsFlush = true
     }
 
     /// Sends a relayed message to `target` stamped with the current time.
     func sendRelayed(_ kind: LoadMessages.Kind) {
         guard let context else { return }
-        write(LoadMessages.relayed(kind, target: target, timestamp: NIODeadline.now().uptimeNanoseconds,
-                                   allocator: context.channel.allocator))
+        writeFrame(LoadMessages.relayed(kind, target: target, timestamp: NIODeadline.now().uptimeNanoseconds,
+                                        key: worker.nextMaskKey(), allocator: context.channel.allocator))
     }
 
     /// Flushes queued writes, if any.
     func flush() {
-        guard needsFlush, let context else { return }
+        guard needsFlush, let output else { return }
         needsFlush = false
-        context.flush()
+        output.flush()
     }
 
     /// Closes the connection.

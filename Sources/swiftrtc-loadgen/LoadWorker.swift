@@ -33,6 +33,8 @@ final class LoadWorker: @unchecked Sendable {
     private var rateStart = NIODeadline.now()
     private var rateSent = 0
     private var next = 0
+    /// Connections written to during the current tick (kept to reuse its storage).
+    private var touched: [LoadConnection] = []
     private var rng: UInt64
 
     init(loop: any EventLoop, kind: LoadMessages.Kind, seed: UInt64) {
@@ -44,13 +46,12 @@ final class LoadWorker: @unchecked Sendable {
 
     func add(_ connection: LoadConnection) { connections.append(connection) }
 
-    /// A cheap per-frame masking key (xorshift; the server does not care how random it is).
-    func nextMaskKey() -> WebSocketMaskingKey {
+    /// A cheap per-frame masking key, in network order (xorshift; the server does not care how random it is).
+    func nextMaskKey() -> UInt32 {
         rng ^= rng << 13
         rng ^= rng >> 7
         rng ^= rng << 17
-        let v = UInt32(truncatingIfNeeded: rng)
-        return WebSocketMaskingKey([UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)])!
+        return UInt32(truncatingIfNeeded: rng)
     }
 
     private static let roomPeers = Array(#""room_peers""#.utf8)
@@ -110,7 +111,7 @@ final class LoadWorker: @unchecked Sendable {
         let elapsed = Double((NIODeadline.now() - rateStart).nanoseconds) / 1e9
         let due = Int(elapsed * perSecond) - rateSent
         guard due > 0 else { return }
-        var touched: [LoadConnection] = []
+        touched.removeAll(keepingCapacity: true)
         for _ in 0..<due {
             let connection = connections[next]
             next = (next + 1) % connections.count

@@ -59,4 +59,21 @@ import Testing
     func unusualMessagesTakeTheFullDecoder(_ json: String) {
         #expect(SignalingRelayScanner.scan(ByteBuffer(string: json)) == nil)
     }
+
+    /// The eight-at-a-time string check agrees with a byte-by-byte one on words made of the
+    /// bytes that matter (quote, backslash, control and non-ASCII bytes and their neighbours).
+    @Test func plainWordCheckMatchesByteByByte() {
+        let interesting: [UInt8] = [0x00, 0x01, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x41, 0x5B, 0x5C, 0x5D, 0x7E, 0x7F, 0x80, 0xA2, 0xDC, 0xFF]
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<20_000 {
+            var bytes = (0..<8).map { _ in interesting.randomElement(using: &generator)! }
+            if round % 2 == 0 {  // mostly plain words with at most one odd byte
+                bytes = (0..<8).map { _ in UInt8.random(in: 0x23...0x5B, using: &generator) }
+                if round % 4 == 0 { bytes[Int.random(in: 0..<8, using: &generator)] = interesting.randomElement(using: &generator)! }
+            }
+            let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+            let plain = bytes.allSatisfy { $0 >= 0x20 && $0 < 0x80 && $0 != 0x22 && $0 != 0x5C }
+            #expect(SignalingRelayScanner.isPlain(word) == plain, "\(bytes)")
+        }
+    }
 }

@@ -111,19 +111,36 @@ public enum InteropEnvironment {
         return freePort(udp: true)
     }
 
-    /// A UDP or TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then closed).
+    /// Ports handed out by ``freePort(udp:)``: below the kernel's ephemeral range (32768 and
+    /// up), so no connection's source port and no bind to port 0 can take one between the
+    /// check and the test's own bind; each is handed out once per process.
+    private static let handOutRange = 20_000..<32_700
+    private static let portLock = NSLock()
+    nonisolated(unsafe) private static var nextPort = handOutRange.lowerBound + Int(getpid() % 4_000) * 3
+
+    /// A UDP or TCP port on 127.0.0.1 that was free a moment ago, not handed out before in
+    /// this process, and outside the ephemeral range (a port taken from there by binding port 0
+    /// could be reused as another test's source port before this test binds it).
     public static func freePort(udp: Bool = true) -> UInt16 {
         #if canImport(Glibc)
-        let fd = socket(AF_INET, Int32(udp ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return UInt16(bigEndian: addr.sin_port)
+        for _ in 0..<handOutRange.count {
+            let port: Int = portLock.withLock {
+                let port = nextPort
+                nextPort = nextPort + 1 < handOutRange.upperBound ? nextPort + 1 : handOutRange.lowerBound
+                return port
+            }
+            let fd = socket(AF_INET, Int32(udp ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue), 0)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = UInt16(port).bigEndian
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let bound = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            close(fd)
+            if bound == 0 { return UInt16(port) }
+        }
+        fatalError("no free port in \(handOutRange)")
         #else
         return UInt16.random(in: 20000...60000)
         #endif
