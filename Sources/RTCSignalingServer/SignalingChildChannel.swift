@@ -34,22 +34,7 @@ struct SignalingChildChannel: HTTPChannelHandler {
         let connections = self.connections, maxFrameSize = self.maxFrameSize, closeTimeout = self.closeTimeout
         let requestHeadTimeout = self.requestHeadTimeout
         return channel.eventLoop.makeCompletedFuture {
-            let upgrader = NIOTypedWebSocketServerUpgrader<Upgrade>(
-                maxFrameSize: maxFrameSize,
-                shouldUpgrade: { channel, head in
-                    let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-                    return channel.eventLoop.makeSucceededFuture(path == "/ws" ? HTTPHeaders() : nil)
-                },
-                upgradePipelineHandler: { channel, _ in
-                    channel.eventLoop.makeCompletedFuture {
-                        let sync = channel.pipeline.syncOperations
-                        try sync.addHandler(NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024,
-                                                                        maxAccumulatedFrameSize: maxFrameSize))
-                        try sync.addHandler(SignalingSocketHandler(connections: connections, closeTimeout: closeTimeout))
-                        return Upgrade.webSocket
-                    }
-                }
-            )
+            let upgrader = SignalingWebSocketUpgrader(connections: connections, closeTimeout: closeTimeout, maxFrameSize: maxFrameSize)
             let upgradeConfiguration = NIOTypedHTTPServerUpgradeConfiguration<Upgrade>(
                 upgraders: [upgrader],
                 notUpgradingCompletionHandler: { channel in
@@ -140,5 +125,49 @@ final class SignalingBeforeRequestHandler: ChannelInboundHandler, RemovableChann
             return
         }
         context.fireUserInboundEventTriggered(event)
+    }
+}
+
+/// Upgrades `GET /ws` to a WebSocket whose pipeline is one ``SignalingSocketHandler`` (it reads
+/// and writes frames itself). The handshake (checking the request's key and version, the
+/// accept header) is NIO's WebSocket upgrader's; its frame encoder, decoder and error handler
+/// are not added, so a frame crosses no pipeline hop before the handler.
+struct SignalingWebSocketUpgrader: NIOTypedHTTPServerProtocolUpgrader {
+    typealias UpgradeResult = SignalingChildChannel.Upgrade
+
+    let connections: SignalingConnections
+    let closeTimeout: TimeAmount
+    let maxFrameSize: Int
+    private let handshake: NIOTypedWebSocketServerUpgrader<UpgradeResult>
+
+    init(connections: SignalingConnections, closeTimeout: TimeAmount, maxFrameSize: Int) {
+        self.connections = connections
+        self.closeTimeout = closeTimeout
+        self.maxFrameSize = maxFrameSize
+        self.handshake = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
+            maxFrameSize: maxFrameSize,
+            shouldUpgrade: { channel, head in
+                let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+                return channel.eventLoop.makeSucceededFuture(path == "/ws" ? HTTPHeaders() : nil)
+            },
+            upgradePipelineHandler: { channel, _ in channel.eventLoop.makeSucceededFuture(.webSocket) }  // not called: upgrade(channel:upgradeRequest:) is ours
+        )
+    }
+
+    var supportedProtocol: String { handshake.supportedProtocol }
+    var requiredUpgradeHeaders: [String] { handshake.requiredUpgradeHeaders }
+
+    func buildUpgradeResponse(channel: any Channel, upgradeRequest: HTTPRequestHead,
+                              initialResponseHeaders: HTTPHeaders) -> EventLoopFuture<HTTPHeaders> {
+        handshake.buildUpgradeResponse(channel: channel, upgradeRequest: upgradeRequest, initialResponseHeaders: initialResponseHeaders)
+    }
+
+    func upgrade(channel: any Channel, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<UpgradeResult> {
+        let connections = self.connections, closeTimeout = self.closeTimeout, maxFrameSize = self.maxFrameSize
+        return channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(
+                SignalingSocketHandler(connections: connections, closeTimeout: closeTimeout, maxMessageSize: maxFrameSize))
+            return .webSocket
+        }
     }
 }

@@ -3,12 +3,12 @@ import NIOCore
 import NIOWebSocket
 import RTCSignaling
 
-/// One signaling WebSocket, as a plain NIO handler on its channel's event loop (after the
-/// upgrade; frames are already aggregated). Messages go to ``SignalingConnections`` and its
+/// One signaling WebSocket, as a plain NIO handler on its channel's event loop: after the
+/// upgrade it is the whole pipeline. It reads the client's frames from the bytes itself
+/// (``SignalingFrameReader``: joins fragments, enforces the size limit and the protocol). Messages go to ``SignalingConnections`` and its
 /// deliveries are written directly when the target is on this loop, or batched per event loop
 /// and handed over once per read burst (one `execute` and one flush per target per burst).
-/// It frames what it sends itself (``SignalingFrames``): each message is one buffer, written
-/// past NIO's frame encoder.
+/// It frames what it sends itself (``SignalingFrames``): each message is one buffer.
 ///
 /// Each connection's outbound side is bounded: messages wait in a queue of at most
 /// `maxQueuedBytes` (payload plus ``perMessageOverhead`` per message) while the channel is not
@@ -16,7 +16,7 @@ import RTCSignaling
 /// (close code 1008); the queue is dropped, so a client that stops reading costs the server
 /// at most that bound plus NIO's write-buffer high-water mark.
 final class SignalingSocketHandler: ChannelInboundHandler {
-    typealias InboundIn = WebSocketFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     /// Bytes counted per queued message on top of its payload (the frame and queue slot).
@@ -25,10 +25,7 @@ final class SignalingSocketHandler: ChannelInboundHandler {
     private let connections: SignalingConnections
     private let closeTimeout: TimeAmount
     private var context: ChannelHandlerContext?
-    /// Where framed bytes are written: the context of NIO's `WebSocketFrameEncoder` (a write
-    /// there goes on toward the socket, past the encoder), or this handler's own context
-    /// when the pipeline has no encoder.
-    private var output: ChannelHandlerContext?
+    private var reader: SignalingFrameReader
     private var id: SignalingConnectionID?
     /// Complete frames waiting for the channel to become writable.
     private var queue = CircularBuffer<ByteBuffer>()
@@ -43,14 +40,15 @@ final class SignalingSocketHandler: ChannelInboundHandler {
     /// Deliveries made during the current read burst.
     private var batch = SignalingDeliveryBatch()
 
-    init(connections: SignalingConnections, closeTimeout: TimeAmount) {
+    /// - Parameter maxMessageSize: the largest message (and frame) a client may send.
+    init(connections: SignalingConnections, closeTimeout: TimeAmount, maxMessageSize: Int) {
         self.connections = connections
         self.closeTimeout = closeTimeout
+        self.reader = SignalingFrameReader(maxMessageSize: maxMessageSize)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        output = (try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)) ?? context
         let (id, deliveries) = connections.open(self, on: context.eventLoop)
         self.id = id
         batch.add(deliveries, allocator: context.channel.allocator)
@@ -58,22 +56,33 @@ final class SignalingSocketHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = Self.unwrapInboundIn(data)
-        switch frame.opcode {
-        case .text, .binary:
+        reader.feed(Self.unwrapInboundIn(data))
+        let allocator = context.channel.allocator
+        do {
+            while let event = try reader.next(allocator: allocator) {
+                handle(event, context: context, allocator: allocator)
+            }
+        } catch {
+            protocolFailure(error, context: context)
+        }
+    }
+
+    private func handle(_ event: SignalingFrameReader.Event, context: ChannelHandlerContext, allocator: ByteBufferAllocator) {
+        switch event {
+        case .message(let payload):
             guard !closing, let id else { return }
-            let allocator = context.channel.allocator
-            receive(SignalingFrames.payload(of: frame, allocator: allocator), from: id, allocator: allocator)
-        case .ping:
+            receive(payload, from: id, allocator: allocator)
+        case .ping(let payload):
             guard !closing else { return }
-            write(SignalingFrames.frame(.pong, payload: frame.unmaskedData, allocator: context.channel.allocator))
-        case .connectionClose:
+            write(SignalingFrames.frame(.pong, payload: payload, allocator: allocator))
+        case .pong:
+            break
+        case .close(var data):
             if closing {
                 context.close(promise: nil)
             } else {
                 // The client closes: echo its status code, then close.
                 closing = true
-                var data = frame.unmaskedData
                 let echo = data.readSlice(length: min(2, data.readableBytes)) ?? ByteBuffer()
                 queue.removeAll()
                 closeQueued = false
@@ -81,12 +90,30 @@ final class SignalingSocketHandler: ChannelInboundHandler {
                 let channel = context.channel
                 let promise = context.eventLoop.makePromise(of: Void.self)
                 promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
-                (output ?? context).writeAndFlush(NIOAny(SignalingFrames.frame(.connectionClose, payload: echo, allocator: channel.allocator)),
-                                                  promise: promise)
+                context.writeAndFlush(NIOAny(SignalingFrames.frame(.connectionClose, payload: echo, allocator: allocator)), promise: promise)
             }
-        default:
-            break
         }
+    }
+
+    /// The client broke the WebSocket protocol (or sent too much): a close frame with the
+    /// error's code, then the connection closes.
+    private func protocolFailure(_ error: SignalingFrameReader.ReadError, context: ChannelHandlerContext) {
+        connections.logger.debug("closing a client that broke the WebSocket protocol",
+                                 metadata: ["connection": "\(id.map { "\($0)" } ?? "?")", "reason": "\(error.reason)"])
+        guard !closing else {
+            context.close(promise: nil)
+            return
+        }
+        closing = true
+        queue.removeAll()
+        closeQueued = false
+        queuedBytes = 0
+        var data = ByteBuffer()
+        data.write(webSocketErrorCode: error.code)
+        let channel = context.channel
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
+        context.writeAndFlush(NIOAny(SignalingFrames.frame(.connectionClose, payload: data, allocator: channel.allocator)), promise: promise)
     }
 
     private func receive(_ data: ByteBuffer, from id: SignalingConnectionID, allocator: ByteBufferAllocator) {
@@ -128,7 +155,6 @@ final class SignalingSocketHandler: ChannelInboundHandler {
             batch.take().dispatch()
         }
         self.context = nil
-        output = nil
         context.fireChannelInactive()
     }
 
@@ -254,15 +280,15 @@ final class SignalingSocketHandler: ChannelInboundHandler {
 
     /// Writes a complete frame (not flushed).
     private func write(_ frame: ByteBuffer) {
-        output?.write(NIOAny(frame), promise: nil)
+        context?.write(NIOAny(frame), promise: nil)
         needsFlush = true
     }
 
     /// Flushes if something was written since the last flush.
     func flushIfNeeded() {
-        guard needsFlush, let output else { return }
+        guard needsFlush, let context else { return }
         needsFlush = false
-        output.flush()
+        context.flush()
     }
 }
 

@@ -67,4 +67,76 @@ import Testing
         let unmasked = WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: "plain"))
         #expect(SignalingFrames.payload(of: unmasked, allocator: ByteBufferAllocator()) == ByteBuffer(string: "plain"))
     }
+
+    /// A client frame: masked with a random key, as RFC 6455 requires of clients.
+    static func clientFrame(_ opcode: WebSocketOpcode, _ payload: ByteBuffer, fin: Bool = true,
+                            key: WebSocketMaskingKey = .random()) -> ByteBuffer {
+        let channel = EmbeddedChannel(handler: WebSocketFrameEncoder())
+        try! channel.writeOutbound(WebSocketFrame(fin: fin, opcode: opcode, maskKey: key, data: payload))
+        var out = ByteBuffer()
+        while var part = try! channel.readOutbound(as: ByteBuffer.self) { out.writeBuffer(&part) }
+        _ = try! channel.finish()
+        return out
+    }
+
+    static func read(_ bytes: [ByteBuffer], maxMessageSize: Int = 1000) throws(SignalingFrameReader.ReadError) -> [SignalingFrameReader.Event] {
+        var reader = SignalingFrameReader(maxMessageSize: maxMessageSize, maxFragments: 8)
+        var events: [SignalingFrameReader.Event] = []
+        for chunk in bytes {
+            reader.feed(chunk)
+            while let event = try reader.next(allocator: ByteBufferAllocator()) { events.append(event) }
+        }
+        return events
+    }
+
+    @Test func theReaderJoinsFragmentsAroundControlFramesFromBytesInAnySplit() throws {
+        var stream = ByteBuffer()
+        var parts = [Self.clientFrame(.text, ByteBuffer(string: "hel"), fin: false),
+                     Self.clientFrame(.ping, ByteBuffer(string: "p")),
+                     Self.clientFrame(.continuation, ByteBuffer(string: "lo "), fin: false),
+                     Self.clientFrame(.continuation, ByteBuffer(string: String(repeating: "w", count: 300))),
+                     Self.clientFrame(.binary, ByteBuffer(bytes: [0, 1, 2])),
+                     Self.clientFrame(.pong, ByteBuffer()),
+                     Self.clientFrame(.connectionClose, ByteBuffer(bytes: [0x03, 0xE8]))]
+        for index in parts.indices { stream.writeBuffer(&parts[index]) }
+        let expected: [SignalingFrameReader.Event] = [.ping(ByteBuffer(string: "p")),
+                                                      .message(ByteBuffer(string: "hello " + String(repeating: "w", count: 300))),
+                                                      .message(ByteBuffer(bytes: [0, 1, 2])), .pong, .close(ByteBuffer(bytes: [0x03, 0xE8]))]
+        #expect(try Self.read([stream]) == expected)
+        // Every split point, and one byte at a time.
+        for split in 1..<stream.readableBytes {
+            let chunks = [stream.getSlice(at: 0, length: split)!, stream.getSlice(at: split, length: stream.readableBytes - split)!]
+            #expect(try Self.read(chunks) == expected, "split at \(split)")
+        }
+        #expect(try Self.read((0..<stream.readableBytes).map { stream.getSlice(at: $0, length: 1)! }) == expected)
+    }
+
+    @Test(arguments: [
+        ("unmasked", [ByteBuffer(bytes: [0x81, 0x01, 0x61])], WebSocketErrorCode.protocolError),
+        ("reserved bit", [ByteBuffer(bytes: [0xC1, 0x81, 0, 0, 0, 0, 0x61])], .protocolError),
+        ("unknown opcode", [ByteBuffer(bytes: [0x83, 0x80, 0, 0, 0, 0])], .protocolError),
+        ("fragmented ping", [clientFrame(.ping, ByteBuffer(), fin: false)], .protocolError),
+        ("long ping", [clientFrame(.ping, ByteBuffer(repeating: 1, count: 126))], .protocolError),
+        ("continuation first", [clientFrame(.continuation, ByteBuffer(string: "x"))], .protocolError),
+        ("message inside a message", [clientFrame(.text, ByteBuffer(string: "a"), fin: false), clientFrame(.text, ByteBuffer(string: "b"))], .protocolError),
+        ("frame too large", [clientFrame(.text, ByteBuffer(repeating: 0x61, count: 1001))], .messageTooLarge),
+        ("64-bit length", [ByteBuffer(bytes: [0x81, 0xFF, 0, 0, 0, 1, 0, 0, 0, 0])], .messageTooLarge),
+        ("joined too large", [clientFrame(.text, ByteBuffer(repeating: 0x61, count: 600), fin: false),
+                              clientFrame(.continuation, ByteBuffer(repeating: 0x61, count: 600))], .messageTooLarge),
+        ("too many fragments", [clientFrame(.text, ByteBuffer(string: "a"), fin: false)]
+            + (0..<8).map { _ in clientFrame(.continuation, ByteBuffer(string: "a"), fin: false) }, .messageTooLarge),
+    ])
+    func protocolViolationsAreErrorsWithTheirCloseCode(_ name: String, _ frames: [ByteBuffer], _ code: WebSocketErrorCode) {
+        #expect(throws: SignalingFrameReader.ReadError.self, "\(name)") { try Self.read(frames) }
+        do {
+            _ = try Self.read(frames)
+        } catch {
+            #expect(error.code == code, "\(name)")
+        }
+    }
+
+    /// A frame whose header promises more than the limit is refused before its bytes arrive.
+    @Test func anOversizedHeaderIsRefusedAtOnce() {
+        #expect(throws: SignalingFrameReader.ReadError.self) { try Self.read([ByteBuffer(bytes: [0x81, 0xFE, 0xFF, 0xFF])]) }
+    }
 }

@@ -17,10 +17,11 @@ import Testing
         let channel: EmbeddedChannel
         init(_ connections: SignalingConnections, loop: EmbeddedEventLoop) throws {
             channel = EmbeddedChannel(loop: loop)
-            try channel.pipeline.syncOperations.addHandler(SignalingSocketHandler(connections: connections, closeTimeout: .seconds(5)))
+            try channel.pipeline.syncOperations.addHandler(SignalingSocketHandler(connections: connections, closeTimeout: .seconds(5),
+                                                                                  maxMessageSize: 1 << 16))
         }
         func send(_ text: String) throws {
-            try channel.writeInbound(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: text)))
+            try channel.writeInbound(SignalingFramesTests.clientFrame(.text, ByteBuffer(string: text)))
             channel.pipeline.fireChannelReadComplete()
         }
         /// Every frame written to this client so far (the handler writes each as one buffer).
