@@ -18,9 +18,9 @@
 #   6. crate    like 2 across the same cluster
 # Prints a table at the end. Usage: scripts/bench-signaling.sh (CLUSTER=0 skips phases 5 and 6)
 # Environment: CLIENTS (1000) WINDOW (8) RATE (50000) IDLE (10000) DURATION (5 s per phase)
-# LOADGEN_THREADS (1) SERVER_THREADS (server event loops, default 1: on a 2-core host shared
-# with the generator one loop relays more and faster than two, which hand messages across
-# threads; `SERVER_THREADS=` (empty) runs `swiftrtc serve`'s default, one per core) SKIP_BUILD=1 (use the existing release binaries) BIN (their folder).
+# LOADGEN_THREADS (1) SERVER_THREADS (server event loops; unset or empty runs `swiftrtc serve`'s
+# default, one per core, as users run it; `SERVER_THREADS=1` runs one loop, which on a 2-core
+# host shared with the generator relays about as much with a longer tail) SKIP_BUILD=1 (use the existing release binaries) BIN (their folder).
 # The load generator runs on the same machine: the two share the cores (see the CPU columns).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,7 +38,7 @@ fi
 bin="$2"
 ip link set lo up
 clients="${CLIENTS:-1000}"; window="${WINDOW:-8}"; rate="${RATE:-50000}"; idle="${IDLE:-10000}"
-duration="${DURATION:-5}"; threads="${LOADGEN_THREADS:-1}"; SERVER_THREADS="${SERVER_THREADS-1}"
+duration="${DURATION:-5}"; threads="${LOADGEN_THREADS:-1}"; SERVER_THREADS="${SERVER_THREADS:-}"
 # Each side needs a descriptor per connection (the server and the generator are separate processes).
 need=$((idle + 1024)); hard="$(ulimit -Hn)"
 if [ "$hard" != unlimited ] && [ "$hard" -lt "$need" ]; then
