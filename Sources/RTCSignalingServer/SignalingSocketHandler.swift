@@ -5,10 +5,11 @@ import RTCSignaling
 
 /// One signaling WebSocket, as a plain NIO handler on its channel's event loop: after the
 /// upgrade it is the whole pipeline. It reads the client's frames from the bytes itself
-/// (``SignalingFrameReader``: joins fragments, enforces the size limit and the protocol). Messages go to ``SignalingConnections`` and its
-/// deliveries are written directly when the target is on this loop, or batched per event loop
-/// and handed over once per read burst (one `execute` and one flush per target per burst).
-/// It frames what it sends itself (``SignalingFrames``): each message is one buffer.
+/// (``SignalingFrameReader``: joins fragments, enforces the size limit and the protocol) and
+/// frames what it sends (``SignalingFrames``: each message is one buffer). Messages go to
+/// ``SignalingConnections`` and its deliveries are written directly when the target is on
+/// this loop, or batched per event loop and handed over once per read burst (one `execute`
+/// and one flush per target per burst).
 ///
 /// Each connection's outbound side is bounded: messages wait in a queue of at most
 /// `maxQueuedBytes` (payload plus ``perMessageOverhead`` per message) while the channel is not

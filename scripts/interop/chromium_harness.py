@@ -9,7 +9,9 @@ Loopback only.
 """
 import http.server
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -91,7 +93,29 @@ class Relay:
         profile = tempfile.mkdtemp(prefix="swiftrtc-chromium-")
         browser = subprocess.Popen(
             [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *(FAKE_MEDIA_FLAGS if fake_media else []), self.url],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+        def stopped(signum, frame):
+            # The test stops this peer with SIGTERM (and SIGKILL half a second later): stop
+            # Chromium and its helper processes (its own process group) at once, then remove
+            # the profile, which the default action would leave in /tmp (and which a helper
+            # still running would write to again).
+            try:
+                os.killpg(browser.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            try:
+                browser.wait(0.3)
+            except subprocess.TimeoutExpired:
+                pass
+            shutil.rmtree(profile, ignore_errors=True)
+            os._exit(0)
+
+        signal.signal(signal.SIGTERM, stopped)
+        # A test process may start this one with SIGTERM blocked (a blocked signal mask is
+        # inherited): unblock it, or the handler never runs and the SIGKILL after it leaves
+        # the profile behind.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
         try:
             for line in sys.stdin:
                 line = line.strip()
