@@ -51,10 +51,10 @@ struct SignalingRelayScanner {
         }
         out.writeInteger(UInt8(ascii: "\""))
         buffer.withUnsafeReadableBytes { bytes in
-            for range in [relay.kept.0, relay.kept.1] {
-                out.writeInteger(UInt8(ascii: ","))
-                out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[range]))
-            }
+            out.writeInteger(UInt8(ascii: ","))
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[relay.kept.0]))
+            out.writeInteger(UInt8(ascii: ","))
+            out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[relay.kept.1]))
         }
         out.writeInteger(UInt8(ascii: "}"))
         return out
