@@ -46,14 +46,8 @@ enum SignalingFrames {
         return out
     }
 
-    /// A received frame's payload, unmasked. A masked payload is copied (its bytes share the
-    /// decoder's buffer), as NIO's `unmaskedData` does, but with a word-wide loop.
-    static func payload(of frame: WebSocketFrame, allocator: ByteBufferAllocator) -> ByteBuffer {
-        guard let key = frame.maskKey else { return frame.data }
-        return unmasked(frame.data, key: key, allocator: allocator)
-    }
-
-    /// A copy of `data`'s readable bytes, unmasked with `key`.
+    /// A copy of `data`'s readable bytes (a received payload, still masked) unmasked with
+    /// `key`; NIO's `unmaskedData` does the same byte by byte.
     static func unmasked(_ data: ByteBuffer, key: WebSocketMaskingKey, allocator: ByteBufferAllocator) -> ByteBuffer {
         let length = data.readableBytes
         var out = allocator.buffer(capacity: length)

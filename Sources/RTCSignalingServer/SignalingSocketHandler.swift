@@ -28,10 +28,9 @@ final class SignalingSocketHandler: ChannelInboundHandler {
     private var context: ChannelHandlerContext?
     private var reader: SignalingFrameReader
     private var id: SignalingConnectionID?
-    /// Complete frames waiting for the channel to become writable.
+    /// Complete frames waiting for the channel to become writable. Once `closing`, nothing is
+    /// queued but our close frame, so a non-empty queue then ends with it.
     private var queue = CircularBuffer<ByteBuffer>()
-    /// The queue's last frame is a close frame.
-    private var closeQueued = false
     private var queuedBytes = 0
     private var peakQueuedBytes = 0
     private var needsFlush = false
@@ -83,15 +82,8 @@ final class SignalingSocketHandler: ChannelInboundHandler {
                 context.close(promise: nil)
             } else {
                 // The client closes: echo its status code, then close.
-                closing = true
                 let echo = data.readSlice(length: min(2, data.readableBytes)) ?? ByteBuffer()
-                queue.removeAll()
-                closeQueued = false
-                queuedBytes = 0
-                let channel = context.channel
-                let promise = context.eventLoop.makePromise(of: Void.self)
-                promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
-                context.writeAndFlush(NIOAny(SignalingFrames.frame(.connectionClose, payload: echo, allocator: allocator)), promise: promise)
+                closeNow(sending: echo, context: context)
             }
         }
     }
@@ -105,16 +97,26 @@ final class SignalingSocketHandler: ChannelInboundHandler {
             context.close(promise: nil)
             return
         }
-        closing = true
-        queue.removeAll()
-        closeQueued = false
-        queuedBytes = 0
         var data = ByteBuffer()
         data.write(webSocketErrorCode: error.code)
+        closeNow(sending: data, context: context)
+    }
+
+    /// Drops what is queued, sends a close frame carrying `payload` and closes the channel
+    /// once it is written.
+    private func closeNow(sending payload: ByteBuffer, context: ChannelHandlerContext) {
+        closing = true
+        dropQueue()
         let channel = context.channel
         let promise = context.eventLoop.makePromise(of: Void.self)
         promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
-        context.writeAndFlush(NIOAny(SignalingFrames.frame(.connectionClose, payload: data, allocator: channel.allocator)), promise: promise)
+        context.writeAndFlush(NIOAny(SignalingFrames.frame(.connectionClose, payload: payload, allocator: channel.allocator)),
+                              promise: promise)
+    }
+
+    private func dropQueue() {
+        queue.removeAll()
+        queuedBytes = 0
     }
 
     private func receive(_ data: ByteBuffer, from id: SignalingConnectionID, allocator: ByteBufferAllocator) {
@@ -147,9 +149,7 @@ final class SignalingSocketHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         closeTimer?.cancel()
         closing = true
-        queue.removeAll()
-        closeQueued = false
-        queuedBytes = 0
+        dropQueue()
         if let id {
             self.id = nil
             batch.add(connections.close(id), allocator: context.channel.allocator)
@@ -201,7 +201,6 @@ final class SignalingSocketHandler: ChannelInboundHandler {
             }
             let frame = SignalingFrames.frame(.connectionClose, payload: data, allocator: allocator)
             queue.append(frame)
-            closeQueued = true
             queuedBytes += Self.perMessageOverhead + frame.readableBytes
             drain()
         }
@@ -230,12 +229,12 @@ final class SignalingSocketHandler: ChannelInboundHandler {
     /// Writes queued frames while the channel takes them.
     private func drain() {
         guard let context else { return }
-        while let frame = queue.first, context.channel.isWritable || (closeQueued && queue.count == 1) {
+        while let frame = queue.first, context.channel.isWritable || (closing && queue.count == 1) {
+            let isCloseFrame = closing && queue.count == 1
             queue.removeFirst()
             queuedBytes -= Self.perMessageOverhead + frame.readableBytes
             write(frame)
-            if closeQueued && queue.isEmpty {
-                closeQueued = false
+            if isCloseFrame {
                 flushIfNeeded()
                 scheduleClose(context: context)
                 return
@@ -247,9 +246,7 @@ final class SignalingSocketHandler: ChannelInboundHandler {
     /// The queue is full: the client does not read. Drop the queue, try to tell it, close.
     private func overflow(context: ChannelHandlerContext) {
         closing = true
-        queue.removeAll()
-        closeQueued = false
-        queuedBytes = 0
+        dropQueue()
         connections.noteOverflow()
         connections.logger.warning("closing a client that does not read (outbound queue full)",
                                    metadata: ["connection": "\(id.map { "\($0)" } ?? "?")",
